@@ -1,0 +1,4 @@
+//! hactl-agent: a VRRP agent that is a drop-in for keepalived's VRRP side.
+//!
+//! The agent reads keepalived.conf, speaks VRRPv2/v3 with real keepalived and moves VIPs with
+//! rtnetlink. This crate is a library first, so the controller can reuse the config parser.

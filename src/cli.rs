@@ -1,0 +1,140 @@
+//! The command line, as clap types. No logic lives here: `commands` acts on these structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Run Ansible-style playbooks and roles against HA front ends, an order of magnitude faster.
+#[derive(Debug, Parser)]
+#[command(name = "hactl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a playbook against an inventory (like ansible-playbook).
+    Apply(ApplyArgs),
+    /// Run an ad hoc command on every host matching a pattern (like ansible).
+    Run(RunArgs),
+    /// Show an inventory the way ansible-inventory does.
+    Inventory(InventoryArgs),
+    /// Render a playbook's templates for every host into a folder, without touching hosts.
+    Render(RenderArgs),
+    /// Show the VRRP state of every host's agent as one table.
+    Status(StatusArgs),
+}
+
+/// Where the inventory comes from: `-i`, else `HACTL_INVENTORY`, else `./inventory.ini`, else
+/// `./inventory/`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InventorySource {
+    /// Inventory file or folder (may be given more than once).
+    #[arg(short = 'i', long = "inventory", value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Inventory file or folder.
+    pub inventory: PathBuf,
+    /// Playbook to run (default: site.yml next to the inventory, then ./site.yml).
+    pub playbook: Option<PathBuf>,
+    /// Don't change anything; report what would change.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show a diff of every file that changes.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// Further limit the selected hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Extra variables: key=value, JSON, or @file.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+    /// Run operations with become (sudo).
+    #[arg(short = 'b', long)]
+    pub become_: bool,
+    /// Number of hosts to work on in parallel.
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+    /// Only run tasks tagged with these tags.
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Skip tasks tagged with these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Host pattern, e.g. `all`, `web*:&prod`, `~db[0-9]+`.
+    pub pattern: String,
+    /// Shell command to run on every matching host.
+    pub command: Option<String>,
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Print the matching hosts and do nothing else.
+    #[arg(long)]
+    pub list_hosts: bool,
+    /// Further limit the selected hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// A pattern term that matches nothing is an error instead of a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Run the command with become (sudo).
+    #[arg(short = 'b', long)]
+    pub become_: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Print the whole inventory as JSON.
+    #[arg(long, group = "action")]
+    pub list: bool,
+    /// Print the group tree.
+    #[arg(long, group = "action")]
+    pub graph: bool,
+    /// Print the variables of one host as JSON.
+    #[arg(long, group = "action", value_name = "HOST")]
+    pub host: Option<String>,
+    /// With --graph: show variables too.
+    #[arg(long)]
+    pub vars: bool,
+    /// Group to start the graph from.
+    #[arg(value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Further limit the selected hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Playbook whose templates to render.
+    pub playbook: PathBuf,
+    /// Output folder: DIR/<inventory_hostname>/<dest>.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Further limit the selected hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Extra variables: key=value, JSON, or @file.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Inventory file or folder.
+    pub inventory: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,20 @@
+//! One function per subcommand. `main` calls [`run`], which dispatches here.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Apply(_) => not_built("apply"),
+        Command::Run(_) => not_built("run"),
+        Command::Inventory(_) => not_built("inventory"),
+        Command::Render(_) => not_built("render"),
+        Command::Status(_) => not_built("status"),
+    }
+}
+
+fn not_built(what: &str) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`hactl {what}` is not built yet")
+}

@@ -1,0 +1,91 @@
+//! The inventory as Ansible's `InventoryData` holds it: hosts and groups in the order they were
+//! first seen, each group with its own variables, hosts and child groups.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+/// Variables as parsed: name to value, in source order.
+pub type Vars = IndexMap<String, Value>;
+
+/// One host, with its own variables (never the merged ones; see [`Inventory::host_vars`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Host {
+    pub name: String,
+    /// Variables set on the host itself: inline INI variables, YAML host values, `host_vars/`.
+    pub vars: Vars,
+    /// Groups the host was put in directly, in the order it was added to them.
+    pub groups: Vec<String>,
+}
+
+/// One group. `all` and `ungrouped` always exist.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub vars: Vars,
+    /// Hosts put directly in this group, in order.
+    pub hosts: Vec<String>,
+    /// Child groups, in order.
+    pub children: Vec<String>,
+    /// Parent groups, in order.
+    pub parents: Vec<String>,
+}
+
+/// A whole inventory, possibly read from several sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inventory {
+    pub hosts: IndexMap<String, Host>,
+    pub groups: IndexMap<String, Group>,
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        let mut inv = Inventory { hosts: IndexMap::new(), groups: IndexMap::new() };
+        inv.add_group("all");
+        inv.add_group("ungrouped");
+        inv.add_child("all", "ungrouped");
+        inv
+    }
+}
+
+impl Inventory {
+    /// Adds a group if it is new. Every group is a child of `all` until it gets another parent
+    /// (Ansible's `reconcile_inventory`).
+    pub fn add_group(&mut self, name: &str) {
+        if !self.groups.contains_key(name) {
+            self.groups.insert(
+                name.to_string(),
+                Group { name: name.to_string(), ..Group::default() },
+            );
+        }
+    }
+
+    /// Makes `child` a child group of `parent`; both must exist.
+    pub fn add_child(&mut self, parent: &str, child: &str) {
+        if let Some(p) = self.groups.get_mut(parent) {
+            if !p.children.iter().any(|c| c == child) {
+                p.children.push(child.to_string());
+            }
+        }
+        if let Some(c) = self.groups.get_mut(child) {
+            if !c.parents.iter().any(|p| p == parent) {
+                c.parents.push(parent.to_string());
+            }
+        }
+    }
+
+    /// Adds a host if it is new and puts it in `group` (which must exist).
+    pub fn add_host(&mut self, name: &str, group: &str) {
+        let host = self
+            .hosts
+            .entry(name.to_string())
+            .or_insert_with(|| Host { name: name.to_string(), ..Host::default() });
+        if !host.groups.iter().any(|g| g == group) {
+            host.groups.push(group.to_string());
+        }
+        if let Some(g) = self.groups.get_mut(group) {
+            if !g.hosts.iter().any(|h| h == name) {
+                g.hosts.push(name.to_string());
+            }
+        }
+    }
+}

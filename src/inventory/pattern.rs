@@ -1,0 +1,1 @@
+//! Host patterns as `ansible PATTERN --list-hosts` reads them.

@@ -1,0 +1,13 @@
+//! hactl: run Ansible-style playbooks and roles for highly available front ends, fast.
+//!
+//! The binary is thin; everything lives here. One folder per concern:
+//! - [`inventory`]: Ansible inventories (INI, YAML, folders) and host patterns;
+//! - [`yaml`]: YAML 1.1 as PyYAML reads it, with positions for error messages;
+//! - [`commands`]: one function per subcommand, called by `main`;
+//! - [`report`]: the one place that writes to the terminal.
+
+pub mod cli;
+pub mod commands;
+pub mod inventory;
+pub mod report;
+pub mod yaml;
