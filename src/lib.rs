@@ -3,6 +3,7 @@
 //! The binary is thin; everything lives here. One folder per concern:
 //! - [`inventory`]: Ansible inventories (INI, YAML, folders) and host patterns;
 //! - [`yaml`]: YAML 1.1 as PyYAML reads it, with positions for error messages;
+//! - [`template`]: Jinja2 templates rendered as Ansible's template module renders them;
 //! - [`commands`]: one function per subcommand, called by `main`;
 //! - [`report`]: the one place that writes to the terminal.
 
@@ -10,4 +11,5 @@ pub mod cli;
 pub mod commands;
 pub mod inventory;
 pub mod report;
+pub mod template;
 pub mod yaml;

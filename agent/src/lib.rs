@@ -2,3 +2,9 @@
 //!
 //! The agent reads keepalived.conf, speaks VRRPv2/v3 with real keepalived and moves VIPs with
 //! rtnetlink. This crate is a library first, so the controller can reuse the config parser.
+//! Layout (holo's per-protocol skeleton): [`config`] (keepalived.conf), [`packet`] (codec),
+//! [`fsm`] (sans-IO state machine).
+
+pub mod config;
+pub mod fsm;
+pub mod packet;

@@ -1,0 +1,1 @@
+//! keepalived.conf: lexer, parser and the typed configuration the agent runs.
