@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod inventory;
+pub mod playbook;
 pub mod report;
 pub mod template;
 pub mod yaml;
