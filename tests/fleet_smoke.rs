@@ -15,8 +15,15 @@ fn fleet_boots_real_hosts_and_cleans_up() {
         prefix = fleet.prefix.clone();
         for host in ["lb1", "lb2"] {
             let out = fleet.ssh(host, "hostname; systemctl is-active ssh");
-            assert!(out.status.success(), "ssh to {host}: {}", String::from_utf8_lossy(&out.stderr));
-            assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{host}\nactive\n"));
+            assert!(
+                out.status.success(),
+                "ssh to {host}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!("{host}\nactive\n")
+            );
         }
         // Hosts reach each other across the bridge.
         let out = fleet.ssh("lb1", &format!("ping -c1 -W2 {}", fleet.addr("lb2")));
@@ -27,7 +34,10 @@ fn fleet_boots_real_hosts_and_cleans_up() {
             known.lines().filter_map(|l| l.split(' ').nth(2)).collect();
         assert_eq!(keys.len(), 6, "3 key types x 2 hosts, all distinct");
     }
-    let netns = Command::new("ip").args(["netns", "list"]).output().expect("ip netns");
+    let netns = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns");
     let netns = String::from_utf8_lossy(&netns.stdout);
     assert!(!netns.contains(&prefix), "namespaces left behind: {netns}");
     let mounts = std::fs::read_to_string("/proc/mounts").expect("mounts");

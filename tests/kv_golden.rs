@@ -15,8 +15,10 @@ fn parse_kv_matches_ansible() {
         let ours = parse_kv(input, check_raw);
         match (case.get("ok"), ours) {
             (Some(want), Ok(got)) => {
-                let got: serde_json::Map<String, Value> =
-                    got.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                let got: serde_json::Map<String, Value> = got
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
                 assert_eq!(&Value::Object(got), want, "input: {input:?}");
             }
             (None, Err(_)) => {}

@@ -196,7 +196,10 @@ fn decode_escapes(s: &str) -> String {
         let digits = rest.get(1..1 + hex_len).filter(|d| {
             hex_len > 0 && d.len() == hex_len && d.bytes().all(|b| b.is_ascii_hexdigit())
         });
-        match digits.and_then(|d| u32::from_str_radix(d, 16).ok()).and_then(char::from_u32) {
+        match digits
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32)
+        {
             Some(decoded) => {
                 out.push(decoded);
                 for _ in 0..=hex_len {
@@ -253,14 +256,19 @@ mod tests {
     }
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn seed_template_line() {
         assert_eq!(
             kv("src=keepalived.conf.j2 dest=/etc/keepalived/keepalived.conf"),
-            pairs(&[("src", "keepalived.conf.j2"), ("dest", "/etc/keepalived/keepalived.conf")])
+            pairs(&[
+                ("src", "keepalived.conf.j2"),
+                ("dest", "/etc/keepalived/keepalived.conf")
+            ])
         );
     }
 

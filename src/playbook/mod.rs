@@ -1,4 +1,15 @@
 //! Playbooks and roles as Ansible loads them: plays, blocks, tasks, handlers, role search and
 //! module arguments. It owns the structure; rendering lives in `template`, running in `run`.
 
+mod error;
 pub mod kv;
+mod load;
+pub mod model;
+mod role;
+mod task;
+pub mod value;
+
+pub use error::Error;
+pub use load::{Loaded, load, walk};
+pub use model::*;
+pub use task::{MODULES, short_module};

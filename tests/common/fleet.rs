@@ -21,11 +21,21 @@ fn script() -> PathBuf {
 /// Whether this machine can run a fleet (root, nspawn, sshd). Tests that need one say so and
 /// fail loudly when it is missing, rather than passing silently.
 pub fn require() {
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
-    assert!(root, "fleet tests need root (run them as CI does: sudo cargo test)");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    assert!(
+        root,
+        "fleet tests need root (run them as CI does: sudo cargo test)"
+    );
     for tool in ["systemd-nspawn", "sshd", "ip"] {
         let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool} || test -x /usr/sbin/{tool}")])
+            .args([
+                "-c",
+                &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
+            ])
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false);
@@ -74,7 +84,8 @@ impl Fleet {
     /// A command that runs in the controller namespace.
     pub fn ctl(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &format!("{}-ctl", self.prefix)]).arg(program);
+        cmd.args(["netns", "exec", &format!("{}-ctl", self.prefix)])
+            .arg(program);
         cmd
     }
 
