@@ -13,4 +13,5 @@ pub mod inventory;
 pub mod playbook;
 pub mod report;
 pub mod template;
+pub mod transport;
 pub mod yaml;

@@ -114,3 +114,29 @@ fn rand_bits() -> u32 {
         .unwrap_or(0)
         & 0xff_ffff
 }
+
+/// The fleet state folder when this test process was re-run inside a fleet's controller
+/// namespace by [`Fleet::rerun_inside`].
+pub fn inside() -> Option<PathBuf> {
+    std::env::var_os("HACTL_TEST_FLEET_STATE").map(PathBuf::from)
+}
+
+impl Fleet {
+    /// Runs the test named `test` again, in this same test binary, inside the controller
+    /// namespace, so everything it does on the network stays in the fleet. Panics if it fails.
+    pub fn rerun_inside(&self, test: &str) {
+        let exe = std::env::current_exe().expect("test binary");
+        let out = self
+            .ctl(exe)
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env("HACTL_TEST_FLEET_STATE", &self.state)
+            .output()
+            .expect("rerun test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{test} failed inside the controller namespace:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
