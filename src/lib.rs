@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod facts;
 pub mod inventory;
 pub mod playbook;
 pub mod report;
