@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod facts;
 pub mod inventory;
+pub mod modules;
 pub mod playbook;
 pub mod report;
 pub mod template;
