@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use hactl_agent::packet::{
-    AuthConfig, AuthType, ChecksumMode, DropReason, Ipv4Header, LocalInstance, V3Checksum,
-    Version, VersionFields, check,
+    AuthConfig, AuthType, ChecksumMode, DropReason, Ipv4Header, LocalInstance, V3Checksum, Version,
+    VersionFields, check,
 };
 
 const CAPTURE: &str = include_str!("data/keepalived-adverts.txt");
@@ -28,7 +28,10 @@ fn captured() -> Vec<Captured> {
                 .step_by(2)
                 .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
                 .collect();
-            Captured { vrid: fields[0].parse().expect("vrid"), bytes }
+            Captured {
+                vrid: fields[0].parse().expect("vrid"),
+                bytes,
+            }
         })
         .collect()
 }
@@ -98,7 +101,11 @@ fn capture_covers_every_instance_and_shutdown() {
         assert!(ours.len() >= 2, "vrid {vrid}: {} packets", ours.len());
         // keepalived's last advert on SIGTERM has priority 0.
         let last = ours.last().expect("packets");
-        assert_eq!(last.bytes[20 + 2], 0, "vrid {vrid} ends with a priority-0 advert");
+        assert_eq!(
+            last.bytes[20 + 2],
+            0,
+            "vrid {vrid} ends with a priority-0 advert"
+        );
     }
 }
 
@@ -124,10 +131,17 @@ fn keepalived_adverts_decode_to_their_configuration() {
 
 #[test]
 fn keepalived_truncates_pass_to_eight_bytes() {
-    let packet = captured().into_iter().find(|p| p.vrid == 14).expect("vrid 14");
+    let packet = captured()
+        .into_iter()
+        .find(|p| p.vrid == 14)
+        .expect("vrid 14");
     let received = check(&packet.bytes, &local(14, &config(14))).expect("accepted");
     match received.advert.fields {
-        VersionFields::V2 { auth_type, auth_data, advert_int_secs } => {
+        VersionFields::V2 {
+            auth_type,
+            auth_data,
+            advert_int_secs,
+        } => {
             assert_eq!(auth_type, AuthType::Password);
             assert_eq!(&auth_data, b"secret-p");
             assert_eq!(advert_int_secs, 1);
@@ -138,9 +152,15 @@ fn keepalived_truncates_pass_to_eight_bytes() {
 
 #[test]
 fn v3_interval_is_in_centiseconds() {
-    let packet = captured().into_iter().find(|p| p.vrid == 25).expect("vrid 25");
+    let packet = captured()
+        .into_iter()
+        .find(|p| p.vrid == 25)
+        .expect("vrid 25");
     let received = check(&packet.bytes, &local(25, &config(25))).expect("accepted");
-    assert_eq!(received.advert.fields, VersionFields::V3 { advert_int_cs: 25 });
+    assert_eq!(
+        received.advert.fields,
+        VersionFields::V3 { advert_int_cs: 25 }
+    );
 }
 
 #[test]
@@ -168,7 +188,10 @@ fn reencoding_reproduces_keepalived_bytes_exactly() {
 
 #[test]
 fn v3_without_pseudo_header_fails_keepalived_checksum() {
-    let packet = captured().into_iter().find(|p| p.vrid == 24).expect("vrid 24");
+    let packet = captured()
+        .into_iter()
+        .find(|p| p.vrid == 24)
+        .expect("vrid 24");
     let config = config(24);
     let mut instance = local(24, &config);
     instance.v3_checksum = V3Checksum::AsV2;
@@ -178,8 +201,16 @@ fn v3_without_pseudo_header_fails_keepalived_checksum() {
 /// Each drop reason, produced by damaging one real keepalived advert.
 #[test]
 fn each_damage_is_dropped_for_its_own_reason() {
-    let v2 = captured().into_iter().find(|p| p.vrid == 14).expect("vrid 14").bytes;
-    let v3 = captured().into_iter().find(|p| p.vrid == 24).expect("vrid 24").bytes;
+    let v2 = captured()
+        .into_iter()
+        .find(|p| p.vrid == 14)
+        .expect("vrid 14")
+        .bytes;
+    let v3 = captured()
+        .into_iter()
+        .find(|p| p.vrid == 24)
+        .expect("vrid 24")
+        .bytes;
     let c14 = config(14);
     let c24 = config(24);
     let l14 = local(14, &c14);
@@ -192,7 +223,12 @@ fn each_damage_is_dropped_for_its_own_reason() {
         out
     };
     let expect = |bytes: Vec<u8>, local: &LocalInstance<'_>, reason: DropReason| {
-        assert_eq!(check(&bytes, local).map(|_| ()), Err(reason), "{}", reason.name());
+        assert_eq!(
+            check(&bytes, local).map(|_| ()),
+            Err(reason),
+            "{}",
+            reason.name()
+        );
     };
 
     expect(v2[..10].to_vec(), &l14, DropReason::Truncated);
@@ -251,6 +287,10 @@ fn drop_reason_names_are_distinct_snake_case() {
     let names: std::collections::BTreeSet<_> = DropReason::ALL.iter().map(|r| r.name()).collect();
     assert_eq!(names.len(), DropReason::ALL.len());
     for name in names {
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{name}");
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{name}"
+        );
     }
 }

@@ -28,28 +28,38 @@ fn v2_advert() -> impl Strategy<Value = Advertisement> {
         any::<[u8; 8]>(),
         prop::collection::vec(v4(), 0..20),
     )
-        .prop_map(|(packet_type, vrid, priority, auth, secs, data, addresses)| Advertisement {
-            packet_type,
-            vrid,
-            priority,
-            fields: VersionFields::V2 {
-                auth_type: AuthType::from(auth),
-                advert_int_secs: secs,
-                auth_data: data,
+        .prop_map(
+            |(packet_type, vrid, priority, auth, secs, data, addresses)| Advertisement {
+                packet_type,
+                vrid,
+                priority,
+                fields: VersionFields::V2 {
+                    auth_type: AuthType::from(auth),
+                    advert_int_secs: secs,
+                    auth_data: data,
+                },
+                addresses,
             },
-            addresses,
-        })
+        )
 }
 
 fn v3_advert(address: BoxedStrategy<IpAddr>) -> impl Strategy<Value = Advertisement> {
-    (0u8..16, any::<u8>(), any::<u8>(), 0u16..0x1000, prop::collection::vec(address, 0..20))
-        .prop_map(|(packet_type, vrid, priority, cs, addresses)| Advertisement {
-            packet_type,
-            vrid,
-            priority,
-            fields: VersionFields::V3 { advert_int_cs: cs },
-            addresses,
-        })
+    (
+        0u8..16,
+        any::<u8>(),
+        any::<u8>(),
+        0u16..0x1000,
+        prop::collection::vec(address, 0..20),
+    )
+        .prop_map(
+            |(packet_type, vrid, priority, cs, addresses)| Advertisement {
+                packet_type,
+                vrid,
+                priority,
+                fields: VersionFields::V3 { advert_int_cs: cs },
+                addresses,
+            },
+        )
 }
 
 proptest! {
@@ -130,11 +140,30 @@ proptest! {
 #[test]
 fn encode_rejects_what_the_wire_cannot_carry() {
     let too_many = vec![IpAddr::V4(Ipv4Addr::LOCALHOST); 256];
-    assert!(Advertisement::v3(1, 100, 100, too_many).encode(ChecksumMode::Plain).is_err());
-    assert!(Advertisement::v3(1, 100, 0x1000, vec![]).encode(ChecksumMode::Plain).is_err());
-    let mixed = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    assert!(Advertisement::v3(1, 100, 100, mixed).encode(ChecksumMode::Plain).is_err());
+    assert!(
+        Advertisement::v3(1, 100, 100, too_many)
+            .encode(ChecksumMode::Plain)
+            .is_err()
+    );
+    assert!(
+        Advertisement::v3(1, 100, 0x1000, vec![])
+            .encode(ChecksumMode::Plain)
+            .is_err()
+    );
+    let mixed = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
+    assert!(
+        Advertisement::v3(1, 100, 100, mixed)
+            .encode(ChecksumMode::Plain)
+            .is_err()
+    );
     let auth = hactl_agent::packet::AuthConfig::None;
     let v6 = vec![IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    assert!(Advertisement::v2(1, 100, 1, &auth, v6).encode(ChecksumMode::Plain).is_err());
+    assert!(
+        Advertisement::v2(1, 100, 1, &auth, v6)
+            .encode(ChecksumMode::Plain)
+            .is_err()
+    );
 }

@@ -229,7 +229,11 @@ impl Advertisement {
             packet_type: ADVERTISEMENT,
             vrid,
             priority,
-            fields: VersionFields::V2 { auth_type, advert_int_secs, auth_data },
+            fields: VersionFields::V2 {
+                auth_type,
+                advert_int_secs,
+                auth_data,
+            },
             addresses,
         }
     }
@@ -256,9 +260,9 @@ impl Advertisement {
     /// The advert interval as a duration (v2 seconds or v3 centiseconds).
     pub fn advert_interval(&self) -> Duration {
         match self.fields {
-            VersionFields::V2 { advert_int_secs, .. } => {
-                Duration::from_secs(u64::from(advert_int_secs))
-            }
+            VersionFields::V2 {
+                advert_int_secs, ..
+            } => Duration::from_secs(u64::from(advert_int_secs)),
             VersionFields::V3 { advert_int_cs } => {
                 Duration::from_millis(u64::from(advert_int_cs) * 10)
             }
@@ -294,10 +298,18 @@ impl Advertisement {
             return Err(DecodeError::V2OverIpv6);
         }
         let count = header[3];
-        let trailer = if version == Version::V2 { AUTH_DATA_LEN } else { 0 };
+        let trailer = if version == Version::V2 {
+            AUTH_DATA_LEN
+        } else {
+            0
+        };
         let expected = HEADER_LEN + usize::from(count) * family.address_len() + trailer;
         if bytes.len() != expected {
-            return Err(DecodeError::Length { count, expected, actual: bytes.len() });
+            return Err(DecodeError::Length {
+                count,
+                expected,
+                actual: bytes.len(),
+            });
         }
         let body = &bytes[HEADER_LEN..expected - trailer];
         let addresses = match family {
@@ -356,7 +368,11 @@ impl Advertisement {
         out.push((self.version().number() << 4) | self.packet_type);
         out.extend_from_slice(&[self.vrid, self.priority, count]);
         match &self.fields {
-            VersionFields::V2 { auth_type, advert_int_secs, .. } => {
+            VersionFields::V2 {
+                auth_type,
+                advert_int_secs,
+                ..
+            } => {
                 out.extend_from_slice(&[u8::from(*auth_type), *advert_int_secs]);
             }
             VersionFields::V3 { advert_int_cs } => {

@@ -213,7 +213,12 @@ pub fn check(packet: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropR
     if advert.version() != local.version {
         return Err(DropReason::Version);
     }
-    if let VersionFields::V2 { auth_type, advert_int_secs, auth_data } = &advert.fields {
+    if let VersionFields::V2 {
+        auth_type,
+        advert_int_secs,
+        auth_data,
+    } = &advert.fields
+    {
         if let AuthType::Other(_) = auth_type {
             return Err(DropReason::InvalidAuthType);
         }
@@ -251,11 +256,18 @@ pub fn check(packet: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropR
     }
     // keepalived requires each of our addresses in the advert (with equal counts: the same set).
     let addresses_match = advert.addresses.len() == local.addresses.len()
-        && local.addresses.iter().all(|ours| advert.addresses.contains(ours));
+        && local
+            .addresses
+            .iter()
+            .all(|ours| advert.addresses.contains(ours));
     if local.check_addresses && !addresses_match {
         return Err(DropReason::AddressList);
     }
-    Ok(Received { ip, advert, addresses_match })
+    Ok(Received {
+        ip,
+        advert,
+        addresses_match,
+    })
 }
 
 /// Compares passwords without an early exit, as keepalived does, so timing leaks nothing.

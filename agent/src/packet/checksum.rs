@@ -80,9 +80,10 @@ fn ipv6_octets(addr: IpAddr) -> [u8; 16] {
 pub fn checksum(message: &[u8], mode: ChecksumMode) -> u16 {
     let acc = match mode {
         ChecksumMode::Plain => 0,
-        ChecksumMode::PseudoHeader { source, destination } => {
-            add(0, &pseudo_header(source, destination, message.len()))
-        }
+        ChecksumMode::PseudoHeader {
+            source,
+            destination,
+        } => add(0, &pseudo_header(source, destination, message.len())),
     };
     finish(add(acc, message))
 }

@@ -91,7 +91,12 @@ impl Ipv4Header {
 
     /// The header keepalived puts on an advert: no options, TOS 0xC0, no fragmentation,
     /// TTL 255, protocol 112, checksum filled in (the kernel refills it anyway).
-    pub fn for_advert(source: Ipv4Addr, destination: Ipv4Addr, id: u16, payload_len: usize) -> Self {
+    pub fn for_advert(
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        id: u16,
+        payload_len: usize,
+    ) -> Self {
         Ipv4Header {
             header_len: MIN_HEADER_LEN,
             tos: TOS_INTERNETWORK_CONTROL,
