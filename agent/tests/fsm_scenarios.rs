@@ -23,7 +23,10 @@ fn preempt_ignores_a_lower_master_and_takes_over_when_the_timer_runs_out() {
     sim.run_until(secs(4));
     assert_eq!(sim.master_at(), Some(us(3_414_062)));
     let reason = sim.log.iter().find_map(|(_, a)| match a {
-        Action::Notify { state: NotifyState::Master, reason } => Some(*reason),
+        Action::Notify {
+            state: NotifyState::Master,
+            reason,
+        } => Some(*reason),
         _ => None,
     });
     assert_eq!(reason, Some(Reason::Preempted));
@@ -115,7 +118,10 @@ fn master_tie_break_higher_address_wins() {
         state: NotifyState::Backup,
         reason: Reason::HigherPriority
     }));
-    assert_eq!(sim.fsm.deadline(Timer::MasterDown), Some(secs(6) + us(3_609_375)));
+    assert_eq!(
+        sim.fsm.deadline(Timer::MasterDown),
+        Some(secs(6) + us(3_609_375))
+    );
     assert_eq!(sim.fsm.deadline(Timer::Advert), None);
 }
 
@@ -128,7 +134,10 @@ fn master_yields_to_higher_priority_and_v3_adopts_its_interval() {
     assert_eq!(sim.fsm.master_adver_int(), us(300_000));
     assert_eq!(sim.fsm.master(), Some((addr(2), 200)));
     // 3 * 30 cs + 156 * 30 / 256 cs = 0.9 s + 182812.5 us.
-    assert_eq!(sim.fsm.deadline(Timer::MasterDown), Some(secs(5) + us(1_082_812)));
+    assert_eq!(
+        sim.fsm.deadline(Timer::MasterDown),
+        Some(secs(5) + us(1_082_812))
+    );
 }
 
 #[test]
@@ -139,7 +148,10 @@ fn master_answers_priority_zero_with_an_advert() {
         actions,
         vec![
             Action::SendAdvert { priority: 100 },
-            Action::SetTimer { timer: Timer::Advert, at: secs(6) }
+            Action::SetTimer {
+                timer: Timer::Advert,
+                at: secs(6)
+            }
         ]
     );
 }
@@ -153,8 +165,14 @@ fn master_answers_lower_priority_with_advert_and_garps() {
         vec![
             Action::SendAdvert { priority: 100 },
             Action::SendGratuitousArp { repeat: 5 },
-            Action::SetTimer { timer: Timer::LowerPrioGarp, at: secs(10) },
-            Action::SetTimer { timer: Timer::Advert, at: secs(6) },
+            Action::SetTimer {
+                timer: Timer::LowerPrioGarp,
+                at: secs(10)
+            },
+            Action::SetTimer {
+                timer: Timer::Advert,
+                at: secs(6)
+            },
         ]
     );
 }
@@ -192,7 +210,13 @@ fn backup_priority_change_shifts_the_running_deadline_by_the_skew_change() {
     assert_eq!(sim.fsm.deadline(Timer::MasterDown), Some(us(3_609_375)));
     // 100 -> 200: skew 156/256 s -> 56/256 s, i.e. 390625 us earlier.
     let actions = sim.event(secs(1), Event::TrackWeight { total: 100 });
-    assert_eq!(actions, vec![Action::SetTimer { timer: Timer::MasterDown, at: us(3_218_750) }]);
+    assert_eq!(
+        actions,
+        vec![Action::SetTimer {
+            timer: Timer::MasterDown,
+            at: us(3_218_750)
+        }]
+    );
 }
 
 #[test]
@@ -215,7 +239,10 @@ fn a_backup_whose_priority_rises_above_the_master_preempts_it() {
 fn master_priority_change_goes_out_with_the_next_advert_by_default() {
     let mut sim = master(100);
     let actions = sim.event(us(4_100_000), Event::TrackWeight { total: -15 });
-    assert!(actions.is_empty(), "keepalived 2.2.7 does not advertise at once: {actions:?}");
+    assert!(
+        actions.is_empty(),
+        "keepalived 2.2.7 does not advertise at once: {actions:?}"
+    );
     sim.run_until(secs(6));
     assert_eq!(sim.adverts_sent().last().map(|&(_, p)| p), Some(85));
 
@@ -233,7 +260,10 @@ fn fault_as_master_sends_priority_zero_and_releases_the_vips() {
     let actions = sim.event(secs(5), Event::Fault);
     assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
     assert_eq!(actions[1], Action::RemoveVips);
-    assert!(actions.contains(&Action::Notify { state: NotifyState::Fault, reason: Reason::Fault }));
+    assert!(actions.contains(&Action::Notify {
+        state: NotifyState::Fault,
+        reason: Reason::Fault
+    }));
     assert_eq!(sim.fsm.state(), State::Fault);
     assert_eq!(sim.fsm.next_timer(), None);
     // Adverts are ignored in FAULT.
@@ -241,7 +271,10 @@ fn fault_as_master_sends_priority_zero_and_releases_the_vips() {
 
     sim.event(secs(7), Event::FaultCleared);
     assert_eq!(sim.fsm.state(), State::Backup);
-    assert_eq!(sim.fsm.deadline(Timer::MasterDown), Some(secs(7) + us(3_609_375)));
+    assert_eq!(
+        sim.fsm.deadline(Timer::MasterDown),
+        Some(secs(7) + us(3_609_375))
+    );
 }
 
 #[test]
@@ -274,7 +307,10 @@ fn shutdown_as_master_sends_priority_zero_and_the_backup_takes_over_after_skew()
     let actions = a.event(us(5_500_000), Event::Shutdown);
     assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
     assert_eq!(actions[1], Action::RemoveVips);
-    assert!(actions.contains(&Action::Notify { state: NotifyState::Stop, reason: Reason::Shutdown }));
+    assert!(actions.contains(&Action::Notify {
+        state: NotifyState::Stop,
+        reason: Reason::Shutdown
+    }));
     assert_eq!(a.fsm.state(), State::Init);
     assert_eq!(a.fsm.next_timer(), None);
     // The seed measured 0.68 s for a graceful stop with priority 90: Skew_Time 648437 us.
