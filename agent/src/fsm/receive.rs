@@ -106,7 +106,8 @@ impl Fsm {
     }
 
     /// keepalived re-arms the advert timer after every advert a master processes, unless
-    /// `lower_prio_no_advert` is set.
+    /// `lower_prio_no_advert` is set. (It does so even for adverts that fail its packet checks;
+    /// here those never reach the machine, so they leave the timer alone.)
     pub(super) fn restart_advert_timer(&mut self, now: Duration, out: &mut Vec<Action>) {
         if !self.params.lower_prio_no_advert {
             self.set_timer(Timer::Advert, now + self.params.advert_interval, out);
