@@ -86,7 +86,7 @@ while time.time() < end:
 struct Lab {
     prefix: String,
     keepalived: Option<Child>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Lab {
@@ -158,11 +158,11 @@ fn keepalived_accepts_our_adverts() {
     let mut lab = Lab {
         prefix: format!("hactlio{}", std::process::id()),
         keepalived: None,
-        _dir: dir,
+        dir,
     };
     let ka = format!("{}-ka", lab.prefix);
     let us = format!("{}-us", lab.prefix);
-    let path = lab._dir.path().to_path_buf();
+    let path = lab.dir.path().to_path_buf();
 
     run(&["ip", "netns", "add", &ka]);
     run(&["ip", "netns", "add", &us]);
