@@ -5,7 +5,7 @@
 //! It does not own scalar resolution ([`super::resolve`]) nor the JSON-first rule
 //! ([`super::json`]), which only changes how plain scalars and a few mappings are read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput};
@@ -300,7 +300,12 @@ impl<'i> Composer<'_, 'i> {
                 // Not a value in its own right: PyYAML never constructs a merge key.
                 Node::new(Yaml::Str("<<".to_owned()), key_mark)
             } else {
-                self.node(event, key_mark)?
+                let mut key = self.node(event, key_mark)?;
+                if let (Mode::Json, Yaml::Str(text)) = (self.mode, &mut key.value) {
+                    // Ansible's JSON decoder trusts string values as templates, never keys.
+                    key.value = Yaml::Unsafe(std::mem::take(text));
+                }
+                key
             };
             let (event, value_mark) = self.next()?;
             let value = self.node(event, value_mark)?;
@@ -308,13 +313,25 @@ impl<'i> Composer<'_, 'i> {
         }
     }
 
-    /// PyYAML's `flatten_mapping`: the pairs of every merged mapping come first (for a list
-    /// `<<: [*a, *b]`, those of `b` before those of `a`, so `a` wins), then the mapping's own.
+    /// PyYAML 6.0.4's `flatten_mapping`: the pairs of every merged mapping come first, in
+    /// order (for `<<: [*a, *b]`, those of `a` then those of `b`), then the mapping's own; the
+    /// dict built from them keeps the last value, so `b` wins over `a` and both over nothing.
+    /// A merged pair is skipped when a pair with the same key object was merged already:
+    /// PyYAML compares `id()`s, which are equal for the same source node and, through
+    /// CPython's cache of one-character strings, for equal keys of at most one Latin-1 char.
     fn flatten(&self, entries: Vec<Entry>) -> Result<Vec<(Node, Node)>, Error> {
         if !entries.iter().any(|e| e.merge) {
             return Ok(entries.into_iter().map(|e| (e.key, e.value)).collect());
         }
         let mut merged = Vec::new();
+        let mut merged_ids = HashSet::new();
+        let mut merge = |pairs: Vec<(Node, Node)>| {
+            for (key, value) in pairs {
+                if merged_ids.insert(KeyObject::of(&key)) {
+                    merged.push((key, value));
+                }
+            }
+        };
         let mut own = Vec::new();
         for entry in entries {
             if !entry.merge {
@@ -322,31 +339,25 @@ impl<'i> Composer<'_, 'i> {
                 continue;
             }
             match entry.value.value {
-                Yaml::Map(pairs) => merged.extend(pairs),
+                Yaml::Map(pairs) => merge(pairs),
                 Yaml::Seq(items) => {
-                    let mut maps = Vec::with_capacity(items.len());
                     for item in items {
-                        match item.value {
-                            Yaml::Map(pairs) => maps.push(pairs),
-                            _ => {
-                                return Err(self.error(
-                                    item.mark,
-                                    format!(
-                                        "expected a mapping for merging, but found {}",
-                                        item.kind()
-                                    ),
-                                ));
-                            }
-                        }
+                        let Yaml::Map(pairs) = item.value else {
+                            let found = item.kind();
+                            return Err(self.error(
+                                item.mark,
+                                format!("expected a mapping for merging, but found {found}"),
+                            ));
+                        };
+                        merge(pairs);
                     }
-                    merged.extend(maps.into_iter().rev().flatten());
                 }
                 _ => {
+                    let found = entry.value.kind();
                     return Err(self.error(
                         entry.value.mark,
                         format!(
-                            "expected a mapping or list of mappings for merging, but found {}",
-                            entry.value.kind()
+                            "expected a mapping or list of mappings for merging, but found {found}"
                         ),
                     ));
                 }
@@ -419,6 +430,26 @@ impl KeyId {
             Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s.clone()),
             Yaml::Seq(_) | Yaml::Map(_) => return None,
         }))
+    }
+}
+
+/// The identity PyYAML's merge compares (`id()` of a key node's text): the source node, which
+/// aliases share and which its position names, or the text itself for CPython's cached
+/// one-character strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyObject {
+    Cached(String),
+    Node(Mark),
+}
+
+impl KeyObject {
+    fn of(key: &Node) -> KeyObject {
+        match key.as_str() {
+            Some(text) if text.chars().count() <= 1 && text.chars().all(|c| (c as u32) < 256) => {
+                KeyObject::Cached(text.to_owned())
+            }
+            _ => KeyObject::Node(key.mark),
+        }
     }
 }
 
