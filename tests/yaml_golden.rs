@@ -17,13 +17,20 @@ fn encode(node: &Node) -> Value {
         Yaml::Null => Value::Null,
         Yaml::Bool(b) => json!(b),
         Yaml::Int(i) => json!(i),
+        // Python's repr for the values JSON numbers cannot hold.
+        Yaml::Float(f) if f.is_nan() => json!({ "__float__": "nan" }),
+        Yaml::Float(f) if f.is_infinite() => {
+            json!({ "__float__": if *f > 0.0 { "inf" } else { "-inf" } })
+        }
         Yaml::Float(f) => json!({ "__float__": f }),
         Yaml::Str(s) => json!(s),
         Yaml::Unsafe(s) => json!({ "__unsafe__": s }),
         Yaml::Seq(items) => Value::Array(items.iter().map(encode).collect()),
         Yaml::Map(pairs) => {
-            let pairs: Vec<Value> =
-                pairs.iter().map(|(k, v)| Value::Array(vec![encode(k), encode(v)])).collect();
+            let pairs: Vec<Value> = pairs
+                .iter()
+                .map(|(k, v)| Value::Array(vec![encode(k), encode(v)]))
+                .collect();
             json!({ "__map__": pairs })
         }
     }
@@ -42,18 +49,22 @@ fn py_float(repr: &str) -> Option<f64> {
 fn same(ours: &Value, golden: &Value) -> bool {
     match (ours, golden) {
         (Value::Object(o), Value::Object(g)) if g.contains_key("__float__") => {
-            let ours = o.get("__float__").and_then(Value::as_f64);
-            let golden = g.get("__float__").and_then(Value::as_str).and_then(py_float);
+            let ours = o
+                .get("__float__")
+                .and_then(|v| v.as_f64().or_else(|| py_float(v.as_str()?)));
+            let golden = g
+                .get("__float__")
+                .and_then(Value::as_str)
+                .and_then(py_float);
             match (ours, golden) {
                 (Some(a), Some(b)) => a == b || (a.is_nan() && b.is_nan()),
-                // serde_json cannot hold NaN or infinities: `json!` made them null.
-                (None, Some(b)) => !b.is_finite() && o.get("__float__") == Some(&Value::Null),
                 _ => false,
             }
         }
         (Value::Object(o), Value::Object(g)) => {
             o.len() == g.len()
-                && o.iter().all(|(k, v)| g.get(k).is_some_and(|gv| same(v, gv)))
+                && o.iter()
+                    .all(|(k, v)| g.get(k).is_some_and(|gv| same(v, gv)))
         }
         (Value::Array(o), Value::Array(g)) => {
             o.len() == g.len() && o.iter().zip(g).all(|(a, b)| same(a, b))
@@ -70,7 +81,12 @@ fn check(yml: &Path) -> Result<(), String> {
     let parsed = yaml::parse_file(yml);
     if let Some(error) = golden.get("error") {
         let err = match parsed {
-            Ok(p) => return Err(format!("Ansible fails ({error}), we load {}", encode(&p.root))),
+            Ok(p) => {
+                return Err(format!(
+                    "Ansible fails ({error}), we load {}",
+                    encode(&p.root)
+                ));
+            }
             Err(err) => err,
         };
         // Constructor errors carry no position in Ansible; parser errors must agree on it.
@@ -78,7 +94,10 @@ fn check(yml: &Path) -> Result<(), String> {
             let col = error.get("col").and_then(Value::as_u64);
             let ours = (err.mark.line as u64, Some(err.mark.col as u64));
             if ours != (line, col) {
-                return Err(format!("error at {:?}, Ansible at {line}:{col:?}: {err}", ours));
+                return Err(format!(
+                    "error at {:?}, Ansible at {line}:{col:?}: {err}",
+                    ours
+                ));
             }
         }
         return Ok(());
@@ -86,7 +105,10 @@ fn check(yml: &Path) -> Result<(), String> {
     let parsed = parsed.map_err(|e| format!("Ansible loads it, we fail: {e}"))?;
     let ours = encode(&parsed.root);
     if !same(&ours, &golden["value"]) {
-        return Err(format!("value differs:\n ours:   {ours}\n golden: {}", golden["value"]));
+        return Err(format!(
+            "value differs:\n ours:   {ours}\n golden: {}",
+            golden["value"]
+        ));
     }
     // Warning order follows PyYAML's breadth-first construction, which we do not mimic.
     let mut ours: Vec<(Option<usize>, Option<usize>, String)> = parsed
@@ -100,7 +122,11 @@ fn check(yml: &Path) -> Result<(), String> {
         .flatten()
         .map(|w| {
             let pos = |k: &str| w.get(k).and_then(Value::as_u64).map(|n| n as usize);
-            (pos("line"), pos("col"), w["message"].as_str().unwrap_or_default().to_owned())
+            (
+                pos("line"),
+                pos("col"),
+                w["message"].as_str().unwrap_or_default().to_owned(),
+            )
         })
         .collect();
     // Ansible knows no position for keys that are not strings or numbers (True, None).
@@ -116,7 +142,9 @@ fn check(yml: &Path) -> Result<(), String> {
     ours.sort();
     theirs.sort();
     if ours != theirs {
-        return Err(format!("warnings differ:\n ours:   {ours:?}\n golden: {theirs:?}"));
+        return Err(format!(
+            "warnings differ:\n ours:   {ours:?}\n golden: {theirs:?}"
+        ));
     }
     Ok(())
 }
@@ -129,10 +157,20 @@ fn golden_yaml_matches_ansible() {
         .filter(|p| p.extension().is_some_and(|x| x == "yml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 40, "golden corpus too small: {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "golden corpus too small: {}",
+        files.len()
+    );
     let failures: Vec<String> = files
         .iter()
         .filter_map(|f| check(f).err().map(|e| format!("{}: {e}", f.display())))
         .collect();
-    assert!(failures.is_empty(), "{} of {} files differ:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files differ:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -5,6 +5,7 @@
 //! It does not own scalar resolution ([`super::resolve`]) nor the JSON-first rule
 //! ([`super::json`]), which only changes how plain scalars and a few mappings are read.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput};
 use super::error::{Error, Warning};
 use super::node::{Mark, Node, Yaml};
 use super::resolve::{self, Tag};
-use super::{Parsed, json};
+use super::{Parsed, json, syntax};
 
 /// Deeper nesting is refused rather than risking the stack (PyYAML stops near 1000 too).
 const MAX_DEPTH: usize = 400;
@@ -27,22 +28,43 @@ pub(crate) enum Mode {
     Json,
 }
 
+/// saphyr's tab-after-colon refusals worked around per file; more means a pathological file.
+const MAX_TAB_FIXES: usize = 100;
+
 pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> {
-    let mut composer = Composer {
-        parser: Parser::new_from_str(src),
-        file,
-        mode,
-        anchors: HashMap::new(),
-        unsafe_depth: 0,
-        depth: 0,
-        alias_nodes: 0,
-        warnings: Vec::new(),
-    };
-    let root = composer.document()?;
-    Ok(Parsed {
-        root,
-        warnings: composer.warnings,
-    })
+    let mut text = Cow::Borrowed(src);
+    let mut fixes = 0;
+    loop {
+        let mut composer = Composer {
+            parser: Parser::new_from_str(&text),
+            src: &text,
+            file,
+            mode,
+            anchors: HashMap::new(),
+            unsafe_depth: 0,
+            depth: 0,
+            alias_nodes: 0,
+            warnings: Vec::new(),
+            tab_after_colon: None,
+        };
+        let error = match composer.document() {
+            Ok(root) => {
+                return Ok(Parsed {
+                    root,
+                    warnings: composer.warnings,
+                });
+            }
+            Err(error) => error,
+        };
+        let retry = composer.tab_after_colon.filter(|_| fixes < MAX_TAB_FIXES);
+        match retry.and_then(|index| syntax::untab_before(&text, index)) {
+            Some(untabbed) => {
+                text = Cow::Owned(untabbed);
+                fixes += 1;
+            }
+            None => return Err(error),
+        }
+    }
 }
 
 /// One raw `key: value` pair of a mapping being built, before merging and de-duplication.
@@ -55,6 +77,7 @@ pub(crate) struct Entry {
 
 struct Composer<'f, 'i> {
     parser: Parser<'i, StrInput<'i>>,
+    src: &'i str,
     file: &'f Path,
     mode: Mode,
     /// Finished anchored nodes by saphyr's anchor id, with their node counts.
@@ -64,6 +87,8 @@ struct Composer<'f, 'i> {
     depth: usize,
     alias_nodes: usize,
     warnings: Vec<Warning>,
+    /// Set when saphyr refused `key:<TAB>value`, which PyYAML accepts: see [`super::syntax`].
+    tab_after_colon: Option<usize>,
 }
 
 impl<'i> Composer<'_, 'i> {
@@ -83,15 +108,10 @@ impl<'i> Composer<'_, 'i> {
         }
     }
 
-    fn scan_error(&self, e: &ScanError) -> Error {
-        let at = e.marker();
-        self.error(
-            Mark {
-                line: at.line(),
-                col: at.col() + 1,
-            },
-            e.info(),
-        )
+    fn scan_error(&mut self, e: &ScanError) -> Error {
+        self.tab_after_colon = syntax::tab_after_colon(e);
+        let (mark, message) = syntax::locate(self.src, e);
+        self.error(mark, message)
     }
 
     /// The stream: nothing (a null document) or exactly one document, as PyYAML's
@@ -192,6 +212,8 @@ impl<'i> Composer<'_, 'i> {
                 Mode::Yaml => resolve::implicit(text),
                 Mode::Json => return Ok(Node::new(json::plain_scalar(text), mark)),
             },
+            // PyYAML resolves a plain scalar tagged `!` as if untagged.
+            Some("!") if plain => return self.scalar(text, style, None, mark),
             None | Some("!") => Tag::Str,
             Some("!unsafe") => {
                 // Ansible re-resolves the scalar as if it were plain, even when quoted.

@@ -22,6 +22,7 @@ mod error;
 mod json;
 mod node;
 mod resolve;
+mod syntax;
 
 use std::path::Path;
 
