@@ -65,3 +65,6 @@ pub fn parse_file(path: &Path) -> Result<Parsed, Error> {
     })?;
     parse_str(&src, path)
 }
+
+#[cfg(test)]
+mod tests;
