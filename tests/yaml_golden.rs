@@ -130,14 +130,11 @@ fn check(yml: &Path) -> Result<(), String> {
         })
         .collect();
     // Ansible knows no position for keys that are not strings or numbers (True, None).
-    for (i, t) in theirs.iter().enumerate() {
-        if t.0.is_none() {
-            if let Some(o) = ours.iter_mut().find(|o| o.2 == t.2 && o.0.is_some()) {
-                o.0 = None;
-                o.1 = None;
-            }
+    for t in theirs.iter().filter(|t| t.0.is_none()) {
+        if let Some(o) = ours.iter_mut().find(|o| o.2 == t.2 && o.0.is_some()) {
+            o.0 = None;
+            o.1 = None;
         }
-        let _ = i;
     }
     ours.sort();
     theirs.sort();
@@ -173,4 +170,36 @@ fn golden_yaml_matches_ansible() {
         files.len(),
         failures.join("\n")
     );
+}
+
+/// Timing check, for release builds:
+/// `cargo test --release --test yaml_golden -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; run in release"]
+fn parses_a_megabyte_quickly() {
+    let mut src = String::from("hosts:\n");
+    let mut i = 0;
+    while src.len() < 1 << 20 {
+        src.push_str(&format!(
+            "  web{i}:\n    ansible_host: 198.51.100.{}\n    port: {}\n    enabled: yes\n    \
+             weight: 1.5\n    tags: [a, 'b', \"c\"]\n    note: plain text with words\n",
+            i % 250,
+            8000 + i % 1000
+        ));
+        i += 1;
+    }
+    let start = std::time::Instant::now();
+    let parsed = yaml::parse_str(&src, Path::new("big.yml")).expect("parses");
+    let elapsed = start.elapsed();
+    let hosts = parsed
+        .root
+        .get("hosts")
+        .and_then(Node::as_map)
+        .map_or(0, <[_]>::len);
+    assert_eq!(hosts, i);
+    #[allow(clippy::print_stderr)] // the number is the point of this test
+    {
+        eprintln!("{} bytes, {hosts} hosts: {elapsed:?}", src.len());
+    }
+    assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
 }

@@ -6,6 +6,7 @@
 //! ([`super::json`]), which only changes how plain scalars and a few mappings are read.
 
 use std::borrow::Cow;
+use std::collections::hash_map;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -32,6 +33,14 @@ pub(crate) enum Mode {
 const MAX_TAB_FIXES: usize = 100;
 
 pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> {
+    if let Some(mark) = syntax::incompatible_version(src) {
+        let message = "found incompatible YAML document (only version 1 is supported)".to_owned();
+        return Err(Error {
+            file: file.to_path_buf(),
+            mark,
+            message,
+        });
+    }
     let mut text = Cow::Borrowed(src);
     let mut fixes = 0;
     loop {
@@ -46,6 +55,10 @@ pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> 
             alias_nodes: 0,
             warnings: Vec::new(),
             tab_after_colon: None,
+            event_start: 0,
+            cursor: (0, 0),
+            anchor_names: HashMap::new(),
+            raw_pairs: HashMap::new(),
         };
         let error = match composer.document() {
             Ok(root) => {
@@ -87,6 +100,16 @@ struct Composer<'f, 'i> {
     depth: usize,
     alias_nodes: usize,
     warnings: Vec<Warning>,
+    /// Character index where the last event read starts (at its anchor or tag, if any).
+    event_start: usize,
+    /// A character index and its byte offset in `src`, so anchor names are found without
+    /// rescanning from the start each time.
+    cursor: (usize, usize),
+    /// Anchor names seen, and where: PyYAML refuses to redefine one.
+    anchor_names: HashMap<String, Mark>,
+    /// The pairs of mappings that had repeated keys, before de-duplication, by the mapping's
+    /// position: merging such a mapping repeats its duplicates, and Ansible's warnings with them.
+    raw_pairs: HashMap<Mark, Vec<(Node, Node)>>,
     /// Set when saphyr refused `key:<TAB>value`, which PyYAML accepts: see [`super::syntax`].
     tab_after_colon: Option<usize>,
 }
@@ -102,7 +125,10 @@ impl<'i> Composer<'_, 'i> {
 
     fn next(&mut self) -> Result<(Event<'i>, Mark), Error> {
         match self.parser.next_event() {
-            Some(Ok((event, span))) => Ok((event, mark_of(&span))),
+            Some(Ok((event, span))) => {
+                self.event_start = span.start.index();
+                Ok((event, mark_of(&span)))
+            }
             Some(Err(e)) => Err(self.scan_error(&e)),
             None => Err(self.error(Mark::START, "unexpected end of the stream")),
         }
@@ -148,6 +174,15 @@ impl<'i> Composer<'_, 'i> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error(mark, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
+        let anchor = match &event {
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => *anchor,
+            _ => 0,
+        };
+        if anchor > 0 {
+            self.check_anchor_name(mark)?;
+        }
         self.depth += 1;
         let node = match event {
             Event::Alias(id) => self.alias(id, mark),
@@ -170,6 +205,32 @@ impl<'i> Composer<'_, 'i> {
         };
         self.depth -= 1;
         node
+    }
+
+    /// PyYAML refuses a second anchor of the same name; saphyr silently rebinds it. saphyr's
+    /// events carry no anchor names, but an anchored node's span starts at its properties.
+    fn check_anchor_name(&mut self, mark: Mark) -> Result<(), Error> {
+        let (mut chars, mut bytes) = self.cursor;
+        if self.event_start < chars {
+            (chars, bytes) = (0, 0);
+        }
+        for c in self.src[bytes..].chars().take(self.event_start - chars) {
+            bytes += c.len_utf8();
+        }
+        self.cursor = (self.event_start, bytes);
+        let Some(name) = syntax::anchor_name(&self.src[bytes..]) else {
+            return Ok(());
+        };
+        if let Some(first) = self.anchor_names.insert(name.to_owned(), mark) {
+            return Err(self.error(
+                mark,
+                format!(
+                    "found duplicate anchor {name:?}; first occurrence at line {} column {}",
+                    first.line, first.col
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Keeps a copy of an anchored node for the aliases that follow it.
@@ -298,7 +359,7 @@ impl<'i> Composer<'_, 'i> {
             }
         }
         let pairs = self.flatten(entries)?;
-        let pairs = self.dedup(pairs)?;
+        let pairs = self.dedup(pairs, mark)?;
         Ok(Node::new(Yaml::Map(pairs), mark))
     }
 
@@ -361,9 +422,15 @@ impl<'i> Composer<'_, 'i> {
                 continue;
             }
             match entry.value.value {
-                Yaml::Map(pairs) => merge(pairs),
+                Yaml::Map(pairs) => merge(
+                    self.raw_pairs
+                        .get(&entry.value.mark)
+                        .cloned()
+                        .unwrap_or(pairs),
+                ),
                 Yaml::Seq(items) => {
                     for item in items {
+                        let raw = self.raw_pairs.get(&item.mark).cloned();
                         let Yaml::Map(pairs) = item.value else {
                             let found = item.kind();
                             return Err(self.error(
@@ -371,7 +438,7 @@ impl<'i> Composer<'_, 'i> {
                                 format!("expected a mapping for merging, but found {found}"),
                             ));
                         };
-                        merge(pairs);
+                        merge(raw.unwrap_or(pairs));
                     }
                 }
                 _ => {
@@ -391,37 +458,55 @@ impl<'i> Composer<'_, 'i> {
 
     /// Builds the mapping as a Python dict would: a repeated key keeps its first place and
     /// takes the last value; Ansible warns (`DUPLICATE_YAML_DICT_KEY=warn`, the default).
-    fn dedup(&mut self, pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Error> {
-        let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
-        let mut seen: HashMap<KeyId, usize> = HashMap::with_capacity(pairs.len());
-        for (key, value) in pairs {
-            let Some(id) = KeyId::of(&key) else {
+    fn dedup(&mut self, pairs: Vec<(Node, Node)>, mark: Mark) -> Result<Vec<(Node, Node)>, Error> {
+        // First find repeats without copying anything: most mappings have none.
+        let mut first_of: Vec<Option<usize>> = Vec::with_capacity(pairs.len());
+        let mut seen: HashMap<KeyId<'_>, usize> = HashMap::with_capacity(pairs.len());
+        for (index, (key, _)) in pairs.iter().enumerate() {
+            let Some(id) = KeyId::of(key) else {
+                let kind = key.kind();
                 return Err(self.error(
                     key.mark,
                     format!(
-                        "while constructing a mapping found unhashable key ({} cannot be a key)",
-                        key.kind()
+                        "while constructing a mapping found unhashable key ({kind} cannot be a key)"
                     ),
                 ));
             };
-            if let Some(at) = id.as_ref().and_then(|id| seen.get(id)).copied() {
-                if self.mode == Mode::Yaml {
-                    self.warnings.push(Warning {
-                        file: self.file.to_path_buf(),
-                        mark: key.mark,
-                        message: format!(
-                            "Found duplicate mapping key {}. Using last defined value only.",
-                            key.py_repr()
-                        ),
-                    });
+            first_of.push(id.and_then(|id| match seen.entry(id) {
+                hash_map::Entry::Occupied(first) => Some(*first.get()),
+                hash_map::Entry::Vacant(slot) => {
+                    slot.insert(index);
+                    None
                 }
-                out[at].1 = value;
+            }));
+        }
+        drop(seen);
+        if first_of.iter().all(Option::is_none) {
+            return Ok(pairs);
+        }
+        self.raw_pairs.insert(mark, pairs.clone());
+        // Where each first occurrence lands in the output.
+        let mut slot_of: HashMap<usize, usize> = HashMap::new();
+        let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
+        for (index, ((key, value), first)) in pairs.into_iter().zip(first_of).enumerate() {
+            let Some(first) = first else {
+                slot_of.insert(index, out.len());
+                out.push((key, value));
                 continue;
+            };
+            if self.mode == Mode::Yaml {
+                self.warnings.push(Warning {
+                    file: self.file.to_path_buf(),
+                    mark: key.mark,
+                    message: format!(
+                        "Found duplicate mapping key {}. Using last defined value only.",
+                        key.py_repr()
+                    ),
+                });
             }
-            if let Some(id) = id {
-                seen.insert(id, out.len());
+            if let Some(&slot) = slot_of.get(&first) {
+                out[slot].1 = value;
             }
-            out.push((key, value));
         }
         Ok(out)
     }
@@ -430,16 +515,16 @@ impl<'i> Composer<'_, 'i> {
 /// A mapping key as Python's dict compares it: `1`, `1.0` and `True` are one key; NaN is
 /// never equal to anything.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyId {
+enum KeyId<'a> {
     Null,
     Int(i64),
     Float(u64),
-    Str(String),
+    Str(&'a str),
 }
 
-impl KeyId {
+impl<'a> KeyId<'a> {
     /// `None` for an unhashable key; `Some(None)` for a key equal to no other (NaN).
-    fn of(node: &Node) -> Option<Option<KeyId>> {
+    fn of(node: &'a Node) -> Option<Option<KeyId<'a>>> {
         Some(Some(match &node.value {
             Yaml::Null => KeyId::Null,
             Yaml::Bool(b) => KeyId::Int(i64::from(*b)),
@@ -449,7 +534,7 @@ impl KeyId {
             Yaml::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => KeyId::Int(*f as i64),
             // +0.0 and -0.0 are equal but differ in bits; the branch above catches both.
             Yaml::Float(f) => KeyId::Float(f.to_bits()),
-            Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s.clone()),
+            Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s),
             Yaml::Seq(_) | Yaml::Map(_) => return None,
         }))
     }

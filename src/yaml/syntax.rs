@@ -33,6 +33,40 @@ pub(crate) fn untab_before(src: &str, index: usize) -> Option<String> {
     changed.then(|| chars.into_iter().collect())
 }
 
+/// Where a `%YAML` directive asks for a version other than 1.x, which PyYAML refuses and
+/// saphyr ignores. Directives sit before the first document, at the start of their line.
+pub(crate) fn incompatible_version(src: &str) -> Option<Mark> {
+    for (index, line) in src.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let version = line.strip_prefix("%YAML")?.split_whitespace().next()?;
+        let major = version.split('.').next()?;
+        return (major != "1").then_some(Mark {
+            line: index + 1,
+            col: 1,
+        });
+    }
+    None
+}
+
+/// The anchor name among the node properties `text` starts with (`&name`, `!tag &name`).
+pub(crate) fn anchor_name(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        let end = rest
+            .find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
+            .unwrap_or(rest.len());
+        match rest.chars().next() {
+            Some('&') => return Some(&rest[1..end]),
+            Some('!') => rest = &rest[end..],
+            _ => return None,
+        }
+    }
+}
+
 /// Where and how Ansible reports a syntax error saphyr found at `e`.
 pub(crate) fn locate(src: &str, e: &ScanError) -> (Mark, String) {
     let at = e.marker();
@@ -76,6 +110,24 @@ mod tests {
             Some("a:  b: c\td")
         );
         assert_eq!(untab_before("a: b", 3), None);
+    }
+
+    #[test]
+    fn anchor_names_follow_or_precede_tags() {
+        assert_eq!(anchor_name("&x 1"), Some("x"));
+        assert_eq!(anchor_name("!!str &a.b\n  c"), Some("a.b"));
+        assert_eq!(anchor_name("&k]"), Some("k"));
+        assert_eq!(anchor_name("!unsafe x"), None);
+    }
+
+    #[test]
+    fn only_yaml_1_documents_are_compatible() {
+        assert_eq!(
+            incompatible_version("# c\n%YAML 2.0\n--- a\n"),
+            Some(Mark { line: 2, col: 1 })
+        );
+        assert_eq!(incompatible_version("%YAML 1.1\n---\n"), None);
+        assert_eq!(incompatible_version("a: 1\n%YAML 2.0\n"), None);
     }
 
     #[test]
