@@ -5,7 +5,9 @@
 //! It does not own scalar resolution ([`super::resolve`]) nor the JSON-first rule
 //! ([`super::json`]), which only changes how plain scalars and a few mappings are read.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::hash_map;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput};
@@ -13,7 +15,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput};
 use super::error::{Error, Warning};
 use super::node::{Mark, Node, Yaml};
 use super::resolve::{self, Tag};
-use super::{Parsed, json};
+use super::{Parsed, json, syntax};
 
 /// Deeper nesting is refused rather than risking the stack (PyYAML stops near 1000 too).
 const MAX_DEPTH: usize = 400;
@@ -27,22 +29,55 @@ pub(crate) enum Mode {
     Json,
 }
 
+/// saphyr's tab-after-colon refusals worked around per file; more means a pathological file.
+const MAX_TAB_FIXES: usize = 100;
+
 pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> {
-    let mut composer = Composer {
-        parser: Parser::new_from_str(src),
-        file,
-        mode,
-        anchors: HashMap::new(),
-        unsafe_depth: 0,
-        depth: 0,
-        alias_nodes: 0,
-        warnings: Vec::new(),
-    };
-    let root = composer.document()?;
-    Ok(Parsed {
-        root,
-        warnings: composer.warnings,
-    })
+    if let Some(mark) = syntax::incompatible_version(src) {
+        let message = "found incompatible YAML document (only version 1 is supported)".to_owned();
+        return Err(Error {
+            file: file.to_path_buf(),
+            mark,
+            message,
+        });
+    }
+    let mut text = Cow::Borrowed(src);
+    let mut fixes = 0;
+    loop {
+        let mut composer = Composer {
+            parser: Parser::new_from_str(&text),
+            src: &text,
+            file,
+            mode,
+            anchors: HashMap::new(),
+            unsafe_depth: 0,
+            depth: 0,
+            alias_nodes: 0,
+            warnings: Vec::new(),
+            tab_after_colon: None,
+            event_start: 0,
+            cursor: (0, 0),
+            anchor_names: HashMap::new(),
+            raw_pairs: HashMap::new(),
+        };
+        let error = match composer.document() {
+            Ok(root) => {
+                return Ok(Parsed {
+                    root,
+                    warnings: composer.warnings,
+                });
+            }
+            Err(error) => error,
+        };
+        let retry = composer.tab_after_colon.filter(|_| fixes < MAX_TAB_FIXES);
+        match retry.and_then(|index| syntax::untab_before(&text, index)) {
+            Some(untabbed) => {
+                text = Cow::Owned(untabbed);
+                fixes += 1;
+            }
+            None => return Err(error),
+        }
+    }
 }
 
 /// One raw `key: value` pair of a mapping being built, before merging and de-duplication.
@@ -55,6 +90,7 @@ pub(crate) struct Entry {
 
 struct Composer<'f, 'i> {
     parser: Parser<'i, StrInput<'i>>,
+    src: &'i str,
     file: &'f Path,
     mode: Mode,
     /// Finished anchored nodes by saphyr's anchor id, with their node counts.
@@ -64,6 +100,18 @@ struct Composer<'f, 'i> {
     depth: usize,
     alias_nodes: usize,
     warnings: Vec<Warning>,
+    /// Character index where the last event read starts (at its anchor or tag, if any).
+    event_start: usize,
+    /// A character index and its byte offset in `src`, so anchor names are found without
+    /// rescanning from the start each time.
+    cursor: (usize, usize),
+    /// Anchor names seen, and where: PyYAML refuses to redefine one.
+    anchor_names: HashMap<String, Mark>,
+    /// The pairs of mappings that had repeated keys, before de-duplication, by the mapping's
+    /// position: merging such a mapping repeats its duplicates, and Ansible's warnings with them.
+    raw_pairs: HashMap<Mark, Vec<(Node, Node)>>,
+    /// Set when saphyr refused `key:<TAB>value`, which PyYAML accepts: see [`super::syntax`].
+    tab_after_colon: Option<usize>,
 }
 
 impl<'i> Composer<'_, 'i> {
@@ -77,21 +125,19 @@ impl<'i> Composer<'_, 'i> {
 
     fn next(&mut self) -> Result<(Event<'i>, Mark), Error> {
         match self.parser.next_event() {
-            Some(Ok((event, span))) => Ok((event, mark_of(&span))),
+            Some(Ok((event, span))) => {
+                self.event_start = span.start.index();
+                Ok((event, mark_of(&span)))
+            }
             Some(Err(e)) => Err(self.scan_error(&e)),
             None => Err(self.error(Mark::START, "unexpected end of the stream")),
         }
     }
 
-    fn scan_error(&self, e: &ScanError) -> Error {
-        let at = e.marker();
-        self.error(
-            Mark {
-                line: at.line(),
-                col: at.col() + 1,
-            },
-            e.info(),
-        )
+    fn scan_error(&mut self, e: &ScanError) -> Error {
+        self.tab_after_colon = syntax::tab_after_colon(e);
+        let (mark, message) = syntax::locate(self.src, e);
+        self.error(mark, message)
     }
 
     /// The stream: nothing (a null document) or exactly one document, as PyYAML's
@@ -128,6 +174,15 @@ impl<'i> Composer<'_, 'i> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error(mark, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
+        let anchor = match &event {
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => *anchor,
+            _ => 0,
+        };
+        if anchor > 0 {
+            self.check_anchor_name(mark)?;
+        }
         self.depth += 1;
         let node = match event {
             Event::Alias(id) => self.alias(id, mark),
@@ -150,6 +205,32 @@ impl<'i> Composer<'_, 'i> {
         };
         self.depth -= 1;
         node
+    }
+
+    /// PyYAML refuses a second anchor of the same name; saphyr silently rebinds it. saphyr's
+    /// events carry no anchor names, but an anchored node's span starts at its properties.
+    fn check_anchor_name(&mut self, mark: Mark) -> Result<(), Error> {
+        let (mut chars, mut bytes) = self.cursor;
+        if self.event_start < chars {
+            (chars, bytes) = (0, 0);
+        }
+        for c in self.src[bytes..].chars().take(self.event_start - chars) {
+            bytes += c.len_utf8();
+        }
+        self.cursor = (self.event_start, bytes);
+        let Some(name) = syntax::anchor_name(&self.src[bytes..]) else {
+            return Ok(());
+        };
+        if let Some(first) = self.anchor_names.insert(name.to_owned(), mark) {
+            return Err(self.error(
+                mark,
+                format!(
+                    "found duplicate anchor {name:?}; first occurrence at line {} column {}",
+                    first.line, first.col
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Keeps a copy of an anchored node for the aliases that follow it.
@@ -192,6 +273,8 @@ impl<'i> Composer<'_, 'i> {
                 Mode::Yaml => resolve::implicit(text),
                 Mode::Json => return Ok(Node::new(json::plain_scalar(text), mark)),
             },
+            // PyYAML resolves a plain scalar tagged `!` as if untagged.
+            Some("!") if plain => return self.scalar(text, style, None, mark),
             None | Some("!") => Tag::Str,
             Some("!unsafe") => {
                 // Ansible re-resolves the scalar as if it were plain, even when quoted.
@@ -276,7 +359,7 @@ impl<'i> Composer<'_, 'i> {
             }
         }
         let pairs = self.flatten(entries)?;
-        let pairs = self.dedup(pairs)?;
+        let pairs = self.dedup(pairs, mark)?;
         Ok(Node::new(Yaml::Map(pairs), mark))
     }
 
@@ -300,7 +383,12 @@ impl<'i> Composer<'_, 'i> {
                 // Not a value in its own right: PyYAML never constructs a merge key.
                 Node::new(Yaml::Str("<<".to_owned()), key_mark)
             } else {
-                self.node(event, key_mark)?
+                let mut key = self.node(event, key_mark)?;
+                if let (Mode::Json, Yaml::Str(text)) = (self.mode, &mut key.value) {
+                    // Ansible's JSON decoder trusts string values as templates, never keys.
+                    key.value = Yaml::Unsafe(std::mem::take(text));
+                }
+                key
             };
             let (event, value_mark) = self.next()?;
             let value = self.node(event, value_mark)?;
@@ -308,13 +396,25 @@ impl<'i> Composer<'_, 'i> {
         }
     }
 
-    /// PyYAML's `flatten_mapping`: the pairs of every merged mapping come first (for a list
-    /// `<<: [*a, *b]`, those of `b` before those of `a`, so `a` wins), then the mapping's own.
+    /// PyYAML 6.0.4's `flatten_mapping`: the pairs of every merged mapping come first, in
+    /// order (for `<<: [*a, *b]`, those of `a` then those of `b`), then the mapping's own; the
+    /// dict built from them keeps the last value, so `b` wins over `a` and both over nothing.
+    /// A merged pair is skipped when a pair with the same key object was merged already:
+    /// PyYAML compares `id()`s, which are equal for the same source node and, through
+    /// CPython's cache of one-character strings, for equal keys of at most one Latin-1 char.
     fn flatten(&self, entries: Vec<Entry>) -> Result<Vec<(Node, Node)>, Error> {
         if !entries.iter().any(|e| e.merge) {
             return Ok(entries.into_iter().map(|e| (e.key, e.value)).collect());
         }
         let mut merged = Vec::new();
+        let mut merged_ids = HashSet::new();
+        let mut merge = |pairs: Vec<(Node, Node)>| {
+            for (key, value) in pairs {
+                if merged_ids.insert(KeyObject::of(&key)) {
+                    merged.push((key, value));
+                }
+            }
+        };
         let mut own = Vec::new();
         for entry in entries {
             if !entry.merge {
@@ -322,31 +422,31 @@ impl<'i> Composer<'_, 'i> {
                 continue;
             }
             match entry.value.value {
-                Yaml::Map(pairs) => merged.extend(pairs),
+                Yaml::Map(pairs) => merge(
+                    self.raw_pairs
+                        .get(&entry.value.mark)
+                        .cloned()
+                        .unwrap_or(pairs),
+                ),
                 Yaml::Seq(items) => {
-                    let mut maps = Vec::with_capacity(items.len());
                     for item in items {
-                        match item.value {
-                            Yaml::Map(pairs) => maps.push(pairs),
-                            _ => {
-                                return Err(self.error(
-                                    item.mark,
-                                    format!(
-                                        "expected a mapping for merging, but found {}",
-                                        item.kind()
-                                    ),
-                                ));
-                            }
-                        }
+                        let raw = self.raw_pairs.get(&item.mark).cloned();
+                        let Yaml::Map(pairs) = item.value else {
+                            let found = item.kind();
+                            return Err(self.error(
+                                item.mark,
+                                format!("expected a mapping for merging, but found {found}"),
+                            ));
+                        };
+                        merge(raw.unwrap_or(pairs));
                     }
-                    merged.extend(maps.into_iter().rev().flatten());
                 }
                 _ => {
+                    let found = entry.value.kind();
                     return Err(self.error(
                         entry.value.mark,
                         format!(
-                            "expected a mapping or list of mappings for merging, but found {}",
-                            entry.value.kind()
+                            "expected a mapping or list of mappings for merging, but found {found}"
                         ),
                     ));
                 }
@@ -358,37 +458,55 @@ impl<'i> Composer<'_, 'i> {
 
     /// Builds the mapping as a Python dict would: a repeated key keeps its first place and
     /// takes the last value; Ansible warns (`DUPLICATE_YAML_DICT_KEY=warn`, the default).
-    fn dedup(&mut self, pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Error> {
-        let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
-        let mut seen: HashMap<KeyId, usize> = HashMap::with_capacity(pairs.len());
-        for (key, value) in pairs {
-            let Some(id) = KeyId::of(&key) else {
+    fn dedup(&mut self, pairs: Vec<(Node, Node)>, mark: Mark) -> Result<Vec<(Node, Node)>, Error> {
+        // First find repeats without copying anything: most mappings have none.
+        let mut first_of: Vec<Option<usize>> = Vec::with_capacity(pairs.len());
+        let mut seen: HashMap<KeyId<'_>, usize> = HashMap::with_capacity(pairs.len());
+        for (index, (key, _)) in pairs.iter().enumerate() {
+            let Some(id) = KeyId::of(key) else {
+                let kind = key.kind();
                 return Err(self.error(
                     key.mark,
                     format!(
-                        "while constructing a mapping found unhashable key ({} cannot be a key)",
-                        key.kind()
+                        "while constructing a mapping found unhashable key ({kind} cannot be a key)"
                     ),
                 ));
             };
-            if let Some(at) = id.as_ref().and_then(|id| seen.get(id)).copied() {
-                if self.mode == Mode::Yaml {
-                    self.warnings.push(Warning {
-                        file: self.file.to_path_buf(),
-                        mark: key.mark,
-                        message: format!(
-                            "Found duplicate mapping key {}. Using last defined value only.",
-                            key.py_repr()
-                        ),
-                    });
+            first_of.push(id.and_then(|id| match seen.entry(id) {
+                hash_map::Entry::Occupied(first) => Some(*first.get()),
+                hash_map::Entry::Vacant(slot) => {
+                    slot.insert(index);
+                    None
                 }
-                out[at].1 = value;
+            }));
+        }
+        drop(seen);
+        if first_of.iter().all(Option::is_none) {
+            return Ok(pairs);
+        }
+        self.raw_pairs.insert(mark, pairs.clone());
+        // Where each first occurrence lands in the output.
+        let mut slot_of: HashMap<usize, usize> = HashMap::new();
+        let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
+        for (index, ((key, value), first)) in pairs.into_iter().zip(first_of).enumerate() {
+            let Some(first) = first else {
+                slot_of.insert(index, out.len());
+                out.push((key, value));
                 continue;
+            };
+            if self.mode == Mode::Yaml {
+                self.warnings.push(Warning {
+                    file: self.file.to_path_buf(),
+                    mark: key.mark,
+                    message: format!(
+                        "Found duplicate mapping key {}. Using last defined value only.",
+                        key.py_repr()
+                    ),
+                });
             }
-            if let Some(id) = id {
-                seen.insert(id, out.len());
+            if let Some(&slot) = slot_of.get(&first) {
+                out[slot].1 = value;
             }
-            out.push((key, value));
         }
         Ok(out)
     }
@@ -397,16 +515,16 @@ impl<'i> Composer<'_, 'i> {
 /// A mapping key as Python's dict compares it: `1`, `1.0` and `True` are one key; NaN is
 /// never equal to anything.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyId {
+enum KeyId<'a> {
     Null,
     Int(i64),
     Float(u64),
-    Str(String),
+    Str(&'a str),
 }
 
-impl KeyId {
+impl<'a> KeyId<'a> {
     /// `None` for an unhashable key; `Some(None)` for a key equal to no other (NaN).
-    fn of(node: &Node) -> Option<Option<KeyId>> {
+    fn of(node: &'a Node) -> Option<Option<KeyId<'a>>> {
         Some(Some(match &node.value {
             Yaml::Null => KeyId::Null,
             Yaml::Bool(b) => KeyId::Int(i64::from(*b)),
@@ -416,9 +534,29 @@ impl KeyId {
             Yaml::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => KeyId::Int(*f as i64),
             // +0.0 and -0.0 are equal but differ in bits; the branch above catches both.
             Yaml::Float(f) => KeyId::Float(f.to_bits()),
-            Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s.clone()),
+            Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s),
             Yaml::Seq(_) | Yaml::Map(_) => return None,
         }))
+    }
+}
+
+/// The identity PyYAML's merge compares (`id()` of a key node's text): the source node, which
+/// aliases share and which its position names, or the text itself for CPython's cached
+/// one-character strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyObject {
+    Cached(String),
+    Node(Mark),
+}
+
+impl KeyObject {
+    fn of(key: &Node) -> KeyObject {
+        match key.as_str() {
+            Some(text) if text.chars().count() <= 1 && text.chars().all(|c| (c as u32) < 256) => {
+                KeyObject::Cached(text.to_owned())
+            }
+            _ => KeyObject::Node(key.mark),
+        }
     }
 }
 

@@ -15,13 +15,25 @@
 //!   template renders;
 //! - an integer outside `i64` becomes a [`Yaml::Float`];
 //! - `!vault`, `!!binary`, `!!set`, `!!omap` and `!!pairs` are refused with an error;
-//! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them).
+//! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them), as are
+//!   nesting deeper than 256 levels and aliases expanding to over a million nodes;
+//! - flow content at column 0 inside a block mapping (`key: [` then `1]` unindented) is a
+//!   syntax error here (saphyr follows YAML 1.2), though PyYAML takes it;
+//! - syntax error messages are saphyr's words, at PyYAML's position where they agree (the
+//!   golden tests check the positions); duplicate-key warnings come in source order, not in
+//!   PyYAML's breadth-first order.
+//!
+//! Matched on purpose, surprising as they are: `!unsafe '123'` is the integer 123 (Ansible
+//! resolves the tagged scalar as if plain); merging a list `<<: [*a, *b]` lets `b` win, as
+//! PyYAML 6.0.4 does, except for one-character keys where `a` wins; in a JSON file, keys are
+//! `!unsafe` strings.
 
 mod compose;
 mod error;
 mod json;
 mod node;
 mod resolve;
+mod syntax;
 
 use std::path::Path;
 
@@ -64,3 +76,6 @@ pub fn parse_file(path: &Path) -> Result<Parsed, Error> {
     })?;
     parse_str(&src, path)
 }
+
+#[cfg(test)]
+mod tests;
