@@ -28,6 +28,16 @@ pub struct Group {
     pub children: Vec<String>,
     /// Parent groups, in order.
     pub parents: Vec<String>,
+    /// `ansible_group_priority` from the inventory source (`None` means Ansible's default, 1).
+    /// It is kept out of `vars`, as Ansible does.
+    pub priority: Option<i64>,
+}
+
+impl Group {
+    /// The priority Ansible sorts by: same-depth groups merge lowest first.
+    pub fn priority(&self) -> i64 {
+        self.priority.unwrap_or(1)
+    }
 }
 
 /// A whole inventory, possibly read from several sources.
@@ -57,6 +67,23 @@ impl Inventory {
                 Group { name: name.to_string(), ..Group::default() },
             );
         }
+    }
+
+    /// Whether `ancestor` is `group` or above it in the tree.
+    pub fn is_ancestor_or_self(&self, ancestor: &str, group: &str) -> bool {
+        let mut stack = vec![group];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(g) = stack.pop() {
+            if g == ancestor {
+                return true;
+            }
+            if seen.insert(g) {
+                if let Some(grp) = self.groups.get(g) {
+                    stack.extend(grp.parents.iter().map(String::as_str));
+                }
+            }
+        }
+        false
     }
 
     /// Makes `child` a child group of `parent`; both must exist.
