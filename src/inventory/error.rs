@@ -15,10 +15,17 @@ pub enum Error {
     },
     /// A syntax or structure error at a known place in an inventory or vars file.
     #[error("{}:{line}: {message}", path.display())]
-    Parse { path: PathBuf, line: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     /// A problem with a whole file (no single line is to blame).
     #[error("{}: {message}", path.display())]
     File { path: PathBuf, message: String },
+    /// A YAML inventory or vars file that is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] crate::yaml::Error),
     /// No inventory was given and none of the default places holds one.
     #[error(
         "no inventory: pass -i PATH, set HACTL_INVENTORY, or create ./inventory.ini or ./inventory/"
@@ -34,14 +41,24 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn parse(path: &std::path::Path, line: usize, message: impl Into<String>) -> Self {
-        Error::Parse { path: path.to_path_buf(), line, message: message.into() }
+        Error::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn file(path: &std::path::Path, message: impl Into<String>) -> Self {
-        Error::File { path: path.to_path_buf(), message: message.into() }
+        Error::File {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.to_path_buf(), source }
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

@@ -23,7 +23,11 @@ pub fn expand(pattern: &str) -> Result<Expanded, String> {
         Some((host, port)) => (host, port),
         None => (pattern.to_string(), None),
     };
-    let hosts = if name.contains('[') { expand_ranges(&name)? } else { vec![name] };
+    let hosts = if name.contains('[') {
+        expand_ranges(&name)?
+    } else {
+        vec![name]
+    };
     Ok(Expanded { hosts, port })
 }
 
@@ -138,11 +142,14 @@ fn is_ipv6(s: &str) -> bool {
     let mut rest = s;
     while let Some(open) = rest.find('[') {
         plain.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find(']') else { return false };
+        let Some(close) = rest[open..].find(']') else {
+            return false;
+        };
         let inner = &rest[open + 1..open + close];
         let parts: Vec<&str> = inner.split(':').collect();
         let hex = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_hexdigit());
-        let ok = (parts.len() == 2 || (parts.len() == 3 && parts[2].bytes().all(|b| b.is_ascii_digit())))
+        let ok = (parts.len() == 2
+            || (parts.len() == 3 && parts[2].bytes().all(|b| b.is_ascii_digit())))
             && hex(parts[0])
             && hex(parts[1]);
         // A range stands for a whole group, so it must sit between colons.
@@ -170,7 +177,9 @@ fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
     let replaced = line.replacen('[', "|", 1).replacen(']', "|", 1);
     let parts: Vec<&str> = replaced.split('|').collect();
     let [head, range, tail] = parts[..] else {
-        return Err(format!("unclosed or malformed range in host pattern {line:?}"));
+        return Err(format!(
+            "unclosed or malformed range in host pattern {line:?}"
+        ));
     };
     let bounds: Vec<&str> = range.split(':').collect();
     if bounds.len() != 2 && bounds.len() != 3 {
@@ -201,21 +210,32 @@ fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
             if step < 0 {
                 Vec::new()
             } else {
-                LETTERS[b..=e].chars().step_by(step as usize).map(String::from).collect()
+                LETTERS[b..=e]
+                    .chars()
+                    .step_by(step as usize)
+                    .map(String::from)
+                    .collect()
             }
         }
         _ => {
-            let b = py_int(beg).ok_or_else(|| format!("invalid range start {beg:?} in host pattern"))?;
-            let e = py_int(end).ok_or_else(|| format!("invalid range end {end:?} in host pattern"))?;
+            let b = py_int(beg)
+                .ok_or_else(|| format!("invalid range start {beg:?} in host pattern"))?;
+            let e =
+                py_int(end).ok_or_else(|| format!("invalid range end {end:?} in host pattern"))?;
+            let (b, e, step) = (i128::from(b), i128::from(e), i128::from(step));
             let count = if step > 0 {
-                (e + 1 - b).max(0).div_ceil(step)
+                ceil_div((e + 1 - b).max(0), step)
             } else {
-                (b - (e + 1)).max(0).div_ceil(-step)
+                ceil_div((b - (e + 1)).max(0), -step)
             };
-            if count as usize > MAX_HOSTS || out.len() + count as usize > MAX_HOSTS {
-                return Err(format!("host range in {line:?} gives more than {MAX_HOSTS} hosts"));
+            if count > MAX_HOSTS as i128 || out.len() as i128 + count > MAX_HOSTS as i128 {
+                return Err(format!(
+                    "host range in {line:?} gives more than {MAX_HOSTS} hosts"
+                ));
             }
-            (0..count).map(|k| zfill(&(b + k * step).to_string(), width)).collect()
+            (0..count)
+                .map(|k| zfill(&(b + k * step).to_string(), width))
+                .collect()
         }
     };
     for item in seq {
@@ -226,10 +246,16 @@ fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
             out.push(name);
         }
         if out.len() > MAX_HOSTS {
-            return Err(format!("host range in {line:?} gives more than {MAX_HOSTS} hosts"));
+            return Err(format!(
+                "host range in {line:?} gives more than {MAX_HOSTS} hosts"
+            ));
         }
     }
     Ok(())
+}
+
+fn ceil_div(n: i128, d: i128) -> i128 {
+    (n + d - 1) / d
 }
 
 /// Python's `int(str)` for the plain cases: surrounding blanks, a sign, `_` between digits.
@@ -240,7 +266,11 @@ fn py_int(s: &str) -> Option<i64> {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
@@ -253,7 +283,9 @@ fn py_int(s: &str) -> Option<i64> {
 
 /// Python's `str.zfill`.
 fn zfill(s: &str, width: Option<usize>) -> String {
-    let Some(width) = width else { return s.to_string() };
+    let Some(width) = width else {
+        return s.to_string();
+    };
     let len = s.chars().count();
     if len >= width {
         return s.to_string();
@@ -293,8 +325,20 @@ mod tests {
     fn ports() {
         assert_eq!(expand("h:2222").expect("ok").port, Some(2222));
         assert_eq!(expand("[h]:22").expect("ok").port, Some(22));
-        assert_eq!(expand("[::1]:22").expect("ok"), Expanded { hosts: vec!["::1".into()], port: Some(22) });
-        assert_eq!(expand("fe80::1").expect("ok"), Expanded { hosts: vec!["fe80::1".into()], port: None });
+        assert_eq!(
+            expand("[::1]:22").expect("ok"),
+            Expanded {
+                hosts: vec!["::1".into()],
+                port: Some(22)
+            }
+        );
+        assert_eq!(
+            expand("fe80::1").expect("ok"),
+            Expanded {
+                hosts: vec!["fe80::1".into()],
+                port: None
+            }
+        );
         assert_eq!(expand("w[1:2]:22").expect("ok").hosts, ["w1", "w2"]);
         // Not a valid name once the port is off: Ansible keeps the colon in the name.
         assert_eq!(expand("w[:1]:22").expect("ok").hosts, ["w0:22", "w1:22"]);

@@ -45,7 +45,15 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
     while let Some((i, c)) = chars.next() {
         let is_break = matches!(
             c,
-            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
         );
         if is_break {
             lines.push(&text[start..i]);
@@ -84,19 +92,29 @@ pub(crate) fn parse(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), 
                 Some("vars") => State::Vars,
                 Some("children") => State::Children,
                 Some(other) => {
-                    return Err(err(format!("Section [{name}:{other}] has unknown type: {other}")));
+                    return Err(err(format!(
+                        "Section [{name}:{other}] has unknown type: {other}"
+                    )));
                 }
             };
             if !b.inv.groups.contains_key(&name) {
                 if state == State::Vars && !pending.contains_key(&name) {
-                    pending.insert(name.clone(), Pending { line: lineno, state, parents: Vec::new() });
+                    pending.insert(
+                        name.clone(),
+                        Pending {
+                            line: lineno,
+                            state,
+                            parents: Vec::new(),
+                        },
+                    );
                 }
                 b.add_group(&name);
             }
             if state != State::Vars {
                 match pending.get(&name).map(|p| p.state) {
-                    Some(State::Children) => add_pending_children(b.inv, &name, &mut pending)
-                        .map_err(|m| err(m))?,
+                    Some(State::Children) => {
+                        add_pending_children(b.inv, &name, &mut pending).map_err(|m| err(m))?
+                    }
                     Some(State::Vars) => {
                         pending.shift_remove(&name);
                     }
@@ -119,7 +137,8 @@ pub(crate) fn parse(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), 
                     return Err(err(format!("Expected key=value, got: {line}")));
                 };
                 let value = pyliteral::eval_or_string(v.trim_matches(py_space)).map_err(err)?;
-                b.set_group_var(&group, k.trim_matches(py_space), value).map_err(err)?;
+                b.set_group_var(&group, k.trim_matches(py_space), value)
+                    .map_err(err)?;
             }
             State::Children => {
                 let child = group_name_line(line)
@@ -129,7 +148,11 @@ pub(crate) fn parse(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), 
                 } else {
                     pending
                         .entry(child.to_string())
-                        .or_insert_with(|| Pending { line: lineno, state, parents: Vec::new() })
+                        .or_insert_with(|| Pending {
+                            line: lineno,
+                            state,
+                            parents: Vec::new(),
+                        })
                         .parents
                         .push(group.clone());
                 }
@@ -153,7 +176,9 @@ pub(crate) fn parse(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), 
 /// `^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`: the group name and the optional tag.
 fn section(line: &str) -> Option<(&str, Option<&str>)> {
     let rest = line.strip_prefix('[')?;
-    let name_end = rest.find(|c: char| c == ':' || c == ']' || py_space(c)).unwrap_or(rest.len());
+    let name_end = rest
+        .find(|c: char| c == ':' || c == ']' || py_space(c))
+        .unwrap_or(rest.len());
     let name = &rest[..name_end];
     if name.is_empty() {
         return None;
@@ -161,7 +186,9 @@ fn section(line: &str) -> Option<(&str, Option<&str>)> {
     let mut rest = &rest[name_end..];
     let mut tag = None;
     if let Some(after) = rest.strip_prefix(':') {
-        let tag_end = after.find(|c: char| !(c == '_' || c.is_alphanumeric())).unwrap_or(after.len());
+        let tag_end = after
+            .find(|c: char| !(c == '_' || c.is_alphanumeric()))
+            .unwrap_or(after.len());
         if tag_end == 0 {
             return None;
         }
@@ -174,7 +201,9 @@ fn section(line: &str) -> Option<(&str, Option<&str>)> {
 
 /// `^([^:\]\s]+)\s*(?:#.*)?$`: a child group line.
 fn group_name_line(line: &str) -> Option<&str> {
-    let end = line.find(|c: char| c == ':' || c == ']' || py_space(c)).unwrap_or(line.len());
+    let end = line
+        .find(|c: char| c == ':' || c == ']' || py_space(c))
+        .unwrap_or(line.len());
     let name = &line[..end];
     let rest = line[end..].trim_start_matches(py_space);
     (!name.is_empty() && (rest.is_empty() || rest.starts_with('#'))).then_some(name)
@@ -185,10 +214,15 @@ fn add_pending_children(
     group: &str,
     pending: &mut IndexMap<String, Pending>,
 ) -> Result<(), String> {
-    let Some(p) = pending.shift_remove(group) else { return Ok(()) };
+    let Some(p) = pending.shift_remove(group) else {
+        return Ok(());
+    };
     for parent in &p.parents {
         super::loader::checked_add_child(inv, parent, group)?;
-        if pending.get(parent).is_some_and(|pp| pp.state == State::Children) {
+        if pending
+            .get(parent)
+            .is_some_and(|pp| pp.state == State::Children)
+        {
             add_pending_children(inv, parent, pending)?;
         }
     }
@@ -197,7 +231,8 @@ fn add_pending_children(
 
 /// `host[01:10]:22 key=value key='quoted value'`.
 fn host_line(b: &mut Builder<'_>, group: &str, line: &str) -> Result<(), String> {
-    let tokens = shlex::split(line).map_err(|e| format!("Error parsing host definition '{line}': {e}"))?;
+    let tokens =
+        shlex::split(line).map_err(|e| format!("Error parsing host definition '{line}': {e}"))?;
     let Some((pattern, words)) = tokens.split_first() else {
         return Err(format!("Expected a host definition, got: {line}"));
     };
@@ -208,7 +243,11 @@ fn host_line(b: &mut Builder<'_>, group: &str, line: &str) -> Result<(), String>
              character is reserved to provide a port."
         ));
     }
-    if expanded.hosts.iter().any(|h| h.trim_matches(py_space) == "---") {
+    if expanded
+        .hosts
+        .iter()
+        .any(|h| h.trim_matches(py_space) == "---")
+    {
         return Err(format!(
             "Invalid host pattern '{pattern}' supplied, '---' is normally a sign this is a YAML file."
         ));
@@ -216,7 +255,9 @@ fn host_line(b: &mut Builder<'_>, group: &str, line: &str) -> Result<(), String>
     let mut vars = IndexMap::new();
     for word in words {
         let Some((k, v)) = word.split_once('=') else {
-            return Err(format!("Expected key=value host variable assignment, got: {word}"));
+            return Err(format!(
+                "Expected key=value host variable assignment, got: {word}"
+            ));
         };
         vars.insert(k.to_string(), pyliteral::eval_or_string(v)?);
     }

@@ -62,7 +62,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     varsfiles::load(&mut inv, &var_dirs)?;
     let mut seen = std::collections::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
-    Ok(Loaded { inventory: inv, warnings })
+    Ok(Loaded {
+        inventory: inv,
+        warnings,
+    })
 }
 
 /// Ansible's `unfrackpath(follow=False)`: absolute and normalised, symlinks kept.
@@ -88,8 +91,10 @@ fn absolute(path: &Path) -> PathBuf {
 /// Names Ansible skips in an inventory folder: hidden, `group_vars`/`host_vars`/`vars_plugins`,
 /// and the extensions of `INVENTORY_IGNORE_EXTS`.
 fn ignored(name: &str) -> bool {
-    const EXTS: [&str; 12] =
-        [".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry"];
+    const EXTS: [&str; 12] = [
+        ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg",
+        ".retry",
+    ];
     name.starts_with('.')
         || matches!(name, "host_vars" | "group_vars" | "vars_plugins")
         || EXTS.iter().any(|e| name.ends_with(e))
@@ -126,7 +131,10 @@ fn load_file(inv: &mut Inventory, warnings: &mut Vec<String>, path: &Path) -> Re
         // A failed attempt must not leave half a YAML inventory behind for the INI attempt.
         let mut attempt = inv.clone();
         let mut attempt_warnings = Vec::new();
-        let result = yaml_inv::parse(&mut Builder::new(&mut attempt, &mut attempt_warnings, Some(path)), path);
+        let result = yaml_inv::parse(
+            &mut Builder::new(&mut attempt, &mut attempt_warnings, Some(path)),
+            path,
+        );
         match result {
             Ok(()) => {
                 *inv = attempt;
@@ -139,7 +147,11 @@ fn load_file(inv: &mut Inventory, warnings: &mut Vec<String>, path: &Path) -> Re
     let text = decode(path, &bytes)?;
     let mut attempt = inv.clone();
     let mut attempt_warnings = Vec::new();
-    match ini::parse(&mut Builder::new(&mut attempt, &mut attempt_warnings, Some(path)), path, &text) {
+    match ini::parse(
+        &mut Builder::new(&mut attempt, &mut attempt_warnings, Some(path)),
+        path,
+        &text,
+    ) {
         Ok(()) => {
             *inv = attempt;
             warnings.extend(attempt_warnings);
@@ -173,9 +185,11 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<String, Error> {
 /// `-i 'web1,web2:2222,'`: Ansible's `host_list` plugin.
 fn host_list(b: &mut Builder<'_>, text: &str) -> Result<(), Error> {
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let expanded = super::hostrange::expand(item).map_err(|m| Error::file(Path::new(text), m))?;
+        let expanded =
+            super::hostrange::expand(item).map_err(|m| Error::file(Path::new(text), m))?;
         for host in &expanded.hosts {
-            b.add_host(host, "ungrouped", expanded.port).map_err(|m| Error::file(Path::new(text), m))?;
+            b.add_host(host, "ungrouped", expanded.port)
+                .map_err(|m| Error::file(Path::new(text), m))?;
         }
     }
     Ok(())
@@ -220,11 +234,18 @@ fn reconcile(inv: &mut Inventory) -> Result<(), Error> {
 }
 
 /// `add_child` with Ansible's loop checks.
-pub(crate) fn checked_add_child(inv: &mut Inventory, parent: &str, child: &str) -> Result<(), String> {
+pub(crate) fn checked_add_child(
+    inv: &mut Inventory,
+    parent: &str,
+    child: &str,
+) -> Result<(), String> {
     if parent == child {
         return Err(format!("can't add group '{child}' to itself"));
     }
-    let already = inv.groups.get(parent).is_some_and(|p| p.children.iter().any(|c| c == child));
+    let already = inv
+        .groups
+        .get(parent)
+        .is_some_and(|p| p.children.iter().any(|c| c == child));
     if !already && inv.is_ancestor_or_self(child, parent) {
         return Err(format!(
             "Adding group '{child}' as child to '{parent}' creates a recursive dependency loop."
@@ -244,8 +265,24 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(inv: &'a mut Inventory, warnings: &'a mut Vec<String>, source: Option<&'a Path>) -> Self {
-        Builder { inv, warnings, source }
+    pub fn new(
+        inv: &'a mut Inventory,
+        warnings: &'a mut Vec<String>,
+        source: Option<&'a Path>,
+    ) -> Self {
+        Builder {
+            inv,
+            warnings,
+            source,
+        }
+    }
+
+    pub fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+
+    pub fn warn_all(&mut self, messages: impl IntoIterator<Item = String>) {
+        self.warnings.extend(messages);
     }
 
     /// Ansible's `to_safe_group_name` with its default `never`: keep the name, but warn.
@@ -313,9 +350,10 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not identify group or host named {group}"));
         };
         if key == "ansible_group_priority" {
-            g.priority = Some(py_int(&value).ok_or_else(|| {
-                format!("invalid literal for int() with base 10: {value}")
-            })?);
+            g.priority = Some(
+                py_int(&value)
+                    .ok_or_else(|| format!("invalid literal for int() with base 10: {value}"))?,
+            );
         } else {
             g.vars.insert(key.to_string(), value);
         }

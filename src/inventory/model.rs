@@ -15,6 +15,8 @@ pub struct Host {
     pub vars: Vars,
     /// Groups the host was put in directly, in the order it was added to them.
     pub groups: Vec<String>,
+    /// Variables from `host_vars/` (all sources merged, later sources win).
+    pub file_vars: Vars,
 }
 
 /// One group. `all` and `ungrouped` always exist.
@@ -31,6 +33,9 @@ pub struct Group {
     /// `ansible_group_priority` from the inventory source (`None` means Ansible's default, 1).
     /// It is kept out of `vars`, as Ansible does.
     pub priority: Option<i64>,
+    /// Variables from `group_vars/`, one map per inventory source in source order (Ansible
+    /// merges them source by source, after all inline group variables).
+    pub file_vars: Vec<Vars>,
 }
 
 impl Group {
@@ -49,7 +54,10 @@ pub struct Inventory {
 
 impl Default for Inventory {
     fn default() -> Self {
-        let mut inv = Inventory { hosts: IndexMap::new(), groups: IndexMap::new() };
+        let mut inv = Inventory {
+            hosts: IndexMap::new(),
+            groups: IndexMap::new(),
+        };
         inv.add_group("all");
         inv.add_group("ungrouped");
         inv.add_child("all", "ungrouped");
@@ -64,7 +72,10 @@ impl Inventory {
         if !self.groups.contains_key(name) {
             self.groups.insert(
                 name.to_string(),
-                Group { name: name.to_string(), ..Group::default() },
+                Group {
+                    name: name.to_string(),
+                    ..Group::default()
+                },
             );
         }
     }
@@ -102,10 +113,10 @@ impl Inventory {
 
     /// Adds a host if it is new and puts it in `group` (which must exist).
     pub fn add_host(&mut self, name: &str, group: &str) {
-        let host = self
-            .hosts
-            .entry(name.to_string())
-            .or_insert_with(|| Host { name: name.to_string(), ..Host::default() });
+        let host = self.hosts.entry(name.to_string()).or_insert_with(|| Host {
+            name: name.to_string(),
+            ..Host::default()
+        });
         if !host.groups.iter().any(|g| g == group) {
             host.groups.push(group.to_string());
         }

@@ -33,7 +33,11 @@ pub fn eval(text: &str) -> Result<Option<Value>, String> {
         Some(t) => t,
         None => return Ok(None),
     };
-    let mut p = Parser { tokens, pos: 0, depth: 0 };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let value = match p.expr_list() {
         Some(v) if p.pos == p.tokens.len() => v,
         _ => return Ok(None),
@@ -49,7 +53,11 @@ pub fn eval_or_string(text: &str) -> Result<Value, String> {
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Num(Py),
-    Str { text: String, bytes: bool, fstring: bool },
+    Str {
+        text: String,
+        bytes: bool,
+        fstring: bool,
+    },
     Name(String),
     Op(char),
     Ellipsis,
@@ -136,7 +144,10 @@ fn lex_number(chars: &[char], start: usize) -> Option<(Tok, usize)> {
             if c.is_digit(radix) {
                 s.push(c);
                 *i += 1;
-            } else if c == '_' && !s.is_empty() && chars.get(*i + 1).is_some_and(|n| n.is_digit(radix)) {
+            } else if c == '_'
+                && !s.is_empty()
+                && chars.get(*i + 1).is_some_and(|n| n.is_digit(radix))
+            {
                 *i += 1;
             } else {
                 break;
@@ -162,7 +173,11 @@ fn lex_number(chars: &[char], start: usize) -> Option<(Tok, usize)> {
         let digits = digit_part(&mut i, radix)?;
         Py::Int(i128::from_str_radix(&digits, radix).ok()?)
     } else {
-        let int_part = if chars[i] == '.' { None } else { Some(digit_part(&mut i, 10)?) };
+        let int_part = if chars[i] == '.' {
+            None
+        } else {
+            Some(digit_part(&mut i, 10)?)
+        };
         let mut is_float = false;
         let mut text = int_part.clone().unwrap_or_default();
         if chars.get(i) == Some(&'.') {
@@ -251,7 +266,14 @@ fn lex_string(chars: &[char], start: usize, prefix: &str) -> Option<(Tok, usize)
         i += 1;
     }
     let text = if raw { body } else { unescape(&body, bytes)? };
-    Some((Tok::Str { text, bytes, fstring }, i))
+    Some((
+        Tok::Str {
+            text,
+            bytes,
+            fstring,
+        },
+        i,
+    ))
 }
 
 /// Applies Python's backslash escapes; unknown escapes keep their backslash.
@@ -261,7 +283,11 @@ fn unescape(body: &str, bytes: bool) -> Option<String> {
     let mut i = 0;
     let hex = |from: usize, n: usize| -> Option<u32> {
         let s: String = chars.get(from..from + n)?.iter().collect();
-        if s.chars().all(|c| c.is_ascii_hexdigit()) { u32::from_str_radix(&s, 16).ok() } else { None }
+        if s.chars().all(|c| c.is_ascii_hexdigit()) {
+            u32::from_str_radix(&s, 16).ok()
+        } else {
+            None
+        }
     };
     while i < chars.len() {
         let c = chars[i];
@@ -375,13 +401,19 @@ impl Parser {
         if right_kind != Kind::Const || matches!(self.peek(), Some(Tok::Op('+' | '-'))) {
             return None;
         }
-        let Py::Complex(_, im) = right else { return None };
+        let Py::Complex(_, im) = right else {
+            return None;
+        };
         let re = match (left, left_kind) {
             (Py::Int(n), Kind::Const | Kind::Signed) => n as f64,
             (Py::Float(f), Kind::Const | Kind::Signed) => f,
             _ => return None,
         };
-        Some(if op == '+' { Py::Complex(re + 0.0, 0.0 + im) } else { Py::Complex(re - 0.0, 0.0 - im) })
+        Some(if op == '+' {
+            Py::Complex(re + 0.0, 0.0 + im)
+        } else {
+            Py::Complex(re - 0.0, 0.0 - im)
+        })
     }
 
     /// An atom, or `+`/`-` applied to a numeric constant.
@@ -440,11 +472,20 @@ impl Parser {
                 }
                 _ => return None,
             },
-            Tok::Str { text, bytes, fstring } => {
+            Tok::Str {
+                text,
+                bytes,
+                fstring,
+            } => {
                 // Adjacent strings concatenate; str and bytes may not mix.
                 let mut text = text;
                 let mut fstring = fstring;
-                while let Some(Tok::Str { text: more, bytes: b2, fstring: f2 }) = self.peek().cloned() {
+                while let Some(Tok::Str {
+                    text: more,
+                    bytes: b2,
+                    fstring: f2,
+                }) = self.peek().cloned()
+                {
                     if b2 != bytes {
                         return None;
                     }
@@ -470,7 +511,11 @@ impl Parser {
                     return None;
                 }
                 // Parentheses around a single value are transparent, even for `-(1)`.
-                let kind = if matches!(inner, Py::Tuple(_)) { Kind::Other } else { Kind::Const };
+                let kind = if matches!(inner, Py::Tuple(_)) {
+                    Kind::Other
+                } else {
+                    Kind::Const
+                };
                 return Some((inner, kind));
             }
             Tok::Op('[') => {
@@ -666,7 +711,11 @@ fn complex_str(re: f64, im: f64) -> String {
         format!("{}j", part(im))
     } else {
         let im_s = part(im);
-        let im_s = if im_s.starts_with('-') { im_s } else { format!("+{im_s}") };
+        let im_s = if im_s.starts_with('-') {
+            im_s
+        } else {
+            format!("+{im_s}")
+        };
         format!("({}{}j)", part(re), im_s)
     }
 }

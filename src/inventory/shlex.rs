@@ -60,7 +60,9 @@ pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
                     finish(&mut token, &mut quoted);
                     return Ok(words);
                 } else if c == '\\' {
-                    state = State::Escape { from: Escaped::Word };
+                    state = State::Escape {
+                        from: Escaped::Word,
+                    };
                 } else if c == '\'' || c == '"' {
                     state = State::Quote(c);
                 } else {
@@ -73,7 +75,9 @@ pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
                 if c == q {
                     state = State::Word;
                 } else if c == '\\' && q == '"' {
-                    state = State::Escape { from: Escaped::DoubleQuote };
+                    state = State::Escape {
+                        from: Escaped::DoubleQuote,
+                    };
                 } else {
                     token.push(c);
                 }
