@@ -39,7 +39,10 @@ pub struct Inventory {
 
 impl Default for Inventory {
     fn default() -> Self {
-        let mut inv = Inventory { hosts: IndexMap::new(), groups: IndexMap::new() };
+        let mut inv = Inventory {
+            hosts: IndexMap::new(),
+            groups: IndexMap::new(),
+        };
         inv.add_group("all");
         inv.add_group("ungrouped");
         inv.add_child("all", "ungrouped");
@@ -54,7 +57,10 @@ impl Inventory {
         if !self.groups.contains_key(name) {
             self.groups.insert(
                 name.to_string(),
-                Group { name: name.to_string(), ..Group::default() },
+                Group {
+                    name: name.to_string(),
+                    ..Group::default()
+                },
             );
         }
     }
@@ -75,10 +81,10 @@ impl Inventory {
 
     /// Adds a host if it is new and puts it in `group` (which must exist).
     pub fn add_host(&mut self, name: &str, group: &str) {
-        let host = self
-            .hosts
-            .entry(name.to_string())
-            .or_insert_with(|| Host { name: name.to_string(), ..Host::default() });
+        let host = self.hosts.entry(name.to_string()).or_insert_with(|| Host {
+            name: name.to_string(),
+            ..Host::default()
+        });
         if !host.groups.iter().any(|g| g == group) {
             host.groups.push(group.to_string());
         }
