@@ -15,6 +15,8 @@ pub struct Host {
     pub vars: Vars,
     /// Groups the host was put in directly, in the order it was added to them.
     pub groups: Vec<String>,
+    /// Variables from `host_vars/` (all sources merged, later sources win).
+    pub file_vars: Vars,
 }
 
 /// One group. `all` and `ungrouped` always exist.
@@ -28,6 +30,19 @@ pub struct Group {
     pub children: Vec<String>,
     /// Parent groups, in order.
     pub parents: Vec<String>,
+    /// `ansible_group_priority` from the inventory source (`None` means Ansible's default, 1).
+    /// It is kept out of `vars`, as Ansible does.
+    pub priority: Option<i64>,
+    /// Variables from `group_vars/`, one map per inventory source in source order (Ansible
+    /// merges them source by source, after all inline group variables).
+    pub file_vars: Vec<Vars>,
+}
+
+impl Group {
+    /// The priority Ansible sorts by: same-depth groups merge lowest first.
+    pub fn priority(&self) -> i64 {
+        self.priority.unwrap_or(1)
+    }
 }
 
 /// A whole inventory, possibly read from several sources.
@@ -63,6 +78,23 @@ impl Inventory {
                 },
             );
         }
+    }
+
+    /// Whether `ancestor` is `group` or above it in the tree.
+    pub fn is_ancestor_or_self(&self, ancestor: &str, group: &str) -> bool {
+        let mut stack = vec![group];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(g) = stack.pop() {
+            if g == ancestor {
+                return true;
+            }
+            if seen.insert(g) {
+                if let Some(grp) = self.groups.get(g) {
+                    stack.extend(grp.parents.iter().map(String::as_str));
+                }
+            }
+        }
+        false
     }
 
     /// Makes `child` a child group of `parent`; both must exist.

@@ -1,0 +1,116 @@
+//! Variable precedence for one host, exactly as Ansible's `VariableManager.get_vars` layers the
+//! inventory part (default `VARIABLE_PRECEDENCE`), lowest first:
+//!
+//! 1. `all`'s inline variables (INI `[all:vars]`, YAML `all: vars:`);
+//! 2. every other group of the host (ancestors included) inline, sorted by depth, then
+//!    `ansible_group_priority`, then name (Ansible's `sort_groups`): children beat parents;
+//! 3. `group_vars/all*`, source by source;
+//! 4. `group_vars/<group>*` of the same sorted groups, source by source;
+//! 5. the host's inline variables, then `host_vars/<host>*`.
+//!
+//! Each layer replaces top-level keys (Ansible's default `hash_behaviour = replace`).
+
+use std::collections::HashMap;
+
+use super::{Group, Inventory, Vars};
+
+impl Inventory {
+    /// The merged inventory variables of `host` (empty if there is no such host). Includes
+    /// `inventory_file`/`inventory_dir` as Ansible's host objects do; no other magic variables.
+    pub fn host_vars(&self, host: &str) -> Vars {
+        let Some(h) = self.hosts.get(host) else {
+            return Vars::new();
+        };
+        let groups = self.sorted_groups(&h.groups);
+        let mut out = Vars::new();
+        let all = self.groups.get("all");
+        if let Some(all) = all {
+            out.extend(all.vars.clone());
+        }
+        for g in &groups {
+            out.extend(g.vars.clone());
+        }
+        let sources = self
+            .groups
+            .values()
+            .map(|g| g.file_vars.len())
+            .max()
+            .unwrap_or(0);
+        if let Some(all) = all {
+            for vars in &all.file_vars {
+                out.extend(vars.clone());
+            }
+        }
+        for i in 0..sources {
+            for g in &groups {
+                if let Some(vars) = g.file_vars.get(i) {
+                    out.extend(vars.clone());
+                }
+            }
+        }
+        out.extend(h.vars.clone());
+        out.extend(h.file_vars.clone());
+        out
+    }
+
+    /// A group's own variables as `ansible-inventory --graph --vars` shows them: inline, then
+    /// its `group_vars/` files, then `ansible_group_priority` if not the default.
+    pub fn group_vars(&self, group: &str) -> Vars {
+        let Some(g) = self.groups.get(group) else {
+            return Vars::new();
+        };
+        let mut out = g.vars.clone();
+        for vars in &g.file_vars {
+            out.extend(vars.clone());
+        }
+        if g.priority() != 1 {
+            out.insert("ansible_group_priority".into(), g.priority().into());
+        }
+        out
+    }
+
+    /// Every group `direct` groups are in or under, except `all`, in Ansible's merge order.
+    fn sorted_groups(&self, direct: &[String]) -> Vec<&Group> {
+        let mut depth = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = direct.iter().map(String::as_str).collect();
+        while let Some(name) = stack.pop() {
+            if name == "all" || names.contains(&name) {
+                continue;
+            }
+            names.push(name);
+            if let Some(g) = self.groups.get(name) {
+                stack.extend(g.parents.iter().map(String::as_str));
+            }
+        }
+        let mut groups: Vec<&Group> = names.iter().filter_map(|n| self.groups.get(*n)).collect();
+        groups.sort_by_cached_key(|g| {
+            (
+                self.depth(&g.name, &mut depth),
+                g.priority(),
+                g.name.clone(),
+            )
+        });
+        groups
+    }
+
+    /// Ansible's group depth: the longest path down from `all` (0 for `all` itself).
+    pub fn depth<'a>(&'a self, group: &'a str, memo: &mut HashMap<&'a str, usize>) -> usize {
+        if let Some(&d) = memo.get(group) {
+            return d;
+        }
+        // Guard against loops (the loader refuses them, but a hand-built inventory may not).
+        memo.insert(group, 0);
+        let d = match self.groups.get(group) {
+            Some(g) if group != "all" => g
+                .parents
+                .iter()
+                .map(|p| self.depth(p, memo) + 1)
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        memo.insert(group, d);
+        d
+    }
+}

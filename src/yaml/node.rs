@@ -1,0 +1,229 @@
+//! The loaded document: a tree of [`Node`]s, each a [`Yaml`] value with the position it
+//! started at, plus the small accessors loaders need and the conversion to JSON.
+
+use serde_json::Value;
+
+/// A position in the source, both 1-based; the column counts characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mark {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Mark {
+    /// The first character of a file.
+    pub const START: Mark = Mark { line: 1, col: 1 };
+}
+
+/// A value as PyYAML constructs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Yaml {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A string Ansible will never template: tagged `!unsafe`, or inside an `!unsafe` collection.
+    Unsafe(String),
+    Seq(Vec<Node>),
+    /// Keys in source order, unique in Python's sense (`1`, `1.0` and `true` are one key).
+    Map(Vec<(Node, Node)>),
+}
+
+/// A value and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Yaml,
+    pub mark: Mark,
+}
+
+impl Node {
+    pub fn new(value: Yaml, mark: Mark) -> Node {
+        Node { value, mark }
+    }
+
+    /// The value of the string key `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The text of a string, safe or `!unsafe`.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Yaml::Str(s) | Yaml::Unsafe(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Yaml::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.value {
+            Yaml::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// A float, or an integer widened to one.
+    #[allow(clippy::cast_precision_loss)] // as Python's float(int) does
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.value {
+            Yaml::Float(f) => Some(f),
+            Yaml::Int(i) => Some(i as f64),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Yaml::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Yaml::Map(pairs) => Some(pairs),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Yaml::Null)
+    }
+
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self.value, Yaml::Unsafe(_))
+    }
+
+    /// What the value is, in the words Ansible's errors use ("a mapping", "a string", ...).
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Yaml::Null => "null",
+            Yaml::Bool(_) => "a boolean",
+            Yaml::Int(_) => "an integer",
+            Yaml::Float(_) => "a float",
+            Yaml::Str(_) | Yaml::Unsafe(_) => "a string",
+            Yaml::Seq(_) => "a list",
+            Yaml::Map(_) => "a mapping",
+        }
+    }
+
+    /// The value as JSON, as Python's `json.dumps` would write it: `!unsafe` strings are plain
+    /// strings, mapping keys become strings (`true`, `null`, `1`, `1.5`), and the non-finite
+    /// floats, which JSON lacks, become the strings `NaN`, `Infinity` and `-Infinity`.
+    pub fn to_json(&self) -> Value {
+        match &self.value {
+            Yaml::Null => Value::Null,
+            Yaml::Bool(b) => Value::Bool(*b),
+            Yaml::Int(i) => Value::from(*i),
+            Yaml::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
+                || Value::String(json_float_token(*f).to_owned()),
+                Value::Number,
+            ),
+            Yaml::Str(s) | Yaml::Unsafe(s) => Value::String(s.clone()),
+            Yaml::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Yaml::Map(pairs) => Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.json_key(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The key `json.dumps` writes for this mapping key.
+    pub fn json_key(&self) -> String {
+        match &self.value {
+            Yaml::Null => "null".to_owned(),
+            Yaml::Bool(b) => b.to_string(),
+            Yaml::Int(i) => i.to_string(),
+            Yaml::Float(f) if f.is_finite() => py_float_repr(*f),
+            Yaml::Float(f) => json_float_token(*f).to_owned(),
+            Yaml::Str(s) | Yaml::Unsafe(s) => s.clone(),
+            // Python refuses these as keys; the loader never builds them.
+            Yaml::Seq(_) | Yaml::Map(_) => self.to_json().to_string(),
+        }
+    }
+
+    /// The key as Python's `repr()` prints it, for messages worded like Ansible's.
+    pub fn py_repr(&self) -> String {
+        match &self.value {
+            Yaml::Null => "None".to_owned(),
+            Yaml::Bool(true) => "True".to_owned(),
+            Yaml::Bool(false) => "False".to_owned(),
+            Yaml::Int(i) => i.to_string(),
+            Yaml::Float(f) if f.is_nan() => "nan".to_owned(),
+            Yaml::Float(f) if f.is_infinite() => if *f > 0.0 { "inf" } else { "-inf" }.to_owned(),
+            Yaml::Float(f) => py_float_repr(*f),
+            Yaml::Str(s) | Yaml::Unsafe(s) => py_str_repr(s),
+            Yaml::Seq(_) | Yaml::Map(_) => self.to_json().to_string(),
+        }
+    }
+}
+
+fn json_float_token(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
+/// Python's `repr(float)` for a finite float: shortest round-trip digits, `1.0` not `1`,
+/// exponent form (`1e+16`, `1.5e-05`) outside `[1e-4, 1e16)`.
+pub(crate) fn py_float_repr(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-4..1e16).contains(&abs) {
+        let s = format!("{f}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        let s = format!("{f:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) => {
+                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+                format!("{mantissa}e{sign}{digits:0>2}")
+            }
+            None => s,
+        }
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
+fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
