@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 pub mod inventory;
+pub mod run;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Apply(_) => not_built("apply"),
-        Command::Run(_) => not_built("run"),
+        Command::Run(args) => run::run(&args),
         Command::Inventory(args) => inventory::run(args),
         Command::Render(_) => not_built("render"),
         Command::Status(_) => not_built("status"),
