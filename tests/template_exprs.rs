@@ -1,0 +1,54 @@
+//! Every filter, test and printing rule against ansible-core's own Templar.
+//!
+//! `tests/golden/exprs/cases.json` holds variables and template strings; `expected.json` is what
+//! ansible-core 2.19 returned for each (regenerate with `tests/golden/templates/regen.sh`).
+
+use hactl::template::{Templar, to_value};
+
+#[derive(serde::Deserialize)]
+struct Cases {
+    vars: serde_json::Value,
+    cases: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    src: String,
+    out: Option<String>,
+    error: Option<String>,
+}
+
+fn load() -> (Cases, Vec<Expected>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/exprs/");
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let cases: Cases = serde_json::from_str(&read("cases.json")).unwrap_or_else(|e| panic!("cases.json: {e}"));
+    let expected: Vec<Expected> =
+        serde_json::from_str(&read("expected.json")).unwrap_or_else(|e| panic!("expected.json: {e}"));
+    (cases, expected)
+}
+
+#[test]
+fn expressions_match_ansible() {
+    let (cases, expected) = load();
+    assert_eq!(cases.cases.len(), expected.len(), "expected.json is stale: run regen.sh");
+    let templar = Templar::new();
+    let ctx = to_value(&cases.vars);
+    let mut failures = Vec::new();
+    for want in &expected {
+        let got = templar.render_str(&want.src, "case", &ctx, "localhost");
+        match (&want.out, &want.error, got) {
+            (Some(out), _, Ok(got)) if *out == got => {}
+            (None, Some(_), Err(_)) => {}
+            (out, err, got) => failures.push(format!(
+                "{}\n  ansible: {}\n  hactl:   {}",
+                want.src,
+                out.as_deref().map_or_else(|| format!("error {}", err.as_deref().unwrap_or("")), |o| format!("{o:?}")),
+                match got {
+                    Ok(s) => format!("{s:?}"),
+                    Err(e) => format!("error {e}"),
+                }
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), expected.len(), failures.join("\n"));
+}
