@@ -40,6 +40,7 @@ fn text(value: &Value) -> Result<String, Error> {
 
 /// Registers every Ansible filter on `env`.
 pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("__strict", |v: &Value| defined(v).map(|()| v.clone()));
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("mandatory", mandatory);
@@ -104,9 +105,15 @@ pub fn register(env: &mut Environment<'static>) {
 }
 
 /// `default(value, default_value='', boolean=False)`: Jinja2's, on Ansible's chainable undefined.
-fn default(value: &Value, other: Option<Value>, boolean: Option<bool>) -> Value {
-    let use_default = value.is_undefined() || (boolean.unwrap_or(false) && !value.is_true());
-    if use_default { other.unwrap_or_else(|| Value::from("")) } else { value.clone() }
+fn default(value: &Value, other: Option<Value>, boolean: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+    let other = match other {
+        Some(v) => Some(v),
+        None => kwargs.get::<Option<Value>>("default_value")?,
+    };
+    let boolean = boolean.or(kwargs.get::<Option<bool>>("boolean")?).unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let use_default = value.is_undefined() || (boolean && !value.is_true());
+    Ok(if use_default { other.unwrap_or_else(|| Value::from("")) } else { value.clone() })
 }
 
 fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Error> {
@@ -446,7 +453,7 @@ fn combine(terms: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
         }
         merge_into(&mut result, d, recursive, &list_merge)?;
     }
-    Ok(Value::from_iter(result))
+    Ok(Value::from_pairs(result))
 }
 
 /// Ansible's `merge_hash(x, y)`: `y` wins; nested dicts merge when `recursive`.
@@ -463,7 +470,7 @@ fn merge_into(
                 let mut inner: indexmap::IndexMap<Value, Value> =
                     old.try_iter()?.map(|k| old.get_item(&k).map(|v| (k, v))).collect::<Result<_, _>>()?;
                 merge_into(&mut inner, &new, recursive, list_merge)?;
-                Value::from_iter(inner)
+                Value::from_pairs(inner)
             }
             Some(old) if old.kind() == ValueKind::Seq && new.kind() == ValueKind::Seq && list_merge != "replace" => {
                 let old: Vec<Value> = old.try_iter()?.collect();
@@ -500,7 +507,7 @@ fn dict2items(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
         .try_iter()?
         .map(|k| {
             let v = value.get_item(&k)?;
-            Ok(Value::from_iter([(Value::from(key_name.as_str()), k), (Value::from(value_name.as_str()), v)]))
+            Ok(Value::from_pairs([(Value::from(key_name.as_str()), k), (Value::from(value_name.as_str()), v)]))
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Value::from(items))
@@ -530,10 +537,12 @@ fn items2dict(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
             }
         }
     }
-    Ok(Value::from_iter(out))
+    Ok(Value::from_pairs(out))
 }
 
-fn flatten(value: &Value, levels: Option<i64>) -> Result<Value, Error> {
+fn flatten(value: &Value, levels: Option<i64>, kwargs: Kwargs) -> Result<Value, Error> {
+    let levels = levels.or(kwargs.get::<Option<i64>>("levels")?);
+    kwargs.assert_all_used()?;
     fn walk(out: &mut Vec<Value>, v: &Value, levels: Option<i64>) -> Result<(), Error> {
         for item in v.try_iter()? {
             if item.is_none() || matches!(item.as_str(), Some("None" | "null")) {

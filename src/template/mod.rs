@@ -16,6 +16,7 @@ mod json;
 mod pyrepr;
 mod regex;
 mod render;
+mod source;
 pub mod vars;
 mod yaml;
 

@@ -68,12 +68,23 @@ impl Templar {
     pub fn render_file(&self, path: &Path, ctx: &Value, host: &str) -> Result<String, TemplateError> {
         let source = std::fs::read_to_string(path)
             .map_err(|source| TemplateError::Read { path: path.to_path_buf(), source })?;
-        self.render_str(&source, &path.display().to_string(), ctx, host)
+        self.render(&source, &path.display().to_string(), ctx, host, false)
     }
 
-    /// Renders `src` as Ansible templates a whole file or a string: text without Jinja syntax
-    /// is returned as it is, trailing newlines are kept, values print as Python's `str()`.
+    /// Renders a string from a task argument (`copy: content=`, `msg:`...). As for a file, text
+    /// without Jinja syntax is returned as it is and trailing newlines are kept; in addition,
+    /// backslashes in string literals inside `{{ }}` are literal, since YAML already processed
+    /// them (Ansible's `escape_backslashes`).
     pub fn render_str(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+        self.render(src, name, ctx, host, true)
+    }
+
+    /// Renders a template file's contents given as a string (no backslash escaping).
+    pub fn render_template_text(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+        self.render(src, name, ctx, host, false)
+    }
+
+    fn render(&self, src: &str, name: &str, ctx: &Value, host: &str, escape: bool) -> Result<String, TemplateError> {
         if !is_possibly_template(src) {
             return Ok(src.to_string());
         }
@@ -81,6 +92,7 @@ impl Templar {
         // Jinja's lexer turns every line break of the template into `\n`.
         let body = if body.contains('\r') { body.replace("\r\n", "\n").replace('\r', "\n") } else { body.to_string() };
         let env = self.env_for(overrides);
+        let body = super::source::prepare(&body, escape);
         let rendered = match single_expression(&body, overrides) {
             Some(expr) => {
                 // A template that is one `{{ }}` yields the value itself (Jinja native types);
@@ -110,7 +122,8 @@ impl Templar {
     /// Templates a task argument: a string that is exactly one `{{ expression }}` gives the
     /// expression's value (a list stays a list); anything else gives the rendered string.
     pub fn template_value(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<Value, TemplateError> {
-        if let Some(expr) = single_expression(src, DEFAULTS) {
+        let prepared = super::source::prepare(src, true);
+        if let Some(expr) = single_expression(&prepared, DEFAULTS) {
             let value = self
                 .env
                 .compile_expression(expr)
@@ -139,7 +152,20 @@ impl Templar {
             return Err(conditional("Empty conditional expressions are not allowed.".into()));
         }
         if is_all_template(&expression) {
-            match self.template_value(&expression, "conditional", ctx, host)? {
+            let templated = super::source::prepare(&expression, false);
+            let rendered = match single_expression(&templated, DEFAULTS) {
+                Some(inner) => self
+                    .env
+                    .compile_expression(inner)
+                    .and_then(|e| e.eval(ctx))
+                    .map_err(|e| TemplateError::from_minijinja(&e, "conditional", host))?,
+                None => Value::from(self.render(&expression, "conditional", ctx, host, false)?),
+            };
+            match rendered {
+                v if v.is_undefined() => {
+                    let err = filters::undefined_error(&v);
+                    return Err(TemplateError::from_minijinja(&err, "conditional", host));
+                }
                 v if v.kind() == ValueKind::Bool => return Ok(v.is_true()),
                 v if v.kind() == ValueKind::String => expression = v.as_str().unwrap_or_default().trim().to_string(),
                 v => return Err(conditional(broken_conditional(&v))),

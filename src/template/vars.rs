@@ -110,7 +110,7 @@ impl PlayVars {
         let mut per_host = IndexMap::with_capacity(hosts.len());
         for host in hosts {
             let short = host.name.split('.').next().unwrap_or(&host.name);
-            let magic = Value::from_iter([
+            let magic = Value::from_pairs([
                 ("inventory_hostname", Value::from(host.name.as_str())),
                 ("inventory_hostname_short", Value::from(short)),
                 ("group_names", super::to_value(&host.group_names)),
@@ -120,7 +120,7 @@ impl PlayVars {
         }
         let hostvars = Arc::new(HostVars { hosts: per_host });
         let play_hosts = super::to_value(&play.hosts);
-        let common = Value::from_iter([
+        let common = Value::from_pairs([
             ("hostvars", Value::from_dyn_object(hostvars.clone())),
             ("groups", groups_value),
             ("ansible_play_hosts", play_hosts.clone()),

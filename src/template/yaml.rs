@@ -93,7 +93,8 @@ impl Emitter {
             if place == Place::MapValue {
                 self.out.push(' ');
             }
-            let text_indent = if place == Place::Root { indent } else { col + indent };
+            // PyYAML indents continuation lines of a flow collection two steps in, of a scalar one.
+            let text_indent = if is_collection(v) { col + 2 * indent } else if place == Place::Root { indent } else { col + indent };
             self.flow_node(v, text_indent)?;
             self.out.push('\n');
             return Ok(());
