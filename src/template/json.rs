@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn compact_and_nice_match_python() {
         // Expected strings are Python 3.11 json.dumps output.
-        let v = super::to_value(serde_json::json!({"b": [1, {"x": "é"}], "a": 1.5, "c": {}}));
+        let v = crate::template::to_value(serde_json::json!({"b": [1, {"x": "é"}], "a": 1.5, "c": {}}));
         assert_eq!(
             dumps(&v, JsonOptions::default()).unwrap_or_default(),
             r#"{"b": [1, {"x": "\u00e9"}], "a": 1.5, "c": {}}"#

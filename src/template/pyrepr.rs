@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn containers_repr_like_python() {
-        let v = super::to_value(serde_json::json!({"a": [1, "x", null, true, 1.5], "b": {}}));
+        let v = crate::template::to_value(serde_json::json!({"a": [1, "x", null, true, 1.5], "b": {}}));
         assert_eq!(py_str(&v), "{'a': [1, 'x', None, True, 1.5], 'b': {}}");
     }
 }

@@ -38,14 +38,18 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
         match open {
             "{{" => {
                 out.push_str("{{");
-                out.push_str(&if escape_backslashes { escape_strings(body) } else { body.to_string() });
+                let body = if escape_backslashes { escape_strings(body) } else { body.to_string() };
+                out.push_str(&silent_else(&body));
                 out.push_str("}}");
             }
             "{%" => {
                 if tag_name(body) == Some("raw") {
+                    // Jinja never trims the newline after `{% raw %}`; `+%}` tells minijinja so.
+                    let raw_tag = if body.ends_with(['-', '+']) { format!("{{%{body}%}}") } else { format!("{{%{body}+%}}") };
                     // Copy everything up to and including the matching endraw tag verbatim.
                     let raw_end = find_endraw(&rest[end..]).map_or(rest.len(), |n| end + n);
-                    out.push_str(&rest[start..raw_end]);
+                    out.push_str(&raw_tag);
+                    out.push_str(&rest[end..raw_end]);
                     rest = &rest[raw_end..];
                     continue;
                 }
@@ -59,6 +63,19 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `{{ x if c }}` prints nothing when `c` is false; minijinja's strict formatter would see an
+/// undefined value there, so a missing top-level `else` becomes `else ''`.
+fn silent_else(body: &str) -> String {
+    let (lead, expr, trail) = split_controls(body);
+    let words = top_level_words(expr);
+    let Some(last_if) = words.iter().rposition(|(_, w)| *w == "if") else { return body.to_string() };
+    if words[last_if..].iter().any(|(_, w)| *w == "else") {
+        return body.to_string();
+    }
+    let trimmed = expr.trim_end();
+    format!("{lead}{trimmed} else ''{}{trail}", &expr[trimmed.len()..])
 }
 
 /// Offset of `close` in `s`, skipping string literals.
@@ -152,7 +169,9 @@ fn strict_for(stmt: &str) -> Option<String> {
     if iter.is_empty() {
         return None;
     }
-    Some(format!("{} ({iter})|__strict {}", &stmt[..iter_start], &stmt[iter_end..]))
+    let rest = &stmt[iter_end..];
+    let gap = if rest.starts_with(char::is_whitespace) || rest.is_empty() { "" } else { " " };
+    Some(format!("{} ({iter})|__strict{gap}{rest}", &stmt[..iter_start]))
 }
 
 /// Bare words outside string literals and brackets, with their byte offsets.
@@ -249,8 +268,15 @@ mod tests {
 
     #[test]
     fn leaves_raw_and_comments_alone() {
-        let src = "{% raw %}{% if a %}{% endraw %}{# {% if b %} #}";
+        let src = "{% raw -%}{% if a %}{% endraw %}{# {% if b %} #}";
         assert_eq!(prepare(src, true), src);
+        assert_eq!(prepare("{% raw %}\n{{ x }}{% endraw %}", true), "{% raw +%}\n{{ x }}{% endraw %}");
+    }
+
+    #[test]
+    fn inline_if_without_else_prints_nothing() {
+        assert_eq!(prepare("{{ ',' if not loop.last -}}", false), "{{ ',' if not loop.last else '' -}}");
+        assert_eq!(prepare("{{ a if b else c }}{{ f(a if b) }}", false), "{{ a if b else c }}{{ f(a if b) }}");
     }
 
     #[test]

@@ -323,7 +323,7 @@ mod tests {
     use super::*;
 
     fn dumped(json: serde_json::Value, indent: usize, flow: Option<bool>) -> String {
-        dump(&super::to_value(json), YamlOptions { indent, flow }).unwrap_or_default()
+        dump(&crate::template::to_value(json), YamlOptions { indent, flow }).unwrap_or_default()
     }
 
     #[test]
