@@ -33,15 +33,16 @@ impl TemplateError {
     pub(crate) fn from_minijinja(err: &minijinja::Error, name: &str, host: &str) -> Self {
         TemplateError::Render {
             host: host.to_string(),
-            name: err.name().unwrap_or(name).to_string(),
-            line: err.line(),
+            // Expressions compile under minijinja's "<expression>" name; they are line 1 of ours.
+            name: err.name().filter(|n| *n != "<expression>").unwrap_or(name).to_string(),
+            line: err.line().or(Some(1)).filter(|_| !name.is_empty()),
             message: describe(err),
         }
     }
 }
 
 /// The one-line message of a minijinja error and its causes.
-fn describe(err: &minijinja::Error) -> String {
+pub(crate) fn describe(err: &minijinja::Error) -> String {
     let mut message = match (err.kind(), err.detail()) {
         (minijinja::ErrorKind::UndefinedError, detail) => undefined_message(detail),
         (kind, Some(detail)) => format!("{kind}: {detail}"),

@@ -122,11 +122,8 @@ fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Error> {
     }
     Err(match msg {
         Some(msg) => invalid(msg),
-        None => {
-            let mut err = undefined_error(value);
-            err = Error::new(ErrorKind::UndefinedError, "Mandatory variable not defined.").with_source(err);
-            err
-        }
+        // minijinja attaches the variable's name only to its own undefined errors.
+        None => undefined_error(value),
     })
 }
 

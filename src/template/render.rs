@@ -97,9 +97,7 @@ impl Templar {
             Some(expr) => {
                 // A template that is one `{{ }}` yields the value itself (Jinja native types);
                 // the template module writes `str()` of it, and fixes newlines only for strings.
-                let value = env
-                    .compile_expression(expr)
-                    .and_then(|e| e.eval(ctx))
+                let value = eval_strict(&env, expr, ctx)
                     .map_err(|e| TemplateError::from_minijinja(&e, name, host))?;
                 match value.kind() {
                     ValueKind::Undefined => {
@@ -124,10 +122,7 @@ impl Templar {
     pub fn template_value(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<Value, TemplateError> {
         let prepared = super::source::prepare(src, true);
         if let Some(expr) = single_expression(&prepared, DEFAULTS) {
-            let value = self
-                .env
-                .compile_expression(expr)
-                .and_then(|e| e.eval(ctx))
+            let value = eval_strict(&self.env, expr, ctx)
                 .map_err(|e| TemplateError::from_minijinja(&e, name, host))?;
             if value.is_undefined() {
                 let err = filters::undefined_error(&value);
@@ -154,10 +149,7 @@ impl Templar {
         if is_all_template(&expression) {
             let templated = super::source::prepare(&expression, false);
             let rendered = match single_expression(&templated, DEFAULTS) {
-                Some(inner) => self
-                    .env
-                    .compile_expression(inner)
-                    .and_then(|e| e.eval(ctx))
+                Some(inner) => eval_strict(&self.env, inner, ctx)
                     .map_err(|e| TemplateError::from_minijinja(&e, "conditional", host))?,
                 None => Value::from(self.render(&expression, "conditional", ctx, host, false)?),
             };
@@ -171,11 +163,7 @@ impl Templar {
                 v => return Err(conditional(broken_conditional(&v))),
             }
         }
-        let value = self
-            .env
-            .compile_expression(&expression)
-            .and_then(|e| e.eval(ctx))
-            .map_err(|e| TemplateError::from_minijinja(&e, "conditional", host))?;
+        let value = eval_strict(&self.env, &expression, ctx).map_err(|e| conditional(super::error::describe(&e)))?;
         match value.kind() {
             ValueKind::Bool => Ok(value.is_true()),
             ValueKind::Undefined => {
@@ -215,6 +203,12 @@ impl TemplateError {
         }
         self
     }
+}
+
+/// Evaluates an expression; an undefined result fails with minijinja's description of it
+/// ("`foo.bar` is undefined"), which only the engine can attach.
+fn eval_strict(env: &Environment<'static>, expr: &str, ctx: &Value) -> Result<Value, minijinja::Error> {
+    env.compile_expression_owned(format!("({expr})|__strict")).and_then(|e| e.eval(ctx))
 }
 
 fn broken_conditional(value: &Value) -> String {

@@ -18,5 +18,10 @@ for src in spec["cases"]:
         out.append({"src": src, "out": result if isinstance(result, str) else str(result)})
     except Exception as ex:  # the error itself is the expected result
         out.append({"src": src, "error": f"{type(ex).__name__}: {ex}".splitlines()[0]})
+for cond in spec["conditions"]:
+    try:
+        out.append({"when": cond, "out": str(templar.evaluate_conditional(trust_as_template(cond)))})
+    except Exception as ex:
+        out.append({"when": cond, "error": f"{type(ex).__name__}: {ex}".splitlines()[0]})
 json.dump(out, open(sys.argv[2], "w"), indent=1, ensure_ascii=False)
 open(sys.argv[2], "a").write("\n")
