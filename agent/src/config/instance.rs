@@ -246,13 +246,19 @@ fn vip(ctx: &mut Ctx, s: &Stmt) -> Option<VirtualIp> {
         ctx.error(&s.loc, format!("IPv6 virtual address {text}: hactl-agent speaks VRRP over IPv4 only"));
         return None;
     }
-    let parsed = addr.parse::<Ipv4Addr>().ok().zip(match prefix {
-        None => Some(32),
-        Some(p) => unsigned(p, 0, 32).and_then(|p| u8::try_from(p).ok()),
-    });
-    let Some((addr, prefix)) = parsed else {
+    let Ok(addr) = addr.parse::<Ipv4Addr>() else {
         ctx.warn(&s.loc, format!("VRRP parsed invalid IP {text}. skipping IP..."));
         return None;
+    };
+    let prefix = match prefix {
+        None => 32,
+        Some(p) => match unsigned(p, 0, 32).and_then(|p| u8::try_from(p).ok()) {
+            Some(p) => p,
+            None => {
+                ctx.warn(&s.loc, format!("Invalid address prefix len {p} for address {text} - using 32"));
+                32
+            }
+        },
     };
     let mut vip = VirtualIp { addr, prefix, dev: None, brd: None, label: None, scope: None };
     let mut words = s.words[1..].iter();
@@ -380,7 +386,11 @@ fn advert_int(ctx: &mut Ctx, loc: &super::error::Location, name: &str, d: Durati
     if us % unit_us == 0 {
         return d;
     }
-    ctx.warn(loc, format!("({name}) advertisement interval {}s must be in units of {}ms - rounding", d.as_secs_f64(), unit.as_millis()));
+    let rule = match version {
+        VrrpVersion::V2 => "VRRPv2 advertisement interval {}s must be an integer. rounding",
+        VrrpVersion::V3 => "VRRPv3 advertisement interval {}s must be in units of 10ms - rounding",
+    };
+    ctx.warn(loc, format!("({name}) {}", rule.replace("{}", &d.as_secs_f64().to_string())));
     let rounded = (us + unit_us / 2) / unit_us * unit_us;
     let rounded = u64::try_from(rounded.max(unit_us)).unwrap_or(u64::MAX);
     Duration::from_micros(rounded)
