@@ -248,6 +248,8 @@ impl Notify {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncGroup {
     pub name: String,
+    /// The `vrrp_sync_group` line.
+    pub location: Location,
     pub members: Vec<String>,
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,

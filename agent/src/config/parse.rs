@@ -383,6 +383,7 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
     };
     let mut group = SyncGroup {
         name: name.to_string(),
+        location: st.loc.clone(),
         members: Vec::new(),
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),

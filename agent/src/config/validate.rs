@@ -45,7 +45,7 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
     let mut taken: Vec<String> = Vec::new();
     let mut keep = Vec::new();
     for mut group in std::mem::take(&mut config.sync_groups) {
-        let loc = group_location(config, &group.name);
+        let loc = group.location.clone();
         let mut members = Vec::new();
         for m in std::mem::take(&mut group.members) {
             if !config.instances.iter().any(|i| i.name == m) {
@@ -68,15 +68,6 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
         }
     }
     config.sync_groups = keep;
-}
-
-/// Sync groups carry no location of their own in the model; findings about them point at the
-/// first member instance, or the top of the file.
-fn group_location(config: &Config, _group: &str) -> super::error::Location {
-    config.instances.first().map(|i| i.location.clone()).unwrap_or(super::error::Location {
-        file: std::sync::Arc::from(""),
-        line: 0,
-    })
 }
 
 /// keepalived refuses to run scripts as root unless `enable_script_security` is set, and with it
