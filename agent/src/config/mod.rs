@@ -64,3 +64,6 @@ fn finish(reader: source::Reader) -> Result<Parsed, ConfigError> {
     }
     Ok(Parsed { config, warnings: diagnostics })
 }
+
+#[cfg(test)]
+mod tests;
