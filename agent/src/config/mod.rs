@@ -33,7 +33,9 @@ impl Parsed {
     /// True when `keepalived -t` would report something about this config (a warning), false
     /// when it would pass silently (notes are hactl-agent's own remarks).
     pub fn has_warnings(&self) -> bool {
-        self.warnings.iter().any(|d| d.severity >= Severity::Warning)
+        self.warnings
+            .iter()
+            .any(|d| d.severity >= Severity::Warning)
     }
 }
 
@@ -62,7 +64,10 @@ fn finish(reader: source::Reader) -> Result<Parsed, ConfigError> {
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(ConfigError::Invalid { diagnostics });
     }
-    Ok(Parsed { config, warnings: diagnostics })
+    Ok(Parsed {
+        config,
+        warnings: diagnostics,
+    })
 }
 
 #[cfg(test)]

@@ -73,7 +73,12 @@ pub struct Garp {
 
 impl Default for Garp {
     fn default() -> Self {
-        Garp { delay: Duration::from_secs(5), repeat: 5, refresh: None, refresh_repeat: 1 }
+        Garp {
+            delay: Duration::from_secs(5),
+            repeat: 5,
+            refresh: None,
+            refresh_repeat: 1,
+        }
     }
 }
 

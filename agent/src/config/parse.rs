@@ -120,7 +120,10 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
     for st in instances {
         if let Some(instance) = super::instance::instance(ctx, st, &config) {
             if config.instances.iter().any(|i| i.name == instance.name) {
-                ctx.error(&st.loc, format!("vrrp instance {} already defined", instance.name));
+                ctx.error(
+                    &st.loc,
+                    format!("vrrp instance {} already defined", instance.name),
+                );
             } else {
                 config.instances.push(instance);
             }
@@ -132,7 +135,12 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
 fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
     // vrrp_min_garp only changes values still at their default, wherever it stands.
     let mut min_garp = false;
-    let mut set = Garp { delay: Duration::MAX, repeat: u32::MAX, refresh: None, refresh_repeat: u32::MAX };
+    let mut set = Garp {
+        delay: Duration::MAX,
+        repeat: u32::MAX,
+        refresh: None,
+        refresh_repeat: u32::MAX,
+    };
     for st in block {
         let loc = &st.loc;
         match st.keyword() {
@@ -151,7 +159,10 @@ fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             }
             "script_user" => {
                 if let Some(user) = ctx.value(st) {
-                    g.script_user = Some(ScriptUser { user: user.to_string(), group: st.arg(1).map(str::to_string) });
+                    g.script_user = Some(ScriptUser {
+                        user: user.to_string(),
+                        group: st.arg(1).map(str::to_string),
+                    });
                 }
             }
             "vrrp_version" => {
@@ -164,23 +175,35 @@ fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 }
             }
             "vrrp_garp_master_delay" => {
-                if let Some(v) = ctx.value(st).and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX / 1_000_000)) {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX / 1_000_000))
+                {
                     set.delay = Duration::from_secs(v.into());
                 }
             }
             "vrrp_garp_master_repeat" => {
-                if let Some(v) = ctx.value(st).and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX)) {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
                     set.repeat = v;
                 }
             }
             "vrrp_garp_master_refresh" => {
-                if let Some(v) = ctx.value(st).and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX)) {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
                     g.garp.refresh = (v > 0).then(|| Duration::from_secs(v.into()));
                     set.refresh = Some(Duration::ZERO);
                 }
             }
             "vrrp_garp_master_refresh_repeat" => {
-                if let Some(v) = ctx.value(st).and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX)) {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
                     set.refresh_repeat = v;
                 }
             }
@@ -188,7 +211,10 @@ fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 if let Some(v) = ctx.value(st) {
                     match decimal(v, Duration::from_secs(1)) {
                         Some(d) => g.garp_interval = d,
-                        None => ctx.warn(loc, format!("vrrp_garp_interval '{v}' is invalid - ignoring")),
+                        None => ctx.warn(
+                            loc,
+                            format!("vrrp_garp_interval '{v}' is invalid - ignoring"),
+                        ),
                     }
                 }
             }
@@ -250,32 +276,52 @@ fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
                 ctx.no_block(s);
                 match command_words(&s.raw) {
                     Some(argv) => script.argv = argv,
-                    None => ctx.warn(loc, format!("(vrrp_script {name}) cannot split the script command line")),
+                    None => ctx.warn(
+                        loc,
+                        format!("(vrrp_script {name}) cannot split the script command line"),
+                    ),
                 }
             }
             "interval" | "timeout" => {
                 let kw = s.keyword();
-                if let Some(v) = ctx.value(s).and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX / 1_000_000)) {
+                if let Some(v) = ctx
+                    .value(s)
+                    .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX / 1_000_000))
+                {
                     let v = if v == 0 {
-                        ctx.warn(loc, format!("({name}): vrrp script {kw} must be greater than 0, setting to 1"));
+                        ctx.warn(
+                            loc,
+                            format!(
+                                "({name}): vrrp script {kw} must be greater than 0, setting to 1"
+                            ),
+                        );
                         1
                     } else {
                         v
                     };
                     let d = Duration::from_secs(v.into());
-                    if kw == "interval" { script.interval = d } else { script.timeout = d }
+                    if kw == "interval" {
+                        script.interval = d
+                    } else {
+                        script.timeout = d
+                    }
                 }
             }
             "weight" => {
                 if let Some(v) = ctx.value(s) {
                     match integer(v, -253, 253) {
                         Some(w) => script.weight = w,
-                        None => ctx.warn(loc, format!("vrrp_script {name} weight {v} must be in [-253, 253]")),
+                        None => ctx.warn(
+                            loc,
+                            format!("vrrp_script {name} weight {v} must be in [-253, 253]"),
+                        ),
                     }
                     match s.arg(1) {
                         None => {}
                         Some("reverse") => script.weight_reverse = true,
-                        Some(o) => ctx.warn(loc, format!("vrrp_script {name} unknown weight option {o}")),
+                        Some(o) => {
+                            ctx.warn(loc, format!("vrrp_script {name} unknown weight option {o}"))
+                        }
                     }
                 }
             }
@@ -289,12 +335,19 @@ fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
                             1
                         }
                     };
-                    if kw == "rise" { script.rise = n } else { script.fall = n }
+                    if kw == "rise" {
+                        script.rise = n
+                    } else {
+                        script.fall = n
+                    }
                 }
             }
             "user" => {
                 if let Some(user) = ctx.value(s) {
-                    script.user = Some(ScriptUser { user: user.to_string(), group: s.arg(1).map(str::to_string) });
+                    script.user = Some(ScriptUser {
+                        user: user.to_string(),
+                        group: s.arg(1).map(str::to_string),
+                    });
                 }
             }
             "init_fail" => {
@@ -305,7 +358,10 @@ fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
         }
     }
     if script.argv.is_empty() {
-        ctx.warn(&st.loc, format!("No script set for vrrp_script {name} - removing"));
+        ctx.warn(
+            &st.loc,
+            format!("No script set for vrrp_script {name} - removing"),
+        );
         return None;
     }
     if script.timeout.is_zero() {
@@ -321,14 +377,23 @@ fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
         return None;
     };
     let mut path: Option<PathBuf> = None;
-    let mut file = TrackFile { name: name.to_string(), path: PathBuf::new(), weight: 1, weight_reverse: false, init: None };
+    let mut file = TrackFile {
+        name: name.to_string(),
+        path: PathBuf::new(),
+        weight: 1,
+        weight_reverse: false,
+        init: None,
+    };
     for s in block {
         let loc = &s.loc;
         match s.keyword() {
             "file" => {
                 if let Some(v) = ctx.value(s) {
                     if path.is_some() {
-                        ctx.warn(loc, format!("File already set for track file {name} - ignoring {v}"));
+                        ctx.warn(
+                            loc,
+                            format!("File already set for track file {name} - ignoring {v}"),
+                        );
                     } else {
                         path = Some(PathBuf::from(v));
                     }
@@ -343,18 +408,26 @@ fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
                     match s.arg(1) {
                         None => {}
                         Some("reverse") => file.weight_reverse = true,
-                        Some(o) => ctx.warn(loc, format!("track_file {name} unknown weight option {o}")),
+                        Some(o) => {
+                            ctx.warn(loc, format!("track_file {name} unknown weight option {o}"))
+                        }
                     }
                 }
             }
             "init_file" => {
                 ctx.no_block(s);
-                let mut init = TrackFileInit { value: 0, overwrite: false };
+                let mut init = TrackFileInit {
+                    value: 0,
+                    overwrite: false,
+                };
                 for word in &s.words[1..] {
                     if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
                         match integer(word, i32::MIN, i32::MAX) {
                             Some(v) => init.value = v,
-                            None => ctx.warn(loc, format!("Track file {name} init value {word} is invalid")),
+                            None => ctx.warn(
+                                loc,
+                                format!("Track file {name} init value {word} is invalid"),
+                            ),
                         }
                     } else if word == "overwrite" {
                         init.overwrite = true;
@@ -368,7 +441,10 @@ fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
         }
     }
     let Some(path) = path else {
-        ctx.warn(&st.loc, format!("No file set for track_file {name} - ignoring"));
+        ctx.warn(
+            &st.loc,
+            format!("No file set for track_file {name} - ignoring"),
+        );
         return None;
     };
     file.path = path;
@@ -439,7 +515,11 @@ pub(crate) fn track_refs(ctx: &mut Ctx, st: &Stmt, owner: &str, max_weight: i32)
         ctx.no_block(e);
         let loc = &e.loc;
         let name = e.keyword();
-        let mut r = TrackRef { name: name.to_string(), weight: None, reverse: false };
+        let mut r = TrackRef {
+            name: name.to_string(),
+            weight: None,
+            reverse: false,
+        };
         match (e.arg(0), e.arg(1)) {
             (None, _) => {}
             (Some("weight"), None) => {
@@ -460,7 +540,10 @@ pub(crate) fn track_refs(ctx: &mut Ctx, st: &Stmt, owner: &str, max_weight: i32)
             Some("reverse") => r.reverse = true,
             Some("noreverse") => {}
             Some(o) => {
-                ctx.warn(loc, format!("({owner}) unknown {what} {name} weight option {o} - ignoring"));
+                ctx.warn(
+                    loc,
+                    format!("({owner}) unknown {what} {name} weight option {o} - ignoring"),
+                );
                 continue;
             }
         }
@@ -474,10 +557,20 @@ pub(crate) fn track_refs(ctx: &mut Ctx, st: &Stmt, owner: &str, max_weight: i32)
 }
 
 /// Reads a whole unsigned number in `min..=max`, warning (as keepalived does) when it is not.
-pub(crate) fn number(ctx: &mut Ctx, loc: &Location, kw: &str, v: &str, min: u32, max: u32) -> Option<u32> {
+pub(crate) fn number(
+    ctx: &mut Ctx,
+    loc: &Location,
+    kw: &str,
+    v: &str,
+    min: u32,
+    max: u32,
+) -> Option<u32> {
     let n = unsigned(v, min, max);
     if n.is_none() {
-        ctx.warn(loc, format!("{kw} '{v}' invalid: must be a number in [{min}, {max}] - ignoring"));
+        ctx.warn(
+            loc,
+            format!("{kw} '{v}' invalid: must be a number in [{min}, {max}] - ignoring"),
+        );
     }
     n
 }
@@ -510,9 +603,15 @@ pub(crate) fn decimal(v: &str, unit: Duration) -> Option<Duration> {
     if !all_digits(whole) || !all_digits(frac) || frac.len() > 6 {
         return None;
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let micros_frac: u64 = format!("{frac:0<6}").parse().ok()?;
     let micros = whole.checked_mul(1_000_000)?.checked_add(micros_frac)?;
     let unit_micros = u64::try_from(unit.as_micros()).ok()?;
-    Some(Duration::from_micros(micros.checked_mul(unit_micros)? / 1_000_000))
+    Some(Duration::from_micros(
+        micros.checked_mul(unit_micros)? / 1_000_000,
+    ))
 }

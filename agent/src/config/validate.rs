@@ -18,7 +18,10 @@ fn duplicate_vrids(ctx: &mut Ctx, config: &Config) {
             if a.vrid == b.vrid && clash(a, b) {
                 ctx.error(
                     &b.location,
-                    format!("({}) duplicate VRID conflict with {} VRID {}", a.name, b.name, a.vrid),
+                    format!(
+                        "({}) duplicate VRID conflict with {} VRID {}",
+                        a.name, b.name, a.vrid
+                    ),
                 );
             }
         }
@@ -49,9 +52,21 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
         let mut members = Vec::new();
         for m in std::mem::take(&mut group.members) {
             if !config.instances.iter().any(|i| i.name == m) {
-                ctx.warn(&loc, format!("Virtual router {m} specified in sync group {} doesn't exist - ignoring", group.name));
+                ctx.warn(
+                    &loc,
+                    format!(
+                        "Virtual router {m} specified in sync group {} doesn't exist - ignoring",
+                        group.name
+                    ),
+                );
             } else if taken.contains(&m) {
-                ctx.warn(&loc, format!("Virtual router {m} cannot exist in more than one sync group; ignoring {}", group.name));
+                ctx.warn(
+                    &loc,
+                    format!(
+                        "Virtual router {m} cannot exist in more than one sync group; ignoring {}",
+                        group.name
+                    ),
+                );
             } else {
                 taken.push(m.clone());
                 members.push(m);
@@ -85,7 +100,10 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
     let g = &config.global;
     let as_root = |user: Option<&super::model::ScriptUser>| user.is_none_or(|u| u.user == "root");
     if !g.enable_script_security {
-        let root_script = config.scripts.iter().any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
+        let root_script = config
+            .scripts
+            .iter()
+            .any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
             || (notify_scripts && as_root(g.script_user.as_ref()));
         if root_script {
             ctx.diagnostics.push(super::error::Diagnostic {
