@@ -2,19 +2,24 @@
 //!
 //! The grammar and the defaults are keepalived 2.2.7's. The pipeline is
 //! [`source`] (files and `include`s) → [`lexer`] (comments, braces, words) → [`tree`] (blocks) →
-//! `parse`/`instance` (keywords, defaults) → `validate` (whole-file checks) → [`Config`].
+//! `parse`/`global`/`script`/`instance`/`vip` (keywords) → `complete` (defaults) → `validate` (whole-file checks) → [`Config`].
 //! Nothing here touches the network or the system: the controller uses [`parse_str`] to check
 //! rendered configs before pushing them, and [`parse_file`] only reads the file and its includes.
 
+mod complete;
 mod error;
+mod global;
 mod instance;
 mod keywords;
 pub mod lexer;
 mod model;
 mod parse;
+mod script;
 mod source;
 mod tree;
 mod validate;
+mod values;
+mod vip;
 
 use std::path::Path;
 
