@@ -44,7 +44,7 @@ pub enum Command {
 pub mod exit {
     pub const OK: u8 = 0;
     pub const INVALID: u8 = 1;
-    pub const NOT_BUILT: u8 = 2;
+    pub const NOT_BUILT: u8 = 4;
     pub const WARNINGS: u8 = 3;
 }
 

@@ -38,6 +38,10 @@ pub enum LexProblem {
 impl std::fmt::Display for LexProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // The line is echoed to help find the quote, except a password's.
+            LexProblem::UnterminatedQuote(s) if s.trim_start().starts_with("auth_pass") => {
+                f.write_str("Unterminated quote in an auth_pass line")
+            }
             LexProblem::UnterminatedQuote(s) => write!(f, "Unterminated quote '{s}'"),
         }
     }
@@ -362,6 +366,13 @@ mod tests {
             }])
         );
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn a_password_is_not_echoed_in_a_quote_problem() {
+        let (_, problems) = lex_line(r#"  auth_pass "hunter2"#);
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["Unterminated quote in an auth_pass line"]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Checks that need the whole configuration: VRID clashes, sync group membership and
 //! keepalived's script security rule.
 
-use super::model::{Config, Instance};
+use super::error::{Diagnostic, Severity};
+use super::model::{Config, Instance, ScriptUser};
 use super::parse::Ctx;
 
 pub(crate) fn validate(ctx: &mut Ctx, config: &mut Config) {
@@ -98,7 +99,7 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
         return;
     }
     let g = &config.global;
-    let as_root = |user: Option<&super::model::ScriptUser>| user.is_none_or(|u| u.user == "root");
+    let as_root = |user: Option<&ScriptUser>| user.is_none_or(|u| u.user == "root");
     if !g.enable_script_security {
         let root_script = config
             .scripts
@@ -106,8 +107,8 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
             .any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
             || (notify_scripts && as_root(g.script_user.as_ref()));
         if root_script {
-            ctx.diagnostics.push(super::error::Diagnostic {
-                severity: super::error::Severity::Warning,
+            ctx.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
                 location: None,
                 message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled.".into(),
             });
@@ -115,8 +116,8 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
     } else if g.script_user.is_none()
         && (notify_scripts || config.scripts.iter().any(|s| s.user.is_none()))
     {
-        ctx.diagnostics.push(super::error::Diagnostic {
-            severity: super::error::Severity::Warning,
+        ctx.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
             location: None,
             message: "enable_script_security without script_user: keepalived runs scripts as user \
                       'keepalived_script', which Debian does not create; set script_user"
