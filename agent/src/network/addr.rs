@@ -44,7 +44,10 @@ impl FromStr for Scope {
             "link" => Scope::Link,
             "host" => Scope::Host,
             "nowhere" => Scope::Nowhere,
-            n => Scope::from_raw(n.parse().map_err(|_| format!("unknown address scope {n:?}"))?),
+            n => Scope::from_raw(
+                n.parse()
+                    .map_err(|_| format!("unknown address scope {n:?}"))?,
+            ),
         })
     }
 }

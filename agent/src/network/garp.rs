@@ -17,7 +17,9 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
-use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, SockaddrLike, SockaddrStorage};
+use nix::sys::socket::{
+    self, AddressFamily, MsgFlags, SockFlag, SockType, SockaddrLike, SockaddrStorage,
+};
 
 use super::NetError;
 
@@ -67,7 +69,10 @@ impl GarpSender {
         let link = nix::ifaddrs::getifaddrs()
             .map_err(|e| NetError::io("getifaddrs", ifname, e))?
             .filter(|ifa| ifa.interface_name == ifname)
-            .find_map(|ifa| ifa.address.filter(|a| a.family() == Some(AddressFamily::Packet)))
+            .find_map(|ifa| {
+                ifa.address
+                    .filter(|a| a.family() == Some(AddressFamily::Packet))
+            })
             .ok_or_else(|| NetError::NoSuchInterface(ifname.to_owned()))?;
         let mac = link
             .as_link_addr()
@@ -148,9 +153,8 @@ impl GarpParams {
     /// one packet for every VIP. The first burst starts at once, the second `master_delay`
     /// later; rounds within a burst are `interval` apart.
     pub fn master_schedule(&self) -> Vec<Duration> {
-        let burst = |start: Duration| {
-            (0..self.master_repeat).map(move |i| start + self.interval * i)
-        };
+        let burst =
+            |start: Duration| (0..self.master_repeat).map(move |i| start + self.interval * i);
         let mut out: Vec<Duration> = burst(Duration::ZERO).collect();
         if !self.master_delay.is_zero() {
             out.extend(burst(self.master_delay));
@@ -200,7 +204,8 @@ mod tests {
         let mac = [0x02, 0, 0, 0, 0, 0x01];
         let f = garp_frame(mac, Ipv4Addr::new(198, 51, 100, 10));
         let expected: [u8; GARP_FRAME_LEN] = [
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06, // Ethernet
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x08,
+            0x06, // Ethernet
             0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, // htype, ptype, hlen, plen, op=request
             0x02, 0, 0, 0, 0, 0x01, 198, 51, 100, 10, // sender MAC, sender IP
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 198, 51, 100, 10, // target MAC, target IP
@@ -234,6 +239,9 @@ mod tests {
             master_refresh_repeat: 2,
             ..p
         };
-        assert_eq!(r.refresh_schedule(), [0, 100].map(Duration::from_millis).to_vec());
+        assert_eq!(
+            r.refresh_schedule(),
+            [0, 100].map(Duration::from_millis).to_vec()
+        );
     }
 }

@@ -6,10 +6,10 @@
 //! them for logs.
 
 use futures::{StreamExt, TryStreamExt};
+use rtnetlink::MulticastGroup;
 use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::RouteNetlinkMessage;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, State};
-use rtnetlink::MulticastGroup;
 use tokio::sync::mpsc;
 
 use super::{NetError, Netlink};
@@ -86,8 +86,8 @@ impl Netlink {
 /// channel until the receiver is dropped. Must run inside a tokio runtime; the netlink socket
 /// belongs to the network namespace current at the call.
 pub fn monitor_links() -> Result<mpsc::Receiver<LinkEvent>, NetError> {
-    let (conn, _handle, mut messages) = rtnetlink::new_multicast_connection(&[MulticastGroup::Link])
-        .map_err(|e| NetError::Io {
+    let (conn, _handle, mut messages) =
+        rtnetlink::new_multicast_connection(&[MulticastGroup::Link]).map_err(|e| NetError::Io {
             op: "open netlink socket for RTNLGRP_LINK",
             ifname: String::new(),
             source: e,

@@ -47,7 +47,9 @@ pub enum NetError {
     #[error("interface {0} has no Ethernet hardware address")]
     NoHardwareAddress(String),
     /// The ownership rule refused to remove an address the agent neither added nor configured.
-    #[error("refusing to remove {addr}/{prefix_len} on ifindex {ifindex}: not added by the agent and not a configured VIP")]
+    #[error(
+        "refusing to remove {addr}/{prefix_len} on ifindex {ifindex}: not added by the agent and not a configured VIP"
+    )]
     NotOwned {
         ifindex: u32,
         addr: Ipv4Addr,

@@ -79,12 +79,8 @@ impl VrrpSocket {
         let ifname = config.ifname.as_str();
         let ifindex = super::ifindex(ifname)?;
         let err = |op: &'static str| move |e: io::Error| NetError::io(op, ifname, e);
-        let sock = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(IPPROTO_VRRP)),
-        )
-        .map_err(err("socket(AF_INET, SOCK_RAW, 112)"))?;
+        let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(IPPROTO_VRRP)))
+            .map_err(err("socket(AF_INET, SOCK_RAW, 112)"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(err("SO_BINDTODEVICE"))?;
         sock.set_ttl_v4(255).map_err(err("IP_TTL"))?;
