@@ -28,7 +28,10 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 fn lossy(words: &[OsString]) -> Vec<String> {
-    words.iter().map(|w| w.to_string_lossy().into_owned()).collect()
+    words
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// A `keyword value...` config line split as keepalived's config reader does: the line into

@@ -243,7 +243,10 @@ impl ScriptCommand {
         S: Into<OsString>,
     {
         // `argv` is never empty: every constructor checks.
-        let (program, args) = self.argv.split_first().map_or((OsString::new(), &[][..]), |(p, a)| (p.clone(), a));
+        let (program, args) = self
+            .argv
+            .split_first()
+            .map_or((OsString::new(), &[][..]), |(p, a)| (p.clone(), a));
         let mut std_cmd = std::process::Command::new(program);
         std_cmd
             .args(args)
@@ -349,8 +352,8 @@ mod tests {
 
     #[test]
     fn config_words_give_user_and_group() {
-        let cmd = ScriptCommand::from_config_words(&["/bin/x 'a b'", "root", "root"])
-            .expect("parses");
+        let cmd =
+            ScriptCommand::from_config_words(&["/bin/x 'a b'", "root", "root"]).expect("parses");
         assert_eq!(cmd.argv(), ["/bin/x", "a b"].map(OsString::from));
         let run_as = cmd.run_as().expect("user");
         assert!(run_as.uid.is_root());
