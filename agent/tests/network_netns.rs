@@ -19,12 +19,12 @@ use nix::sys::time::TimeVal;
 
 const TEST_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 100, 19);
 
+// The harness lists each test as "ignored" when not root; one stderr line says why.
+#[allow(clippy::print_stderr)]
 fn main() {
     let args = Arguments::from_args();
     let root = is_root();
     if !root {
-        // The harness lists each test as "ignored"; this line says why.
-        #[allow(clippy::print_stderr)]
         eprintln!("network_netns: not root, so the network-namespace tests are SKIPPED (ignored)");
     }
     let tests: Vec<(&str, fn())> = vec![
