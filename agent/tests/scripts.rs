@@ -205,3 +205,24 @@ async fn notify_runs_scripts_with_keepalived_arguments_without_blocking() {
         "0 \n"
     );
 }
+
+#[tokio::test]
+async fn user_keyword_runs_the_script_as_that_user() {
+    if !nix::unistd::geteuid().is_root() {
+        // Only root can switch users; as anyone else this is not testable.
+        return;
+    }
+    let nobody = hactl_agent::track::RunAs::lookup("nobody", None).expect("nobody exists");
+    let uid = nobody.uid.as_raw();
+    let cmd = sh(&format!("test \"$(id -u)\" = {uid}")).with_run_as(nobody);
+    let t = Duration::from_secs(5);
+    assert_eq!(
+        run_once(&cmd, t, script::KILL_GRACE).await,
+        ScriptOutcome::Exited(0)
+    );
+    let as_root = sh(&format!("test \"$(id -u)\" = {uid}"));
+    assert_eq!(
+        run_once(&as_root, t, script::KILL_GRACE).await,
+        ScriptOutcome::Exited(1)
+    );
+}
