@@ -94,3 +94,68 @@ fn notify_arguments_match_keepalived() {
         );
     }
 }
+
+/// Effective priority and FAULT against real keepalived: tests/golden/keepalived_priority/
+/// holds the scenarios, the state and priority keepalived reported for each through `notify`,
+/// and regen.sh.
+#[test]
+fn effective_priority_matches_keepalived() {
+    use hactl_agent::track::file::parse_value;
+    use hactl_agent::track::{Tracked, effective_priority};
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/keepalived_priority");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("golden file"))
+            .expect("golden JSON")
+    };
+    let scenarios = read("scenarios.json");
+    let results = read("results.json");
+    let scenarios = scenarios.as_array().expect("array");
+    assert!(scenarios.len() >= 20);
+    for s in scenarios {
+        let name = s["name"].as_str().expect("name");
+        let base = u8::try_from(s["priority"].as_u64().expect("priority")).expect("u8");
+        let tracked: Vec<Tracked> = s["track"]
+            .as_array()
+            .expect("track")
+            .iter()
+            .map(|t| {
+                let weight = i32::try_from(t["weight"].as_i64().expect("weight")).expect("i32");
+                let reverse = t["reverse"].as_bool().unwrap_or(false);
+                if let Some(ok) = t["script"].as_bool() {
+                    Tracked::Script {
+                        ok: Some(ok),
+                        weight,
+                        reverse,
+                    }
+                } else if let Some(up) = t["interface_up"].as_bool() {
+                    Tracked::Interface {
+                        up,
+                        weight,
+                        reverse,
+                    }
+                } else {
+                    // No file reads as 0, as in keepalived.
+                    let value = t["file"]
+                        .as_str()
+                        .map_or(Some(0), |c| parse_value(c.as_bytes()))
+                        .expect("valid number");
+                    Tracked::File {
+                        value,
+                        weight,
+                        reverse,
+                    }
+                }
+            })
+            .collect();
+        let got = effective_priority(base, &tracked);
+        let want = &results[name];
+        let want_fault = want["state"] == "FAULT";
+        assert_eq!(got.fault, want_fault, "{name}: FAULT");
+        assert_eq!(
+            u64::from(got.priority),
+            want["priority"].as_u64().expect("priority"),
+            "{name}: priority"
+        );
+    }
+}
