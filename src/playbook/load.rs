@@ -59,6 +59,25 @@ pub(crate) struct Loader {
     pub warnings: Vec<String>,
 }
 
+/// Loads a file of tasks on its own (for `include_tasks`, which is decided while running).
+pub fn load_tasks_file(
+    path: &Path,
+    role: Option<&Path>,
+    dir: &Path,
+) -> Result<(Vec<Item>, Vec<String>), Error> {
+    let mut loader = Loader {
+        dir: dir.to_path_buf(),
+        roles_path: vec![dir.join("roles"), dir.to_path_buf()],
+        roles: IndexMap::new(),
+        loading: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let ctx =
+        Context { file: path.to_path_buf(), role: role.map(Path::to_path_buf), handlers: false };
+    let items = loader.tasks_file(path, &ctx)?;
+    Ok((items, loader.warnings))
+}
+
 /// Loads a playbook and every role and imported file it uses.
 pub fn load(path: &Path) -> Result<Loaded, Error> {
     let dir = path

@@ -2,6 +2,7 @@
 //! module arguments. It owns the structure; rendering lives in `template`, running in `run`.
 
 mod error;
+pub mod extra_vars;
 pub mod kv;
 mod load;
 pub mod model;
@@ -10,6 +11,6 @@ mod task;
 pub mod value;
 
 pub use error::Error;
-pub use load::{Loaded, load, walk};
+pub use load::{Loaded, load, load_tasks_file, walk};
 pub use model::*;
 pub use task::{MODULES, short_module};

@@ -138,8 +138,15 @@ impl PlayVars {
     /// increasing precedence (play vars, `vars_files`, role vars such as `role_path`, task vars),
     /// then the magic variables. `None` when the host is not in the inventory.
     pub fn host_context(&self, host: &str, extra: &[Value]) -> Option<Value> {
+        self.host_context_layered(host, &[], extra)
+    }
+
+    /// As [`PlayVars::host_context`], with `below` layers under the inventory variables (role
+    /// defaults are the only variables Ansible ranks lower).
+    pub fn host_context_layered(&self, host: &str, below: &[Value], extra: &[Value]) -> Option<Value> {
         let own = self.hostvars.hosts.get(host)?;
-        let mut layers = Vec::with_capacity(extra.len() + 2);
+        let mut layers = Vec::with_capacity(below.len() + extra.len() + 3);
+        layers.extend(below.iter().cloned());
         layers.push(own.clone());
         layers.extend(extra.iter().cloned());
         // Magic variables win over anything a user sets, as in Ansible.

@@ -25,7 +25,8 @@ pub use glob::Glob;
 pub use split::{Subscript, apply_subscript, order_patterns, split_host_pattern, split_subscript};
 
 use crate::inventory::Inventory;
-use matcher::{NameMatcher, group_hosts};
+pub use matcher::group_hosts;
+use matcher::NameMatcher;
 
 /// Names Ansible treats as the controller itself; one of them selects an implicit `localhost`
 /// when the inventory doesn't have it.
