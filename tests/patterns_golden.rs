@@ -1,0 +1,109 @@
+//! `hactl run PATTERN --list-hosts` against the real `ansible PATTERN --list-hosts`.
+//!
+//! Cases and inventories live in tests/golden/patterns/; expected.json holds what ansible-core 2.19
+//! printed for each (regen.sh makes it). Needs the INI parser (`inventory::load`).
+//!
+//! Compared: exit code, stdout byte for byte (any of the host orders Ansible printed, see
+//! regen.sh), and stderr line by line, where Ansible's `[ERROR]: ` prefix is read as hactl's
+//! `ERROR: `.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+#[derive(Debug)]
+struct Case {
+    inventory: String,
+    pattern: String,
+    limit: Option<String>,
+    strict: bool,
+    exit_code: i32,
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let json = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+    let all: Vec<Value> = serde_json::from_str(&json).expect("expected.json is a JSON list");
+    all.iter()
+        .map(|v| Case {
+            inventory: text(v, "inventory"),
+            pattern: text(v, "pattern"),
+            limit: v["limit"].as_str().map(str::to_string),
+            strict: v["strict"].as_bool().unwrap_or(false),
+            exit_code: v["exit_code"]
+                .as_i64()
+                .and_then(|c| i32::try_from(c).ok())
+                .unwrap_or(-1),
+            stdout: v["stdout"]
+                .as_array()
+                .map(|outs| {
+                    outs.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            stderr: text(v, "stderr"),
+        })
+        .collect()
+}
+
+/// Ansible's stderr lines, with `[ERROR]: ` spelled as hactl spells it.
+fn ansible_stderr(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .map(|l| {
+            l.strip_prefix("[ERROR]: ")
+                .map_or(l.to_string(), |m| format!("ERROR: {m}"))
+        })
+        .collect()
+}
+
+#[test]
+fn list_hosts_matches_ansible() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/patterns");
+    let cases = cases(&dir);
+    assert!(cases.len() >= 40, "expected.json has {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let mut cmd = Command::cargo_bin("hactl").expect("hactl binary");
+        cmd.current_dir(&dir).env_remove("HACTL_INVENTORY");
+        cmd.args(["run", "--list-hosts", "-i", &case.inventory]);
+        if let Some(limit) = &case.limit {
+            cmd.arg(format!("--limit={limit}"));
+        }
+        if case.strict {
+            cmd.arg("--strict");
+        }
+        // After `--`, a pattern such as `!prod` or `-x` is never read as an option.
+        cmd.arg("--").arg(&case.pattern);
+        let out = cmd.output().expect("run hactl");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let code = out.status.code().unwrap_or(-1);
+        let want_stderr = ansible_stderr(&case.stderr);
+        if code != case.exit_code || !case.stdout.contains(&stdout) || stderr != want_stderr {
+            failures.push(format!(
+                "{} {:?} limit={:?} strict={}:\n  exit {code} (ansible {})\n  stdout {stdout:?}\n  \
+                 ansible {:?}\n  stderr {stderr:?}\n  ansible {want_stderr:?}",
+                case.inventory, case.pattern, case.limit, case.strict, case.exit_code, case.stdout,
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        { failures.join("\n") }
+    );
+}
