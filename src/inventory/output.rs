@@ -210,6 +210,9 @@ fn graph_group(
 
 /// Python's `str()` of a value: text as is, everything inside containers as `repr()`.
 pub fn py_str(v: &Value) -> String {
+    if let Some(text) = super::unsafe_text(v) {
+        return text.to_string();
+    }
     match v {
         Value::String(s) => s.clone(),
         other => py_repr(other),
@@ -217,6 +220,9 @@ pub fn py_str(v: &Value) -> String {
 }
 
 fn py_repr(v: &Value) -> String {
+    if let Some(text) = super::unsafe_text(v) {
+        return str_repr(text);
+    }
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
