@@ -30,7 +30,10 @@ fn cases() -> Vec<Case> {
         let args = std::fs::read_to_string(dir.join("args")).expect("args");
         let lines: Vec<&str> = args.lines().collect();
         let words = |i: usize| -> Vec<String> {
-            lines.get(i).map(|l| l.split_whitespace().map(String::from).collect()).unwrap_or_default()
+            lines
+                .get(i)
+                .map(|l| l.split_whitespace().map(String::from).collect())
+                .unwrap_or_default()
         };
         cases.push(Case {
             sources: words(0),
@@ -44,7 +47,9 @@ fn cases() -> Vec<Case> {
 
 fn hactl(case: &Case, extra: &[&str]) -> String {
     let mut cmd = Command::cargo_bin("hactl").expect("hactl binary");
-    cmd.arg("inventory").env_remove("HACTL_INVENTORY").current_dir(std::env::temp_dir());
+    cmd.arg("inventory")
+        .env_remove("HACTL_INVENTORY")
+        .current_dir(std::env::temp_dir());
     for src in &case.sources {
         cmd.arg("-i").arg(case.dir.join(src));
     }
@@ -69,11 +74,19 @@ fn read(path: &Path) -> String {
 #[test]
 fn every_golden_case_matches_ansible_inventory() {
     let cases = cases();
-    assert!(cases.len() >= 15, "expected the whole corpus, found {} cases", cases.len());
+    assert!(
+        cases.len() >= 15,
+        "expected the whole corpus, found {} cases",
+        cases.len()
+    );
     let mut failures = Vec::new();
     let mut checks = 0;
     for case in &cases {
-        let name = case.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = case
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut check = |what: String, ok: bool, detail: String| {
             checks += 1;
             if !ok {
@@ -82,7 +95,11 @@ fn every_golden_case_matches_ansible_inventory() {
         };
         let want = json(&read(&case.dir.join("list.json")), "list.json");
         let got = json(&hactl(case, &["--list"]), "hactl --list");
-        check("--list".into(), want == got, format!("want {want:#}\ngot  {got:#}"));
+        check(
+            "--list".into(),
+            want == got,
+            format!("want {want:#}\ngot  {got:#}"),
+        );
         for (file, args) in [
             ("graph.txt", vec!["--graph"]),
             ("graph_vars.txt", vec!["--graph", "--vars"]),
@@ -90,13 +107,29 @@ fn every_golden_case_matches_ansible_inventory() {
         ] {
             let want = read(&case.dir.join(file));
             let got = hactl(case, &args);
-            check(format!("{args:?}"), want.trim_end() == got.trim_end(), format!("want\n{want}\ngot\n{got}"));
+            check(
+                format!("{args:?}"),
+                want.trim_end() == got.trim_end(),
+                format!("want\n{want}\ngot\n{got}"),
+            );
         }
         for host in &case.hosts {
-            let want = json(&read(&case.dir.join(format!("host_{host}.json"))), "host json");
+            let want = json(
+                &read(&case.dir.join(format!("host_{host}.json"))),
+                "host json",
+            );
             let got = json(&hactl(case, &["--host", host]), "hactl --host");
-            check(format!("--host {host}"), want == got, format!("want {want:#}\ngot  {got:#}"));
+            check(
+                format!("--host {host}"),
+                want == got,
+                format!("want {want:#}\ngot  {got:#}"),
+            );
         }
     }
-    assert!(failures.is_empty(), "{} of {checks} checks differ:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checks} checks differ:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

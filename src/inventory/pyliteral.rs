@@ -654,7 +654,11 @@ fn set_order(items: Vec<Py>) -> Vec<Py> {
         let mut perturb = hash as u64;
         let mut i = (hash as u64 as usize) & mask;
         loop {
-            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
+            let probes = if i + LINEAR_PROBES <= mask {
+                LINEAR_PROBES
+            } else {
+                0
+            };
             for j in 0..=probes {
                 if table[i + j].is_none() {
                     table[i + j] = Some(idx);
@@ -662,7 +666,11 @@ fn set_order(items: Vec<Py>) -> Vec<Py> {
                 }
             }
             perturb >>= PERTURB_SHIFT;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
     };
     let mut table: Vec<Option<usize>> = vec![None; 8];
@@ -683,7 +691,11 @@ fn set_order(items: Vec<Py>) -> Vec<Py> {
         }
     }
     let mut items: Vec<Option<Py>> = items.into_iter().map(Some).collect();
-    table.into_iter().flatten().filter_map(|i| items[i].take()).collect()
+    table
+        .into_iter()
+        .flatten()
+        .filter_map(|i| items[i].take())
+        .collect()
 }
 
 fn to_json(p: Py) -> Result<Value, String> {
@@ -869,7 +881,10 @@ mod tests {
         assert_eq!(ev("{3, 1, 2}"), json!([1, 2, 3]));
         assert_eq!(ev("{100, 9, 8}"), json!([8, 9, 100]));
         // Orders printed by Python 3.11's ast.literal_eval.
-        assert_eq!(ev("{-1, 5, 17, 33, 1000, 7}"), json!([33, 5, 7, 1000, 17, -1]));
+        assert_eq!(
+            ev("{-1, 5, 17, 33, 1000, 7}"),
+            json!([33, 5, 7, 1000, 17, -1])
+        );
         assert_eq!(ev("{True, 0, 2, 1}"), json!([0, true, 2]));
         assert_eq!(ev("{64, 0, 8, 16, 1, 9}"), json!([64, 0, 1, 8, 9, 16]));
         assert_eq!(ev("{'b', 'a'}"), json!(["b", "a"]));

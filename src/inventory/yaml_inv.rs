@@ -226,7 +226,12 @@ pub(crate) fn node_value(node: &Node) -> Value {
     match &node.value {
         Yaml::Unsafe(s) => super::unsafe_value(s.clone()),
         Yaml::Seq(items) => Value::Array(items.iter().map(node_value).collect()),
-        Yaml::Map(pairs) => Value::Object(pairs.iter().map(|(k, v)| (k.json_key(), node_value(v))).collect()),
+        Yaml::Map(pairs) => Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.json_key(), node_value(v)))
+                .collect(),
+        ),
         _ => node.to_json(),
     }
 }
