@@ -113,3 +113,59 @@ fn list_hosts_matches_ansible() {
         { failures.join("\n") }
     );
 }
+
+fn strings(v: &Value) -> Option<Vec<String>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// `pattern::select` against Ansible's InventoryManager on 600 random patterns and limits: the
+/// same hosts in the same order and the same warnings, or the same error.
+#[test]
+fn select_matches_inventory_manager() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/patterns");
+    let json = std::fs::read_to_string(dir.join("evaluated.json")).expect("evaluated.json");
+    let cases: Vec<Value> = serde_json::from_str(&json).expect("evaluated.json is a JSON list");
+    assert!(
+        cases.len() >= 500,
+        "evaluated.json has {} cases",
+        cases.len()
+    );
+    let mut inventories = std::collections::HashMap::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let file = text(case, "inventory");
+        let inv = inventories.entry(file.clone()).or_insert_with(|| {
+            hactl::inventory::load(&[dir.join(&file)])
+                .expect("golden inventory loads")
+                .inventory
+        });
+        let (pattern, limit) = (text(case, "pattern"), case["limit"].as_str());
+        let want = match case["error"].as_str() {
+            Some(err) => Err(err.to_string()),
+            None => Ok((
+                strings(&case["hosts"]).unwrap_or_default(),
+                strings(&case["warnings"]).unwrap_or_default(),
+            )),
+        };
+        let got = hactl::inventory::pattern::select(inv, &pattern, limit)
+            .map(|s| (s.hosts, s.warnings))
+            .map_err(|e| e.to_string());
+        if got != want {
+            failures.push(format!(
+                "{file} {pattern:?} limit={limit:?}\n  got  {got:?}\n  want {want:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        { failures.join("\n") }
+    );
+}

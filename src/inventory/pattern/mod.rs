@@ -12,6 +12,14 @@
 //! and, when no group matched or the expression has `~ . ? * [`, against every host name. A
 //! subscript then picks from those matches, duplicates included. A `--limit` is a second pattern
 //! whose hosts filter the result.
+//!
+//! Differences from Ansible, all deliberate:
+//! - `~regex` uses Rust's `regex` syntax: lookaround and backreferences are refused as invalid
+//!   patterns; Python-only spellings such as `\Z` too.
+//! - Below a group's children, Ansible orders the groups of one depth through a Python `set`
+//!   of objects hashed by address, so it may print different orders from run to run; hactl uses
+//!   the order the groups were reached in (see `matcher::group_hosts`).
+//! - A missing `--limit @FILE` is named as `FILE`, not as Python's `b'FILE'`.
 
 mod address;
 mod glob;

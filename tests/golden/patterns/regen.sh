@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates expected.json from the real `ansible PATTERN --list-hosts` of ansible-core 2.19.
+# Regenerates, from ansible-core 2.19:
+# - expected.json: what the real `ansible -i INV PATTERN --list-hosts [--limit L]` prints;
+# - evaluated.json: 600 seeded random patterns evaluated by Ansible's own InventoryManager in one
+#   process (evaluate.py), for tests/patterns_golden.rs to compare with `pattern::select`.
 #
 # Each line of cases.tsv is: inventory, pattern, limit (`<none>` for no --limit), flags
 # (`strict`: run with ANSIBLE_HOST_PATTERN_MISMATCH=error, what `hactl --strict` maps to).
@@ -8,6 +11,7 @@
 # order seen is recorded, and tests/patterns_golden.rs accepts any of them.
 #
 # Usage: tests/golden/patterns/regen.sh   (from anywhere; ANSIBLE=/path/to/ansible to override)
+# It takes a few minutes on an idle machine (every `ansible` run costs about a second).
 set -euo pipefail
 cd "$(dirname "$0")"
 ANSIBLE="${ANSIBLE:-/opt/ansible-venv/bin/ansible}"
@@ -68,3 +72,5 @@ with open("expected.json", "w") as f:
     f.write("\n")
 print(f"{len(expected)} cases, {sum(len(e['stdout']) > 1 for e in expected)} with several orders")
 PY
+
+"$PYTHON" evaluate.py
