@@ -68,6 +68,23 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     })
 }
 
+/// Parses INI inventory text as if it were the file `path` (which is not read), including the
+/// final reconciliation but no `group_vars/`. For tests and fuzzing.
+pub fn parse_ini(text: &str, path: &Path) -> Result<Loaded, Error> {
+    let mut inv = Inventory::default();
+    let mut warnings = Vec::new();
+    ini::parse(
+        &mut Builder::new(&mut inv, &mut warnings, Some(path)),
+        path,
+        text,
+    )?;
+    reconcile(&mut inv)?;
+    Ok(Loaded {
+        inventory: inv,
+        warnings,
+    })
+}
+
 /// Ansible's `unfrackpath(follow=False)`: absolute and normalised, symlinks kept.
 fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
@@ -350,10 +367,10 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not identify group or host named {group}"));
         };
         if key == "ansible_group_priority" {
-            g.priority = Some(
-                py_int(&value)
-                    .ok_or_else(|| format!("invalid literal for int() with base 10: {value}"))?,
-            );
+            g.priority = Some(py_int(&value).ok_or_else(|| match &value {
+                Value::String(s) => format!("invalid literal for int() with base 10: '{s}'"),
+                other => format!("int() argument must be a string or a real number, not {other}"),
+            })?);
         } else {
             g.vars.insert(key.to_string(), value);
         }
