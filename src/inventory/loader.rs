@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use super::error::Error;
-use super::{Inventory, ini, varsfiles, yaml_inv};
+use super::{Host, Inventory, ini, varsfiles, yaml_inv};
 
 /// An inventory and the warnings Ansible would have printed while reading it.
 #[derive(Debug, Clone)]
@@ -236,16 +236,23 @@ fn reconcile(inv: &mut Inventory) -> Result<(), Error> {
             to_ungrouped.push(host.name.clone());
         }
     }
-    for name in from_ungrouped {
-        if let Some(g) = inv.groups.get_mut("ungrouped") {
-            g.hosts.retain(|h| h != &name);
-        }
-        if let Some(h) = inv.hosts.get_mut(&name) {
+    let leaving: std::collections::HashSet<&String> = from_ungrouped.iter().collect();
+    if let Some(g) = inv.groups.get_mut("ungrouped") {
+        g.hosts.retain(|h| !leaving.contains(h));
+    }
+    for name in &from_ungrouped {
+        if let Some(h) = inv.hosts.get_mut(name) {
             h.groups.retain(|g| g != "ungrouped");
         }
     }
+    // These hosts have no group yet, so no membership check is needed.
     for name in to_ungrouped {
-        inv.add_host(&name, "ungrouped");
+        if let Some(h) = inv.hosts.get_mut(&name) {
+            h.groups.push("ungrouped".into());
+        }
+        if let Some(g) = inv.groups.get_mut("ungrouped") {
+            g.hosts.push(name);
+        }
     }
     Ok(())
 }
@@ -279,19 +286,19 @@ pub(crate) struct Builder<'a> {
     pub inv: &'a mut Inventory,
     warnings: &'a mut Vec<String>,
     source: Option<&'a Path>,
+    /// (group, host) pairs already linked: `Inventory::add_host` checks membership with a
+    /// linear scan, which is quadratic for a group of 10,000 hosts.
+    members: std::collections::HashSet<(String, String)>,
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(
-        inv: &'a mut Inventory,
-        warnings: &'a mut Vec<String>,
-        source: Option<&'a Path>,
-    ) -> Self {
-        Builder {
-            inv,
-            warnings,
-            source,
-        }
+    pub fn new(inv: &'a mut Inventory, warnings: &'a mut Vec<String>, source: Option<&'a Path>) -> Self {
+        let members = inv
+            .groups
+            .values()
+            .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
+            .collect();
+        Builder { inv, warnings, source, members }
     }
 
     pub fn warn(&mut self, message: String) {
@@ -335,7 +342,17 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not find group {group} in inventory"));
         }
         let is_new = !self.inv.hosts.contains_key(name);
-        self.inv.add_host(name, group);
+        if is_new {
+            self.inv.hosts.insert(name.to_string(), Host { name: name.to_string(), ..Host::default() });
+        }
+        if self.members.insert((group.to_string(), name.to_string())) {
+            if let Some(h) = self.inv.hosts.get_mut(name) {
+                h.groups.push(group.to_string());
+            }
+            if let Some(g) = self.inv.groups.get_mut(group) {
+                g.hosts.push(name.to_string());
+            }
+        }
         if is_new {
             if let Some(host) = self.inv.hosts.get_mut(name) {
                 if let Some(port) = port.filter(|&p| p != 0) {
