@@ -292,13 +292,22 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(inv: &'a mut Inventory, warnings: &'a mut Vec<String>, source: Option<&'a Path>) -> Self {
+    pub fn new(
+        inv: &'a mut Inventory,
+        warnings: &'a mut Vec<String>,
+        source: Option<&'a Path>,
+    ) -> Self {
         let members = inv
             .groups
             .values()
             .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
             .collect();
-        Builder { inv, warnings, source, members }
+        Builder {
+            inv,
+            warnings,
+            source,
+            members,
+        }
     }
 
     pub fn warn(&mut self, message: String) {
@@ -343,7 +352,13 @@ impl<'a> Builder<'a> {
         }
         let is_new = !self.inv.hosts.contains_key(name);
         if is_new {
-            self.inv.hosts.insert(name.to_string(), Host { name: name.to_string(), ..Host::default() });
+            self.inv.hosts.insert(
+                name.to_string(),
+                Host {
+                    name: name.to_string(),
+                    ..Host::default()
+                },
+            );
         }
         if self.members.insert((group.to_string(), name.to_string())) {
             if let Some(h) = self.inv.hosts.get_mut(name) {

@@ -154,7 +154,17 @@ impl<'a> Selector<'a> {
 
     /// The hosts `pattern` selects within the limit, without duplicates, in Ansible's order.
     pub fn hosts(&mut self, pattern: &str) -> Result<Vec<String>, PatternError> {
-        let mut hosts = self.evaluate(&split_host_pattern(pattern))?;
+        self.hosts_of(&[pattern])
+    }
+
+    /// The hosts a list of patterns selects within the limit, as for a play whose `hosts:` is a
+    /// YAML list: each item is split into terms and all the terms are evaluated together.
+    pub fn hosts_of<S: AsRef<str>>(&mut self, patterns: &[S]) -> Result<Vec<String>, PatternError> {
+        let terms: Vec<String> = patterns
+            .iter()
+            .flat_map(|p| split_host_pattern(p.as_ref()))
+            .collect();
+        let mut hosts = self.evaluate(&terms)?;
         if let Some(limit) = self.limit.clone().filter(|l| !l.is_empty()) {
             let allowed: HashSet<String> = self.evaluate(&limit)?.into_iter().collect();
             hosts.retain(|h| allowed.contains(h));
