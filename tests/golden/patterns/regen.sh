@@ -6,9 +6,10 @@
 #
 # Each line of cases.tsv is: inventory, pattern, limit (`<none>` for no --limit), flags
 # (`strict`: run with ANSIBLE_HOST_PATTERN_MISMATCH=error, what `hactl --strict` maps to).
-# Every case runs RUNS times (default 4): Ansible orders the groups of one depth below a pattern's
+# Every case runs RUNS times (default 6): Ansible orders the groups of one depth below a pattern's
 # group through a Python set, so a few cases print different host orders from run to run; every
-# order seen is recorded, and tests/patterns_golden.rs accepts any of them.
+# order seen is recorded, and tests/patterns_golden.rs accepts any of them (hactl prints the order
+# the groups were reached in; should a regen miss it, raise RUNS).
 #
 # Usage: tests/golden/patterns/regen.sh   (from anywhere; ANSIBLE=/path/to/ansible to override)
 # It takes a few minutes on an idle machine (every `ansible` run costs about a second).
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ANSIBLE="${ANSIBLE:-/opt/ansible-venv/bin/ansible}"
 PYTHON="$(dirname "$ANSIBLE")/python3"
-export ANSIBLE RUNS="${RUNS:-4}"
+export ANSIBLE RUNS="${RUNS:-6}"
 
 "$PYTHON" - <<'PY'
 import json, os, subprocess
