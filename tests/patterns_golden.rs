@@ -169,3 +169,53 @@ fn select_matches_inventory_manager() {
         { failures.join("\n") }
     );
 }
+
+/// Term splitting and glob matching against Python's answers (split_host_pattern, fnmatch).
+#[test]
+fn syntax_matches_python() {
+    use hactl::inventory::pattern::{Glob, split_host_pattern};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/patterns");
+    let json = std::fs::read_to_string(dir.join("syntax.json")).expect("syntax.json");
+    let syntax: Value = serde_json::from_str(&json).expect("syntax.json is JSON");
+    let pairs = |key: &str| -> Vec<(String, Vec<String>)> {
+        let items = syntax[key].as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .map(|pair| {
+                let first = pair[0].as_str().unwrap_or_default().to_string();
+                (first, strings(&pair[1]).unwrap_or_default())
+            })
+            .collect()
+    };
+    let names = strings(&syntax["names"]).unwrap_or_default();
+    let mut failures = Vec::new();
+    let splits = pairs("split");
+    for (pattern, want) in &splits {
+        let got = split_host_pattern(pattern);
+        if &got != want {
+            failures.push(format!("split {pattern:?}: got {got:?}, want {want:?}"));
+        }
+    }
+    let globs = pairs("glob");
+    for (glob, want) in &globs {
+        let compiled = Glob::new(glob);
+        let got: Vec<String> = names
+            .iter()
+            .filter(|n| compiled.matches(n))
+            .cloned()
+            .collect();
+        if &got != want {
+            failures.push(format!("glob {glob:?}: got {got:?}, want {want:?}"));
+        }
+    }
+    assert!(
+        splits.len() > 1000 && globs.len() > 1000,
+        "syntax.json is short"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -1,5 +1,8 @@
-"""Writes evaluated.json: seeded random patterns and limits, evaluated in-process by ansible-core's
-own InventoryManager (get_hosts after subset), with the warnings it displays and its errors.
+"""Writes, from seeded random input, what ansible-core's own code answers in-process:
+- evaluated.json: patterns and limits evaluated by InventoryManager (get_hosts after subset), with
+  the warnings it displays and its errors;
+- syntax.json: how split_host_pattern cuts strings into terms, and which names each glob matches
+  through fnmatch.translate (the way _match_list compiles a pattern).
 
 Only inventories whose host order Ansible fixes (no two groups of one depth with children) are
 used, so every result is exact. Run through regen.sh.
@@ -7,9 +10,12 @@ used, so every result is exact. Run through regen.sh.
 import json
 import random
 
+import fnmatch
+import re
+
 import ansible.inventory.manager as manager
 from ansible.errors import AnsibleError
-from ansible.inventory.manager import InventoryManager
+from ansible.inventory.manager import InventoryManager, split_host_pattern
 from ansible.parsing.dataloader import DataLoader
 
 warnings = []
@@ -62,3 +68,31 @@ with open("evaluated.json", "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
     f.write("\n")
 print(f"{len(cases)} evaluated patterns")
+
+SPLIT_PIECES = list("ab01:.[]-_*?!&~, ") + ["::", "[1:3]", "[a:c]", "fe80", "10.0.0.1", "web",
+                                            "[0]", "[1:]", "[1-2]", "\u00fc"]
+GLOB_PIECES = list("ab-z!^]*?[\\0")
+NAMES = ["", "a", "b", "-", "]", "[", "!", "^", "\\", "z", "0", "ab", "a-b", "x*", "a.b", "a]",
+         "[a", "zz", "b0"]
+random.seed(211)
+splits = sorted({"".join(random.choice(SPLIT_PIECES) for _ in range(random.randint(1, 7)))
+                 for _ in range(1500)})
+globs = {"".join(random.choice(GLOB_PIECES) for _ in range(random.randint(1, 9)))
+         for _ in range(1500)}
+# Bracket sets alone, where fnmatch's rules (ranges, `!`, `]` first, reversed ranges) live.
+globs |= {"[" + "".join(random.choice("ab-z!^]\\0") for _ in range(random.randint(1, 6))) + "]"
+          for _ in range(1500)}
+globs = sorted(globs)
+syntax = {
+    "split": [[p, split_host_pattern(p)] for p in splits],
+    "names": NAMES,
+    "glob": [[g, [n for n in NAMES if re.compile(fnmatch.translate(g)).match(n)]] for g in globs],
+}
+with open("syntax.json", "w") as f:
+    # One case a line, so a regen's diff reads case by case.
+    f.write("{\n")
+    for n, (key, items) in enumerate(syntax.items()):
+        lines = ",\n".join(" " + json.dumps(item, ensure_ascii=False) for item in items)
+        f.write(f'"{key}": [\n{lines}\n]' + (",\n" if n + 1 < len(syntax) else "\n"))
+    f.write("}\n")
+print(f"{len(splits)} split strings, {len(globs)} globs")
