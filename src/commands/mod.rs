@@ -1,4 +1,4 @@
-//! One function per subcommand. `main` calls [`run`], which dispatches here.
+//! One function per subcommand. `main` calls [`run()`], which dispatches here.
 
 use std::process::ExitCode;
 

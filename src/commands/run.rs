@@ -20,6 +20,7 @@ pub enum TargetError {
     NoHostsLeft,
 }
 
+/// Loads the inventory and prints the selected hosts the way `ansible --list-hosts` does.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if !args.list_hosts {
         anyhow::bail!("`hactl run` can only --list-hosts so far");
@@ -27,7 +28,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let sources = inventory::resolve_sources(&args.source.inventory)?;
     let loaded = inventory::load(&sources)?;
     for warning in &loaded.warnings {
-        report::warning(&warning.to_string());
+        report::warning(warning);
     }
     let hosts = target_hosts(
         &loaded.inventory,

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use super::error::Error;
-use super::{Inventory, ini, varsfiles, yaml_inv};
+use super::{Host, Inventory, ini, varsfiles, yaml_inv};
 
 /// An inventory and the warnings Ansible would have printed while reading it.
 #[derive(Debug, Clone)]
@@ -62,6 +62,23 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     varsfiles::load(&mut inv, &var_dirs)?;
     let mut seen = std::collections::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
+    Ok(Loaded {
+        inventory: inv,
+        warnings,
+    })
+}
+
+/// Parses INI inventory text as if it were the file `path` (which is not read), including the
+/// final reconciliation but no `group_vars/`. For tests and fuzzing.
+pub fn parse_ini(text: &str, path: &Path) -> Result<Loaded, Error> {
+    let mut inv = Inventory::default();
+    let mut warnings = Vec::new();
+    ini::parse(
+        &mut Builder::new(&mut inv, &mut warnings, Some(path)),
+        path,
+        text,
+    )?;
+    reconcile(&mut inv)?;
     Ok(Loaded {
         inventory: inv,
         warnings,
@@ -219,16 +236,23 @@ fn reconcile(inv: &mut Inventory) -> Result<(), Error> {
             to_ungrouped.push(host.name.clone());
         }
     }
-    for name in from_ungrouped {
-        if let Some(g) = inv.groups.get_mut("ungrouped") {
-            g.hosts.retain(|h| h != &name);
-        }
-        if let Some(h) = inv.hosts.get_mut(&name) {
+    let leaving: std::collections::HashSet<&String> = from_ungrouped.iter().collect();
+    if let Some(g) = inv.groups.get_mut("ungrouped") {
+        g.hosts.retain(|h| !leaving.contains(h));
+    }
+    for name in &from_ungrouped {
+        if let Some(h) = inv.hosts.get_mut(name) {
             h.groups.retain(|g| g != "ungrouped");
         }
     }
+    // These hosts have no group yet, so no membership check is needed.
     for name in to_ungrouped {
-        inv.add_host(&name, "ungrouped");
+        if let Some(h) = inv.hosts.get_mut(&name) {
+            h.groups.push("ungrouped".into());
+        }
+        if let Some(g) = inv.groups.get_mut("ungrouped") {
+            g.hosts.push(name);
+        }
     }
     Ok(())
 }
@@ -262,6 +286,9 @@ pub(crate) struct Builder<'a> {
     pub inv: &'a mut Inventory,
     warnings: &'a mut Vec<String>,
     source: Option<&'a Path>,
+    /// (group, host) pairs already linked: `Inventory::add_host` checks membership with a
+    /// linear scan, which is quadratic for a group of 10,000 hosts.
+    members: std::collections::HashSet<(String, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -270,10 +297,16 @@ impl<'a> Builder<'a> {
         warnings: &'a mut Vec<String>,
         source: Option<&'a Path>,
     ) -> Self {
+        let members = inv
+            .groups
+            .values()
+            .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
+            .collect();
         Builder {
             inv,
             warnings,
             source,
+            members,
         }
     }
 
@@ -318,7 +351,23 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not find group {group} in inventory"));
         }
         let is_new = !self.inv.hosts.contains_key(name);
-        self.inv.add_host(name, group);
+        if is_new {
+            self.inv.hosts.insert(
+                name.to_string(),
+                Host {
+                    name: name.to_string(),
+                    ..Host::default()
+                },
+            );
+        }
+        if self.members.insert((group.to_string(), name.to_string())) {
+            if let Some(h) = self.inv.hosts.get_mut(name) {
+                h.groups.push(group.to_string());
+            }
+            if let Some(g) = self.inv.groups.get_mut(group) {
+                g.hosts.push(name.to_string());
+            }
+        }
         if is_new {
             if let Some(host) = self.inv.hosts.get_mut(name) {
                 if let Some(port) = port.filter(|&p| p != 0) {
@@ -350,10 +399,10 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not identify group or host named {group}"));
         };
         if key == "ansible_group_priority" {
-            g.priority = Some(
-                py_int(&value)
-                    .ok_or_else(|| format!("invalid literal for int() with base 10: {value}"))?,
-            );
+            g.priority = Some(py_int(&value).ok_or_else(|| match &value {
+                Value::String(s) => format!("invalid literal for int() with base 10: '{s}'"),
+                other => format!("int() argument must be a string or a real number, not {other}"),
+            })?);
         } else {
             g.vars.insert(key.to_string(), value);
         }

@@ -7,6 +7,10 @@
 //! Entry points: [`resolve_sources`] (where the inventory is), [`load`] (read it),
 //! [`Inventory::host_vars`] (one host's merged variables), [`output`] (what
 //! `hactl inventory` prints).
+//!
+//! Strings Ansible will never template (`!unsafe` in YAML, bytes literals in INI) are kept in
+//! Ansible's own JSON form, `{"__ansible_unsafe": "text"}`, which is also what
+//! `ansible-inventory --list` prints for them; [`unsafe_text`] recognises it.
 
 pub mod error;
 mod hostrange;
@@ -21,6 +25,26 @@ mod vars;
 mod varsfiles;
 mod yaml_inv;
 
+use serde_json::Value;
+
 pub use error::Error;
-pub use loader::{Loaded, load, resolve_sources};
+pub use loader::{Loaded, load, parse_ini, resolve_sources};
 pub use model::{Group, Host, Inventory, Vars};
+
+/// Key of Ansible's JSON form of a string that must never be templated.
+pub const UNSAFE_KEY: &str = "__ansible_unsafe";
+
+/// Wraps `text` as a never-templated string.
+pub fn unsafe_value(text: String) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert(UNSAFE_KEY.to_string(), Value::String(text));
+    Value::Object(map)
+}
+
+/// The text of a never-templated string, if `value` is one.
+pub fn unsafe_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) if map.len() == 1 => map.get(UNSAFE_KEY)?.as_str(),
+        _ => None,
+    }
+}

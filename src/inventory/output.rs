@@ -61,9 +61,21 @@ pub fn host(inv: &Inventory, name: &str) -> Result<Value, Error> {
     if !inv.hosts.contains_key(name) {
         return Err(Error::UnknownHost(name.to_string()));
     }
-    Ok(Value::Object(
+    // Unlike --list, --host prints never-templated strings as plain strings.
+    Ok(plain(Value::Object(
         shown(inv.host_vars(name)).into_iter().collect(),
-    ))
+    )))
+}
+
+fn plain(v: Value) -> Value {
+    if let Some(text) = super::unsafe_text(&v) {
+        return Value::String(text.to_string());
+    }
+    match v {
+        Value::Array(items) => Value::Array(items.into_iter().map(plain).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, plain(v))).collect()),
+        other => other,
+    }
 }
 
 /// `--list`.
@@ -210,6 +222,9 @@ fn graph_group(
 
 /// Python's `str()` of a value: text as is, everything inside containers as `repr()`.
 pub fn py_str(v: &Value) -> String {
+    if let Some(text) = super::unsafe_text(v) {
+        return text.to_string();
+    }
     match v {
         Value::String(s) => s.clone(),
         other => py_repr(other),
@@ -217,6 +232,9 @@ pub fn py_str(v: &Value) -> String {
 }
 
 fn py_repr(v: &Value) -> String {
+    if let Some(text) = super::unsafe_text(v) {
+        return str_repr(text);
+    }
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),

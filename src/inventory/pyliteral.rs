@@ -625,6 +625,79 @@ fn dedupe<T>(items: Vec<T>, key: impl Fn(&T) -> &Py, merge: impl Fn(&mut T, T)) 
     out
 }
 
+/// Python's hash of an integer (`sys.hash_info.modulus` is 2**61 - 1; -1 is reserved).
+fn int_hash(n: i128) -> i64 {
+    const P: i128 = (1 << 61) - 1;
+    let h = if n >= 0 { n % P } else { -((-n) % P) };
+    if h == -1 { -2 } else { h as i64 }
+}
+
+/// The order CPython 3.11 iterates a set built from `items` one by one. Only integers (and
+/// booleans) hash deterministically; any other set keeps source order, since Python's own
+/// order for strings changes from run to run (hash randomisation).
+fn set_order(items: Vec<Py>) -> Vec<Py> {
+    let hashes: Option<Vec<i64>> = items
+        .iter()
+        .map(|p| match p {
+            Py::Int(n) => Some(int_hash(*n)),
+            Py::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        })
+        .collect();
+    let Some(hashes) = hashes else { return items };
+    const LINEAR_PROBES: usize = 9;
+    const PERTURB_SHIFT: u32 = 5;
+    // Slots hold indexes into `items`; probing as in setobject.c's set_insert_clean (the
+    // items are already unique, so no equality checks are needed).
+    let place = |table: &mut Vec<Option<usize>>, idx: usize, hash: i64| {
+        let mask = table.len() - 1;
+        let mut perturb = hash as u64;
+        let mut i = (hash as u64 as usize) & mask;
+        loop {
+            let probes = if i + LINEAR_PROBES <= mask {
+                LINEAR_PROBES
+            } else {
+                0
+            };
+            for j in 0..=probes {
+                if table[i + j].is_none() {
+                    table[i + j] = Some(idx);
+                    return;
+                }
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
+        }
+    };
+    let mut table: Vec<Option<usize>> = vec![None; 8];
+    for (used, (idx, &hash)) in hashes.iter().enumerate().enumerate() {
+        place(&mut table, idx, hash);
+        let used = used + 1;
+        let mask = table.len() - 1;
+        if used * 5 >= mask * 3 {
+            let min = if used > 50_000 { used * 2 } else { used * 4 };
+            let mut size = 8;
+            while size <= min {
+                size <<= 1;
+            }
+            let old = std::mem::replace(&mut table, vec![None; size]);
+            for slot in old.into_iter().flatten() {
+                place(&mut table, slot, hashes[slot]);
+            }
+        }
+    }
+    let mut items: Vec<Option<Py>> = items.into_iter().map(Some).collect();
+    table
+        .into_iter()
+        .flatten()
+        .filter_map(|i| items[i].take())
+        .collect()
+}
+
 fn to_json(p: Py) -> Result<Value, String> {
     Ok(match p {
         Py::None => Value::Null,
@@ -633,14 +706,15 @@ fn to_json(p: Py) -> Result<Value, String> {
         Py::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
         Py::Complex(re, im) => Value::String(complex_str(re, im)),
         Py::Str(s) => Value::String(s),
-        Py::Bytes(b) => Value::String(String::from_utf8_lossy(&b).into_owned()),
+        // Ansible decodes bytes into a string that is not trusted as a template.
+        Py::Bytes(b) => super::unsafe_value(String::from_utf8_lossy(&b).into_owned()),
         Py::Ellipsis => Value::String("...".into()),
         Py::List(items) | Py::Tuple(items) => {
             Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
         }
         Py::Set(items) => {
             items.iter().try_for_each(check_hashable)?;
-            let items = dedupe(items, |p| p, |_, _| {});
+            let items = set_order(dedupe(items, |p| p, |_, _| {}));
             Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
         }
         Py::Dict(pairs) => {
@@ -785,7 +859,6 @@ mod tests {
         assert_eq!(ev(r"r'\n'"), json!("\\n"));
         assert_eq!(ev(r"'\x41\101\u00e9'"), json!("AAé"));
         assert_eq!(ev("'a' 'b'"), json!("ab"));
-        assert_eq!(ev("b'x'"), json!("x"));
         assert_eq!(ev("'a' b'x'"), json!("'a' b'x'"));
         assert_eq!(ev("f'x'"), json!("f'x'"));
         assert_eq!(ev("'''tri'''"), json!("tri"));
@@ -805,6 +878,17 @@ mod tests {
         assert_eq!(ev("{'a': 1, 'b': [2]}"), json!({"a": 1, "b": [2]}));
         assert_eq!(ev("{1: 'x', True: 'y'}"), json!({"1": "y"}));
         assert_eq!(ev("{1, 2, 1}"), json!([1, 2]));
+        assert_eq!(ev("{3, 1, 2}"), json!([1, 2, 3]));
+        assert_eq!(ev("{100, 9, 8}"), json!([8, 9, 100]));
+        // Orders printed by Python 3.11's ast.literal_eval.
+        assert_eq!(
+            ev("{-1, 5, 17, 33, 1000, 7}"),
+            json!([33, 5, 7, 1000, 17, -1])
+        );
+        assert_eq!(ev("{True, 0, 2, 1}"), json!([0, true, 2]));
+        assert_eq!(ev("{64, 0, 8, 16, 1, 9}"), json!([64, 0, 1, 8, 9, 16]));
+        assert_eq!(ev("{'b', 'a'}"), json!(["b", "a"]));
+        assert_eq!(ev("b'x'"), json!({"__ansible_unsafe": "x"}));
         assert_eq!(ev("set()"), json!([]));
         assert_eq!(ev("[1, 2"), json!("[1, 2"));
         assert_eq!(ev("{'a' 1}"), json!("{'a' 1}"));

@@ -121,7 +121,7 @@ fn dir_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
 fn merge_files(into: &mut Vars, files: &[PathBuf]) -> Result<(), Error> {
     for file in files {
         let parsed = yaml::parse_file(file)?;
-        match parsed.root.to_json() {
+        match super::yaml_inv::node_value(&parsed.root) {
             Value::Object(map) => into.extend(map),
             Value::Null => {}
             Value::String(s) if s.is_empty() => {}

@@ -148,7 +148,7 @@ fn parse_group(
         match key_name.as_str() {
             "vars" => {
                 for (var, val) in &entries {
-                    b.set_group_var(name, &var.json_key(), val.to_json()).map_err(|m| err(var, m))?;
+                    b.set_group_var(name, &var.json_key(), node_value(val)).map_err(|m| err(var, m))?;
                 }
             }
             "children" => {
@@ -196,7 +196,7 @@ fn parse_hosts(
         Yaml::Null => Vec::new(),
         Yaml::Map(pairs) => pairs
             .iter()
-            .map(|(k, v)| (k.json_key(), v.to_json()))
+            .map(|(k, v)| (k.json_key(), node_value(v)))
             .collect(),
         // `host: ""`, `host: 0`, `host: []` are all falsy in Python, so they count as no vars.
         other if !truthy(other) => Vec::new(),
@@ -218,4 +218,20 @@ fn parse_hosts(
         }
     }
     Ok(())
+}
+
+/// A YAML value as inventory data: like [`Node::to_json`], except that `!unsafe` strings keep
+/// their mark (see [`super::unsafe_value`]).
+pub(crate) fn node_value(node: &Node) -> Value {
+    match &node.value {
+        Yaml::Unsafe(s) => super::unsafe_value(s.clone()),
+        Yaml::Seq(items) => Value::Array(items.iter().map(node_value).collect()),
+        Yaml::Map(pairs) => Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.json_key(), node_value(v)))
+                .collect(),
+        ),
+        _ => node.to_json(),
+    }
 }

@@ -114,33 +114,72 @@ fn set_end(chars: &[char], start: usize) -> Option<usize> {
         .map(|off| j + off)
 }
 
-/// Builds a set from what is between `[` and `]`.
+/// Builds a set from what is between `[` and `]`, as Python's `fnmatch.translate` does.
+///
+/// Python cuts the set into chunks at the hyphens that make ranges, drops reversed ranges with
+/// both of their ends, and only then looks for a leading `!`: so a `!` that becomes first when a
+/// reversed range vanishes negates the set (`[--!!a]` is `[^a]`).
 fn set_token(body: &[char]) -> Token {
-    let (negated, members) = match body.split_first() {
-        Some(('!', rest)) => (true, rest),
-        _ => (false, body),
+    let mut chunks = if body.contains(&'-') {
+        range_chunks(body)
+    } else {
+        vec![body.to_vec()]
     };
-    if !body.contains(&'-') {
-        return Token::Set {
-            negated,
-            ranges: members.iter().map(|c| (*c, *c)).collect(),
+    let negated = chunks.first().is_some_and(|c| c.first() == Some(&'!'));
+    if negated {
+        chunks[0].remove(0);
+    }
+    if chunks.iter().all(Vec::is_empty) {
+        // `[z-a]` never matches; `[!z-a]` matches any one character.
+        return if negated {
+            Token::Any
+        } else {
+            Token::Set {
+                negated,
+                ranges: Vec::new(),
+            }
         };
     }
-    // Cut the set at every hyphen that makes a range. A hyphen first in the set is a member, and
-    // so is one right after a range (`a-c-e` is `a` to `c`, `-` and `e`).
+    // Consecutive chunks are joined by a range from the last character of one to the first of
+    // the next; all other characters are single members. (Should a negating `!` ever be alone in
+    // its chunk, Python's class would read `[^-...`, where the hyphen is a plain member.)
+    let mut ranges = Vec::new();
+    for (idx, chunk) in chunks.iter().enumerate() {
+        let mut members = chunk.as_slice();
+        if idx > 0 {
+            match (chunks[idx - 1].last(), members.split_first()) {
+                (Some(lo), Some((hi, rest))) => {
+                    ranges.push((*lo, *hi));
+                    members = rest;
+                }
+                _ => ranges.push(('-', '-')),
+            }
+        }
+        if idx + 1 < chunks.len() && !chunks[idx + 1].is_empty() {
+            members = members.split_last().map_or(members, |(_, rest)| rest);
+        }
+        ranges.extend(members.iter().map(|c| (*c, *c)));
+    }
+    Token::Set { negated, ranges }
+}
+
+/// Cuts a set with hyphens into chunks joined by range hyphens, reversed ranges removed.
+fn range_chunks(body: &[char]) -> Vec<Vec<char>> {
+    // A hyphen first in the set (after a `!`) is a member, and so is one right after a range
+    // (`a-c-e` is `a` to `c`, `-` and `e`).
     let mut chunks: Vec<Vec<char>> = Vec::new();
     let mut chunk_start = 0;
-    let mut search = 1;
-    while let Some(off) = members
+    let mut search = if body.first() == Some(&'!') { 2 } else { 1 };
+    while let Some(off) = body
         .get(search..)
         .and_then(|rest| rest.iter().position(|c| *c == '-'))
     {
         let hyphen = search + off;
-        chunks.push(members[chunk_start..hyphen].to_vec());
+        chunks.push(body[chunk_start..hyphen].to_vec());
         chunk_start = hyphen + 1;
         search = hyphen + 3;
     }
-    let tail = members.get(chunk_start..).unwrap_or_default();
+    let tail = body.get(chunk_start..).unwrap_or_default();
     match chunks.last_mut() {
         Some(last) if tail.is_empty() => last.push('-'),
         _ => chunks.push(tail.to_vec()),
@@ -149,8 +188,7 @@ fn set_token(body: &[char]) -> Token {
     let mut k = chunks.len();
     while k > 1 {
         k -= 1;
-        let (prev_last, next_first) = (chunks[k - 1].last(), chunks[k].first());
-        if let (Some(a), Some(b)) = (prev_last, next_first) {
+        if let (Some(a), Some(b)) = (chunks[k - 1].last(), chunks[k].first()) {
             if a > b {
                 let next = chunks.remove(k);
                 chunks[k - 1].pop();
@@ -158,27 +196,7 @@ fn set_token(body: &[char]) -> Token {
             }
         }
     }
-    // Consecutive chunks are joined by a range from the last character of one to the first of
-    // the next; all other characters are single members.
-    let mut ranges = Vec::new();
-    for (idx, chunk) in chunks.iter().enumerate() {
-        let mut members = chunk.as_slice();
-        if idx > 0 {
-            if let (Some(lo), Some((hi, rest))) = (chunks[idx - 1].last(), members.split_first()) {
-                ranges.push((*lo, *hi));
-                members = rest;
-            }
-        }
-        if idx + 1 < chunks.len() {
-            members = members.split_last().map_or(members, |(_, rest)| rest);
-        }
-        ranges.extend(members.iter().map(|c| (*c, *c)));
-    }
-    if negated && ranges.is_empty() {
-        // `[!]`-shaped sets whose members all vanished match any one character.
-        return Token::Any;
-    }
-    Token::Set { negated, ranges }
+    chunks
 }
 
 #[cfg(test)]
@@ -238,5 +256,18 @@ mod tests {
         // `[z-ab-c]` keeps only `b-c`.
         assert!(m("[z-ab-c]", "c"));
         assert!(!m("[z-ab-c]", "z"));
+    }
+
+    #[test]
+    fn a_bang_left_first_by_a_dropped_range_negates() {
+        // `--!` is a reversed range; what follows decides.
+        assert!(m("[--!a]", "a"));
+        assert!(!m("[--!a]", "b"));
+        assert!(m("[--!!a]", "b"));
+        assert!(!m("[--!!a]", "a"));
+        assert!(m("[--!!]", "x"));
+        // `!--!` is a negation and a reversed range, leaving `[^b-c]`.
+        assert!(m("[!--!b-c]", "-"));
+        assert!(!m("[!--!b-c]", "b"));
     }
 }

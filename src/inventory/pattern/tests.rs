@@ -230,3 +230,13 @@ fn limit_files() {
     let folder = format!("@{}", dir.path().display());
     assert!(limited("all", &folder)[0].starts_with("Limit starting with \"@\" must be a file"));
 }
+
+#[test]
+fn pattern_lists_are_evaluated_together() {
+    let inv = inventory();
+    let mut selector = Selector::new(&inv);
+    let hosts = selector
+        .hosts_of(&["!db", "web,ungrouped"])
+        .unwrap_or_default();
+    assert_eq!(hosts, ["web2.example.com", "loose1", "web3.example.com"]);
+}

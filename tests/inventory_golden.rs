@@ -1,0 +1,135 @@
+//! Runs `hactl inventory` on every case in tests/golden/inventory/ and compares with the
+//! outputs the real `ansible-inventory` 2.19 produced (regenerate them with regen.sh there).
+//! `--list` and `--host` are compared as parsed JSON, `--graph` as text.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/inventory")
+}
+
+struct Case {
+    dir: PathBuf,
+    sources: Vec<String>,
+    hosts: Vec<String>,
+    group: String,
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("golden dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("args").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let args = std::fs::read_to_string(dir.join("args")).expect("args");
+        let lines: Vec<&str> = args.lines().collect();
+        let words = |i: usize| -> Vec<String> {
+            lines
+                .get(i)
+                .map(|l| l.split_whitespace().map(String::from).collect())
+                .unwrap_or_default()
+        };
+        cases.push(Case {
+            sources: words(0),
+            hosts: words(1),
+            group: words(2).first().cloned().unwrap_or_else(|| "all".into()),
+            dir,
+        });
+    }
+    cases
+}
+
+fn hactl(case: &Case, extra: &[&str]) -> String {
+    let mut cmd = Command::cargo_bin("hactl").expect("hactl binary");
+    cmd.arg("inventory")
+        .env_remove("HACTL_INVENTORY")
+        .current_dir(std::env::temp_dir());
+    for src in &case.sources {
+        cmd.arg("-i").arg(case.dir.join(src));
+    }
+    let out = cmd.args(extra).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}: hactl inventory {extra:?} failed: {}",
+        case.dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn json(text: &str, what: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: not JSON: {e}\n{text}"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_golden_case_matches_ansible_inventory() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 15,
+        "expected the whole corpus, found {} cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    let mut checks = 0;
+    for case in &cases {
+        let name = case
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut check = |what: String, ok: bool, detail: String| {
+            checks += 1;
+            if !ok {
+                failures.push(format!("{name} {what}:\n{detail}"));
+            }
+        };
+        let want = json(&read(&case.dir.join("list.json")), "list.json");
+        let got = json(&hactl(case, &["--list"]), "hactl --list");
+        check(
+            "--list".into(),
+            want == got,
+            format!("want {want:#}\ngot  {got:#}"),
+        );
+        for (file, args) in [
+            ("graph.txt", vec!["--graph"]),
+            ("graph_vars.txt", vec!["--graph", "--vars"]),
+            ("graph_group.txt", vec!["--graph", case.group.as_str()]),
+        ] {
+            let want = read(&case.dir.join(file));
+            let got = hactl(case, &args);
+            check(
+                format!("{args:?}"),
+                want.trim_end() == got.trim_end(),
+                format!("want\n{want}\ngot\n{got}"),
+            );
+        }
+        for host in &case.hosts {
+            let want = json(
+                &read(&case.dir.join(format!("host_{host}.json"))),
+                "host json",
+            );
+            let got = json(&hactl(case, &["--host", host]), "hactl --host");
+            check(
+                format!("--host {host}"),
+                want == got,
+                format!("want {want:#}\ngot  {got:#}"),
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checks} checks differ:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
