@@ -305,9 +305,7 @@ impl<'i> Composer<'_, 'i> {
 
     fn unknown_tag(&self, tag: &str, mark: Mark) -> Error {
         let message = match tag {
-            "!vault" | "!vault-encrypted" => {
-                "vault-encrypted values (`!vault`) are not supported yet".to_owned()
-            }
+            "!vault" | "!vault-encrypted" => json::VAULT_UNSUPPORTED.to_owned(),
             _ => format!("could not determine a constructor for the tag {tag:?}"),
         };
         self.error(mark, message)
@@ -355,7 +353,7 @@ impl<'i> Composer<'_, 'i> {
         let entries = entries?;
         if self.mode == Mode::Json {
             if let Some(node) = json::tagged_object(&entries, mark) {
-                return Ok(node);
+                return node.map_err(|message| self.error(mark, message));
             }
         }
         let pairs = self.flatten(entries)?;

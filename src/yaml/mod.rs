@@ -56,12 +56,17 @@ pub fn parse_str(src: &str, file: &Path) -> Result<Parsed, Error> {
     let Some(json) = json::parse(src) else {
         return compose::load(src, file, compose::Mode::Yaml);
     };
-    Ok(
-        compose::load(src, file, compose::Mode::Json).unwrap_or_else(|_| Parsed {
-            root: json::to_node(&json),
-            warnings: Vec::new(),
-        }),
-    )
+    match compose::load(src, file, compose::Mode::Json) {
+        Ok(parsed) => Ok(parsed),
+        // JSON the YAML parser refuses: take serde_json's reading, without positions. If that
+        // is refused too, the composer's error has the better position.
+        Err(error) => json::to_node(&json)
+            .map(|root| Parsed {
+                root,
+                warnings: Vec::new(),
+            })
+            .map_err(|_| error),
+    }
 }
 
 /// Reads and loads `path`.

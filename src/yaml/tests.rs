@@ -281,6 +281,20 @@ fn valid_json_is_read_with_json_rules() {
 }
 
 #[test]
+fn json_vault_objects_are_refused_and_unsafe_objects_need_a_string() {
+    assert!(
+        fail("{\"v\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1\"}}")
+            .message
+            .contains("vault")
+    );
+    assert!(
+        fail("{\"u\": {\"__ansible_unsafe\": 1}}")
+            .message
+            .contains("not a string")
+    );
+}
+
+#[test]
 fn to_json_stringifies_keys_like_json_dumps() {
     assert_eq!(
         json_of("1: a\n1.5: b\n~: c\ntrue: d\n1e20: e\n"),
@@ -359,4 +373,11 @@ proptest! {
     ) {
         let _ = parse_str(&src.concat(), Path::new("p.yml"));
     }
+}
+
+#[test]
+fn tab_indented_json_keeps_its_positions() {
+    let root = load("{\n\t\"a\":\t[1,\n\t2]}").root;
+    let items = root.get("a").and_then(Node::as_seq).expect("a");
+    assert_eq!((items[1].mark, &items[1].value), (at(3, 2), &Yaml::Int(2)));
 }
