@@ -306,7 +306,7 @@ impl<'i> Composer<'_, 'i> {
     fn unknown_tag(&self, tag: &str, mark: Mark) -> Error {
         let message = match tag {
             "!vault" | "!vault-encrypted" => json::VAULT_UNSUPPORTED.to_owned(),
-            _ => format!("could not determine a constructor for the tag {tag:?}"),
+            _ => resolve::no_constructor(tag),
         };
         self.error(mark, message)
     }

@@ -238,7 +238,7 @@ fn error_display_names_file_line_and_column() {
     let err = fail("a: !foo x\n");
     assert_eq!(
         err.to_string(),
-        "t.yml:1:4: could not determine a constructor for the tag \"!foo\""
+        "t.yml:1:4: could not determine a constructor for the tag '!foo'"
     );
 }
 
