@@ -188,6 +188,17 @@ fn aliases_copy_the_anchored_value() {
 }
 
 #[test]
+fn a_redefined_anchor_is_an_error_as_in_pyyaml() {
+    let err = fail("é: &x 1\nü: !!str &x 2\n");
+    assert_eq!(err.mark, at(2, 4));
+    assert!(err.message.contains("duplicate anchor \"x\""), "{err}");
+    assert_eq!(
+        json_of("日本: &x 1\nb: [&y 2, *x]\nc: *y\n"),
+        json!({"日本": 1, "b": [2, 1], "c": 2})
+    );
+}
+
+#[test]
 fn undefined_and_recursive_aliases_are_errors() {
     assert_eq!(fail("a: *nope\n").mark.line, 1);
     assert!(fail("a: &a [*a]\n").message.contains("recursive"));
