@@ -192,17 +192,17 @@ impl<'i> Composer<'_, 'i> {
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 self.scalar(&text, style, tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                    .map(|n| self.remember(anchor, n))
             }
             Event::SequenceStart(anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 self.sequence(tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                    .map(|n| self.remember(anchor, n))
             }
             Event::MappingStart(anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 self.mapping(tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                    .map(|n| self.remember(anchor, n))
             }
             _ => Err(self.error(mark, "expected a node")),
         };
@@ -237,12 +237,12 @@ impl<'i> Composer<'_, 'i> {
     }
 
     /// Keeps a copy of an anchored node for the aliases that follow it.
-    fn remember(&mut self, anchor: usize, node: Node) -> Result<Node, Error> {
+    fn remember(&mut self, anchor: usize, node: Node) -> Node {
         if anchor > 0 {
             let count = count_nodes(&node);
             self.anchors.insert(anchor, (node.clone(), count));
         }
-        Ok(node)
+        node
     }
 
     fn alias(&mut self, id: usize, mark: Mark) -> Result<Node, Error> {
@@ -323,6 +323,14 @@ impl<'i> Composer<'_, 'i> {
                 Ok(true)
             }
             Some(full) if full.strip_prefix("tag:yaml.org,2002:") == Some(core) => Ok(false),
+            // A core tag of another kind: PyYAML's "expected a scalar node, but found ...".
+            Some(full) if is_core_kind(full) => {
+                let found = if core == "seq" { "sequence" } else { "mapping" };
+                Err(self.error(
+                    mark,
+                    format!("the tag '{full}' does not apply to a {found}"),
+                ))
+            }
             Some(full) => Err(self.unknown_tag(full, mark)),
         }
     }
@@ -346,6 +354,12 @@ impl<'i> Composer<'_, 'i> {
             items.push(self.node(event, mark)?);
         }
     }
+}
+
+/// A core tag we construct: a scalar kind, `seq` or `map`.
+fn is_core_kind(full: &str) -> bool {
+    Tag::from_core(full).is_some()
+        || matches!(full.strip_prefix("tag:yaml.org,2002:"), Some("seq" | "map"))
 }
 
 fn mark_of(span: &Span) -> Mark {

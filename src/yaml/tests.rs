@@ -263,7 +263,17 @@ fn unsupported_and_failing_tags_are_errors() {
     assert!(fail("a: !!binary aGk=\n").message.contains("constructor"));
     assert!(fail("a: !!int x\n").message.contains("integer"));
     assert!(fail("a: =\n").message.contains("tag:yaml.org,2002:value"));
-    assert!(fail("a: !!map [1]\n").message.contains("constructor"));
+    assert!(
+        fail("a: !!map [1]\n")
+            .message
+            .contains("does not apply to a sequence")
+    );
+    assert!(
+        fail("a: !!str {b: 1}\n")
+            .message
+            .contains("does not apply to a mapping")
+    );
+    assert!(fail("a: !!set {b: 1}\n").message.contains("constructor"));
 }
 
 #[test]
