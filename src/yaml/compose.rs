@@ -191,7 +191,7 @@ impl<'i> Composer<'_, 'i> {
             Event::Alias(id) => self.alias(id, mark),
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-                self.scalar(&text, style, tag.as_deref(), mark)
+                self.scalar(text, style, tag.as_deref(), mark)
                     .map(|n| self.remember(anchor, n))
             }
             Event::SequenceStart(anchor, tag) => {
@@ -265,7 +265,7 @@ impl<'i> Composer<'_, 'i> {
 
     fn scalar(
         &mut self,
-        text: &str,
+        text: Cow<'i, str>,
         style: ScalarStyle,
         tag: Option<&str>,
         mark: Mark,
@@ -273,8 +273,8 @@ impl<'i> Composer<'_, 'i> {
         let plain = style == ScalarStyle::Plain;
         let tag = match tag {
             None if plain => match self.mode {
-                Mode::Yaml => resolve::implicit(text),
-                Mode::Json => return Ok(Node::new(json::plain_scalar(text), mark)),
+                Mode::Yaml => resolve::implicit(&text),
+                Mode::Json => return Ok(Node::new(json::plain_scalar(&text), mark)),
             },
             // PyYAML resolves a plain scalar tagged `!` as if untagged.
             Some("!") if plain => return self.scalar(text, style, None, mark),
@@ -293,16 +293,17 @@ impl<'i> Composer<'_, 'i> {
         };
         let value = match tag {
             Tag::Str => self.string(text),
-            tag => resolve::construct(tag, text).map_err(|m| self.error(mark, m))?,
+            tag => resolve::construct(tag, &text).map_err(|m| self.error(mark, m))?,
         };
         Ok(Node::new(value, mark))
     }
 
-    fn string(&self, text: &str) -> Yaml {
+    fn string(&self, text: Cow<'_, str>) -> Yaml {
+        // saphyr usually hands over an owned string already: no copy then.
         if self.unsafe_depth > 0 {
-            Yaml::Unsafe(text.to_owned())
+            Yaml::Unsafe(text.into_owned())
         } else {
-            Yaml::Str(text.to_owned())
+            Yaml::Str(text.into_owned())
         }
     }
 

@@ -126,9 +126,8 @@ impl Composer<'_, '_> {
     /// takes the last value; Ansible warns (`DUPLICATE_YAML_DICT_KEY=warn`, the default).
     fn dedup(&mut self, pairs: Vec<(Node, Node)>, mark: Mark) -> Result<Vec<(Node, Node)>, Error> {
         // First find repeats without copying anything: most mappings have none.
-        let mut first_of: Vec<Option<usize>> = Vec::with_capacity(pairs.len());
-        let mut seen: HashMap<KeyId<'_>, usize> = HashMap::with_capacity(pairs.len());
-        for (index, (key, _)) in pairs.iter().enumerate() {
+        let mut ids = Vec::with_capacity(pairs.len());
+        for (key, _) in &pairs {
             let Some(id) = KeyId::of(key) else {
                 let kind = key.kind();
                 return Err(self.error(
@@ -138,15 +137,10 @@ impl Composer<'_, '_> {
                     ),
                 ));
             };
-            first_of.push(id.and_then(|id| match seen.entry(id) {
-                hash_map::Entry::Occupied(first) => Some(*first.get()),
-                hash_map::Entry::Vacant(slot) => {
-                    slot.insert(index);
-                    None
-                }
-            }));
+            ids.push(id);
         }
-        drop(seen);
+        let first_of = earlier_equal(&ids);
+        drop(ids);
         if first_of.iter().all(Option::is_none) {
             return Ok(pairs);
         }
@@ -176,6 +170,34 @@ impl Composer<'_, '_> {
         }
         Ok(out)
     }
+}
+
+/// For each key, the index of the first earlier key equal to it.
+fn earlier_equal(ids: &[Option<KeyId<'_>>]) -> Vec<Option<usize>> {
+    // Comparing pairwise beats hashing for the small mappings that make up most files.
+    if ids.len() <= 16 {
+        return ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| {
+                let id = id.as_ref()?;
+                ids[..index]
+                    .iter()
+                    .position(|other| other.as_ref() == Some(id))
+            })
+            .collect();
+    }
+    let mut seen: HashMap<&KeyId<'_>, usize> = HashMap::with_capacity(ids.len());
+    ids.iter()
+        .enumerate()
+        .map(|(index, id)| match seen.entry(id.as_ref()?) {
+            hash_map::Entry::Occupied(first) => Some(*first.get()),
+            hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+                None
+            }
+        })
+        .collect()
 }
 
 /// A mapping key as Python's dict compares it: `1`, `1.0` and `True` are one key; NaN is
