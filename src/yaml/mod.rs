@@ -14,7 +14,11 @@
 //!   Python's `str()` prints for the `date`/`datetime` PyYAML builds, which is also what a
 //!   template renders;
 //! - an integer outside `i64` becomes a [`Yaml::Float`];
-//! - `!vault`, `!!binary`, `!!set`, `!!omap` and `!!pairs` are refused with an error;
+//! - `!vault` (and JSON's `__ansible_vault`), `!!binary`, `!!set`, `!!omap` and `!!pairs` are
+//!   refused with an error;
+//! - JSON with Python's `NaN`/`Infinity` extensions is read as YAML (serde_json refuses them);
+//! - duplicate keys always warn: honouring `DUPLICATE_YAML_DICT_KEY=error|ignore` is the
+//!   caller's choice, from [`Parsed::warnings`];
 //! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them), as are
 //!   nesting deeper than 256 levels and aliases expanding to over a million nodes;
 //! - flow content at column 0 inside a block mapping (`key: [` then `1]` unindented) is a
