@@ -14,7 +14,11 @@
 //!   Python's `str()` prints for the `date`/`datetime` PyYAML builds, which is also what a
 //!   template renders;
 //! - an integer outside `i64` becomes a [`Yaml::Float`];
-//! - `!vault`, `!!binary`, `!!set`, `!!omap` and `!!pairs` are refused with an error;
+//! - `!vault` (and JSON's `__ansible_vault`), `!!binary`, `!!set`, `!!omap` and `!!pairs` are
+//!   refused with an error;
+//! - JSON with Python's `NaN`/`Infinity` extensions is read as YAML (serde_json refuses them);
+//! - duplicate keys always warn: honouring `DUPLICATE_YAML_DICT_KEY=error|ignore` is the
+//!   caller's choice, from [`Parsed::warnings`];
 //! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them), as are
 //!   nesting deeper than 256 levels and aliases expanding to over a million nodes;
 //! - flow content at column 0 inside a block mapping (`key: [` then `1]` unindented) is a
@@ -56,12 +60,17 @@ pub fn parse_str(src: &str, file: &Path) -> Result<Parsed, Error> {
     let Some(json) = json::parse(src) else {
         return compose::load(src, file, compose::Mode::Yaml);
     };
-    Ok(
-        compose::load(src, file, compose::Mode::Json).unwrap_or_else(|_| Parsed {
-            root: json::to_node(&json),
-            warnings: Vec::new(),
-        }),
-    )
+    match compose::load(src, file, compose::Mode::Json) {
+        Ok(parsed) => Ok(parsed),
+        // JSON the YAML parser refuses: take serde_json's reading, without positions. If that
+        // is refused too, the composer's error has the better position.
+        Err(error) => json::to_node(&json)
+            .map(|root| Parsed {
+                root,
+                warnings: Vec::new(),
+            })
+            .map_err(|_| error),
+    }
 }
 
 /// Reads and loads `path`.

@@ -144,11 +144,15 @@ pub(crate) fn construct(tag: Tag, s: &str) -> Result<Yaml, String> {
         Tag::Float => construct_float(s),
         Tag::Str => Ok(Yaml::Str(s.to_owned())),
         Tag::Timestamp => construct_timestamp(s).map(Yaml::Str),
-        Tag::Merge => Err("a merge key `<<` is only allowed as a mapping key".to_owned()),
-        Tag::Value => Err(
-            "could not determine a constructor for the tag 'tag:yaml.org,2002:value'".to_owned(),
-        ),
+        // `<<` anywhere but as a key, and `=`, are resolved by PyYAML but never constructed.
+        Tag::Merge => Err(no_constructor("tag:yaml.org,2002:merge")),
+        Tag::Value => Err(no_constructor("tag:yaml.org,2002:value")),
     }
+}
+
+/// PyYAML's message for a tag it has no constructor for.
+pub(crate) fn no_constructor(tag: &str) -> String {
+    format!("could not determine a constructor for the tag '{tag}'")
 }
 
 fn construct_bool(s: &str) -> Result<Yaml, String> {

@@ -188,6 +188,17 @@ fn aliases_copy_the_anchored_value() {
 }
 
 #[test]
+fn a_redefined_anchor_is_an_error_as_in_pyyaml() {
+    let err = fail("é: &x 1\nü: !!str &x 2\n");
+    assert_eq!(err.mark, at(2, 4));
+    assert!(err.message.contains("duplicate anchor \"x\""), "{err}");
+    assert_eq!(
+        json_of("日本: &x 1\nb: [&y 2, *x]\nc: *y\n"),
+        json!({"日本": 1, "b": [2, 1], "c": 2})
+    );
+}
+
+#[test]
 fn undefined_and_recursive_aliases_are_errors() {
     assert_eq!(fail("a: *nope\n").mark.line, 1);
     assert!(fail("a: &a [*a]\n").message.contains("recursive"));
@@ -238,7 +249,7 @@ fn error_display_names_file_line_and_column() {
     let err = fail("a: !foo x\n");
     assert_eq!(
         err.to_string(),
-        "t.yml:1:4: could not determine a constructor for the tag \"!foo\""
+        "t.yml:1:4: could not determine a constructor for the tag '!foo'"
     );
 }
 
@@ -252,7 +263,17 @@ fn unsupported_and_failing_tags_are_errors() {
     assert!(fail("a: !!binary aGk=\n").message.contains("constructor"));
     assert!(fail("a: !!int x\n").message.contains("integer"));
     assert!(fail("a: =\n").message.contains("tag:yaml.org,2002:value"));
-    assert!(fail("a: !!map [1]\n").message.contains("constructor"));
+    assert!(
+        fail("a: !!map [1]\n")
+            .message
+            .contains("does not apply to a sequence")
+    );
+    assert!(
+        fail("a: !!str {b: 1}\n")
+            .message
+            .contains("does not apply to a mapping")
+    );
+    assert!(fail("a: !!set {b: 1}\n").message.contains("constructor"));
 }
 
 #[test]
@@ -278,6 +299,20 @@ fn valid_json_is_read_with_json_rules() {
     assert_eq!(json_of("[1e3]"), json!([1000.0]));
     // The same scalar read as YAML 1.1 is a string.
     assert_eq!(json_of("[1e3, 0755]"), json!(["1e3", 493]));
+}
+
+#[test]
+fn json_vault_objects_are_refused_and_unsafe_objects_need_a_string() {
+    assert!(
+        fail("{\"v\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1\"}}")
+            .message
+            .contains("vault")
+    );
+    assert!(
+        fail("{\"u\": {\"__ansible_unsafe\": 1}}")
+            .message
+            .contains("not a string")
+    );
 }
 
 #[test]
@@ -359,4 +394,11 @@ proptest! {
     ) {
         let _ = parse_str(&src.concat(), Path::new("p.yml"));
     }
+}
+
+#[test]
+fn tab_indented_json_keeps_its_positions() {
+    let root = load("{\n\t\"a\":\t[1,\n\t2]}").root;
+    let items = root.get("a").and_then(Node::as_seq).expect("a");
+    assert_eq!((items[1].mark, &items[1].value), (at(3, 2), &Yaml::Int(2)));
 }
