@@ -122,6 +122,10 @@ pub struct RenderArgs {
     /// Output folder: DIR/<inventory_hostname>/<dest>.
     #[arg(long)]
     pub out: PathBuf,
+    /// Facts for offline rendering: one JSON file per host (`HOST.json`, Ansible's setup
+    /// output or a plain mapping of facts).
+    #[arg(long, value_name = "DIR")]
+    pub facts: Option<PathBuf>,
     /// Further limit the selected hosts with a pattern.
     #[arg(short = 'l', long)]
     pub limit: Option<String>,

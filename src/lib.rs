@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod modules;
 pub mod playbook;
 pub mod report;
+pub mod run;
 pub mod template;
 pub mod transport;
 pub mod yaml;

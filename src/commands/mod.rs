@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 pub mod inventory;
+pub mod render;
 pub mod run;
 
 /// Runs the parsed command line and returns the process exit code.
@@ -13,7 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(_) => not_built("apply"),
         Command::Run(args) => run::run(&args),
         Command::Inventory(args) => inventory::run(args),
-        Command::Render(_) => not_built("render"),
+        Command::Render(args) => render::run(&args),
         Command::Status(_) => not_built("status"),
     }
 }

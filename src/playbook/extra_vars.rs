@@ -32,9 +32,16 @@ fn one(raw: &str) -> Result<Vars, Error> {
     }
     let pairs = kv::parse_kv(raw, false).map_err(|e| Error::at(cli, Mark::START, e.to_string()))?;
     if let Some(rest) = pairs.get("_raw_params") {
-        return Err(Error::at(cli, Mark::START, format!("extra vars must be key=value, JSON or @file, not '{rest}'")));
+        return Err(Error::at(
+            cli,
+            Mark::START,
+            format!("extra vars must be key=value, JSON or @file, not '{rest}'"),
+        ));
     }
-    Ok(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    Ok(pairs
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
 }
 
 #[cfg(test)]

@@ -72,17 +72,23 @@ pub fn load_tasks_file(
         loading: Vec::new(),
         warnings: Vec::new(),
     };
-    let ctx =
-        Context { file: path.to_path_buf(), role: role.map(Path::to_path_buf), handlers: false };
+    let ctx = Context {
+        file: path.to_path_buf(),
+        role: role.map(Path::to_path_buf),
+        handlers: false,
+    };
     let items = loader.tasks_file(path, &ctx)?;
     Ok((items, loader.warnings))
 }
 
 /// Loads a playbook and every role and imported file it uses.
 pub fn load(path: &Path) -> Result<Loaded, Error> {
-    let dir = path
+    // `playbook_dir` is absolute in Ansible, and templates see it.
+    let parent = path
         .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
     let mut roles_path = vec![dir.join("roles")];
     if let Some(extra) = std::env::var_os("HACTL_ROLES_PATH") {
         roles_path.extend(std::env::split_paths(&extra));

@@ -168,11 +168,17 @@ impl Loader {
             None => e,
         })?;
         if matches!(task.module.as_str(), "import_tasks") {
-            return self.import_tasks(task, ctx).map(|b| Item::Block(Box::new(b)));
+            return self
+                .import_tasks(task, ctx)
+                .map(|b| Item::Block(Box::new(b)));
         }
         if matches!(task.module.as_str(), "include_role" | "import_role") {
             // Load the role now, so a missing role is an error before anything runs.
-            let name = task.args.get("name").and_then(|v| v.as_str()).unwrap_or_default();
+            let name = task
+                .args
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
             if name.is_empty() {
                 let msg = format!("{} needs a role name", task.module);
                 return Err(Error::at(&ctx.file, task.origin.mark, msg));

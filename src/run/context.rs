@@ -38,7 +38,10 @@ pub fn load_facts_dir(dir: &Path) -> anyhow::Result<Facts> {
         let serde_json::Value::Object(map) = facts else {
             anyhow::bail!("{}: facts must be a JSON object", path.display());
         };
-        let host = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let host = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.insert(host, map);
     }
     Ok(out)
@@ -48,7 +51,11 @@ pub fn load_facts_dir(dir: &Path) -> anyhow::Result<Facts> {
 /// `all`.
 pub fn group_names(inv: &Inventory, host: &str) -> Vec<String> {
     let mut out = BTreeSet::new();
-    let mut todo: Vec<String> = inv.hosts.get(host).map(|h| h.groups.clone()).unwrap_or_default();
+    let mut todo: Vec<String> = inv
+        .hosts
+        .get(host)
+        .map(|h| h.groups.clone())
+        .unwrap_or_default();
     while let Some(g) = todo.pop() {
         if g == "all" || !out.insert(g.clone()) {
             continue;
@@ -66,15 +73,23 @@ pub fn play_vars(inv: &Inventory, facts: &Facts, play: &PlayInfo) -> PlayVars {
         .hosts
         .keys()
         .map(|name| {
-            let mut vars: Map<String, serde_json::Value> = inv.host_vars(name).into_iter().collect();
+            let mut vars: Map<String, serde_json::Value> =
+                inv.host_vars(name).into_iter().collect();
             if let Some(f) = facts.get(name) {
                 vars.extend(f.clone());
             }
-            HostInfo { name: name.clone(), vars, group_names: group_names(inv, name) }
+            HostInfo {
+                name: name.clone(),
+                vars,
+                group_names: group_names(inv, name),
+            }
         })
         .collect();
-    let groups: IndexMap<String, Vec<String>> =
-        inv.groups.keys().map(|g| (g.clone(), group_hosts(inv, g))).collect();
+    let groups: IndexMap<String, Vec<String>> = inv
+        .groups
+        .keys()
+        .map(|g| (g.clone(), group_hosts(inv, g)))
+        .collect();
     PlayVars::new(&hosts, &groups, play)
 }
 
@@ -88,7 +103,12 @@ pub struct RoleLayers {
 impl RoleLayers {
     /// Every role of the play makes its defaults and vars visible to the whole play (Ansible's
     /// default, `private_role_vars = False`); the task's own role goes on top.
-    pub fn for_task(pb: &Playbook, play_roles: &[&Role], own: Option<&Role>, params: Option<&Vars>) -> Self {
+    pub fn for_task(
+        pb: &Playbook,
+        play_roles: &[&Role],
+        own: Option<&Role>,
+        params: Option<&Vars>,
+    ) -> Self {
         let mut layers = RoleLayers::default();
         for role in play_roles {
             layers.defaults.push(to_value(&role.defaults));

@@ -105,7 +105,11 @@ pub struct PlayVars {
 impl PlayVars {
     /// Builds `hostvars` and the play-wide magic variables. `groups` maps every group name
     /// (including `all` and `ungrouped`) to all its hosts, children's hosts included.
-    pub fn new(hosts: &[HostInfo], groups: &IndexMap<String, Vec<String>>, play: &PlayInfo) -> Self {
+    pub fn new(
+        hosts: &[HostInfo],
+        groups: &IndexMap<String, Vec<String>>,
+        play: &PlayInfo,
+    ) -> Self {
         let groups_value = super::to_value(groups);
         let mut per_host = IndexMap::with_capacity(hosts.len());
         for host in hosts {
@@ -143,7 +147,12 @@ impl PlayVars {
 
     /// As [`PlayVars::host_context`], with `below` layers under the inventory variables (role
     /// defaults are the only variables Ansible ranks lower).
-    pub fn host_context_layered(&self, host: &str, below: &[Value], extra: &[Value]) -> Option<Value> {
+    pub fn host_context_layered(
+        &self,
+        host: &str,
+        below: &[Value],
+        extra: &[Value],
+    ) -> Option<Value> {
         let own = self.hostvars.hosts.get(host)?;
         let mut layers = Vec::with_capacity(below.len() + extra.len() + 3);
         layers.extend(below.iter().cloned());
@@ -151,7 +160,10 @@ impl PlayVars {
         layers.extend(extra.iter().cloned());
         // Magic variables win over anything a user sets, as in Ansible.
         layers.push(self.common.clone());
-        if let Some(magic) = own.downcast_object_ref::<Layers>().and_then(|l| l.layers.last()) {
+        if let Some(magic) = own
+            .downcast_object_ref::<Layers>()
+            .and_then(|l| l.layers.last())
+        {
             layers.push(magic.clone());
         }
         Some(Layers::new(layers).into_value())
