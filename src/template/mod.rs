@@ -13,6 +13,7 @@ mod error;
 mod filters;
 mod jinja_tests;
 mod json;
+mod lazy;
 mod pyrepr;
 mod regex;
 mod render;

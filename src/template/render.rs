@@ -2,6 +2,7 @@
 //! whole files (the `template` module), strings (task arguments) and conditions (`when:`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, UndefinedBehavior};
@@ -15,7 +16,7 @@ const HEADER: &str = "#jinja2:";
 /// Renders templates as ansible-core 2.19 does. Build once, share across hosts and threads.
 #[derive(Debug)]
 pub struct Templar {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
 }
 
 impl Default for Templar {
@@ -61,7 +62,7 @@ impl Templar {
         });
         filters::register(&mut env);
         jinja_tests::register(&mut env);
-        Templar { env }
+        Templar { env: Arc::new(env) }
     }
 
     /// Renders the template file at `path` as the `template` module writes it on `host`.
@@ -85,6 +86,7 @@ impl Templar {
     }
 
     fn render(&self, src: &str, name: &str, ctx: &Value, host: &str, escape: bool) -> Result<String, TemplateError> {
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         if !is_possibly_template(src) {
             return Ok(src.to_string());
         }
@@ -120,6 +122,7 @@ impl Templar {
     /// Templates a task argument: a string that is exactly one `{{ expression }}` gives the
     /// expression's value (a list stays a list); anything else gives the rendered string.
     pub fn template_value(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<Value, TemplateError> {
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         let prepared = super::source::prepare(src, true);
         if let Some(expr) = single_expression(&prepared, DEFAULTS) {
             let value = eval_strict(&self.env, expr, ctx)
@@ -142,6 +145,7 @@ impl Templar {
             expr: expr.to_string(),
             message,
         };
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         let mut expression = expr.trim().to_string();
         if expression.is_empty() {
             return Err(conditional("Empty conditional expressions are not allowed.".into()));
@@ -176,9 +180,9 @@ impl Templar {
 
     fn env_for(&self, o: Overrides) -> std::borrow::Cow<'_, Environment<'static>> {
         if o == DEFAULTS {
-            return std::borrow::Cow::Borrowed(&self.env);
+            return std::borrow::Cow::Borrowed(&*self.env);
         }
-        let mut env = self.env.clone();
+        let mut env = (*self.env).clone();
         set_whitespace(&mut env, o);
         std::borrow::Cow::Owned(env)
     }
@@ -203,6 +207,17 @@ impl TemplateError {
         }
         self
     }
+}
+
+/// Templates a variable's value as Ansible does on use: strings come from YAML (backslashes in
+/// literals are literal) and a lone `{{ expr }}` keeps the expression's type.
+pub(crate) fn render_variable(env: &Environment<'static>, src: &str, ctx: &Value) -> Result<Value, minijinja::Error> {
+    let prepared = super::source::prepare(src, true);
+    if let Some(expr) = single_expression(&prepared, DEFAULTS) {
+        return eval_strict(env, expr, ctx);
+    }
+    let rendered = env.render_str(&prepared, ctx)?;
+    Ok(Value::from(restore_trailing_newlines(src, rendered)))
 }
 
 /// Evaluates an expression; an undefined result fails with minijinja's description of it
