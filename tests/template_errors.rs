@@ -5,7 +5,12 @@ use hactl::template::{Templar, to_value};
 
 fn render_err(src: &str) -> String {
     let ctx = to_value(serde_json::json!({"site": {"name": "shop"}, "flag": "yes", "n": 3}));
-    match Templar::new().render_template_text(src, "roles/nginx/templates/site.conf.j2", &ctx, "lb1") {
+    match Templar::new().render_template_text(
+        src,
+        "roles/nginx/templates/site.conf.j2",
+        &ctx,
+        "lb1",
+    ) {
         Ok(out) => format!("unexpected success: {out:?}"),
         Err(e) => e.to_string(),
     }
@@ -32,7 +37,9 @@ fn undefined_attribute() {
 #[test]
 fn undefined_in_if_and_for() {
     insta::assert_snapshot!(render_err("{% if enable_tls %}\nssl on;\n{% endif %}\n"));
-    insta::assert_snapshot!(render_err("x\n{% for u in upstream_servers %}\n{{ u }}\n{% endfor %}\n"));
+    insta::assert_snapshot!(render_err(
+        "x\n{% for u in upstream_servers %}\n{{ u }}\n{% endfor %}\n"
+    ));
 }
 
 #[test]

@@ -23,10 +23,13 @@ struct Expected {
 
 fn load() -> (Cases, Vec<Expected>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/exprs/");
-    let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap_or_else(|e| panic!("{f}: {e}"));
-    let cases: Cases = serde_json::from_str(&read("cases.json")).unwrap_or_else(|e| panic!("cases.json: {e}"));
-    let expected: Vec<Expected> =
-        serde_json::from_str(&read("expected.json")).unwrap_or_else(|e| panic!("expected.json: {e}"));
+    let read = |f: &str| {
+        std::fs::read_to_string(format!("{dir}{f}")).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let cases: Cases =
+        serde_json::from_str(&read("cases.json")).unwrap_or_else(|e| panic!("cases.json: {e}"));
+    let expected: Vec<Expected> = serde_json::from_str(&read("expected.json"))
+        .unwrap_or_else(|e| panic!("expected.json: {e}"));
     (cases, expected)
 }
 
@@ -43,7 +46,13 @@ fn conditions_match_ansible() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for want in &expected {
-        let Some(cond) = want.when.as_deref().filter(|c| !KNOWN_CONDITION_GAPS.contains(c)) else { continue };
+        let Some(cond) = want
+            .when
+            .as_deref()
+            .filter(|c| !KNOWN_CONDITION_GAPS.contains(c))
+        else {
+            continue;
+        };
         checked += 1;
         let got = templar.eval_condition(cond, &ctx, "localhost");
         let same = match (&want.out, got.as_ref()) {
@@ -52,7 +61,12 @@ fn conditions_match_ansible() {
             _ => false,
         };
         if !same {
-            failures.push(format!("{cond:?}: ansible {:?}/{:?}, hactl {:?}", want.out, want.error, got.map_err(|e| e.to_string())));
+            failures.push(format!(
+                "{cond:?}: ansible {:?}/{:?}, hactl {:?}",
+                want.out,
+                want.error,
+                got.map_err(|e| e.to_string())
+            ));
         }
     }
     assert!(checked >= 20, "conditions missing from expected.json");
@@ -62,16 +76,26 @@ fn conditions_match_ansible() {
 /// Cases where hactl knowingly differs (COMPATIBILITY.md, "Templates"): Ansible fails on a
 /// missing attribute looked up inside minijinja's built-in `sum`/`selectattr`; hactl treats it
 /// as undefined (falsy, skipped).
-const KNOWN_GAPS: &[&str] = &["<{{ nums | sum('x') }}>", "<{{ users | selectattr('admin') | list }}>"];
+const KNOWN_GAPS: &[&str] = &[
+    "<{{ nums | sum('x') }}>",
+    "<{{ users | selectattr('admin') | list }}>",
+];
 
 #[test]
 fn expressions_match_ansible() {
     let (cases, expected) = load();
-    assert_eq!(cases.cases.len() + cases.conditions.len(), expected.len(), "expected.json is stale: run regen.sh");
+    assert_eq!(
+        cases.cases.len() + cases.conditions.len(),
+        expected.len(),
+        "expected.json is stale: run regen.sh"
+    );
     let templar = Templar::new();
     let ctx = to_value(&cases.vars);
     let mut failures = Vec::new();
-    for want in expected.iter().filter(|w| w.when.is_none() && !KNOWN_GAPS.contains(&w.src.as_str())) {
+    for want in expected
+        .iter()
+        .filter(|w| w.when.is_none() && !KNOWN_GAPS.contains(&w.src.as_str()))
+    {
         let got = templar.render_str(&want.src, "case", &ctx, "localhost");
         match (&want.out, &want.error, got) {
             (Some(out), _, Ok(got)) if *out == got => {}
@@ -79,7 +103,10 @@ fn expressions_match_ansible() {
             (out, err, got) => failures.push(format!(
                 "{}\n  ansible: {}\n  hactl:   {}",
                 want.src,
-                out.as_deref().map_or_else(|| format!("error {}", err.as_deref().unwrap_or("")), |o| format!("{o:?}")),
+                out.as_deref().map_or_else(
+                    || format!("error {}", err.as_deref().unwrap_or("")),
+                    |o| format!("{o:?}")
+                ),
                 match got {
                     Ok(s) => format!("{s:?}"),
                     Err(e) => format!("error {e}"),
@@ -87,5 +114,11 @@ fn expressions_match_ansible() {
             )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), expected.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        expected.len(),
+        failures.join("\n")
+    );
 }

@@ -22,7 +22,11 @@ fn read_json(path: &Path) -> Json {
 
 fn names(v: Option<&Json>) -> Vec<String> {
     v.and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -72,21 +76,35 @@ fn play_vars() -> (PlayVars, Vec<String>, Json) {
     let inventory = read_json(&dir.join("inventory.json"));
     let groups = groups_of(&inventory);
     let all_hosts = groups.get("all").cloned().unwrap_or_default();
-    let hostvars = inventory.pointer("/_meta/hostvars").cloned().unwrap_or(Json::Null);
+    let hostvars = inventory
+        .pointer("/_meta/hostvars")
+        .cloned()
+        .unwrap_or(Json::Null);
     let hosts: Vec<HostInfo> = all_hosts
         .iter()
         .map(|h| {
-            let mut group_names: Vec<String> =
-                groups.iter().filter(|(g, hs)| *g != "all" && hs.contains(h)).map(|(g, _)| g.clone()).collect();
+            let mut group_names: Vec<String> = groups
+                .iter()
+                .filter(|(g, hs)| *g != "all" && hs.contains(h))
+                .map(|(g, _)| g.clone())
+                .collect();
             group_names.sort();
             HostInfo {
                 name: h.clone(),
-                vars: hostvars.get(h).and_then(Json::as_object).cloned().unwrap_or_default(),
+                vars: hostvars
+                    .get(h)
+                    .and_then(Json::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
                 group_names,
             }
         })
         .collect();
-    let play = PlayInfo { hosts: all_hosts.clone(), playbook_dir: dir.display().to_string(), check_mode: false };
+    let play = PlayInfo {
+        hosts: all_hosts.clone(),
+        playbook_dir: dir.display().to_string(),
+        check_mode: false,
+    };
     let vars_file = read_json(&dir.join("vars.json"));
     (PlayVars::new(&hosts, &groups, &play), all_hosts, vars_file)
 }
@@ -106,7 +124,9 @@ fn templates_match_ansible_byte_for_byte() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for host in &hosts {
-        let ctx = play.host_context(host, std::slice::from_ref(&vars_layer)).unwrap_or_else(|| panic!("{host}"));
+        let ctx = play
+            .host_context(host, std::slice::from_ref(&vars_layer))
+            .unwrap_or_else(|| panic!("{host}"));
         for tpl in &templates {
             let file_name = tpl.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let out_name = file_name.strip_suffix(".j2").unwrap_or(file_name);
@@ -117,15 +137,27 @@ fn templates_match_ansible_byte_for_byte() {
             match got {
                 Ok(text) if text.as_bytes() == expected.as_slice() => {}
                 Ok(text) => {
-                    let diff = similar::TextDiff::from_lines(String::from_utf8_lossy(&expected).as_ref(), text.as_str())
-                        .unified_diff()
-                        .header("ansible", "hactl")
-                        .to_string();
-                    failures.push(format!("{host}/{out_name}:\n{diff}\n{:?}\n{:?}", String::from_utf8_lossy(&expected), text));
+                    let diff = similar::TextDiff::from_lines(
+                        String::from_utf8_lossy(&expected).as_ref(),
+                        text.as_str(),
+                    )
+                    .unified_diff()
+                    .header("ansible", "hactl")
+                    .to_string();
+                    failures.push(format!(
+                        "{host}/{out_name}:\n{diff}\n{:?}\n{:?}",
+                        String::from_utf8_lossy(&expected),
+                        text
+                    ));
                 }
                 Err(e) => failures.push(format!("{host}/{out_name}: error {e}")),
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -30,16 +30,30 @@ fn seed_templates_for_1000_hosts() {
         })
         .collect();
     let names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    let groups = IndexMap::from([("all".to_string(), names.clone()), ("nginx".to_string(), names.clone())]);
+    let groups = IndexMap::from([
+        ("all".to_string(), names.clone()),
+        ("nginx".to_string(), names.clone()),
+    ]);
     let start = Instant::now();
-    let play = PlayVars::new(&hosts, &groups, &PlayInfo { hosts: names.clone(), ..PlayInfo::default() });
+    let play = PlayVars::new(
+        &hosts,
+        &groups,
+        &PlayInfo {
+            hosts: names.clone(),
+            ..PlayInfo::default()
+        },
+    );
     let templar = Templar::new();
     let built = start.elapsed();
     let mut bytes = 0;
     for host in &names {
-        let ctx = play.host_context(host, &[]).unwrap_or_else(|| panic!("{host}"));
+        let ctx = play
+            .host_context(host, &[])
+            .unwrap_or_else(|| panic!("{host}"));
         for t in ["keepalived.conf.j2", "nginx.conf.j2"] {
-            let out = templar.render_file(&dir.join(t), &ctx, host).unwrap_or_else(|e| panic!("{e}"));
+            let out = templar
+                .render_file(&dir.join(t), &ctx, host)
+                .unwrap_or_else(|e| panic!("{e}"));
             bytes += out.len();
         }
     }

@@ -25,7 +25,11 @@ pub enum TemplateError {
     Header { name: String, message: String },
     /// A `when:` that is empty or does not evaluate to a boolean (Ansible 2.19 rejects both).
     #[error("{host}: conditional {expr:?}: {message}")]
-    Conditional { host: String, expr: String, message: String },
+    Conditional {
+        host: String,
+        expr: String,
+        message: String,
+    },
 }
 
 impl TemplateError {
@@ -34,7 +38,11 @@ impl TemplateError {
         TemplateError::Render {
             host: host.to_string(),
             // Expressions compile under minijinja's "<expression>" name; they are line 1 of ours.
-            name: err.name().filter(|n| *n != "<expression>").unwrap_or(name).to_string(),
+            name: err
+                .name()
+                .filter(|n| *n != "<expression>")
+                .unwrap_or(name)
+                .to_string(),
             line: err.line().or(Some(1)).filter(|_| !name.is_empty()),
             message: describe(err),
         }

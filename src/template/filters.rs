@@ -25,7 +25,11 @@ pub fn undefined_error(value: &Value) -> Error {
 
 /// Fails when `value` is undefined, as Ansible's strict undefined does for any use but a test.
 pub fn defined(value: &Value) -> Result<(), Error> {
-    if value.is_undefined() { Err(undefined_error(value)) } else { Ok(()) }
+    if value.is_undefined() {
+        Err(undefined_error(value))
+    } else {
+        Ok(())
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -69,11 +73,15 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("intersect", |a: &Value, b: &Value| {
         let b = seq(b)?;
-        Ok::<_, Error>(Value::from(unique(seq(a)?.into_iter().filter(|x| b.contains(x)).collect())))
+        Ok::<_, Error>(Value::from(unique(
+            seq(a)?.into_iter().filter(|x| b.contains(x)).collect(),
+        )))
     });
     env.add_filter("difference", |a: &Value, b: &Value| {
         let b = seq(b)?;
-        Ok::<_, Error>(Value::from(unique(seq(a)?.into_iter().filter(|x| !b.contains(x)).collect())))
+        Ok::<_, Error>(Value::from(unique(
+            seq(a)?.into_iter().filter(|x| !b.contains(x)).collect(),
+        )))
     });
     env.add_filter("extract", extract);
     env.add_filter("combine", combine);
@@ -88,10 +96,16 @@ pub fn register(env: &mut Environment<'static>) {
             .map_err(|e| invalid(format!("b64decode: {e}")))?;
         Ok::<_, Error>(String::from_utf8_lossy(&bytes).into_owned())
     });
-    env.add_filter("basename", |v: &Value| text(v).map(|s| basename(&s).to_string()));
+    env.add_filter("basename", |v: &Value| {
+        text(v).map(|s| basename(&s).to_string())
+    });
     env.add_filter("dirname", |v: &Value| text(v).map(|s| dirname(&s)));
     env.add_filter("quote", |v: &Value| {
-        if v.is_none() { Ok("''".to_string()) } else { text(v).map(|s| shell_quote(&s)) }
+        if v.is_none() {
+            Ok("''".to_string())
+        } else {
+            text(v).map(|s| shell_quote(&s))
+        }
     });
     env.add_filter("flatten", flatten);
     env.add_filter("split", |v: &Value, sep: Option<String>| {
@@ -105,15 +119,26 @@ pub fn register(env: &mut Environment<'static>) {
 }
 
 /// `default(value, default_value='', boolean=False)`: Jinja2's, on Ansible's chainable undefined.
-fn default(value: &Value, other: Option<Value>, boolean: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+fn default(
+    value: &Value,
+    other: Option<Value>,
+    boolean: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let other = match other {
         Some(v) => Some(v),
         None => kwargs.get::<Option<Value>>("default_value")?,
     };
-    let boolean = boolean.or(kwargs.get::<Option<bool>>("boolean")?).unwrap_or(false);
+    let boolean = boolean
+        .or(kwargs.get::<Option<bool>>("boolean")?)
+        .unwrap_or(false);
     kwargs.assert_all_used()?;
     let use_default = value.is_undefined() || (boolean && !value.is_true());
-    Ok(if use_default { other.unwrap_or_else(|| Value::from("")) } else { value.clone() })
+    Ok(if use_default {
+        other.unwrap_or_else(|| Value::from(""))
+    } else {
+        value.clone()
+    })
 }
 
 fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Error> {
@@ -157,12 +182,25 @@ fn parse_int(s: &str, base: u32) -> Option<i64> {
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let digits = match base {
-        16 => digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")).unwrap_or(digits),
-        8 => digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")).unwrap_or(digits),
-        2 => digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")).unwrap_or(digits),
+        16 => digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+            .unwrap_or(digits),
+        8 => digits
+            .strip_prefix("0o")
+            .or_else(|| digits.strip_prefix("0O"))
+            .unwrap_or(digits),
+        2 => digits
+            .strip_prefix("0b")
+            .or_else(|| digits.strip_prefix("0B"))
+            .unwrap_or(digits),
         _ => digits,
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let n = i64::from_str_radix(&digits.replace('_', ""), base).ok()?;
@@ -175,7 +213,9 @@ fn parse_float(s: &str) -> Option<f64> {
         "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
         "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
         "nan" | "+nan" | "-nan" => Some(f64::NAN),
-        _ if t.chars().all(|c| c.is_ascii_digit() || "+-.e_".contains(c)) => t.replace('_', "").parse().ok(),
+        _ if t.chars().all(|c| c.is_ascii_digit() || "+-.e_".contains(c)) => {
+            t.replace('_', "").parse().ok()
+        }
         _ => None,
     }
 }
@@ -190,13 +230,17 @@ fn int(value: &Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, E
     Ok(match value.kind() {
         ValueKind::Bool => Value::from(i64::from(value.is_true())),
         ValueKind::Number if value.is_integer() => value.clone(),
-        ValueKind::Number => Value::from(f64::try_from(value.clone()).map_or(0, |f| f.trunc() as i64)),
+        ValueKind::Number => {
+            Value::from(f64::try_from(value.clone()).map_or(0, |f| f.trunc() as i64))
+        }
         ValueKind::String => {
             let s = value.as_str().unwrap_or_default();
             match parse_int(s, base.unwrap_or(10)) {
                 Some(n) => Value::from(n),
                 None => match parse_float(s) {
-                    Some(f) if f.is_finite() && base.unwrap_or(10) == 10 => Value::from(f.trunc() as i64),
+                    Some(f) if f.is_finite() && base.unwrap_or(10) == 10 => {
+                        Value::from(f.trunc() as i64)
+                    }
                     _ => fallback,
                 },
             }
@@ -212,7 +256,9 @@ fn float(value: &Value, default: Option<Value>) -> Result<Value, Error> {
     Ok(match value.kind() {
         ValueKind::Bool => Value::from(if value.is_true() { 1.0 } else { 0.0 }),
         ValueKind::Number => Value::from(f64::try_from(value.clone()).unwrap_or(0.0)),
-        ValueKind::String => parse_float(value.as_str().unwrap_or_default()).map_or(fallback, Value::from),
+        ValueKind::String => {
+            parse_float(value.as_str().unwrap_or_default()).map_or(fallback, Value::from)
+        }
         _ => fallback,
     })
 }
@@ -222,7 +268,12 @@ fn string(value: &Value) -> Result<String, Error> {
 }
 
 /// Jinja2's `join(d='', attribute=None)` with Python's `str()` of each item.
-fn join(state: &State, value: &Value, sep: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn join(
+    state: &State,
+    value: &Value,
+    sep: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     defined(value)?;
     let attribute: Option<String> = kwargs.get("attribute")?;
     kwargs.assert_all_used()?;
@@ -265,20 +316,32 @@ fn replace(value: &Value, old: String, new: String, count: Option<i64>) -> Resul
     })
 }
 
-fn regex_replace(value: &Value, pattern: Option<String>, replacement: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn regex_replace(
+    value: &Value,
+    pattern: Option<String>,
+    replacement: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let s = text(value)?;
     let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
     let multiline: Option<bool> = kwargs.get("multiline")?;
     let count: Option<usize> = kwargs.get("count")?;
     let mandatory_count: Option<usize> = kwargs.get("mandatory_count")?;
     kwargs.assert_all_used()?;
-    let re = compile(&pattern.unwrap_or_default(), ignorecase.unwrap_or(false), multiline.unwrap_or(false))?;
+    let re = compile(
+        &pattern.unwrap_or_default(),
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    )?;
     let rep = python_replacement(&replacement.unwrap_or_default());
     let found = re.find_iter(&s).count();
     let limit = count.unwrap_or(0);
     if let Some(n) = mandatory_count.filter(|n| *n != 0) {
         if n != found {
-            return Err(invalid(format!("'{}' should match {n} times, but matches {found} times in '{s}'", re.as_str())));
+            return Err(invalid(format!(
+                "'{}' should match {n} times, but matches {found} times in '{s}'",
+                re.as_str()
+            )));
         }
     }
     Ok(re.replacen(&s, limit, rep.as_str()).into_owned())
@@ -292,7 +355,10 @@ fn group_args(groups: &[Value]) -> Result<Vec<String>, Error> {
             let g = g.as_str().unwrap_or_default();
             if let Some(name) = g.strip_prefix("\\g<").and_then(|r| r.strip_suffix('>')) {
                 Ok(name.to_string())
-            } else if let Some(n) = g.strip_prefix('\\').filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty()) {
+            } else if let Some(n) = g
+                .strip_prefix('\\')
+                .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+            {
                 Ok(n.to_string())
             } else {
                 Err(invalid("Unknown argument"))
@@ -301,14 +367,25 @@ fn group_args(groups: &[Value]) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-fn regex_search(value: &Value, pattern: String, groups: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn regex_search(
+    value: &Value,
+    pattern: String,
+    groups: Rest<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let s = text(value)?;
     let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
     let multiline: Option<bool> = kwargs.get("multiline")?;
     kwargs.assert_all_used()?;
     let groups = group_args(&groups)?;
-    let re = compile(&pattern, ignorecase.unwrap_or(false), multiline.unwrap_or(false))?;
-    let Some(caps) = re.captures(&s) else { return Ok(Value::from(())) };
+    let re = compile(
+        &pattern,
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    )?;
+    let Some(caps) = re.captures(&s) else {
+        return Ok(Value::from(()));
+    };
     if groups.is_empty() {
         return Ok(Value::from(caps.get(0).map_or("", |m| m.as_str())));
     }
@@ -330,25 +407,43 @@ fn regex_findall(value: &Value, pattern: String, kwargs: Kwargs) -> Result<Value
     let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
     let multiline: Option<bool> = kwargs.get("multiline")?;
     kwargs.assert_all_used()?;
-    let re = compile(&pattern, ignorecase.unwrap_or(false), multiline.unwrap_or(false))?;
+    let re = compile(
+        &pattern,
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    )?;
     // Python's re.findall: the whole match without groups, the group with one, tuples with more.
     let items = re
         .captures_iter(&s)
         .map(|c| match re.captures_len() {
             1 => Value::from(c.get(0).map_or("", |m| m.as_str())),
             2 => Value::from(c.get(1).map_or("", |m| m.as_str())),
-            n => Value::from((1..n).map(|i| Value::from(c.get(i).map_or("", |m| m.as_str()))).collect::<Vec<_>>()),
+            n => Value::from(
+                (1..n)
+                    .map(|i| Value::from(c.get(i).map_or("", |m| m.as_str())))
+                    .collect::<Vec<_>>(),
+            ),
         })
         .collect::<Vec<_>>();
     Ok(Value::from(items))
 }
 
-fn json_options(kwargs: &Kwargs, indent: Option<usize>, sort_keys: bool) -> Result<JsonOptions, Error> {
+fn json_options(
+    kwargs: &Kwargs,
+    indent: Option<usize>,
+    sort_keys: bool,
+) -> Result<JsonOptions, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?.or(indent);
-    let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(sort_keys);
+    let sort_keys = kwargs
+        .get::<Option<bool>>("sort_keys")?
+        .unwrap_or(sort_keys);
     let ensure_ascii = kwargs.get::<Option<bool>>("ensure_ascii")?.unwrap_or(true);
     kwargs.assert_all_used()?;
-    Ok(JsonOptions { indent, sort_keys, ensure_ascii })
+    Ok(JsonOptions {
+        indent,
+        sort_keys,
+        ensure_ascii,
+    })
 }
 
 fn to_json(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
@@ -358,7 +453,10 @@ fn to_json(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
 
 fn to_nice_json(value: &Value, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     defined(value)?;
-    json::dumps(value, json_options(&kwargs, Some(indent.unwrap_or(4)), true)?)
+    json::dumps(
+        value,
+        json_options(&kwargs, Some(indent.unwrap_or(4)), true)?,
+    )
 }
 
 fn from_json(value: &Value) -> Result<Value, Error> {
@@ -378,13 +476,29 @@ fn to_yaml(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
 
 fn to_nice_yaml(value: &Value, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     defined(value)?;
-    let indent = kwargs.get::<Option<usize>>("indent")?.or(indent).unwrap_or(4);
-    let flow = kwargs.get::<Option<bool>>("default_flow_style")?.unwrap_or(false);
+    let indent = kwargs
+        .get::<Option<usize>>("indent")?
+        .or(indent)
+        .unwrap_or(4);
+    let flow = kwargs
+        .get::<Option<bool>>("default_flow_style")?
+        .unwrap_or(false);
     kwargs.assert_all_used()?;
-    yaml::dump(value, YamlOptions { indent, flow: Some(flow) })
+    yaml::dump(
+        value,
+        YamlOptions {
+            indent,
+            flow: Some(flow),
+        },
+    )
 }
 
-fn ternary(value: &Value, true_val: Value, false_val: Value, none_val: Option<Value>) -> Result<Value, Error> {
+fn ternary(
+    value: &Value,
+    true_val: Value,
+    false_val: Value,
+    none_val: Option<Value>,
+) -> Result<Value, Error> {
     defined(value)?;
     Ok(match none_val {
         Some(none_val) if value.is_none() && !none_val.is_none() => none_val,
@@ -426,9 +540,20 @@ fn extract(item: &Value, container: &Value, morekeys: Option<Value>) -> Result<V
 
 fn combine(terms: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let recursive = kwargs.get::<Option<bool>>("recursive")?.unwrap_or(false);
-    let list_merge = kwargs.get::<Option<String>>("list_merge")?.unwrap_or_else(|| "replace".into());
+    let list_merge = kwargs
+        .get::<Option<String>>("list_merge")?
+        .unwrap_or_else(|| "replace".into());
     kwargs.assert_all_used()?;
-    if !["replace", "keep", "append", "prepend", "append_rp", "prepend_rp"].contains(&list_merge.as_str()) {
+    if ![
+        "replace",
+        "keep",
+        "append",
+        "prepend",
+        "append_rp",
+        "prepend_rp",
+    ]
+    .contains(&list_merge.as_str())
+    {
         return Err(invalid(format!(
             "merge_hash: 'list_merge' argument can only be equal to 'replace', 'keep', 'append', 'prepend', 'append_rp' or 'prepend_rp' (got {list_merge})"
         )));
@@ -446,7 +571,10 @@ fn combine(terms: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let mut result = indexmap::IndexMap::new();
     for d in &dicts {
         if d.kind() != ValueKind::Map {
-            return Err(invalid(format!("failed to combine variables, expected dicts but got a '{}'", d.kind())));
+            return Err(invalid(format!(
+                "failed to combine variables, expected dicts but got a '{}'",
+                d.kind()
+            )));
         }
         merge_into(&mut result, d, recursive, &list_merge)?;
     }
@@ -463,13 +591,21 @@ fn merge_into(
     for key in high.try_iter()? {
         let new = high.get_item(&key)?;
         let merged = match base.get(&key) {
-            Some(old) if recursive && old.kind() == ValueKind::Map && new.kind() == ValueKind::Map => {
-                let mut inner: indexmap::IndexMap<Value, Value> =
-                    old.try_iter()?.map(|k| old.get_item(&k).map(|v| (k, v))).collect::<Result<_, _>>()?;
+            Some(old)
+                if recursive && old.kind() == ValueKind::Map && new.kind() == ValueKind::Map =>
+            {
+                let mut inner: indexmap::IndexMap<Value, Value> = old
+                    .try_iter()?
+                    .map(|k| old.get_item(&k).map(|v| (k, v)))
+                    .collect::<Result<_, _>>()?;
                 merge_into(&mut inner, &new, recursive, list_merge)?;
                 Value::from_pairs(inner)
             }
-            Some(old) if old.kind() == ValueKind::Seq && new.kind() == ValueKind::Seq && list_merge != "replace" => {
+            Some(old)
+                if old.kind() == ValueKind::Seq
+                    && new.kind() == ValueKind::Seq
+                    && list_merge != "replace" =>
+            {
                 let old: Vec<Value> = old.try_iter()?.collect();
                 let new: Vec<Value> = new.try_iter()?.collect();
                 let list = match list_merge {
@@ -477,10 +613,15 @@ fn merge_into(
                     "append" => old.into_iter().chain(new).collect(),
                     "prepend" => new.into_iter().chain(old).collect(),
                     "append_rp" => {
-                        let kept: Vec<Value> = old.into_iter().filter(|x| !new.contains(x)).collect();
+                        let kept: Vec<Value> =
+                            old.into_iter().filter(|x| !new.contains(x)).collect();
                         kept.into_iter().chain(new).collect()
                     }
-                    _ => new.iter().cloned().chain(old.into_iter().filter(|x| !new.contains(x))).collect(),
+                    _ => new
+                        .iter()
+                        .cloned()
+                        .chain(old.into_iter().filter(|x| !new.contains(x)))
+                        .collect(),
                 };
                 Value::from(list)
             }
@@ -494,17 +635,27 @@ fn merge_into(
 
 fn dict2items(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     defined(value)?;
-    let key_name = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let value_name = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let key_name = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let value_name = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     if value.kind() != ValueKind::Map {
-        return Err(invalid(format!("dict2items requires a dictionary, got {} instead.", value.kind())));
+        return Err(invalid(format!(
+            "dict2items requires a dictionary, got {} instead.",
+            value.kind()
+        )));
     }
     let items = value
         .try_iter()?
         .map(|k| {
             let v = value.get_item(&k)?;
-            Ok(Value::from_pairs([(Value::from(key_name.as_str()), k), (Value::from(value_name.as_str()), v)]))
+            Ok(Value::from_pairs([
+                (Value::from(key_name.as_str()), k),
+                (Value::from(value_name.as_str()), v),
+            ]))
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Value::from(items))
@@ -512,11 +663,18 @@ fn dict2items(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
 
 fn items2dict(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     defined(value)?;
-    let key_name = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let value_name = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let key_name = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let value_name = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     if value.kind() != ValueKind::Seq {
-        return Err(invalid(format!("items2dict requires a list, got {} instead.", value.kind())));
+        return Err(invalid(format!(
+            "items2dict requires a list, got {} instead.",
+            value.kind()
+        )));
     }
     let mut out = indexmap::IndexMap::new();
     for item in value.try_iter()? {
@@ -572,7 +730,11 @@ pub fn dirname(p: &str) -> String {
         None => return String::new(),
     };
     let trimmed = head.trim_end_matches('/');
-    if trimmed.is_empty() { head.to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        head.to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Python's `shlex.quote`.
@@ -581,7 +743,11 @@ pub fn shell_quote(s: &str) -> String {
         return "''".into();
     }
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if s.chars().all(safe) { s.to_string() } else { format!("'{}'", s.replace('\'', "'\"'\"'")) }
+    if s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\"'\"'"))
+    }
 }
 
 #[cfg(test)]

@@ -17,9 +17,15 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("undefined", |v: &Value| v.is_undefined());
     env.add_test("none", |v: &Value| v.is_none());
     env.add_test("string", |v: &Value| v.kind() == ValueKind::String);
-    env.add_test("number", |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool));
-    env.add_test("match", |v: &Value, p: String, k: Kwargs| regex_test(v, &p, k, Mode::Match));
-    env.add_test("search", |v: &Value, p: String, k: Kwargs| regex_test(v, &p, k, Mode::Search));
+    env.add_test("number", |v: &Value| {
+        matches!(v.kind(), ValueKind::Number | ValueKind::Bool)
+    });
+    env.add_test("match", |v: &Value, p: String, k: Kwargs| {
+        regex_test(v, &p, k, Mode::Match)
+    });
+    env.add_test("search", |v: &Value, p: String, k: Kwargs| {
+        regex_test(v, &p, k, Mode::Search)
+    });
     env.add_test("regex", |v: &Value, p: String, k: Kwargs| {
         let mode = if k.get::<Option<String>>("match_type")?.as_deref() == Some("match") {
             Mode::Match

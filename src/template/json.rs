@@ -20,7 +20,11 @@ pub struct JsonOptions {
 
 impl Default for JsonOptions {
     fn default() -> Self {
-        JsonOptions { indent: None, sort_keys: false, ensure_ascii: true }
+        JsonOptions {
+            indent: None,
+            sort_keys: false,
+            ensure_ascii: true,
+        }
     }
 }
 
@@ -38,7 +42,12 @@ fn newline(out: &mut String, opts: JsonOptions, level: usize) {
     }
 }
 
-fn write_value(out: &mut String, value: &Value, opts: JsonOptions, level: usize) -> Result<(), minijinja::Error> {
+fn write_value(
+    out: &mut String,
+    value: &Value,
+    opts: JsonOptions,
+    level: usize,
+) -> Result<(), minijinja::Error> {
     let item_sep = if opts.indent.is_some() { "," } else { ", " };
     match value.kind() {
         ValueKind::Undefined => return Err(super::filters::undefined_error(value)),
@@ -57,7 +66,9 @@ fn write_value(out: &mut String, value: &Value, opts: JsonOptions, level: usize)
                 });
             }
         }
-        ValueKind::String => write_string(out, value.as_str().unwrap_or_default(), opts.ensure_ascii),
+        ValueKind::String => {
+            write_string(out, value.as_str().unwrap_or_default(), opts.ensure_ascii)
+        }
         ValueKind::Map => {
             let mut keys: Vec<Value> = value.try_iter()?.collect();
             if keys.is_empty() {
@@ -143,12 +154,17 @@ mod tests {
     #[test]
     fn compact_and_nice_match_python() {
         // Expected strings are Python 3.11 json.dumps output.
-        let v = crate::template::to_value(serde_json::json!({"b": [1, {"x": "é"}], "a": 1.5, "c": {}}));
+        let v =
+            crate::template::to_value(serde_json::json!({"b": [1, {"x": "é"}], "a": 1.5, "c": {}}));
         assert_eq!(
             dumps(&v, JsonOptions::default()).unwrap_or_default(),
             r#"{"b": [1, {"x": "\u00e9"}], "a": 1.5, "c": {}}"#
         );
-        let nice = JsonOptions { indent: Some(4), sort_keys: true, ensure_ascii: true };
+        let nice = JsonOptions {
+            indent: Some(4),
+            sort_keys: true,
+            ensure_ascii: true,
+        };
         assert_eq!(
             dumps(&v, nice).unwrap_or_default(),
             "{\n    \"a\": 1.5,\n    \"b\": [\n        1,\n        {\n            \"x\": \"\\u00e9\"\n        }\n    ],\n    \"c\": {}\n}"

@@ -46,11 +46,17 @@ fn has_template(s: &str) -> bool {
 fn needs_resolving(v: &Value) -> bool {
     match v.kind() {
         ValueKind::String => v.as_str().is_some_and(has_template),
-        ValueKind::Seq => v.try_iter().is_ok_and(|mut it| it.any(|x| needs_resolving(&x))),
-        // Only plain maps: scopes resolve their own values, and `hostvars` must stay lazy.
-        ValueKind::Map if v.downcast_object_ref::<indexmap::IndexMap<Value, Value>>().is_some() => v
+        ValueKind::Seq => v
             .try_iter()
-            .is_ok_and(|mut it| it.any(|k| v.get_item(&k).is_ok_and(|x| needs_resolving(&x)))),
+            .is_ok_and(|mut it| it.any(|x| needs_resolving(&x))),
+        // Only plain maps: scopes resolve their own values, and `hostvars` must stay lazy.
+        ValueKind::Map
+            if v.downcast_object_ref::<indexmap::IndexMap<Value, Value>>()
+                .is_some() =>
+        {
+            v.try_iter()
+                .is_ok_and(|mut it| it.any(|k| v.get_item(&k).is_ok_and(|x| needs_resolving(&x))))
+        }
         _ => false,
     }
 }
@@ -60,7 +66,9 @@ pub fn resolve(value: Value, ctx: &Value) -> Value {
     if !needs_resolving(&value) {
         return value;
     }
-    let Some(env) = ENV.with(|e| e.borrow().clone()) else { return value };
+    let Some(env) = ENV.with(|e| e.borrow().clone()) else {
+        return value;
+    };
     let depth = DEPTH.with(|d| d.get());
     if depth >= MAX_DEPTH {
         return Value::from(minijinja::Error::new(
@@ -86,7 +94,10 @@ fn resolve_in(env: &Environment<'static>, value: Value, ctx: &Value) -> Value {
             }
         }
         ValueKind::Seq => Value::from(
-            value.try_iter().map(|it| it.map(|x| resolve_in(env, x, ctx)).collect::<Vec<_>>()).unwrap_or_default(),
+            value
+                .try_iter()
+                .map(|it| it.map(|x| resolve_in(env, x, ctx)).collect::<Vec<_>>())
+                .unwrap_or_default(),
         ),
         ValueKind::Map => Value::from_pairs(
             value

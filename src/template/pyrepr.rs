@@ -32,7 +32,10 @@ pub fn write_repr(out: &mut String, value: &Value) {
         ValueKind::String => write_str_repr(out, value.as_str().unwrap_or_default()),
         ValueKind::Bytes => {
             out.push('b');
-            write_str_repr(out, &String::from_utf8_lossy(value.as_bytes().unwrap_or_default()));
+            write_str_repr(
+                out,
+                &String::from_utf8_lossy(value.as_bytes().unwrap_or_default()),
+            );
         }
         ValueKind::Map => {
             out.push('{');
@@ -97,24 +100,35 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-tripping mantissa, e.g. "1.5e-7".
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     if !(-4..16).contains(&exp) {
-        let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { mantissa.to_string() };
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exp.abs());
     }
     let plain = format!("{f}");
-    if plain.contains('.') { plain } else { format!("{plain}.0") }
+    if plain.contains('.') {
+        plain
+    } else {
+        format!("{plain}.0")
+    }
 }
 
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
 pub fn write_str_repr(out: &mut String, s: &str) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -169,7 +183,8 @@ mod tests {
 
     #[test]
     fn containers_repr_like_python() {
-        let v = crate::template::to_value(serde_json::json!({"a": [1, "x", null, true, 1.5], "b": {}}));
+        let v =
+            crate::template::to_value(serde_json::json!({"a": [1, "x", null, true, 1.5], "b": {}}));
         assert_eq!(py_str(&v), "{'a': [1, 'x', None, True, 1.5], 'b': {}}");
     }
 }

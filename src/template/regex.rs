@@ -15,7 +15,12 @@ pub fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Regex
         .case_insensitive(ignorecase)
         .multi_line(multiline)
         .build()
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("invalid regular expression {pattern:?}: {e}")))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("invalid regular expression {pattern:?}: {e}"),
+            )
+        })
 }
 
 /// Turns a Python `re.sub` replacement (`\1`, `\g<1>`, `\g<name>`, `\n`, `\\`) into the
@@ -29,7 +34,11 @@ pub fn python_replacement(rep: &str) -> String {
             '\\' => match chars.peek().copied() {
                 Some(d) if d.is_ascii_digit() => {
                     let mut num = String::new();
-                    while let Some(d) = chars.peek().copied().filter(|d| d.is_ascii_digit() && num.len() < 2) {
+                    while let Some(d) = chars
+                        .peek()
+                        .copied()
+                        .filter(|d| d.is_ascii_digit() && num.len() < 2)
+                    {
                         num.push(d);
                         chars.next();
                     }
@@ -79,7 +88,10 @@ mod tests {
 
     #[test]
     fn replacement_syntax() {
-        assert_eq!(python_replacement(r"\1-\g<2>-\g<name>"), "${1}-${2}-${name}");
+        assert_eq!(
+            python_replacement(r"\1-\g<2>-\g<name>"),
+            "${1}-${2}-${name}"
+        );
         assert_eq!(python_replacement("a$b"), "a$$b");
         assert_eq!(python_replacement(r"x\\y"), r"x\y");
     }

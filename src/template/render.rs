@@ -33,7 +33,11 @@ struct Overrides {
     keep_trailing_newline: bool,
 }
 
-const DEFAULTS: Overrides = Overrides { trim_blocks: true, lstrip_blocks: false, keep_trailing_newline: false };
+const DEFAULTS: Overrides = Overrides {
+    trim_blocks: true,
+    lstrip_blocks: false,
+    keep_trailing_newline: false,
+};
 
 impl Templar {
     pub fn new() -> Self {
@@ -54,7 +58,8 @@ impl Templar {
                     let mut text = String::new();
                     pyrepr::write_str(&mut text, value);
                     out.write_str(&text).map_err(|e| {
-                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed").with_source(e)
+                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
+                            .with_source(e)
                     })?;
                 }
             }
@@ -66,9 +71,16 @@ impl Templar {
     }
 
     /// Renders the template file at `path` as the `template` module writes it on `host`.
-    pub fn render_file(&self, path: &Path, ctx: &Value, host: &str) -> Result<String, TemplateError> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|source| TemplateError::Read { path: path.to_path_buf(), source })?;
+    pub fn render_file(
+        &self,
+        path: &Path,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<String, TemplateError> {
+        let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         self.render(&source, &path.display().to_string(), ctx, host, false)
     }
 
@@ -76,23 +88,46 @@ impl Templar {
     /// without Jinja syntax is returned as it is and trailing newlines are kept; in addition,
     /// backslashes in string literals inside `{{ }}` are literal, since YAML already processed
     /// them (Ansible's `escape_backslashes`).
-    pub fn render_str(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+    pub fn render_str(
+        &self,
+        src: &str,
+        name: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<String, TemplateError> {
         self.render(src, name, ctx, host, true)
     }
 
     /// Renders a template file's contents given as a string (no backslash escaping).
-    pub fn render_template_text(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+    pub fn render_template_text(
+        &self,
+        src: &str,
+        name: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<String, TemplateError> {
         self.render(src, name, ctx, host, false)
     }
 
-    fn render(&self, src: &str, name: &str, ctx: &Value, host: &str, escape: bool) -> Result<String, TemplateError> {
+    fn render(
+        &self,
+        src: &str,
+        name: &str,
+        ctx: &Value,
+        host: &str,
+        escape: bool,
+    ) -> Result<String, TemplateError> {
         let _active = super::lazy::ActiveEnv::enter(&self.env);
         if !is_possibly_template(src) {
             return Ok(src.to_string());
         }
         let (body, overrides) = split_header(src, name)?;
         // Jinja's lexer turns every line break of the template into `\n`.
-        let body = if body.contains('\r') { body.replace("\r\n", "\n").replace('\r', "\n") } else { body.to_string() };
+        let body = if body.contains('\r') {
+            body.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            body.to_string()
+        };
         let env = self.env_for(overrides);
         let body = super::source::prepare(&body, escape);
         let rendered = match single_expression(&body, overrides) {
@@ -121,7 +156,13 @@ impl Templar {
 
     /// Templates a task argument: a string that is exactly one `{{ expression }}` gives the
     /// expression's value (a list stays a list); anything else gives the rendered string.
-    pub fn template_value(&self, src: &str, name: &str, ctx: &Value, host: &str) -> Result<Value, TemplateError> {
+    pub fn template_value(
+        &self,
+        src: &str,
+        name: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<Value, TemplateError> {
         let _active = super::lazy::ActiveEnv::enter(&self.env);
         let prepared = super::source::prepare(src, true);
         if let Some(expr) = single_expression(&prepared, DEFAULTS) {
@@ -139,7 +180,12 @@ impl Templar {
     /// Evaluates a `when:` condition as Ansible 2.19 does: a bare expression whose result must
     /// be a boolean; a condition that is entirely `{{ ... }}` is rendered first and its text is
     /// then evaluated as the expression.
-    pub fn eval_condition(&self, expr: &str, ctx: &Value, host: &str) -> Result<bool, TemplateError> {
+    pub fn eval_condition(
+        &self,
+        expr: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<bool, TemplateError> {
         let conditional = |message: String| TemplateError::Conditional {
             host: host.to_string(),
             expr: expr.to_string(),
@@ -148,7 +194,9 @@ impl Templar {
         let _active = super::lazy::ActiveEnv::enter(&self.env);
         let mut expression = expr.trim().to_string();
         if expression.is_empty() {
-            return Err(conditional("Empty conditional expressions are not allowed.".into()));
+            return Err(conditional(
+                "Empty conditional expressions are not allowed.".into(),
+            ));
         }
         if is_all_template(&expression) {
             let templated = super::source::prepare(&expression, false);
@@ -163,11 +211,14 @@ impl Templar {
                     return Err(TemplateError::from_minijinja(&err, "conditional", host));
                 }
                 v if v.kind() == ValueKind::Bool => return Ok(v.is_true()),
-                v if v.kind() == ValueKind::String => expression = v.as_str().unwrap_or_default().trim().to_string(),
+                v if v.kind() == ValueKind::String => {
+                    expression = v.as_str().unwrap_or_default().trim().to_string()
+                }
                 v => return Err(conditional(broken_conditional(&v))),
             }
         }
-        let value = eval_strict(&self.env, &expression, ctx).map_err(|e| conditional(super::error::describe(&e)))?;
+        let value = eval_strict(&self.env, &expression, ctx)
+            .map_err(|e| conditional(super::error::describe(&e)))?;
         match value.kind() {
             ValueKind::Bool => Ok(value.is_true()),
             ValueKind::Undefined => {
@@ -211,7 +262,11 @@ impl TemplateError {
 
 /// Templates a variable's value as Ansible does on use: strings come from YAML (backslashes in
 /// literals are literal) and a lone `{{ expr }}` keeps the expression's type.
-pub(crate) fn render_variable(env: &Environment<'static>, src: &str, ctx: &Value) -> Result<Value, minijinja::Error> {
+pub(crate) fn render_variable(
+    env: &Environment<'static>,
+    src: &str,
+    ctx: &Value,
+) -> Result<Value, minijinja::Error> {
     let prepared = super::source::prepare(src, true);
     if let Some(expr) = single_expression(&prepared, DEFAULTS) {
         return eval_strict(env, expr, ctx);
@@ -222,8 +277,13 @@ pub(crate) fn render_variable(env: &Environment<'static>, src: &str, ctx: &Value
 
 /// Evaluates an expression; an undefined result fails with minijinja's description of it
 /// ("`foo.bar` is undefined"), which only the engine can attach.
-fn eval_strict(env: &Environment<'static>, expr: &str, ctx: &Value) -> Result<Value, minijinja::Error> {
-    env.compile_expression_owned(format!("({expr})|__strict")).and_then(|e| e.eval(ctx))
+fn eval_strict(
+    env: &Environment<'static>,
+    expr: &str,
+    ctx: &Value,
+) -> Result<Value, minijinja::Error> {
+    env.compile_expression_owned(format!("({expr})|__strict"))
+        .and_then(|e| e.eval(ctx))
 }
 
 fn broken_conditional(value: &Value) -> String {
@@ -259,29 +319,49 @@ fn is_all_template(src: &str) -> bool {
 
 /// Splits off a `#jinja2:key: value, ...` first line and applies its settings.
 fn split_header<'a>(src: &'a str, name: &str) -> Result<(&'a str, Overrides), TemplateError> {
-    let Some(rest) = src.strip_prefix(HEADER) else { return Ok((src, DEFAULTS)) };
-    let header_err = |message: String| TemplateError::Header { name: name.to_string(), message };
+    let Some(rest) = src.strip_prefix(HEADER) else {
+        return Ok((src, DEFAULTS));
+    };
+    let header_err = |message: String| TemplateError::Header {
+        name: name.to_string(),
+        message,
+    };
     let Some((line, body)) = rest.split_once('\n') else {
-        return Err(header_err("Missing newline after '#jinja2:' override.".into()));
+        return Err(header_err(
+            "Missing newline after '#jinja2:' override.".into(),
+        ));
     };
     let mut o = DEFAULTS;
     for pair in line.split(',') {
         if pair.trim().is_empty() {
-            return Err(header_err("Empty '#jinja2:' override pair not allowed.".into()));
+            return Err(header_err(
+                "Empty '#jinja2:' override pair not allowed.".into(),
+            ));
         }
         let Some((key, value)) = pair.split_once(':') else {
-            return Err(header_err(format!("Missing key-value separator `:` in '#jinja2:' override pair '{pair}'.")));
+            return Err(header_err(format!(
+                "Missing key-value separator `:` in '#jinja2:' override pair '{pair}'."
+            )));
         };
         let flag = match value.trim() {
             "True" => true,
             "False" => false,
-            other => return Err(header_err(format!("unsupported value {other:?} for {:?}", key.trim()))),
+            other => {
+                return Err(header_err(format!(
+                    "unsupported value {other:?} for {:?}",
+                    key.trim()
+                )));
+            }
         };
         match key.trim() {
             "trim_blocks" => o.trim_blocks = flag,
             "lstrip_blocks" => o.lstrip_blocks = flag,
             "keep_trailing_newline" => o.keep_trailing_newline = flag,
-            other => return Err(header_err(format!("override {other:?} is not supported by hactl"))),
+            other => {
+                return Err(header_err(format!(
+                    "override {other:?} is not supported by hactl"
+                )));
+            }
         }
     }
     Ok((body, o))
@@ -290,9 +370,14 @@ fn split_header<'a>(src: &'a str, name: &str) -> Result<(&'a str, Overrides), Te
 /// The expression of a template that is exactly one `{{ ... }}` once Jinja has dropped the
 /// final newline.
 fn single_expression(body: &str, o: Overrides) -> Option<&str> {
-    let body = if o.keep_trailing_newline { body } else { body.strip_suffix('\n').unwrap_or(body) };
+    let body = if o.keep_trailing_newline {
+        body
+    } else {
+        body.strip_suffix('\n').unwrap_or(body)
+    };
     let inner = body.strip_prefix("{{")?.strip_suffix("}}")?;
-    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#")
+    {
         return None;
     }
     let inner = inner.strip_prefix('-').unwrap_or(inner);

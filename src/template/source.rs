@@ -27,8 +27,11 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
         };
         out.push_str(&rest[..start]);
         let body_start = start + 2;
-        let Some(len) = (if open == "{#" { rest[body_start..].find(close) } else { find_close(&rest[body_start..], close) })
-        else {
+        let Some(len) = (if open == "{#" {
+            rest[body_start..].find(close)
+        } else {
+            find_close(&rest[body_start..], close)
+        }) else {
             // Unterminated: let minijinja report the syntax error.
             out.push_str(&rest[start..]);
             return out;
@@ -38,14 +41,22 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
         match open {
             "{{" => {
                 out.push_str("{{");
-                let body = if escape_backslashes { escape_strings(body) } else { body.to_string() };
+                let body = if escape_backslashes {
+                    escape_strings(body)
+                } else {
+                    body.to_string()
+                };
                 out.push_str(&silent_else(&body));
                 out.push_str("}}");
             }
             "{%" => {
                 if tag_name(body) == Some("raw") {
                     // Jinja never trims the newline after `{% raw %}`; `+%}` tells minijinja so.
-                    let raw_tag = if body.ends_with(['-', '+']) { format!("{{%{body}%}}") } else { format!("{{%{body}+%}}") };
+                    let raw_tag = if body.ends_with(['-', '+']) {
+                        format!("{{%{body}%}}")
+                    } else {
+                        format!("{{%{body}+%}}")
+                    };
                     // Copy everything up to and including the matching endraw tag verbatim.
                     let raw_end = find_endraw(&rest[end..]).map_or(rest.len(), |n| end + n);
                     out.push_str(&raw_tag);
@@ -70,7 +81,9 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
 fn silent_else(body: &str) -> String {
     let (lead, expr, trail) = split_controls(body);
     let words = top_level_words(expr);
-    let Some(last_if) = words.iter().rposition(|(_, w)| *w == "if") else { return body.to_string() };
+    let Some(last_if) = words.iter().rposition(|(_, w)| *w == "if") else {
+        return body.to_string();
+    };
     if words[last_if..].iter().any(|(_, w)| *w == "else") {
         return body.to_string();
     }
@@ -119,7 +132,9 @@ fn find_endraw(s: &str) -> Option<usize> {
 /// The statement keyword of a tag body such as `- if x -`.
 fn tag_name(body: &str) -> Option<&str> {
     let body = body.trim_start_matches(['-', '+']).trim_start();
-    body.split(|c: char| !c.is_alphanumeric() && c != '_').next().filter(|s| !s.is_empty())
+    body.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .filter(|s| !s.is_empty())
 }
 
 /// Splits a tag body into leading whitespace control, the statement, and trailing control.
@@ -170,8 +185,15 @@ fn strict_for(stmt: &str) -> Option<String> {
         return None;
     }
     let rest = &stmt[iter_end..];
-    let gap = if rest.starts_with(char::is_whitespace) || rest.is_empty() { "" } else { " " };
-    Some(format!("{} ({iter})|__strict{gap}{rest}", &stmt[..iter_start]))
+    let gap = if rest.starts_with(char::is_whitespace) || rest.is_empty() {
+        ""
+    } else {
+        " "
+    };
+    Some(format!(
+        "{} ({iter})|__strict{gap}{rest}",
+        &stmt[..iter_start]
+    ))
 }
 
 /// Bare words outside string literals and brackets, with their byte offsets.
@@ -194,7 +216,9 @@ fn top_level_words(s: &str) -> Vec<(usize, &str)> {
             }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
-            _ if (b.is_ascii_alphabetic() || b == b'_') && (i == 0 || !is_word_byte(bytes[i - 1])) => {
+            _ if (b.is_ascii_alphabetic() || b == b'_')
+                && (i == 0 || !is_word_byte(bytes[i - 1])) =>
+            {
                 let start = i;
                 while i < bytes.len() && is_word_byte(bytes[i]) {
                     i += 1;
@@ -261,27 +285,48 @@ mod tests {
 
     #[test]
     fn wraps_conditions_and_iterables() {
-        assert_eq!(prepare("{% if a %}x{%- elif b.c -%}y{% endif %}", false), "{% if (a)|__strict %}x{%- elif (b.c)|__strict -%}y{% endif %}");
-        assert_eq!(prepare("{% for k, v in d.items() if v recursive %}", false), "{% for k, v in (d.items())|__strict if v recursive %}");
-        assert_eq!(prepare("{% for x in ['in', 'if'] %}", false), "{% for x in (['in', 'if'])|__strict %}");
+        assert_eq!(
+            prepare("{% if a %}x{%- elif b.c -%}y{% endif %}", false),
+            "{% if (a)|__strict %}x{%- elif (b.c)|__strict -%}y{% endif %}"
+        );
+        assert_eq!(
+            prepare("{% for k, v in d.items() if v recursive %}", false),
+            "{% for k, v in (d.items())|__strict if v recursive %}"
+        );
+        assert_eq!(
+            prepare("{% for x in ['in', 'if'] %}", false),
+            "{% for x in (['in', 'if'])|__strict %}"
+        );
     }
 
     #[test]
     fn leaves_raw_and_comments_alone() {
         let src = "{% raw -%}{% if a %}{% endraw %}{# {% if b %} #}";
         assert_eq!(prepare(src, true), src);
-        assert_eq!(prepare("{% raw %}\n{{ x }}{% endraw %}", true), "{% raw +%}\n{{ x }}{% endraw %}");
+        assert_eq!(
+            prepare("{% raw %}\n{{ x }}{% endraw %}", true),
+            "{% raw +%}\n{{ x }}{% endraw %}"
+        );
     }
 
     #[test]
     fn inline_if_without_else_prints_nothing() {
-        assert_eq!(prepare("{{ ',' if not loop.last -}}", false), "{{ ',' if not loop.last else '' -}}");
-        assert_eq!(prepare("{{ a if b else c }}{{ f(a if b) }}", false), "{{ a if b else c }}{{ f(a if b) }}");
+        assert_eq!(
+            prepare("{{ ',' if not loop.last -}}", false),
+            "{{ ',' if not loop.last else '' -}}"
+        );
+        assert_eq!(
+            prepare("{{ a if b else c }}{{ f(a if b) }}", false),
+            "{{ a if b else c }}{{ f(a if b) }}"
+        );
     }
 
     #[test]
     fn escapes_backslashes_in_expression_strings() {
-        assert_eq!(prepare(r"{{ x | regex_replace('(a)', '\1') }}\n", true), r"{{ x | regex_replace('(a)', '\\1') }}\n");
+        assert_eq!(
+            prepare(r"{{ x | regex_replace('(a)', '\1') }}\n", true),
+            r"{{ x | regex_replace('(a)', '\\1') }}\n"
+        );
         assert_eq!(prepare(r"{{ 'it\'s' }}", true), r"{{ 'it\\\'s' }}");
     }
 }

@@ -43,7 +43,10 @@ impl Object for Layers {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let found = self.layers.iter().rev().find_map(|layer| layer.pick(key))?;
         // Jinja inside a variable's value is rendered when used, in this scope's context.
-        Some(super::lazy::resolve(found, &Value::from_dyn_object(self.clone())))
+        Some(super::lazy::resolve(
+            found,
+            &Value::from_dyn_object(self.clone()),
+        ))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -107,7 +110,11 @@ pub struct PlayVars {
 impl PlayVars {
     /// Builds `hostvars` and the play-wide magic variables. `groups` maps every group name
     /// (including `all` and `ungrouped`) to all its hosts, children's hosts included.
-    pub fn new(hosts: &[HostInfo], groups: &IndexMap<String, Vec<String>>, play: &PlayInfo) -> Self {
+    pub fn new(
+        hosts: &[HostInfo],
+        groups: &IndexMap<String, Vec<String>>,
+        play: &PlayInfo,
+    ) -> Self {
         let groups_value = super::to_value(groups);
         let mut per_host = IndexMap::with_capacity(hosts.len());
         for host in hosts {
@@ -146,7 +153,10 @@ impl PlayVars {
         layers.extend(extra.iter().cloned());
         // Magic variables win over anything a user sets, as in Ansible.
         layers.push(self.common.clone());
-        if let Some(magic) = own.downcast_object_ref::<Layers>().and_then(|l| l.layers.last()) {
+        if let Some(magic) = own
+            .downcast_object_ref::<Layers>()
+            .and_then(|l| l.layers.last())
+        {
             layers.push(magic.clone());
         }
         Some(Layers::new(layers).into_value())

@@ -27,7 +27,10 @@ pub struct YamlOptions {
 
 /// Serializes `value` like `yaml.dump(value, Dumper=AnsibleDumper, allow_unicode=True, ...)`.
 pub fn dump(value: &Value, opts: YamlOptions) -> Result<String, minijinja::Error> {
-    let mut e = Emitter { out: String::new(), opts };
+    let mut e = Emitter {
+        out: String::new(),
+        opts,
+    };
     e.node(value, 0, Place::Root)?;
     if !e.out.ends_with('\n') {
         e.out.push('\n');
@@ -50,13 +53,18 @@ struct Emitter {
 }
 
 fn is_collection(v: &Value) -> bool {
-    matches!(v.kind(), ValueKind::Map | ValueKind::Seq | ValueKind::Iterable)
+    matches!(
+        v.kind(),
+        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable
+    )
 }
 
 fn entries(v: &Value) -> Result<Vec<(Value, Value)>, minijinja::Error> {
     let mut keys: Vec<Value> = v.try_iter()?.collect();
     keys.sort();
-    keys.into_iter().map(|k| v.get_item(&k).map(|val| (k, val))).collect()
+    keys.into_iter()
+        .map(|k| v.get_item(&k).map(|val| (k, val)))
+        .collect()
 }
 
 impl Emitter {
@@ -66,7 +74,8 @@ impl Emitter {
 
     fn pad_to(&mut self, col: usize) {
         let now = self.column();
-        self.out.extend(std::iter::repeat_n(' ', col.saturating_sub(now)));
+        self.out
+            .extend(std::iter::repeat_n(' ', col.saturating_sub(now)));
     }
 
     fn use_flow(&self, v: &Value) -> Result<bool, minijinja::Error> {
@@ -94,7 +103,13 @@ impl Emitter {
                 self.out.push(' ');
             }
             // PyYAML indents continuation lines of a flow collection two steps in, of a scalar one.
-            let text_indent = if is_collection(v) { col + 2 * indent } else if place == Place::Root { indent } else { col + indent };
+            let text_indent = if is_collection(v) {
+                col + 2 * indent
+            } else if place == Place::Root {
+                indent
+            } else {
+                col + indent
+            };
             self.flow_node(v, text_indent)?;
             self.out.push('\n');
             return Ok(());
@@ -174,11 +189,18 @@ impl Emitter {
         Ok(())
     }
 
-    fn scalar(&mut self, v: &Value, indent: usize, _block_key: bool) -> Result<(), minijinja::Error> {
+    fn scalar(
+        &mut self,
+        v: &Value,
+        indent: usize,
+        _block_key: bool,
+    ) -> Result<(), minijinja::Error> {
         match v.kind() {
             ValueKind::Undefined => return Err(super::filters::undefined_error(v)),
             ValueKind::None => self.out.push_str("null"),
-            ValueKind::Bool => self.out.push_str(if v.is_true() { "true" } else { "false" }),
+            ValueKind::Bool => self
+                .out
+                .push_str(if v.is_true() { "true" } else { "false" }),
             ValueKind::Number if v.is_integer() => self.out.push_str(&v.to_string()),
             ValueKind::Number => {
                 let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
@@ -323,7 +345,11 @@ mod tests {
     use super::*;
 
     fn dumped(json: serde_json::Value, indent: usize, flow: Option<bool>) -> String {
-        dump(&crate::template::to_value(json), YamlOptions { indent, flow }).unwrap_or_default()
+        dump(
+            &crate::template::to_value(json),
+            YamlOptions { indent, flow },
+        )
+        .unwrap_or_default()
     }
 
     #[test]
@@ -340,9 +366,18 @@ mod tests {
             "a: hello world\nb:\n- 1\n- 2\n-   x: 'yes'\nc:\n    e: []\n    f: {}\n    k: 'v: x'\nemp: ''\nfl: 1.5\nm: 'multi\n\n    line'\nn: null\nq: it's\ns: '123'\nst: '*star'\nt: true\nu: é\n"
         );
         assert_eq!(dumped(serde_json::json!(["a", "b"]), 2, None), "[a, b]\n");
-        assert_eq!(dumped(serde_json::json!(["a", "b"]), 4, Some(false)), "- a\n- b\n");
-        assert_eq!(dumped(serde_json::json!([[1, 2], [3]]), 4, Some(false)), "-   - 1\n    - 2\n-   - 3\n");
-        assert_eq!(dumped(serde_json::json!({"a": [[1, 2]]}), 2, Some(false)), "a:\n- - 1\n  - 2\n");
+        assert_eq!(
+            dumped(serde_json::json!(["a", "b"]), 4, Some(false)),
+            "- a\n- b\n"
+        );
+        assert_eq!(
+            dumped(serde_json::json!([[1, 2], [3]]), 4, Some(false)),
+            "-   - 1\n    - 2\n-   - 3\n"
+        );
+        assert_eq!(
+            dumped(serde_json::json!({"a": [[1, 2]]}), 2, Some(false)),
+            "a:\n- - 1\n  - 2\n"
+        );
         assert_eq!(dumped(serde_json::json!("abc"), 2, None), "abc\n");
     }
 }
