@@ -65,6 +65,20 @@ impl Templar {
             }
             Ok(())
         });
+        // `{% include %}`/`{% import %}` names are relative to the including template's folder,
+        // which is one of the folders on Ansible's template search path.
+        env.set_path_join_callback(|name, parent| {
+            if Path::new(name).is_absolute() {
+                return name.into();
+            }
+            let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
+            dir.join(name).display().to_string().into()
+        });
+        env.set_loader(|name| match std::fs::read_to_string(name) {
+            Ok(text) => Ok(Some(super::source::prepare(&text, false))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, format!("{name}: {e}"))),
+        });
         filters::register(&mut env);
         jinja_tests::register(&mut env);
         Templar { env: Arc::new(env) }
