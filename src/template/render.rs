@@ -77,7 +77,10 @@ impl Templar {
         env.set_loader(|name| match std::fs::read_to_string(name) {
             Ok(text) => Ok(Some(super::source::prepare(&text, false))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, format!("{name}: {e}"))),
+            Err(e) => Err(minijinja::Error::new(
+                minijinja::ErrorKind::TemplateNotFound,
+                format!("{name}: {e}"),
+            )),
         });
         filters::register(&mut env);
         jinja_tests::register(&mut env);
