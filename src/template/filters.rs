@@ -6,7 +6,7 @@
 //! and `mandatory`, which exist to handle it.
 
 use base64::Engine as _;
-use minijinja::value::{Kwargs, Rest, Value, ValueKind};
+use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
 
 use super::Pick;
@@ -83,6 +83,32 @@ pub fn register(env: &mut Environment<'static>) {
             seq(a)?.into_iter().filter(|x| !b.contains(x)).collect(),
         )))
     });
+    env.add_filter(
+        "selectattr",
+        |state: &mut State,
+         value: Value,
+         attr: String,
+         test: Option<String>,
+         args: Rest<ValueOrKwargs>| {
+            if test.is_none() {
+                require_attr(&value, &attr)?;
+            }
+            minijinja::filters::selectattr(state, value, attr.into(), test.map(Into::into), args)
+        },
+    );
+    env.add_filter(
+        "rejectattr",
+        |state: &mut State,
+         value: Value,
+         attr: String,
+         test: Option<String>,
+         args: Rest<ValueOrKwargs>| {
+            if test.is_none() {
+                require_attr(&value, &attr)?;
+            }
+            minijinja::filters::rejectattr(state, value, attr.into(), test.map(Into::into), args)
+        },
+    );
     env.add_filter("extract", extract);
     env.add_filter("combine", combine);
     env.add_filter("dict2items", dict2items);
@@ -116,6 +142,30 @@ pub fn register(env: &mut Environment<'static>) {
         };
         Ok::<_, Error>(Value::from(parts))
     });
+}
+
+/// Ansible fails when `selectattr('a')` (no test) meets an item without `a`, as testing the
+/// truth of an undefined value fails; minijinja would treat it as false.
+fn require_attr(value: &Value, attr: &str) -> Result<(), Error> {
+    defined(value)?;
+    for item in value.try_iter()? {
+        if item.get_path(attr).map_or(true, |v| v.is_undefined()) {
+            let kind = match item.kind() {
+                ValueKind::Map => "dict",
+                ValueKind::Seq => "list",
+                ValueKind::String => "str",
+                ValueKind::Number if item.is_integer() => "int",
+                ValueKind::Number => "float",
+                ValueKind::Bool => "bool",
+                _ => "NoneType",
+            };
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                format!("object of type '{kind}' has no attribute '{attr}'"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `default(value, default_value='', boolean=False)`: Jinja2's, on Ansible's chainable undefined.
