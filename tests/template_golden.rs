@@ -118,6 +118,7 @@ fn templates_match_ansible_byte_for_byte() {
     let mut templates: Vec<PathBuf> = std::fs::read_dir(dir.join("templates"))
         .unwrap_or_else(|e| panic!("templates: {e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
         .collect();
     templates.sort();
     assert!(templates.len() >= 15, "golden templates missing");

@@ -14,6 +14,7 @@ mod filters;
 mod jinja_tests;
 mod json;
 mod lookup;
+mod lazy;
 mod pyrepr;
 mod regex;
 mod render;

@@ -111,11 +111,6 @@ pub fn float_repr(f: f64) -> String {
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     if !(-4..16).contains(&exp) {
-        let mantissa = if mantissa.contains('.') {
-            mantissa.to_string()
-        } else {
-            mantissa.to_string()
-        };
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exp.abs());
     }

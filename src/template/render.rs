@@ -2,6 +2,7 @@
 //! whole files (the `template` module), strings (task arguments) and conditions (`when:`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, UndefinedBehavior};
@@ -15,7 +16,7 @@ const HEADER: &str = "#jinja2:";
 /// Renders templates as ansible-core 2.19 does. Build once, share across hosts and threads.
 #[derive(Debug)]
 pub struct Templar {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
 }
 
 impl Default for Templar {
@@ -64,10 +65,27 @@ impl Templar {
             }
             Ok(())
         });
+        // `{% include %}`/`{% import %}` names are relative to the including template's folder,
+        // which is one of the folders on Ansible's template search path.
+        env.set_path_join_callback(|name, parent| {
+            if Path::new(name).is_absolute() {
+                return name.into();
+            }
+            let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
+            dir.join(name).display().to_string().into()
+        });
+        env.set_loader(|name| match std::fs::read_to_string(name) {
+            Ok(text) => Ok(Some(super::source::prepare(&text, false))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(minijinja::Error::new(
+                minijinja::ErrorKind::TemplateNotFound,
+                format!("{name}: {e}"),
+            )),
+        });
         filters::register(&mut env);
         super::lookup::register(&mut env);
         jinja_tests::register(&mut env);
-        Templar { env }
+        Templar { env: Arc::new(env) }
     }
 
     /// Renders the template file at `path` as the `template` module writes it on `host`.
@@ -117,6 +135,7 @@ impl Templar {
         host: &str,
         escape: bool,
     ) -> Result<String, TemplateError> {
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         if !is_possibly_template(src) {
             return Ok(src.to_string());
         }
@@ -162,6 +181,7 @@ impl Templar {
         ctx: &Value,
         host: &str,
     ) -> Result<Value, TemplateError> {
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         let prepared = super::source::prepare(src, true);
         if let Some(expr) = single_expression(&prepared, DEFAULTS) {
             let value = eval_strict(&self.env, expr, ctx)
@@ -189,6 +209,7 @@ impl Templar {
             expr: expr.to_string(),
             message,
         };
+        let _active = super::lazy::ActiveEnv::enter(&self.env);
         let mut expression = expr.trim().to_string();
         if expression.is_empty() {
             return Err(conditional(
@@ -228,9 +249,9 @@ impl Templar {
 
     fn env_for(&self, o: Overrides) -> std::borrow::Cow<'_, Environment<'static>> {
         if o == DEFAULTS {
-            return std::borrow::Cow::Borrowed(&self.env);
+            return std::borrow::Cow::Borrowed(&*self.env);
         }
-        let mut env = self.env.clone();
+        let mut env = (*self.env).clone();
         set_whitespace(&mut env, o);
         std::borrow::Cow::Owned(env)
     }
@@ -255,6 +276,21 @@ impl TemplateError {
         }
         self
     }
+}
+
+/// Templates a variable's value as Ansible does on use: strings come from YAML (backslashes in
+/// literals are literal) and a lone `{{ expr }}` keeps the expression's type.
+pub(crate) fn render_variable(
+    env: &Environment<'static>,
+    src: &str,
+    ctx: &Value,
+) -> Result<Value, minijinja::Error> {
+    let prepared = super::source::prepare(src, true);
+    if let Some(expr) = single_expression(&prepared, DEFAULTS) {
+        return eval_strict(env, expr, ctx);
+    }
+    let rendered = env.render_str(&prepared, ctx)?;
+    Ok(Value::from(restore_trailing_newlines(src, rendered)))
 }
 
 /// Evaluates an expression; an undefined result fails with minijinja's description of it

@@ -41,7 +41,12 @@ impl Object for Layers {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.layers.iter().rev().find_map(|layer| layer.pick(key))
+        let found = self.layers.iter().rev().find_map(|layer| layer.pick(key))?;
+        // Jinja inside a variable's value is rendered when used, in this scope's context.
+        Some(super::lazy::resolve(
+            found,
+            &Value::from_dyn_object(self.clone()),
+        ))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")"
 ANSIBLE=${ANSIBLE:-/opt/ansible-venv/bin}
 rm -rf out
-ANSIBLE_NOCOLOR=1 "$ANSIBLE/ansible-playbook" -i inventory.ini playbook.yml >/dev/null
+ANSIBLE_NOCOLOR=1 ANSIBLE_DEPRECATION_WARNINGS=False "$ANSIBLE/ansible-playbook" -i inventory.ini playbook.yml >/dev/null
 "$ANSIBLE/ansible-inventory" -i inventory.ini --list > inventory.json
 "$ANSIBLE/python" ../exprs/eval.py ../exprs/cases.json ../exprs/expected.json 2>/dev/null
 echo "regenerated: $(find out -type f | wc -l) rendered files"
