@@ -1,8 +1,8 @@
 //! `hactl run PATTERN`: an ad hoc command on the hosts a pattern selects, like `ansible`.
 //!
-//! Only `--list-hosts` is built: it prints the selected hosts exactly as `ansible PATTERN
-//! --list-hosts` does, with the same warnings and exit code. Running the command itself is not
-//! built yet.
+//! `--list-hosts` prints the selected hosts exactly as `ansible PATTERN --list-hosts` does,
+//! with the same warnings and exit code. Otherwise the command (or `-m MODULE -a ARGS`) runs on
+//! every selected host at once; see [`crate::run::adhoc`].
 
 use std::process::ExitCode;
 
@@ -22,9 +22,6 @@ pub enum TargetError {
 
 /// Loads the inventory and prints the selected hosts the way `ansible --list-hosts` does.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    if !args.list_hosts {
-        anyhow::bail!("`hactl run` can only --list-hosts so far");
-    }
     let sources = inventory::resolve_sources(&args.source.inventory)?;
     let loaded = inventory::load(&sources)?;
     for warning in &loaded.warnings {
@@ -37,11 +34,64 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         args.strict,
         &mut report::warning,
     )?;
-    report::out(&format!("  hosts ({}):", hosts.len()));
-    for host in &hosts {
-        report::out(&format!("    {host}"));
+    if args.list_hosts {
+        report::out(&format!("  hosts ({}):", hosts.len()));
+        for host in &hosts {
+            report::out(&format!("    {host}"));
+        }
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    adhoc(args, &loaded.inventory, &hosts)
+}
+
+/// Runs the command or module on `hosts` and prints each result, then the grouped summary.
+fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<ExitCode> {
+    let module = crate::playbook::short_module(&args.module).to_string();
+    let free_form = matches!(module.as_str(), "command" | "shell" | "raw");
+    let mut module_args = serde_json::Map::new();
+    if let Some(a) = &args.args {
+        for (k, v) in crate::playbook::kv::parse_kv(a, free_form)? {
+            module_args.insert(k, serde_json::Value::String(v));
+        }
+    }
+    if let Some(cmd) = &args.command {
+        if !free_form {
+            anyhow::bail!("a command is only for -m shell/command/raw; give -a ARGS to '{module}'");
+        }
+        module_args.insert("_raw_params".into(), serde_json::Value::String(cmd.clone()));
+    }
+    if free_form && !module_args.contains_key("_raw_params") {
+        anyhow::bail!("no command given: hactl run PATTERN 'COMMAND'");
+    }
+    let targets = hosts
+        .iter()
+        .map(|h| crate::run::target::target(inv, h, &args.connection))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let job = crate::run::adhoc::Job {
+        module,
+        args: module_args,
+        become_user: args
+            .connection
+            .become_
+            .then(|| args.connection.become_user.clone()),
+        forks: args.connection.forks.unwrap_or(hosts.len().clamp(1, 256)),
+        mode: crate::modules::Mode::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(crate::run::adhoc::run(targets, job, |r| {
+        report::out(&crate::run::adhoc::format_result(r));
+    }));
+    if !args.no_summary && !results.is_empty() {
+        report::out("");
+        report::out("SUMMARY");
+        for line in crate::run::adhoc::summary(&results) {
+            report::out(&line);
+        }
+    }
+    Ok(ExitCode::from(crate::run::adhoc::exit_code(&results)))
 }
 
 /// The hosts an ad hoc run targets, as the `ansible` CLI picks them. Warnings go to `warn` as

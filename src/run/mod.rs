@@ -2,6 +2,8 @@
 //! renders every template for every host ([`render`]). Applying a playbook over SSH builds on
 //! the same pieces.
 
+pub mod adhoc;
 pub mod context;
 pub mod lookup;
 pub mod render;
+pub mod target;

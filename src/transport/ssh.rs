@@ -91,13 +91,34 @@ fn error_text(e: &openssh::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Starts the exit-code trailer the remote wrapper writes after the script's own stderr.
+const RC_MARK: &str = "\x1ehactl-rc=";
+
+/// Splits the trailer off stderr: the script's exit code and its stderr as it wrote it.
+fn split_exit_code(mut stderr: Vec<u8>) -> (Option<i32>, Vec<u8>) {
+    let mark = RC_MARK.as_bytes();
+    let Some(pos) = stderr.windows(mark.len()).rposition(|w| w == mark) else {
+        return (None, stderr);
+    };
+    let code = std::str::from_utf8(&stderr[pos + mark.len()..])
+        .ok()
+        .and_then(|t| t.trim().parse().ok());
+    stderr.truncate(pos);
+    (code, stderr)
+}
+
 impl Transport for SshTransport {
     async fn exec(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
         let err = |message: String| TransportError::Exec {
             host: self.name.clone(),
             message,
         };
-        let command = format!("sh -c {}", shell_quote(script));
+        // The exit code travels as a trailer on stderr: ssh's multiplexer would turn a 127
+        // ("command not found" from the script) into a transport error and lose the output.
+        let command = format!(
+            "sh -c {}; printf '{RC_MARK}%d' \"$?\" >&2",
+            shell_quote(script)
+        );
         let mut child = self
             .session
             .raw_command(command)
@@ -119,10 +140,11 @@ impl Transport for SshTransport {
         };
         let (_, output) = tokio::join!(feed, child.wait_with_output());
         let output = output.map_err(|e| err(error_text(&e)))?;
+        let (code, stderr) = split_exit_code(output.stderr);
         Ok(ExecOutput {
-            code: output.status.code(),
+            code: code.or(output.status.code()),
             stdout: output.stdout,
-            stderr: output.stderr,
+            stderr,
         })
     }
 
@@ -135,5 +157,20 @@ impl Transport for SshTransport {
                 host,
                 message: error_text(&e),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_trailer() {
+        let raw = b"oops\n\x1ehactl-rc=127".to_vec();
+        assert_eq!(split_exit_code(raw), (Some(127), b"oops\n".to_vec()));
+        assert_eq!(
+            split_exit_code(b"plain".to_vec()),
+            (None, b"plain".to_vec())
+        );
     }
 }
