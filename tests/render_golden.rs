@@ -104,3 +104,23 @@ fn render_errors_name_the_template_line_and_host_and_other_hosts_finish() {
         "line one\nvalue 1\n"
     );
 }
+
+#[test]
+fn variable_precedence_matches_ansible() {
+    // Every layer from role defaults to extra vars sets the same names; the report template
+    // prints which layer won (tests/golden/precedence, made by its regen.sh).
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/precedence");
+    let out = tempfile::tempdir().expect("tmp");
+    Command::cargo_bin("hactl")
+        .expect("binary")
+        .current_dir(&golden)
+        .args(["render", "-i", "inventory.ini", "playbook.yml", "-e", "out=/o"])
+        .args(["-e", "x=extra_vars", "-e", "k=extra_vars", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let got = std::fs::read_to_string(out.path().join("h1/o/h1/report.txt")).expect("rendered");
+    let want = std::fs::read_to_string(golden.join("out/h1/report.txt")).expect("golden");
+    assert_eq!(got, want);
+    assert_eq!(want.lines().count(), 13, "the golden covers every layer");
+}
