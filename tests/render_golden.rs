@@ -124,3 +124,24 @@ fn variable_precedence_matches_ansible() {
     assert_eq!(got, want);
     assert_eq!(want.lines().count(), 13, "the golden covers every layer");
 }
+
+#[test]
+fn a_missing_template_names_the_task_and_where_it_looked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("inv.ini"), "a\n").expect("inv");
+    std::fs::write(
+        dir.path().join("site.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: conf\n      template: src=nope.j2 dest=/etc/x\n",
+    )
+    .expect("playbook");
+    let assert = Command::cargo_bin("hactl")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["render", "-i", "inv.ini", "site.yml", "--out", "out"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("task 'conf' at site.yml:4:7"), "{stderr}");
+    assert!(stderr.contains("could not find the template 'nope.j2'"), "{stderr}");
+    assert!(stderr.contains("templates/nope.j2"), "lists where it looked: {stderr}");
+}
