@@ -130,3 +130,161 @@ impl RoleLayers {
         layers
     }
 }
+
+/// Every role a play uses, dependencies first, each once.
+pub fn play_roles<'a>(pb: &'a Playbook, play: &crate::playbook::Play) -> Vec<&'a Role> {
+    fn add<'a>(pb: &'a Playbook, uses: &[crate::playbook::RoleUse], out: &mut Vec<&'a Role>) {
+        for u in uses {
+            if let Some(role) = pb.roles.get(&u.path) {
+                add(pb, &role.dependencies, out);
+                if !out.iter().any(|r| r.path == role.path) {
+                    out.push(role);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    add(pb, &play.roles, &mut out);
+    out
+}
+
+/// Where a task sits: its role and what enclosing roles and blocks add to it.
+#[derive(Debug, Clone, Default)]
+pub struct Scope<'a> {
+    pub role: Option<&'a Role>,
+    pub params: Option<&'a Vars>,
+    pub when: Vec<crate::playbook::Condition>,
+    pub vars: Vec<Value>,
+    pub tags: Vec<String>,
+}
+
+/// The layers of one task's variables that change while a play runs on a host.
+#[derive(Debug, Clone, Copy)]
+pub struct Dynamic<'a> {
+    /// Play `vars` and `vars_files`.
+    pub play_layers: &'a [Value],
+    /// `set_fact` and `register` results.
+    pub facts: &'a Map<String, serde_json::Value>,
+    pub extra_vars: &'a Vars,
+}
+
+/// The variables `task` sees on `host`, in Ansible's precedence; `item` is the loop variable.
+pub fn task_context(
+    pv: &PlayVars,
+    pb: &Playbook,
+    roles: &[&Role],
+    host: &str,
+    scope: &Scope<'_>,
+    task: Option<&crate::playbook::Task>,
+    dynamic: Dynamic<'_>,
+    item: Option<(&str, &serde_json::Value)>,
+) -> anyhow::Result<Value> {
+    let layers = RoleLayers::for_task(pb, roles, scope.role, scope.params);
+    let mut above: Vec<Value> = dynamic.play_layers.to_vec();
+    above.extend(layers.vars);
+    above.extend(scope.vars.iter().cloned());
+    if let Some(t) = task {
+        above.push(to_value(&t.keywords.vars));
+    }
+    above.push(to_value(dynamic.facts));
+    above.push(to_value(dynamic.extra_vars));
+    if let Some((name, value)) = item {
+        above.push(Value::from_pairs([(name, to_value(value))]));
+    }
+    pv.host_context_layered(host, &layers.defaults, &above)
+        .ok_or_else(|| anyhow::anyhow!("host {host} is not in the inventory"))
+}
+
+/// Play `vars` then each `vars_files` file (its name templated), as layers.
+pub fn play_layers(
+    templar: &crate::template::Templar,
+    pb: &Playbook,
+    play: &crate::playbook::Play,
+    host: &str,
+    ctx: impl Fn(&[Value]) -> anyhow::Result<Value>,
+) -> anyhow::Result<Vec<Value>> {
+    let mut layers = vec![to_value(&play.vars)];
+    for file in &play.vars_files {
+        let name = templar.render_str(file, "vars_files", &ctx(&layers)?, host)?;
+        let path = pb.dir.join(name);
+        let parsed = crate::yaml::parse_file(&path)?;
+        let vars = crate::playbook::value::vars(&parsed.root, &path, "a vars file")?;
+        layers.push(to_value(&vars));
+    }
+    Ok(layers)
+}
+
+/// Templates every string inside a value; a string that is one expression keeps its type.
+pub fn template_json(
+    templar: &crate::template::Templar,
+    value: &serde_json::Value,
+    ctx: &Value,
+    host: &str,
+) -> anyhow::Result<serde_json::Value> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Json::String(s) if s.contains("{{") || s.contains("{%") => {
+            let v = templar.template_value(s, "task argument", ctx, host)?;
+            serde_json::to_value(&v)?
+        }
+        Json::Array(items) => Json::Array(
+            items.iter().map(|v| template_json(templar, v, ctx, host)).collect::<Result<_, _>>()?,
+        ),
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), template_json(templar, v, ctx, host)?)))
+                .collect::<anyhow::Result<_>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Whether every condition holds (`when:` of the task and of what encloses it).
+pub fn conditions_hold<'c>(
+    templar: &crate::template::Templar,
+    conditions: impl IntoIterator<Item = &'c crate::playbook::Condition>,
+    ctx: &Value,
+    host: &str,
+) -> anyhow::Result<bool> {
+    for cond in conditions {
+        let holds = match cond {
+            crate::playbook::Condition::Const(b) => *b,
+            crate::playbook::Condition::Expr(e) => templar.eval_condition(e, ctx, host)?,
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The loop's items, if the task loops. `with_items` flattens one level, as in Ansible.
+pub fn loop_items(
+    templar: &crate::template::Templar,
+    task: &crate::playbook::Task,
+    ctx: &Value,
+    host: &str,
+) -> anyhow::Result<Option<Vec<serde_json::Value>>> {
+    use serde_json::Value as Json;
+    let Some(crate::playbook::Loop::Items { lookup, value }) = &task.looping else {
+        return Ok(None);
+    };
+    let rendered = template_json(templar, value, ctx, host)?;
+    let Json::Array(list) = rendered else {
+        anyhow::bail!(
+            "Invalid data passed to 'loop', it requires a list, got this instead: {rendered}"
+        );
+    };
+    match lookup.as_deref() {
+        None | Some("list") => Ok(Some(list)),
+        Some("items") => Ok(Some(
+            list.into_iter()
+                .flat_map(|v| match v {
+                    Json::Array(inner) => inner,
+                    other => vec![other],
+                })
+                .collect(),
+        )),
+        Some(other) => anyhow::bail!("hactl does not support with_{other} yet; use loop"),
+    }
+}

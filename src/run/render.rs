@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use minijinja::Value;
 use serde_json::{Map, Value as Json};
 
-use super::context::{Facts, RoleLayers, play_vars};
+use super::context::{self, Dynamic, Facts, Scope, play_roles, play_vars};
 use super::lookup;
 use crate::inventory::Inventory;
 use crate::inventory::pattern;
-use crate::playbook::{Condition, Item, Loop, Play, Playbook, Role, RoleUse, Task, Vars};
+use crate::playbook::{Item, Play, Playbook, Role, RoleUse, Task, Vars};
 use crate::template::{OMIT, PlayInfo, PlayVars, Templar, to_value};
 
 /// What to render and where.
@@ -70,32 +70,6 @@ pub fn render(inv: &Inventory, pb: &Playbook, opts: &Options) -> Result<Report, 
     Ok(report)
 }
 
-/// Every role a play uses, dependencies first, each once.
-fn play_roles<'a>(pb: &'a Playbook, play: &Play) -> Vec<&'a Role> {
-    fn add<'a>(pb: &'a Playbook, uses: &[RoleUse], out: &mut Vec<&'a Role>) {
-        for u in uses {
-            if let Some(role) = pb.roles.get(&u.path) {
-                add(pb, &role.dependencies, out);
-                if !out.iter().any(|r| r.path == role.path) {
-                    out.push(role);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    add(pb, &play.roles, &mut out);
-    out
-}
-
-/// Where a task list sits: its role and what enclosing blocks and roles add.
-#[derive(Clone, Default)]
-struct Scope<'a> {
-    role: Option<&'a Role>,
-    params: Option<&'a Vars>,
-    when: Vec<Condition>,
-    vars: Vec<Value>,
-}
-
 /// One host's walk through one play.
 struct Walk<'a> {
     pb: &'a Playbook,
@@ -115,17 +89,12 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn play(&mut self) -> anyhow::Result<()> {
-        self.play_layers.push(to_value(&self.play.vars));
-        for file in &self.play.vars_files {
-            let ctx = self.context(&Scope::default(), None, None)?;
-            let name = self
-                .templar
-                .render_str(file, "vars_files", &ctx, self.host)?;
-            let path = self.pb.dir.join(name);
-            let parsed = crate::yaml::parse_file(&path)?;
-            let vars = crate::playbook::value::vars(&parsed.root, &path, "a vars file")?;
-            self.play_layers.push(to_value(&vars));
-        }
+        let (pv, pb, roles, host) = (self.pv, self.pb, self.roles, self.host);
+        let (facts, extra) = (&self.facts, &self.opts.extra_vars);
+        self.play_layers = context::play_layers(self.templar, pb, self.play, host, |layers| {
+            let dynamic = Dynamic { play_layers: layers, facts, extra_vars: extra };
+            context::task_context(pv, pb, roles, host, &Scope::default(), None, dynamic, None)
+        })?;
         let root = Scope::default();
         self.items(&self.play.pre_tasks, &root)?;
         for role_use in &self.play.roles {
@@ -181,21 +150,12 @@ impl<'a> Walk<'a> {
         task: Option<&Task>,
         item: Option<(&str, &Json)>,
     ) -> anyhow::Result<Value> {
-        let layers = RoleLayers::for_task(self.pb, self.roles, scope.role, scope.params);
-        let mut above: Vec<Value> = self.play_layers.clone();
-        above.extend(layers.vars);
-        above.extend(scope.vars.iter().cloned());
-        if let Some(t) = task {
-            above.push(to_value(&t.keywords.vars));
-        }
-        above.push(to_value(&self.facts));
-        above.push(to_value(&self.opts.extra_vars));
-        if let Some((name, value)) = item {
-            above.push(Value::from_pairs([(name, to_value(value))]));
-        }
-        self.pv
-            .host_context_layered(self.host, &layers.defaults, &above)
-            .ok_or_else(|| anyhow::anyhow!("host {} is not in the inventory", self.host))
+        let dynamic = Dynamic {
+            play_layers: &self.play_layers,
+            facts: &self.facts,
+            extra_vars: &self.opts.extra_vars,
+        };
+        context::task_context(self.pv, self.pb, self.roles, self.host, scope, task, dynamic, item)
     }
 
     fn task(&mut self, task: &Task, scope: &Scope<'a>) -> anyhow::Result<()> {
@@ -223,30 +183,9 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// The loop's items, if the task loops. `with_items` flattens one level, as in Ansible.
     fn loop_items(&self, task: &Task, scope: &Scope<'a>) -> anyhow::Result<Option<Vec<Json>>> {
-        let Some(Loop::Items { lookup, value }) = &task.looping else {
-            return Ok(None);
-        };
         let ctx = self.context(scope, Some(task), None)?;
-        let rendered = self.template_json(value, &ctx)?;
-        let Json::Array(list) = rendered else {
-            anyhow::bail!(
-                "Invalid data passed to 'loop', it requires a list, got this instead: {rendered}"
-            );
-        };
-        match lookup.as_deref() {
-            None | Some("list") => Ok(Some(list)),
-            Some("items") => Ok(Some(
-                list.into_iter()
-                    .flat_map(|v| match v {
-                        Json::Array(inner) => inner,
-                        other => vec![other],
-                    })
-                    .collect(),
-            )),
-            Some(other) => anyhow::bail!("hactl does not support with_{other} yet; use loop"),
-        }
+        context::loop_items(self.templar, task, &ctx, self.host)
     }
 
     fn task_once(
@@ -256,14 +195,9 @@ impl<'a> Walk<'a> {
         item: Option<(&str, &Json)>,
     ) -> anyhow::Result<()> {
         let ctx = self.context(scope, Some(task), item)?;
-        for cond in scope.when.iter().chain(task.keywords.when.iter()) {
-            let holds = match cond {
-                Condition::Const(b) => *b,
-                Condition::Expr(e) => self.templar.eval_condition(e, &ctx, self.host)?,
-            };
-            if !holds {
-                return Ok(());
-            }
+        let conds = scope.when.iter().chain(task.keywords.when.iter());
+        if !context::conditions_hold(self.templar, conds, &ctx, self.host)? {
+            return Ok(());
         }
         let args = match self
             .template_json(&Json::Object(task.args.clone().into_iter().collect()), &ctx)?
@@ -338,28 +272,8 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Templates every string inside a value; a string that is one expression keeps its type.
     fn template_json(&self, value: &Json, ctx: &Value) -> anyhow::Result<Json> {
-        Ok(match value {
-            Json::String(s) if s.contains("{{") || s.contains("{%") => {
-                let v = self
-                    .templar
-                    .template_value(s, "task argument", ctx, self.host)?;
-                serde_json::to_value(&v)?
-            }
-            Json::Array(items) => Json::Array(
-                items
-                    .iter()
-                    .map(|v| self.template_json(v, ctx))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Json::Object(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.template_json(v, ctx)?)))
-                    .collect::<anyhow::Result<_>>()?,
-            ),
-            other => other.clone(),
-        })
+        context::template_json(self.templar, value, ctx, self.host)
     }
 
     /// Writes one rendered file under `DIR/<host>/`.
