@@ -16,6 +16,8 @@ struct Case {
     sources: Vec<String>,
     hosts: Vec<String>,
     group: String,
+    /// Folder to run in (ansible-inventory reads its group_vars/ too); default: an empty one.
+    cwd: Option<PathBuf>,
 }
 
 fn cases() -> Vec<Case> {
@@ -39,6 +41,7 @@ fn cases() -> Vec<Case> {
             sources: words(0),
             hosts: words(1),
             group: words(2).first().cloned().unwrap_or_else(|| "all".into()),
+            cwd: words(3).first().map(|d| dir.join(d)),
             dir,
         });
     }
@@ -47,9 +50,14 @@ fn cases() -> Vec<Case> {
 
 fn hactl(case: &Case, extra: &[&str]) -> String {
     let mut cmd = Command::cargo_bin("hactl").expect("hactl binary");
+    let empty = tempfile::tempdir().expect("tempdir");
+    let cwd = case
+        .cwd
+        .clone()
+        .unwrap_or_else(|| empty.path().to_path_buf());
     cmd.arg("inventory")
         .env_remove("HACTL_INVENTORY")
-        .current_dir(std::env::temp_dir());
+        .current_dir(cwd);
     for src in &case.sources {
         cmd.arg("-i").arg(case.dir.join(src));
     }

@@ -37,8 +37,18 @@ pub fn resolve_sources(cli: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Err(Error::NoInventory)
 }
 
-/// Reads every source into one inventory, then adds `group_vars/` and `host_vars/`.
+/// Reads every source into one inventory, then adds the `group_vars/` and `host_vars/` next to
+/// each source.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
+    load_with_playbook_dir(paths, None)
+}
+
+/// As [`load`], plus the `group_vars/` and `host_vars/` of `playbook_dir`, which Ansible layers
+/// just above the inventory's (`ansible-inventory` uses the current directory).
+pub fn load_with_playbook_dir(
+    paths: &[PathBuf],
+    playbook_dir: Option<&Path>,
+) -> Result<Loaded, Error> {
     let mut inv = Inventory::default();
     let mut warnings = Vec::new();
     let mut var_dirs = Vec::new();
@@ -60,6 +70,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     }
     reconcile(&mut inv)?;
     varsfiles::load(&mut inv, &var_dirs)?;
+    if let Some(dir) = playbook_dir {
+        varsfiles::load_play(&mut inv, dir)?;
+    }
     let mut seen = std::collections::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
     Ok(Loaded {
@@ -292,13 +305,22 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(inv: &'a mut Inventory, warnings: &'a mut Vec<String>, source: Option<&'a Path>) -> Self {
+    pub fn new(
+        inv: &'a mut Inventory,
+        warnings: &'a mut Vec<String>,
+        source: Option<&'a Path>,
+    ) -> Self {
         let members = inv
             .groups
             .values()
             .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
             .collect();
-        Builder { inv, warnings, source, members }
+        Builder {
+            inv,
+            warnings,
+            source,
+            members,
+        }
     }
 
     pub fn warn(&mut self, message: String) {
@@ -343,7 +365,13 @@ impl<'a> Builder<'a> {
         }
         let is_new = !self.inv.hosts.contains_key(name);
         if is_new {
-            self.inv.hosts.insert(name.to_string(), Host { name: name.to_string(), ..Host::default() });
+            self.inv.hosts.insert(
+                name.to_string(),
+                Host {
+                    name: name.to_string(),
+                    ..Host::default()
+                },
+            );
         }
         if self.members.insert((group.to_string(), name.to_string())) {
             if let Some(h) = self.inv.hosts.get_mut(name) {

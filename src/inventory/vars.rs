@@ -4,9 +4,11 @@
 //! 1. `all`'s inline variables (INI `[all:vars]`, YAML `all: vars:`);
 //! 2. every other group of the host (ancestors included) inline, sorted by depth, then
 //!    `ansible_group_priority`, then name (Ansible's `sort_groups`): children beat parents;
-//! 3. `group_vars/all*`, source by source;
-//! 4. `group_vars/<group>*` of the same sorted groups, source by source;
-//! 5. the host's inline variables, then `host_vars/<host>*`.
+//! 3. `group_vars/all*` next to each source, then next to the playbook;
+//! 4. `group_vars/<group>*` of the same sorted groups, source by source, then next to the
+//!    playbook;
+//! 5. the host's inline variables, then `host_vars/<host>*` next to the sources, then next to
+//!    the playbook.
 //!
 //! Each layer replaces top-level keys (Ansible's default `hash_behaviour = replace`).
 
@@ -41,6 +43,9 @@ impl Inventory {
                 out.extend(vars.clone());
             }
         }
+        if let Some(all) = all {
+            out.extend(all.play_vars.clone());
+        }
         for i in 0..sources {
             for g in &groups {
                 if let Some(vars) = g.file_vars.get(i) {
@@ -48,8 +53,12 @@ impl Inventory {
                 }
             }
         }
+        for g in &groups {
+            out.extend(g.play_vars.clone());
+        }
         out.extend(h.vars.clone());
         out.extend(h.file_vars.clone());
+        out.extend(h.play_vars.clone());
         out
     }
 
