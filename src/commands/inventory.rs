@@ -24,11 +24,11 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
     }
     let inv = &loaded.inventory;
     let text = if let Some(host) = &args.host {
-        output::to_json_text(&output::host(inv, host)?)
+        output::to_json_text(output::host(inv, host)?)
     } else if args.graph {
         output::graph(inv, args.group.as_deref().unwrap_or("all"), args.vars)?
     } else if args.list {
-        output::to_json_text(&output::list(inv))
+        output::to_json_text(output::list(inv))
     } else {
         anyhow::bail!("one of --list, --graph or --host is required");
     };

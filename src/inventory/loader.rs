@@ -301,7 +301,7 @@ pub(crate) struct Builder<'a> {
     source: Option<&'a Path>,
     /// (group, host) pairs already linked: `Inventory::add_host` checks membership with a
     /// linear scan, which is quadratic for a group of 10,000 hosts.
-    members: std::collections::HashSet<(String, String)>,
+    members: std::collections::HashSet<(usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -310,11 +310,14 @@ impl<'a> Builder<'a> {
         warnings: &'a mut Vec<String>,
         source: Option<&'a Path>,
     ) -> Self {
-        let members = inv
-            .groups
-            .values()
-            .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
-            .collect();
+        let mut members = std::collections::HashSet::new();
+        for (gi, g) in inv.groups.values().enumerate() {
+            for h in &g.hosts {
+                if let Some(hi) = inv.hosts.get_index_of(h) {
+                    members.insert((gi, hi));
+                }
+            }
+        }
         Builder {
             inv,
             warnings,
@@ -373,7 +376,9 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-        if self.members.insert((group.to_string(), name.to_string())) {
+        let gi = self.inv.groups.get_index_of(group).unwrap_or(usize::MAX);
+        let hi = self.inv.hosts.get_index_of(name).unwrap_or(usize::MAX);
+        if self.members.insert((gi, hi)) {
             if let Some(h) = self.inv.hosts.get_mut(name) {
                 h.groups.push(group.to_string());
             }

@@ -20,45 +20,51 @@ impl Inventory {
     /// The merged inventory variables of `host` (empty if there is no such host). Includes
     /// `inventory_file`/`inventory_dir` as Ansible's host objects do; no other magic variables.
     pub fn host_vars(&self, host: &str) -> Vars {
+        self.host_vars_memo(host, &mut HashMap::new())
+    }
+
+    /// [`Inventory::host_vars`] for every host, in inventory order (group depths computed once).
+    pub fn all_host_vars(&self) -> Vec<(String, Vars)> {
+        let mut memo = HashMap::new();
+        self.hosts
+            .keys()
+            .map(|h| (h.clone(), self.host_vars_memo(h, &mut memo)))
+            .collect()
+    }
+
+    fn host_vars_memo<'a>(&'a self, host: &str, depth: &mut HashMap<&'a str, usize>) -> Vars {
         let Some(h) = self.hosts.get(host) else {
             return Vars::new();
         };
-        let groups = self.sorted_groups(&h.groups);
+        let groups = self.sorted_groups(&h.groups, depth);
         let mut out = Vars::new();
         let all = self.groups.get("all");
         if let Some(all) = all {
-            out.extend(all.vars.clone());
+            extend(&mut out, &all.vars);
         }
         for g in &groups {
-            out.extend(g.vars.clone());
+            extend(&mut out, &g.vars);
         }
-        let sources = self
-            .groups
-            .values()
-            .map(|g| g.file_vars.len())
-            .max()
-            .unwrap_or(0);
         if let Some(all) = all {
             for vars in &all.file_vars {
-                out.extend(vars.clone());
+                extend(&mut out, vars);
             }
+            extend(&mut out, &all.play_vars);
         }
-        if let Some(all) = all {
-            out.extend(all.play_vars.clone());
-        }
+        let sources = groups.iter().map(|g| g.file_vars.len()).max().unwrap_or(0);
         for i in 0..sources {
             for g in &groups {
                 if let Some(vars) = g.file_vars.get(i) {
-                    out.extend(vars.clone());
+                    extend(&mut out, vars);
                 }
             }
         }
         for g in &groups {
-            out.extend(g.play_vars.clone());
+            extend(&mut out, &g.play_vars);
         }
-        out.extend(h.vars.clone());
-        out.extend(h.file_vars.clone());
-        out.extend(h.play_vars.clone());
+        extend(&mut out, &h.vars);
+        extend(&mut out, &h.file_vars);
+        extend(&mut out, &h.play_vars);
         out
     }
 
@@ -70,7 +76,7 @@ impl Inventory {
         };
         let mut out = g.vars.clone();
         for vars in &g.file_vars {
-            out.extend(vars.clone());
+            extend(&mut out, vars);
         }
         if g.priority() != 1 {
             out.insert("ansible_group_priority".into(), g.priority().into());
@@ -79,8 +85,11 @@ impl Inventory {
     }
 
     /// Every group `direct` groups are in or under, except `all`, in Ansible's merge order.
-    fn sorted_groups(&self, direct: &[String]) -> Vec<&Group> {
-        let mut depth = HashMap::new();
+    fn sorted_groups<'a>(
+        &'a self,
+        direct: &'a [String],
+        depth: &mut HashMap<&'a str, usize>,
+    ) -> Vec<&'a Group> {
         let mut names: Vec<&str> = Vec::new();
         let mut stack: Vec<&str> = direct.iter().map(String::as_str).collect();
         while let Some(name) = stack.pop() {
@@ -93,13 +102,7 @@ impl Inventory {
             }
         }
         let mut groups: Vec<&Group> = names.iter().filter_map(|n| self.groups.get(*n)).collect();
-        groups.sort_by_cached_key(|g| {
-            (
-                self.depth(&g.name, &mut depth),
-                g.priority(),
-                g.name.clone(),
-            )
-        });
+        groups.sort_by_cached_key(|g| (self.depth(&g.name, depth), g.priority(), g.name.as_str()));
         groups
     }
 
@@ -121,5 +124,17 @@ impl Inventory {
         };
         memo.insert(group, d);
         d
+    }
+}
+
+/// Python's `a | b` for one layer: later keys replace earlier ones in place.
+fn extend(out: &mut Vars, layer: &Vars) {
+    for (k, v) in layer {
+        match out.get_mut(k) {
+            Some(slot) => *slot = v.clone(),
+            None => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
     }
 }
