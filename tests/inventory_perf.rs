@@ -50,6 +50,12 @@ fn ten_thousand_hosts_load_well_under_100ms() {
         assert_eq!(loaded.inventory.hosts.len(), 10_000);
         assert_eq!(loaded.inventory.groups.len(), 2 + 200 + 20);
     }
-    eprintln!("load of 10,000 hosts in 200 groups: best of 5 = {best:?}");
+    report(best);
     assert!(best < Duration::from_millis(50), "took {best:?}");
+}
+
+/// The number is the point of this test, so it is printed (visible with `--nocapture`).
+#[allow(clippy::print_stderr)]
+fn report(best: Duration) {
+    eprintln!("load of 10,000 hosts in 200 groups: best of 5 = {best:?}");
 }

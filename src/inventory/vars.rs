@@ -138,3 +138,46 @@ fn extend(out: &mut Vars, layer: &Vars) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::super::parse_ini;
+
+    fn vars(ini: &str, host: &str) -> serde_json::Value {
+        let loaded = parse_ini(ini, Path::new("/inv/hosts.ini")).expect("parses");
+        let mut v = loaded.inventory.host_vars(host);
+        v.shift_remove("inventory_file");
+        v.shift_remove("inventory_dir");
+        serde_json::Value::Object(v.into_iter().collect())
+    }
+
+    #[test]
+    fn child_group_beats_parent_and_host_beats_all() {
+        let ini = "[p:children]\nc\n[c]\nh x=host\nh2\n[c:vars]\nx=child\ny=child\n[p:vars]\nx=parent\ny=parent\nz=parent\n[all:vars]\nz=all\nw=all\n";
+        assert_eq!(
+            vars(ini, "h"),
+            json!({"x": "host", "w": "all", "z": "parent", "y": "child"})
+        );
+        assert_eq!(vars(ini, "h2")["x"], json!("child"));
+    }
+
+    #[test]
+    fn same_depth_merges_by_priority_then_name() {
+        let ini = "[b]\nh\n[a]\nh\n[a:vars]\nx=a\n[b:vars]\nx=b\n";
+        assert_eq!(vars(ini, "h")["x"], json!("b"));
+        let ini = "[b]\nh\n[a]\nh\n[a:vars]\nx=a\nansible_group_priority=5\n[b:vars]\nx=b\n";
+        assert_eq!(vars(ini, "h")["x"], json!("a"));
+    }
+
+    #[test]
+    fn depth_is_the_longest_path_from_all() {
+        // `deep` is both a child of `all` (depth 1) and of `mid` (depth 2): depth 2 wins over
+        // the depth-1 `zzz`, even though `zzz` sorts later by name.
+        let ini = "[mid:children]\ndeep\n[all:children]\ndeep\n[deep]\nh\n[zzz]\nh\n[deep:vars]\nx=deep\n[zzz:vars]\nx=zzz\n";
+        assert_eq!(vars(ini, "h")["x"], json!("deep"));
+    }
+}
