@@ -141,3 +141,33 @@ fn every_golden_case_matches_ansible_inventory() {
         failures.join("\n\n")
     );
 }
+
+/// `-i` is optional: `HACTL_INVENTORY`, then `./inventory.ini`, then `./inventory/`.
+#[test]
+fn inventory_source_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |env: Option<&Path>| {
+        let mut cmd = Command::cargo_bin("hactl").expect("bin");
+        cmd.args(["inventory", "--graph"])
+            .current_dir(dir.path())
+            .env_remove("HACTL_INVENTORY");
+        if let Some(p) = env {
+            cmd.env("HACTL_INVENTORY", p);
+        }
+        let out = cmd.output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, _) = run(None);
+    assert_eq!(code, Some(1), "no inventory anywhere is an error");
+    std::fs::create_dir(dir.path().join("inventory")).expect("mkdir");
+    std::fs::write(dir.path().join("inventory/hosts"), "[from_dir]\nd1\n").expect("write");
+    assert!(run(None).1.contains("@from_dir:"));
+    std::fs::write(dir.path().join("inventory.ini"), "[from_ini]\ni1\n").expect("write");
+    assert!(run(None).1.contains("@from_ini:"));
+    let env_inv = dir.path().join("env.ini");
+    std::fs::write(&env_inv, "[from_env]\ne1\n").expect("write");
+    assert!(run(Some(&env_inv)).1.contains("@from_env:"));
+}
