@@ -26,6 +26,39 @@ pub enum Command {
     Status(StatusArgs),
 }
 
+/// How to reach hosts; inventory variables (`ansible_user`, ...) win over these for their host.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// Connect as this user (default: `ansible_user`, else ssh's own choice).
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+    /// Private key file (default: `ansible_ssh_private_key_file`, else ssh's own choice).
+    #[arg(long = "private-key", value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+    /// Extra ssh options, as `-o Key=Value` words.
+    #[arg(
+        long = "ssh-common-args",
+        value_name = "ARGS",
+        allow_hyphen_values = true
+    )]
+    pub ssh_common_args: Option<String>,
+    /// Seconds to wait for a connection.
+    #[arg(short = 'T', long = "timeout", default_value_t = 10)]
+    pub timeout: u64,
+    /// Do not check host keys (also: ANSIBLE_HOST_KEY_CHECKING=False).
+    #[arg(long)]
+    pub no_host_key_checking: bool,
+    /// Run operations with become (sudo).
+    #[arg(short = 'b', long = "become")]
+    pub become_: bool,
+    /// The user to become.
+    #[arg(long = "become-user", default_value = "root")]
+    pub become_user: String,
+    /// Number of hosts to work on in parallel (default: all of them, up to 256).
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+}
+
 /// Where the inventory comes from: `-i`, else `HACTL_INVENTORY`, else `./inventory.ini`, else
 /// `./inventory/`.
 #[derive(Debug, Args, Clone, Default)]
@@ -84,9 +117,17 @@ pub struct RunArgs {
     /// A pattern term that matches nothing is an error instead of a warning.
     #[arg(long)]
     pub strict: bool,
-    /// Run the command with become (sudo).
-    #[arg(short = 'b', long)]
-    pub become_: bool,
+    /// Module to run (default: shell, which runs COMMAND).
+    #[arg(short = 'm', long = "module-name", default_value = "shell")]
+    pub module: String,
+    /// Module arguments (`key=value` words, or the command for command/shell/raw).
+    #[arg(short = 'a', long = "args", value_name = "ARGS")]
+    pub args: Option<String>,
+    /// Print every host's output as it arrives but no grouped summary.
+    #[arg(long)]
+    pub no_summary: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +163,10 @@ pub struct RenderArgs {
     /// Output folder: DIR/<inventory_hostname>/<dest>.
     #[arg(long)]
     pub out: PathBuf,
+    /// Facts for offline rendering: one JSON file per host (`HOST.json`, Ansible's setup
+    /// output or a plain mapping of facts).
+    #[arg(long, value_name = "DIR")]
+    pub facts: Option<PathBuf>,
     /// Further limit the selected hosts with a pattern.
     #[arg(short = 'l', long)]
     pub limit: Option<String>,

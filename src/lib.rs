@@ -9,7 +9,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod facts;
 pub mod inventory;
+pub mod modules;
+pub mod playbook;
 pub mod report;
+pub mod run;
 pub mod template;
+pub mod transport;
 pub mod yaml;

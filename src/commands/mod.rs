@@ -1,18 +1,20 @@
-//! One function per subcommand. `main` calls [`run`], which dispatches here.
+//! One function per subcommand. `main` calls [`run()`], which dispatches here.
 
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
 pub mod inventory;
+pub mod render;
+pub mod run;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Apply(_) => not_built("apply"),
-        Command::Run(_) => not_built("run"),
+        Command::Run(args) => run::run(&args),
         Command::Inventory(args) => inventory::run(args),
-        Command::Render(_) => not_built("render"),
+        Command::Render(args) => render::run(&args),
         Command::Status(_) => not_built("status"),
     }
 }

@@ -2,9 +2,12 @@
 //! constructor do between them: one document per file, anchors and aliases, explicit tags,
 //! `!unsafe`, merge keys (`<<`) and duplicate keys (the last value wins, with Ansible's warning).
 //!
+//! Mappings (merge keys, repeated keys) are built in [`mapping`].
+//!
 //! It does not own scalar resolution ([`super::resolve`]) nor the JSON-first rule
 //! ([`super::json`]), which only changes how plain scalars and a few mappings are read.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -13,7 +16,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput};
 use super::error::{Error, Warning};
 use super::node::{Mark, Node, Yaml};
 use super::resolve::{self, Tag};
-use super::{Parsed, json};
+use super::{Parsed, json, syntax};
+
+mod mapping;
 
 /// Deeper nesting is refused rather than risking the stack (PyYAML stops near 1000 too).
 const MAX_DEPTH: usize = 400;
@@ -27,22 +32,55 @@ pub(crate) enum Mode {
     Json,
 }
 
+/// saphyr's tab-after-colon refusals worked around per file; more means a pathological file.
+const MAX_TAB_FIXES: usize = 100;
+
 pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> {
-    let mut composer = Composer {
-        parser: Parser::new_from_str(src),
-        file,
-        mode,
-        anchors: HashMap::new(),
-        unsafe_depth: 0,
-        depth: 0,
-        alias_nodes: 0,
-        warnings: Vec::new(),
-    };
-    let root = composer.document()?;
-    Ok(Parsed {
-        root,
-        warnings: composer.warnings,
-    })
+    if let Some(mark) = syntax::incompatible_version(src) {
+        let message = "found incompatible YAML document (only version 1 is supported)".to_owned();
+        return Err(Error {
+            file: file.to_path_buf(),
+            mark,
+            message,
+        });
+    }
+    let mut text = Cow::Borrowed(src);
+    let mut fixes = 0;
+    loop {
+        let mut composer = Composer {
+            parser: Parser::new_from_str(&text),
+            src: &text,
+            file,
+            mode,
+            anchors: HashMap::new(),
+            unsafe_depth: 0,
+            depth: 0,
+            alias_nodes: 0,
+            warnings: Vec::new(),
+            tab_after_colon: None,
+            event_start: 0,
+            cursor: (0, 0),
+            anchor_names: HashMap::new(),
+            raw_pairs: HashMap::new(),
+        };
+        let error = match composer.document() {
+            Ok(root) => {
+                return Ok(Parsed {
+                    root,
+                    warnings: composer.warnings,
+                });
+            }
+            Err(error) => error,
+        };
+        let retry = composer.tab_after_colon.filter(|_| fixes < MAX_TAB_FIXES);
+        match retry.and_then(|index| syntax::untab_before(&text, index)) {
+            Some(untabbed) => {
+                text = Cow::Owned(untabbed);
+                fixes += 1;
+            }
+            None => return Err(error),
+        }
+    }
 }
 
 /// One raw `key: value` pair of a mapping being built, before merging and de-duplication.
@@ -55,6 +93,7 @@ pub(crate) struct Entry {
 
 struct Composer<'f, 'i> {
     parser: Parser<'i, StrInput<'i>>,
+    src: &'i str,
     file: &'f Path,
     mode: Mode,
     /// Finished anchored nodes by saphyr's anchor id, with their node counts.
@@ -64,6 +103,18 @@ struct Composer<'f, 'i> {
     depth: usize,
     alias_nodes: usize,
     warnings: Vec<Warning>,
+    /// Character index where the last event read starts (at its anchor or tag, if any).
+    event_start: usize,
+    /// A character index and its byte offset in `src`, so anchor names are found without
+    /// rescanning from the start each time.
+    cursor: (usize, usize),
+    /// Anchor names seen, and where: PyYAML refuses to redefine one.
+    anchor_names: HashMap<String, Mark>,
+    /// The pairs of mappings that had repeated keys, before de-duplication, by the mapping's
+    /// position: merging such a mapping repeats its duplicates, and Ansible's warnings with them.
+    raw_pairs: HashMap<Mark, Vec<(Node, Node)>>,
+    /// Set when saphyr refused `key:<TAB>value`, which PyYAML accepts: see [`super::syntax`].
+    tab_after_colon: Option<usize>,
 }
 
 impl<'i> Composer<'_, 'i> {
@@ -77,21 +128,19 @@ impl<'i> Composer<'_, 'i> {
 
     fn next(&mut self) -> Result<(Event<'i>, Mark), Error> {
         match self.parser.next_event() {
-            Some(Ok((event, span))) => Ok((event, mark_of(&span))),
+            Some(Ok((event, span))) => {
+                self.event_start = span.start.index();
+                Ok((event, mark_of(&span)))
+            }
             Some(Err(e)) => Err(self.scan_error(&e)),
             None => Err(self.error(Mark::START, "unexpected end of the stream")),
         }
     }
 
-    fn scan_error(&self, e: &ScanError) -> Error {
-        let at = e.marker();
-        self.error(
-            Mark {
-                line: at.line(),
-                col: at.col() + 1,
-            },
-            e.info(),
-        )
+    fn scan_error(&mut self, e: &ScanError) -> Error {
+        self.tab_after_colon = syntax::tab_after_colon(e);
+        let (mark, message) = syntax::locate(self.src, e);
+        self.error(mark, message)
     }
 
     /// The stream: nothing (a null document) or exactly one document, as PyYAML's
@@ -128,23 +177,32 @@ impl<'i> Composer<'_, 'i> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error(mark, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
+        let anchor = match &event {
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => *anchor,
+            _ => 0,
+        };
+        if anchor > 0 {
+            self.check_anchor_name(mark)?;
+        }
         self.depth += 1;
         let node = match event {
             Event::Alias(id) => self.alias(id, mark),
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-                self.scalar(&text, style, tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                self.scalar(text, style, tag.as_deref(), mark)
+                    .map(|n| self.remember(anchor, n))
             }
             Event::SequenceStart(anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 self.sequence(tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                    .map(|n| self.remember(anchor, n))
             }
             Event::MappingStart(anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 self.mapping(tag.as_deref(), mark)
-                    .and_then(|n| self.remember(anchor, n))
+                    .map(|n| self.remember(anchor, n))
             }
             _ => Err(self.error(mark, "expected a node")),
         };
@@ -152,13 +210,39 @@ impl<'i> Composer<'_, 'i> {
         node
     }
 
+    /// PyYAML refuses a second anchor of the same name; saphyr silently rebinds it. saphyr's
+    /// events carry no anchor names, but an anchored node's span starts at its properties.
+    fn check_anchor_name(&mut self, mark: Mark) -> Result<(), Error> {
+        let (mut chars, mut bytes) = self.cursor;
+        if self.event_start < chars {
+            (chars, bytes) = (0, 0);
+        }
+        for c in self.src[bytes..].chars().take(self.event_start - chars) {
+            bytes += c.len_utf8();
+        }
+        self.cursor = (self.event_start, bytes);
+        let Some(name) = syntax::anchor_name(&self.src[bytes..]) else {
+            return Ok(());
+        };
+        if let Some(first) = self.anchor_names.insert(name.to_owned(), mark) {
+            return Err(self.error(
+                mark,
+                format!(
+                    "found duplicate anchor {name:?}; first occurrence at line {} column {}",
+                    first.line, first.col
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Keeps a copy of an anchored node for the aliases that follow it.
-    fn remember(&mut self, anchor: usize, node: Node) -> Result<Node, Error> {
+    fn remember(&mut self, anchor: usize, node: Node) -> Node {
         if anchor > 0 {
             let count = count_nodes(&node);
             self.anchors.insert(anchor, (node.clone(), count));
         }
-        Ok(node)
+        node
     }
 
     fn alias(&mut self, id: usize, mark: Mark) -> Result<Node, Error> {
@@ -181,7 +265,7 @@ impl<'i> Composer<'_, 'i> {
 
     fn scalar(
         &mut self,
-        text: &str,
+        text: Cow<'i, str>,
         style: ScalarStyle,
         tag: Option<&str>,
         mark: Mark,
@@ -189,9 +273,11 @@ impl<'i> Composer<'_, 'i> {
         let plain = style == ScalarStyle::Plain;
         let tag = match tag {
             None if plain => match self.mode {
-                Mode::Yaml => resolve::implicit(text),
-                Mode::Json => return Ok(Node::new(json::plain_scalar(text), mark)),
+                Mode::Yaml => resolve::implicit(&text),
+                Mode::Json => return Ok(Node::new(json::plain_scalar(&text), mark)),
             },
+            // PyYAML resolves a plain scalar tagged `!` as if untagged.
+            Some("!") if plain => return self.scalar(text, style, None, mark),
             None | Some("!") => Tag::Str,
             Some("!unsafe") => {
                 // Ansible re-resolves the scalar as if it were plain, even when quoted.
@@ -207,25 +293,24 @@ impl<'i> Composer<'_, 'i> {
         };
         let value = match tag {
             Tag::Str => self.string(text),
-            tag => resolve::construct(tag, text).map_err(|m| self.error(mark, m))?,
+            tag => resolve::construct(tag, &text).map_err(|m| self.error(mark, m))?,
         };
         Ok(Node::new(value, mark))
     }
 
-    fn string(&self, text: &str) -> Yaml {
+    fn string(&self, text: Cow<'_, str>) -> Yaml {
+        // saphyr usually hands over an owned string already: no copy then.
         if self.unsafe_depth > 0 {
-            Yaml::Unsafe(text.to_owned())
+            Yaml::Unsafe(text.into_owned())
         } else {
-            Yaml::Str(text.to_owned())
+            Yaml::Str(text.into_owned())
         }
     }
 
     fn unknown_tag(&self, tag: &str, mark: Mark) -> Error {
         let message = match tag {
-            "!vault" | "!vault-encrypted" => {
-                "vault-encrypted values (`!vault`) are not supported yet".to_owned()
-            }
-            _ => format!("could not determine a constructor for the tag {tag:?}"),
+            "!vault" | "!vault-encrypted" => json::VAULT_UNSUPPORTED.to_owned(),
+            _ => resolve::no_constructor(tag),
         };
         self.error(mark, message)
     }
@@ -239,6 +324,14 @@ impl<'i> Composer<'_, 'i> {
                 Ok(true)
             }
             Some(full) if full.strip_prefix("tag:yaml.org,2002:") == Some(core) => Ok(false),
+            // A core tag of another kind: PyYAML's "expected a scalar node, but found ...".
+            Some(full) if is_core_kind(full) => {
+                let found = if core == "seq" { "sequence" } else { "mapping" };
+                Err(self.error(
+                    mark,
+                    format!("the tag '{full}' does not apply to a {found}"),
+                ))
+            }
             Some(full) => Err(self.unknown_tag(full, mark)),
         }
     }
@@ -262,164 +355,12 @@ impl<'i> Composer<'_, 'i> {
             items.push(self.node(event, mark)?);
         }
     }
-
-    fn mapping(&mut self, tag: Option<&str>, mark: Mark) -> Result<Node, Error> {
-        let unsafe_tag = self.collection_tag(tag, "map", mark)?;
-        let entries = self.mapping_entries();
-        if unsafe_tag {
-            self.unsafe_depth -= 1;
-        }
-        let entries = entries?;
-        if self.mode == Mode::Json {
-            if let Some(node) = json::tagged_object(&entries, mark) {
-                return Ok(node);
-            }
-        }
-        let pairs = self.flatten(entries)?;
-        let pairs = self.dedup(pairs)?;
-        Ok(Node::new(Yaml::Map(pairs), mark))
-    }
-
-    fn mapping_entries(&mut self) -> Result<Vec<Entry>, Error> {
-        let mut entries = Vec::new();
-        loop {
-            let (event, key_mark) = self.next()?;
-            if matches!(event, Event::MappingEnd) {
-                return Ok(entries);
-            }
-            let merge = match &event {
-                Event::Scalar(text, ScalarStyle::Plain, _, None) => {
-                    self.mode == Mode::Yaml && text.as_ref() == "<<"
-                }
-                Event::Scalar(_, _, _, Some(tag)) => {
-                    tag.handle == "tag:yaml.org,2002:" && tag.suffix == "merge"
-                }
-                _ => false,
-            };
-            let key = if merge {
-                // Not a value in its own right: PyYAML never constructs a merge key.
-                Node::new(Yaml::Str("<<".to_owned()), key_mark)
-            } else {
-                self.node(event, key_mark)?
-            };
-            let (event, value_mark) = self.next()?;
-            let value = self.node(event, value_mark)?;
-            entries.push(Entry { key, value, merge });
-        }
-    }
-
-    /// PyYAML's `flatten_mapping`: the pairs of every merged mapping come first (for a list
-    /// `<<: [*a, *b]`, those of `b` before those of `a`, so `a` wins), then the mapping's own.
-    fn flatten(&self, entries: Vec<Entry>) -> Result<Vec<(Node, Node)>, Error> {
-        if !entries.iter().any(|e| e.merge) {
-            return Ok(entries.into_iter().map(|e| (e.key, e.value)).collect());
-        }
-        let mut merged = Vec::new();
-        let mut own = Vec::new();
-        for entry in entries {
-            if !entry.merge {
-                own.push((entry.key, entry.value));
-                continue;
-            }
-            match entry.value.value {
-                Yaml::Map(pairs) => merged.extend(pairs),
-                Yaml::Seq(items) => {
-                    let mut maps = Vec::with_capacity(items.len());
-                    for item in items {
-                        match item.value {
-                            Yaml::Map(pairs) => maps.push(pairs),
-                            _ => {
-                                return Err(self.error(
-                                    item.mark,
-                                    format!(
-                                        "expected a mapping for merging, but found {}",
-                                        item.kind()
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    merged.extend(maps.into_iter().rev().flatten());
-                }
-                _ => {
-                    return Err(self.error(
-                        entry.value.mark,
-                        format!(
-                            "expected a mapping or list of mappings for merging, but found {}",
-                            entry.value.kind()
-                        ),
-                    ));
-                }
-            }
-        }
-        merged.extend(own);
-        Ok(merged)
-    }
-
-    /// Builds the mapping as a Python dict would: a repeated key keeps its first place and
-    /// takes the last value; Ansible warns (`DUPLICATE_YAML_DICT_KEY=warn`, the default).
-    fn dedup(&mut self, pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Error> {
-        let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
-        let mut seen: HashMap<KeyId, usize> = HashMap::with_capacity(pairs.len());
-        for (key, value) in pairs {
-            let Some(id) = KeyId::of(&key) else {
-                return Err(self.error(
-                    key.mark,
-                    format!(
-                        "while constructing a mapping found unhashable key ({} cannot be a key)",
-                        key.kind()
-                    ),
-                ));
-            };
-            if let Some(at) = id.as_ref().and_then(|id| seen.get(id)).copied() {
-                if self.mode == Mode::Yaml {
-                    self.warnings.push(Warning {
-                        file: self.file.to_path_buf(),
-                        mark: key.mark,
-                        message: format!(
-                            "Found duplicate mapping key {}. Using last defined value only.",
-                            key.py_repr()
-                        ),
-                    });
-                }
-                out[at].1 = value;
-                continue;
-            }
-            if let Some(id) = id {
-                seen.insert(id, out.len());
-            }
-            out.push((key, value));
-        }
-        Ok(out)
-    }
 }
 
-/// A mapping key as Python's dict compares it: `1`, `1.0` and `True` are one key; NaN is
-/// never equal to anything.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyId {
-    Null,
-    Int(i64),
-    Float(u64),
-    Str(String),
-}
-
-impl KeyId {
-    /// `None` for an unhashable key; `Some(None)` for a key equal to no other (NaN).
-    fn of(node: &Node) -> Option<Option<KeyId>> {
-        Some(Some(match &node.value {
-            Yaml::Null => KeyId::Null,
-            Yaml::Bool(b) => KeyId::Int(i64::from(*b)),
-            Yaml::Int(i) => KeyId::Int(*i),
-            Yaml::Float(f) if f.is_nan() => return Some(None),
-            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-            Yaml::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => KeyId::Int(*f as i64),
-            // +0.0 and -0.0 are equal but differ in bits; the branch above catches both.
-            Yaml::Float(f) => KeyId::Float(f.to_bits()),
-            Yaml::Str(s) | Yaml::Unsafe(s) => KeyId::Str(s.clone()),
-            Yaml::Seq(_) | Yaml::Map(_) => return None,
-        }))
-    }
+/// A core tag we construct: a scalar kind, `seq` or `map`.
+fn is_core_kind(full: &str) -> bool {
+    Tag::from_core(full).is_some()
+        || matches!(full.strip_prefix("tag:yaml.org,2002:"), Some("seq" | "map"))
 }
 
 fn mark_of(span: &Span) -> Mark {

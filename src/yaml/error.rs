@@ -8,7 +8,7 @@ use super::node::Mark;
 /// A YAML file that could not be loaded: a syntax error, an unknown tag, a value its tag
 /// rejects, or a read error. `mark` points where PyYAML would point (1-based).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{}:{}: {message}", file.display(), mark.line, mark.col)]
+#[error("{}:{mark}: {message}", file.display())]
 pub struct Error {
     pub file: PathBuf,
     pub mark: Mark,
@@ -25,13 +25,6 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.mark.line,
-            self.mark.col,
-            self.message
-        )
+        write!(f, "{}:{}: {}", self.file.display(), self.mark, self.message)
     }
 }

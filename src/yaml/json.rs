@@ -38,33 +38,92 @@ fn number(text: &str) -> Yaml {
         .map_or_else(|_| Yaml::Str(text.to_owned()), Yaml::Float)
 }
 
-/// `{"__ansible_unsafe": "text"}`, Ansible's JSON spelling of an `!unsafe` string.
-pub(crate) fn tagged_object(entries: &[Entry], mark: Mark) -> Option<Node> {
-    match entries {
-        [entry] if entry.key.as_str() == Some("__ansible_unsafe") => {
-            let text = entry.value.as_str()?;
-            Some(Node::new(Yaml::Unsafe(text.to_owned()), mark))
-        }
+/// `{"__ansible_unsafe": "text"}`, Ansible's JSON spelling of an `!unsafe` string, or
+/// `{"__ansible_vault": "..."}`, its spelling of `!vault`, which we refuse as we refuse `!vault`.
+pub(crate) fn tagged_object(entries: &[Entry], mark: Mark) -> Option<Result<Node, String>> {
+    let [entry] = entries else {
+        return None;
+    };
+    match entry.key.as_str()? {
+        "__ansible_unsafe" => match entry.value.as_str() {
+            Some(text) => Some(Ok(Node::new(Yaml::Unsafe(text.to_owned()), mark))),
+            None => Some(Err(format!(
+                "__ansible_unsafe is {}, not a string",
+                entry.value.kind()
+            ))),
+        },
+        "__ansible_vault" => Some(Err(VAULT_UNSUPPORTED.to_owned())),
         _ => None,
     }
 }
 
+/// Why a vault-encrypted value cannot be loaded.
+pub(crate) const VAULT_UNSUPPORTED: &str =
+    "vault-encrypted values (`!vault`, `__ansible_vault`) are not supported yet";
+
 /// serde_json's value as nodes, all at 1:1: the fallback when the YAML parser refuses JSON.
-pub(crate) fn to_node(value: &Value) -> Node {
+pub(crate) fn to_node(value: &Value) -> Result<Node, String> {
     let yaml = match value {
         Value::Null => Yaml::Null,
         Value::Bool(b) => Yaml::Bool(*b),
         Value::Number(n) => number(&n.to_string()),
         Value::String(s) => Yaml::Str(s.clone()),
-        Value::Array(items) => Yaml::Seq(items.iter().map(to_node).collect()),
-        Value::Object(map) => match map.get("__ansible_unsafe") {
-            Some(Value::String(s)) if map.len() == 1 => Yaml::Unsafe(s.clone()),
+        Value::Array(items) => Yaml::Seq(items.iter().map(to_node).collect::<Result<_, _>>()?),
+        Value::Object(map) => match (map.len(), map.get("__ansible_unsafe")) {
+            (1, Some(Value::String(s))) => Yaml::Unsafe(s.clone()),
+            (1, Some(_)) => return Err("__ansible_unsafe is not a string".to_owned()),
+            _ if map.len() == 1 && map.contains_key("__ansible_vault") => {
+                return Err(VAULT_UNSUPPORTED.to_owned());
+            }
             _ => Yaml::Map(
                 map.iter()
-                    .map(|(k, v)| (Node::new(Yaml::Str(k.clone()), Mark::START), to_node(v)))
-                    .collect(),
+                    .map(|(k, v)| {
+                        Ok((Node::new(Yaml::Unsafe(k.clone()), Mark::START), to_node(v)?))
+                    })
+                    .collect::<Result<_, String>>()?,
             ),
         },
     };
-    Node::new(yaml, Mark::START)
+    Ok(Node::new(yaml, Mark::START))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn fallback_conversion_follows_ansible_s_json_decoder() {
+        let node = to_node(&json!({"k": [1, 1.5, "s", null, true, {"__ansible_unsafe": "u"}]}))
+            .expect("converts");
+        let Yaml::Map(pairs) = &node.value else {
+            panic!("{node:?}")
+        };
+        assert_eq!(pairs[0].0.value, Yaml::Unsafe("k".to_owned()));
+        let items = pairs[0].1.as_seq().expect("seq");
+        let values: Vec<_> = items.iter().map(|n| n.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                Yaml::Int(1),
+                Yaml::Float(1.5),
+                Yaml::Str("s".to_owned()),
+                Yaml::Null,
+                Yaml::Bool(true),
+                Yaml::Unsafe("u".to_owned()),
+            ]
+        );
+        assert!(to_node(&json!({"__ansible_vault": "x"})).is_err());
+    }
+
+    #[test]
+    fn plain_json_scalars() {
+        assert_eq!(plain_scalar("-0"), Yaml::Int(0));
+        assert_eq!(plain_scalar("1e3"), Yaml::Float(1000.0));
+        assert_eq!(
+            plain_scalar("12345678901234567890"),
+            Yaml::Float(12_345_678_901_234_567_890.0)
+        );
+    }
 }

@@ -14,14 +14,30 @@
 //!   Python's `str()` prints for the `date`/`datetime` PyYAML builds, which is also what a
 //!   template renders;
 //! - an integer outside `i64` becomes a [`Yaml::Float`];
-//! - `!vault`, `!!binary`, `!!set`, `!!omap` and `!!pairs` are refused with an error;
-//! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them).
+//! - `!vault` (and JSON's `__ansible_vault`), `!!binary`, `!!set`, `!!omap` and `!!pairs` are
+//!   refused with an error;
+//! - JSON with Python's `NaN`/`Infinity` extensions is read as YAML (serde_json refuses them);
+//! - duplicate keys always warn: honouring `DUPLICATE_YAML_DICT_KEY=error|ignore` is the
+//!   caller's choice, from [`Parsed::warnings`];
+//! - recursive aliases (`&a [*a]`) are refused (Ansible overflows its stack on them), as are
+//!   nesting deeper than 256 levels and aliases expanding to over a million nodes;
+//! - flow content at column 0 inside a block mapping (`key: [` then `1]` unindented) is a
+//!   syntax error here (saphyr follows YAML 1.2), though PyYAML takes it;
+//! - syntax error messages are saphyr's words, at PyYAML's position where they agree (the
+//!   golden tests check the positions); duplicate-key warnings come in source order, not in
+//!   PyYAML's breadth-first order.
+//!
+//! Matched on purpose, surprising as they are: `!unsafe '123'` is the integer 123 (Ansible
+//! resolves the tagged scalar as if plain); merging a list `<<: [*a, *b]` lets `b` win, as
+//! PyYAML 6.0.4 does, except for one-character keys where `a` wins; in a JSON file, keys are
+//! `!unsafe` strings.
 
 mod compose;
 mod error;
 mod json;
 mod node;
 mod resolve;
+mod syntax;
 
 use std::path::Path;
 
@@ -44,12 +60,17 @@ pub fn parse_str(src: &str, file: &Path) -> Result<Parsed, Error> {
     let Some(json) = json::parse(src) else {
         return compose::load(src, file, compose::Mode::Yaml);
     };
-    Ok(
-        compose::load(src, file, compose::Mode::Json).unwrap_or_else(|_| Parsed {
-            root: json::to_node(&json),
-            warnings: Vec::new(),
-        }),
-    )
+    match compose::load(src, file, compose::Mode::Json) {
+        Ok(parsed) => Ok(parsed),
+        // JSON the YAML parser refuses: take serde_json's reading, without positions. If that
+        // is refused too, the composer's error has the better position.
+        Err(error) => json::to_node(&json)
+            .map(|root| Parsed {
+                root,
+                warnings: Vec::new(),
+            })
+            .map_err(|_| error),
+    }
 }
 
 /// Reads and loads `path`.
@@ -64,3 +85,6 @@ pub fn parse_file(path: &Path) -> Result<Parsed, Error> {
     })?;
     parse_str(&src, path)
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,13 @@ impl Mark {
     pub const START: Mark = Mark { line: 1, col: 1 };
 }
 
+impl std::fmt::Display for Mark {
+    /// `line:col`, as in `file.yml:3:5`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
 /// A value as PyYAML constructs it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Yaml {

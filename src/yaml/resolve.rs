@@ -144,11 +144,15 @@ pub(crate) fn construct(tag: Tag, s: &str) -> Result<Yaml, String> {
         Tag::Float => construct_float(s),
         Tag::Str => Ok(Yaml::Str(s.to_owned())),
         Tag::Timestamp => construct_timestamp(s).map(Yaml::Str),
-        Tag::Merge => Err("a merge key `<<` is only allowed as a mapping key".to_owned()),
-        Tag::Value => Err(
-            "could not determine a constructor for the tag 'tag:yaml.org,2002:value'".to_owned(),
-        ),
+        // `<<` anywhere but as a key, and `=`, are resolved by PyYAML but never constructed.
+        Tag::Merge => Err(no_constructor("tag:yaml.org,2002:merge")),
+        Tag::Value => Err(no_constructor("tag:yaml.org,2002:value")),
     }
+}
+
+/// PyYAML's message for a tag it has no constructor for.
+pub(crate) fn no_constructor(tag: &str) -> String {
+    format!("could not determine a constructor for the tag '{tag}'")
 }
 
 fn construct_bool(s: &str) -> Result<Yaml, String> {
@@ -308,5 +312,214 @@ fn days_in_month(year: u32, month: u32) -> u32 {
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plain scalar resolved and constructed, as the composer does it.
+    fn plain(s: &str) -> Yaml {
+        match implicit(s) {
+            Tag::Str => Yaml::Str(s.to_owned()),
+            tag => construct(tag, s).unwrap_or_else(|e| panic!("{s:?}: {e}")),
+        }
+    }
+
+    fn str_(s: &str) -> Yaml {
+        Yaml::Str(s.to_owned())
+    }
+
+    #[test]
+    fn booleans_are_the_yaml_1_1_words_in_three_cases() {
+        for word in [
+            "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+        ] {
+            assert_eq!(plain(word), Yaml::Bool(true), "{word}");
+        }
+        for word in [
+            "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+        ] {
+            assert_eq!(plain(word), Yaml::Bool(false), "{word}");
+        }
+        for word in [
+            "y", "Y", "n", "N", "yES", "tRUE", "oN", "nO", "ye", "yess", "truth",
+        ] {
+            assert_eq!(plain(word), str_(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn nulls() {
+        for word in ["", "~", "null", "Null", "NULL"] {
+            assert_eq!(plain(word), Yaml::Null, "{word:?}");
+        }
+        for word in ["nULL", "nil", "None", "~~"] {
+            assert_eq!(plain(word), str_(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn integers_in_every_base() {
+        let cases = [
+            ("0", 0),
+            ("-0", 0),
+            ("+0", 0),
+            ("42", 42),
+            ("-17", -17),
+            ("+5", 5),
+            ("1_000", 1000),
+            ("1__2", 12),
+            ("0_", 0),
+            ("0755", 0o755),
+            ("-017", -0o17),
+            ("0_7", 7),
+            ("00", 0),
+            ("0x1F", 31),
+            ("-0x1", -1),
+            ("+0x_A", 10),
+            ("0b101", 5),
+            ("-0b1", -1),
+            ("0b_1_0", 2),
+            ("1:20", 80),
+            ("190:20:30", 685_230),
+            ("-1:30", -90),
+            ("1:5", 65),
+            ("9223372036854775807", i64::MAX),
+            ("-9223372036854775808", i64::MIN),
+        ];
+        for (text, value) in cases {
+            assert_eq!(plain(text), Yaml::Int(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn integer_look_alikes_are_strings() {
+        for text in [
+            "08", "09", "0o17", "0O17", "0XFF", "0b", "0B1", "0b2", "1:60", "0:30", "1 2",
+        ] {
+            assert_eq!(plain(text), str_(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn integers_beyond_i64_become_floats() {
+        assert_eq!(plain("99999999999999999999"), Yaml::Float(1e20));
+    }
+
+    #[test]
+    fn an_empty_binary_or_hex_integer_is_an_error_as_in_python() {
+        assert!(construct(implicit("0b_"), "0b_").is_err());
+        assert!(construct(implicit("0x_"), "0x_").is_err());
+    }
+
+    #[test]
+    fn floats_need_a_dot_and_a_signed_exponent() {
+        let cases = [
+            ("1.0", 1.0),
+            ("-1.5", -1.5),
+            ("+2.5", 2.5),
+            ("0.", 0.0),
+            (".5", 0.5),
+            ("1.5e+3", 1500.0),
+            ("1.5E-3", 0.0015),
+            ("1_000.5", 1000.5),
+            ("1.__", 1.0),
+            (".5e-2", 0.005),
+            ("1:20.5", 80.5),
+            ("190:20:30.15", 685_230.15),
+            ("-1:30.5", -90.5),
+            (".inf", f64::INFINITY),
+            ("-.Inf", f64::NEG_INFINITY),
+            ("+.INF", f64::INFINITY),
+        ];
+        for (text, value) in cases {
+            assert_eq!(plain(text), Yaml::Float(value), "{text}");
+        }
+        for text in [".nan", ".NaN", ".NAN"] {
+            assert!(
+                matches!(plain(text), Yaml::Float(f) if f.is_nan()),
+                "{text}"
+            );
+        }
+        for text in [
+            "1e3",
+            "1E3",
+            "1.0e3",
+            "1.e5",
+            "._1",
+            "1.2.3",
+            "inf",
+            "nan",
+            "-.nan",
+            ".infinity",
+        ] {
+            assert_eq!(plain(text), str_(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn timestamps_print_as_python_str() {
+        let cases = [
+            ("2001-12-14", "2001-12-14"),
+            ("2001-1-2 3:04:05", "2001-01-02 03:04:05"),
+            ("2001-12-15T02:59:43.1Z", "2001-12-15 02:59:43.100000+00:00"),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                "2001-12-14 21:59:43.100000-05:00",
+            ),
+            (
+                "2001-12-14 21:59:43.10 -5",
+                "2001-12-14 21:59:43.100000-05:00",
+            ),
+            ("2001-12-15 02:59:43.000000", "2001-12-15 02:59:43"),
+            ("2001-12-15 02:59:43.1234567", "2001-12-15 02:59:43.123456"),
+            ("2001-12-15 02:59:43 -0:30", "2001-12-15 02:59:43-00:30"),
+            ("2001-12-15 02:59:43 -0", "2001-12-15 02:59:43+00:00"),
+            ("2000-02-29", "2000-02-29"),
+        ];
+        for (text, printed) in cases {
+            assert_eq!(implicit(text), Tag::Timestamp, "{text}");
+            assert_eq!(plain(text), str_(printed), "{text}");
+        }
+        assert_eq!(
+            implicit("2001-1-2"),
+            Tag::Str,
+            "a lone date needs two-digit fields"
+        );
+        for bad in ["2001-02-30", "1900-02-29", "0000-01-01", "2001-13-01"] {
+            assert!(construct(Tag::Timestamp, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn merge_and_value_keys() {
+        assert_eq!(implicit("<<"), Tag::Merge);
+        assert_eq!(implicit("="), Tag::Value);
+        assert!(construct(Tag::Value, "=").is_err());
+        assert_eq!(implicit("<"), Tag::Str);
+        assert_eq!(implicit("=="), Tag::Str);
+    }
+
+    #[test]
+    fn explicit_tags_use_the_constructors_directly() {
+        assert_eq!(construct(Tag::Int, "0o17"), Ok(Yaml::Int(15)));
+        assert_eq!(construct(Tag::Int, "  7 "), Ok(Yaml::Int(7)));
+        assert!(construct(Tag::Int, "x").is_err());
+        assert!(construct(Tag::Int, "").is_err());
+        assert_eq!(construct(Tag::Float, "1"), Ok(Yaml::Float(1.0)));
+        assert_eq!(construct(Tag::Float, "1e3"), Ok(Yaml::Float(1000.0)));
+        assert_eq!(
+            construct(Tag::Float, "-inf"),
+            Ok(Yaml::Float(f64::NEG_INFINITY))
+        );
+        assert!(construct(Tag::Float, "").is_err());
+        assert_eq!(construct(Tag::Bool, "TRUE"), Ok(Yaml::Bool(true)));
+        assert_eq!(construct(Tag::Bool, "Off"), Ok(Yaml::Bool(false)));
+        assert!(construct(Tag::Bool, "maybe").is_err());
+        assert_eq!(construct(Tag::Null, "anything"), Ok(Yaml::Null));
+        assert_eq!(Tag::from_core("tag:yaml.org,2002:float"), Some(Tag::Float));
+        assert_eq!(Tag::from_core("tag:yaml.org,2002:binary"), None);
     }
 }

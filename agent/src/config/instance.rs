@@ -1,0 +1,274 @@
+//! `vrrp_instance NAME { }`, keyword by keyword. Defaults and cross-field rules are applied
+//! afterwards, in `complete`, as keepalived does.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::complete::complete;
+use super::keywords;
+use super::model::{AuthType, Config, InitialState, Instance, Notify, VrrpVersion};
+use super::parse::{Ctx, notify, track_refs};
+use super::tree::Stmt;
+use super::values::{decimal, number, unsigned};
+use super::vip::vip;
+
+/// keepalived's buffer for `auth_pass`.
+const AUTH_PASS_MAX: usize = 8;
+/// Linux interface names are shorter than IFNAMSIZ (16).
+const IFNAMSIZ: usize = 16;
+
+/// What the keywords set, before defaults are applied.
+#[derive(Default)]
+pub(crate) struct Raw {
+    pub state: Option<InitialState>,
+    pub interface: Option<String>,
+    pub vrid: Option<u8>,
+    pub priority: Option<u8>,
+    pub advert_int: Option<Duration>,
+    pub version: Option<VrrpVersion>,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    pub auth_type: Option<AuthType>,
+    pub auth_pass: Option<String>,
+    pub unicast_keyword: bool,
+}
+
+pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Instance> {
+    let block = ctx.block(st)?;
+    let (Some(name), None) = (st.arg(0), st.arg(1)) else {
+        ctx.error(&st.loc, "vrrp_instance must have a name");
+        return None;
+    };
+    let mut raw = Raw::default();
+    let mut inst = Instance {
+        name: name.to_string(),
+        location: st.loc.clone(),
+        initial_state: InitialState::Backup,
+        interface: None,
+        vrid: 0,
+        priority: 0,
+        advert_int: Duration::from_secs(1),
+        version: config.global.vrrp_version,
+        nopreempt: false,
+        preempt_delay: Duration::ZERO,
+        auth: None,
+        vips: Vec::new(),
+        src_ip: None,
+        unicast_peers: Vec::new(),
+        track_scripts: Vec::new(),
+        track_interfaces: Vec::new(),
+        track_files: Vec::new(),
+        notify: Notify::default(),
+        garp: config.global.garp,
+    };
+    for s in block {
+        keyword(ctx, s, name, &mut raw, &mut inst);
+    }
+    complete(ctx, st, raw, inst, config)
+}
+
+fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instance) {
+    let loc = &s.loc;
+    let kw = s.keyword();
+    match kw {
+        "state" => match ctx.value(s) {
+            Some("MASTER") => raw.state = Some(InitialState::Master),
+            Some("BACKUP") if raw.state == Some(InitialState::Master) => {
+                ctx.warn(
+                    loc,
+                    format!("({name}) state previously set as MASTER - ignoring BACKUP"),
+                );
+            }
+            Some("BACKUP") => raw.state = Some(InitialState::Backup),
+            Some(v) => {
+                ctx.warn(
+                    loc,
+                    format!("({name}) unknown state '{v}', defaulting to BACKUP"),
+                );
+                raw.state = Some(InitialState::Backup);
+            }
+            None => {}
+        },
+        "interface" => {
+            if let Some(v) = ctx.value(s) {
+                if v.len() >= IFNAMSIZ {
+                    ctx.warn(loc, format!("Interface name '{v}' too long - ignoring"));
+                } else {
+                    raw.interface = Some(v.to_string());
+                }
+            }
+        }
+        "virtual_router_id" => {
+            if let Some(v) = ctx.value(s) {
+                match unsigned(v, 1, 255) {
+                    Some(n) => raw.vrid = u8::try_from(n).ok(),
+                    None => ctx.error(
+                        loc,
+                        format!("({name}): VRID '{v}' not valid - must be between 1 & 255"),
+                    ),
+                }
+            }
+        }
+        "priority" => {
+            if let Some(v) = ctx.value(s) {
+                match unsigned(v, 1, 255) {
+                    Some(n) => raw.priority = u8::try_from(n).ok(),
+                    None => {
+                        ctx.warn(loc, format!("({name}) Priority not valid! must be between 1 & 255. Using default 100"));
+                        raw.priority = Some(100);
+                    }
+                }
+            }
+        }
+        "advert_int" => {
+            if let Some(v) = ctx.value(s) {
+                match decimal(v, Duration::from_secs(1)) {
+                    Some(d) if d >= Duration::from_millis(10) && d <= Duration::from_secs(255) => {
+                        raw.advert_int = Some(d)
+                    }
+                    _ => ctx.warn(
+                        loc,
+                        format!("({name}) Advert interval ({v}) not valid! Must be > 0 - ignoring"),
+                    ),
+                }
+            }
+        }
+        "version" => match ctx.value(s) {
+            Some("2") => raw.version = Some(VrrpVersion::V2),
+            Some("3") => raw.version = Some(VrrpVersion::V3),
+            Some(_) => ctx.warn(loc, format!("({name}): Version must be either 2 or 3")),
+            None => {}
+        },
+        "nopreempt" => {
+            ctx.no_block(s);
+            raw.nopreempt = true;
+        }
+        "preempt" => {
+            ctx.no_block(s);
+            raw.nopreempt = false;
+        }
+        "preempt_delay" => {
+            if let Some(v) = ctx.value(s) {
+                match decimal(v, Duration::from_secs(1)) {
+                    Some(d) if d <= Duration::from_secs(1000) => raw.preempt_delay = d,
+                    _ => {
+                        ctx.warn(
+                            loc,
+                            format!("({name}) Preempt_delay not valid! must be between 0-1000"),
+                        );
+                        raw.preempt_delay = Duration::ZERO;
+                    }
+                }
+            }
+        }
+        "authentication" => {
+            for a in ctx.block(s).unwrap_or_default() {
+                match a.keyword() {
+                    "auth_type" => match ctx.value(a) {
+                        Some("PASS") => raw.auth_type = Some(AuthType::Pass),
+                        Some("AH") => raw.auth_type = Some(AuthType::Ah),
+                        Some(v) => ctx.warn(
+                            &a.loc,
+                            format!("({name}) unknown authentication type '{v}'"),
+                        ),
+                        None => {}
+                    },
+                    "auth_pass" => {
+                        if let Some(v) = ctx.value(a) {
+                            let mut pass = v.to_string();
+                            if pass.len() > AUTH_PASS_MAX {
+                                ctx.warn(
+                                    &a.loc,
+                                    format!("Truncating auth_pass to {AUTH_PASS_MAX} characters"),
+                                );
+                                let mut cut = AUTH_PASS_MAX;
+                                while !pass.is_char_boundary(cut) {
+                                    cut -= 1;
+                                }
+                                pass.truncate(cut);
+                            }
+                            raw.auth_pass = Some(pass);
+                        }
+                    }
+                    _ => ctx.other(a, &[]),
+                }
+            }
+        }
+        "virtual_ipaddress" => {
+            for v in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(v);
+                if let Some(vip) = vip(ctx, v) {
+                    inst.vips.push(vip);
+                }
+            }
+        }
+        "mcast_src_ip" | "unicast_src_ip" => {
+            raw.unicast_keyword |= kw == "unicast_src_ip";
+            if let Some(v) = ctx.value(s) {
+                match v.parse::<Ipv4Addr>() {
+                    Ok(a) => inst.src_ip = Some(a),
+                    Err(_) if v.contains(':') => ctx.error(loc, format!("({name}) IPv6 source address {v}: hactl-agent speaks VRRP over IPv4 only")),
+                    Err(_) => ctx.warn(loc, format!("Configuration error: VRRP instance[{name}] malformed src address[{v}]. Skipping...")),
+                }
+            }
+        }
+        "unicast_peer" => {
+            raw.unicast_keyword = true;
+            for p in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(p);
+                let addr = p.keyword();
+                match addr.parse::<Ipv4Addr>() {
+                    Ok(a) if p.words.len() == 1 => inst.unicast_peers.push(a),
+                    Ok(_) => ctx.report(super::error::Severity::Note, &p.loc, "unicast_peer options (min_ttl, max_ttl) are not supported by hactl-agent; ignored"),
+                    Err(_) if addr.contains(':') => ctx.error(&p.loc, format!("({name}) IPv6 unicast peer {addr}: hactl-agent speaks VRRP over IPv4 only")),
+                    Err(_) => ctx.warn(&p.loc, format!("({name}) unicast peer {addr} is not a valid address - ignoring")),
+                }
+            }
+        }
+        "track_script" => inst.track_scripts = track_refs(ctx, s, name, 254),
+        "track_interface" => inst.track_interfaces = track_refs(ctx, s, name, 254),
+        "track_file" => inst.track_files = track_refs(ctx, s, name, 254),
+        "garp_master_delay" => {
+            if let Some(v) = ctx
+                .value(s)
+                .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX / 1_000_000))
+            {
+                inst.garp.delay = Duration::from_secs(v.into());
+            }
+        }
+        "garp_master_repeat" => {
+            if let Some(v) = ctx
+                .value(s)
+                .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX))
+            {
+                inst.garp.repeat = if v == 0 {
+                    ctx.warn(
+                        loc,
+                        format!(
+                            "({name}): garp_master_repeat must be greater than 0, setting to 1"
+                        ),
+                    );
+                    1
+                } else {
+                    v
+                };
+            }
+        }
+        "garp_master_refresh" => {
+            if let Some(v) = ctx.value(s) {
+                let v = number(ctx, loc, kw, v, 0, u32::MAX).unwrap_or(0);
+                inst.garp.refresh = (v > 0).then(|| Duration::from_secs(v.into()));
+            }
+        }
+        "garp_master_refresh_repeat" => {
+            if let Some(v) = ctx
+                .value(s)
+                .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX))
+            {
+                inst.garp.refresh_repeat = v.max(1);
+            }
+        }
+        _ if notify(ctx, s, kw, &mut inst.notify) => {}
+        _ => ctx.other(s, keywords::INSTANCE),
+    }
+}

@@ -1,1 +1,0 @@
-//! Host patterns as `ansible PATTERN --list-hosts` reads them.

@@ -1,0 +1,217 @@
+//! The host side of `template` and `copy`: put bytes at `dest` atomically (temp file in the
+//! target folder, validate, rename), keep owner and mode of a file it replaces, and compare by
+//! SHA-256 on the host so an unchanged file is never rewritten.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::args::Args;
+use super::protocol::{self, field, field_b64, with_args};
+use super::{ArgError, FileDiff, Mode, Outcome, Remote, Status, Step};
+
+const SCRIPT: &str = include_str!("file_put.sh");
+
+/// Where and how to put the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    pub dest: String,
+    pub mode: Option<String>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub backup: bool,
+    /// A command with `%s` standing for the new file, run before it replaces the old one.
+    pub validate: Option<String>,
+    /// The file name used when `dest` is a folder (the basename of `src`).
+    pub name: String,
+}
+
+/// Parameters `template` and `copy` take.
+const TEMPLATE_PARAMS: &[&str] = &[
+    "src",
+    "dest",
+    "owner",
+    "group",
+    "mode",
+    "backup",
+    "validate",
+    "force",
+    "follow",
+    "newline_sequence",
+    "trim_blocks",
+    "lstrip_blocks",
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "output_encoding",
+    "unsafe_writes",
+    "attributes",
+    "selevel",
+    "serole",
+    "setype",
+    "seuser",
+];
+const COPY_PARAMS: &[&str] = &[
+    "src",
+    "content",
+    "dest",
+    "owner",
+    "group",
+    "mode",
+    "backup",
+    "validate",
+    "force",
+    "follow",
+    "directory_mode",
+    "remote_src",
+    "local_follow",
+    "checksum",
+    "decrypt",
+    "unsafe_writes",
+    "attributes",
+    "selevel",
+    "serole",
+    "setype",
+    "seuser",
+];
+
+/// Reads the arguments of `template` or `copy`. Returns the options and `src` (if any).
+pub fn options(
+    module: &str,
+    args: &Map<String, Value>,
+) -> Result<(PutOptions, Option<String>), ArgError> {
+    let allowed = if module == "template" {
+        TEMPLATE_PARAMS
+    } else {
+        COPY_PARAMS
+    };
+    let a = Args::new(module, args, allowed)?;
+    let dest = a.required(&["dest"])?;
+    let src = a.str(&["src"])?;
+    if module == "copy" && src.is_none() && a.str(&["content"])?.is_none() {
+        return Err(ArgError("src (or content) is required".into()));
+    }
+    if module == "template" && src.is_none() {
+        return Err(ArgError("missing required arguments: src".into()));
+    }
+    if a.bool(&["remote_src"])? == Some(true) {
+        return Err(ArgError("hactl does not support remote_src yet".into()));
+    }
+    let name = src
+        .as_deref()
+        .and_then(|s| std::path::Path::new(s).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let opts = PutOptions {
+        dest,
+        mode: a.mode()?,
+        owner: a.str(&["owner"])?,
+        group: a.str(&["group"])?,
+        backup: a.bool(&["backup"])?.unwrap_or(false),
+        validate: a.str(&["validate"])?,
+        name,
+    };
+    if let Some(v) = &opts.validate {
+        if !v.contains("%s") {
+            return Err(ArgError(format!("validate must contain %s: {v}")));
+        }
+    }
+    if opts.dest.ends_with('/') && opts.name.is_empty() {
+        return Err(ArgError("can not use content with a dir as dest".into()));
+    }
+    Ok((opts, src))
+}
+
+/// Plans putting `content` in place on the host.
+pub fn plan(content: Vec<u8>, opts: &PutOptions, mode: Mode) -> Step {
+    let sha = hex(&Sha256::digest(&content));
+    // `%s` becomes the script's "$tmp", quoted, so any temp path is safe.
+    let validate = opts
+        .validate
+        .as_deref()
+        .map(|v| v.replace("%s", "\"$tmp\""))
+        .unwrap_or_default();
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let script = with_args(
+        SCRIPT,
+        &[
+            &opts.dest,
+            &sha,
+            opts.mode.as_deref().unwrap_or_default(),
+            opts.owner.as_deref().unwrap_or_default(),
+            opts.group.as_deref().unwrap_or_default(),
+            flag(opts.backup),
+            &validate,
+            flag(mode.check),
+            flag(mode.diff),
+            &opts.name,
+        ],
+    );
+    let after = mode
+        .diff
+        .then(|| String::from_utf8_lossy(&content).into_owned());
+    Step::Remote(Remote {
+        script,
+        stdin: content,
+        finish: Box::new(move |out| finish(out, after, sha)),
+    })
+}
+
+fn finish(out: crate::transport::ExecOutput, after: Option<String>, sha: String) -> Outcome {
+    let fields = protocol::fields(&out.stdout);
+    if !out.success() {
+        return protocol::failed_from(&out, "could not write the file");
+    }
+    let changed = field(&fields, "changed") == Some("1");
+    let dest = field(&fields, "dest").unwrap_or_default().to_string();
+    let mut outcome = Outcome::changed(changed)
+        .with("dest", dest.clone())
+        .with("checksum", sha);
+    if let Some(b) = field(&fields, "backup_file") {
+        outcome = outcome.with("backup_file", b);
+    }
+    if changed && outcome.status == Status::Changed {
+        if let Some(after) = after {
+            outcome.diff = Some(FileDiff {
+                path: dest,
+                before: field_b64(&fields, "before_b64"),
+                after,
+            });
+        }
+    }
+    outcome
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seed_copy_to_a_folder() {
+        let args = json!({"src": "notify.sh", "dest": "/etc/keepalived/"});
+        let (opts, src) = options("copy", args.as_object().expect("map")).expect("valid");
+        assert_eq!(src.as_deref(), Some("notify.sh"));
+        assert_eq!(opts.name, "notify.sh");
+        assert_eq!(opts.dest, "/etc/keepalived/");
+    }
+
+    #[test]
+    fn validate_needs_a_placeholder() {
+        let args = json!({"src": "a", "dest": "/b", "validate": "nginx -t"});
+        let err = options("template", args.as_object().expect("map")).expect_err("no %s");
+        assert!(err.0.contains("%s"));
+    }
+
+    #[test]
+    fn unknown_parameter() {
+        let args = json!({"src": "a", "dest": "/b", "mod": "0644"});
+        assert!(options("template", args.as_object().expect("map")).is_err());
+    }
+}

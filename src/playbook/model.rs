@@ -1,0 +1,196 @@
+//! What a playbook is once loaded: plays, roles, blocks and tasks, each with the place in its
+//! file it came from. Values stay as written (templates unrendered) until a run renders them.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::yaml::Mark;
+
+/// Variables in source order.
+pub type Vars = IndexMap<String, Value>;
+
+/// Where something was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub mark: Mark,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.file.display(),
+            self.mark.line,
+            self.mark.col
+        )
+    }
+}
+
+/// A loaded playbook: its plays and every role they use.
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    pub path: PathBuf,
+    /// The folder the playbook is in (`playbook_dir`).
+    pub dir: PathBuf,
+    pub plays: Vec<Play>,
+    /// Roles by folder, loaded once however often they are used.
+    pub roles: IndexMap<PathBuf, Role>,
+}
+
+/// `serial`: a batch size, a percentage, or a list of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Batch {
+    Count(u64),
+    Percent(f64),
+}
+
+/// One play.
+#[derive(Debug, Clone)]
+pub struct Play {
+    pub name: String,
+    /// The host pattern (a YAML list is joined with `,` as Ansible does).
+    pub hosts: String,
+    pub keywords: Keywords,
+    pub gather_facts: bool,
+    pub vars: Vars,
+    pub vars_files: Vec<String>,
+    pub roles: Vec<RoleUse>,
+    pub pre_tasks: Vec<Item>,
+    pub tasks: Vec<Item>,
+    pub post_tasks: Vec<Item>,
+    pub handlers: Vec<Item>,
+    pub serial: Vec<Batch>,
+    pub force_handlers: bool,
+    pub max_fail_percentage: Option<f64>,
+    pub origin: Origin,
+}
+
+/// Keywords that plays, blocks, roles and tasks share and that inherit downwards.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keywords {
+    pub remote_user: Option<String>,
+    pub connection: Option<String>,
+    pub become_: Option<bool>,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    pub check_mode: Option<bool>,
+    pub diff: Option<bool>,
+    pub no_log: Option<bool>,
+    pub ignore_errors: Option<bool>,
+    pub ignore_unreachable: Option<bool>,
+    pub any_errors_fatal: Option<bool>,
+    pub run_once: Option<bool>,
+    pub environment: Vars,
+    pub tags: Vec<String>,
+    /// Conditions, all of which must hold (`when` as a list).
+    pub when: Vec<Condition>,
+    pub vars: Vars,
+}
+
+/// A `when`/`changed_when`/`failed_when` expression: a bare Jinja2 expression or a boolean.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Expr(String),
+    Const(bool),
+}
+
+/// A role as the play names it, with the parameters it passes.
+#[derive(Debug, Clone)]
+pub struct RoleUse {
+    pub name: String,
+    /// The key of the role in [`Playbook::roles`].
+    pub path: PathBuf,
+    /// Role parameters (`- role: x` plus other keys), which act as role-level vars.
+    pub params: Vars,
+    pub keywords: Keywords,
+    pub origin: Origin,
+}
+
+/// A role folder, loaded.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub path: PathBuf,
+    pub defaults: Vars,
+    pub vars: Vars,
+    pub tasks: Vec<Item>,
+    pub handlers: Vec<Item>,
+    pub dependencies: Vec<RoleUse>,
+    pub allow_duplicates: bool,
+}
+
+/// An entry of a task list.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Task(Box<Task>),
+    Block(Box<Block>),
+}
+
+/// `block` with its `rescue` and `always`.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub name: Option<String>,
+    pub block: Vec<Item>,
+    pub rescue: Vec<Item>,
+    pub always: Vec<Item>,
+    pub keywords: Keywords,
+    pub origin: Origin,
+}
+
+/// How a task loops.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loop {
+    /// `loop:` or `with_items:` and friends: a list, or a template that renders to one.
+    Items {
+        lookup: Option<String>,
+        value: Value,
+    },
+}
+
+/// `loop_control`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoopControl {
+    pub loop_var: Option<String>,
+    pub index_var: Option<String>,
+    pub label: Option<String>,
+    pub pause: Option<f64>,
+    pub extended: bool,
+}
+
+/// One task (or handler).
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub name: Option<String>,
+    /// The module, without any `ansible.builtin.` prefix.
+    pub module: String,
+    /// The module's arguments, unrendered. Free-form commands are under `_raw_params`.
+    pub args: Vars,
+    pub keywords: Keywords,
+    pub notify: Vec<String>,
+    /// Handlers only: the topics this handler also answers to.
+    pub listen: Vec<String>,
+    pub register: Option<String>,
+    pub looping: Option<Loop>,
+    pub loop_control: LoopControl,
+    pub changed_when: Vec<Condition>,
+    pub failed_when: Vec<Condition>,
+    pub delegate_to: Option<String>,
+    pub origin: Origin,
+    /// The role this task belongs to, if any (its folder).
+    pub role: Option<PathBuf>,
+}
+
+impl Task {
+    /// The name Ansible prints in `TASK [...]`: the task's name, or the module with its role.
+    pub fn display_name(&self, role_name: Option<&str>) -> String {
+        let base = self.name.clone().unwrap_or_else(|| self.module.clone());
+        match role_name {
+            Some(role) => format!("{role} : {base}"),
+            None => base,
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! `hactl render`: every `template` task (and the `content:` of every `copy` task), loops
+//! included, rendered for every targeted host into `DIR/<inventory_hostname>/<dest>`, without
+//! touching any host. It walks plays the way a run would (roles and their dependencies,
+//! blocks, `when`, `include_tasks`, `include_role`, `set_fact`), but runs nothing else.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use minijinja::Value;
+use serde_json::{Map, Value as Json};
+
+use super::context::{Facts, RoleLayers, play_vars};
+use super::lookup;
+use crate::inventory::Inventory;
+use crate::inventory::pattern;
+use crate::playbook::{Condition, Item, Loop, Play, Playbook, Role, RoleUse, Task, Vars};
+use crate::template::{OMIT, PlayInfo, PlayVars, Templar, to_value};
+
+/// What to render and where.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub out: PathBuf,
+    pub limit: Option<String>,
+    pub extra_vars: Vars,
+    pub facts: Facts,
+}
+
+/// What a render did: files written, and per-host errors (other hosts carry on).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub written: Vec<PathBuf>,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Renders every template of `pb` for every host its plays target.
+pub fn render(inv: &Inventory, pb: &Playbook, opts: &Options) -> Result<Report, anyhow::Error> {
+    let templar = Templar::new();
+    let mut report = Report::default();
+    for play in &pb.plays {
+        let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
+        report.warnings.extend(selection.warnings);
+        let info = PlayInfo {
+            hosts: selection.hosts.clone(),
+            playbook_dir: pb.dir.display().to_string(),
+            check_mode: false,
+        };
+        let pv = play_vars(inv, &opts.facts, &info);
+        let roles = play_roles(pb, play);
+        for host in &selection.hosts {
+            let mut walk = Walk {
+                pb,
+                play,
+                templar: &templar,
+                pv: &pv,
+                roles: &roles,
+                host,
+                opts,
+                facts: Map::new(),
+                play_layers: Vec::new(),
+                done_roles: HashSet::new(),
+                written: Vec::new(),
+            };
+            match walk.play() {
+                Ok(()) => report.written.extend(walk.written),
+                Err(e) => report.errors.push(format!("{host}: {e:#}")),
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Every role a play uses, dependencies first, each once.
+fn play_roles<'a>(pb: &'a Playbook, play: &Play) -> Vec<&'a Role> {
+    fn add<'a>(pb: &'a Playbook, uses: &[RoleUse], out: &mut Vec<&'a Role>) {
+        for u in uses {
+            if let Some(role) = pb.roles.get(&u.path) {
+                add(pb, &role.dependencies, out);
+                if !out.iter().any(|r| r.path == role.path) {
+                    out.push(role);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    add(pb, &play.roles, &mut out);
+    out
+}
+
+/// Where a task list sits: its role and what enclosing blocks and roles add.
+#[derive(Clone, Default)]
+struct Scope<'a> {
+    role: Option<&'a Role>,
+    params: Option<&'a Vars>,
+    when: Vec<Condition>,
+    vars: Vec<Value>,
+}
+
+/// One host's walk through one play.
+struct Walk<'a> {
+    pb: &'a Playbook,
+    play: &'a Play,
+    templar: &'a Templar,
+    pv: &'a PlayVars,
+    roles: &'a [&'a Role],
+    host: &'a str,
+    opts: &'a Options,
+    /// `set_fact` results so far.
+    facts: Map<String, Json>,
+    /// Play `vars` and `vars_files`, built once per host.
+    play_layers: Vec<Value>,
+    done_roles: HashSet<(PathBuf, String)>,
+    written: Vec<PathBuf>,
+}
+
+impl<'a> Walk<'a> {
+    fn play(&mut self) -> anyhow::Result<()> {
+        self.play_layers.push(to_value(&self.play.vars));
+        for file in &self.play.vars_files {
+            let ctx = self.context(&Scope::default(), None, None)?;
+            let name = self
+                .templar
+                .render_str(file, "vars_files", &ctx, self.host)?;
+            let path = self.pb.dir.join(name);
+            let parsed = crate::yaml::parse_file(&path)?;
+            let vars = crate::playbook::value::vars(&parsed.root, &path, "a vars file")?;
+            self.play_layers.push(to_value(&vars));
+        }
+        let root = Scope::default();
+        self.items(&self.play.pre_tasks, &root)?;
+        for role_use in &self.play.roles {
+            self.role(role_use, &root)?;
+        }
+        self.items(&self.play.tasks, &root)?;
+        self.items(&self.play.post_tasks, &root)
+    }
+
+    fn role(&mut self, role_use: &'a RoleUse, outer: &Scope<'a>) -> anyhow::Result<()> {
+        let Some(role) = self.pb.roles.get(&role_use.path) else {
+            anyhow::bail!("role '{}' was not loaded", role_use.name);
+        };
+        let key = (
+            role.path.clone(),
+            serde_json::to_string(&role_use.params).unwrap_or_default(),
+        );
+        if !role.allow_duplicates && !self.done_roles.insert(key) {
+            return Ok(());
+        }
+        let mut scope = outer.clone();
+        scope.when.extend(role_use.keywords.when.iter().cloned());
+        scope.vars.push(to_value(&role_use.keywords.vars));
+        for dep in &role.dependencies {
+            self.role(dep, &scope)?;
+        }
+        scope.role = Some(role);
+        scope.params = Some(&role_use.params);
+        self.items(&role.tasks, &scope)
+    }
+
+    fn items(&mut self, items: &[Item], scope: &Scope<'a>) -> anyhow::Result<()> {
+        for item in items {
+            match item {
+                Item::Block(b) => {
+                    let mut inner = scope.clone();
+                    inner.when.extend(b.keywords.when.iter().cloned());
+                    inner.vars.push(to_value(&b.keywords.vars));
+                    // A render runs nothing that can fail, so `rescue` never runs.
+                    self.items(&b.block, &inner)?;
+                    self.items(&b.always, &inner)?;
+                }
+                Item::Task(t) => self.task(t, scope)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The variables `task` sees, with `item` set when looping.
+    fn context(
+        &self,
+        scope: &Scope<'a>,
+        task: Option<&Task>,
+        item: Option<(&str, &Json)>,
+    ) -> anyhow::Result<Value> {
+        let layers = RoleLayers::for_task(self.pb, self.roles, scope.role, scope.params);
+        let mut above: Vec<Value> = self.play_layers.clone();
+        above.extend(layers.vars);
+        above.extend(scope.vars.iter().cloned());
+        if let Some(t) = task {
+            above.push(to_value(&t.keywords.vars));
+        }
+        above.push(to_value(&self.facts));
+        above.push(to_value(&self.opts.extra_vars));
+        if let Some((name, value)) = item {
+            above.push(Value::from_pairs([(name, to_value(value))]));
+        }
+        self.pv
+            .host_context_layered(self.host, &layers.defaults, &above)
+            .ok_or_else(|| anyhow::anyhow!("host {} is not in the inventory", self.host))
+    }
+
+    fn task(&mut self, task: &Task, scope: &Scope<'a>) -> anyhow::Result<()> {
+        if !matches!(
+            task.module.as_str(),
+            "template" | "copy" | "set_fact" | "include_tasks" | "include_role" | "import_role"
+        ) {
+            return Ok(());
+        }
+        let at = |e: anyhow::Error| {
+            let name = task.name.clone().unwrap_or_else(|| task.module.clone());
+            e.context(format!("task '{name}' at {}", task.origin))
+        };
+        let items = self.loop_items(task, scope).map_err(at)?;
+        let loop_var = task.loop_control.loop_var.as_deref().unwrap_or("item");
+        match items {
+            None => self.task_once(task, scope, None).map_err(at),
+            Some(items) => {
+                for item in &items {
+                    self.task_once(task, scope, Some((loop_var, item)))
+                        .map_err(at)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The loop's items, if the task loops. `with_items` flattens one level, as in Ansible.
+    fn loop_items(&self, task: &Task, scope: &Scope<'a>) -> anyhow::Result<Option<Vec<Json>>> {
+        let Some(Loop::Items { lookup, value }) = &task.looping else {
+            return Ok(None);
+        };
+        let ctx = self.context(scope, Some(task), None)?;
+        let rendered = self.template_json(value, &ctx)?;
+        let Json::Array(list) = rendered else {
+            anyhow::bail!(
+                "Invalid data passed to 'loop', it requires a list, got this instead: {rendered}"
+            );
+        };
+        match lookup.as_deref() {
+            None | Some("list") => Ok(Some(list)),
+            Some("items") => Ok(Some(
+                list.into_iter()
+                    .flat_map(|v| match v {
+                        Json::Array(inner) => inner,
+                        other => vec![other],
+                    })
+                    .collect(),
+            )),
+            Some(other) => anyhow::bail!("hactl does not support with_{other} yet; use loop"),
+        }
+    }
+
+    fn task_once(
+        &mut self,
+        task: &Task,
+        scope: &Scope<'a>,
+        item: Option<(&str, &Json)>,
+    ) -> anyhow::Result<()> {
+        let ctx = self.context(scope, Some(task), item)?;
+        for cond in scope.when.iter().chain(task.keywords.when.iter()) {
+            let holds = match cond {
+                Condition::Const(b) => *b,
+                Condition::Expr(e) => self.templar.eval_condition(e, &ctx, self.host)?,
+            };
+            if !holds {
+                return Ok(());
+            }
+        }
+        let args = match self
+            .template_json(&Json::Object(task.args.clone().into_iter().collect()), &ctx)?
+        {
+            Json::Object(m) => m,
+            _ => Map::new(),
+        };
+        let args: Map<String, Json> = args
+            .into_iter()
+            .filter(|(_, v)| v.as_str() != Some(OMIT))
+            .collect();
+        let role_path = scope.role.map(|r| r.path.as_path());
+        match task.module.as_str() {
+            "template" => {
+                let (opts, src) = crate::modules::file_put::options("template", &args)?;
+                let src = src.unwrap_or_default();
+                let path = lookup::find(&src, "templates", role_path, &self.pb.dir).map_err(
+                    |searched| {
+                        anyhow::anyhow!(
+                            "could not find the template '{src}' (searched {})",
+                            show(&searched)
+                        )
+                    },
+                )?;
+                let text = self.templar.render_file(&path, &ctx, self.host)?;
+                self.write(&opts.dest, &opts.name, text.as_bytes())
+            }
+            "copy" => {
+                let (opts, _) = crate::modules::file_put::options("copy", &args)?;
+                match args.get("content") {
+                    Some(Json::String(content)) => {
+                        self.write(&opts.dest, &opts.name, content.as_bytes())
+                    }
+                    Some(other) => self.write(
+                        &opts.dest,
+                        &opts.name,
+                        crate::template::py_str(&to_value(other)).as_bytes(),
+                    ),
+                    None => Ok(()),
+                }
+            }
+            "set_fact" => {
+                for (k, v) in args {
+                    if k != "cacheable" {
+                        self.facts.insert(k, v);
+                    }
+                }
+                Ok(())
+            }
+            "include_tasks" => {
+                let file = args
+                    .get("_raw_params")
+                    .or_else(|| args.get("file"))
+                    .and_then(Json::as_str)
+                    .unwrap_or_default();
+                let path =
+                    lookup::find(file, "tasks", role_path, &self.pb.dir).map_err(|searched| {
+                        anyhow::anyhow!("could not find '{file}' (searched {})", show(&searched))
+                    })?;
+                let (items, _) = crate::playbook::load_tasks_file(&path, role_path, &self.pb.dir)?;
+                self.items(&items, scope)
+            }
+            _ => {
+                let name = args.get("name").and_then(Json::as_str).unwrap_or_default();
+                let Some(role) = self.pb.roles.values().find(|r| r.name == name) else {
+                    anyhow::bail!("the role '{name}' was not found");
+                };
+                let mut inner = scope.clone();
+                inner.role = Some(role);
+                self.items(&role.tasks, &inner)
+            }
+        }
+    }
+
+    /// Templates every string inside a value; a string that is one expression keeps its type.
+    fn template_json(&self, value: &Json, ctx: &Value) -> anyhow::Result<Json> {
+        Ok(match value {
+            Json::String(s) if s.contains("{{") || s.contains("{%") => {
+                let v = self
+                    .templar
+                    .template_value(s, "task argument", ctx, self.host)?;
+                serde_json::to_value(&v)?
+            }
+            Json::Array(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.template_json(v, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Json::Object(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.template_json(v, ctx)?)))
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    /// Writes one rendered file under `DIR/<host>/`.
+    fn write(&mut self, dest: &str, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let mut rel = dest.trim_start_matches('/').to_string();
+        if rel.ends_with('/') || rel.is_empty() {
+            rel.push_str(name);
+        }
+        let path = self.opts.out.join(self.host).join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        self.written.push(path);
+        Ok(())
+    }
+}
+
+fn show(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

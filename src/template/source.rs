@@ -1,0 +1,332 @@
+//! Source rewrites that give minijinja Ansible's strictness and escaping before compiling.
+//!
+//! minijinja's chainable undefined lets `foo.bar | default(x)` work as in Ansible but treats a
+//! missing variable as false in `{% if %}` and as empty in `{% for %}`, where Ansible fails.
+//! Wrapping those expressions in the `__strict` filter restores the failure:
+//! `{% if X %}` becomes `{% if (X)|__strict %}`. Lines never move, so error lines stay right.
+//!
+//! For strings from YAML (task arguments), Ansible also doubles backslashes in string literals
+//! inside `{{ }}` so `'\1'` reaches `regex_replace` as a backslash and a digit.
+//! Text inside `{% raw %}` and comments is left alone.
+
+/// Rewrites `src`; `escape_backslashes` as Ansible applies it to templates from YAML.
+pub fn prepare(src: &str, escape_backslashes: bool) -> String {
+    let mut out = String::with_capacity(src.len() + 32);
+    let mut rest = src;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start..];
+        let (open, close) = match after.get(..2) {
+            Some("{{") => ("{{", "}}"),
+            Some("{%") => ("{%", "%}"),
+            Some("{#") => ("{#", "#}"),
+            _ => {
+                out.push_str(&rest[..start + 1]);
+                rest = &rest[start + 1..];
+                continue;
+            }
+        };
+        out.push_str(&rest[..start]);
+        let body_start = start + 2;
+        let Some(len) = (if open == "{#" {
+            rest[body_start..].find(close)
+        } else {
+            find_close(&rest[body_start..], close)
+        }) else {
+            // Unterminated: let minijinja report the syntax error.
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let body = &rest[body_start..body_start + len];
+        let end = body_start + len + 2;
+        match open {
+            "{{" => {
+                out.push_str("{{");
+                let body = if escape_backslashes {
+                    escape_strings(body)
+                } else {
+                    body.to_string()
+                };
+                out.push_str(&silent_else(&body));
+                out.push_str("}}");
+            }
+            "{%" => {
+                if tag_name(body) == Some("raw") {
+                    // Jinja never trims the newline after `{% raw %}`; `+%}` tells minijinja so.
+                    let raw_tag = if body.ends_with(['-', '+']) {
+                        format!("{{%{body}%}}")
+                    } else {
+                        format!("{{%{body}+%}}")
+                    };
+                    // Copy everything up to and including the matching endraw tag verbatim.
+                    let raw_end = find_endraw(&rest[end..]).map_or(rest.len(), |n| end + n);
+                    out.push_str(&raw_tag);
+                    out.push_str(&rest[end..raw_end]);
+                    rest = &rest[raw_end..];
+                    continue;
+                }
+                out.push_str("{%");
+                out.push_str(&strict_tag(body));
+                out.push_str("%}");
+            }
+            _ => out.push_str(&rest[start..end]),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{{ x if c }}` prints nothing when `c` is false; minijinja's strict formatter would see an
+/// undefined value there, so a missing top-level `else` becomes `else ''`.
+fn silent_else(body: &str) -> String {
+    let (lead, expr, trail) = split_controls(body);
+    let words = top_level_words(expr);
+    let Some(last_if) = words.iter().rposition(|(_, w)| *w == "if") else {
+        return body.to_string();
+    };
+    if words[last_if..].iter().any(|(_, w)| *w == "else") {
+        return body.to_string();
+    }
+    let trimmed = expr.trim_end();
+    format!("{lead}{trimmed} else ''{}{trail}", &expr[trimmed.len()..])
+}
+
+/// Offset of `close` in `s`, skipping string literals.
+fn find_close(s: &str, close: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if s[i..].starts_with(close) => return Some(i),
+            None => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Offset just past the `{% endraw %}` tag in `s`.
+fn find_endraw(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("{%") {
+        let tag = from + i + 2;
+        let close = s[tag..].find("%}")?;
+        if tag_name(&s[tag..tag + close]) == Some("endraw") {
+            return Some(tag + close + 2);
+        }
+        from = tag;
+    }
+    None
+}
+
+/// The statement keyword of a tag body such as `- if x -`.
+fn tag_name(body: &str) -> Option<&str> {
+    let body = body.trim_start_matches(['-', '+']).trim_start();
+    body.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+/// Splits a tag body into leading whitespace control, the statement, and trailing control.
+fn split_controls(body: &str) -> (&str, &str, &str) {
+    let lead = body.len() - body.trim_start_matches(['-', '+']).len();
+    let inner_end = body.trim_end_matches(['-', '+']).len().max(lead);
+    (&body[..lead], &body[lead..inner_end], &body[inner_end..])
+}
+
+/// Wraps the condition of `if`/`elif` and the iterable of `for` in `(...)|__strict`.
+fn strict_tag(body: &str) -> String {
+    let (lead, stmt, trail) = split_controls(body);
+    let trimmed = stmt.trim_start();
+    let indent = &stmt[..stmt.len() - trimmed.len()];
+    let keyword = tag_name(trimmed).unwrap_or("");
+    let wrapped = match keyword {
+        "if" | "elif" => {
+            let expr = trimmed[keyword.len()..].trim_end();
+            if expr.trim().is_empty() {
+                None
+            } else {
+                let tail = &trimmed[keyword.len() + expr.len()..];
+                Some(format!("{keyword} ({})|__strict{tail}", expr.trim_start()))
+            }
+        }
+        "for" => strict_for(trimmed),
+        _ => None,
+    };
+    match wrapped {
+        Some(w) => format!("{lead}{indent}{w}{trail}"),
+        None => body.to_string(),
+    }
+}
+
+/// `for T in X [if C] [recursive]` → `for T in (X)|__strict [if C] [recursive]`.
+fn strict_for(stmt: &str) -> Option<String> {
+    let words = top_level_words(stmt);
+    let in_at = words.iter().find(|(_, w)| *w == "in")?.0;
+    let iter_start = in_at + 2;
+    let iter_end = words
+        .iter()
+        .filter(|(i, w)| *i > iter_start && (*w == "if" || *w == "recursive"))
+        .map(|(i, _)| *i)
+        .next()
+        .unwrap_or(stmt.trim_end().len());
+    let iter = stmt[iter_start..iter_end].trim();
+    if iter.is_empty() {
+        return None;
+    }
+    let rest = &stmt[iter_end..];
+    let gap = if rest.starts_with(char::is_whitespace) || rest.is_empty() {
+        ""
+    } else {
+        " "
+    };
+    Some(format!(
+        "{} ({iter})|__strict{gap}{rest}",
+        &stmt[..iter_start]
+    ))
+}
+
+/// Bare words outside string literals and brackets, with their byte offsets.
+fn top_level_words(s: &str) -> Vec<(usize, &str)> {
+    let bytes = s.as_bytes();
+    let mut words = Vec::new();
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            _ if (b.is_ascii_alphabetic() || b == b'_')
+                && (i == 0 || !is_word_byte(bytes[i - 1])) =>
+            {
+                let start = i;
+                while i < bytes.len() && is_word_byte(bytes[i]) {
+                    i += 1;
+                }
+                if depth == 0 && (start == 0 || bytes[start - 1] != b'.') {
+                    words.push((start, &s[start..i]));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    words
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Doubles backslashes inside string literals of an expression.
+fn escape_strings(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut chars = expr.chars();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    out.push_str("\\\\");
+                    // The escaped character (maybe the quote) stays part of the literal.
+                    if let Some(next) = chars.next() {
+                        if next == '\\' {
+                            out.push_str("\\\\");
+                        } else if next == q {
+                            // Jinja keeps both the backslash and the quote: `'it\'s'` is `it\'s`.
+                            out.push('\\');
+                            out.push(next);
+                        } else {
+                            out.push(next);
+                        }
+                    }
+                    continue;
+                }
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_conditions_and_iterables() {
+        assert_eq!(
+            prepare("{% if a %}x{%- elif b.c -%}y{% endif %}", false),
+            "{% if (a)|__strict %}x{%- elif (b.c)|__strict -%}y{% endif %}"
+        );
+        assert_eq!(
+            prepare("{% for k, v in d.items() if v recursive %}", false),
+            "{% for k, v in (d.items())|__strict if v recursive %}"
+        );
+        assert_eq!(
+            prepare("{% for x in ['in', 'if'] %}", false),
+            "{% for x in (['in', 'if'])|__strict %}"
+        );
+    }
+
+    #[test]
+    fn leaves_raw_and_comments_alone() {
+        let src = "{% raw -%}{% if a %}{% endraw %}{# {% if b %} #}";
+        assert_eq!(prepare(src, true), src);
+        assert_eq!(
+            prepare("{% raw %}\n{{ x }}{% endraw %}", true),
+            "{% raw +%}\n{{ x }}{% endraw %}"
+        );
+    }
+
+    #[test]
+    fn inline_if_without_else_prints_nothing() {
+        assert_eq!(
+            prepare("{{ ',' if not loop.last -}}", false),
+            "{{ ',' if not loop.last else '' -}}"
+        );
+        assert_eq!(
+            prepare("{{ a if b else c }}{{ f(a if b) }}", false),
+            "{{ a if b else c }}{{ f(a if b) }}"
+        );
+    }
+
+    #[test]
+    fn escapes_backslashes_in_expression_strings() {
+        assert_eq!(
+            prepare(r"{{ x | regex_replace('(a)', '\1') }}\n", true),
+            r"{{ x | regex_replace('(a)', '\\1') }}\n"
+        );
+        assert_eq!(prepare(r"{{ 'it\'s' }}", true), r"{{ 'it\\\'s' }}");
+    }
+}

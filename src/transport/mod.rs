@@ -1,0 +1,135 @@
+//! Getting bytes to and from hosts. A [`Transport`] runs a shell script on one host with bytes
+//! on its stdin and returns what came back; everything hactl does on a host (facts, modules,
+//! file writes) is built from that one primitive, so a new backend (for example russh, for very
+//! large fleets) only has to implement it.
+//!
+//! It does not own what the scripts say (`modules`) or how hosts are scheduled (`run`).
+
+mod ssh;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use ssh::{SshTransport, connect};
+
+/// What a script printed and how it exited.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The exit code; `None` if the script was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// How to reach one host. Built from the inventory (`ansible_host`, `ansible_port`,
+/// `ansible_user`, `ansible_ssh_private_key_file`) and the command line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Target {
+    /// The inventory name, for messages.
+    pub name: String,
+    /// The address to connect to.
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub private_key: Option<PathBuf>,
+    pub connect_timeout: Option<Duration>,
+    /// Extra ssh options (`-o Key=Value`), from `--ssh-common-args` / `ansible_ssh_common_args`.
+    pub ssh_options: Vec<(String, String)>,
+    /// Host key checking. On unless the user opts out.
+    pub check_host_key: bool,
+}
+
+/// A host cannot be reached or the connection broke.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{host}: cannot connect: {message}")]
+    Connect { host: String, message: String },
+    #[error("{host}: the connection failed while running a command: {message}")]
+    Exec { host: String, message: String },
+    #[error("{host}: bad ssh option: {message}")]
+    Options { host: String, message: String },
+}
+
+/// A live connection to one host.
+pub trait Transport: Send + Sync {
+    /// Runs `script` with `sh -c` on the host, feeding `stdin` to it.
+    fn exec(
+        &self,
+        script: &str,
+        stdin: &[u8],
+    ) -> impl Future<Output = Result<ExecOutput, TransportError>> + Send;
+
+    /// Closes the connection.
+    fn close(self) -> impl Future<Output = Result<(), TransportError>> + Send;
+}
+
+/// Quotes a string for a POSIX shell, as Python's `shlex.quote` does.
+pub fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r#"'"'"'"#))
+    }
+}
+
+/// Parses `--ssh-common-args` (`-o Key=Value`, `-o 'Key Value'`) into options.
+pub fn parse_ssh_args(args: &str) -> Result<Vec<(String, String)>, String> {
+    let words = crate::playbook::kv::split_args(args).map_err(|e| e.to_string())?;
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| crate::playbook::kv::unquote(w.trim()).to_string())
+        .collect();
+    let mut out = Vec::new();
+    let mut it = words.iter().filter(|w| !w.is_empty());
+    while let Some(w) = it.next() {
+        let opt = if w == "-o" {
+            it.next().ok_or("-o needs an option")?.clone()
+        } else if let Some(rest) = w.strip_prefix("-o") {
+            rest.to_string()
+        } else {
+            return Err(format!("only -o options are supported, not '{w}'"));
+        };
+        let (k, v) = opt
+            .split_once('=')
+            .or_else(|| opt.split_once(' '))
+            .ok_or_else(|| format!("'{opt}' is not Key=Value"))?;
+        out.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("abc"), "abc");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r#"'it'"'"'s'"#);
+    }
+
+    #[test]
+    fn ssh_args() {
+        assert_eq!(
+            parse_ssh_args("-o StrictHostKeyChecking=no -oConnectTimeout=5 -o 'ProxyJump bastion'"),
+            Ok(vec![
+                ("StrictHostKeyChecking".into(), "no".into()),
+                ("ConnectTimeout".into(), "5".into()),
+                ("ProxyJump".into(), "bastion".into()),
+            ])
+        );
+        assert!(parse_ssh_args("-v").is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! The OpenSSH backend: one multiplexed master connection per host (the `openssh` crate's
+//! native mux), reused for every command of the run. The user's `~/.ssh/config`, ssh-agent and
+//! `known_hosts` apply, and host keys are checked unless the user opts out.
+
+use std::io::Write as _;
+
+use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
+use tokio::io::AsyncWriteExt;
+
+use super::{ExecOutput, Target, Transport, TransportError, shell_quote};
+
+/// A live ssh connection to one host.
+#[derive(Debug)]
+pub struct SshTransport {
+    name: String,
+    session: Session,
+    /// Holds the generated ssh_config (for `--ssh-common-args`) alive as long as the master.
+    _config: Option<tempfile::NamedTempFile>,
+}
+
+/// Opens the master connection to `target`.
+pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
+    let err = |message: String| TransportError::Connect {
+        host: target.name.clone(),
+        message,
+    };
+    let mut builder = SessionBuilder::default();
+    builder.known_hosts_check(if target.check_host_key {
+        KnownHosts::Strict
+    } else {
+        KnownHosts::Accept
+    });
+    if let Some(user) = &target.user {
+        builder.user(user.clone());
+    }
+    if let Some(port) = target.port {
+        builder.port(port);
+    }
+    if let Some(key) = &target.private_key {
+        builder.keyfile(key);
+    }
+    if let Some(t) = target.connect_timeout {
+        builder.connect_timeout(t);
+    }
+    let config = if target.ssh_options.is_empty() {
+        None
+    } else {
+        let file = options_config(&target.ssh_options).map_err(|e| err(e.to_string()))?;
+        builder.config_file(file.path());
+        Some(file)
+    };
+    let session = builder
+        .connect_mux(&target.address)
+        .await
+        .map_err(|e| err(error_text(&e)))?;
+    Ok(SshTransport {
+        name: target.name.clone(),
+        session,
+        _config: config,
+    })
+}
+
+/// An ssh_config that sets `options` first (the first value ssh sees wins) and then reads the
+/// user's and the system's configuration as ssh would.
+fn options_config(options: &[(String, String)]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new().prefix("hactl-ssh-").tempfile()?;
+    writeln!(file, "Host *")?;
+    for (k, v) in options {
+        writeln!(file, "    {k} {v}")?;
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let user = std::path::Path::new(&home).join(".ssh/config");
+        if user.is_file() {
+            writeln!(file, "    Include {}", user.display())?;
+        }
+    }
+    writeln!(file, "    Include /etc/ssh/ssh_config")?;
+    file.flush()?;
+    Ok(file)
+}
+
+/// openssh's errors carry the ssh client's own words; keep them on one line.
+fn error_text(e: &openssh::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Starts the exit-code trailer the remote wrapper writes after the script's own stderr.
+const RC_MARK: &str = "\x1ehactl-rc=";
+
+/// Splits the trailer off stderr: the script's exit code and its stderr as it wrote it.
+fn split_exit_code(mut stderr: Vec<u8>) -> (Option<i32>, Vec<u8>) {
+    let mark = RC_MARK.as_bytes();
+    let Some(pos) = stderr.windows(mark.len()).rposition(|w| w == mark) else {
+        return (None, stderr);
+    };
+    let code = std::str::from_utf8(&stderr[pos + mark.len()..])
+        .ok()
+        .and_then(|t| t.trim().parse().ok());
+    stderr.truncate(pos);
+    (code, stderr)
+}
+
+impl Transport for SshTransport {
+    async fn exec(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
+        let err = |message: String| TransportError::Exec {
+            host: self.name.clone(),
+            message,
+        };
+        // The exit code travels as a trailer on stderr: ssh's multiplexer would turn a 127
+        // ("command not found" from the script) into a transport error and lose the output.
+        let command = format!(
+            "sh -c {}; printf '{RC_MARK}%d' \"$?\" >&2",
+            shell_quote(script)
+        );
+        let mut child = self
+            .session
+            .raw_command(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await
+            .map_err(|e| err(error_text(&e)))?;
+        let mut input = child.stdin().take();
+        // Feed stdin while the output is read, so a script that talks first never deadlocks.
+        let feed = async {
+            if let Some(pipe) = input.as_mut() {
+                // A script may exit without reading all of its input; that is not our error.
+                let _ = pipe.write_all(stdin).await;
+                let _ = pipe.shutdown().await;
+            }
+            drop(input);
+        };
+        let (_, output) = tokio::join!(feed, child.wait_with_output());
+        let output = output.map_err(|e| err(error_text(&e)))?;
+        let (code, stderr) = split_exit_code(output.stderr);
+        Ok(ExecOutput {
+            code: code.or(output.status.code()),
+            stdout: output.stdout,
+            stderr,
+        })
+    }
+
+    async fn close(self) -> Result<(), TransportError> {
+        let host = self.name;
+        self.session
+            .close()
+            .await
+            .map_err(|e| TransportError::Exec {
+                host,
+                message: error_text(&e),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_trailer() {
+        let raw = b"oops\n\x1ehactl-rc=127".to_vec();
+        assert_eq!(split_exit_code(raw), (Some(127), b"oops\n".to_vec()));
+        assert_eq!(
+            split_exit_code(b"plain".to_vec()),
+            (None, b"plain".to_vec())
+        );
+    }
+}

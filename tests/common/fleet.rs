@@ -1,0 +1,142 @@
+//! A real test fleet for integration tests: `tests/fleet up` on creation, `tests/fleet down` on
+//! drop, so a failing test still cleans up its namespaces, mounts and containers.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fleet of booted hosts. Dropping it tears everything down.
+#[derive(Debug)]
+pub struct Fleet {
+    pub prefix: String,
+    pub state: PathBuf,
+    pub hosts: Vec<String>,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fleet")
+}
+
+/// Whether this machine can run a fleet (root, nspawn, sshd). Tests that need one say so and
+/// fail loudly when it is missing, rather than passing silently.
+pub fn require() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    assert!(
+        root,
+        "fleet tests need root (run them as CI does: sudo cargo test)"
+    );
+    for tool in ["systemd-nspawn", "sshd", "ip"] {
+        let found = Command::new("sh")
+            .args([
+                "-c",
+                &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
+            ])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(found, "fleet tests need {tool}; .ci/run installs it");
+    }
+}
+
+impl Fleet {
+    /// Boots hosts with the given names.
+    pub fn up(names: &[&str]) -> Fleet {
+        require();
+        let prefix = format!("hf{:06x}", std::process::id() ^ rand_bits());
+        let out = Command::new(script())
+            .args(["up", "--prefix", &prefix, "--names", &names.join(",")])
+            .output()
+            .expect("run tests/fleet");
+        // Even when `up` failed it tore itself down; a guard for a half-made fleet is harmless.
+        let fleet = Fleet {
+            prefix,
+            state: PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+            hosts: names.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(
+            out.status.success(),
+            "tests/fleet up failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fleet
+    }
+
+    pub fn inventory(&self) -> PathBuf {
+        self.state.join("inventory.ini")
+    }
+
+    pub fn ssh_config(&self) -> PathBuf {
+        self.state.join("ssh_config")
+    }
+
+    pub fn addr(&self, host: &str) -> String {
+        std::fs::read_to_string(self.state.join(format!("addr-{host}")))
+            .expect("host address")
+            .trim()
+            .to_string()
+    }
+
+    /// A command that runs in the controller namespace.
+    pub fn ctl(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &format!("{}-ctl", self.prefix)])
+            .arg(program);
+        cmd
+    }
+
+    /// Runs a shell command on a host over ssh from the controller namespace.
+    pub fn ssh(&self, host: &str, command: &str) -> Output {
+        self.ctl("ssh")
+            .arg("-F")
+            .arg(self.ssh_config())
+            .arg(self.addr(host))
+            .arg(command)
+            .output()
+            .expect("run ssh")
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).args(["down", &self.prefix]).output();
+    }
+}
+
+fn rand_bits() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        & 0xff_ffff
+}
+
+/// The fleet state folder when this test process was re-run inside a fleet's controller
+/// namespace by [`Fleet::rerun_inside`].
+pub fn inside() -> Option<PathBuf> {
+    std::env::var_os("HACTL_TEST_FLEET_STATE").map(PathBuf::from)
+}
+
+impl Fleet {
+    /// Runs the test named `test` again, in this same test binary, inside the controller
+    /// namespace, so everything it does on the network stays in the fleet. Panics if it fails.
+    pub fn rerun_inside(&self, test: &str) {
+        let exe = std::env::current_exe().expect("test binary");
+        let out = self
+            .ctl(exe)
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env("HACTL_TEST_FLEET_STATE", &self.state)
+            .output()
+            .expect("rerun test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{test} failed inside the controller namespace:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Regenerates the template goldens with the real ansible-core 2.19:
+#  - out/<host>/<name>: every templates/<name>.j2 rendered by ansible-playbook's template module;
+#  - inventory.json: `ansible-inventory --list` of inventory.ini (the Rust test's host variables);
+#  - ../exprs/expected.json: each ../exprs/cases.json string through Ansible's Templar.
+set -eu
+cd "$(dirname "$0")"
+ANSIBLE=${ANSIBLE:-/opt/ansible-venv/bin}
+rm -rf out
+ANSIBLE_NOCOLOR=1 ANSIBLE_DEPRECATION_WARNINGS=False "$ANSIBLE/ansible-playbook" -i inventory.ini playbook.yml >/dev/null
+"$ANSIBLE/ansible-inventory" -i inventory.ini --list > inventory.json
+"$ANSIBLE/python" ../exprs/eval.py ../exprs/cases.json ../exprs/expected.json 2>/dev/null
+echo "regenerated: $(find out -type f | wc -l) rendered files"

@@ -1,0 +1,93 @@
+//! Loading playbooks and roles: the seed's role as the article wrote it, and one clear error
+//! (file, line, task, hint) for each kind of bad input.
+
+use std::path::Path;
+
+use hactl::playbook::{self, Item, Loop};
+use serde_json::json;
+
+fn fixture(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(p)
+}
+
+#[test]
+fn loads_the_seed_playbook_unchanged() {
+    let loaded = playbook::load(&fixture("seed/nginx.yml")).expect("seed playbook loads");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let pb = &loaded.playbook;
+    assert_eq!(pb.plays.len(), 1);
+    let play = &pb.plays[0];
+    assert_eq!(play.hosts, "nginx");
+    assert_eq!(play.keywords.remote_user.as_deref(), Some("root"));
+    assert!(play.gather_facts);
+    assert_eq!(play.roles.len(), 1);
+    let role = &pb.roles[&play.roles[0].path];
+    assert_eq!(role.name, "nginx");
+    let tasks: Vec<_> = role
+        .tasks
+        .iter()
+        .map(|i| match i {
+            Item::Task(t) => t,
+            Item::Block(_) => panic!("no blocks in the seed"),
+        })
+        .collect();
+    let modules: Vec<_> = tasks.iter().map(|t| t.module.as_str()).collect();
+    assert_eq!(modules, ["yum", "template", "copy", "template", "service"]);
+    assert_eq!(tasks[0].args["name"], json!("{{ item }}"));
+    assert_eq!(
+        tasks[0].looping,
+        Some(Loop::Items {
+            lookup: Some("items".into()),
+            value: json!(["nginx", "keepalived"])
+        })
+    );
+    assert_eq!(tasks[1].args["src"], json!("keepalived.conf.j2"));
+    assert_eq!(
+        tasks[1].args["dest"],
+        json!("/etc/keepalived/keepalived.conf")
+    );
+    assert_eq!(tasks[1].notify, ["restart keepalived"]);
+    assert_eq!(tasks[2].args["dest"], json!("/etc/keepalived/"));
+    assert_eq!(tasks[4].args["enabled"], json!("true"));
+    assert_eq!(tasks[1].origin.mark.line, 6);
+    assert_eq!(
+        tasks[1].display_name(Some(&role.name)),
+        "nginx : config keepalived"
+    );
+    let handlers: Vec<_> = role
+        .handlers
+        .iter()
+        .filter_map(|i| {
+            if let Item::Task(t) = i {
+                t.name.clone()
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(handlers, ["restart keepalived", "restart nginx"]);
+}
+
+#[test]
+fn bad_playbooks_get_one_clear_error_each() {
+    let dir = fixture("bad-playbooks");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10);
+    let mut report = String::new();
+    for path in names {
+        let err = playbook::load(&path).expect_err(&format!("{} must fail", path.display()));
+        let msg = format!("{err:#}")
+            .replace(&format!("{}/", dir.display()), "")
+            .replace(&dir.display().to_string(), "<dir>");
+        report.push_str(&msg);
+        report.push('\n');
+    }
+    insta::assert_snapshot!(report);
+}
