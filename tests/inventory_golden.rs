@@ -16,6 +16,8 @@ struct Case {
     sources: Vec<String>,
     hosts: Vec<String>,
     group: String,
+    /// Folder to run in (ansible-inventory reads its group_vars/ too); default: an empty one.
+    cwd: Option<PathBuf>,
 }
 
 fn cases() -> Vec<Case> {
@@ -39,6 +41,7 @@ fn cases() -> Vec<Case> {
             sources: words(0),
             hosts: words(1),
             group: words(2).first().cloned().unwrap_or_else(|| "all".into()),
+            cwd: words(3).first().map(|d| dir.join(d)),
             dir,
         });
     }
@@ -47,9 +50,14 @@ fn cases() -> Vec<Case> {
 
 fn hactl(case: &Case, extra: &[&str]) -> String {
     let mut cmd = Command::cargo_bin("hactl").expect("hactl binary");
+    let empty = tempfile::tempdir().expect("tempdir");
+    let cwd = case
+        .cwd
+        .clone()
+        .unwrap_or_else(|| empty.path().to_path_buf());
     cmd.arg("inventory")
         .env_remove("HACTL_INVENTORY")
-        .current_dir(std::env::temp_dir());
+        .current_dir(cwd);
     for src in &case.sources {
         cmd.arg("-i").arg(case.dir.join(src));
     }
@@ -132,4 +140,34 @@ fn every_golden_case_matches_ansible_inventory() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// `-i` is optional: `HACTL_INVENTORY`, then `./inventory.ini`, then `./inventory/`.
+#[test]
+fn inventory_source_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |env: Option<&Path>| {
+        let mut cmd = Command::cargo_bin("hactl").expect("bin");
+        cmd.args(["inventory", "--graph"])
+            .current_dir(dir.path())
+            .env_remove("HACTL_INVENTORY");
+        if let Some(p) = env {
+            cmd.env("HACTL_INVENTORY", p);
+        }
+        let out = cmd.output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, _) = run(None);
+    assert_eq!(code, Some(1), "no inventory anywhere is an error");
+    std::fs::create_dir(dir.path().join("inventory")).expect("mkdir");
+    std::fs::write(dir.path().join("inventory/hosts"), "[from_dir]\nd1\n").expect("write");
+    assert!(run(None).1.contains("@from_dir:"));
+    std::fs::write(dir.path().join("inventory.ini"), "[from_ini]\ni1\n").expect("write");
+    assert!(run(None).1.contains("@from_ini:"));
+    let env_inv = dir.path().join("env.ini");
+    std::fs::write(&env_inv, "[from_env]\ne1\n").expect("write");
+    assert!(run(Some(&env_inv)).1.contains("@from_env:"));
 }

@@ -1,5 +1,6 @@
 //! Fuzzes the INI inventory parser and everything run on its result: any bytes must yield an
-//! inventory or an error, never a panic. Run with `cargo fuzz run inventory_ini` in `fuzz/`.
+//! inventory or an error, never a panic. Run in `fuzz/` with `cargo fuzz run inventory_ini`
+//! (on a stable toolchain: `RUSTC_BOOTSTRAP=1 cargo fuzz run inventory_ini`).
 #![no_main]
 
 use std::path::Path;

@@ -15,17 +15,20 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("`hactl inventory --limit` is not supported yet");
     }
     let sources = inventory::resolve_sources(&args.source.inventory)?;
-    let loaded = inventory::load(&sources).context("cannot load the inventory")?;
+    // Like ansible-inventory, also read group_vars/ and host_vars/ of the current directory.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let loaded = inventory::load_with_playbook_dir(&sources, Some(&cwd))
+        .context("cannot load the inventory")?;
     for warning in &loaded.warnings {
         report::warning(warning);
     }
     let inv = &loaded.inventory;
     let text = if let Some(host) = &args.host {
-        output::to_json_text(&output::host(inv, host)?)
+        output::to_json_text(output::host(inv, host)?)
     } else if args.graph {
         output::graph(inv, args.group.as_deref().unwrap_or("all"), args.vars)?
     } else if args.list {
-        output::to_json_text(&output::list(inv))
+        output::to_json_text(output::list(inv))
     } else {
         anyhow::bail!("one of --list, --graph or --host is required");
     };

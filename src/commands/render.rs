@@ -6,13 +6,14 @@ use crate::cli::RenderArgs;
 use crate::{inventory, playbook, report, run};
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
-    let sources = inventory::resolve_sources(&args.source.inventory)?;
-    let inv = inventory::load(&sources)?;
-    for w in &inv.warnings {
-        report::warning(w);
-    }
     let loaded = playbook::load(&args.playbook)?;
     for w in &loaded.warnings {
+        report::warning(w);
+    }
+    let sources = inventory::resolve_sources(&args.source.inventory)?;
+    // group_vars/ and host_vars/ beside the playbook apply too, as in ansible-playbook.
+    let inv = inventory::load_with_playbook_dir(&sources, Some(&loaded.playbook.dir))?;
+    for w in &inv.warnings {
         report::warning(w);
     }
     let facts = match &args.facts {

@@ -113,7 +113,7 @@ pub(crate) fn parse(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), 
             if state != State::Vars {
                 match pending.get(&name).map(|p| p.state) {
                     Some(State::Children) => {
-                        add_pending_children(b.inv, &name, &mut pending).map_err(|m| err(m))?
+                        add_pending_children(b.inv, &name, &mut pending).map_err(err)?
                     }
                     Some(State::Vars) => {
                         pending.shift_remove(&name);

@@ -37,8 +37,18 @@ pub fn resolve_sources(cli: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Err(Error::NoInventory)
 }
 
-/// Reads every source into one inventory, then adds `group_vars/` and `host_vars/`.
+/// Reads every source into one inventory, then adds the `group_vars/` and `host_vars/` next to
+/// each source.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
+    load_with_playbook_dir(paths, None)
+}
+
+/// As [`load`], plus the `group_vars/` and `host_vars/` of `playbook_dir`, which Ansible layers
+/// just above the inventory's (`ansible-inventory` uses the current directory).
+pub fn load_with_playbook_dir(
+    paths: &[PathBuf],
+    playbook_dir: Option<&Path>,
+) -> Result<Loaded, Error> {
     let mut inv = Inventory::default();
     let mut warnings = Vec::new();
     let mut var_dirs = Vec::new();
@@ -60,6 +70,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     }
     reconcile(&mut inv)?;
     varsfiles::load(&mut inv, &var_dirs)?;
+    if let Some(dir) = playbook_dir {
+        varsfiles::load_play(&mut inv, dir)?;
+    }
     let mut seen = std::collections::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
     Ok(Loaded {
@@ -288,7 +301,7 @@ pub(crate) struct Builder<'a> {
     source: Option<&'a Path>,
     /// (group, host) pairs already linked: `Inventory::add_host` checks membership with a
     /// linear scan, which is quadratic for a group of 10,000 hosts.
-    members: std::collections::HashSet<(String, String)>,
+    members: std::collections::HashSet<(usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -297,11 +310,14 @@ impl<'a> Builder<'a> {
         warnings: &'a mut Vec<String>,
         source: Option<&'a Path>,
     ) -> Self {
-        let members = inv
-            .groups
-            .values()
-            .flat_map(|g| g.hosts.iter().map(|h| (g.name.clone(), h.clone())))
-            .collect();
+        let mut members = std::collections::HashSet::new();
+        for (gi, g) in inv.groups.values().enumerate() {
+            for h in &g.hosts {
+                if let Some(hi) = inv.hosts.get_index_of(h) {
+                    members.insert((gi, hi));
+                }
+            }
+        }
         Builder {
             inv,
             warnings,
@@ -360,7 +376,9 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-        if self.members.insert((group.to_string(), name.to_string())) {
+        let gi = self.inv.groups.get_index_of(group).unwrap_or(usize::MAX);
+        let hi = self.inv.hosts.get_index_of(name).unwrap_or(usize::MAX);
+        if self.members.insert((gi, hi)) {
             if let Some(h) = self.inv.hosts.get_mut(name) {
                 h.groups.push(group.to_string());
             }

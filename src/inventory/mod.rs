@@ -28,7 +28,7 @@ mod yaml_inv;
 use serde_json::Value;
 
 pub use error::Error;
-pub use loader::{Loaded, load, parse_ini, resolve_sources};
+pub use loader::{Loaded, load, load_with_playbook_dir, parse_ini, resolve_sources};
 pub use model::{Group, Host, Inventory, Vars};
 
 /// Key of Ansible's JSON form of a string that must never be templated.

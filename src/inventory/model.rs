@@ -17,6 +17,8 @@ pub struct Host {
     pub groups: Vec<String>,
     /// Variables from `host_vars/` (all sources merged, later sources win).
     pub file_vars: Vars,
+    /// Variables from `host_vars/` next to the playbook (or the current directory).
+    pub play_vars: Vars,
 }
 
 /// One group. `all` and `ungrouped` always exist.
@@ -36,6 +38,9 @@ pub struct Group {
     /// Variables from `group_vars/`, one map per inventory source in source order (Ansible
     /// merges them source by source, after all inline group variables).
     pub file_vars: Vec<Vars>,
+    /// Variables from `group_vars/` next to the playbook (or, for `hactl inventory`, the
+    /// current directory), which Ansible layers just above the inventory's.
+    pub play_vars: Vars,
 }
 
 impl Group {

@@ -84,8 +84,10 @@ pub fn list(inv: &Inventory) -> Value {
     let mut seen = HashSet::new();
     format_group(inv, "all", &mut seen, &mut out);
     let mut hostvars = Map::new();
+    let mut all_vars: std::collections::HashMap<String, Vars> =
+        inv.all_host_vars().into_iter().collect();
     for name in all_hosts(inv) {
-        let vars = shown(inv.host_vars(&name));
+        let vars = shown(all_vars.remove(&name).unwrap_or_default());
         if !vars.is_empty() {
             hostvars.insert(name, Value::Object(vars.into_iter().collect()));
         }
@@ -292,8 +294,8 @@ fn str_repr(s: &str) -> String {
 }
 
 /// JSON as Ansible prints it: keys sorted, four-space indent.
-pub fn to_json_text(v: &Value) -> String {
-    let sorted = sort_keys(v);
+pub fn to_json_text(mut sorted: Value) -> String {
+    sort_keys(&mut sorted);
     let mut buf = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
@@ -303,19 +305,13 @@ pub fn to_json_text(v: &Value) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-fn sort_keys(v: &Value) -> Value {
+fn sort_keys(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
-            pairs.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sort_keys(v)))
-                    .collect(),
-            )
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
         }
-        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
     }
 }

@@ -36,6 +36,22 @@ pub(crate) fn load(inv: &mut Inventory, dirs: &[PathBuf]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Loads `group_vars/` and `host_vars/` of `dir` (a playbook folder) into `play_vars`.
+pub(crate) fn load_play(inv: &mut Inventory, dir: &Path) -> Result<(), Error> {
+    let base = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(listing) = Listing::read(&base.join("group_vars"))? {
+        for group in inv.groups.values_mut() {
+            merge_files(&mut group.play_vars, &listing.find(&group.name)?)?;
+        }
+    }
+    if let Some(listing) = Listing::read(&base.join("host_vars"))? {
+        for host in inv.hosts.values_mut() {
+            merge_files(&mut host.play_vars, &listing.find(&host.name)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// The names in one `group_vars`/`host_vars` folder, read once so that 10,000 hosts cost
 /// 10,000 set lookups rather than 40,000 `stat` calls.
 struct Listing {

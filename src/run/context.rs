@@ -67,14 +67,41 @@ pub fn group_names(inv: &Inventory, host: &str) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// The inventory keeps `!unsafe` (and INI `b'...'`) strings as `{"__ansible_unsafe": text}`;
+/// templates must see the text, never rendered: it becomes a `{% raw %}` block, as playbook
+/// values tagged `!unsafe` do.
+fn never_templated(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    if let Some(text) = crate::inventory::unsafe_text(&v) {
+        let markers = text.contains("{{") || text.contains("{%") || text.contains("{#");
+        return Json::String(if markers {
+            format!("{{% raw %}}{text}{{% endraw %}}")
+        } else {
+            text.to_string()
+        });
+    }
+    match v {
+        Json::Array(items) => Json::Array(items.into_iter().map(never_templated).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, never_templated(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Builds `hostvars`, `groups` and the play's magic variables.
 pub fn play_vars(inv: &Inventory, facts: &Facts, play: &PlayInfo) -> PlayVars {
     let hosts: Vec<HostInfo> = inv
         .hosts
         .keys()
         .map(|name| {
-            let mut vars: Map<String, serde_json::Value> =
-                inv.host_vars(name).into_iter().collect();
+            let mut vars: Map<String, serde_json::Value> = inv
+                .host_vars(name)
+                .into_iter()
+                .map(|(k, v)| (k, never_templated(v)))
+                .collect();
             if let Some(f) = facts.get(name) {
                 vars.extend(f.clone());
             }

@@ -35,14 +35,28 @@ impl Layers {
     }
 }
 
+impl Layers {
+    /// The value of `key` as stored, looking through nested scopes without rendering it.
+    fn raw(&self, key: &Value) -> Option<Value> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|layer| match layer.downcast_object_ref::<Layers>() {
+                Some(inner) => inner.raw(key),
+                None => layer.pick(key),
+            })
+    }
+}
+
 impl Object for Layers {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Map
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let found = self.layers.iter().rev().find_map(|layer| layer.pick(key))?;
-        // Jinja inside a variable's value is rendered when used, in this scope's context.
+        let found = self.raw(key)?;
+        // Jinja inside a variable's value is rendered when used, once, in this (the outermost)
+        // scope's context: a nested scope hands over its raw value.
         Some(super::lazy::resolve(
             found,
             &Value::from_dyn_object(self.clone()),

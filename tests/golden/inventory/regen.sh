@@ -5,6 +5,8 @@
 #   line 1: inventory sources, relative to the case folder, separated by spaces (each is one -i)
 #   line 2: hosts to dump with --host
 #   line 3: group to start --graph GROUP at
+#   line 4 (optional): folder to run in, relative to the case folder (default: an empty one);
+#           ansible-inventory also reads group_vars/ and host_vars/ of the current directory
 # Outputs: list.json, graph.txt, graph_vars.txt, graph_group.txt, host_<name>.json, stderr.txt.
 #
 # Needs ansible-core 2.19. If /opt/ansible-venv is missing:
@@ -33,7 +35,9 @@ for case in "$here"/*/; do
     mapfile -t args <"$case/args"
     inv=()
     for src in ${args[0]}; do inv+=(-i "$case/$src"); done
-    ai() { "$bin/ansible-inventory" "${inv[@]}" "$@"; }
+    run_in="$work"
+    if [ -n "${args[3]:-}" ]; then run_in="$case/${args[3]}"; fi
+    ai() { (cd "$run_in" && "$bin/ansible-inventory" "${inv[@]}" "$@"); }
     # Sorted keys and 4-space indents, without the "profile" key hactl does not print.
     ai --list 2>"$case/stderr.txt" | "$bin/python" -c '
 import json, sys
