@@ -7,4 +7,7 @@
 
 pub mod config;
 pub mod fsm;
+pub mod network;
+pub mod notify;
 pub mod packet;
+pub mod track;

@@ -1,0 +1,91 @@
+//! The agent's network edges: the VRRP raw socket, VIP addresses and link state over rtnetlink,
+//! and gratuitous ARP.
+//!
+//! Each edge sits behind a small trait ([`VrrpIo`], [`AddressIo`], [`GarpIo`]) so the sans-IO
+//! state machine in `fsm` can be driven by the real kernel or by fakes in tests. This module owns
+//! only I/O: it does not decode VRRP packets (that is `packet`) nor decide when to send them
+//! (that is `fsm`).
+
+pub mod addr;
+pub mod garp;
+pub mod link;
+pub mod vrrp_socket;
+
+use std::future::Future;
+use std::io;
+use std::net::Ipv4Addr;
+
+pub use addr::{AddressIo, AddressManager, InterfaceAddress, Netlink, Scope, Vip};
+pub use garp::{GarpIo, GarpParams, GarpSender};
+pub use link::{LinkEvent, OperState};
+pub use vrrp_socket::{ReceivedPacket, VrrpSocket, VrrpSocketConfig};
+
+/// Errors from the network edges. Each carries the interface (or address) it concerns, since
+/// that is what an operator needs to find the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// A socket call failed.
+    #[error("{op} on interface {ifname}: {source}")]
+    Io {
+        op: &'static str,
+        ifname: String,
+        #[source]
+        source: io::Error,
+    },
+    /// A netlink request failed.
+    #[error("netlink {op} on ifindex {ifindex}: {source}")]
+    Netlink {
+        op: &'static str,
+        ifindex: u32,
+        #[source]
+        source: rtnetlink::Error,
+    },
+    /// The named interface does not exist (in this network namespace).
+    #[error("interface {0} not found")]
+    NoSuchInterface(String),
+    /// The interface has no hardware address, so it cannot carry ARP.
+    #[error("interface {0} has no Ethernet hardware address")]
+    NoHardwareAddress(String),
+    /// The ownership rule refused to remove an address the agent neither added nor configured.
+    #[error(
+        "refusing to remove {addr}/{prefix_len} on ifindex {ifindex}: not added by the agent and not a configured VIP"
+    )]
+    NotOwned {
+        ifindex: u32,
+        addr: Ipv4Addr,
+        prefix_len: u8,
+    },
+}
+
+impl NetError {
+    pub(crate) fn io(op: &'static str, ifname: &str, source: impl Into<io::Error>) -> Self {
+        NetError::Io {
+            op,
+            ifname: ifname.to_owned(),
+            source: source.into(),
+        }
+    }
+}
+
+/// Sending and receiving VRRP advertisements on one interface.
+///
+/// The real implementation is [`VrrpSocket`]; tests of the state machine driver use a fake.
+pub trait VrrpIo {
+    /// Sends one VRRP payload (no IP header: the kernel adds it with TTL 255) to `dst`, the
+    /// multicast group or a unicast peer. `src` pins the IP source address when the
+    /// configuration asks for one (`mcast_src_ip`/`unicast_src_ip`).
+    fn send(
+        &self,
+        payload: &[u8],
+        dst: Ipv4Addr,
+        src: Option<Ipv4Addr>,
+    ) -> impl Future<Output = Result<(), NetError>> + Send;
+
+    /// Waits for the next packet: the whole IP datagram, header included, and where it came in.
+    fn recv(&self) -> impl Future<Output = Result<ReceivedPacket, NetError>> + Send;
+}
+
+/// Resolves an interface name to its index in the current network namespace.
+pub fn ifindex(ifname: &str) -> Result<u32, NetError> {
+    nix::net::if_::if_nametoindex(ifname).map_err(|_| NetError::NoSuchInterface(ifname.to_owned()))
+}

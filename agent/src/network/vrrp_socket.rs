@@ -1,0 +1,204 @@
+//! The VRRP raw socket: IPv4 protocol 112 on one interface, joined to the VRRP multicast group.
+//!
+//! One socket both sends and receives. It is bound to its interface (SO_BINDTODEVICE), so it
+//! only sees packets that came in there and its multicast leaves there; IP_PKTINFO still reports
+//! the ingress interface and destination, so the caller can tell multicast from unicast. Sent
+//! packets get TTL 255 from the kernel (IP_TTL and IP_MULTICAST_TTL), as RFC 5798 §5.1.1.3
+//! requires and receivers check. Multicast loopback is off: we never hear ourselves.
+//! Decoding the packet is `packet`'s job, not this module's.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+
+use nix::libc;
+use nix::sys::socket::{self, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn};
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+use super::{NetError, VrrpIo};
+
+/// IANA protocol number of VRRP.
+pub const IPPROTO_VRRP: i32 = 112;
+/// The IANA VRRP group, keepalived's default.
+pub const VRRP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// Large enough for any IPv4 datagram on an Ethernet link and then some.
+const RECV_BUF: usize = 2048;
+
+/// Where a VRRP socket lives and which group it listens to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrrpSocketConfig {
+    /// Interface name, e.g. `eth0`.
+    pub ifname: String,
+    /// Multicast group to join (keepalived's `mcast_dst_ip`, default 224.0.0.18); `None` for a
+    /// unicast-only instance (`unicast_peer`), which joins no group.
+    pub group: Option<Ipv4Addr>,
+}
+
+impl VrrpSocketConfig {
+    /// A multicast socket on `ifname` joined to the default group 224.0.0.18.
+    pub fn multicast(ifname: impl Into<String>) -> Self {
+        VrrpSocketConfig {
+            ifname: ifname.into(),
+            group: Some(VRRP_GROUP),
+        }
+    }
+}
+
+/// One received IP datagram carrying VRRP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPacket {
+    /// The whole datagram, IPv4 header included (raw sockets deliver it so).
+    pub bytes: Vec<u8>,
+    /// Interface the packet came in on, from IP_PKTINFO.
+    pub ifindex: u32,
+    /// Source address of the sender.
+    pub src: Ipv4Addr,
+    /// Destination address in the IP header (the group, or our unicast address).
+    pub dst: Ipv4Addr,
+}
+
+/// A raw IPv4 protocol-112 socket bound to one interface, async through tokio.
+///
+/// The raw socket is registered with tokio's reactor as a `UdpSocket`: tokio only polls the
+/// descriptor and every call on it goes through our own `sendmsg`/`recvmsg` inside
+/// [`UdpSocket::async_io`]. This keeps the crate free of `unsafe` (tokio's `AsyncFd::register`
+/// is `unsafe` since 1.5x; `UdpSocket::from_std` takes an owned descriptor safely).
+#[derive(Debug)]
+pub struct VrrpSocket {
+    fd: UdpSocket,
+    ifname: String,
+    ifindex: u32,
+}
+
+impl VrrpSocket {
+    /// Opens the socket, binds it to the interface and joins the group. Must run inside a tokio
+    /// runtime (the socket registers with its reactor).
+    pub fn open(config: &VrrpSocketConfig) -> Result<Self, NetError> {
+        let ifname = config.ifname.as_str();
+        let ifindex = super::ifindex(ifname)?;
+        let err = |op: &'static str| move |e: io::Error| NetError::io(op, ifname, e);
+        let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(IPPROTO_VRRP)))
+            .map_err(err("socket(AF_INET, SOCK_RAW, 112)"))?;
+        sock.bind_device(Some(ifname.as_bytes()))
+            .map_err(err("SO_BINDTODEVICE"))?;
+        sock.set_ttl_v4(255).map_err(err("IP_TTL"))?;
+        sock.set_multicast_ttl_v4(255)
+            .map_err(err("IP_MULTICAST_TTL"))?;
+        sock.set_multicast_loop_v4(false)
+            .map_err(err("IP_MULTICAST_LOOP"))?;
+        // Linux delivers every joined group to every raw socket unless told otherwise; with
+        // this off a socket sees only its own group, so two instances on different groups
+        // (224.0.0.18 and 224.0.100.19, say) do not hear each other.
+        sock.set_multicast_all_v4(false)
+            .map_err(err("IP_MULTICAST_ALL"))?;
+        socket::setsockopt(&sock, socket::sockopt::Ipv4PacketInfo, &true)
+            .map_err(|e| NetError::io("IP_PKTINFO", ifname, e))?;
+        if let Some(group) = config.group {
+            sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))
+                .map_err(err("IP_ADD_MEMBERSHIP"))?;
+        }
+        sock.set_nonblocking(true).map_err(err("O_NONBLOCK"))?;
+        let fd = UdpSocket::from_std(std::net::UdpSocket::from(std::os::fd::OwnedFd::from(sock)))
+            .map_err(err("register with tokio"))?;
+        Ok(VrrpSocket {
+            fd,
+            ifname: ifname.to_owned(),
+            ifindex,
+        })
+    }
+
+    /// The interface this socket is bound to.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// The interface name this socket is bound to.
+    pub fn ifname(&self) -> &str {
+        &self.ifname
+    }
+
+    fn try_send(&self, payload: &[u8], dst: Ipv4Addr, src: Option<Ipv4Addr>) -> io::Result<()> {
+        let addr = SockaddrIn::from(SocketAddrV4::new(dst, 0));
+        let iov = [IoSlice::new(payload)];
+        let info;
+        let cmsgs: &[ControlMessage<'_>] = match src {
+            Some(src) => {
+                info = pktinfo(self.ifindex, src);
+                &[ControlMessage::Ipv4PacketInfo(&info)]
+            }
+            None => &[],
+        };
+        socket::sendmsg(
+            self.fd.as_raw_fd(),
+            &iov,
+            cmsgs,
+            MsgFlags::empty(),
+            Some(&addr),
+        )?;
+        Ok(())
+    }
+
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<ReceivedPacket> {
+        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
+        let mut iov = [IoSliceMut::new(buf)];
+        let msg = socket::recvmsg::<SockaddrIn>(
+            self.fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::empty(),
+        )?;
+        let len = msg.bytes;
+        let src = msg.address.map_or(Ipv4Addr::UNSPECIFIED, |a| a.ip());
+        // With SO_BINDTODEVICE the ingress interface is ours; PKTINFO confirms it and gives
+        // the header's destination without parsing.
+        let mut ifindex = self.ifindex;
+        let mut dst = Ipv4Addr::UNSPECIFIED;
+        for c in msg.cmsgs()? {
+            if let ControlMessageOwned::Ipv4PacketInfo(info) = c {
+                ifindex = u32::try_from(info.ipi_ifindex).unwrap_or(self.ifindex);
+                dst = Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr));
+            }
+        }
+        Ok(ReceivedPacket {
+            bytes: iov[0][..len].to_vec(),
+            ifindex,
+            src,
+            dst,
+        })
+    }
+}
+
+/// Builds the `in_pktinfo` that pins the outgoing interface and source address.
+fn pktinfo(ifindex: u32, src: Ipv4Addr) -> libc::in_pktinfo {
+    libc::in_pktinfo {
+        ipi_ifindex: i32::try_from(ifindex).unwrap_or(0),
+        ipi_spec_dst: libc::in_addr {
+            s_addr: u32::from(src).to_be(),
+        },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    }
+}
+
+impl VrrpIo for VrrpSocket {
+    async fn send(
+        &self,
+        payload: &[u8],
+        dst: Ipv4Addr,
+        src: Option<Ipv4Addr>,
+    ) -> Result<(), NetError> {
+        self.fd
+            .async_io(Interest::WRITABLE, || self.try_send(payload, dst, src))
+            .await
+            .map_err(|e| NetError::io("sendmsg", &self.ifname, e))
+    }
+
+    async fn recv(&self) -> Result<ReceivedPacket, NetError> {
+        let mut buf = vec![0u8; RECV_BUF];
+        self.fd
+            .async_io(Interest::READABLE, || self.try_recv(&mut buf))
+            .await
+            .map_err(|e| NetError::io("recvmsg", &self.ifname, e))
+    }
+}
