@@ -1,11 +1,12 @@
-//! `hactl-agent` binary: a thin wrapper over the library.
+//! `hactl-agent` binary: a thin wrapper over the library. Parses the arguments, runs the
+//! subcommand, returns its exit code.
+
+mod cli;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("hactl-agent {}: not built yet", env!("CARGO_PKG_VERSION"));
-    }
-    ExitCode::from(2)
+    cli::run(cli::Cli::parse())
 }

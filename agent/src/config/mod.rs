@@ -1,1 +1,69 @@
 //! keepalived.conf: lexer, parser and the typed configuration the agent runs.
+//!
+//! The grammar and the defaults are keepalived 2.2.7's. The pipeline is
+//! [`source`] (files and `include`s) → [`lexer`] (comments, braces, words) → [`tree`] (blocks) →
+//! `parse`/`instance` (keywords, defaults) → `validate` (whole-file checks) → [`Config`].
+//! Nothing here touches the network or the system: the controller uses [`parse_str`] to check
+//! rendered configs before pushing them, and [`parse_file`] only reads the file and its includes.
+
+mod error;
+mod instance;
+mod keywords;
+pub mod lexer;
+mod model;
+mod parse;
+mod source;
+mod tree;
+mod validate;
+
+use std::path::Path;
+
+pub use error::{ConfigError, Diagnostic, Location, Severity};
+pub use model::*;
+
+/// A configuration keepalived would run, with what was found on the way.
+#[derive(Debug)]
+pub struct Parsed {
+    pub config: Config,
+    /// Notes and warnings, in source order. No errors: those make [`ConfigError::Invalid`].
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// True when `keepalived -t` would report something about this config (a warning), false
+    /// when it would pass silently (notes are hactl-agent's own remarks).
+    pub fn has_warnings(&self) -> bool {
+        self.warnings.iter().any(|d| d.severity >= Severity::Warning)
+    }
+}
+
+/// Reads and parses a keepalived.conf and everything it includes.
+pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ConfigError> {
+    let mut reader = source::Reader::new();
+    reader.read_top_file(path.as_ref())?;
+    finish(reader)
+}
+
+/// Parses config text. `origin` names it in diagnostics, and relative `include`s are looked up
+/// beside it (so pass the path the file will have, or any name if it has no includes).
+pub fn parse_str(src: &str, origin: &str) -> Result<Parsed, ConfigError> {
+    let mut reader = source::Reader::new();
+    reader.read_text(src, origin, Path::new(origin).parent(), 0);
+    finish(reader)
+}
+
+fn finish(reader: source::Reader) -> Result<Parsed, ConfigError> {
+    let mut diagnostics = reader.diagnostics;
+    let stmts = tree::build(reader.lines, &mut diagnostics);
+    let mut ctx = parse::Ctx { diagnostics };
+    let mut config = parse::config(&mut ctx, &stmts);
+    validate::validate(&mut ctx, &mut config);
+    let diagnostics = ctx.diagnostics;
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return Err(ConfigError::Invalid { diagnostics });
+    }
+    Ok(Parsed { config, warnings: diagnostics })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,258 @@
+//! The typed configuration the agent runs, with keepalived 2.2.7's defaults filled in.
+//!
+//! Everything here is resolved: defaults applied, names of tracked scripts checked, values
+//! clamped the way keepalived clamps them. Consumers never see a half-parsed value. IPv4 only:
+//! the agent's codec and network code speak VRRP over IPv4.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::Location;
+
+/// A whole keepalived.conf (with its includes).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+    pub instances: Vec<Instance>,
+    pub sync_groups: Vec<SyncGroup>,
+}
+
+/// `global_defs { }`: the parts that change VRRP behaviour.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalDefs {
+    pub router_id: Option<String>,
+    /// `vrrp_mcast_group4`, default 224.0.0.18 (RFC 3768).
+    pub mcast_group4: Ipv4Addr,
+    pub enable_script_security: bool,
+    pub script_user: Option<ScriptUser>,
+    /// `vrrp_version`: the default for instances that do not set `version`.
+    pub vrrp_version: VrrpVersion,
+    /// `vrrp_garp_master_*`: the default for instances that do not set `garp_master_*`.
+    pub garp: Garp,
+    /// `vrrp_garp_interval`: pause between gratuitous ARPs, default 0.
+    pub garp_interval: Duration,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            enable_script_security: false,
+            script_user: None,
+            vrrp_version: VrrpVersion::V2,
+            garp: Garp::default(),
+            garp_interval: Duration::ZERO,
+        }
+    }
+}
+
+/// `script_user USER [GROUP]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptUser {
+    pub user: String,
+    pub group: Option<String>,
+}
+
+/// Gratuitous ARP sending after becoming master.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Garp {
+    /// Delay before the second burst (`garp_master_delay`, whole seconds), default 5 s.
+    pub delay: Duration,
+    /// ARPs per burst (`garp_master_repeat`), default 5.
+    pub repeat: u32,
+    /// Periodic refresh while master (`garp_master_refresh`), default off.
+    pub refresh: Option<Duration>,
+    /// ARPs per refresh (`garp_master_refresh_repeat`), default 1.
+    pub refresh_repeat: u32,
+}
+
+impl Default for Garp {
+    fn default() -> Self {
+        Garp { delay: Duration::from_secs(5), repeat: 5, refresh: None, refresh_repeat: 1 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VrrpVersion {
+    /// RFC 3768: whole-second advert intervals, optional simple-password authentication.
+    V2,
+    /// RFC 5798: centisecond advert intervals, no authentication.
+    V3,
+}
+
+/// `vrrp_script NAME { }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VrrpScript {
+    pub name: String,
+    /// The command, split as keepalived splits it (no shell).
+    pub argv: Vec<String>,
+    /// Default 1 s.
+    pub interval: Duration,
+    /// Default: the interval.
+    pub timeout: Duration,
+    /// Added to the priority while the script succeeds (>0) or fails (<0); default 0.
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Successes needed to count as up, default 1.
+    pub rise: u32,
+    /// Failures needed to count as down, default 1.
+    pub fall: u32,
+    /// `user USER [GROUP]`; `None`: `global_defs`' `script_user`.
+    pub user: Option<ScriptUser>,
+    /// `init_fail`: start in the failed state.
+    pub init_fail: bool,
+}
+
+/// `track_file NAME { }` (or the older `vrrp_track_file`): a file holding a number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackFile {
+    pub name: String,
+    pub path: PathBuf,
+    /// Default 1: the number in the file is multiplied by this.
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// `init_file [VALUE] [overwrite]`: create the file with VALUE at start.
+    pub init: Option<TrackFileInit>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackFileInit {
+    pub value: i32,
+    /// Overwrite an existing file too.
+    pub overwrite: bool,
+}
+
+/// Where an instance starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitialState {
+    Master,
+    Backup,
+}
+
+/// `vrrp_instance NAME { }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub name: String,
+    /// The `vrrp_instance` line.
+    pub location: Location,
+    pub initial_state: InitialState,
+    /// `None` only for unicast instances with a `unicast_src_ip`.
+    pub interface: Option<String>,
+    pub vrid: u8,
+    /// 1..=255; 255 means address owner. Default 100, or 255 with `state MASTER`.
+    pub priority: u8,
+    /// Default 1 s. Whole seconds on VRRPv2, multiples of 10 ms on VRRPv3.
+    pub advert_int: Duration,
+    pub version: VrrpVersion,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    pub auth: Option<Auth>,
+    pub vips: Vec<VirtualIp>,
+    /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
+    pub src_ip: Option<Ipv4Addr>,
+    /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
+    pub unicast_peers: Vec<Ipv4Addr>,
+    pub track_scripts: Vec<TrackRef>,
+    pub track_interfaces: Vec<TrackRef>,
+    pub track_files: Vec<TrackRef>,
+    pub notify: Notify,
+    pub garp: Garp,
+}
+
+/// VRRPv2 authentication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Auth {
+    pub kind: AuthType,
+    /// At most 8 bytes (keepalived truncates longer passwords).
+    pub pass: Secret,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    /// Simple text password in the advert (RFC 2338 type 1).
+    Pass,
+    /// IPsec AH (RFC 2338 type 2).
+    Ah,
+}
+
+/// A password that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The password, for the packet codec. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// One `virtual_ipaddress` line: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualIp {
+    pub addr: Ipv4Addr,
+    /// Default 32.
+    pub prefix: u8,
+    /// Default: the instance's interface.
+    pub dev: Option<String>,
+    pub brd: Option<Ipv4Addr>,
+    pub label: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// A `track_script`, `track_interface` or `track_file` entry of an instance or sync group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackRef {
+    pub name: String,
+    /// `weight N`; `None`: the tracked object's own weight (0 for interfaces: down means FAULT).
+    pub weight: Option<i32>,
+    pub reverse: bool,
+}
+
+/// Notification commands, each split as keepalived splits it (no shell).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Notify {
+    pub master: Option<Vec<String>>,
+    pub backup: Option<Vec<String>>,
+    pub fault: Option<Vec<String>>,
+    pub stop: Option<Vec<String>>,
+    /// `notify`: called with `INSTANCE|GROUP NAME STATE PRIORITY` appended.
+    pub any: Option<Vec<String>>,
+}
+
+impl Notify {
+    pub fn is_empty(&self) -> bool {
+        self.master.is_none()
+            && self.backup.is_none()
+            && self.fault.is_none()
+            && self.stop.is_none()
+            && self.any.is_none()
+    }
+}
+
+/// `vrrp_sync_group NAME { group { ... } }`: instances that change state together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncGroup {
+    pub name: String,
+    /// The `vrrp_sync_group` line.
+    pub location: Location,
+    pub members: Vec<String>,
+    pub track_scripts: Vec<TrackRef>,
+    pub track_interfaces: Vec<TrackRef>,
+    pub track_files: Vec<TrackRef>,
+    pub notify: Notify,
+}
