@@ -1,12 +1,13 @@
-//! Byte tables from real keepalived 2.2.7 adverts (tests/data/keepalived-adverts.txt, made by
-//! tests/data/capture-keepalived.sh): decode them, re-encode them byte for byte, accept them.
+//! Byte tables from real keepalived 2.2.7 adverts (IPv4 v2/v3, IPv6 v3) in
+//! tests/data/keepalived-adverts.txt, made by tests/data/capture-keepalived.sh: decode them,
+//! re-encode them byte for byte, accept them.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use hactl_agent::packet::{
-    AuthConfig, AuthType, ChecksumMode, DropReason, Ipv4Header, LocalInstance, V3Checksum, Version,
-    VersionFields, check,
+    AuthConfig, AuthType, ChecksumMode, DropReason, Ipv4Header, LocalInstance, Received,
+    V3Checksum, Version, VersionFields, check, check_ipv6,
 };
 
 const CAPTURE: &str = include_str!("data/keepalived-adverts.txt");
@@ -76,6 +77,15 @@ fn config(vrid: u8) -> Config {
             interval: Duration::from_millis(250),
             addresses: vec![v4(250)],
         },
+        26 => Config {
+            version: Version::V3,
+            priority: 255,
+            auth: AuthConfig::None,
+            interval: Duration::from_secs(1),
+            addresses: vec![IpAddr::V6(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x26,
+            ))],
+        },
         other => panic!("unexpected vrid {other} in capture"),
     }
 }
@@ -93,16 +103,37 @@ fn local(vrid: u8, config: &Config) -> LocalInstance<'_> {
     }
 }
 
+/// IPv6 header fields and payload of a captured IPv6 packet: what a raw IPv6 socket reports.
+fn ipv6_parts(bytes: &[u8]) -> (Ipv6Addr, Ipv6Addr, u8, &[u8]) {
+    let addr = |at: usize| {
+        let mut octets = [0u8; 16];
+        octets.copy_from_slice(&bytes[at..at + 16]);
+        Ipv6Addr::from(octets)
+    };
+    (addr(8), addr(24), bytes[7], &bytes[40..])
+}
+
+/// Checks a captured packet the way the runtime would receive it.
+fn check_captured(bytes: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropReason> {
+    if bytes[0] >> 4 == 6 {
+        let (source, destination, hop_limit, payload) = ipv6_parts(bytes);
+        check_ipv6(payload, source, destination, hop_limit, local)
+    } else {
+        check(bytes, local)
+    }
+}
+
 #[test]
 fn capture_covers_every_instance_and_shutdown() {
     let packets = captured();
-    for vrid in [14, 15, 24, 25] {
+    for vrid in [14, 15, 24, 25, 26] {
         let ours: Vec<_> = packets.iter().filter(|p| p.vrid == vrid).collect();
         assert!(ours.len() >= 2, "vrid {vrid}: {} packets", ours.len());
         // keepalived's last advert on SIGTERM has priority 0.
         let last = ours.last().expect("packets");
+        let header_len = if last.bytes[0] >> 4 == 6 { 40 } else { 20 };
         assert_eq!(
-            last.bytes[20 + 2],
+            last.bytes[header_len + 2],
             0,
             "vrid {vrid} ends with a priority-0 advert"
         );
@@ -113,12 +144,28 @@ fn capture_covers_every_instance_and_shutdown() {
 fn keepalived_adverts_decode_to_their_configuration() {
     for packet in captured() {
         let config = config(packet.vrid);
-        let received = check(&packet.bytes, &local(packet.vrid, &config))
+        let received = check_captured(&packet.bytes, &local(packet.vrid, &config))
             .unwrap_or_else(|e| panic!("vrid {}: dropped: {e}", packet.vrid));
-        assert_eq!(received.ip.ttl, 255);
-        assert_eq!(received.ip.source, SOURCE);
-        assert_eq!(received.ip.destination, Ipv4Addr::new(224, 0, 0, 18));
-        assert_eq!(received.ip.tos, 0xC0);
+        assert_eq!(received.hop_limit, 255);
+        if packet.vrid == 26 {
+            // keepalived sends from veth0's link-local address to ff02::12.
+            let IpAddr::V6(source) = received.source else {
+                panic!("v6 source")
+            };
+            assert!(source.is_unicast_link_local());
+            assert_eq!(
+                received.destination,
+                "ff02::12".parse::<IpAddr>().expect("addr")
+            );
+        } else {
+            assert_eq!(received.source, IpAddr::V4(SOURCE));
+            assert_eq!(
+                received.destination,
+                IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
+            );
+            let (ip, _) = Ipv4Header::parse(&packet.bytes).expect("ip");
+            assert_eq!(ip.tos, 0xC0);
+        }
         let advert = &received.advert;
         assert_eq!(advert.vrid, packet.vrid);
         assert_eq!(advert.version(), config.version);
@@ -164,8 +211,25 @@ fn v3_interval_is_in_centiseconds() {
 }
 
 #[test]
+fn ipv6_checksum_matches_the_kernels() {
+    // keepalived leaves the IPv6 checksum to the kernel (IPV6_CHECKSUM): re-encoding with our
+    // IPv6 pseudo-header must give the kernel's bytes.
+    for packet in captured().into_iter().filter(|p| p.vrid == 26) {
+        let (source, destination, _, payload) = ipv6_parts(&packet.bytes);
+        let advert = check_captured(&packet.bytes, &local(26, &config(26)))
+            .expect("ok")
+            .advert;
+        let mode = ChecksumMode::PseudoHeader {
+            source: IpAddr::V6(source),
+            destination: IpAddr::V6(destination),
+        };
+        assert_eq!(advert.encode(mode).expect("encode"), payload);
+    }
+}
+
+#[test]
 fn reencoding_reproduces_keepalived_bytes_exactly() {
-    for packet in captured() {
+    for packet in captured().into_iter().filter(|p| p.bytes[0] >> 4 == 4) {
         let (ip, payload) = Ipv4Header::parse(&packet.bytes).expect("ip");
         let advert = check(&packet.bytes, &local(packet.vrid, &config(packet.vrid)))
             .expect("accepted")

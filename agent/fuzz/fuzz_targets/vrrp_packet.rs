@@ -2,11 +2,12 @@
 //! must re-encode to the same bytes.
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use hactl_agent::packet::{
     Advertisement, AuthConfig, ChecksumMode, Family, LocalInstance, V3Checksum, Version, check,
+    check_ipv6,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -35,5 +36,7 @@ fuzz_target!(|data: &[u8]| {
             unicast: false,
         };
         let _ = check(data, &local);
+        let group = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+        let _ = check_ipv6(data, Ipv6Addr::LOCALHOST, group, 255, &local);
     }
 });

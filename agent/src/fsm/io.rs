@@ -46,7 +46,8 @@ pub enum Event {
     Startup,
     /// An advert for our VRID passed [`crate::packet::check()`].
     Advert(AdvertInfo),
-    /// A timer the machine set is due. Stale or early expiries are ignored.
+    /// A timer the machine set is due. A timer that fires is disarmed (no CancelTimer
+    /// follows); stale or early expiries are ignored.
     TimerExpired(Timer),
     /// Tracked objects now add `total` to the base priority (the sum of the weights of
     /// failing or succeeding tracks, keepalived's `total_priority - base_priority`).

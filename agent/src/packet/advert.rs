@@ -2,7 +2,7 @@
 //!
 //! Owns the byte layout of VRRPv2 (RFC 3768 section 5.1) and VRRPv3 (RFC 5798 section 5.1) and
 //! nothing else: the enclosing IP header lives in [`super::ipv4`], and whether a well-formed
-//! advert is acceptable to a local instance in [`super::check`].
+//! advert is acceptable to a local instance in [`super::check()`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

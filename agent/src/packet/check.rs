@@ -5,7 +5,7 @@
 //! Differences from keepalived: the VRID is checked here (keepalived's dispatcher routes by
 //! VRID before checking), and AH-authenticated adverts are always dropped (no AH support).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use thiserror::Error;
@@ -138,7 +138,8 @@ impl From<DecodeError> for DropReason {
     }
 }
 
-/// How a local VRRPv3-over-IPv4 instance checksums adverts.
+/// How a local VRRPv3-over-IPv4 instance checksums adverts (IPv6 always uses the
+/// pseudo-header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum V3Checksum {
     /// RFC 5798: with the IPv4 pseudo-header (keepalived's only mode).
@@ -174,8 +175,12 @@ pub struct LocalInstance<'a> {
 /// An advert that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
-    /// The enclosing IP header (source = the sender's primary address).
-    pub ip: Ipv4Header,
+    /// The sender's address (IP source): its primary address, used in the tie-break.
+    pub source: IpAddr,
+    /// Where it was sent: the multicast group or our unicast address.
+    pub destination: IpAddr,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub hop_limit: u8,
     /// The advert.
     pub advert: Advertisement,
     /// Whether the advert's address set equals ours. Always true when
@@ -199,15 +204,56 @@ pub fn check(packet: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropR
         VRRP_PROTOCOL => {}
         _ => return Err(DropReason::Protocol),
     }
+    let envelope = Envelope {
+        source: IpAddr::V4(ip.source),
+        destination: IpAddr::V4(ip.destination),
+        hop_limit: ip.ttl,
+        family: Family::Ipv4,
+    };
+    check_payload(payload, envelope, local)
+}
 
+/// Checks a VRRPv3 payload received on a raw IPv6 socket, which delivers no IPv6 header:
+/// the addresses come from `recvmsg`'s source and `IPV6_PKTINFO`, the hop limit from
+/// `IPV6_HOPLIMIT`. The checksum is always the IPv6 pseudo-header one (RFC 5798 5.2.8).
+pub fn check_ipv6(
+    payload: &[u8],
+    source: Ipv6Addr,
+    destination: Ipv6Addr,
+    hop_limit: u8,
+    local: &LocalInstance<'_>,
+) -> Result<Received, DropReason> {
+    let envelope = Envelope {
+        source: IpAddr::V6(source),
+        destination: IpAddr::V6(destination),
+        hop_limit,
+        family: Family::Ipv6,
+    };
+    check_payload(payload, envelope, local)
+}
+
+/// What the IP layer says about a VRRP payload.
+#[derive(Debug, Clone, Copy)]
+struct Envelope {
+    source: IpAddr,
+    destination: IpAddr,
+    hop_limit: u8,
+    family: Family,
+}
+
+fn check_payload(
+    payload: &[u8],
+    ip: Envelope,
+    local: &LocalInstance<'_>,
+) -> Result<Received, DropReason> {
     let Some(header) = payload.first_chunk::<HEADER_LEN>() else {
         return Err(DropReason::Truncated);
     };
     if header[1] != local.vrid {
         return Err(DropReason::Vrid);
     }
-    let advert = Advertisement::decode(payload, Family::Ipv4)?;
-    if ip.ttl != VRRP_TTL && !local.unicast {
+    let advert = Advertisement::decode(payload, ip.family)?;
+    if ip.hop_limit != VRRP_TTL && !local.unicast {
         return Err(DropReason::Ttl);
     }
     if advert.version() != local.version {
@@ -239,12 +285,13 @@ pub fn check(packet: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropR
     if local.check_addresses && advert.addresses.len() != local.addresses.len() {
         return Err(DropReason::AddressCount);
     }
-    let mode = match (advert.version(), local.v3_checksum) {
-        (Version::V3, V3Checksum::PseudoHeader) => ChecksumMode::PseudoHeader {
-            source: IpAddr::V4(ip.source),
-            destination: IpAddr::V4(ip.destination),
-        },
-        _ => ChecksumMode::Plain,
+    let pseudo = ChecksumMode::PseudoHeader {
+        source: ip.source,
+        destination: ip.destination,
+    };
+    let mode = match (advert.version(), ip.family, local.v3_checksum) {
+        (Version::V2, _, _) | (Version::V3, Family::Ipv4, V3Checksum::AsV2) => ChecksumMode::Plain,
+        (Version::V3, _, _) => pseudo,
     };
     if !verify(payload, mode) {
         return Err(DropReason::Checksum);
@@ -264,7 +311,9 @@ pub fn check(packet: &[u8], local: &LocalInstance<'_>) -> Result<Received, DropR
         return Err(DropReason::AddressList);
     }
     Ok(Received {
-        ip,
+        source: ip.source,
+        destination: ip.destination,
+        hop_limit: ip.hop_limit,
         advert,
         addresses_match,
     })

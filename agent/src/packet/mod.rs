@@ -4,7 +4,7 @@
 //! - [`advert`]: the VRRP message ([`Advertisement`]), encode and decode, IPv4 and IPv6;
 //! - [`checksum`]: the Internet checksum, with or without the IP pseudo-header;
 //! - [`ipv4`]: the enclosing IPv4 header as a raw socket delivers it;
-//! - [`check()`]: the receive-side rules of RFC 3768/5798 section 7.1 as keepalived 2.2.7 applies
+//! - [`check()`] / [`check_ipv6()`]: the receive-side rules of RFC 3768/5798 section 7.1 as keepalived 2.2.7 applies
 //!   them, each failure a distinct [`DropReason`] the runtime can count.
 //!
 //! It does not own sockets, multicast membership or the state machine (see [`crate::fsm`]).
@@ -18,7 +18,7 @@ pub use advert::{
     ADVERTISEMENT, AUTH_DATA_LEN, Advertisement, AuthType, DecodeError, EncodeError, Family,
     HEADER_LEN, Version, VersionFields,
 };
-pub use check::{DropReason, LocalInstance, Received, V3Checksum, check};
+pub use check::{DropReason, LocalInstance, Received, V3Checksum, check, check_ipv6};
 pub use checksum::ChecksumMode;
 pub use ipv4::Ipv4Header;
 

@@ -3,7 +3,7 @@
 # on this machine, 2.2.7 when the file was made), used as byte tables by agent/tests/packet_*.rs.
 #
 # Everything happens inside one network namespace made for this run (a veth pair, documentation
-# addresses 198.51.100.0/24 and 203.0.113.0/24); keepalived gets a private /run. The trap removes
+# addresses 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32); keepalived gets a private /run. The trap removes
 # the namespace and stops keepalived and tcpdump even when a step fails.
 #
 # Usage (root): agent/tests/data/capture-keepalived.sh   (rewrites the file beside this script)
@@ -29,6 +29,9 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" link add veth0 type veth peer name veth1
 ip -n "$ns" addr add 198.51.100.1/24 dev veth0
+# No duplicate address detection, so veth0's link-local address (the IPv6 advert source) is
+# usable at once.
+ip netns exec "$ns" sysctl -qw net.ipv6.conf.veth0.accept_dad=0
 ip -n "$ns" link set veth0 up
 ip -n "$ns" link set veth1 up
 
@@ -37,6 +40,7 @@ ip -n "$ns" link set veth1 up
 #   vrid 15: VRRPv2, no auth, two VIPs, state BACKUP prio 90
 #   vrid 24: VRRPv3, advert_int 1 (100 cs), two VIPs
 #   vrid 25: VRRPv3, advert_int 0.25 (25 cs), priority 255 (address owner: master at once)
+#   vrid 26: VRRPv3 over IPv6 (source: veth0's link-local address, group ff02::12)
 cat >"$work/keepalived.conf" <<'CONF'
 global_defs {
     router_id hactl-capture
@@ -89,9 +93,20 @@ vrrp_instance V3_OWNER {
         203.0.113.250
     }
 }
+vrrp_instance V3_IPV6 {
+    version 3
+    state MASTER
+    interface veth0
+    virtual_router_id 26
+    priority 255
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8::26
+    }
+}
 CONF
 
-ip netns exec "$ns" tcpdump -i veth0 -U -w "$work/adverts.pcap" -s 0 ip proto 112 \
+ip netns exec "$ns" tcpdump -i veth0 -U -w "$work/adverts.pcap" -s 0 'ip proto 112 or ip6 proto 112' \
     >"$work/tcpdump.log" 2>&1 &
 dump_pid=$!
 sleep 1
@@ -128,8 +143,9 @@ linktype = struct.unpack(endian + "I", data[20:24])[0]
 assert linktype == 1, "expected Ethernet link type"
 off = 24
 print(f"# Real VRRP adverts captured from {version} by capture-keepalived.sh.")
-print("# One packet per line: <vrid> <seconds since keepalived start> <IPv4 packet hex>.")
-print("# Ethernet header stripped: this is what a raw IPPROTO 112 socket receives.")
+print("# One packet per line: <vrid> <seconds since keepalived start> <IP packet hex>.")
+print("# Ethernet header stripped: for IPv4 this is what a raw IPPROTO 112 socket receives;")
+print("# for IPv6 (first nibble 6) the socket delivers only the part after the 40-byte header.")
 seen = {}
 while off + 16 <= len(data):
     sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[off:off + 16])
@@ -138,7 +154,7 @@ while off + 16 <= len(data):
     off += incl
     ts = sec + frac / (1e9 if nano else 1e6)
     ip = frame[14:]
-    ihl = (ip[0] & 0x0F) * 4
+    ihl = (ip[0] & 0x0F) * 4 if ip[0] >> 4 == 4 else 40
     vrid, prio = ip[ihl + 1], ip[ihl + 2]
     # Keep the first three adverts per VRID and every priority-0 (shutdown) advert.
     n = seen.get(vrid, 0)
