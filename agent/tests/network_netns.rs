@@ -19,6 +19,8 @@ use nix::sys::time::TimeVal;
 
 const TEST_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 100, 19);
 
+// The harness lists each test as "ignored" when not root; one stderr line says why.
+#[allow(clippy::print_stderr)]
 fn main() {
     let args = Arguments::from_args();
     let root = is_root();
@@ -37,6 +39,10 @@ fn main() {
         ("gratuitous_arp_reaches_the_peer", garp_seen_by_peer),
         ("gratuitous_arp_seen_by_tcpdump", garp_seen_by_tcpdump),
         ("link_up_down_notifications", link_events),
+        (
+            "keepalived_hears_us_and_we_hear_keepalived",
+            keepalived_interop,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -387,4 +393,132 @@ async fn next_for(
     tokio::time::timeout(Duration::from_secs(5), wait)
         .await
         .expect("link event within 5 s")
+}
+
+/// Kills (SIGTERM, then SIGKILL) a process started by a test when dropped.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        for _ in 0..50 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A VRRPv2 advertisement (RFC 3768 section 5.1) for one VIP, no authentication.
+fn vrrp2_advert(vrid: u8, priority: u8, vip: Ipv4Addr) -> Vec<u8> {
+    let mut p = vec![0x21, vrid, priority, 1, 0, 1, 0, 0];
+    p.extend_from_slice(&vip.octets());
+    p.extend_from_slice(&[0; 8]);
+    let mut sum: u32 = p
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let checksum = !u16::try_from(sum).expect("folded");
+    p[6..8].copy_from_slice(&checksum.to_be_bytes());
+    p
+}
+
+/// Real keepalived in one namespace, our socket in the other, VRRP group 224.0.100.19:
+/// we receive keepalived's adverts with TTL 255, and keepalived accepts ours (TTL, group,
+/// interface all right) so much that a higher priority makes it give up the VIP.
+fn keepalived_interop() {
+    let (a, b) = veth_pair("ka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {
+    state MASTER
+    interface va
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    mcast_dst_ip 224.0.100.19
+    virtual_ipaddress {
+        198.51.100.10/32
+    }
+}
+",
+    )
+    .expect("write config");
+    let d = dir.path().display();
+    let log = std::fs::File::create(dir.path().join("log")).expect("log");
+    let _keepalived = ChildGuard(
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &a.name,
+                "keepalived",
+                "-P",
+                "-n",
+                "-l",
+                "-D",
+            ])
+            .arg("-f")
+            .arg(&conf)
+            .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid")])
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn keepalived"),
+    );
+    let keepalived_log = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    runtime().block_on(async {
+        let sock = socket_in(&b, "vb", Some(TEST_GROUP));
+        let advert = tokio::time::timeout(Duration::from_secs(10), sock.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no advert from keepalived in 10 s:\n{}", keepalived_log()))
+            .expect("recv");
+        let vrrp = check_ip_header(&advert.bytes, Ipv4Addr::new(198, 51, 100, 1), TEST_GROUP);
+        assert_eq!(
+            vrrp[..4],
+            [0x21, 51, 100, 1],
+            "VRRPv2 advert, VRID 51, prio 100, 1 VIP"
+        );
+        assert!(
+            a.ip(&["-4", "addr", "show", "dev", "va"])
+                .contains("198.51.100.10/32")
+        );
+
+        // Out-prioritise it: keepalived must go BACKUP and remove the VIP.
+        let ours = vrrp2_advert(51, 200, VIP);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            sock.send(&ours, TEST_GROUP, None).await.expect("send");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if !a
+                .ip(&["-4", "addr", "show", "dev", "va"])
+                .contains("198.51.100.10")
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keepalived kept the VIP:\n{}",
+                keepalived_log()
+            );
+        }
+    });
+    assert!(
+        keepalived_log().contains("Entering BACKUP STATE"),
+        "{}",
+        keepalived_log()
+    );
 }

@@ -154,7 +154,9 @@ impl Notifier {
                         Ok(status) => {
                             tracing::warn!(script = %shown, %status, "notify script failed");
                         }
-                        Err(e) => tracing::warn!(script = %shown, error = %e, "waiting for notify script"),
+                        Err(e) => {
+                            tracing::warn!(script = %shown, error = %e, "waiting for notify script")
+                        }
                     }
                 });
             }
@@ -205,8 +207,11 @@ mod tests {
     fn plan_strings(p: &[(ScriptCommand, Vec<String>)]) -> Vec<String> {
         p.iter()
             .map(|(c, extra)| {
-                let mut words: Vec<String> =
-                    c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+                let mut words: Vec<String> = c
+                    .argv()
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
                 words.extend(extra.iter().cloned());
                 words.join("|")
             })
@@ -221,7 +226,10 @@ mod tests {
             ..NotifyScripts::default()
         };
         let p = scripts.plan(Kind::Instance, "VI_1", NotifyState::Master, 150);
-        assert_eq!(plan_strings(&p), ["/bin/m|a b", "/bin/n|x|INSTANCE|VI_1|MASTER|150"]);
+        assert_eq!(
+            plan_strings(&p),
+            ["/bin/m|a b", "/bin/n|x|INSTANCE|VI_1|MASTER|150"]
+        );
         let p = scripts.plan(Kind::Instance, "VI_1", NotifyState::Backup, 100);
         assert_eq!(plan_strings(&p), ["/bin/n|x|INSTANCE|VI_1|BACKUP|100"]);
         let p = scripts.plan(Kind::Group, "G1", NotifyState::Fault, 100);
@@ -237,9 +245,15 @@ mod tests {
             ..NotifyScripts::default()
         };
         let p = scripts.plan(Kind::Instance, "VI_1", NotifyState::Deleted, 100);
-        assert_eq!(plan_strings(&p), ["/bin/f", "/bin/n|INSTANCE|VI_1|FAULT|100"]);
+        assert_eq!(
+            plan_strings(&p),
+            ["/bin/f", "/bin/n|INSTANCE|VI_1|FAULT|100"]
+        );
         scripts.notify_deleted = true;
         let p = scripts.plan(Kind::Instance, "VI_1", NotifyState::Deleted, 100);
-        assert_eq!(plan_strings(&p), ["/bin/d", "/bin/n|INSTANCE|VI_1|DELETED|100"]);
+        assert_eq!(
+            plan_strings(&p),
+            ["/bin/d", "/bin/n|INSTANCE|VI_1|DELETED|100"]
+        );
     }
 }

@@ -243,7 +243,10 @@ impl ScriptCommand {
         S: Into<OsString>,
     {
         // `argv` is never empty: every constructor checks.
-        let (program, args) = self.argv.split_first().map_or((OsString::new(), &[][..]), |(p, a)| (p.clone(), a));
+        let (program, args) = self
+            .argv
+            .split_first()
+            .map_or((OsString::new(), &[][..]), |(p, a)| (p.clone(), a));
         let mut std_cmd = std::process::Command::new(program);
         std_cmd
             .args(args)
@@ -259,5 +262,108 @@ impl ScriptCommand {
         let mut cmd = tokio::process::Command::from(std_cmd);
         cmd.kill_on_drop(true);
         cmd
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<Vec<u8>> {
+        split_words(s)
+            .expect("splits")
+            .into_iter()
+            .map(OsString::into_vec)
+            .collect()
+    }
+
+    fn strs(s: &str) -> Vec<String> {
+        words(s)
+            .into_iter()
+            .map(|w| String::from_utf8(w).expect("utf-8"))
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_white_space_and_joins_quoted_parts() {
+        // Worked through keepalived 2.2.7's alloc_strvec_quoted_escaped by hand; the cases
+        // keepalived really ran are in tests/keepalived_golden.rs.
+        let cases: &[(&str, &[&str])] = &[
+            ("/bin/x a b", &["/bin/x", "a", "b"]),
+            (" \t/bin/x\x0b a\x0c\rb\n", &["/bin/x", "a", "b"]),
+            ("a'b c'd", &["ab cd"]),
+            ("\"a\"'b'c", &["abc"]),
+            ("x '' y", &["x", "", "y"]),
+            ("\"\"", &[""]),
+            ("'a\"b'", &["a\"b"]),
+            ("\"a'b\"", &["a'b"]),
+            // Backslash escapes inside single quotes too (not like a shell).
+            ("'a\\'b'", &["a'b"]),
+            ("a\\ b", &["a b"]),
+            ("\\\\", &["\\"]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(strs(input), *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn escapes() {
+        let cases: &[(&str, &[u8])] = &[
+            ("\\a\\b\\E\\f\\n\\r\\t\\v", b"\x07\x08\x1b\x0c\n\r\t\x0b"),
+            ("\\x41", b"A"),
+            ("\\x4a4", b"\xa4"), // every hex digit is taken; the value wraps to a byte
+            ("\\xg", b"xg"),     // no hex digit: a plain x
+            ("\\101\\0619", b"A19"),
+            ("\\777", b"\xff"),
+            ("\\cA\\c[", b"\x01\x1b"),
+            ("\\c", b"c"), // \c at the end is a plain c
+            ("\\q\\\"", b"q\""),
+            ("ab\\0cd", b"ab"), // a word ends at NUL, as in C
+        ];
+        for (input, want) in cases {
+            assert_eq!(words(input), [want.to_vec()], "{input:?}");
+        }
+    }
+
+    #[test]
+    fn errors_say_where() {
+        assert_eq!(
+            split_words("/bin/x 'abc"),
+            Err(SplitError::UnmatchedQuote {
+                quote: '\'',
+                column: 8
+            })
+        );
+        assert_eq!(
+            split_words("a \"b"),
+            Err(SplitError::UnmatchedQuote {
+                quote: '"',
+                column: 3
+            })
+        );
+        assert_eq!(
+            split_words("abc\\"),
+            Err(SplitError::TrailingBackslash { column: 4 })
+        );
+        assert_eq!(split_words("  \t "), Err(SplitError::Empty));
+        assert_eq!(split_words(""), Err(SplitError::Empty));
+    }
+
+    #[test]
+    fn config_words_give_user_and_group() {
+        let cmd =
+            ScriptCommand::from_config_words(&["/bin/x 'a b'", "root", "root"]).expect("parses");
+        assert_eq!(cmd.argv(), ["/bin/x", "a b"].map(OsString::from));
+        let run_as = cmd.run_as().expect("user");
+        assert!(run_as.uid.is_root());
+        assert!(matches!(
+            ScriptCommand::from_config_words(&["/bin/x", "no-such-user-hactl"]),
+            Err(TrackError::UnknownUser(_))
+        ));
+        assert!(matches!(
+            ScriptCommand::from_config_words(&["/bin/x", "root", "no-such-group-hactl"]),
+            Err(TrackError::UnknownGroup(_))
+        ));
     }
 }

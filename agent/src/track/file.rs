@@ -22,7 +22,10 @@ const READ_LIMIT: usize = 127;
 /// `None` means "invalid, ignore" (keepalived keeps the previous value).
 pub fn parse_value(contents: &[u8]) -> Option<i64> {
     let s = &contents[..contents.len().min(READ_LIMIT)];
-    let mut i = s.iter().take_while(|b| b.is_ascii_whitespace() || **b == 0x0b).count();
+    let mut i = s
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace() || **b == 0x0b)
+        .count();
     let negative = match s.get(i) {
         Some(b'-') => {
             i += 1;
@@ -47,7 +50,9 @@ pub fn parse_value(contents: &[u8]) -> Option<i64> {
         };
         // strtol overflows to LONG_MAX/MIN with ERANGE, which keepalived rejects; anything
         // past the range check below is equally rejected, so stop early.
-        value = value.checked_mul(i64::from(radix))?.checked_add(i64::from(d))?;
+        value = value
+            .checked_mul(i64::from(radix))?
+            .checked_add(i64::from(d))?;
     }
     let value = if negative { -value } else { value };
     (i64::from(i32::MIN)..=i64::from(i32::MAX) + 1)
@@ -91,7 +96,14 @@ pub async fn watch(name: String, path: PathBuf, period: Duration, tx: mpsc::Send
         };
         if last != Some(value) {
             last = Some(value);
-            if tx.send(FileValue { name: name.clone(), value }).await.is_err() {
+            if tx
+                .send(FileValue {
+                    name: name.clone(),
+                    value,
+                })
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -124,7 +136,12 @@ mod tests {
             (b"99999999999999999999999", None),
         ];
         for (input, want) in cases {
-            assert_eq!(parse_value(input), *want, "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                parse_value(input),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 

@@ -58,9 +58,15 @@ mod tests {
         let mut t = InterfaceTracker::new(["eth1"]);
         assert!(!t.is_up("eth1"));
         assert_eq!(t.apply(&event("eth0", true, false)), None);
-        assert_eq!(t.apply(&event("eth1", true, false)), Some(("eth1".into(), true)));
+        assert_eq!(
+            t.apply(&event("eth1", true, false)),
+            Some(("eth1".into(), true))
+        );
         assert_eq!(t.apply(&event("eth1", true, false)), None);
         assert!(t.is_up("eth1"));
-        assert_eq!(t.apply(&event("eth1", false, true)), Some(("eth1".into(), false)));
+        assert_eq!(
+            t.apply(&event("eth1", false, true)),
+            Some(("eth1".into(), false))
+        );
     }
 }

@@ -24,7 +24,11 @@ pub enum Tracked {
         reverse: bool,
     },
     /// `track_interface`.
-    Interface { up: bool, weight: i32, reverse: bool },
+    Interface {
+        up: bool,
+        weight: i32,
+        reverse: bool,
+    },
     /// `track_file`: the value last read.
     File {
         value: i64,
@@ -55,15 +59,27 @@ pub fn effective_priority(base: u8, tracked: &[Tracked]) -> Effective {
     let mut waiting = false;
     for t in tracked {
         match *t {
-            Tracked::Script { ok, weight, reverse } => match ok {
+            Tracked::Script {
+                ok,
+                weight,
+                reverse,
+            } => match ok {
                 None if weight == 0 => waiting = true,
                 None => {}
                 Some(ok) => boolean(ok, weight, reverse, &mut total, &mut fault),
             },
-            Tracked::Interface { up, weight, reverse } => {
+            Tracked::Interface {
+                up,
+                weight,
+                reverse,
+            } => {
                 boolean(up, weight, reverse, &mut total, &mut fault);
             }
-            Tracked::File { value, weight, reverse } => {
+            Tracked::File {
+                value,
+                weight,
+                reverse,
+            } => {
                 if weight == 0 {
                     fault |= (value != 0) != reverse;
                 } else {

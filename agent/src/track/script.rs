@@ -13,8 +13,8 @@
 //!   consecutive successes to go OK and `fall` consecutive failures to go FAIL;
 //! - a run is skipped while the previous one is still going (keepalived logs and skips too).
 
-use std::process::ExitStatus;
 use std::os::unix::process::ExitStatusExt as _;
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
@@ -165,7 +165,11 @@ impl ScriptOutcome {
 
 /// Runs the script once, killing its process group after `timeout` (SIGTERM, then SIGKILL
 /// after `grace`).
-pub async fn run_once(command: &ScriptCommand, timeout: Duration, grace: Duration) -> ScriptOutcome {
+pub async fn run_once(
+    command: &ScriptCommand,
+    timeout: Duration,
+    grace: Duration,
+) -> ScriptOutcome {
     let mut child = match command.command(std::iter::empty::<&str>()).spawn() {
         Ok(c) => c,
         Err(e) => return ScriptOutcome::SpawnFailed(e.to_string()),
