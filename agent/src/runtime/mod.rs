@@ -101,7 +101,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let server = status::serve(&options.socket, board.clone())?;
     let mut running: Vec<Running> = specs
         .into_iter()
-        .map(|s| start(s, &tracking, &netlink, StartOptions { cleanup_stale: true }))
+        .map(|s| start(s, &tracking, StartOptions { cleanup_stale: true }))
         .collect();
     board.set(running.iter().map(|r| r.status.clone()).collect());
     tracing::info!(config = %options.config.display(), socket = %options.socket.display(),
@@ -135,7 +135,7 @@ fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
     Ok(spec::build(&parsed.config)?)
 }
 
-fn start(spec: InstanceSpec, tracking: &Tracking, netlink: &Netlink, options: StartOptions) -> Running {
+fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Running {
     let status = Arc::new(Mutex::new(InstanceStatus::new(
         &spec.name,
         &spec.ifname,
@@ -144,10 +144,16 @@ fn start(spec: InstanceSpec, tracking: &Tracking, netlink: &Netlink, options: St
     )));
     let (commands, rx) = mpsc::channel(4);
     let inputs = tracking.inputs(&spec);
-    let (s, st, nl) = (spec.clone(), status.clone(), netlink.clone());
+    let (s, st) = (spec.clone(), status.clone());
     let task = tokio::spawn(async move {
         let name = s.name.clone();
-        if let Err(e) = instance::run(s, inputs, st, nl, rx, options).await {
+        // Each instance gets its own netlink socket: the kernel refuses (EBUSY) a second
+        // address dump on a socket while one is in progress.
+        let result = match Netlink::connect() {
+            Ok(nl) => instance::run(s, inputs, st, nl, rx, options).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
             tracing::error!(instance = %name, error = %e, "instance cannot run");
         }
     });
@@ -201,7 +207,7 @@ async fn reload(
         if let Some(i) = keep.iter().position(|r| r.spec == s) {
             next.push(keep.swap_remove(i));
         } else {
-            next.push(start(s, tracking, netlink, StartOptions { cleanup_stale: false }));
+            next.push(start(s, tracking, StartOptions { cleanup_stale: false }));
         }
     }
     tracing::info!(kept = next.len() - started, stopped, started, "configuration reloaded");
