@@ -65,7 +65,9 @@ pub fn run(cli: Cli) -> ExitCode {
 fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match runtime::run_blocking(&runtime::RunOptions { config, socket }) {
@@ -109,7 +111,6 @@ fn check(file: &std::path::Path) -> ExitCode {
         }
     }
 }
-
 
 fn report(diagnostics: &[Diagnostic]) {
     for d in diagnostics {

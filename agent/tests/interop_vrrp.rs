@@ -38,12 +38,32 @@ fn main() {
         eprintln!("interop_vrrp: keepalived not installed, so its interop tests are SKIPPED");
     }
     let tests: Vec<(&str, fn(), bool)> = vec![
-        ("agent_vs_agent_dual_master_status_and_reload", agent_vs_agent, false),
-        ("agent_master_keepalived_backup_and_takeover", keepalived_backs_up_agent, true),
-        ("keepalived_master_agent_backup_and_takeover", agent_backs_up_keepalived, true),
-        ("kill9_failover_within_rfc_bound_and_restart_cleans_stale_vip", crash_failover, false),
+        (
+            "agent_vs_agent_dual_master_status_and_reload",
+            agent_vs_agent,
+            false,
+        ),
+        (
+            "agent_master_keepalived_backup_and_takeover",
+            keepalived_backs_up_agent,
+            true,
+        ),
+        (
+            "keepalived_master_agent_backup_and_takeover",
+            agent_backs_up_keepalived,
+            true,
+        ),
+        (
+            "kill9_failover_within_rfc_bound_and_restart_cleans_stale_vip",
+            crash_failover,
+            false,
+        ),
         ("sigterm_hands_over_after_skew_time", graceful_stop, false),
-        ("failing_track_script_moves_vip_and_back", track_script_moves_vip, false),
+        (
+            "failing_track_script_moves_vip_and_back",
+            track_script_moves_vip,
+            false,
+        ),
         ("link_down_on_master_faults_and_moves_vip", link_down, false),
         ("tcpdump_decodes_agent_adverts_as_vrrpv2", capture, false),
     ];
@@ -71,14 +91,22 @@ fn dual_master_lan(tag: &str) -> Lan {
 /// Waits until `owner14` alone holds VIP .100 and `owner24` alone holds .200.
 fn converged(hosts: &[Host], owner14: usize, owner24: usize, limit: Duration, logs: &[&Daemon]) {
     let ok = || {
-        hosts.iter().enumerate().all(|(i, h)| {
-            h.holds(VIP14) == (i == owner14) && h.holds(VIP24) == (i == owner24)
-        })
+        hosts
+            .iter()
+            .enumerate()
+            .all(|(i, h)| h.holds(VIP14) == (i == owner14) && h.holds(VIP24) == (i == owner24))
     };
     if wait_for(limit, ok).is_none() {
         let state: Vec<String> = hosts
             .iter()
-            .map(|h| format!("{}: .100 {} .200 {}", h.name, h.holds(VIP14), h.holds(VIP24)))
+            .map(|h| {
+                format!(
+                    "{}: .100 {} .200 {}",
+                    h.name,
+                    h.holds(VIP14),
+                    h.holds(VIP24)
+                )
+            })
             .collect();
         let logs: Vec<String> = logs.iter().map(|d| d.log()).collect();
         panic!(
@@ -93,11 +121,19 @@ fn agent_status(host: &Host) -> AgentStatus {
 }
 
 fn instance<'a>(s: &'a AgentStatus, name: &str) -> &'a InstanceStatus {
-    s.instances.iter().find(|i| i.name == name).expect("instance in status")
+    s.instances
+        .iter()
+        .find(|i| i.name == name)
+        .expect("instance in status")
 }
 
 fn no_drops(i: &InstanceStatus) {
-    assert!(i.counters.drops.values().all(|n| *n == 0), "{}: drops {:?}", i.name, i.counters.drops);
+    assert!(
+        i.counters.drops.values().all(|n| *n == 0),
+        "{}: drops {:?}",
+        i.name,
+        i.counters.drops
+    );
 }
 
 /// Agent against agent: each host masters one VRID; status reports it; SIGHUP with an
@@ -111,13 +147,19 @@ fn agent_vs_agent() {
 
     let s = agent_status(a);
     let vi1 = instance(&s, "VI_1");
-    assert_eq!((vi1.state.as_str(), vi1.vrid, vi1.base_priority), ("MASTER", 14, 100));
+    assert_eq!(
+        (vi1.state.as_str(), vi1.vrid, vi1.base_priority),
+        ("MASTER", 14, 100)
+    );
     assert_eq!(vi1.master.as_deref(), Some("198.51.100.1"));
     assert!(vi1.counters.adverts_sent > 0);
     let t = vi1.last_transition.as_ref().expect("transition");
     // Started together, b may win the first election for a moment; a then preempts it.
     assert_eq!((t.from.as_str(), t.to.as_str()), ("BACKUP", "MASTER"));
-    assert!(["master_down", "preempted"].contains(&t.reason.as_str()), "{t:?}");
+    assert!(
+        ["master_down", "preempted"].contains(&t.reason.as_str()),
+        "{t:?}"
+    );
     let vr2 = instance(&s, "VI_r2");
     assert_eq!((vr2.state.as_str(), vr2.effective_priority), ("BACKUP", 90));
     assert_eq!(vr2.master.as_deref(), Some("198.51.100.2"));
@@ -132,8 +174,15 @@ fn agent_vs_agent() {
         .output()
         .expect("status runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("VI_1 (vrid 14, eth0): MASTER priority 100 (base 100) master 198.51.100.1"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("VI_1 (vrid 14, eth0): MASTER priority 100 (base 100) master 198.51.100.1"),
+        "{text}"
+    );
 
     // Reload: VI_r2 changes priority, VI_1 does not and must not blink.
     a.write_config(&seed_config("lba", 100, 80));
@@ -141,13 +190,26 @@ fn agent_vs_agent() {
     let reloaded = wait_for(Duration::from_secs(3), || {
         instance(&agent_status(a), "VI_r2").base_priority == 80
     });
-    assert!(reloaded.is_some(), "VI_r2 not restarted with priority 80:\n{}", da.log());
+    assert!(
+        reloaded.is_some(),
+        "VI_r2 not restarted with priority 80:\n{}",
+        da.log()
+    );
     let s = agent_status(a);
     let vi1 = instance(&s, "VI_1");
     assert_eq!(vi1.counters.became_master, 1, "VI_1 kept its mastership");
-    assert_eq!(vi1.last_transition.as_ref(), Some(t), "VI_1 had no transition");
+    assert_eq!(
+        vi1.last_transition.as_ref(),
+        Some(t),
+        "VI_1 had no transition"
+    );
     assert!(a.holds(VIP14) && !b.holds(VIP14));
-    assert!(da.log().contains("configuration reloaded kept=1 stopped=1 started=1"), "{}", da.log());
+    assert!(
+        da.log()
+            .contains("configuration reloaded kept=1 stopped=1 started=1"),
+        "{}",
+        da.log()
+    );
 }
 
 /// Agent master of VRID 14 with keepalived backing it up (and keepalived master of VRID 24
@@ -164,13 +226,22 @@ fn keepalived_backs_up_agent() {
     // keepalived's adverts (v2, PASS, group 224.0.100.19) pass every check.
     assert!(instance(&s, "VI_r2").counters.adverts_received > 0);
     no_drops(instance(&s, "VI_r2"));
-    assert!(kb.log().contains("(VI_1) Entering BACKUP STATE"), "{}", kb.log());
+    assert!(
+        kb.log().contains("(VI_1) Entering BACKUP STATE"),
+        "{}",
+        kb.log()
+    );
 
     kb.signal(Signal::SIGTERM);
     converged(&lan.hosts, 0, 0, Duration::from_secs(2), &[&da, &kb]);
     kb.wait_exit(Duration::from_secs(5));
-    assert_eq!(instance(&agent_status(a), "VI_r2").last_transition.as_ref().map(|t| t.reason.clone()),
-        Some("master_stopped".to_owned()));
+    assert_eq!(
+        instance(&agent_status(a), "VI_r2")
+            .last_transition
+            .as_ref()
+            .map(|t| t.reason.clone()),
+        Some("master_stopped".to_owned())
+    );
 }
 
 /// keepalived master of VRID 14 with the agent backing it up; the agent's graceful stop
@@ -186,7 +257,11 @@ fn agent_backs_up_keepalived() {
     assert_eq!(instance(&s, "VI_1").master.as_deref(), Some("198.51.100.1"));
     assert_eq!(instance(&s, "VI_r2").state, "MASTER");
     no_drops(instance(&s, "VI_1"));
-    assert!(ka.log().contains("(VI_r2) Entering BACKUP STATE"), "{}", ka.log());
+    assert!(
+        ka.log().contains("(VI_r2) Entering BACKUP STATE"),
+        "{}",
+        ka.log()
+    );
 
     db.signal(Signal::SIGTERM);
     assert_eq!(db.wait_exit(Duration::from_secs(5)), Some(0));
@@ -208,12 +283,19 @@ fn crash_failover() {
     let bound = Duration::from_secs(3) + Duration::from_secs_f64(166.0 / 256.0) + SLACK;
     let took = wait_for(bound, || b.holds(VIP14))
         .unwrap_or_else(|| panic!("backup did not take over within {bound:?}:\n{}", db.log()));
-    assert!(took > Duration::from_secs(2), "took over too early ({took:?}): missed adverts?");
+    assert!(
+        took > Duration::from_secs(2),
+        "took over too early ({took:?}): missed adverts?"
+    );
     assert!(a.holds(VIP14), "a crashed agent leaves its VIP behind");
 
     let da = a.start_agent();
     let cleaned = wait_for(Duration::from_secs(2), || !a.holds(VIP14));
-    assert!(cleaned.is_some(), "restart did not remove the stale VIP:\n{}", da.log());
+    assert!(
+        cleaned.is_some(),
+        "restart did not remove the stale VIP:\n{}",
+        da.log()
+    );
     assert!(da.log().contains("removed a stale VIP"), "{}", da.log());
     converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &db]);
 }
@@ -234,8 +316,14 @@ fn graceful_stop() {
     assert_eq!(da.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(!a.holds(VIP14) && !a.holds(VIP24), "VIPs removed on stop");
     let s = agent_status(b);
-    let t = instance(&s, "VI_1").last_transition.clone().expect("transition");
-    assert_eq!((t.to.as_str(), t.reason.as_str()), ("MASTER", "master_stopped"));
+    let t = instance(&s, "VI_1")
+        .last_transition
+        .clone()
+        .expect("transition");
+    assert_eq!(
+        (t.to.as_str(), t.reason.as_str()),
+        ("MASTER", "master_stopped")
+    );
 }
 
 /// The seed's maintenance switch: /etc/keepalived/down makes chk_down fail (weight -15:
@@ -256,7 +344,10 @@ fn track_script_moves_vip() {
 
     std::fs::remove_file(a.etc().join("down")).expect("rm down");
     converged(&lan.hosts, 0, 1, Duration::from_secs(7), &[&da, &db]);
-    let t = instance(&agent_status(a), "VI_1").last_transition.clone().expect("transition");
+    let t = instance(&agent_status(a), "VI_1")
+        .last_transition
+        .clone()
+        .expect("transition");
     assert_eq!((t.to.as_str(), t.reason.as_str()), ("MASTER", "preempted"));
 }
 
@@ -290,24 +381,36 @@ fn capture() {
 
     let pcap = a.etc().join("adverts.pcap");
     let mut tcpdump = Command::new("ip")
-        .args(["netns", "exec", &a.ns.name, "tcpdump", "-i", "eth0", "-U", "-c", "4", "-w"])
+        .args([
+            "netns", "exec", &a.ns.name, "tcpdump", "-i", "eth0", "-U", "-c", "4", "-w",
+        ])
         .arg(&pcap)
         .args(["ip", "proto", "112"])
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("tcpdump runs");
-    let done = wait_for(Duration::from_secs(6), || matches!(tcpdump.try_wait(), Ok(Some(_))));
+    let done = wait_for(Duration::from_secs(6), || {
+        matches!(tcpdump.try_wait(), Ok(Some(_)))
+    });
     if done.is_none() {
         let _ = tcpdump.kill();
         let _ = tcpdump.wait();
         panic!("tcpdump saw fewer than 4 adverts in 6 s");
     }
-    let out = Command::new("tcpdump").args(["-r"]).arg(&pcap).args(["-nn", "-v"]).output().expect("tcpdump -r");
+    let out = Command::new("tcpdump")
+        .args(["-r"])
+        .arg(&pcap)
+        .args(["-nn", "-v"])
+        .output()
+        .expect("tcpdump -r");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("198.51.100.1 > 224.0.100.19: VRRPv2, Advertisement, vrid 14, prio 100, authtype simple, intvl 1s, length 20, addrs: 198.51.100.100 auth \"571f87b2\""),
         "{text}"
     );
     assert!(text.contains("ttl 255"), "{text}");
-    assert!(text.contains("vrid 24, prio 90"), "both instances advertise while a is alone: {text}");
+    assert!(
+        text.contains("vrid 24, prio 90"),
+        "both instances advertise while a is alone: {text}"
+    );
 }

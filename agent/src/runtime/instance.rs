@@ -92,7 +92,10 @@ impl Instance {
     ) -> Result<Self, NetError> {
         let ifindex = network::ifindex(&spec.ifname)?;
         let group = (!spec.unicast()).then_some(spec.group);
-        let socket = VrrpSocket::open(&VrrpSocketConfig { ifname: spec.ifname.clone(), group })?;
+        let socket = VrrpSocket::open(&VrrpSocketConfig {
+            ifname: spec.ifname.clone(),
+            group,
+        })?;
         let garp = match GarpSender::open(&spec.ifname) {
             Ok(g) => Some(std::sync::Arc::new(g)),
             Err(e) => {
@@ -105,7 +108,11 @@ impl Instance {
             let mut vip = Vip::new(network::ifindex(&v.dev)?, v.addr, v.prefix);
             vip.broadcast = v.brd;
             vip.label = v.label.clone();
-            if let Some(scope) = v.scope.as_deref().and_then(|s| s.parse::<addr::Scope>().ok()) {
+            if let Some(scope) = v
+                .scope
+                .as_deref()
+                .and_then(|s| s.parse::<addr::Scope>().ok())
+            {
                 vip.scope = scope;
             }
             vips.push(vip);
@@ -229,7 +236,11 @@ impl Instance {
         self.feed(Event::TrackWeight { total }).await;
         if effective.fault != self.faulted {
             self.faulted = effective.fault;
-            let event = if effective.fault { Event::Fault } else { Event::FaultCleared };
+            let event = if effective.fault {
+                Event::Fault
+            } else {
+                Event::FaultCleared
+            };
             self.feed(event).await;
         }
         // A weight-0 script with no result yet holds the instance in INIT, as in keepalived.
@@ -283,16 +294,25 @@ impl Instance {
         let advert = match spec.params.version {
             Version::V2 => {
                 let secs = u8::try_from(spec.params.advert_interval.as_secs()).unwrap_or(u8::MAX);
-                Advertisement::v2(spec.vrid, priority, secs, &spec.auth, self.vip_addrs.clone())
+                Advertisement::v2(
+                    spec.vrid,
+                    priority,
+                    secs,
+                    &spec.auth,
+                    self.vip_addrs.clone(),
+                )
             }
             Version::V3 => {
-                let cs = u16::try_from(spec.params.advert_interval.as_millis() / 10)
-                    .unwrap_or(u16::MAX);
+                let cs =
+                    u16::try_from(spec.params.advert_interval.as_millis() / 10).unwrap_or(u16::MAX);
                 Advertisement::v3(spec.vrid, priority, cs, self.vip_addrs.clone())
             }
         };
-        let targets: Vec<Ipv4Addr> =
-            if spec.unicast() { spec.unicast_peers.clone() } else { vec![spec.group] };
+        let targets: Vec<Ipv4Addr> = if spec.unicast() {
+            spec.unicast_peers.clone()
+        } else {
+            vec![spec.group]
+        };
         for dst in targets {
             let mode = match spec.params.version {
                 Version::V2 => ChecksumMode::Plain,
@@ -358,7 +378,13 @@ impl Instance {
                 s.counters.became_master += 1;
             }
         }
-        self.notifier.notify(&self.spec.notify, Kind::Instance, &self.spec.name, notify_state, priority);
+        self.notifier.notify(
+            &self.spec.notify,
+            Kind::Instance,
+            &self.spec.name,
+            notify_state,
+            priority,
+        );
     }
 }
 
@@ -379,7 +405,11 @@ pub fn reason_name(reason: Reason) -> &'static str {
 
 /// The interface's first IPv4 address that is not one of our VIPs: the advert source and
 /// tie-breaker, as keepalived picks it.
-async fn primary_address(netlink: &Netlink, ifindex: u32, vips: &[Vip]) -> Result<Ipv4Addr, NetError> {
+async fn primary_address(
+    netlink: &Netlink,
+    ifindex: u32,
+    vips: &[Vip],
+) -> Result<Ipv4Addr, NetError> {
     let addrs = netlink.list(ifindex).await?;
     Ok(addrs
         .iter()

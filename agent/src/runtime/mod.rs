@@ -61,9 +61,11 @@ pub enum RunError {
 
 fn render_config_error(e: &ConfigError) -> String {
     match e {
-        ConfigError::Invalid { diagnostics } => {
-            diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-        }
+        ConfigError::Invalid { diagnostics } => diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         other => other.to_string(),
     }
 }
@@ -101,7 +103,15 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let server = status::serve(&options.socket, board.clone())?;
     let mut running: Vec<Running> = specs
         .into_iter()
-        .map(|s| start(s, &tracking, StartOptions { cleanup_stale: true }))
+        .map(|s| {
+            start(
+                s,
+                &tracking,
+                StartOptions {
+                    cleanup_stale: true,
+                },
+            )
+        })
         .collect();
     board.set(running.iter().map(|r| r.status.clone()).collect());
     tracing::info!(config = %options.config.display(), socket = %options.socket.display(),
@@ -157,7 +167,12 @@ fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Runn
             tracing::error!(instance = %name, error = %e, "instance cannot run");
         }
     });
-    Running { spec, status, commands, task }
+    Running {
+        spec,
+        status,
+        commands,
+        task,
+    }
 }
 
 async fn stop(r: Running) {
@@ -207,9 +222,20 @@ async fn reload(
         if let Some(i) = keep.iter().position(|r| r.spec == s) {
             next.push(keep.swap_remove(i));
         } else {
-            next.push(start(s, tracking, StartOptions { cleanup_stale: false }));
+            next.push(start(
+                s,
+                tracking,
+                StartOptions {
+                    cleanup_stale: false,
+                },
+            ));
         }
     }
-    tracing::info!(kept = next.len() - started, stopped, started, "configuration reloaded");
+    tracing::info!(
+        kept = next.len() - started,
+        stopped,
+        started,
+        "configuration reloaded"
+    );
     next
 }

@@ -20,12 +20,25 @@ use crate::track::{RunAs, ScriptCommand, ScriptConfig, TrackError};
 /// A config the runtime cannot run, naming the instance and the config line.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("{location}: vrrp_instance {name}: no interface (unicast without interface is not supported)")]
-    NoInterface { name: String, location: config::Location },
+    #[error(
+        "{location}: vrrp_instance {name}: no interface (unicast without interface is not supported)"
+    )]
+    NoInterface {
+        name: String,
+        location: config::Location,
+    },
     #[error("{location}: vrrp_instance {name}: auth_type AH is not supported")]
-    AhUnsupported { name: String, location: config::Location },
+    AhUnsupported {
+        name: String,
+        location: config::Location,
+    },
     #[error("{location}: vrrp_instance {name}: tracks unknown {what} {object}")]
-    UnknownTrack { name: String, location: config::Location, what: &'static str, object: String },
+    UnknownTrack {
+        name: String,
+        location: config::Location,
+        what: &'static str,
+        object: String,
+    },
     #[error("{location}: vrrp_instance {name}: script {script}: {source}")]
     Script {
         name: String,
@@ -50,9 +63,23 @@ pub struct VipSpec {
 /// One object an instance tracks, with the weight that applies in this instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackSpec {
-    Script { script: ScriptConfig, weight: i32, reverse: bool },
-    File { name: String, path: PathBuf, init: Option<TrackFileInit>, weight: i32, reverse: bool },
-    Interface { name: String, weight: i32, reverse: bool },
+    Script {
+        script: ScriptConfig,
+        weight: i32,
+        reverse: bool,
+    },
+    File {
+        name: String,
+        path: PathBuf,
+        init: Option<TrackFileInit>,
+        weight: i32,
+        reverse: bool,
+    },
+    Interface {
+        name: String,
+        weight: i32,
+        reverse: bool,
+    },
 }
 
 /// Everything one instance task runs on.
@@ -90,7 +117,11 @@ impl InstanceSpec {
 
 /// Builds the spec of every instance in `config`, in config order.
 pub fn build(config: &Config) -> Result<Vec<InstanceSpec>, SpecError> {
-    config.instances.iter().map(|i| instance(config, i)).collect()
+    config
+        .instances
+        .iter()
+        .map(|i| instance(config, i))
+        .collect()
 }
 
 fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError> {
@@ -113,8 +144,12 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         }
         _ => AuthConfig::None,
     };
-    let mut params =
-        Params::new(version, inst.priority, inst.advert_int, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let mut params = Params::new(
+        version,
+        inst.priority,
+        inst.advert_int,
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    );
     params.initial_state = match inst.initial_state {
         config::InitialState::Master => InitialState::Master,
         config::InitialState::Backup => InitialState::Backup,
@@ -187,7 +222,11 @@ fn tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError>
             Some(w) => (w, r.reverse),
             None => (s.weight, s.weight_reverse || r.reverse),
         };
-        out.push(TrackSpec::Script { script, weight, reverse });
+        out.push(TrackSpec::Script {
+            script,
+            weight,
+            reverse,
+        });
     }
     for r in &inst.track_files {
         let f = config
@@ -315,17 +354,32 @@ vrrp_instance VI_r2 {
         assert_eq!(vi1.params.preempt, Preempt::Yes);
         assert_eq!(vi1.auth, AuthConfig::password("571f87b2"));
         assert_eq!(vi1.group, Ipv4Addr::new(224, 0, 100, 19));
-        assert_eq!(vi1.vip_addrs(), vec![IpAddr::V4(Ipv4Addr::new(198, 51, 100, 100))]);
+        assert_eq!(
+            vi1.vip_addrs(),
+            vec![IpAddr::V4(Ipv4Addr::new(198, 51, 100, 100))]
+        );
         assert_eq!(vi1.vips[0].prefix, 32);
         assert_eq!(vi1.vips[0].dev, "eth0");
-        let TrackSpec::Script { script, weight, reverse } = &vi1.track[0] else {
+        let TrackSpec::Script {
+            script,
+            weight,
+            reverse,
+        } = &vi1.track[0]
+        else {
             panic!("first track is the script: {:?}", vi1.track);
         };
-        assert_eq!((script.name.as_str(), *weight, *reverse), ("chk_down", -15, false));
+        assert_eq!(
+            (script.name.as_str(), *weight, *reverse),
+            ("chk_down", -15, false)
+        );
         assert_eq!(script.command.display(), "/bin/test ! -f /tmp/down");
         assert_eq!(
             vi1.track[1],
-            TrackSpec::Interface { name: "eth1".into(), weight: -20, reverse: false }
+            TrackSpec::Interface {
+                name: "eth1".into(),
+                weight: -20,
+                reverse: false
+            }
         );
         let master = vi1.notify.master.as_ref().expect("notify_master");
         assert_eq!(master.display(), "/etc/keepalived/notify.sh master");
@@ -339,7 +393,10 @@ vrrp_instance VI_r2 {
         assert_eq!(vi2.auth, AuthConfig::None);
         assert_eq!(vi2.vips[0].dev, "eth1");
         assert_eq!(vi2.vips[0].prefix, 24);
-        let TrackSpec::Script { weight, reverse, .. } = &vi2.track[0] else {
+        let TrackSpec::Script {
+            weight, reverse, ..
+        } = &vi2.track[0]
+        else {
             panic!("script track: {:?}", vi2.track);
         };
         assert_eq!((*weight, *reverse), (5, true));

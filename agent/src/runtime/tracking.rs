@@ -55,7 +55,13 @@ impl Tracking {
                 }
             }
         });
-        Ok(Tracking { bump, links, link_tx, scripts: HashMap::new(), files: HashMap::new() })
+        Ok(Tracking {
+            bump,
+            links,
+            link_tx,
+            scripts: HashMap::new(),
+            files: HashMap::new(),
+        })
     }
 
     /// Makes sure every object `specs` track is running, reusing runners whose definition
@@ -78,7 +84,9 @@ impl Tracking {
                         };
                         scripts.insert(script.name.clone(), (script.clone(), rx));
                     }
-                    TrackSpec::File { name, path, init, .. } => {
+                    TrackSpec::File {
+                        name, path, init, ..
+                    } => {
                         if files.contains_key(name) {
                             continue;
                         }
@@ -111,33 +119,70 @@ impl Tracking {
 
     /// The inputs of one instance, to be read whenever [`Inputs::changed`] fires.
     pub fn inputs(&self, spec: &InstanceSpec) -> Inputs {
-        let mut items = vec![Input::Interface { name: spec.ifname.clone(), weight: 0, reverse: false }];
+        let mut items = vec![Input::Interface {
+            name: spec.ifname.clone(),
+            weight: 0,
+            reverse: false,
+        }];
         for t in &spec.track {
             let item = match t {
-                TrackSpec::Script { script, weight, reverse } => self
-                    .scripts
-                    .get(&script.name)
-                    .map(|(_, rx)| Input::Script { rx: rx.clone(), weight: *weight, reverse: *reverse }),
-                TrackSpec::File { name, weight, reverse, .. } => self
-                    .files
-                    .get(name)
-                    .map(|(_, rx)| Input::File { rx: rx.clone(), weight: *weight, reverse: *reverse }),
-                TrackSpec::Interface { name, weight, reverse } => {
-                    Some(Input::Interface { name: name.clone(), weight: *weight, reverse: *reverse })
-                }
+                TrackSpec::Script {
+                    script,
+                    weight,
+                    reverse,
+                } => self.scripts.get(&script.name).map(|(_, rx)| Input::Script {
+                    rx: rx.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
+                TrackSpec::File {
+                    name,
+                    weight,
+                    reverse,
+                    ..
+                } => self.files.get(name).map(|(_, rx)| Input::File {
+                    rx: rx.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
+                TrackSpec::Interface {
+                    name,
+                    weight,
+                    reverse,
+                } => Some(Input::Interface {
+                    name: name.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
             };
             items.extend(item);
         }
-        Inputs { items, links: self.links.clone(), bump: self.bump.subscribe() }
+        Inputs {
+            items,
+            links: self.links.clone(),
+            bump: self.bump.subscribe(),
+        }
     }
 }
 
 /// One tracked input of an instance with its weight there.
 #[derive(Debug)]
 enum Input {
-    Script { rx: watch::Receiver<Option<bool>>, weight: i32, reverse: bool },
-    File { rx: watch::Receiver<i64>, weight: i32, reverse: bool },
-    Interface { name: String, weight: i32, reverse: bool },
+    Script {
+        rx: watch::Receiver<Option<bool>>,
+        weight: i32,
+        reverse: bool,
+    },
+    File {
+        rx: watch::Receiver<i64>,
+        weight: i32,
+        reverse: bool,
+    },
+    Interface {
+        name: String,
+        weight: i32,
+        reverse: bool,
+    },
 }
 
 /// What one instance tracks (its own interface first), readable at any time.
@@ -156,13 +201,29 @@ impl Inputs {
             .items
             .iter()
             .map(|i| match i {
-                Input::Script { rx, weight, reverse } => {
-                    Tracked::Script { ok: *rx.borrow(), weight: *weight, reverse: *reverse }
-                }
-                Input::File { rx, weight, reverse } => {
-                    Tracked::File { value: *rx.borrow(), weight: *weight, reverse: *reverse }
-                }
-                Input::Interface { name, weight, reverse } => Tracked::Interface {
+                Input::Script {
+                    rx,
+                    weight,
+                    reverse,
+                } => Tracked::Script {
+                    ok: *rx.borrow(),
+                    weight: *weight,
+                    reverse: *reverse,
+                },
+                Input::File {
+                    rx,
+                    weight,
+                    reverse,
+                } => Tracked::File {
+                    value: *rx.borrow(),
+                    weight: *weight,
+                    reverse: *reverse,
+                },
+                Input::Interface {
+                    name,
+                    weight,
+                    reverse,
+                } => Tracked::Interface {
                     up: links.get(name).copied().unwrap_or(false),
                     weight: *weight,
                     reverse: *reverse,
@@ -220,7 +281,12 @@ fn start_file(
     let first = track::file::read_value(path).unwrap_or(0);
     let (tx, rx) = watch::channel(first);
     let (value_tx, mut value_rx) = mpsc::channel(8);
-    tokio::spawn(track::file::watch(name.to_owned(), path.clone(), FILE_POLL, value_tx));
+    tokio::spawn(track::file::watch(
+        name.to_owned(),
+        path.clone(),
+        FILE_POLL,
+        value_tx,
+    ));
     tokio::spawn(async move {
         loop {
             tokio::select! {

@@ -85,8 +85,14 @@ pub struct Counters {
 
 impl Counters {
     pub fn new() -> Self {
-        let drops = DropReason::ALL.iter().map(|r| (r.name().to_owned(), 0)).collect();
-        Counters { drops, ..Counters::default() }
+        let drops = DropReason::ALL
+            .iter()
+            .map(|r| (r.name().to_owned(), 0))
+            .collect();
+        Counters {
+            drops,
+            ..Counters::default()
+        }
     }
 
     pub fn drop(&mut self, reason: DropReason) {
@@ -142,7 +148,10 @@ pub struct Board {
 
 impl Board {
     pub fn snapshot(&self) -> AgentStatus {
-        let list = self.instances.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = self
+            .instances
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         AgentStatus {
             pid: std::process::id(),
             config: self.config.clone(),
@@ -151,13 +160,19 @@ impl Board {
     }
 
     pub fn set(&self, list: Vec<Shared>) {
-        *self.instances.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = list;
+        *self
+            .instances
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = list;
     }
 }
 
 /// Binds the socket (replacing a stale one) and serves snapshots until the task is dropped.
 pub fn serve(path: &Path, board: Arc<Board>) -> Result<tokio::task::JoinHandle<()>, StatusError> {
-    let io = |source| StatusError::Io { path: path.to_owned(), source };
+    let io = |source| StatusError::Io {
+        path: path.to_owned(),
+        source,
+    };
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -181,12 +196,19 @@ pub fn serve(path: &Path, board: Arc<Board>) -> Result<tokio::task::JoinHandle<(
 
 /// Asks a running agent for its status.
 pub fn query(path: &Path) -> Result<AgentStatus, StatusError> {
-    let io = |source| StatusError::Io { path: path.to_owned(), source };
+    let io = |source| StatusError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut conn = std::os::unix::net::UnixStream::connect(path).map_err(io)?;
-    conn.set_read_timeout(Some(Duration::from_secs(5))).map_err(io)?;
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(io)?;
     let mut body = Vec::new();
     conn.read_to_end(&mut body).map_err(io)?;
-    serde_json::from_slice(&body).map_err(|source| StatusError::Json { path: path.to_owned(), source })
+    serde_json::from_slice(&body).map_err(|source| StatusError::Json {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The text form of `hactl-agent status`: one block per instance. `now_ms` is the wall
@@ -216,11 +238,19 @@ pub fn render(status: &AgentStatus, now_ms: u64) -> String {
             "  adverts sent {} received {}, became master {} times\n",
             c.adverts_sent, c.adverts_received, c.became_master
         );
-        let drops: Vec<String> =
-            c.drops.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{r} {n}")).collect();
+        let drops: Vec<String> = c
+            .drops
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
         out += &format!(
             "  drops: {}\n",
-            if drops.is_empty() { "none".to_owned() } else { drops.join(", ") }
+            if drops.is_empty() {
+                "none".to_owned()
+            } else {
+                drops.join(", ")
+            }
         );
         if let Some(e) = &i.error {
             out += &format!("  error: {e}\n");
@@ -255,7 +285,11 @@ mod tests {
         i.counters.adverts_sent = 7;
         i.counters.drop(DropReason::AuthFailure);
         i.counters.drop(DropReason::AuthFailure);
-        AgentStatus { pid: 42, config: "/etc/keepalived/keepalived.conf".into(), instances: vec![i] }
+        AgentStatus {
+            pid: 42,
+            config: "/etc/keepalived/keepalived.conf".into(),
+            instances: vec![i],
+        }
     }
 
     #[test]
@@ -278,18 +312,29 @@ VI_1 (vrid 14, eth0): MASTER priority 85 (base 100) master 198.51.100.1
         let json = serde_json::to_string(&s).expect("serialize");
         let back: AgentStatus = serde_json::from_str(&json).expect("deserialize");
         assert_eq!(back, s);
-        assert_eq!(back.instances[0].counters.drops.len(), DropReason::ALL.len());
+        assert_eq!(
+            back.instances[0].counters.drops.len(),
+            DropReason::ALL.len()
+        );
     }
 
     #[tokio::test]
     async fn socket_serves_a_snapshot() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("agent.sock");
-        let board = Arc::new(Board { config: "c".into(), ..Board::default() });
-        board.set(vec![Arc::new(Mutex::new(InstanceStatus::new("VI_1", "eth0", 14, 100)))]);
+        let board = Arc::new(Board {
+            config: "c".into(),
+            ..Board::default()
+        });
+        board.set(vec![Arc::new(Mutex::new(InstanceStatus::new(
+            "VI_1", "eth0", 14, 100,
+        )))]);
         let server = serve(&path, board).expect("serve");
         let p = path.clone();
-        let got = tokio::task::spawn_blocking(move || query(&p)).await.expect("join").expect("query");
+        let got = tokio::task::spawn_blocking(move || query(&p))
+            .await
+            .expect("join")
+            .expect("query");
         server.abort();
         assert_eq!(got.instances[0].name, "VI_1");
         assert_eq!(got.instances[0].state, "INIT");

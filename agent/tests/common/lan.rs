@@ -50,14 +50,26 @@ impl Host {
 
     /// Whether `eth0` holds `vip` (as a /32).
     pub fn holds(&self, vip: &str) -> bool {
-        self.ns.ip(&["-4", "addr", "show", "dev", "eth0"]).contains(&format!("inet {vip}/32"))
+        self.ns
+            .ip(&["-4", "addr", "show", "dev", "eth0"])
+            .contains(&format!("inet {vip}/32"))
     }
 
     /// Starts hactl-agent on this host with /etc/keepalived/keepalived.conf.
     pub fn start_agent(&self) -> Daemon {
         let socket = self.socket();
         let socket = socket.to_str().expect("utf-8 path");
-        self.spawn("agent", &[AGENT, "run", "-f", "/etc/keepalived/keepalived.conf", "--socket", socket])
+        self.spawn(
+            "agent",
+            &[
+                AGENT,
+                "run",
+                "-f",
+                "/etc/keepalived/keepalived.conf",
+                "--socket",
+                socket,
+            ],
+        )
     }
 
     /// Starts keepalived 2.2.7 (VRRP only, foreground, logging to the console).
@@ -67,8 +79,17 @@ impl Host {
         self.spawn(
             "keepalived",
             &[
-                "keepalived", "-P", "-n", "-l", "-D", "-f", "/etc/keepalived/keepalived.conf",
-                "-p", &pid, "-r", &vrrp_pid,
+                "keepalived",
+                "-P",
+                "-n",
+                "-l",
+                "-D",
+                "-f",
+                "/etc/keepalived/keepalived.conf",
+                "-p",
+                &pid,
+                "-r",
+                &vrrp_pid,
             ],
         )
     }
@@ -86,7 +107,14 @@ impl Host {
             self.name
         );
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns.name, "unshare", "--mount", "--uts"])
+            .args([
+                "netns",
+                "exec",
+                &self.ns.name,
+                "unshare",
+                "--mount",
+                "--uts",
+            ])
             .args(["--propagation", "private", "sh", "-c", &script, "sh"])
             .args(argv)
             .stdin(Stdio::null())
@@ -95,7 +123,10 @@ impl Host {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
-        Daemon { child: Some(child), log: log_path }
+        Daemon {
+            child: Some(child),
+            log: log_path,
+        }
     }
 }
 
@@ -142,7 +173,11 @@ impl Daemon {
                 self.child = None;
                 return status.code();
             }
-            assert!(Instant::now() < deadline, "daemon did not exit in {limit:?}:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not exit in {limit:?}:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -172,7 +207,9 @@ impl Lan {
             let letter = char::from(b'a' + u8::try_from(i).expect("few hosts"));
             let ns = NetNs::create(&format!("{tag}{letter}"));
             let port = format!("v{letter}");
-            bridge.ip(&["link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns.name]);
+            bridge.ip(&[
+                "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns.name,
+            ]);
             bridge.ip(&["link", "set", &port, "master", "br0", "up"]);
             ns.ip(&["link", "set", "eth0", "up"]);
             let addr = format!("198.51.100.{}", i + 1);

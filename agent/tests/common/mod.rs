@@ -1,4 +1,4 @@
 //! Helpers shared by the agent's integration tests.
 
-pub mod netns;
 pub mod lan;
+pub mod netns;
