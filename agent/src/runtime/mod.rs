@@ -202,18 +202,9 @@ async fn reload(
             return running;
         }
     };
-    let mut old: Vec<Option<Running>> = running.into_iter().map(Some).collect();
-    let mut keep = Vec::new();
-    let mut to_stop = Vec::new();
-    for slot in &mut old {
-        let Some(r) = slot.take() else { continue };
-        if specs.iter().any(|s| *s == r.spec) {
-            keep.push(r);
-        } else {
-            to_stop.push(r);
-        }
-    }
-    let (stopped, started) = (to_stop.len(), specs.len() - keep.len());
+    let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
+        running.into_iter().partition(|r| specs.contains(&r.spec));
+    let (stopped, started) = (to_stop.len(), specs.len().saturating_sub(keep.len()));
     // Stop first: a changed instance must give up its VIPs before its successor starts.
     stop_all(to_stop).await;
     tracking.update(&specs, netlink).await;
