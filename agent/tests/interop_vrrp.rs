@@ -66,6 +66,11 @@ fn main() {
         ),
         ("link_down_on_master_faults_and_moves_vip", link_down, false),
         ("tcpdump_decodes_agent_adverts_as_vrrpv2", capture, false),
+        (
+            "hung_track_script_does_not_stall_adverts",
+            hung_script,
+            false,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -412,5 +417,29 @@ fn capture() {
     assert!(
         text.contains("vrid 24, prio 90"),
         "both instances advertise while a is alone: {text}"
+    );
+}
+
+/// A track script that never finishes (killed at its 30 s timeout) must not hold up the
+/// instance: it becomes master and advertises every second meanwhile.
+fn hung_script() {
+    let lan = Lan::new("hs", 1);
+    let a = &lan.hosts[0];
+    let config = seed_config("lba", 100, 90).replace(
+        "script \"/bin/test ! -f /etc/keepalived/down\"\n    interval 1",
+        "script \"/bin/sleep 60\"\n    interval 1\n    timeout 30",
+    );
+    assert!(config.contains("/bin/sleep 60"), "{config}");
+    a.write_config(&config);
+    let da = a.start_agent();
+    converged(&lan.hosts, 0, 0, CONVERGE, &[&da]);
+    let sent = |s: &AgentStatus| instance(s, "VI_1").counters.adverts_sent;
+    let before = sent(&agent_status(a));
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = sent(&agent_status(a));
+    assert!(
+        after >= before + 2,
+        "adverts sent {before} then {after} 2.5 s later:\n{}",
+        da.log()
     );
 }
