@@ -9,9 +9,12 @@ use std::time::Duration;
 use crate::packet::Version;
 
 /// The `state` keyword: where an instance would like to start.
+///
+/// Without the keyword keepalived picks `Master` for priority 255 and `Backup` otherwise (and
+/// without `priority`, 255 for `state MASTER`, 100 otherwise); the config mapping must too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum InitialState {
-    /// `state BACKUP` (and the default below priority 255).
+    /// `state BACKUP`.
     #[default]
     Backup,
     /// `state MASTER`. keepalived 2.x only honours it for the address owner (priority 255):
