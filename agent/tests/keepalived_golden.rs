@@ -159,3 +159,36 @@ fn effective_priority_matches_keepalived() {
         );
     }
 }
+
+/// vrrp_script rise/fall counting against real keepalived: tests/golden/keepalived_rise_fall/
+/// holds result sequences, the run after which keepalived changed the script's state, and
+/// regen.sh.
+#[test]
+fn rise_fall_matches_keepalived() {
+    use hactl_agent::track::ScriptCounter;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/keepalived_rise_fall");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("golden file"))
+            .expect("golden JSON")
+    };
+    let cases = read("cases.json");
+    let results = read("results.json");
+    for c in cases.as_array().expect("array") {
+        let name = c["name"].as_str().expect("name");
+        let rise = u32::try_from(c["rise"].as_u64().expect("rise")).expect("u32");
+        let fall = u32::try_from(c["fall"].as_u64().expect("fall")).expect("u32");
+        let mut counter = ScriptCounter::new(rise, fall, false);
+        let got: Vec<&str> = c["runs"]
+            .as_str()
+            .expect("runs")
+            .chars()
+            .map(|r| match counter.record(r == '+') {
+                Some(true) => "OK",
+                Some(false) => "FAIL",
+                None => "",
+            })
+            .collect();
+        assert_eq!(got, strings(&results[name]), "{name}");
+    }
+}
