@@ -75,7 +75,8 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ConfigError> {
 }
 
 /// Parses config text. `origin` names it in diagnostics, and relative `include`s are looked up
-/// beside it (so pass the path the file will have, or any name if it has no includes).
+/// beside it on the local filesystem: pass a path whose folder holds the included files (for a
+/// config rendered for another host, a local staging folder, not the remote path).
 pub fn parse_str(src: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let mut reader = source::Reader::new();
     reader.read_text(src, origin, Path::new(origin).parent(), 0);
