@@ -13,7 +13,11 @@ use hactl_agent::{runtime, status};
 const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 
 #[derive(Debug, Parser)]
-#[command(name = "hactl-agent", version, about = "A VRRP agent that reads keepalived.conf")]
+#[command(
+    name = "hactl-agent",
+    version,
+    about = "A VRRP agent that reads keepalived.conf"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -98,7 +102,11 @@ fn check(file: &std::path::Path) -> ExitCode {
     match config::parse_file(file) {
         Ok(parsed) => {
             report(&parsed.warnings);
-            let code = if parsed.has_warnings() { exit::WARNINGS } else { exit::OK };
+            let code = if parsed.has_warnings() {
+                exit::WARNINGS
+            } else {
+                exit::OK
+            };
             ExitCode::from(code)
         }
         Err(ConfigError::Invalid { diagnostics }) => {

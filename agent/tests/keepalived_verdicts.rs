@@ -15,7 +15,10 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
     let text = std::fs::read_to_string(configs_dir().join("verdicts.json"))
         .expect("verdicts.json is committed beside regen.sh");
     let json: serde_json::Value = serde_json::from_str(&text).expect("verdicts.json is JSON");
-    json["files"].as_object().expect("verdicts.json has a files map").clone()
+    json["files"]
+        .as_object()
+        .expect("verdicts.json has a files map")
+        .clone()
 }
 
 /// Every top-level `*.conf` in `valid/` and `invalid/` (included fragments live in subfolders).
@@ -26,7 +29,11 @@ fn corpus() -> Vec<String> {
         for entry in std::fs::read_dir(&dir).expect("corpus folder exists") {
             let path = entry.expect("readable folder").path();
             if path.extension().is_some_and(|e| e == "conf") && path.is_file() {
-                let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+                let name = path
+                    .file_name()
+                    .expect("a file name")
+                    .to_string_lossy()
+                    .into_owned();
                 files.push(format!("{kind}/{name}"));
             }
         }
@@ -44,14 +51,20 @@ fn every_config_has_a_keepalived_verdict_matching_its_folder() {
         let verdict = verdicts
             .get(file)
             .unwrap_or_else(|| panic!("{file} has no verdict: run configs/regen.sh"));
-        let code = verdict["exit_code"].as_i64().expect("exit_code is a number");
+        let code = verdict["exit_code"]
+            .as_i64()
+            .expect("exit_code is a number");
         assert_eq!(
             code == 0,
             file.starts_with("valid/"),
             "{file}: keepalived exited {code}; the file is in the wrong folder"
         );
     }
-    assert_eq!(verdicts.len(), corpus.len(), "verdicts.json lists files that are gone");
+    assert_eq!(
+        verdicts.len(),
+        corpus.len(),
+        "verdicts.json lists files that are gone"
+    );
 }
 
 #[test]
@@ -59,17 +72,25 @@ fn check_exit_code_matches_keepalived() {
     let verdicts = verdicts();
     let mut mismatches = Vec::new();
     for file in corpus() {
-        let keepalived = verdicts[&file]["exit_code"].as_i64().expect("exit_code is a number");
+        let keepalived = verdicts[&file]["exit_code"]
+            .as_i64()
+            .expect("exit_code is a number");
         let output = Command::new(env!("CARGO_BIN_EXE_hactl-agent"))
             .current_dir(configs_dir())
             .args(["check", "-f", &file])
             .output()
             .expect("hactl-agent runs");
         let ours = output.status.code().expect("hactl-agent exits normally");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // keepalived's exit code 6 is its script security verdict; ours must name it too.
+        if keepalived == 6 && !stderr.contains("SECURITY VIOLATION") {
+            mismatches.push(format!(
+                "{file}: keepalived found a script security violation\n{stderr}"
+            ));
+        }
         if (ours == 0) != (keepalived == 0) {
             mismatches.push(format!(
-                "{file}: keepalived exited {keepalived}, hactl-agent check exited {ours}\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                "{file}: keepalived exited {keepalived}, hactl-agent check exited {ours}\n{stderr}"
             ));
         }
     }

@@ -38,6 +38,10 @@ pub enum LexProblem {
 impl std::fmt::Display for LexProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // The line is echoed to help find the quote, except a password's.
+            LexProblem::UnterminatedQuote(s) if s.trim_start().starts_with("auth_pass") => {
+                f.write_str("Unterminated quote in an auth_pass line")
+            }
             LexProblem::UnterminatedQuote(s) => write!(f, "Unterminated quote '{s}'"),
         }
     }
@@ -56,13 +60,19 @@ pub fn lex_line(physical: &str) -> (Line, Vec<LexProblem>) {
         return (Line::Include(pattern.to_string()), problems);
     }
     if text.starts_with('@') {
-        return (Line::Unsupported("conditional configuration ('@' lines)"), problems);
+        return (
+            Line::Unsupported("conditional configuration ('@' lines)"),
+            problems,
+        );
     }
     if text.starts_with("~SEQ") || text.starts_with("~LST") {
         return (Line::Unsupported("~SEQ/~LST sequences"), problems);
     }
     if is_definition(&text) {
-        return (Line::Unsupported("parameter definitions ('$NAME=')"), problems);
+        return (
+            Line::Unsupported("parameter definitions ('$NAME=')"),
+            problems,
+        );
     }
     let mut pieces = Vec::new();
     for raw in split_braces(&text) {
@@ -128,7 +138,10 @@ fn is_definition(text: &str) -> bool {
     let Some(rest) = text.strip_prefix('$') else {
         return false;
     };
-    let name_len = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
+    let name_len = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .count();
     name_len > 0 && rest[name_len..].trim_start_matches(BLANKS).starts_with('=')
 }
 
@@ -177,14 +190,19 @@ fn words(raw: &str, problems: &mut Vec<LexProblem>) -> Vec<String> {
                     rest = &quoted[end + 1..];
                 }
                 None => {
-                    if !problems.iter().any(|p| matches!(p, LexProblem::UnterminatedQuote(_))) {
+                    if !problems
+                        .iter()
+                        .any(|p| matches!(p, LexProblem::UnterminatedQuote(_)))
+                    {
                         problems.push(LexProblem::UnterminatedQuote(raw.to_string()));
                     }
                     break;
                 }
             }
         } else {
-            let end = rest.find(|c: char| is_space(c) || c == '"').unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| is_space(c) || c == '"')
+                .unwrap_or(rest.len());
             out.push(rest[..end].to_string());
             rest = &rest[end..];
         }
@@ -304,26 +322,33 @@ mod tests {
     fn comments_are_stripped_outside_quotes() {
         assert_eq!(lex_line("  ! a comment").0, Line::Blank);
         assert_eq!(lex_line("# another").0, Line::Blank);
-        assert_eq!(pieces("priority 100 # trailing"), vec![vec!["priority", "100"]]);
+        assert_eq!(
+            pieces("priority 100 # trailing"),
+            vec![vec!["priority", "100"]]
+        );
         assert_eq!(pieces("router_id a!b"), vec![vec!["router_id", "a"]]);
-        assert_eq!(pieces(r#"notify "/x.sh # not a comment""#), vec![vec![
-            "notify",
-            "/x.sh # not a comment"
-        ]]);
+        assert_eq!(
+            pieces(r#"notify "/x.sh # not a comment""#),
+            vec![vec!["notify", "/x.sh # not a comment"]]
+        );
         assert_eq!(pieces(r"router_id a\#b"), vec![vec!["router_id", "a#b"]]);
     }
 
     #[test]
     fn braces_become_pieces_of_their_own() {
-        assert_eq!(pieces("vrrp_instance VI_1 {"), vec![vec!["vrrp_instance", "VI_1"], vec![
-            "{"
-        ]]);
-        assert_eq!(pieces("virtual_ipaddress { 198.51.100.1 }"), vec![
-            vec!["virtual_ipaddress"],
-            vec!["{"],
-            vec!["198.51.100.1"],
-            vec!["}"]
-        ]);
+        assert_eq!(
+            pieces("vrrp_instance VI_1 {"),
+            vec![vec!["vrrp_instance", "VI_1"], vec!["{"]]
+        );
+        assert_eq!(
+            pieces("virtual_ipaddress { 198.51.100.1 }"),
+            vec![
+                vec!["virtual_ipaddress"],
+                vec!["{"],
+                vec!["198.51.100.1"],
+                vec!["}"]
+            ]
+        );
         assert_eq!(pieces("}}"), vec![vec!["}"], vec!["}"]]);
         assert_eq!(pieces(r#"script "a { b""#), vec![vec!["script", "a { b"]]);
     }
@@ -333,17 +358,33 @@ mod tests {
         assert_eq!(pieces(r#"a "b c" d"#), vec![vec!["a", "b c", "d"]]);
         assert_eq!(pieces(r#"a"b c""#), vec![vec!["a", "b c"]]);
         let (line, problems) = lex_line(r#"notify "/x.sh"#);
-        assert_eq!(line, Line::Pieces(vec![Piece {
-            words: vec!["notify".into()],
-            raw: "notify \"/x.sh".into()
-        }]));
+        assert_eq!(
+            line,
+            Line::Pieces(vec![Piece {
+                words: vec!["notify".into()],
+                raw: "notify \"/x.sh".into()
+            }])
+        );
         assert_eq!(problems.len(), 1);
     }
 
     #[test]
+    fn a_password_is_not_echoed_in_a_quote_problem() {
+        let (_, problems) = lex_line(r#"  auth_pass "hunter2"#);
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["Unterminated quote in an auth_pass line"]);
+    }
+
+    #[test]
     fn include_lines() {
-        assert_eq!(lex_line("include conf.d/*.conf").0, Line::Include("conf.d/*.conf".into()));
-        assert_eq!(lex_line("  includer  a.conf # c").0, Line::Include("a.conf".into()));
+        assert_eq!(
+            lex_line("include conf.d/*.conf").0,
+            Line::Include("conf.d/*.conf".into())
+        );
+        assert_eq!(
+            lex_line("  includer  a.conf # c").0,
+            Line::Include("a.conf".into())
+        );
         assert_eq!(pieces("includes x"), vec![vec!["includes", "x"]]);
         assert_eq!(pieces("include"), vec![vec!["include"]]);
     }
@@ -351,29 +392,39 @@ mod tests {
     #[test]
     fn unsupported_preprocessor_lines() {
         assert!(matches!(lex_line("$IF=eth0").0, Line::Unsupported(_)));
-        assert!(matches!(lex_line("@lb1 priority 100").0, Line::Unsupported(_)));
+        assert!(matches!(
+            lex_line("@lb1 priority 100").0,
+            Line::Unsupported(_)
+        ));
         assert!(matches!(lex_line("~SEQ(i,1,3) x").0, Line::Unsupported(_)));
     }
 
     #[test]
     fn command_words_follow_keepalived_not_a_shell() {
         let raw = r#"script "/bin/bash -c '[[ -f /etc/keepalived/down ]]' && exit 1 || exit 0""#;
-        assert_eq!(command_words(raw).unwrap_or_default(), vec![
-            "/bin/bash",
-            "-c",
-            "[[ -f /etc/keepalived/down ]]",
-            "&&",
-            "exit",
-            "1",
-            "||",
-            "exit",
-            "0"
-        ]);
-        assert_eq!(command_words("script /bin/true ignored").unwrap_or_default(), vec![
-            "/bin/true"
-        ]);
+        assert_eq!(
+            command_words(raw).unwrap_or_default(),
+            vec![
+                "/bin/bash",
+                "-c",
+                "[[ -f /etc/keepalived/down ]]",
+                "&&",
+                "exit",
+                "1",
+                "||",
+                "exit",
+                "0"
+            ]
+        );
+        assert_eq!(
+            command_words("script /bin/true ignored").unwrap_or_default(),
+            vec!["/bin/true"]
+        );
         // The escape is decoded by the first pass, so the second pass cuts at the tab.
-        assert_eq!(command_words(r#"notify "a\tb""#).unwrap_or_default(), vec!["a", "b"]);
+        assert_eq!(
+            command_words(r#"notify "a\tb""#).unwrap_or_default(),
+            vec!["a", "b"]
+        );
         assert_eq!(command_words("script"), None);
         assert_eq!(command_words(r#"script "a 'b""#), None);
     }

@@ -30,13 +30,18 @@ pub(crate) struct Reader {
 
 impl Reader {
     pub fn new() -> Self {
-        Reader { lines: Vec::new(), diagnostics: Vec::new() }
+        Reader {
+            lines: Vec::new(),
+            diagnostics: Vec::new(),
+        }
     }
 
     /// Reads the top-level file; failing to read it is the one I/O error that is fatal.
     pub fn read_top_file(&mut self, path: &Path) -> Result<(), ConfigError> {
-        let text = std::fs::read(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let text = String::from_utf8_lossy(&text);
         self.read_text(&text, &path.to_string_lossy(), path.parent(), 0);
         Ok(())
@@ -46,7 +51,10 @@ impl Reader {
     pub fn read_text(&mut self, text: &str, origin: &str, dir: Option<&Path>, depth: usize) {
         let file: Arc<str> = Arc::from(origin);
         for (index, physical) in text.lines().enumerate() {
-            let loc = Location { file: file.clone(), line: u32::try_from(index + 1).unwrap_or(u32::MAX) };
+            let loc = Location {
+                file: file.clone(),
+                line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+            };
             let (line, problems) = lexer::lex_line(physical);
             for problem in problems {
                 self.push(Severity::Warning, &loc, problem.to_string());
@@ -54,10 +62,18 @@ impl Reader {
             match line {
                 Line::Blank => {}
                 Line::Pieces(pieces) => {
-                    self.lines.extend(pieces.into_iter().map(|piece| SourceLine { loc: loc.clone(), piece }));
+                    self.lines
+                        .extend(pieces.into_iter().map(|piece| SourceLine {
+                            loc: loc.clone(),
+                            piece,
+                        }));
                 }
                 Line::Unsupported(what) => {
-                    self.push(Severity::Error, &loc, format!("{what} are not supported by hactl-agent"));
+                    self.push(
+                        Severity::Error,
+                        &loc,
+                        format!("{what} are not supported by hactl-agent"),
+                    );
                 }
                 Line::Include(pattern) => self.include(&pattern, dir, &loc, depth),
             }
@@ -84,7 +100,11 @@ impl Reader {
         let paths = match glob::glob(&full) {
             Ok(paths) => paths,
             Err(e) => {
-                self.push(Severity::Note, loc, format!("include '{pattern}': bad pattern ({e}), skipped"));
+                self.push(
+                    Severity::Note,
+                    loc,
+                    format!("include '{pattern}': bad pattern ({e}), skipped"),
+                );
                 return;
             }
         };
@@ -93,7 +113,11 @@ impl Reader {
             let path = match entry {
                 Ok(path) => path,
                 Err(e) => {
-                    self.push(Severity::Note, loc, format!("include '{pattern}': {e}, skipped"));
+                    self.push(
+                        Severity::Note,
+                        loc,
+                        format!("include '{pattern}': {e}, skipped"),
+                    );
                     continue;
                 }
             };
@@ -101,7 +125,11 @@ impl Reader {
             self.include_file(&path, loc, depth);
         }
         if !matched {
-            self.push(Severity::Note, loc, format!("include '{pattern}' matched no file"));
+            self.push(
+                Severity::Note,
+                loc,
+                format!("include '{pattern}' matched no file"),
+            );
         }
     }
 
@@ -119,7 +147,11 @@ impl Reader {
             }
             Ok(_) => {}
             Err(e) => {
-                self.push(Severity::Note, loc, format!("included '{shown}': {e}, skipped"));
+                self.push(
+                    Severity::Note,
+                    loc,
+                    format!("included '{shown}': {e}, skipped"),
+                );
                 return;
             }
         }
@@ -128,11 +160,19 @@ impl Reader {
                 let text = String::from_utf8_lossy(&bytes);
                 self.read_text(&text, &path.to_string_lossy(), path.parent(), depth + 1);
             }
-            Err(e) => self.push(Severity::Note, loc, format!("included '{shown}': {e}, skipped")),
+            Err(e) => self.push(
+                Severity::Note,
+                loc,
+                format!("included '{shown}': {e}, skipped"),
+            ),
         }
     }
 
     fn push(&mut self, severity: Severity, loc: &Location, message: String) {
-        self.diagnostics.push(Diagnostic { severity, location: Some(loc.clone()), message });
+        self.diagnostics.push(Diagnostic {
+            severity,
+            location: Some(loc.clone()),
+            message,
+        });
     }
 }

@@ -26,7 +26,12 @@ fn errors(src: &str) -> Vec<String> {
 }
 
 fn messages(parsed: &Parsed, severity: Severity) -> Vec<String> {
-    parsed.warnings.iter().filter(|d| d.severity == severity).map(|d| d.message.clone()).collect()
+    parsed
+        .warnings
+        .iter()
+        .filter(|d| d.severity == severity)
+        .map(|d| d.message.clone())
+        .collect()
 }
 
 /// One instance on eth0 with VRID 1 and a VIP, plus `body`.
@@ -35,7 +40,12 @@ fn instance(body: &str) -> (Instance, Parsed) {
         "vrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  198.51.100.1\n }}\n{body}\n}}\n"
     );
     let parsed = parse(&src);
-    let inst = parsed.config.instances.first().cloned().expect("one instance");
+    let inst = parsed
+        .config
+        .instances
+        .first()
+        .cloned()
+        .expect("one instance");
     (inst, parsed)
 }
 
@@ -50,8 +60,19 @@ fn instance_defaults_are_keepalived_defaults() {
     assert!(!i.nopreempt);
     assert_eq!(i.preempt_delay, Duration::ZERO);
     assert_eq!(i.auth, None);
-    assert_eq!(i.garp, Garp { delay: Duration::from_secs(5), repeat: 5, refresh: None, refresh_repeat: 1 });
-    assert_eq!(parsed.config.global.mcast_group4, Ipv4Addr::new(224, 0, 0, 18));
+    assert_eq!(
+        i.garp,
+        Garp {
+            delay: Duration::from_secs(5),
+            repeat: 5,
+            refresh: None,
+            refresh_repeat: 1
+        }
+    );
+    assert_eq!(
+        parsed.config.global.mcast_group4,
+        Ipv4Addr::new(224, 0, 0, 18)
+    );
 }
 
 #[test]
@@ -64,15 +85,28 @@ fn state_and_priority_default_from_each_other() {
     assert_eq!((i.initial_state, i.priority), (InitialState::Master, 100));
     let (i, p) = instance("state MASTER\nstate BACKUP");
     assert_eq!(i.initial_state, InitialState::Master);
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) state previously set as MASTER - ignoring BACKUP"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) state previously set as MASTER - ignoring BACKUP"]
+    );
     let (i, p) = instance("state master");
     assert_eq!(i.initial_state, InitialState::Backup);
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) unknown state 'master', defaulting to BACKUP"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) unknown state 'master', defaulting to BACKUP"]
+    );
 }
 
 #[test]
 fn priority_range() {
-    for (value, expected, warned) in [("1", 1, false), ("254", 254, false), ("0", 100, true), ("256", 100, true), ("-5", 100, true), ("x", 100, true)] {
+    for (value, expected, warned) in [
+        ("1", 1, false),
+        ("254", 254, false),
+        ("0", 100, true),
+        ("256", 100, true),
+        ("-5", 100, true),
+        ("x", 100, true),
+    ] {
         let (i, p) = instance(&format!("priority {value}"));
         assert_eq!(i.priority, expected, "priority {value}");
         assert_eq!(p.has_warnings(), warned, "priority {value}");
@@ -82,16 +116,26 @@ fn priority_range() {
 #[test]
 fn virtual_router_id_range() {
     for vrid in ["1", "255"] {
-        let src = format!("vrrp_instance VI {{\n interface eth0\n virtual_router_id {vrid}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}");
+        let src = format!(
+            "vrrp_instance VI {{\n interface eth0\n virtual_router_id {vrid}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}"
+        );
         assert_eq!(parse(&src).config.instances[0].vrid.to_string(), vrid);
     }
     for vrid in ["0", "256", "1x", "-1"] {
-        let src = format!("vrrp_instance VI {{\n interface eth0\n virtual_router_id {vrid}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}");
+        let src = format!(
+            "vrrp_instance VI {{\n interface eth0\n virtual_router_id {vrid}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}"
+        );
         let errs = errors(&src);
-        assert_eq!(errs[0], format!("test.conf:3: error: (VI): VRID '{vrid}' not valid - must be between 1 & 255"));
+        assert_eq!(
+            errs[0],
+            format!("test.conf:3: error: (VI): VRID '{vrid}' not valid - must be between 1 & 255")
+        );
     }
     let errs = errors("vrrp_instance VI {\n interface eth0\n}");
-    assert_eq!(errs, ["test.conf:1: error: (VI) the virtual router id must be set"]);
+    assert_eq!(
+        errs,
+        ["test.conf:1: error: (VI) the virtual router id must be set"]
+    );
 }
 
 #[test]
@@ -101,9 +145,15 @@ fn advert_int_v2_whole_seconds_v3_centiseconds() {
     assert!(!p.has_warnings());
     let (i, p) = instance("advert_int 1.4");
     assert_eq!(i.advert_int, Duration::from_secs(1));
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) VRRPv2 advertisement interval 1.4s must be an integer. rounding"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) VRRPv2 advertisement interval 1.4s must be an integer. rounding"]
+    );
     let (i, p) = instance("version 3\nadvert_int 0.05");
-    assert_eq!((i.version, i.advert_int), (VrrpVersion::V3, Duration::from_millis(50)));
+    assert_eq!(
+        (i.version, i.advert_int),
+        (VrrpVersion::V3, Duration::from_millis(50))
+    );
     assert!(!p.has_warnings());
     let (i, p) = instance("version 3\nadvert_int 0.055");
     assert_eq!(i.advert_int, Duration::from_millis(60));
@@ -118,11 +168,16 @@ fn advert_int_v2_whole_seconds_v3_centiseconds() {
 
 #[test]
 fn version_comes_from_global_defs_unless_the_instance_sets_it() {
-    let p = parse("global_defs {\n vrrp_version 3\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}\nvrrp_instance B {\n interface eth0\n version 2\n virtual_router_id 2\n virtual_ipaddress {\n 198.51.100.2\n }\n}");
+    let p = parse(
+        "global_defs {\n vrrp_version 3\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}\nvrrp_instance B {\n interface eth0\n version 2\n virtual_router_id 2\n virtual_ipaddress {\n 198.51.100.2\n }\n}",
+    );
     let versions: Vec<_> = p.config.instances.iter().map(|i| i.version).collect();
     assert_eq!(versions, [VrrpVersion::V3, VrrpVersion::V2]);
     let (_, p) = instance("version 4");
-    assert_eq!(messages(&p, Severity::Warning), ["(VI): Version must be either 2 or 3"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI): Version must be either 2 or 3"]
+    );
 }
 
 #[test]
@@ -147,16 +202,25 @@ fn authentication_and_the_secret() {
     let auth = i.auth.clone().expect("auth");
     assert_eq!(auth.kind, AuthType::Pass);
     assert_eq!(auth.pass.expose(), "01234567");
-    assert_eq!(messages(&p, Severity::Warning), ["Truncating auth_pass to 8 characters"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["Truncating auth_pass to 8 characters"]
+    );
     let debug = format!("{:?}", p.config);
     assert!(debug.contains("pass: ****"), "{debug}");
-    assert!(!debug.contains("01234567"), "the password leaked into Debug output");
+    assert!(
+        !debug.contains("01234567"),
+        "the password leaked into Debug output"
+    );
 
     let (i, _) = instance("authentication {\n auth_type AH\n auth_pass abc\n}");
     assert_eq!(i.auth.map(|a| a.kind), Some(AuthType::Ah));
     let (i, p) = instance("authentication {\n auth_type MD5\n auth_pass abc\n}");
     assert_eq!(i.auth, None);
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) unknown authentication type 'MD5'"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) unknown authentication type 'MD5'"]
+    );
     let (i, p) = instance("authentication {\n auth_type PASS\n}");
     assert_eq!(i.auth, None);
     assert!(p.has_warnings());
@@ -167,50 +231,89 @@ fn authentication_and_the_secret() {
 
 #[test]
 fn virtual_addresses() {
-    let p = parse("vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1/24 dev eth1 label eth1:1 brd 198.51.100.255 scope link\n  203.0.113.7\n  bogus\n  198.51.100.9/40\n }\n}");
+    let p = parse(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1/24 dev eth1 label eth1:1 brd 198.51.100.255 scope link\n  203.0.113.7\n  bogus\n  198.51.100.9/40\n }\n}",
+    );
     let vips = &p.config.instances[0].vips;
-    assert_eq!(vips[0], VirtualIp {
-        addr: Ipv4Addr::new(198, 51, 100, 1),
-        prefix: 24,
-        dev: Some("eth1".into()),
-        brd: Some(Ipv4Addr::new(198, 51, 100, 255)),
-        label: Some("eth1:1".into()),
-        scope: Some("link".into()),
-    });
-    assert_eq!((vips[1].addr, vips[1].prefix), (Ipv4Addr::new(203, 0, 113, 7), 32));
-    assert_eq!((vips[2].addr, vips[2].prefix), (Ipv4Addr::new(198, 51, 100, 9), 32));
+    assert_eq!(
+        vips[0],
+        VirtualIp {
+            addr: Ipv4Addr::new(198, 51, 100, 1),
+            prefix: 24,
+            dev: Some("eth1".into()),
+            brd: Some(Ipv4Addr::new(198, 51, 100, 255)),
+            label: Some("eth1:1".into()),
+            scope: Some("link".into()),
+        }
+    );
+    assert_eq!(
+        (vips[1].addr, vips[1].prefix),
+        (Ipv4Addr::new(203, 0, 113, 7), 32)
+    );
+    assert_eq!(
+        (vips[2].addr, vips[2].prefix),
+        (Ipv4Addr::new(198, 51, 100, 9), 32)
+    );
     assert_eq!(vips.len(), 3);
-    assert_eq!(messages(&p, Severity::Warning), [
-        "VRRP parsed invalid IP bogus. skipping IP...",
-        "Invalid address prefix len 40 for address 198.51.100.9/40 - using 32",
-    ]);
-    let errs = errors("vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  2001:db8::1\n }\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        [
+            "VRRP parsed invalid IP bogus. skipping IP...",
+            "Invalid address prefix len 40 for address 198.51.100.9/40 - using 32",
+        ]
+    );
+    let errs = errors(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  2001:db8::1\n }\n}",
+    );
     assert!(errs[0].contains("IPv4 only"), "{errs:?}");
 }
 
 #[test]
 fn no_vip_is_a_warning_on_v2_and_an_error_on_v3() {
     let p = parse("vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n}");
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) No VIP specified; at least one is sensible"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) No VIP specified; at least one is sensible"]
+    );
     let errs = errors("vrrp_instance VI {\n interface eth0\n version 3\n virtual_router_id 1\n}");
-    assert_eq!(errs, ["test.conf:1: error: (VI) No VIP specified; at least one is required"]);
+    assert_eq!(
+        errs,
+        ["test.conf:1: error: (VI) No VIP specified; at least one is required"]
+    );
 }
 
 #[test]
 fn unicast_and_source_addresses() {
-    let (i, p) = instance("unicast_src_ip 198.51.100.2\nunicast_peer {\n 198.51.100.3\n 198.51.100.4\n}");
+    let (i, p) =
+        instance("unicast_src_ip 198.51.100.2\nunicast_peer {\n 198.51.100.3\n 198.51.100.4\n}");
     assert_eq!(i.src_ip, Some(Ipv4Addr::new(198, 51, 100, 2)));
-    assert_eq!(i.unicast_peers, [Ipv4Addr::new(198, 51, 100, 3), Ipv4Addr::new(198, 51, 100, 4)]);
+    assert_eq!(
+        i.unicast_peers,
+        [
+            Ipv4Addr::new(198, 51, 100, 3),
+            Ipv4Addr::new(198, 51, 100, 4)
+        ]
+    );
     assert!(p.warnings.is_empty());
     let (i, p) = instance("mcast_src_ip 198.51.100.2");
-    assert_eq!((i.src_ip, i.unicast_peers.len()), (Some(Ipv4Addr::new(198, 51, 100, 2)), 0));
+    assert_eq!(
+        (i.src_ip, i.unicast_peers.len()),
+        (Some(Ipv4Addr::new(198, 51, 100, 2)), 0)
+    );
     assert!(p.warnings.is_empty());
     let (_, p) = instance("unicast_src_ip 198.51.100.2");
     assert!(messages(&p, Severity::Warning)[0].contains("without any unicast peers"));
     // Without an interface, unicast needs both a source and peers.
-    let p = parse("vrrp_instance VI {\n virtual_router_id 1\n unicast_src_ip 198.51.100.2\n unicast_peer {\n 198.51.100.3\n }\n virtual_ipaddress {\n 198.51.100.1\n }\n}");
+    let p = parse(
+        "vrrp_instance VI {\n virtual_router_id 1\n unicast_src_ip 198.51.100.2\n unicast_peer {\n 198.51.100.3\n }\n virtual_ipaddress {\n 198.51.100.1\n }\n}",
+    );
     assert_eq!(p.config.instances[0].interface, None);
-    assert!(errors("vrrp_instance VI {\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}")[0].contains("an interface is needed"));
+    assert!(
+        errors(
+            "vrrp_instance VI {\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}"
+        )[0]
+        .contains("an interface is needed")
+    );
 }
 
 #[test]
@@ -218,13 +321,41 @@ fn tracking() {
     let src = "global_defs {\n enable_script_security\n script_user root\n}\nvrrp_script chk {\n script /bin/true\n weight 10\n}\ntrack_file f1 {\n file /tmp/f1\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n track_script {\n chk weight -20 reverse\n nope\n }\n track_interface {\n eth1\n eth2 weight 5\n }\n track_file {\n f1 weight 3\n }\n}";
     let p = parse(src);
     let i = &p.config.instances[0];
-    assert_eq!(i.track_scripts, [TrackRef { name: "chk".into(), weight: Some(-20), reverse: true }]);
-    assert_eq!(i.track_interfaces, [
-        TrackRef { name: "eth1".into(), weight: None, reverse: false },
-        TrackRef { name: "eth2".into(), weight: Some(5), reverse: false },
-    ]);
-    assert_eq!(i.track_files, [TrackRef { name: "f1".into(), weight: Some(3), reverse: false }]);
-    assert_eq!(messages(&p, Severity::Warning), ["(VI) track script nope not found, ignoring..."]);
+    assert_eq!(
+        i.track_scripts,
+        [TrackRef {
+            name: "chk".into(),
+            weight: Some(-20),
+            reverse: true
+        }]
+    );
+    assert_eq!(
+        i.track_interfaces,
+        [
+            TrackRef {
+                name: "eth1".into(),
+                weight: None,
+                reverse: false
+            },
+            TrackRef {
+                name: "eth2".into(),
+                weight: Some(5),
+                reverse: false
+            },
+        ]
+    );
+    assert_eq!(
+        i.track_files,
+        [TrackRef {
+            name: "f1".into(),
+            weight: Some(3),
+            reverse: false
+        }]
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) track script nope not found, ignoring..."]
+    );
     let (_, p) = instance("track_interface {\n eth1 weight 300\n}");
     assert!(p.has_warnings());
     let (_, p) = instance("track_interface {\n eth1 wait 3\n}");
@@ -233,13 +364,29 @@ fn tracking() {
 
 #[test]
 fn vrrp_script_fields_and_defaults() {
-    let p = parse("vrrp_script s {\n script \"/usr/bin/test -f '/a b'\"\n}\nvrrp_script t {\n script /bin/true\n interval 5\n timeout 2\n weight -10 reverse\n rise 3\n fall 4\n user nobody nogroup\n init_fail\n}");
-    let [s, t] = p.config.scripts.as_slice() else { panic!("two scripts") };
+    let p = parse(
+        "vrrp_script s {\n script \"/usr/bin/test -f '/a b'\"\n}\nvrrp_script t {\n script /bin/true\n interval 5\n timeout 2\n weight -10 reverse\n rise 3\n fall 4\n user nobody nogroup\n init_fail\n}",
+    );
+    let [s, t] = p.config.scripts.as_slice() else {
+        panic!("two scripts")
+    };
     assert_eq!(s.argv, ["/usr/bin/test", "-f", "/a b"]);
-    assert_eq!((s.interval, s.timeout, s.weight, s.rise, s.fall), (Duration::from_secs(1), Duration::from_secs(1), 0, 1, 1));
-    assert_eq!((t.interval, t.timeout, t.weight, t.weight_reverse), (Duration::from_secs(5), Duration::from_secs(2), -10, true));
+    assert_eq!(
+        (s.interval, s.timeout, s.weight, s.rise, s.fall),
+        (Duration::from_secs(1), Duration::from_secs(1), 0, 1, 1)
+    );
+    assert_eq!(
+        (t.interval, t.timeout, t.weight, t.weight_reverse),
+        (Duration::from_secs(5), Duration::from_secs(2), -10, true)
+    );
     assert_eq!((t.rise, t.fall, t.init_fail), (3, 4, true));
-    assert_eq!(t.user, Some(ScriptUser { user: "nobody".into(), group: Some("nogroup".into()) }));
+    assert_eq!(
+        t.user,
+        Some(ScriptUser {
+            user: "nobody".into(),
+            group: Some("nogroup".into())
+        })
+    );
 
     let p = parse("vrrp_script s {\n script /bin/true\n interval 0\n weight 300\n rise 0\n}");
     assert_eq!(p.config.scripts[0].interval, Duration::from_secs(1));
@@ -247,54 +394,117 @@ fn vrrp_script_fields_and_defaults() {
     assert_eq!(messages(&p, Severity::Warning).len(), 3);
     let p = parse("vrrp_script s {\n interval 2\n}");
     assert!(p.config.scripts.is_empty());
-    assert_eq!(messages(&p, Severity::Warning), ["No script set for vrrp_script s - removing"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["No script set for vrrp_script s - removing"]
+    );
 }
 
 #[test]
 fn track_file_blocks() {
-    let p = parse("track_file a {\n file /run/a\n init_file 5 overwrite\n}\nvrrp_track_file b {\n file /run/b\n weight -3 reverse\n}\ntrack_file c {\n weight 2\n}");
+    let p = parse(
+        "track_file a {\n file /run/a\n init_file 5 overwrite\n}\nvrrp_track_file b {\n file /run/b\n weight -3 reverse\n}\ntrack_file c {\n weight 2\n}",
+    );
     let files = &p.config.track_files;
     assert_eq!(files[0].weight, 1);
-    assert_eq!(files[0].init, Some(TrackFileInit { value: 5, overwrite: true }));
+    assert_eq!(
+        files[0].init,
+        Some(TrackFileInit {
+            value: 5,
+            overwrite: true
+        })
+    );
     assert_eq!((files[1].weight, files[1].weight_reverse), (-3, true));
     assert_eq!(files.len(), 2);
-    assert_eq!(messages(&p, Severity::Warning), ["No file set for track_file c - ignoring"]);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["No file set for track_file c - ignoring"]
+    );
 }
 
 #[test]
 fn notify_commands_are_split_without_a_shell() {
-    let (i, _) = instance("notify_master \"/n.sh master\"\nnotify_backup /n.sh\nnotify_fault '/n.sh fault'\nnotify_stop \"/n.sh stop\"\nnotify /all.sh");
-    assert_eq!(i.notify.master, Some(vec!["/n.sh".to_string(), "master".into()]));
+    let (i, _) = instance(
+        "notify_master \"/n.sh master\"\nnotify_backup /n.sh\nnotify_fault '/n.sh fault'\nnotify_stop \"/n.sh stop\"\nnotify /all.sh",
+    );
+    assert_eq!(
+        i.notify.master,
+        Some(vec!["/n.sh".to_string(), "master".into()])
+    );
     assert_eq!(i.notify.backup, Some(vec!["/n.sh".to_string()]));
-    assert_eq!(i.notify.fault, Some(vec!["/n.sh".to_string(), "fault".into()]));
-    assert_eq!(i.notify.stop, Some(vec!["/n.sh".to_string(), "stop".into()]));
+    assert_eq!(
+        i.notify.fault,
+        Some(vec!["/n.sh".to_string(), "fault".into()])
+    );
+    assert_eq!(
+        i.notify.stop,
+        Some(vec!["/n.sh".to_string(), "stop".into()])
+    );
     assert_eq!(i.notify.any, Some(vec!["/all.sh".to_string()]));
 }
 
 #[test]
 fn garp_settings() {
-    let (i, _) = instance("garp_master_delay 2\ngarp_master_repeat 3\ngarp_master_refresh 60\ngarp_master_refresh_repeat 2");
-    assert_eq!(i.garp, Garp { delay: Duration::from_secs(2), repeat: 3, refresh: Some(Duration::from_secs(60)), refresh_repeat: 2 });
+    let (i, _) = instance(
+        "garp_master_delay 2\ngarp_master_repeat 3\ngarp_master_refresh 60\ngarp_master_refresh_repeat 2",
+    );
+    assert_eq!(
+        i.garp,
+        Garp {
+            delay: Duration::from_secs(2),
+            repeat: 3,
+            refresh: Some(Duration::from_secs(60)),
+            refresh_repeat: 2
+        }
+    );
     let (i, p) = instance("garp_master_repeat 0");
     assert_eq!(i.garp.repeat, 1);
     assert!(p.has_warnings());
-    let p = parse("global_defs {\n vrrp_garp_master_delay 7\n vrrp_garp_master_repeat 2\n vrrp_garp_interval 0.25\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}");
+    let p = parse(
+        "global_defs {\n vrrp_garp_master_delay 7\n vrrp_garp_master_repeat 2\n vrrp_garp_interval 0.25\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}",
+    );
     assert_eq!(p.config.global.garp_interval, Duration::from_millis(250));
-    assert_eq!((p.config.instances[0].garp.delay, p.config.instances[0].garp.repeat), (Duration::from_secs(7), 2));
+    assert_eq!(
+        (
+            p.config.instances[0].garp.delay,
+            p.config.instances[0].garp.repeat
+        ),
+        (Duration::from_secs(7), 2)
+    );
     // vrrp_min_garp only changes what is still at its default.
     let p = parse("global_defs {\n vrrp_min_garp\n vrrp_garp_master_delay 3\n}");
-    assert_eq!((p.config.global.garp.repeat, p.config.global.garp.delay), (1, Duration::from_secs(3)));
+    assert_eq!(
+        (p.config.global.garp.repeat, p.config.global.garp.delay),
+        (1, Duration::from_secs(3))
+    );
+    // Values already changed when vrrp_min_garp is read stay as they are.
+    let p = parse("global_defs {\n vrrp_garp_master_repeat 3\n vrrp_min_garp\n}");
+    let min = Garp {
+        delay: Duration::ZERO,
+        repeat: 3,
+        refresh: None,
+        refresh_repeat: 0,
+    };
+    assert_eq!(p.config.global.garp, min);
 }
 
 #[test]
 fn global_defs_keywords() {
-    let p = parse("global_defs {\n router_id lb1\n vrrp_mcast_group4 224.0.100.19\n enable_script_security\n script_user ka ka\n notification_email {\n  root@localhost\n }\n notification_email_from a@b\n smtp_server 127.0.0.1\n smtp_connect_timeout 30\n}");
+    let p = parse(
+        "global_defs {\n router_id lb1\n vrrp_mcast_group4 224.0.100.19\n enable_script_security\n script_user ka ka\n notification_email {\n  root@localhost\n }\n notification_email_from a@b\n smtp_server 127.0.0.1\n smtp_connect_timeout 30\n}",
+    );
     let g = &p.config.global;
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     assert_eq!(g.router_id.as_deref(), Some("lb1"));
     assert_eq!(g.mcast_group4, Ipv4Addr::new(224, 0, 100, 19));
     assert!(g.enable_script_security);
-    assert_eq!(g.script_user, Some(ScriptUser { user: "ka".into(), group: Some("ka".into()) }));
+    assert_eq!(
+        g.script_user,
+        Some(ScriptUser {
+            user: "ka".into(),
+            group: Some("ka".into())
+        })
+    );
     let p = parse("global_defs {\n vrrp_mcast_group4 198.51.100.1\n}");
     assert_eq!(p.config.global.mcast_group4, Ipv4Addr::new(224, 0, 0, 18));
     assert!(p.has_warnings());
@@ -302,7 +512,9 @@ fn global_defs_keywords() {
 
 #[test]
 fn sync_groups() {
-    let p = parse("vrrp_sync_group G {\n group {\n  A B\n }\n notify_master /m.sh\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 198.51.100.2\n }\n}");
+    let p = parse(
+        "vrrp_sync_group G {\n group {\n  A B\n }\n notify_master /m.sh\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 198.51.100.2\n }\n}",
+    );
     let g = &p.config.sync_groups[0];
     assert_eq!(g.members, ["A", "B"]);
     assert_eq!(g.notify.master, Some(vec!["/m.sh".to_string()]));
@@ -310,8 +522,15 @@ fn sync_groups() {
 
 #[test]
 fn duplicate_vrids() {
-    let two = |a: &str, b: &str| format!("vrrp_instance A {{\n virtual_router_id 1\n {a}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}\nvrrp_instance B {{\n virtual_router_id 1\n {b}\n virtual_ipaddress {{\n 198.51.100.2\n }}\n}}");
-    assert_eq!(errors(&two("interface eth0", "interface eth0")), ["test.conf:8: error: (A) duplicate VRID conflict with B VRID 1"]);
+    let two = |a: &str, b: &str| {
+        format!(
+            "vrrp_instance A {{\n virtual_router_id 1\n {a}\n virtual_ipaddress {{\n 198.51.100.1\n }}\n}}\nvrrp_instance B {{\n virtual_router_id 1\n {b}\n virtual_ipaddress {{\n 198.51.100.2\n }}\n}}"
+        )
+    };
+    assert_eq!(
+        errors(&two("interface eth0", "interface eth0")),
+        ["test.conf:8: error: (A) duplicate VRID conflict with B VRID 1"]
+    );
     parse(&two("interface eth0", "interface eth1"));
     let uni = "interface eth0\n unicast_src_ip 198.51.100.9\n unicast_peer {\n 198.51.100.3\n }";
     assert_eq!(errors(&two(uni, uni)).len(), 1);
@@ -321,10 +540,16 @@ fn duplicate_vrids() {
 #[test]
 fn unknown_and_unsupported_keywords() {
     let (_, p) = instance("priorty 100\ndont_track_primary");
-    assert_eq!(p.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(), [
-        "test.conf:7: warning: Unknown keyword 'priorty'",
-        "test.conf:8: note: 'dont_track_primary' is not supported by hactl-agent; ignored",
-    ]);
+    assert_eq!(
+        p.warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "test.conf:7: warning: Unknown keyword 'priorty'",
+            "test.conf:8: note: 'dont_track_primary' is not supported by hactl-agent; ignored",
+        ]
+    );
     assert!(p.has_warnings());
     let p = parse("virtual_server 198.51.100.1 80 {\n delay_loop 6\n}");
     assert!(!p.has_warnings());
@@ -333,21 +558,45 @@ fn unknown_and_unsupported_keywords() {
 
 #[test]
 fn block_shape_errors() {
-    assert_eq!(errors("global_defs {\n router_id a\n"), ["test.conf:1: error: Missing '}' for the block opened here"]);
+    assert_eq!(
+        errors("global_defs {\n router_id a\n"),
+        ["test.conf:1: error: Missing '}' for the block opened here"]
+    );
     assert_eq!(errors("}\n"), ["test.conf:1: error: Extra '}' found"]);
-    assert_eq!(errors("global_defs\n"), ["test.conf:1: error: Missing '{' after 'global_defs'"]);
-    assert_eq!(errors("global_defs {\n router_id a {\n }\n}"), ["test.conf:2: error: Unexpected '{' after 'router_id'"]);
-    assert_eq!(errors("{\n}"), ["test.conf:1: error: Unexpected '{' (no keyword before it)"]);
-    assert_eq!(errors("global_defs {\n router_id\n}"), ["test.conf:2: error: 'router_id' needs a value"]);
-    assert_eq!(errors("$IF=eth0\n"), ["test.conf:1: error: parameter definitions ('$NAME=') are not supported by hactl-agent"]);
+    assert_eq!(
+        errors("global_defs\n"),
+        ["test.conf:1: error: Missing '{' after 'global_defs'"]
+    );
+    assert_eq!(
+        errors("global_defs {\n router_id a {\n }\n}"),
+        ["test.conf:2: error: Unexpected '{' after 'router_id'"]
+    );
+    assert_eq!(
+        errors("{\n}"),
+        ["test.conf:1: error: Unexpected '{' (no keyword before it)"]
+    );
+    assert_eq!(
+        errors("global_defs {\n router_id\n}"),
+        ["test.conf:2: error: 'router_id' needs a value"]
+    );
+    assert_eq!(
+        errors("$IF=eth0\n"),
+        ["test.conf:1: error: parameter definitions ('$NAME=') are not supported by hactl-agent"]
+    );
 }
 
 #[test]
 fn error_display_names_file_and_line() {
-    let err = parse_str("vrrp_instance VI {\n interface eth0\n virtual_router_id 0\n}\n", "/etc/keepalived/keepalived.conf")
-        .expect_err("invalid");
+    let err = parse_str(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 0\n}\n",
+        "/etc/keepalived/keepalived.conf",
+    )
+    .expect_err("invalid");
     let text = err.to_string();
-    assert!(text.starts_with("/etc/keepalived/keepalived.conf:3: error: (VI): VRID '0' not valid"), "{text}");
+    assert!(
+        text.starts_with("/etc/keepalived/keepalived.conf:3: error: (VI): VRID '0' not valid"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -356,13 +605,33 @@ fn includes_are_relative_to_the_including_file() {
     let root = dir.path();
     std::fs::create_dir_all(root.join("conf.d/sub")).expect("mkdir");
     std::fs::write(root.join("keepalived.conf"), "include conf.d/*.conf\n").expect("write");
-    std::fs::write(root.join("conf.d/b.conf"), "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n include sub/vip\n}\n").expect("write");
-    std::fs::write(root.join("conf.d/a.conf"), "global_defs {\n router_id from-a\n}\n").expect("write");
-    std::fs::write(root.join("conf.d/sub/vip"), "virtual_ipaddress {\n 198.51.100.2\n}\n").expect("write");
+    std::fs::write(
+        root.join("conf.d/b.conf"),
+        "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n include sub/vip\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("conf.d/a.conf"),
+        "global_defs {\n router_id from-a\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("conf.d/sub/vip"),
+        "virtual_ipaddress {\n 198.51.100.2\n}\n",
+    )
+    .expect("write");
     let p = parse_file(root.join("keepalived.conf")).expect("parses");
     assert_eq!(p.config.global.router_id.as_deref(), Some("from-a"));
-    assert_eq!(p.config.instances[0].vips[0].addr, Ipv4Addr::new(198, 51, 100, 2));
-    assert!(p.config.instances[0].location.file.ends_with("conf.d/b.conf"));
+    assert_eq!(
+        p.config.instances[0].vips[0].addr,
+        Ipv4Addr::new(198, 51, 100, 2)
+    );
+    assert!(
+        p.config.instances[0]
+            .location
+            .file
+            .ends_with("conf.d/b.conf")
+    );
 }
 
 #[test]
@@ -372,13 +641,24 @@ fn include_loops_and_executables() {
     let root = dir.path();
     std::fs::write(root.join("loop.conf"), "include loop.conf\n").expect("write");
     let err = parse_file(root.join("loop.conf")).expect_err("a loop");
-    assert!(err.to_string().contains("nested more than 16 deep"), "{err}");
+    assert!(
+        err.to_string().contains("nested more than 16 deep"),
+        "{err}"
+    );
 
     std::fs::write(root.join("main.conf"), "include exec.conf\n").expect("write");
     std::fs::write(root.join("exec.conf"), "garbage_keyword\n").expect("write");
-    std::fs::set_permissions(root.join("exec.conf"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        root.join("exec.conf"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
     let p = parse_file(root.join("main.conf")).expect("parses");
-    assert!(!p.has_warnings(), "the executable file was read: {:?}", p.warnings);
+    assert!(
+        !p.has_warnings(),
+        "the executable file was read: {:?}",
+        p.warnings
+    );
     assert!(messages(&p, Severity::Note)[0].contains("not a regular non-executable file"));
 }
 
@@ -387,8 +667,12 @@ fn script_security() {
     let base = "vrrp_script s {\n script /bin/true\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n track_script {\n s\n }\n}";
     let p = parse(base);
     assert!(messages(&p, Severity::Warning)[0].starts_with("SECURITY VIOLATION"));
-    let p = parse(&format!("global_defs {{\n enable_script_security\n script_user root\n}}\n{base}"));
+    let p = parse(&format!(
+        "global_defs {{\n enable_script_security\n script_user root\n}}\n{base}"
+    ));
     assert!(!p.has_warnings(), "{:?}", p.warnings);
-    let p = parse(&format!("global_defs {{\n enable_script_security\n}}\n{base}"));
+    let p = parse(&format!(
+        "global_defs {{\n enable_script_security\n}}\n{base}"
+    ));
     assert!(messages(&p, Severity::Warning)[0].contains("keepalived_script"));
 }

@@ -37,15 +37,24 @@ struct Frame {
 
 /// Builds the statement tree; brace problems are reported into `diagnostics`.
 pub fn build(lines: Vec<SourceLine>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Stmt> {
-    let mut stack = vec![Frame { open: None, stmts: Vec::new() }];
+    let mut stack = vec![Frame {
+        open: None,
+        stmts: Vec::new(),
+    }];
     for line in lines {
         let SourceLine { loc, piece } = line;
         let first = piece.words.first().map(String::as_str);
         match first {
             Some("{") => {
-                let top = stack.last().map(|f| f.stmts.last().is_some_and(|s| s.block.is_none()));
+                let top = stack
+                    .last()
+                    .map(|f| f.stmts.last().is_some_and(|s| s.block.is_none()));
                 if top != Some(true) {
-                    error(diagnostics, &loc, "Unexpected '{' (no keyword before it)".to_string());
+                    error(
+                        diagnostics,
+                        &loc,
+                        "Unexpected '{' (no keyword before it)".to_string(),
+                    );
                     // An anonymous statement keeps the braces balanced; it is ignored later.
                     if let Some(frame) = stack.last_mut() {
                         frame.stmts.push(Stmt {
@@ -56,7 +65,10 @@ pub fn build(lines: Vec<SourceLine>, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
                         });
                     }
                 }
-                stack.push(Frame { open: Some(loc), stmts: Vec::new() });
+                stack.push(Frame {
+                    open: Some(loc),
+                    stmts: Vec::new(),
+                });
             }
             Some("}") => {
                 if stack.len() > 1 {
@@ -67,15 +79,27 @@ pub fn build(lines: Vec<SourceLine>, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
             }
             _ => {
                 if let Some(frame) = stack.last_mut() {
-                    frame.stmts.push(Stmt { loc, words: piece.words, raw: piece.raw, block: None });
+                    frame.stmts.push(Stmt {
+                        loc,
+                        words: piece.words,
+                        raw: piece.raw,
+                        block: None,
+                    });
                 }
             }
         }
     }
     while stack.len() > 1 {
-        if let Some(Frame { open: Some(open), .. }) = stack.last() {
+        if let Some(Frame {
+            open: Some(open), ..
+        }) = stack.last()
+        {
             let open = open.clone();
-            error(diagnostics, &open, "Missing '}' for the block opened here".to_string());
+            error(
+                diagnostics,
+                &open,
+                "Missing '}' for the block opened here".to_string(),
+            );
         }
         close(&mut stack);
     }
@@ -91,5 +115,9 @@ fn close(stack: &mut Vec<Frame>) {
 }
 
 fn error(diagnostics: &mut Vec<Diagnostic>, loc: &Location, message: String) {
-    diagnostics.push(Diagnostic { severity: Severity::Error, location: Some(loc.clone()), message });
+    diagnostics.push(Diagnostic {
+        severity: Severity::Error,
+        location: Some(loc.clone()),
+        message,
+    });
 }

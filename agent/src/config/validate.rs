@@ -1,7 +1,8 @@
 //! Checks that need the whole configuration: VRID clashes, sync group membership and
 //! keepalived's script security rule.
 
-use super::model::{Config, Instance};
+use super::error::{Diagnostic, Severity};
+use super::model::{Config, Instance, ScriptUser};
 use super::parse::Ctx;
 
 pub(crate) fn validate(ctx: &mut Ctx, config: &mut Config) {
@@ -18,7 +19,10 @@ fn duplicate_vrids(ctx: &mut Ctx, config: &Config) {
             if a.vrid == b.vrid && clash(a, b) {
                 ctx.error(
                     &b.location,
-                    format!("({}) duplicate VRID conflict with {} VRID {}", a.name, b.name, a.vrid),
+                    format!(
+                        "({}) duplicate VRID conflict with {} VRID {}",
+                        a.name, b.name, a.vrid
+                    ),
                 );
             }
         }
@@ -49,9 +53,21 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
         let mut members = Vec::new();
         for m in std::mem::take(&mut group.members) {
             if !config.instances.iter().any(|i| i.name == m) {
-                ctx.warn(&loc, format!("Virtual router {m} specified in sync group {} doesn't exist - ignoring", group.name));
+                ctx.warn(
+                    &loc,
+                    format!(
+                        "Virtual router {m} specified in sync group {} doesn't exist - ignoring",
+                        group.name
+                    ),
+                );
             } else if taken.contains(&m) {
-                ctx.warn(&loc, format!("Virtual router {m} cannot exist in more than one sync group; ignoring {}", group.name));
+                ctx.warn(
+                    &loc,
+                    format!(
+                        "Virtual router {m} cannot exist in more than one sync group; ignoring {}",
+                        group.name
+                    ),
+                );
             } else {
                 taken.push(m.clone());
                 members.push(m);
@@ -83,13 +99,16 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
         return;
     }
     let g = &config.global;
-    let as_root = |user: Option<&super::model::ScriptUser>| user.is_none_or(|u| u.user == "root");
+    let as_root = |user: Option<&ScriptUser>| user.is_none_or(|u| u.user == "root");
     if !g.enable_script_security {
-        let root_script = config.scripts.iter().any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
+        let root_script = config
+            .scripts
+            .iter()
+            .any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
             || (notify_scripts && as_root(g.script_user.as_ref()));
         if root_script {
-            ctx.diagnostics.push(super::error::Diagnostic {
-                severity: super::error::Severity::Warning,
+            ctx.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
                 location: None,
                 message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled.".into(),
             });
@@ -97,8 +116,8 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
     } else if g.script_user.is_none()
         && (notify_scripts || config.scripts.iter().any(|s| s.user.is_none()))
     {
-        ctx.diagnostics.push(super::error::Diagnostic {
-            severity: super::error::Severity::Warning,
+        ctx.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
             location: None,
             message: "enable_script_security without script_user: keepalived runs scripts as user \
                       'keepalived_script', which Debian does not create; set script_user"

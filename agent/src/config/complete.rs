@@ -1,0 +1,187 @@
+//! Completing a `vrrp_instance`: the defaults and cross-field rules keepalived 2.2.7 applies
+//! once the block is read (its `vrrp_complete_instance`), in the same order.
+
+use std::time::Duration;
+
+use super::error::Location;
+use super::instance::Raw;
+use super::model::{Auth, AuthType, Config, InitialState, Instance, Secret, VrrpVersion};
+use super::parse::Ctx;
+use super::tree::Stmt;
+
+/// Defaults and cross-field rules, in the order keepalived applies them.
+pub(crate) fn complete(
+    ctx: &mut Ctx,
+    st: &Stmt,
+    raw: Raw,
+    mut inst: Instance,
+    config: &Config,
+) -> Option<Instance> {
+    let loc = &st.loc;
+    let name = inst.name.clone();
+    if let Some(v) = raw.version {
+        inst.version = v;
+    }
+    let Some(vrid) = raw.vrid else {
+        ctx.error(loc, format!("({name}) the virtual router id must be set"));
+        return None;
+    };
+    inst.vrid = vrid;
+    if inst.vips.is_empty() {
+        if inst.version == VrrpVersion::V3 {
+            ctx.error(
+                loc,
+                format!("({name}) No VIP specified; at least one is required"),
+            );
+            return None;
+        }
+        ctx.warn(
+            loc,
+            format!("({name}) No VIP specified; at least one is sensible"),
+        );
+    }
+    // No priority: owner if the state says MASTER. No state: MASTER only for the owner.
+    inst.priority = raw
+        .priority
+        .unwrap_or(if raw.state == Some(InitialState::Master) {
+            255
+        } else {
+            100
+        });
+    inst.initial_state = raw.state.unwrap_or(if inst.priority == 255 {
+        InitialState::Master
+    } else {
+        InitialState::Backup
+    });
+
+    if let Some(kind) = raw.auth_type {
+        if inst.version == VrrpVersion::V3 {
+            ctx.warn(
+                loc,
+                format!("({name}) VRRP version 3 does not support authentication. Ignoring"),
+            );
+        } else if raw.auth_pass.as_deref().is_none_or(str::is_empty) {
+            ctx.warn(
+                loc,
+                format!("({name}) Authentication specified but no password given. Ignoring"),
+            );
+        } else {
+            if kind == AuthType::Ah
+                && inst.initial_state == InitialState::Master
+                && inst.priority != 255
+            {
+                ctx.warn(loc, format!("({name}) Initial state master is incompatible with AH authentication - clearing"));
+                inst.initial_state = InitialState::Backup;
+            }
+            inst.auth = Some(Auth {
+                kind,
+                pass: Secret::new(raw.auth_pass.unwrap_or_default()),
+            });
+        }
+    }
+    inst.interface = raw.interface;
+    if inst.interface.is_none() && (inst.src_ip.is_none() || inst.unicast_peers.is_empty()) {
+        ctx.error(
+            loc,
+            format!("({name}) an interface is needed (or unicast_src_ip and unicast_peer)"),
+        );
+        return None;
+    }
+    if raw.unicast_keyword && inst.unicast_peers.is_empty() {
+        ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
+    }
+    inst.nopreempt = raw.nopreempt;
+    inst.preempt_delay = raw.preempt_delay;
+    if inst.priority == 255 && inst.nopreempt {
+        ctx.warn(
+            loc,
+            format!("({name}) nopreempt is incompatible with priority 255. resetting nopreempt"),
+        );
+        inst.nopreempt = false;
+    }
+    if inst.initial_state == InitialState::Master {
+        if inst.nopreempt {
+            ctx.warn(loc, format!("({name}) Warning - nopreempt will not work with initial state MASTER - clearing"));
+            inst.nopreempt = false;
+        }
+        if !inst.preempt_delay.is_zero() {
+            ctx.warn(loc, format!("({name}) Warning - preempt delay will not work with initial state MASTER - clearing"));
+            inst.preempt_delay = Duration::ZERO;
+        }
+    }
+    if !inst.preempt_delay.is_zero() && inst.nopreempt {
+        ctx.warn(
+            loc,
+            format!("({name}) preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
+    if let Some(d) = raw.advert_int {
+        inst.advert_int = advert_int(ctx, loc, &name, d, inst.version);
+    }
+    inst.track_scripts.retain(|t| {
+        let known = config.scripts.iter().any(|s| s.name == t.name);
+        if !known {
+            ctx.warn(
+                loc,
+                format!("({name}) track script {} not found, ignoring...", t.name),
+            );
+        }
+        known
+    });
+    inst.track_files.retain(|t| {
+        let known = config.track_files.iter().any(|f| f.name == t.name);
+        if !known {
+            ctx.warn(
+                loc,
+                format!("({name}) track file {} not found, ignoring...", t.name),
+            );
+        }
+        known
+    });
+    Some(inst)
+}
+
+/// VRRPv2 counts whole seconds (max 255), VRRPv3 centiseconds (max 40.95 s); keepalived rounds.
+fn advert_int(
+    ctx: &mut Ctx,
+    loc: &Location,
+    name: &str,
+    d: Duration,
+    version: VrrpVersion,
+) -> Duration {
+    let (unit, max) = match version {
+        VrrpVersion::V2 => (Duration::from_secs(1), Duration::from_secs(255)),
+        VrrpVersion::V3 => (Duration::from_millis(10), Duration::from_millis(40_950)),
+    };
+    if d > max {
+        ctx.warn(
+            loc,
+            format!(
+                "({name}) advertisement interval {:.2}s is out of range. Setting to {:.2}s",
+                d.as_secs_f64(),
+                max.as_secs_f64()
+            ),
+        );
+        return max;
+    }
+    let unit_us = unit.as_micros();
+    let us = d.as_micros();
+    if us % unit_us == 0 {
+        return d;
+    }
+    let rule = match version {
+        VrrpVersion::V2 => "VRRPv2 advertisement interval {}s must be an integer. rounding",
+        VrrpVersion::V3 => "VRRPv3 advertisement interval {}s must be in units of 10ms - rounding",
+    };
+    ctx.warn(
+        loc,
+        format!(
+            "({name}) {}",
+            rule.replace("{}", &d.as_secs_f64().to_string())
+        ),
+    );
+    let rounded = (us + unit_us / 2) / unit_us * unit_us;
+    let rounded = u64::try_from(rounded.max(unit_us)).unwrap_or(u64::MAX);
+    Duration::from_micros(rounded)
+}

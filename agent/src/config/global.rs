@@ -1,0 +1,122 @@
+//! `global_defs { }`: the settings that change VRRP behaviour; mail settings are accepted and
+//! ignored, other keepalived settings are ignored with a note.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::keywords;
+use super::model::{Garp, GlobalDefs, ScriptUser, VrrpVersion};
+use super::parse::Ctx;
+use super::tree::Stmt;
+use super::values::{decimal, number};
+
+pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
+    for st in block {
+        let loc = &st.loc;
+        match st.keyword() {
+            "router_id" => g.router_id = ctx.value(st).map(str::to_string),
+            "vrrp_mcast_group4" => {
+                if let Some(v) = ctx.value(st) {
+                    match v.parse::<Ipv4Addr>() {
+                        Ok(a) if a.is_multicast() => g.mcast_group4 = a,
+                        _ => ctx.warn(loc, format!("vrrp_mcast_group4 '{v}' is not an IPv4 multicast address - ignoring")),
+                    }
+                }
+            }
+            "enable_script_security" => {
+                ctx.no_block(st);
+                g.enable_script_security = true;
+            }
+            "script_user" => {
+                if let Some(user) = ctx.value(st) {
+                    g.script_user = Some(ScriptUser {
+                        user: user.to_string(),
+                        group: st.arg(1).map(str::to_string),
+                    });
+                }
+            }
+            "vrrp_version" => {
+                if let Some(v) = ctx.value(st) {
+                    match v {
+                        "2" => g.vrrp_version = VrrpVersion::V2,
+                        "3" => g.vrrp_version = VrrpVersion::V3,
+                        _ => ctx.warn(loc, format!("Unknown VRRP version '{v}' - ignoring")),
+                    }
+                }
+            }
+            "vrrp_garp_master_delay" => {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX / 1_000_000))
+                {
+                    g.garp.delay = Duration::from_secs(v.into());
+                }
+            }
+            "vrrp_garp_master_repeat" => {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
+                    g.garp.repeat = v;
+                }
+            }
+            "vrrp_garp_master_refresh" => {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
+                    g.garp.refresh = (v > 0).then(|| Duration::from_secs(v.into()));
+                }
+            }
+            "vrrp_garp_master_refresh_repeat" => {
+                if let Some(v) = ctx
+                    .value(st)
+                    .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
+                {
+                    g.garp.refresh_repeat = v;
+                }
+            }
+            "vrrp_garp_interval" => {
+                if let Some(v) = ctx.value(st) {
+                    match decimal(v, Duration::from_secs(1)) {
+                        Some(d) => g.garp_interval = d,
+                        None => ctx.warn(
+                            loc,
+                            format!("vrrp_garp_interval '{v}' is invalid - ignoring"),
+                        ),
+                    }
+                }
+            }
+            "vrrp_min_garp" => match st.arg(0) {
+                None | Some("true" | "on" | "yes") => min_garp(&mut g.garp),
+                Some("false" | "off" | "no") => {}
+                Some(_) => ctx.warn(loc, "Invalid value for vrrp_min_garp specified"),
+            },
+            "vrrp_iptables" => ctx.warn(
+                loc,
+                "iptables not supported, using nftables instead (keepalived 2.2.7 on Debian says \
+                 so; hactl-agent manages no firewall rules)",
+            ),
+            kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
+            _ => ctx.other(st, keywords::GLOBAL),
+        }
+    }
+}
+
+/// `vrrp_min_garp`: one gratuitous ARP, no repeats, no delay, no refresh. Like keepalived, it
+/// changes only what is still at its default when the keyword is read; later keywords win.
+fn min_garp(garp: &mut Garp) {
+    let default = Garp::default();
+    if garp.repeat == default.repeat {
+        garp.repeat = 1;
+    }
+    if garp.refresh == default.refresh {
+        garp.refresh = None;
+    }
+    if garp.refresh_repeat == default.refresh_repeat {
+        garp.refresh_repeat = 0;
+    }
+    if garp.delay == default.delay {
+        garp.delay = Duration::ZERO;
+    }
+}

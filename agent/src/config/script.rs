@@ -1,0 +1,211 @@
+//! Tracked objects defined at the top level: `vrrp_script NAME { }` and `track_file NAME { }`
+//! (`vrrp_track_file` is keepalived's older name for the latter).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::lexer::command_words;
+use super::model::{ScriptUser, TrackFile, TrackFileInit, VrrpScript};
+use super::parse::Ctx;
+use super::tree::Stmt;
+use super::values::{integer, number, unsigned};
+
+pub(crate) fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
+    let block = ctx.block(st)?;
+    let Some(name) = st.arg(0) else {
+        ctx.error(&st.loc, "vrrp_script needs a name");
+        return None;
+    };
+    let mut script = VrrpScript {
+        name: name.to_string(),
+        argv: Vec::new(),
+        interval: Duration::from_secs(1),
+        timeout: Duration::ZERO,
+        weight: 0,
+        weight_reverse: false,
+        rise: 1,
+        fall: 1,
+        user: None,
+        init_fail: false,
+    };
+    for s in block {
+        let loc = &s.loc;
+        match s.keyword() {
+            "script" => {
+                ctx.no_block(s);
+                match command_words(&s.raw) {
+                    Some(argv) => script.argv = argv,
+                    None => ctx.warn(
+                        loc,
+                        format!("(vrrp_script {name}) cannot split the script command line"),
+                    ),
+                }
+            }
+            "interval" | "timeout" => {
+                let kw = s.keyword();
+                if let Some(v) = ctx
+                    .value(s)
+                    .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX / 1_000_000))
+                {
+                    let v = if v == 0 {
+                        ctx.warn(
+                            loc,
+                            format!(
+                                "({name}): vrrp script {kw} must be greater than 0, setting to 1"
+                            ),
+                        );
+                        1
+                    } else {
+                        v
+                    };
+                    let d = Duration::from_secs(v.into());
+                    if kw == "interval" {
+                        script.interval = d
+                    } else {
+                        script.timeout = d
+                    }
+                }
+            }
+            "weight" => {
+                if let Some(v) = ctx.value(s) {
+                    match integer(v, -253, 253) {
+                        Some(w) => script.weight = w,
+                        None => ctx.warn(
+                            loc,
+                            format!("vrrp_script {name} weight {v} must be in [-253, 253]"),
+                        ),
+                    }
+                    match s.arg(1) {
+                        None => {}
+                        Some("reverse") => script.weight_reverse = true,
+                        Some(o) => {
+                            ctx.warn(loc, format!("vrrp_script {name} unknown weight option {o}"))
+                        }
+                    }
+                }
+            }
+            "rise" | "fall" => {
+                let kw = s.keyword();
+                if let Some(v) = ctx.value(s) {
+                    let n = match unsigned(v, 1, i32::MAX as u32) {
+                        Some(n) => n,
+                        None => {
+                            ctx.warn(loc, format!("({name}): vrrp script {kw} value '{v}' invalid, defaulting to 1"));
+                            1
+                        }
+                    };
+                    if kw == "rise" {
+                        script.rise = n
+                    } else {
+                        script.fall = n
+                    }
+                }
+            }
+            "user" => {
+                if let Some(user) = ctx.value(s) {
+                    script.user = Some(ScriptUser {
+                        user: user.to_string(),
+                        group: s.arg(1).map(str::to_string),
+                    });
+                }
+            }
+            "init_fail" => {
+                ctx.no_block(s);
+                script.init_fail = true;
+            }
+            _ => ctx.other(s, &[]),
+        }
+    }
+    if script.argv.is_empty() {
+        ctx.warn(
+            &st.loc,
+            format!("No script set for vrrp_script {name} - removing"),
+        );
+        return None;
+    }
+    if script.timeout.is_zero() {
+        script.timeout = script.interval;
+    }
+    Some(script)
+}
+
+pub(crate) fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
+    let block = ctx.block(st)?;
+    let Some(name) = st.arg(0) else {
+        ctx.error(&st.loc, format!("{} needs a name", st.keyword()));
+        return None;
+    };
+    let mut path: Option<PathBuf> = None;
+    let mut file = TrackFile {
+        name: name.to_string(),
+        path: PathBuf::new(),
+        weight: 1,
+        weight_reverse: false,
+        init: None,
+    };
+    for s in block {
+        let loc = &s.loc;
+        match s.keyword() {
+            "file" => {
+                if let Some(v) = ctx.value(s) {
+                    if path.is_some() {
+                        ctx.warn(
+                            loc,
+                            format!("File already set for track file {name} - ignoring {v}"),
+                        );
+                    } else {
+                        path = Some(PathBuf::from(v));
+                    }
+                }
+            }
+            "weight" => {
+                if let Some(v) = ctx.value(s) {
+                    match integer(v, -254, 254) {
+                        Some(w) => file.weight = w,
+                        None => ctx.warn(loc, format!("Weight ({v}) for track_file {name} must be between [-254..254] inclusive. Ignoring...")),
+                    }
+                    match s.arg(1) {
+                        None => {}
+                        Some("reverse") => file.weight_reverse = true,
+                        Some(o) => {
+                            ctx.warn(loc, format!("track_file {name} unknown weight option {o}"))
+                        }
+                    }
+                }
+            }
+            "init_file" => {
+                ctx.no_block(s);
+                let mut init = TrackFileInit {
+                    value: 0,
+                    overwrite: false,
+                };
+                for word in &s.words[1..] {
+                    if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+                        match integer(word, i32::MIN, i32::MAX) {
+                            Some(v) => init.value = v,
+                            None => ctx.warn(
+                                loc,
+                                format!("Track file {name} init value {word} is invalid"),
+                            ),
+                        }
+                    } else if word == "overwrite" {
+                        init.overwrite = true;
+                    } else {
+                        ctx.warn(loc, format!("Unknown track file init option {word}"));
+                    }
+                }
+                file.init = Some(init);
+            }
+            _ => ctx.other(s, &[]),
+        }
+    }
+    let Some(path) = path else {
+        ctx.warn(
+            &st.loc,
+            format!("No file set for track_file {name} - ignoring"),
+        );
+        return None;
+    };
+    file.path = path;
+    Some(file)
+}

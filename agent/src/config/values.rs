@@ -1,0 +1,67 @@
+//! Readers for keepalived's value syntax: whole numbers and decimal seconds, with keepalived's
+//! ranges.
+
+use std::time::Duration;
+
+use super::error::Location;
+use super::parse::Ctx;
+
+/// Reads a whole unsigned number in `min..=max`, warning (as keepalived does) when it is not.
+pub(crate) fn number(
+    ctx: &mut Ctx,
+    loc: &Location,
+    kw: &str,
+    v: &str,
+    min: u32,
+    max: u32,
+) -> Option<u32> {
+    let n = unsigned(v, min, max);
+    if n.is_none() {
+        ctx.warn(
+            loc,
+            format!("{kw} '{v}' invalid: must be a number in [{min}, {max}] - ignoring"),
+        );
+    }
+    n
+}
+
+/// A decimal unsigned number in `min..=max`.
+pub(crate) fn unsigned(v: &str, min: u32, max: u32) -> Option<u32> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse::<u32>().ok().filter(|n| (min..=max).contains(n))
+}
+
+/// A decimal signed number in `min..=max`.
+pub(crate) fn integer(v: &str, min: i32, max: i32) -> Option<i32> {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse::<i32>().ok().filter(|n| (min..=max).contains(n))
+}
+
+/// A number of seconds with up to 6 decimals ("1", "0.5", "2.25"), as keepalived's timers read
+/// them, scaled by `unit` (pass one second for plain seconds). `None` if malformed.
+pub(crate) fn decimal(v: &str, unit: Duration) -> Option<Duration> {
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !all_digits(frac) || frac.len() > 6 {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let micros_frac: u64 = format!("{frac:0<6}").parse().ok()?;
+    let micros = whole.checked_mul(1_000_000)?.checked_add(micros_frac)?;
+    let unit_micros = u64::try_from(unit.as_micros()).ok()?;
+    Some(Duration::from_micros(
+        micros.checked_mul(unit_micros)? / 1_000_000,
+    ))
+}
