@@ -71,6 +71,11 @@ fn main() {
             hung_script,
             false,
         ),
+        (
+            "sync_group_member_fault_faults_the_group",
+            sync_group_fault,
+            false,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -442,4 +447,38 @@ fn hung_script() {
         "adverts sent {before} then {after} 2.5 s later:\n{}",
         da.log()
     );
+}
+
+/// A vrrp_sync_group: VI_1's weightless check fails, so VI_1 goes to FAULT, and so does
+/// VI_r2, which tracks nothing; both give up their VIPs, and both come back when it clears.
+fn sync_group_fault() {
+    let lan = Lan::new("sg", 1);
+    let a = &lan.hosts[0];
+    let config = seed_config("lba", 100, 90)
+        .replace("    weight -15\n", "    weight 0\n")
+        .replacen("    track_script {\n        chk_down\n    }\n", "", 2)
+        .replacen(
+            "    virtual_ipaddress {\n        198.51.100.100\n    }\n",
+            "    virtual_ipaddress {\n        198.51.100.100\n    }\n    track_script {\n        chk_down\n    }\n",
+            1,
+        )
+        + "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_r2\n    }\n}\n";
+    a.write_config(&config);
+    let da = a.start_agent();
+    converged(&lan.hosts, 0, 0, CONVERGE, &[&da]);
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    let all_fault = || agent_status(a).instances.iter().all(|i| i.state == "FAULT");
+    assert!(
+        wait_for(Duration::from_secs(3), all_fault).is_some(),
+        "{}",
+        da.log()
+    );
+    assert!(
+        !a.holds(VIP14) && !a.holds(VIP24),
+        "FAULT removed both VIPs"
+    );
+
+    std::fs::remove_file(a.etc().join("down")).expect("rm down");
+    converged(&lan.hosts, 0, 0, CONVERGE, &[&da]);
 }

@@ -194,6 +194,8 @@ impl Instance {
             }
         }
         self.feed(Event::Shutdown).await;
+        // A stopped member no longer faults its group.
+        self.inputs.publish_fault(false);
         self.garp_tasks.abort_all();
         self.notifier.drain(NOTIFY_DRAIN).await;
         tracing::info!(instance = %self.spec.name, "instance stopped");
@@ -234,9 +236,15 @@ impl Instance {
         let effective = self.inputs.effective(self.spec.params.priority);
         let total = i32::from(effective.priority) - i32::from(self.spec.params.priority);
         self.feed(Event::TrackWeight { total }).await;
-        if effective.fault != self.faulted {
-            self.faulted = effective.fault;
-            let event = if effective.fault {
+        self.inputs.publish_fault(effective.fault);
+        let by_group = self.inputs.group_fault();
+        let fault = effective.fault || by_group.is_some();
+        if fault != self.faulted {
+            self.faulted = fault;
+            if let Some(member) = by_group.filter(|_| !effective.fault) {
+                tracing::info!(instance = %self.spec.name, %member, "sync group member is in FAULT");
+            }
+            let event = if fault {
                 Event::Fault
             } else {
                 Event::FaultCleared

@@ -9,7 +9,8 @@
 //! - At start every instance first removes addresses equal to its own VIPs, which a crashed
 //!   run may have left behind (and nothing else).
 //!
-//! Sync groups are not implemented yet: their instances run independently (logged).
+//! Sync groups: a FAULT of any member (its own tracking, or the group's `track_*`) puts
+//! every member in FAULT. MASTER/BACKUP changes are not yet propagated between members.
 //! The VRRP decisions are the state machine's ([`crate::fsm`]); the translation from config
 //! is [`spec`]; tracked objects are shared through [`tracking`].
 
@@ -140,7 +141,7 @@ fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
         tracing::warn!("{w}");
     }
     for g in &parsed.config.sync_groups {
-        tracing::warn!(group = %g.name, "vrrp_sync_group is not implemented: members run independently");
+        tracing::warn!(group = %g.name, "vrrp_sync_group: only FAULT is shared between members");
     }
     Ok(spec::build(&parsed.config)?)
 }

@@ -101,6 +101,8 @@ pub struct InstanceSpec {
     pub notify: NotifyScripts,
     /// `vrrp_garp_interval`: pause between gratuitous ARP rounds.
     pub garp_interval: Duration,
+    /// The `vrrp_sync_group` this instance belongs to: a fault of any member faults all.
+    pub sync_group: Option<String>,
 }
 
 impl InstanceSpec {
@@ -194,10 +196,44 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         track: tracks(config, inst)?,
         notify: notify_scripts(&inst.notify),
         garp_interval: config.global.garp_interval,
+        sync_group: config
+            .sync_groups
+            .iter()
+            .find(|g| g.members.contains(&inst.name))
+            .map(|g| g.name.clone()),
     })
 }
 
 fn tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError> {
+    let mut out = own_tracks(config, inst)?;
+    // A sync group's own track_* entries apply to every member, and only as FAULT (keepalived
+    // ignores their weights unless `sync_group_tracking_weight`, which is not supported).
+    if let Some(g) = config
+        .sync_groups
+        .iter()
+        .find(|g| g.members.contains(&inst.name))
+    {
+        let fault_only = |refs: &[config::TrackRef]| -> Vec<config::TrackRef> {
+            refs.iter()
+                .map(|r| config::TrackRef {
+                    weight: Some(0),
+                    reverse: false,
+                    ..r.clone()
+                })
+                .collect()
+        };
+        let group_view = Instance {
+            track_scripts: fault_only(&g.track_scripts),
+            track_files: fault_only(&g.track_files),
+            track_interfaces: fault_only(&g.track_interfaces),
+            ..inst.clone()
+        };
+        out.extend(own_tracks(config, &group_view)?);
+    }
+    Ok(out)
+}
+
+fn own_tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError> {
     let unknown = |what: &'static str, object: &str| SpecError::UnknownTrack {
         name: inst.name.clone(),
         location: inst.location.clone(),
@@ -400,6 +436,25 @@ vrrp_instance VI_r2 {
             panic!("script track: {:?}", vi2.track);
         };
         assert_eq!((*weight, *reverse), (5, true));
+    }
+
+    #[test]
+    fn sync_group_membership_and_fault_only_group_tracking() {
+        let text = format!(
+            "{SEED}vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_r2\n }}\n track_interface {{\n  eth9 weight -30\n }}\n}}\n"
+        );
+        let parsed = config::parse_str(&text, "g.conf").expect("parses");
+        let specs = build(&parsed.config).expect("builds");
+        assert_eq!(specs[1].sync_group.as_deref(), Some("G"));
+        assert_eq!(
+            specs[1].track.last(),
+            Some(&TrackSpec::Interface {
+                name: "eth9".into(),
+                weight: 0,
+                reverse: false
+            })
+        );
+        assert_eq!(seed()[0].sync_group, None);
     }
 
     #[test]
