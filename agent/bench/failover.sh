@@ -103,6 +103,9 @@ start() {
     if [ "$what" = agent ]; then
         cmd=("$AGENT" run -f /etc/keepalived/keepalived.conf --socket "$WORK/$h/agent.sock")
     else
+        # A killed keepalived's VRRP child may linger as a zombie; its pid file would make
+        # the next keepalived refuse to start ("daemon is already running").
+        rm -f "$WORK/$h/keepalived.pid" "$WORK/$h/vrrp.pid"
         cmd=(keepalived -P -n -l -D -f /etc/keepalived/keepalived.conf
             -p "$WORK/$h/keepalived.pid" -r "$WORK/$h/vrrp.pid")
     fi
@@ -110,18 +113,25 @@ start() {
         sh -c 'mount --bind "$1" /etc/keepalived && hostname "$2" && shift 2 && exec "$@"' \
         sh "$WORK/$h" "lb$h" "${cmd[@]}" >>"$WORK/$h/$what.log" 2>&1 &
     PGID[$h]=$!
+    # Reaped silently by this shell; stop9 waits by polling.
+    disown "$!"
 }
 
-stop9() { kill -9 -- "-${PGID[$1]}" 2>/dev/null || true; wait "${PGID[$1]}" 2>/dev/null || true; unset "PGID[$1]"; }
+stop9() {
+    local pg=${PGID[$1]}
+    kill -9 -- "-$pg" 2>/dev/null || true
+    while kill -0 "$pg" 2>/dev/null; do sleep 0.01; done
+    unset "PGID[$1]"
+}
 holds() { ip -n ${P}$1 -4 addr show dev eth0 | grep -q "inet $2/32"; }
-now() { date +%s.%N; }
+# Microseconds, from bash itself: no process per poll, so polling stays fine-grained.
+now() { echo $(( ${EPOCHREALTIME/./} )); }
 
 # wait_for SECONDS CMD...: polls CMD every 5 ms; fails on timeout.
 wait_for() {
-    local limit=$1; shift
-    local end; end=$(echo "$(now) + $limit" | bc)
+    local end=$(( $(now) + $1 * 1000000 )); shift
     until "$@"; do
-        if [ "$(echo "$(now) > $end" | bc)" = 1 ]; then return 1; fi
+        (( $(now) > end )) && return 1
         sleep 0.005
     done
 }
@@ -145,7 +155,8 @@ fresh() {
     sleep 1.5
 }
 
-# measure crash|graceful WHAT VERSION: seconds until b holds the VIP.
+# measure crash|graceful WHAT VERSION: appends the seconds until b holds the VIP to TIMES.
+# (Not in a $(...) subshell: the daemons' process groups must stay known to this shell.)
 measure() {
     local kind=$1 what=$2 v=$3 t0 t1
     fresh "$what" "$v"
@@ -157,7 +168,14 @@ measure() {
     fi
     wait_for 10 holds b $VIP || { echo "no takeover ($kind $what)" >&2; exit 1; }
     t1=$(now)
-    echo "$t1 - $t0" | bc
+    TIMES+=" $(echo "scale=3; ($t1 - $t0) / 1000000" | bc)"
+}
+
+# rounds KIND WHAT VERSION: the median over ROUNDS measurements, in MEDIAN.
+rounds() {
+    TIMES=""
+    for _ in $(seq "$ROUNDS"); do measure "$@"; done
+    MEDIAN=$(echo "$TIMES" | tr ' ' '\n' | grep . | median)
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -189,14 +207,16 @@ setup_lan
 declare -A R=()
 for what in keepalived agent; do
     for kind in crash graceful; do
-        R[$what,$kind]=$(for _ in $(seq "$ROUNDS"); do measure $kind $what 2; done | median)
+        rounds $kind $what 2
+        R[$what,$kind]=$MEDIAN
     done
     fresh "$what" 2
     R[$what,rss]=$(rss_mb)
     R[$what,cpu]=$(idle_cpu)
+    rounds crash $what 3
+    R[$what,crash3]=$MEDIAN
 done
-R[agent,crash3]=$(for _ in $(seq "$ROUNDS"); do measure crash agent 3; done | median)
-R[keepalived,crash3]=$(for _ in $(seq "$ROUNDS"); do measure crash keepalived 3; done | median)
+for h in a b; do [ -n "${PGID[$h]:-}" ] && stop9 $h; done
 
 printf '\n%-44s %12s %12s\n' "median of $ROUNDS, host b priority 90" keepalived hactl-agent
 printf '%-44s %10s s %10s s\n' "crash failover (kill -9), v2 advert_int 1" "${R[keepalived,crash]}" "${R[agent,crash]}"
