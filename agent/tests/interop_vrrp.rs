@@ -98,6 +98,16 @@ fn dual_master_lan(tag: &str) -> Lan {
     lan
 }
 
+/// Adds to VI_1 a `notify_master` that touches /etc/keepalived/VI_1.master and a `notify`
+/// that appends its arguments to /etc/keepalived/notify.log.
+fn with_notify(config: &str) -> String {
+    config.replacen(
+        "    virtual_router_id 14\n",
+        "    virtual_router_id 14\n    notify_master \"/bin/touch /etc/keepalived/VI_1.master\"\n    notify \"/bin/sh -c 'echo $* >> /etc/keepalived/notify.log' notify\"\n",
+        1,
+    )
+}
+
 /// Waits until `owner14` alone holds VIP .100 and `owner24` alone holds .200.
 fn converged(hosts: &[Host], owner14: usize, owner24: usize, limit: Duration, logs: &[&Daemon]) {
     let ok = || {
@@ -151,9 +161,20 @@ fn no_drops(i: &InstanceStatus) {
 fn agent_vs_agent() {
     let lan = dual_master_lan("aa");
     let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    // Notify scripts run without a shell, with the generic `notify` getting four arguments.
+    a.write_config(&with_notify(&seed_config("lba", 100, 90)));
     let da = a.start_agent();
     let db = b.start_agent();
     converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &db]);
+    let notified = wait_for(Duration::from_secs(2), || {
+        let log = std::fs::read_to_string(a.etc().join("notify.log")).unwrap_or_default();
+        a.etc().join("VI_1.master").exists() && log.contains("INSTANCE VI_1 MASTER 100")
+    });
+    assert!(
+        notified.is_some(),
+        "notify scripts did not run:\n{}",
+        da.log()
+    );
 
     let s = agent_status(a);
     let vi1 = instance(&s, "VI_1");
@@ -194,8 +215,16 @@ fn agent_vs_agent() {
         "{text}"
     );
 
+    let out = Command::new(AGENT)
+        .args(["status", "--json", "--socket"])
+        .arg(a.socket())
+        .output()
+        .expect("status --json runs");
+    let json: AgentStatus = serde_json::from_slice(&out.stdout).expect("status --json is JSON");
+    assert_eq!(instance(&json, "VI_1").state, "MASTER");
+
     // Reload: VI_r2 changes priority, VI_1 does not and must not blink.
-    a.write_config(&seed_config("lba", 100, 80));
+    a.write_config(&with_notify(&seed_config("lba", 100, 80)));
     da.signal(Signal::SIGHUP);
     let reloaded = wait_for(Duration::from_secs(3), || {
         instance(&agent_status(a), "VI_r2").base_priority == 80
