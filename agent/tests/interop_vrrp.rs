@@ -72,6 +72,11 @@ fn main() {
             false,
         ),
         (
+            "wrong_password_from_keepalived_is_counted_as_auth_failure",
+            auth_failure_counted,
+            true,
+        ),
+        (
             "sync_group_member_fault_faults_the_group",
             sync_group_fault,
             false,
@@ -510,4 +515,29 @@ fn sync_group_fault() {
 
     std::fs::remove_file(a.etc().join("down")).expect("rm down");
     converged(&lan.hosts, 0, 0, CONVERGE, &[&da]);
+}
+
+/// keepalived with a different password for VRID 24: the agent drops its adverts and counts
+/// them under `auth_failure`, and (hearing no valid master) holds .200 itself, as keepalived
+/// would.
+fn auth_failure_counted() {
+    let lan = dual_master_lan("af");
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    b.write_config(&seed_config("lbb", 90, 100).replace("571f97b2", "wrongpw1"));
+    let da = a.start_agent();
+    let kb = b.start_keepalived();
+    let counted = wait_for(CONVERGE, || {
+        let s = agent_status(a);
+        let d = &instance(&s, "VI_r2").counters.drops;
+        d.get("auth_failure").is_some_and(|n| *n > 0)
+    });
+    assert!(
+        counted.is_some(),
+        "no auth_failure drop:\n{}\n----\n{}",
+        da.log(),
+        kb.log()
+    );
+    let s = agent_status(a);
+    assert_eq!(instance(&s, "VI_r2").counters.adverts_received, 0);
+    assert!(wait_for(Duration::from_secs(3), || a.holds(VIP24)).is_some());
 }

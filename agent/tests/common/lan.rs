@@ -55,11 +55,13 @@ impl Host {
             .contains(&format!("inet {vip}/32"))
     }
 
-    /// Starts hactl-agent on this host with /etc/keepalived/keepalived.conf.
+    /// Starts hactl-agent on this host with /etc/keepalived/keepalived.conf, and waits until
+    /// its status socket is up.
     pub fn start_agent(&self) -> Daemon {
         let socket = self.socket();
-        let socket = socket.to_str().expect("utf-8 path");
-        self.spawn(
+        let _ = fs::remove_file(&socket);
+        let path = socket.to_str().expect("utf-8 path");
+        let daemon = self.spawn(
             "agent",
             &[
                 AGENT,
@@ -67,9 +69,12 @@ impl Host {
                 "-f",
                 "/etc/keepalived/keepalived.conf",
                 "--socket",
-                socket,
+                path,
             ],
-        )
+        );
+        let up = wait_for(Duration::from_secs(5), || socket.exists());
+        assert!(up.is_some(), "agent did not start:\n{}", daemon.log());
+        daemon
     }
 
     /// Starts keepalived 2.2.7 (VRRP only, foreground, logging to the console).
