@@ -254,6 +254,18 @@ fn agent_vs_agent() {
         "{}",
         da.log()
     );
+
+    // A config that does not parse is refused; everything keeps running.
+    a.write_config("vrrp_instance VI_1 {\n");
+    da.signal(Signal::SIGHUP);
+    let refused = wait_for(Duration::from_secs(3), || {
+        da.log()
+            .contains("reload failed; keeping the running configuration")
+    });
+    assert!(refused.is_some(), "{}", da.log());
+    let s = agent_status(a);
+    assert_eq!(instance(&s, "VI_1").state, "MASTER");
+    assert_eq!(instance(&s, "VI_r2").base_priority, 80);
 }
 
 /// Agent master of VRID 14 with keepalived backing it up (and keepalived master of VRID 24
