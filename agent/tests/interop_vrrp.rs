@@ -22,9 +22,9 @@ use nix::sys::signal::Signal;
 const VIP14: &str = "198.51.100.100";
 const VIP24: &str = "198.51.100.200";
 /// Time to converge from a cold start: Master_Down_Interval at priority 90 is 3.65 s.
-const CONVERGE: Duration = Duration::from_secs(8);
+const CONVERGE: Duration = Duration::from_secs(10);
 /// Slack on top of an RFC bound.
-const SLACK: Duration = Duration::from_millis(1000);
+const SLACK: Duration = Duration::from_millis(1500);
 
 // The harness lists each test as "ignored" when it cannot run; one stderr line says why.
 #[allow(clippy::print_stderr)]
@@ -289,7 +289,7 @@ fn keepalived_backs_up_agent() {
     );
 
     kb.signal(Signal::SIGTERM);
-    converged(&lan.hosts, 0, 0, Duration::from_secs(2), &[&da, &kb]);
+    converged(&lan.hosts, 0, 0, Duration::from_millis(2500), &[&da, &kb]);
     kb.wait_exit(Duration::from_secs(5));
     assert_eq!(
         instance(&agent_status(a), "VI_r2")
@@ -321,7 +321,7 @@ fn agent_backs_up_keepalived() {
 
     db.signal(Signal::SIGTERM);
     assert_eq!(db.wait_exit(Duration::from_secs(5)), Some(0));
-    converged(&lan.hosts, 0, 0, Duration::from_secs(2), &[&ka, &db]);
+    converged(&lan.hosts, 0, 0, Duration::from_millis(2500), &[&ka, &db]);
     assert!(!b.holds(VIP24), "the agent removed its VIP on stop");
 }
 
@@ -368,7 +368,7 @@ fn graceful_stop() {
     da.signal(Signal::SIGTERM);
     let took = wait_for(Duration::from_secs(3), || b.holds(VIP14))
         .unwrap_or_else(|| panic!("no takeover:\n{}\n----\n{}", da.log(), db.log()));
-    assert!(took < Duration::from_millis(1300), "handover took {took:?}");
+    assert!(took < Duration::from_millis(1500), "handover took {took:?}");
     assert_eq!(da.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(!a.holds(VIP14) && !a.holds(VIP24), "VIPs removed on stop");
     let s = agent_status(b);
@@ -424,7 +424,7 @@ fn link_down() {
     assert!(!a.holds(VIP14), "FAULT removed the VIP");
     let took = wait_for(Duration::from_secs(5), || b.holds(VIP14));
     assert!(took.is_some(), "b did not take over:\n{}", db.log());
-    converged(&lan.hosts, 1, 1, Duration::from_secs(1), &[&da, &db]);
+    converged(&lan.hosts, 1, 1, Duration::from_secs(2), &[&da, &db]);
 }
 
 /// tcpdump, in the master's namespace, decodes the agent's adverts as the seed article shows
