@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hactl_agent::config::{self, ConfigError, Diagnostic};
+use hactl_agent::{runtime, status};
 
 /// keepalived's default config path.
 const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
@@ -31,29 +32,70 @@ pub enum Command {
         #[arg(short = 'f', long = "use-file", default_value = DEFAULT_CONFIG)]
         file: PathBuf,
     },
-    /// Run the VRRP instances of a keepalived.conf.
+    /// Run the VRRP instances of a keepalived.conf in the foreground, logging to stderr.
     Run {
         #[arg(short = 'f', long = "use-file", default_value = DEFAULT_CONFIG)]
         file: PathBuf,
+        /// Where to serve status.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
     },
     /// Show the state of a running agent.
-    Status,
+    Status {
+        /// Print the agent's JSON as is.
+        #[arg(long)]
+        json: bool,
+        /// The running agent's status socket.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
 }
 
 /// Exit codes of `check`.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const INVALID: u8 = 1;
-    pub const NOT_BUILT: u8 = 4;
     pub const WARNINGS: u8 = 3;
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { file } => check(&file),
-        Command::Run { .. } => not_built("run"),
-        Command::Status => not_built("status"),
+        Command::Run { file, socket } => run_daemon(file, socket),
+        Command::Status { json, socket } => show_status(&socket, json),
     }
+}
+
+fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match runtime::run_blocking(&runtime::RunOptions { config, socket }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report_line(&format!("error: {e}"));
+            ExitCode::from(exit::INVALID)
+        }
+    }
+}
+
+fn show_status(socket: &std::path::Path, json: bool) -> ExitCode {
+    match status::query(socket) {
+        Ok(s) if json => match serde_json::to_string_pretty(&s) {
+            Ok(text) => output(&text),
+            Err(e) => report_line(&format!("error: {e}")),
+        },
+        Ok(s) => output(status::render(&s, status::now_ms()).trim_end()),
+        Err(e) => {
+            report_line(&format!("error: {e}"));
+            return ExitCode::from(exit::INVALID);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn check(file: &std::path::Path) -> ExitCode {
@@ -78,11 +120,6 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn not_built(what: &str) -> ExitCode {
-    report_line(&format!("hactl-agent {what}: not built yet"));
-    ExitCode::from(exit::NOT_BUILT)
-}
-
 fn report(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
         report_line(&d.to_string());
@@ -93,4 +130,10 @@ fn report(diagnostics: &[Diagnostic]) {
 #[allow(clippy::print_stderr)]
 fn report_line(line: &str) {
     eprintln!("{line}");
+}
+
+/// The one place that writes to stdout: status output.
+#[allow(clippy::print_stdout)]
+fn output(text: &str) {
+    println!("{text}");
 }

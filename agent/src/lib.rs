@@ -10,4 +10,6 @@ pub mod fsm;
 pub mod network;
 pub mod notify;
 pub mod packet;
+pub mod runtime;
+pub mod status;
 pub mod track;

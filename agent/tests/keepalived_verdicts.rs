@@ -81,10 +81,16 @@ fn check_exit_code_matches_keepalived() {
             .output()
             .expect("hactl-agent runs");
         let ours = output.status.code().expect("hactl-agent exits normally");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // keepalived's exit code 6 is its script security verdict; ours must name it too.
+        if keepalived == 6 && !stderr.contains("SECURITY VIOLATION") {
+            mismatches.push(format!(
+                "{file}: keepalived found a script security violation\n{stderr}"
+            ));
+        }
         if (ours == 0) != (keepalived == 0) {
             mismatches.push(format!(
-                "{file}: keepalived exited {keepalived}, hactl-agent check exited {ours}\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                "{file}: keepalived exited {keepalived}, hactl-agent check exited {ours}\n{stderr}"
             ));
         }
     }

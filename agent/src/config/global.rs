@@ -11,14 +11,6 @@ use super::tree::Stmt;
 use super::values::{decimal, number};
 
 pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
-    // vrrp_min_garp only changes values still at their default, wherever it stands.
-    let mut min_garp = false;
-    let mut set = Garp {
-        delay: Duration::MAX,
-        repeat: u32::MAX,
-        refresh: None,
-        refresh_repeat: u32::MAX,
-    };
     for st in block {
         let loc = &st.loc;
         match st.keyword() {
@@ -57,7 +49,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     .value(st)
                     .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX / 1_000_000))
                 {
-                    set.delay = Duration::from_secs(v.into());
+                    g.garp.delay = Duration::from_secs(v.into());
                 }
             }
             "vrrp_garp_master_repeat" => {
@@ -65,7 +57,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     .value(st)
                     .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
                 {
-                    set.repeat = v;
+                    g.garp.repeat = v;
                 }
             }
             "vrrp_garp_master_refresh" => {
@@ -74,7 +66,6 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
                 {
                     g.garp.refresh = (v > 0).then(|| Duration::from_secs(v.into()));
-                    set.refresh = Some(Duration::ZERO);
                 }
             }
             "vrrp_garp_master_refresh_repeat" => {
@@ -82,7 +73,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     .value(st)
                     .and_then(|v| number(ctx, loc, st.keyword(), v, 0, u32::MAX))
                 {
-                    set.refresh_repeat = v;
+                    g.garp.refresh_repeat = v;
                 }
             }
             "vrrp_garp_interval" => {
@@ -97,7 +88,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 }
             }
             "vrrp_min_garp" => match st.arg(0) {
-                None | Some("true" | "on" | "yes") => min_garp = true,
+                None | Some("true" | "on" | "yes") => min_garp(&mut g.garp),
                 Some("false" | "off" | "no") => {}
                 Some(_) => ctx.warn(loc, "Invalid value for vrrp_min_garp specified"),
             },
@@ -110,21 +101,22 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             _ => ctx.other(st, keywords::GLOBAL),
         }
     }
-    if set.delay != Duration::MAX {
-        g.garp.delay = set.delay;
+}
+
+/// `vrrp_min_garp`: one gratuitous ARP, no repeats, no delay, no refresh. Like keepalived, it
+/// changes only what is still at its default when the keyword is read; later keywords win.
+fn min_garp(garp: &mut Garp) {
+    let default = Garp::default();
+    if garp.repeat == default.repeat {
+        garp.repeat = 1;
     }
-    if set.repeat != u32::MAX {
-        g.garp.repeat = set.repeat;
+    if garp.refresh == default.refresh {
+        garp.refresh = None;
     }
-    if set.refresh_repeat != u32::MAX {
-        g.garp.refresh_repeat = set.refresh_repeat;
+    if garp.refresh_repeat == default.refresh_repeat {
+        garp.refresh_repeat = 0;
     }
-    if min_garp {
-        if set.repeat == u32::MAX {
-            g.garp.repeat = 1;
-        }
-        if set.delay == Duration::MAX {
-            g.garp.delay = Duration::ZERO;
-        }
+    if garp.delay == default.delay {
+        garp.delay = Duration::ZERO;
     }
 }

@@ -1,10 +1,33 @@
 //! keepalived.conf: lexer, parser and the typed configuration the agent runs.
 //!
 //! The grammar and the defaults are keepalived 2.2.7's. The pipeline is
-//! [`source`] (files and `include`s) → [`lexer`] (comments, braces, words) → [`tree`] (blocks) →
-//! `parse`/`global`/`script`/`instance`/`vip` (keywords) → `complete` (defaults) → `validate` (whole-file checks) → [`Config`].
-//! Nothing here touches the network or the system: the controller uses [`parse_str`] to check
-//! rendered configs before pushing them, and [`parse_file`] only reads the file and its includes.
+//! `source` (files and `include`s) → [`lexer`] (comments, braces, words) → `tree` (blocks) →
+//! `parse`/`global`/`script`/`instance`/`vip` (keywords) → `complete` (defaults) → `validate`
+//! (whole-file checks) → [`Config`]. Nothing here touches the network or the system: the
+//! controller uses [`parse_str`] to check rendered configs before pushing them, and [`parse_file`]
+//! only reads the file and its includes.
+//!
+//! # Findings and `keepalived -t`
+//! `keepalived -t` exits 0 only when it has nothing to say; any reported problem makes it exit
+//! non-zero even where keepalived would still run the config. Each finding here has a
+//! [`Severity`]: `Warning` for what keepalived reports (the agent applies the same fallback),
+//! `Error` for what the agent refuses to run, `Note` for what keepalived accepts silently but
+//! the agent ignores. `hactl-agent check` exits non-zero on warnings and errors, so it agrees
+//! with `keepalived -t` (see `tests/configs/verdicts.json`).
+//!
+//! # Differences from keepalived
+//! - IPv4 only: IPv6 addresses are errors.
+//! - `$NAME=` definitions, `@id` conditional lines and `~SEQ`/`~LST` are errors.
+//! - Include patterns are globs without `{a,b}` alternatives.
+//! - Brace problems (a missing or extra `}`, a `{` where no block belongs) are errors; keepalived
+//!   reports them and reads on, attaching the following keywords to whatever block it is in.
+//! - A missing argument is an error (keepalived aborts or ignores the keyword).
+//! - Nothing on the host is checked: interfaces, script files, users. For script security the
+//!   host is assumed to have no `keepalived_script` user, as on Debian.
+//! - `vrrp_iptables` is reported as keepalived 2.2.7 built for Debian reports it (no iptables
+//!   support); the agent manages no firewall rules either way.
+//! - Keywords of features the agent does not implement (LVS, VMAC, static routes, ...) are
+//!   ignored with a note; unknown keywords are warnings, as in keepalived.
 
 mod complete;
 mod error;
@@ -52,7 +75,8 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ConfigError> {
 }
 
 /// Parses config text. `origin` names it in diagnostics, and relative `include`s are looked up
-/// beside it (so pass the path the file will have, or any name if it has no includes).
+/// beside it on the local filesystem: pass a path whose folder holds the included files (for a
+/// config rendered for another host, a local staging folder, not the remote path).
 pub fn parse_str(src: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let mut reader = source::Reader::new();
     reader.read_text(src, origin, Path::new(origin).parent(), 0);

@@ -67,7 +67,7 @@ pub struct Garp {
     pub repeat: u32,
     /// Periodic refresh while master (`garp_master_refresh`), default off.
     pub refresh: Option<Duration>,
-    /// ARPs per refresh (`garp_master_refresh_repeat`), default 1.
+    /// ARPs per refresh (`garp_master_refresh_repeat`), default 1 (0 after `vrrp_min_garp`).
     pub refresh_repeat: u32,
 }
 

@@ -477,6 +477,15 @@ fn garp_settings() {
         (p.config.global.garp.repeat, p.config.global.garp.delay),
         (1, Duration::from_secs(3))
     );
+    // Values already changed when vrrp_min_garp is read stay as they are.
+    let p = parse("global_defs {\n vrrp_garp_master_repeat 3\n vrrp_min_garp\n}");
+    let min = Garp {
+        delay: Duration::ZERO,
+        repeat: 3,
+        refresh: None,
+        refresh_repeat: 0,
+    };
+    assert_eq!(p.config.global.garp, min);
 }
 
 #[test]

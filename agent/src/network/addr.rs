@@ -32,22 +32,24 @@ pub enum Scope {
     Other(u8),
 }
 
+/// An address scope that is neither a known name nor a number 0-255.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown address scope {0:?}")]
+pub struct UnknownScope(pub String);
+
 impl FromStr for Scope {
-    type Err = String;
+    type Err = UnknownScope;
 
     /// Parses the names iproute2 knows (`global`/`universe`, `site`, `link`, `host`,
     /// `nowhere`) or a number 0-255.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownScope> {
         Ok(match s {
             "global" | "universe" => Scope::Global,
             "site" => Scope::Site,
             "link" => Scope::Link,
             "host" => Scope::Host,
             "nowhere" => Scope::Nowhere,
-            n => Scope::from_raw(
-                n.parse()
-                    .map_err(|_| format!("unknown address scope {n:?}"))?,
-            ),
+            n => Scope::from_raw(n.parse().map_err(|_| UnknownScope(n.to_owned()))?),
         })
     }
 }
@@ -346,5 +348,33 @@ impl<A: AddressIo> AddressManager<A> {
         }
         self.added.remove(&vip.key());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_like_iproute2() {
+        for (text, scope, raw) in [
+            ("global", Scope::Global, 0),
+            ("universe", Scope::Global, 0),
+            ("site", Scope::Site, 200),
+            ("link", Scope::Link, 253),
+            ("host", Scope::Host, 254),
+            ("nowhere", Scope::Nowhere, 255),
+            ("254", Scope::Host, 254),
+            ("17", Scope::Other(17), 17),
+        ] {
+            let parsed: Scope = text.parse().expect("scope");
+            assert_eq!(parsed, scope, "{text}");
+            assert_eq!(parsed.to_raw(), raw, "{text}");
+        }
+        assert_eq!(
+            "galaxy".parse::<Scope>(),
+            Err(UnknownScope("galaxy".into()))
+        );
+        assert!("256".parse::<Scope>().is_err());
     }
 }

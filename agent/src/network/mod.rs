@@ -7,6 +7,7 @@
 //! (that is `fsm`).
 
 pub mod addr;
+pub mod fake;
 pub mod garp;
 pub mod link;
 pub mod vrrp_socket;

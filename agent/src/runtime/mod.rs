@@ -1,0 +1,233 @@
+//! The daemon behind `hactl-agent run`: reads keepalived.conf, runs one task per VRRP
+//! instance, serves status, and handles signals.
+//!
+//! - SIGTERM/SIGINT: every instance leaves gracefully (priority 0 advert when master, VIPs
+//!   removed, notify STOP), then the daemon exits.
+//! - SIGHUP: the config is read again. Instances whose spec did not change keep running
+//!   untouched (a master stays master); changed ones are stopped and restarted, removed ones
+//!   stopped, new ones started. A config that does not parse is logged and ignored.
+//! - At start every instance first removes addresses equal to its own VIPs, which a crashed
+//!   run may have left behind (and nothing else).
+//!
+//! Sync groups: a FAULT of any member (its own tracking, or the group's `track_*`) puts
+//! every member in FAULT. MASTER/BACKUP changes are not yet propagated between members.
+//! The VRRP decisions are the state machine's ([`crate::fsm`]); the translation from config
+//! is [`spec`]; tracked objects are shared through [`tracking`].
+
+pub mod instance;
+pub mod spec;
+pub mod tracking;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::{self, ConfigError};
+use crate::network::{NetError, Netlink};
+use crate::status::{self, Board, InstanceStatus, StatusError};
+use instance::{Command, StartOptions};
+use spec::{InstanceSpec, SpecError};
+use tracking::Tracking;
+
+/// Longest wait for instances to leave at shutdown or reload.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What `hactl-agent run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub config: PathBuf,
+    pub socket: PathBuf,
+}
+
+/// Why the daemon could not start (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{}", render_config_error(.0))]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(transparent)]
+    Status(#[from] StatusError),
+    #[error("signal handler: {0}")]
+    Signal(#[source] std::io::Error),
+    #[error("tokio runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+fn render_config_error(e: &ConfigError) -> String {
+    match e {
+        ConfigError::Invalid { diagnostics } => diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.to_string(),
+    }
+}
+
+/// Runs the daemon on its own single-threaded tokio runtime until SIGTERM/SIGINT.
+pub fn run_blocking(options: &RunOptions) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    rt.block_on(run(options))
+}
+
+/// A running instance.
+struct Running {
+    spec: InstanceSpec,
+    status: status::Shared,
+    commands: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+/// The daemon: runs until SIGTERM/SIGINT.
+pub async fn run(options: &RunOptions) -> Result<(), RunError> {
+    let mut term = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
+    let specs = load(&options.config)?;
+    let netlink = Netlink::connect()?;
+    let mut tracking = Tracking::start()?;
+    tracking.update(&specs, &netlink).await;
+    let board = Arc::new(Board {
+        config: options.config.display().to_string(),
+        instances: Mutex::new(Vec::new()),
+    });
+    let server = status::serve(&options.socket, board.clone())?;
+    let mut running: Vec<Running> = specs
+        .into_iter()
+        .map(|s| {
+            start(
+                s,
+                &tracking,
+                StartOptions {
+                    cleanup_stale: true,
+                },
+            )
+        })
+        .collect();
+    board.set(running.iter().map(|r| r.status.clone()).collect());
+    tracing::info!(config = %options.config.display(), socket = %options.socket.display(),
+        instances = running.len(), "hactl-agent running");
+
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                running = reload(options, running, &mut tracking, &netlink).await;
+                board.set(running.iter().map(|r| r.status.clone()).collect());
+            }
+        }
+    }
+    tracing::info!("stopping");
+    stop_all(running).await;
+    server.abort();
+    let _ = std::fs::remove_file(&options.socket);
+    Ok(())
+}
+
+fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
+    let parsed = config::parse_file(path)?;
+    for w in &parsed.warnings {
+        tracing::warn!("{w}");
+    }
+    for g in &parsed.config.sync_groups {
+        tracing::warn!(group = %g.name, "vrrp_sync_group: only FAULT is shared between members");
+    }
+    Ok(spec::build(&parsed.config)?)
+}
+
+fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Running {
+    let status = Arc::new(Mutex::new(InstanceStatus::new(
+        &spec.name,
+        &spec.ifname,
+        spec.vrid,
+        spec.params.priority,
+    )));
+    let (commands, rx) = mpsc::channel(4);
+    let inputs = tracking.inputs(&spec);
+    let (s, st) = (spec.clone(), status.clone());
+    let task = tokio::spawn(async move {
+        let name = s.name.clone();
+        // Each instance gets its own netlink socket: the kernel refuses (EBUSY) a second
+        // address dump on a socket while one is in progress.
+        let result = match Netlink::connect() {
+            Ok(nl) => instance::run(s, inputs, st, nl, rx, options).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(instance = %name, error = %e, "instance cannot run");
+        }
+    });
+    Running {
+        spec,
+        status,
+        commands,
+        task,
+    }
+}
+
+async fn stop(r: Running) {
+    let _ = r.commands.send(Command::Stop).await;
+    let mut task = r.task;
+    if tokio::time::timeout(STOP_TIMEOUT, &mut task).await.is_err() {
+        tracing::warn!(instance = %r.spec.name, "instance did not stop in time");
+        task.abort();
+    }
+}
+
+async fn stop_all(running: Vec<Running>) {
+    futures::future::join_all(running.into_iter().map(stop)).await;
+}
+
+/// SIGHUP: keeps unchanged instances, restarts changed ones, stops removed ones.
+async fn reload(
+    options: &RunOptions,
+    running: Vec<Running>,
+    tracking: &mut Tracking,
+    netlink: &Netlink,
+) -> Vec<Running> {
+    let specs = match load(&options.config) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "reload failed; keeping the running configuration");
+            return running;
+        }
+    };
+    let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
+        running.into_iter().partition(|r| specs.contains(&r.spec));
+    let (stopped, started) = (to_stop.len(), specs.len().saturating_sub(keep.len()));
+    // Stop first: a changed instance must give up its VIPs before its successor starts.
+    stop_all(to_stop).await;
+    tracking.update(&specs, netlink).await;
+    let mut next = Vec::new();
+    for s in specs {
+        if let Some(i) = keep.iter().position(|r| r.spec == s) {
+            next.push(keep.swap_remove(i));
+        } else {
+            next.push(start(
+                s,
+                tracking,
+                StartOptions {
+                    cleanup_stale: false,
+                },
+            ));
+        }
+    }
+    tracing::info!(
+        kept = next.len() - started,
+        stopped,
+        started,
+        "configuration reloaded"
+    );
+    next
+}

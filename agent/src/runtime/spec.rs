@@ -1,0 +1,476 @@
+//! From the typed keepalived.conf to what one running instance needs: the state machine's
+//! [`Params`], the wire settings, VIPs, tracked objects with resolved weights, and notify
+//! scripts.
+//!
+//! Pure: no sockets, no clock. A spec compares equal to another exactly when a reload can keep
+//! the running instance (and its mastership) untouched, so everything the instance task uses
+//! is in here, including the definitions of the scripts and files it tracks.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{self, Config, Instance, TrackFileInit, VrrpVersion};
+use crate::fsm::{GarpParams, InitialState, Params, Preempt};
+use crate::notify::NotifyScripts;
+use crate::packet::{AuthConfig, Version};
+use crate::track::{RunAs, ScriptCommand, ScriptConfig, TrackError};
+
+/// A config the runtime cannot run, naming the instance and the config line.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error(
+        "{location}: vrrp_instance {name}: no interface (unicast without interface is not supported)"
+    )]
+    NoInterface {
+        name: String,
+        location: config::Location,
+    },
+    #[error("{location}: vrrp_instance {name}: auth_type AH is not supported")]
+    AhUnsupported {
+        name: String,
+        location: config::Location,
+    },
+    #[error("{location}: vrrp_instance {name}: tracks unknown {what} {object}")]
+    UnknownTrack {
+        name: String,
+        location: config::Location,
+        what: &'static str,
+        object: String,
+    },
+    #[error("{location}: vrrp_instance {name}: script {script}: {source}")]
+    Script {
+        name: String,
+        location: config::Location,
+        script: String,
+        #[source]
+        source: TrackError,
+    },
+}
+
+/// One VIP as configured, its interface still by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipSpec {
+    pub addr: Ipv4Addr,
+    pub prefix: u8,
+    pub dev: String,
+    pub brd: Option<Ipv4Addr>,
+    pub label: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// One object an instance tracks, with the weight that applies in this instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackSpec {
+    Script {
+        script: ScriptConfig,
+        weight: i32,
+        reverse: bool,
+    },
+    File {
+        name: String,
+        path: PathBuf,
+        init: Option<TrackFileInit>,
+        weight: i32,
+        reverse: bool,
+    },
+    Interface {
+        name: String,
+        weight: i32,
+        reverse: bool,
+    },
+}
+
+/// Everything one instance task runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSpec {
+    pub name: String,
+    pub ifname: String,
+    pub vrid: u8,
+    /// The state machine's parameters; `primary_address` is filled in at start from the
+    /// interface (or `mcast_src_ip`).
+    pub params: Params,
+    pub auth: AuthConfig,
+    pub vips: Vec<VipSpec>,
+    /// Multicast group adverts go to (unused with unicast peers).
+    pub group: Ipv4Addr,
+    pub unicast_peers: Vec<Ipv4Addr>,
+    pub src_ip: Option<Ipv4Addr>,
+    pub track: Vec<TrackSpec>,
+    pub notify: NotifyScripts,
+    /// `vrrp_garp_interval`: pause between gratuitous ARP rounds.
+    pub garp_interval: Duration,
+    /// The `vrrp_sync_group` this instance belongs to: a fault of any member faults all.
+    pub sync_group: Option<String>,
+}
+
+impl InstanceSpec {
+    /// The VIPs as the advert lists them.
+    pub fn vip_addrs(&self) -> Vec<IpAddr> {
+        self.vips.iter().map(|v| IpAddr::V4(v.addr)).collect()
+    }
+
+    /// Whether adverts go to unicast peers rather than the multicast group.
+    pub fn unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+}
+
+/// Builds the spec of every instance in `config`, in config order.
+pub fn build(config: &Config) -> Result<Vec<InstanceSpec>, SpecError> {
+    config
+        .instances
+        .iter()
+        .map(|i| instance(config, i))
+        .collect()
+}
+
+fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError> {
+    let err_ctx = || (inst.name.clone(), inst.location.clone());
+    let Some(ifname) = inst.interface.clone() else {
+        let (name, location) = err_ctx();
+        return Err(SpecError::NoInterface { name, location });
+    };
+    let version = match inst.version {
+        VrrpVersion::V2 => Version::V2,
+        VrrpVersion::V3 => Version::V3,
+    };
+    let auth = match (&inst.auth, version) {
+        (Some(a), Version::V2) if a.kind == config::AuthType::Pass => {
+            AuthConfig::password(a.pass.expose())
+        }
+        (Some(_), Version::V2) => {
+            let (name, location) = err_ctx();
+            return Err(SpecError::AhUnsupported { name, location });
+        }
+        _ => AuthConfig::None,
+    };
+    let mut params = Params::new(
+        version,
+        inst.priority,
+        inst.advert_int,
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    );
+    params.initial_state = match inst.initial_state {
+        config::InitialState::Master => InitialState::Master,
+        config::InitialState::Backup => InitialState::Backup,
+    };
+    params.preempt = if inst.nopreempt {
+        Preempt::No
+    } else if !inst.preempt_delay.is_zero() {
+        Preempt::Delay(inst.preempt_delay)
+    } else {
+        Preempt::Yes
+    };
+    params.garp = GarpParams {
+        delay: inst.garp.delay,
+        repeat: inst.garp.repeat,
+        refresh: inst.garp.refresh,
+        refresh_repeat: inst.garp.refresh_repeat,
+        lower_prio_delay: inst.garp.delay,
+        lower_prio_repeat: inst.garp.repeat,
+    };
+    let vips = inst
+        .vips
+        .iter()
+        .map(|v| VipSpec {
+            addr: v.addr,
+            prefix: v.prefix,
+            dev: v.dev.clone().unwrap_or_else(|| ifname.clone()),
+            brd: v.brd,
+            label: v.label.clone(),
+            scope: v.scope.clone(),
+        })
+        .collect();
+    Ok(InstanceSpec {
+        name: inst.name.clone(),
+        ifname,
+        vrid: inst.vrid,
+        params,
+        auth,
+        vips,
+        group: config.global.mcast_group4,
+        unicast_peers: inst.unicast_peers.clone(),
+        src_ip: inst.src_ip,
+        track: tracks(config, inst)?,
+        notify: notify_scripts(&inst.notify),
+        garp_interval: config.global.garp_interval,
+        sync_group: config
+            .sync_groups
+            .iter()
+            .find(|g| g.members.contains(&inst.name))
+            .map(|g| g.name.clone()),
+    })
+}
+
+fn tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError> {
+    let mut out = own_tracks(config, inst)?;
+    // A sync group's own track_* entries apply to every member, and only as FAULT (keepalived
+    // ignores their weights unless `sync_group_tracking_weight`, which is not supported).
+    if let Some(g) = config
+        .sync_groups
+        .iter()
+        .find(|g| g.members.contains(&inst.name))
+    {
+        let fault_only = |refs: &[config::TrackRef]| -> Vec<config::TrackRef> {
+            refs.iter()
+                .map(|r| config::TrackRef {
+                    weight: Some(0),
+                    reverse: false,
+                    ..r.clone()
+                })
+                .collect()
+        };
+        let group_view = Instance {
+            track_scripts: fault_only(&g.track_scripts),
+            track_files: fault_only(&g.track_files),
+            track_interfaces: fault_only(&g.track_interfaces),
+            ..inst.clone()
+        };
+        out.extend(own_tracks(config, &group_view)?);
+    }
+    Ok(out)
+}
+
+fn own_tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError> {
+    let unknown = |what: &'static str, object: &str| SpecError::UnknownTrack {
+        name: inst.name.clone(),
+        location: inst.location.clone(),
+        what,
+        object: object.to_owned(),
+    };
+    let mut out = Vec::new();
+    for r in &inst.track_scripts {
+        let s = config
+            .scripts
+            .iter()
+            .find(|s| s.name == r.name)
+            .ok_or_else(|| unknown("vrrp_script", &r.name))?;
+        let script = script_config(config, s).map_err(|source| SpecError::Script {
+            name: inst.name.clone(),
+            location: inst.location.clone(),
+            script: s.name.clone(),
+            source,
+        })?;
+        // An entry's own `weight` replaces the script's weight and its `reverse`.
+        let (weight, reverse) = match r.weight {
+            Some(w) => (w, r.reverse),
+            None => (s.weight, s.weight_reverse || r.reverse),
+        };
+        out.push(TrackSpec::Script {
+            script,
+            weight,
+            reverse,
+        });
+    }
+    for r in &inst.track_files {
+        let f = config
+            .track_files
+            .iter()
+            .find(|f| f.name == r.name)
+            .ok_or_else(|| unknown("track_file", &r.name))?;
+        let (weight, reverse) = match r.weight {
+            Some(w) => (w, r.reverse),
+            None => (f.weight, f.weight_reverse || r.reverse),
+        };
+        out.push(TrackSpec::File {
+            name: f.name.clone(),
+            path: f.path.clone(),
+            init: f.init,
+            weight,
+            reverse,
+        });
+    }
+    for r in &inst.track_interfaces {
+        out.push(TrackSpec::Interface {
+            name: r.name.clone(),
+            weight: r.weight.unwrap_or(0),
+            reverse: r.reverse,
+        });
+    }
+    Ok(out)
+}
+
+/// A `vrrp_script` block as the runner takes it; `user`, else `script_user`, runs it.
+pub fn script_config(config: &Config, s: &config::VrrpScript) -> Result<ScriptConfig, TrackError> {
+    let argv: Vec<OsString> = s.argv.iter().map(OsString::from).collect();
+    let mut command = ScriptCommand::from_argv(argv).ok_or(crate::track::SplitError::Empty)?;
+    if let Some(user) = s.user.as_ref().or(config.global.script_user.as_ref()) {
+        command = command.with_run_as(RunAs::lookup(&user.user, user.group.as_deref())?);
+    }
+    let mut sc = ScriptConfig::new(s.name.clone(), command);
+    sc.interval = s.interval;
+    sc.timeout = s.timeout;
+    sc.rise = s.rise;
+    sc.fall = s.fall;
+    sc.init_fail = s.init_fail;
+    Ok(sc)
+}
+
+fn notify_scripts(n: &config::Notify) -> NotifyScripts {
+    let cmd = |argv: &Option<Vec<String>>| {
+        argv.as_ref()
+            .and_then(|a| ScriptCommand::from_argv(a.iter().map(OsString::from).collect()))
+    };
+    NotifyScripts {
+        master: cmd(&n.master),
+        backup: cmd(&n.backup),
+        fault: cmd(&n.fault),
+        stop: cmd(&n.stop),
+        deleted: None,
+        generic: cmd(&n.any),
+        notify_deleted: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "global_defs { vrrp_mcast_group4 224.0.100.19 }
+vrrp_script chk_down {
+    script \"/bin/test ! -f /tmp/down\"
+    interval 1
+    weight -15
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 14
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass 571f87b2
+    }
+    virtual_ipaddress {
+        198.51.100.100
+    }
+    track_script {
+        chk_down
+    }
+    track_interface {
+        eth1 weight -20
+    }
+    notify_master \"/etc/keepalived/notify.sh master\"
+}
+vrrp_instance VI_r2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 24
+    priority 90
+    advert_int 1
+    nopreempt
+    virtual_ipaddress {
+        198.51.100.200/24 dev eth1
+    }
+    track_script {
+        chk_down weight 5 reverse
+    }
+}
+";
+
+    fn seed() -> Vec<InstanceSpec> {
+        let parsed = config::parse_str(SEED, "seed.conf").expect("seed parses");
+        build(&parsed.config).expect("seed builds")
+    }
+
+    #[test]
+    fn seed_instance_maps_to_params_wire_and_tracking() {
+        let specs = seed();
+        let vi1 = &specs[0];
+        assert_eq!(vi1.name, "VI_1");
+        assert_eq!(vi1.ifname, "eth0");
+        assert_eq!(vi1.vrid, 14);
+        assert_eq!(vi1.params.version, Version::V2);
+        assert_eq!(vi1.params.priority, 100);
+        assert_eq!(vi1.params.initial_state, InitialState::Master);
+        assert_eq!(vi1.params.advert_interval, Duration::from_secs(1));
+        assert_eq!(vi1.params.preempt, Preempt::Yes);
+        assert_eq!(vi1.auth, AuthConfig::password("571f87b2"));
+        assert_eq!(vi1.group, Ipv4Addr::new(224, 0, 100, 19));
+        assert_eq!(
+            vi1.vip_addrs(),
+            vec![IpAddr::V4(Ipv4Addr::new(198, 51, 100, 100))]
+        );
+        assert_eq!(vi1.vips[0].prefix, 32);
+        assert_eq!(vi1.vips[0].dev, "eth0");
+        let TrackSpec::Script {
+            script,
+            weight,
+            reverse,
+        } = &vi1.track[0]
+        else {
+            panic!("first track is the script: {:?}", vi1.track);
+        };
+        assert_eq!(
+            (script.name.as_str(), *weight, *reverse),
+            ("chk_down", -15, false)
+        );
+        assert_eq!(script.command.display(), "/bin/test ! -f /tmp/down");
+        assert_eq!(
+            vi1.track[1],
+            TrackSpec::Interface {
+                name: "eth1".into(),
+                weight: -20,
+                reverse: false
+            }
+        );
+        let master = vi1.notify.master.as_ref().expect("notify_master");
+        assert_eq!(master.display(), "/etc/keepalived/notify.sh master");
+    }
+
+    #[test]
+    fn entry_weight_overrides_script_weight_and_nopreempt_maps() {
+        let specs = seed();
+        let vi2 = &specs[1];
+        assert_eq!(vi2.params.preempt, Preempt::No);
+        assert_eq!(vi2.auth, AuthConfig::None);
+        assert_eq!(vi2.vips[0].dev, "eth1");
+        assert_eq!(vi2.vips[0].prefix, 24);
+        let TrackSpec::Script {
+            weight, reverse, ..
+        } = &vi2.track[0]
+        else {
+            panic!("script track: {:?}", vi2.track);
+        };
+        assert_eq!((*weight, *reverse), (5, true));
+    }
+
+    #[test]
+    fn sync_group_membership_and_fault_only_group_tracking() {
+        let text = format!(
+            "{SEED}vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_r2\n }}\n track_interface {{\n  eth9 weight -30\n }}\n}}\n"
+        );
+        let parsed = config::parse_str(&text, "g.conf").expect("parses");
+        let specs = build(&parsed.config).expect("builds");
+        assert_eq!(specs[1].sync_group.as_deref(), Some("G"));
+        assert_eq!(
+            specs[1].track.last(),
+            Some(&TrackSpec::Interface {
+                name: "eth9".into(),
+                weight: 0,
+                reverse: false
+            })
+        );
+        assert_eq!(seed()[0].sync_group, None);
+    }
+
+    #[test]
+    fn equal_specs_mean_a_reload_keeps_the_instance() {
+        let a = seed();
+        let b = seed();
+        assert_eq!(a, b);
+        let changed = config::parse_str(&SEED.replace("priority 90", "priority 80"), "seed.conf")
+            .expect("parses");
+        let c = build(&changed.config).expect("builds");
+        assert_eq!(a[0], c[0], "VI_1 untouched");
+        assert_ne!(a[1], c[1], "VI_r2 changed");
+        // Changing a tracked script's definition changes every instance that tracks it.
+        let script = config::parse_str(&SEED.replace("interval 1\n", "interval 2\n"), "s.conf")
+            .expect("parses");
+        let d = build(&script.config).expect("builds");
+        assert_ne!(a[0], d[0]);
+    }
+}

@@ -1,0 +1,354 @@
+//! The daemon's tracked objects, shared by its instances: one runner per `vrrp_script`, one
+//! poller per `track_file`, one link monitor for every interface.
+//!
+//! Each object's latest value sits in a `watch` channel, and every change also bumps one
+//! shared counter that instance tasks wait on; an instance then recomputes its effective
+//! priority from the current values. Scripts run in their own tasks, so a hung script only
+//! delays its own next result, never an advert. A runner stops by itself once no instance
+//! holds its receiver, which is how a reload retires scripts it no longer needs while keeping
+//! the ones whose definition did not change.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::spec::{InstanceSpec, TrackSpec};
+use crate::config::TrackFileInit;
+use crate::network::{self, Netlink};
+use crate::track::{self, ScriptConfig, Tracked};
+
+/// How often a tracked file is read (keepalived uses inotify; polling is simpler and close
+/// enough for a maintenance switch).
+const FILE_POLL: Duration = Duration::from_millis(500);
+
+type Bump = Arc<watch::Sender<u64>>;
+
+/// The tracked objects of the current configuration.
+#[derive(Debug)]
+pub struct Tracking {
+    bump: Bump,
+    links: watch::Receiver<BTreeMap<String, bool>>,
+    link_tx: Arc<watch::Sender<BTreeMap<String, bool>>>,
+    scripts: HashMap<String, (ScriptConfig, watch::Receiver<Option<bool>>)>,
+    files: HashMap<String, (PathBuf, watch::Receiver<i64>)>,
+    /// Per sync group: which members are faulted by their own tracking.
+    groups: HashMap<String, GroupFaults>,
+}
+
+type GroupFaults = Arc<watch::Sender<BTreeMap<String, bool>>>;
+
+impl Tracking {
+    /// Starts the link monitor. Must run inside the tokio runtime, in the agent's namespace.
+    pub fn start() -> Result<Self, network::NetError> {
+        let (bump, _) = watch::channel(0u64);
+        let bump = Arc::new(bump);
+        let (link_tx, links) = watch::channel(BTreeMap::new());
+        let link_tx = Arc::new(link_tx);
+        let mut events = network::link::monitor_links()?;
+        let (tx, b) = (link_tx.clone(), bump.clone());
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                let up = e.up && !e.removed;
+                let changed = tx.send_if_modified(|m| m.insert(e.ifname.clone(), up) != Some(up));
+                if changed {
+                    tracing::info!(interface = %e.ifname, up, "link state changed");
+                    b.send_modify(|n| *n += 1);
+                }
+            }
+        });
+        Ok(Tracking {
+            bump,
+            links,
+            link_tx,
+            scripts: HashMap::new(),
+            files: HashMap::new(),
+            groups: HashMap::new(),
+        })
+    }
+
+    /// Makes sure every object `specs` track is running, reusing runners whose definition
+    /// is unchanged and dropping the rest, and reads the current state of their interfaces.
+    pub async fn update(&mut self, specs: &[InstanceSpec], netlink: &Netlink) {
+        let mut scripts = HashMap::new();
+        let mut files = HashMap::new();
+        let mut ifnames = Vec::new();
+        for spec in specs {
+            ifnames.push(spec.ifname.clone());
+            if let Some(g) = &spec.sync_group {
+                self.groups
+                    .entry(g.clone())
+                    .or_insert_with(|| Arc::new(watch::channel(BTreeMap::new()).0));
+            }
+            for t in &spec.track {
+                match t {
+                    TrackSpec::Script { script, .. } => {
+                        if scripts.contains_key(&script.name) {
+                            continue;
+                        }
+                        let rx = match self.scripts.remove(&script.name) {
+                            Some((old, rx)) if old == *script => rx,
+                            _ => start_script(script.clone(), self.bump.clone()),
+                        };
+                        scripts.insert(script.name.clone(), (script.clone(), rx));
+                    }
+                    TrackSpec::File {
+                        name, path, init, ..
+                    } => {
+                        if files.contains_key(name) {
+                            continue;
+                        }
+                        let rx = match self.files.remove(name) {
+                            Some((old, rx)) if old == *path => rx,
+                            _ => start_file(name, path, *init, self.bump.clone()),
+                        };
+                        files.insert(name.clone(), (path.clone(), rx));
+                    }
+                    TrackSpec::Interface { name, .. } => ifnames.push(name.clone()),
+                }
+            }
+        }
+        self.scripts = scripts;
+        self.files = files;
+        for name in ifnames {
+            if self.links.borrow().contains_key(&name) {
+                continue;
+            }
+            let up = match network::ifindex(&name) {
+                Ok(index) => netlink.link_state(index).await.is_ok_and(|l| l.up),
+                Err(_) => false,
+            };
+            self.link_tx.send_if_modified(|m| {
+                m.entry(name).or_insert(up);
+                true
+            });
+        }
+    }
+
+    /// The inputs of one instance, to be read whenever [`Inputs::changed`] fires.
+    pub fn inputs(&self, spec: &InstanceSpec) -> Inputs {
+        let mut items = vec![Input::Interface {
+            name: spec.ifname.clone(),
+            weight: 0,
+            reverse: false,
+        }];
+        for t in &spec.track {
+            let item = match t {
+                TrackSpec::Script {
+                    script,
+                    weight,
+                    reverse,
+                } => self.scripts.get(&script.name).map(|(_, rx)| Input::Script {
+                    rx: rx.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
+                TrackSpec::File {
+                    name,
+                    weight,
+                    reverse,
+                    ..
+                } => self.files.get(name).map(|(_, rx)| Input::File {
+                    rx: rx.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
+                TrackSpec::Interface {
+                    name,
+                    weight,
+                    reverse,
+                } => Some(Input::Interface {
+                    name: name.clone(),
+                    weight: *weight,
+                    reverse: *reverse,
+                }),
+            };
+            items.extend(item);
+        }
+        let group = spec.sync_group.as_ref().and_then(|g| {
+            let faults = self.groups.get(g)?;
+            Some(GroupMember {
+                me: spec.name.clone(),
+                faults: faults.clone(),
+            })
+        });
+        Inputs {
+            items,
+            links: self.links.clone(),
+            bump: self.bump.subscribe(),
+            bumper: self.bump.clone(),
+            group,
+        }
+    }
+}
+
+/// One tracked input of an instance with its weight there.
+#[derive(Debug)]
+enum Input {
+    Script {
+        rx: watch::Receiver<Option<bool>>,
+        weight: i32,
+        reverse: bool,
+    },
+    File {
+        rx: watch::Receiver<i64>,
+        weight: i32,
+        reverse: bool,
+    },
+    Interface {
+        name: String,
+        weight: i32,
+        reverse: bool,
+    },
+}
+
+/// What one instance tracks (its own interface first), readable at any time.
+#[derive(Debug)]
+pub struct Inputs {
+    items: Vec<Input>,
+    links: watch::Receiver<BTreeMap<String, bool>>,
+    bump: watch::Receiver<u64>,
+    bumper: Bump,
+    group: Option<GroupMember>,
+}
+
+/// An instance's place in its sync group.
+#[derive(Debug)]
+struct GroupMember {
+    me: String,
+    faults: GroupFaults,
+}
+
+impl Inputs {
+    /// Tells the other members of our sync group whether our own tracking faults us.
+    pub fn publish_fault(&self, fault: bool) {
+        let Some(g) = &self.group else { return };
+        if g.faults
+            .send_if_modified(|m| m.insert(g.me.clone(), fault) != Some(fault))
+        {
+            self.bumper.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Whether another member of our sync group is faulted.
+    pub fn group_fault(&self) -> Option<String> {
+        let g = self.group.as_ref()?;
+        let faults = g.faults.borrow();
+        faults
+            .iter()
+            .find(|(name, f)| **f && **name != g.me)
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The effective priority and fault state from the current values.
+    pub fn effective(&self, base: u8) -> track::Effective {
+        let links = self.links.borrow();
+        let tracked: Vec<Tracked> = self
+            .items
+            .iter()
+            .map(|i| match i {
+                Input::Script {
+                    rx,
+                    weight,
+                    reverse,
+                } => Tracked::Script {
+                    ok: *rx.borrow(),
+                    weight: *weight,
+                    reverse: *reverse,
+                },
+                Input::File {
+                    rx,
+                    weight,
+                    reverse,
+                } => Tracked::File {
+                    value: *rx.borrow(),
+                    weight: *weight,
+                    reverse: *reverse,
+                },
+                Input::Interface {
+                    name,
+                    weight,
+                    reverse,
+                } => Tracked::Interface {
+                    up: links.get(name).copied().unwrap_or(false),
+                    weight: *weight,
+                    reverse: *reverse,
+                },
+            })
+            .collect();
+        track::effective_priority(base, &tracked)
+    }
+
+    /// Waits until any tracked object may have changed. Cancel-safe.
+    pub async fn changed(&mut self) {
+        if self.bump.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+fn start_script(config: ScriptConfig, bump: Bump) -> watch::Receiver<Option<bool>> {
+    let initial = config.init_fail.then_some(false);
+    let (tx, rx) = watch::channel(initial);
+    let (status_tx, mut status_rx) = mpsc::channel(8);
+    tokio::spawn(track::script::run_tracker(config, status_tx));
+    // Ends when every instance has dropped its receiver; dropping `status_rx` then stops
+    // the runner (and kills a script still running).
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                s = status_rx.recv() => match s {
+                    Some(s) => {
+                        tx.send_replace(Some(s.ok));
+                        bump.send_modify(|n| *n += 1);
+                    }
+                    None => return,
+                },
+                () = tx.closed() => return,
+            }
+        }
+    });
+    rx
+}
+
+fn start_file(
+    name: &str,
+    path: &PathBuf,
+    init: Option<TrackFileInit>,
+    bump: Bump,
+) -> watch::Receiver<i64> {
+    if let Some(init) = init {
+        if init.overwrite || !path.exists() {
+            if let Err(e) = std::fs::write(path, format!("{}\n", init.value)) {
+                tracing::warn!(file = %path.display(), error = %e, "cannot create track_file");
+            }
+        }
+    }
+    let first = track::file::read_value(path).unwrap_or(0);
+    let (tx, rx) = watch::channel(first);
+    let (value_tx, mut value_rx) = mpsc::channel(8);
+    tokio::spawn(track::file::watch(
+        name.to_owned(),
+        path.clone(),
+        FILE_POLL,
+        value_tx,
+    ));
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                v = value_rx.recv() => match v {
+                    Some(v) => {
+                        if tx.send_if_modified(|old| std::mem::replace(old, v.value) != v.value) {
+                            bump.send_modify(|n| *n += 1);
+                        }
+                    }
+                    None => return,
+                },
+                () = tx.closed() => return,
+            }
+        }
+    });
+    rx
+}
