@@ -86,18 +86,17 @@ pub struct ApplyArgs {
     /// Extra variables: key=value, JSON, or @file.
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
-    /// Run operations with become (sudo).
-    #[arg(short = 'b', long)]
-    pub become_: bool,
-    /// Number of hosts to work on in parallel.
-    #[arg(short = 'f', long)]
-    pub forks: Option<usize>,
     /// Only run tasks tagged with these tags.
     #[arg(short = 't', long, value_delimiter = ',')]
     pub tags: Vec<String>,
     /// Skip tasks tagged with these tags.
     #[arg(long, value_delimiter = ',')]
     pub skip_tags: Vec<String>,
+    /// Run notified handlers even on hosts that failed.
+    #[arg(long)]
+    pub force_handlers: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]

@@ -16,3 +16,38 @@ pub fn warning(msg: &str) {
 pub fn out(line: &str) {
     println!("{line}");
 }
+
+/// Prints a unified diff of a file, as `--diff` shows it. Secrets stay hidden: a `no_log`
+/// task shows no content, and lines that set a password, secret, token or key are masked.
+pub fn diff(path: &str, before: &str, after: &str, hide: bool) {
+    if hide {
+        println!("--- before: {path}\n+++ after: {path}\n(content hidden: no_log)");
+        return;
+    }
+    let mask = |text: &str| -> String { text.split_inclusive('\n').map(mask_secret).collect() };
+    let (before, after) = (mask(before), mask(after));
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    print!(
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("before: {path}"), &format!("after: {path}"))
+    );
+}
+
+/// Masks the value on a line that sets a secret (`auth_pass x`, `password: x`, `token=x`).
+fn mask_secret(line: &str) -> String {
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    let name_end = trimmed.find([' ', '=', ':', '\t']).unwrap_or(trimmed.len());
+    let name = trimmed[..name_end].to_ascii_lowercase();
+    let secret = ["pass", "secret", "token", "key"]
+        .iter()
+        .any(|w| name.contains(w));
+    let has_value = trimmed[name_end..].trim().len() > 1;
+    if !secret || !has_value || std::env::var_os("HACTL_SHOW_SECRETS").is_some() {
+        return line.to_string();
+    }
+    let newline = if line.ends_with('\n') { "\n" } else { "" };
+    format!("{indent}{} ********{newline}", &trimmed[..name_end])
+}

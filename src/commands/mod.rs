@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod apply;
 pub mod inventory;
 pub mod render;
 pub mod run;
@@ -11,7 +12,7 @@ pub mod run;
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Apply(_) => not_built("apply"),
+        Command::Apply(args) => apply::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Inventory(args) => inventory::run(args),
         Command::Render(args) => render::run(&args),

@@ -255,7 +255,10 @@ pub fn template_json(
             serde_json::to_value(&v)?
         }
         Json::Array(items) => Json::Array(
-            items.iter().map(|v| template_json(templar, v, ctx, host)).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(|v| template_json(templar, v, ctx, host))
+                .collect::<Result<_, _>>()?,
         ),
         Json::Object(map) => Json::Object(
             map.iter()

@@ -92,7 +92,11 @@ impl<'a> Walk<'a> {
         let (pv, pb, roles, host) = (self.pv, self.pb, self.roles, self.host);
         let (facts, extra) = (&self.facts, &self.opts.extra_vars);
         self.play_layers = context::play_layers(self.templar, pb, self.play, host, |layers| {
-            let dynamic = Dynamic { play_layers: layers, facts, extra_vars: extra };
+            let dynamic = Dynamic {
+                play_layers: layers,
+                facts,
+                extra_vars: extra,
+            };
             context::task_context(pv, pb, roles, host, &Scope::default(), None, dynamic, None)
         })?;
         let root = Scope::default();
@@ -155,7 +159,9 @@ impl<'a> Walk<'a> {
             facts: &self.facts,
             extra_vars: &self.opts.extra_vars,
         };
-        context::task_context(self.pv, self.pb, self.roles, self.host, scope, task, dynamic, item)
+        context::task_context(
+            self.pv, self.pb, self.roles, self.host, scope, task, dynamic, item,
+        )
     }
 
     fn task(&mut self, task: &Task, scope: &Scope<'a>) -> anyhow::Result<()> {

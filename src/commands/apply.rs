@@ -1,0 +1,58 @@
+//! `hactl apply INVENTORY [PLAYBOOK]`: run a playbook on real hosts, like ansible-playbook.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::cli::ApplyArgs;
+use crate::{inventory, playbook, report, run};
+
+pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let playbook_path = match &args.playbook {
+        Some(p) => p.clone(),
+        None => default_playbook(&args.inventory)?,
+    };
+    let loaded = playbook::load(&playbook_path)?;
+    for w in &loaded.warnings {
+        report::warning(w);
+    }
+    let inv =
+        inventory::load_with_playbook_dir(&[args.inventory.clone()], Some(&loaded.playbook.dir))?;
+    for w in &inv.warnings {
+        report::warning(w);
+    }
+    let opts = run::apply::Options {
+        check: args.check,
+        diff: args.diff,
+        limit: args.limit.clone(),
+        extra_vars: playbook::extra_vars::parse(&args.extra_vars)?,
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        conn: args.connection.clone(),
+        force_handlers: args.force_handlers,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let stats = runtime.block_on(run::apply::apply(&inv.inventory, &loaded.playbook, &opts))?;
+    Ok(ExitCode::from(run::apply::exit_code(&stats)))
+}
+
+/// `site.yml` beside the inventory (or beside its folder), else `./site.yml`.
+fn default_playbook(inventory: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let dir = if inventory.is_dir() {
+        inventory.to_path_buf()
+    } else {
+        inventory.parent().map(PathBuf::from).unwrap_or_default()
+    };
+    let mut candidates = vec![dir.join("site.yml")];
+    if let Some(up) = dir.parent() {
+        candidates.push(up.join("site.yml"));
+    }
+    candidates.push(PathBuf::from("site.yml"));
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no playbook given and no site.yml beside {}",
+            inventory.display()
+        )
+    })
+}

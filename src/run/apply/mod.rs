@@ -1,0 +1,420 @@
+//! `hactl apply`: a playbook on real hosts with Ansible's `linear` strategy. Every task runs on
+//! all active hosts at once (up to `--forks`), one SSH round trip per task and host; a failed
+//! or unreachable host drops out and the others carry on; handlers run once, in definition
+//! order, at each flush, on the hosts that notified them; output and exit codes are
+//! ansible-playbook's.
+
+mod output;
+mod steps;
+mod task;
+
+use std::collections::{BTreeMap, HashSet};
+
+use futures::future::join_all;
+use serde_json::Map;
+use tokio::sync::Semaphore;
+
+use crate::cli::ConnectionArgs;
+use crate::inventory::{Inventory, pattern};
+use crate::modules::Status;
+use crate::playbook::{Playbook, Role, Vars};
+use crate::run::context::{self, Dynamic, Scope};
+use crate::template::{PlayInfo, PlayVars, Templar};
+use crate::transport::{self, Transport};
+use steps::{Section, Step, Walker};
+use task::{HostState, TaskResult};
+
+pub use output::Stats;
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub check: bool,
+    pub diff: bool,
+    pub limit: Option<String>,
+    pub extra_vars: Vars,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub conn: ConnectionArgs,
+    pub force_handlers: bool,
+}
+
+/// One play being run: what every host shares.
+#[derive(Debug)]
+pub struct Play<'a> {
+    pb: &'a Playbook,
+    templar: Templar,
+    pv: PlayVars,
+    roles: Vec<&'a Role>,
+    opts: &'a Options,
+    become_: Option<bool>,
+}
+
+impl Play<'_> {
+    fn become_default(&self) -> bool {
+        self.become_.unwrap_or(self.opts.conn.become_)
+    }
+}
+
+/// Runs every play of `pb`; returns the per-host stats in inventory order.
+pub async fn apply(
+    inv: &Inventory,
+    pb: &Playbook,
+    opts: &Options,
+) -> anyhow::Result<BTreeMap<String, Stats>> {
+    let mut stats: BTreeMap<String, Stats> = BTreeMap::new();
+    for play in &pb.plays {
+        let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
+        for w in &selection.warnings {
+            crate::report::warning(w);
+        }
+        output::banner(&format!("PLAY [{}]", play.name));
+        if selection.hosts.is_empty() {
+            crate::report::out("skipping: no hosts matched");
+            continue;
+        }
+        run_play(inv, pb, play, &selection.hosts, opts, &mut stats).await?;
+    }
+    output::recap(inv, &stats);
+    Ok(stats)
+}
+
+/// The exit code ansible-playbook gives: 4 if a host was unreachable, 2 if one failed.
+pub fn exit_code(stats: &BTreeMap<String, Stats>) -> u8 {
+    if stats.values().any(|s| s.unreachable > 0) {
+        4
+    } else if stats.values().any(|s| s.failed > 0) {
+        2
+    } else {
+        0
+    }
+}
+
+async fn run_play(
+    inv: &Inventory,
+    pb: &Playbook,
+    play: &crate::playbook::Play,
+    hosts: &[String],
+    opts: &Options,
+    stats: &mut BTreeMap<String, Stats>,
+) -> anyhow::Result<()> {
+    let walker = Walker::play(pb, play)?;
+    let gate = Semaphore::new(opts.conn.forks.unwrap_or(hosts.len().clamp(1, 256)));
+    for h in hosts {
+        stats.entry(h.clone()).or_default();
+    }
+    // Connect to every host at once; one master connection each, kept for the play.
+    let targets: Vec<_> = hosts
+        .iter()
+        .map(|h| crate::run::target::target(inv, h, &opts.conn).map_err(|e| anyhow::anyhow!(e)))
+        .collect::<Result<_, _>>()?;
+    let conns = join_all(targets.iter().map(|t| async {
+        let _slot = gate.acquire().await;
+        transport::connect(t).await
+    }))
+    .await;
+    let mut states: Vec<HostState> = Vec::new();
+    let mut down: Vec<(String, String)> = Vec::new();
+    for (host, conn) in hosts.iter().zip(conns) {
+        match conn {
+            Ok(c) => states.push(HostState {
+                name: host.clone(),
+                conn: Some(c),
+                facts: Map::new(),
+                dynamic: Map::new(),
+                play_layers: Vec::new(),
+            }),
+            Err(e) => down.push((host.clone(), e.to_string())),
+        }
+    }
+    if play.gather_facts {
+        output::banner("TASK [Gathering Facts]");
+        let gathered = join_all(states.iter().map(|s| async {
+            let _slot = gate.acquire().await;
+            match &s.conn {
+                Some(c) => c
+                    .exec(crate::facts::SCRIPT, b"")
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err("no connection".into()),
+            }
+        }))
+        .await;
+        let mut kept = Vec::new();
+        for (mut s, g) in states.into_iter().zip(gathered) {
+            match g {
+                Ok(out) => {
+                    s.facts = crate::facts::parse(&String::from_utf8_lossy(&out.stdout));
+                    output::result_line("ok", &s.name, None, None);
+                    if let Some(st) = stats.get_mut(&s.name) {
+                        st.ok += 1;
+                    }
+                    kept.push(s);
+                }
+                Err(e) => down.push((s.name.clone(), e)),
+            }
+        }
+        states = kept;
+    }
+    for (host, msg) in &down {
+        output::unreachable(host, msg);
+        if let Some(st) = stats.get_mut(host) {
+            st.unreachable += 1;
+        }
+    }
+    let facts: context::Facts = states
+        .iter()
+        .map(|s| (s.name.clone(), s.facts.clone()))
+        .collect();
+    let info = PlayInfo {
+        hosts: hosts.to_vec(),
+        playbook_dir: pb.dir.display().to_string(),
+        check_mode: opts.check,
+    };
+    let runner = Play {
+        pb,
+        templar: Templar::new(),
+        pv: context::play_vars(inv, &facts, &info),
+        roles: context::play_roles(pb, play),
+        opts,
+        become_: play.keywords.become_,
+    };
+    for s in &mut states {
+        let (pv, roles) = (&runner.pv, &runner.roles);
+        let dynamic_facts = Map::new();
+        s.play_layers = context::play_layers(&runner.templar, pb, play, &s.name, |layers| {
+            let d = Dynamic {
+                play_layers: layers,
+                facts: &dynamic_facts,
+                extra_vars: &opts.extra_vars,
+            };
+            context::task_context(pv, pb, roles, &s.name, &Scope::default(), None, d, None)
+        })?;
+    }
+
+    let mut failed: HashSet<String> = HashSet::new();
+    let mut notified: Vec<HashSet<String>> = vec![HashSet::new(); walker.handlers.len()];
+    // Per host: blocks whose `block` part failed, and whether their rescue went well.
+    let mut block_failed: Vec<HashSet<usize>> = vec![HashSet::new(); states.len()];
+    for step in &walker.steps {
+        match step {
+            Step::Flush => {
+                runner
+                    .flush(&walker, &mut states, &mut notified, &failed, &gate, stats)
+                    .await;
+            }
+            Step::Task {
+                task,
+                scope,
+                blocks,
+            } => {
+                if !tags_match(
+                    &scope.tags,
+                    &task.keywords.tags,
+                    &opts.tags,
+                    &opts.skip_tags,
+                ) {
+                    continue;
+                }
+                // Which hosts run this step.
+                let runs: Vec<bool> = states
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        !failed.contains(&s.name) && in_block_path(blocks, &block_failed[i])
+                    })
+                    .collect();
+                // Hosts leaving a failed block that no rescue saved are failed now.
+                if !runs.iter().any(|r| *r) {
+                    continue;
+                }
+                let name = task.display_name(scope.role.map(|r| r.name.as_str()));
+                output::banner(&format!("TASK [{name}]"));
+                let results: Vec<Option<TaskResult>> =
+                    join_all(states.iter_mut().zip(&runs).map(|(s, run)| {
+                        let (runner, gate) = (&runner, &gate);
+                        async move {
+                            if !*run {
+                                return None;
+                            }
+                            let _slot = gate.acquire().await;
+                            Some(runner.run_task(s, task, scope).await)
+                        }
+                    }))
+                    .await;
+                for (i, r) in results.into_iter().enumerate() {
+                    let Some(r) = r else { continue };
+                    let host = states[i].name.clone();
+                    let st = stats.entry(host.clone()).or_default();
+                    if let Some(msg) = &r.unreachable {
+                        output::unreachable(&host, msg);
+                        st.unreachable += 1;
+                        failed.insert(host);
+                        continue;
+                    }
+                    output::task_result(&host, &r, task.keywords.no_log == Some(true));
+                    let status = r.status.unwrap_or(Status::Ok);
+                    st.count(status, r.ignored);
+                    if status == Status::Changed {
+                        for n in &task.notify {
+                            for (h, set) in walker.handlers.iter().zip(notified.iter_mut()) {
+                                if h.answers(n) {
+                                    set.insert(host.clone());
+                                }
+                            }
+                        }
+                    }
+                    if status == Status::Failed && !r.ignored {
+                        // Inside a block with a rescue, the rescue takes over; else the host is out.
+                        match blocks
+                            .iter()
+                            .rev()
+                            .find(|(_, sec, rescue)| *sec == Section::Block && *rescue)
+                        {
+                            Some((id, _, _)) => {
+                                block_failed[i].insert(*id);
+                                st.failed_in_block += 1;
+                            }
+                            None => {
+                                failed.insert(host);
+                            }
+                        }
+                    } else if status != Status::Failed {
+                        if let Some((id, _, _)) = blocks
+                            .iter()
+                            .rev()
+                            .find(|(_, sec, _)| *sec == Section::Rescue)
+                        {
+                            if block_failed[i].contains(id) {
+                                st.rescued_pending = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for s in &mut stats.values_mut() {
+        s.settle();
+    }
+    let _ = &failed;
+    for s in states {
+        if let Some(c) = s.conn {
+            let _ = c.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a host runs a step, given the blocks around it and the blocks it failed in: the
+/// `block` part of a failed block is over, its `rescue` runs only after a failure.
+fn in_block_path(blocks: &[(usize, Section, bool)], failed_blocks: &HashSet<usize>) -> bool {
+    blocks.iter().all(|(id, section, _)| match section {
+        Section::Block => !failed_blocks.contains(id),
+        Section::Rescue => failed_blocks.contains(id),
+        Section::Always => true,
+    })
+}
+
+/// Ansible's tag selection: `always` runs unless skipped by name, `never` only when asked.
+fn tags_match(inherited: &[String], own: &[String], only: &[String], skip: &[String]) -> bool {
+    let tags: Vec<&str> = inherited.iter().chain(own).map(String::as_str).collect();
+    if tags.iter().any(|t| skip.iter().any(|s| s == t)) {
+        return false;
+    }
+    if only.is_empty() || only.iter().any(|o| o == "all") {
+        return !tags.contains(&"never") || only.iter().any(|o| o == "never");
+    }
+    tags.contains(&"always")
+        || tags.iter().any(|t| only.iter().any(|o| o == t))
+        || (only.iter().any(|o| o == "tagged") && !tags.is_empty())
+        || (only.iter().any(|o| o == "untagged") && tags.is_empty())
+}
+
+impl Play<'_> {
+    /// Runs every notified handler once, in definition order, on the hosts that notified it.
+    async fn flush(
+        &self,
+        walker: &Walker<'_>,
+        states: &mut [HostState],
+        notified: &mut [HashSet<String>],
+        failed: &HashSet<String>,
+        gate: &Semaphore,
+        stats: &mut BTreeMap<String, Stats>,
+    ) {
+        for (handler, hosts) in walker.handlers.iter().zip(notified.iter_mut()) {
+            if hosts.is_empty() {
+                continue;
+            }
+            let name = handler
+                .task
+                .display_name(handler.scope.role.map(|r| r.name.as_str()));
+            output::banner(&format!("RUNNING HANDLER [{name}]"));
+            let chosen: Vec<bool> = states
+                .iter()
+                .map(|s| {
+                    hosts.contains(&s.name)
+                        && (!failed.contains(&s.name) || self.opts.force_handlers)
+                })
+                .collect();
+            let results = join_all(states.iter_mut().zip(&chosen).map(|(s, run)| async move {
+                if !*run {
+                    return None;
+                }
+                let _slot = gate.acquire().await;
+                Some(self.run_task(s, handler.task, &handler.scope).await)
+            }))
+            .await;
+            for (s, r) in states.iter().zip(results) {
+                let Some(r) = r else { continue };
+                let st = stats.entry(s.name.clone()).or_default();
+                if let Some(msg) = &r.unreachable {
+                    output::unreachable(&s.name, msg);
+                    st.unreachable += 1;
+                    continue;
+                }
+                output::task_result(&s.name, &r, handler.task.keywords.no_log == Some(true));
+                st.count(r.status.unwrap_or(Status::Ok), r.ignored);
+            }
+            hosts.clear();
+        }
+    }
+}
+
+fn show(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn tag_selection() {
+        assert!(tags_match(&[], &[], &[], &[]));
+        assert!(!tags_match(&[], &s(&["never"]), &[], &[]));
+        assert!(tags_match(&[], &s(&["conf"]), &s(&["conf"]), &[]));
+        assert!(!tags_match(&[], &s(&["pkg"]), &s(&["conf"]), &[]));
+        assert!(tags_match(&s(&["always"]), &[], &s(&["conf"]), &[]));
+        assert!(!tags_match(&s(&["conf"]), &[], &[], &s(&["conf"])));
+        assert!(tags_match(&[], &s(&["x"]), &s(&["tagged"]), &[]));
+        assert!(tags_match(&[], &[], &s(&["untagged"]), &[]));
+    }
+
+    #[test]
+    fn block_paths() {
+        let failed: HashSet<usize> = [1].into_iter().collect();
+        assert!(!in_block_path(&[(1, Section::Block, true)], &failed));
+        assert!(in_block_path(&[(1, Section::Rescue, true)], &failed));
+        assert!(in_block_path(&[(1, Section::Always, true)], &failed));
+        assert!(!in_block_path(&[(2, Section::Rescue, true)], &failed));
+    }
+}

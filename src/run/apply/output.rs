@@ -1,0 +1,248 @@
+//! What `hactl apply` prints, as ansible-playbook's default callback prints it: banners padded
+//! with `*` to 80 columns, `ok: [host]` lines, `fatal: [host]: FAILED! => {...}` with the
+//! result as Python's `json.dumps` writes it (sorted keys), diffs, and the `PLAY RECAP`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::task::{TaskResult, has_diff};
+use crate::inventory::Inventory;
+use crate::modules::Status;
+use crate::report;
+
+/// Per-host counters for the recap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+    /// Failures inside a block with a rescue: failed unless the rescue saves them.
+    pub failed_in_block: u32,
+    pub rescued_pending: bool,
+}
+
+impl Stats {
+    pub fn count(&mut self, status: Status, ignored: bool) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Changed => {
+                self.ok += 1;
+                self.changed += 1;
+            }
+            Status::Skipped => self.skipped += 1,
+            Status::Failed if ignored => {
+                self.ok += 1;
+                self.ignored += 1;
+            }
+            Status::Failed => {}
+        }
+    }
+
+    /// Turns block failures into `rescued` or `failed` once the play is over.
+    pub fn settle(&mut self) {
+        if self.failed_in_block > 0 {
+            if self.rescued_pending {
+                self.rescued += self.failed_in_block;
+            } else {
+                self.failed += self.failed_in_block;
+            }
+            self.failed_in_block = 0;
+        }
+    }
+}
+
+/// `TASK [name] ****...` to 80 columns, after a blank line.
+pub fn banner(msg: &str) {
+    let stars = 79usize.saturating_sub(msg.chars().count()).max(3);
+    report::out("");
+    report::out(&format!("{msg} {}", "*".repeat(stars)));
+}
+
+pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option<&str>) {
+    let item = item
+        .map(|i| format!(" => (item={})", item_label(i)))
+        .unwrap_or_default();
+    match extra {
+        Some(e) => report::out(&format!("{status}: [{host}]{item} => {e}")),
+        None => report::out(&format!("{status}: [{host}]{item}")),
+    }
+}
+
+pub fn unreachable(host: &str, msg: &str) {
+    let json = py_json(&serde_json::json!({"changed": false, "msg": msg, "unreachable": true}));
+    report::out(&format!("fatal: [{host}]: UNREACHABLE! => {json}"));
+}
+
+/// A loop item as Ansible labels it: strings bare, other values as Python prints them.
+fn item_label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => crate::template::py_str(&crate::template::to_value(other)),
+    }
+}
+
+/// Prints one host's lines for a task: diffs first, then the status line(s).
+pub fn task_result(host: &str, r: &TaskResult, no_log: bool) {
+    let looped = r.items.iter().any(|i| i.item.is_some());
+    for i in &r.items {
+        if has_diff(&i.outcome.diff) {
+            if let Some(d) = &i.outcome.diff {
+                report::diff(
+                    &d.path,
+                    d.before.as_deref().unwrap_or_default(),
+                    &d.after,
+                    no_log,
+                );
+            }
+        }
+        let status = match i.outcome.status {
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Skipped => "skipping",
+            Status::Failed => "failed",
+        };
+        let mut result = i.outcome.result.clone();
+        if no_log {
+            result = serde_json::Map::new();
+            result.insert(
+                "censored".into(),
+                "the output has been hidden due to the fact that 'no_log: true' was specified for this result".into(),
+            );
+        }
+        match i.outcome.status {
+            Status::Failed => {
+                let item = i
+                    .item
+                    .as_ref()
+                    .map(|it| format!(" (item={})", item_label(it)))
+                    .unwrap_or_default();
+                report::out(
+                    &format!(
+                        "failed: [{host}]{item} => {}",
+                        py_json(&Value::Object(result))
+                    )
+                    .replacen("failed:", if looped { "failed:" } else { "fatal:" }, 1)
+                    .replacen(
+                        &format!("[{host}] => "),
+                        &format!("[{host}]: FAILED! => "),
+                        1,
+                    ),
+                );
+            }
+            _ if result.contains_key("msg")
+                && !result.contains_key("rc")
+                && !looped
+                && i.outcome.status != Status::Skipped
+                && is_debug(&result) =>
+            {
+                result.remove("changed");
+                report::out(&format!(
+                    "{status}: [{host}] => {}",
+                    pretty(&Value::Object(result))
+                ));
+            }
+            _ => result_line(status, host, i.item.as_ref(), None),
+        }
+    }
+    if looped && r.status == Some(Status::Failed) {
+        report::out(&format!(
+            "fatal: [{host}]: FAILED! => {{\"msg\": \"One or more items failed\"}}"
+        ));
+    }
+    if r.ignored {
+        report::out("...ignoring");
+    }
+}
+
+/// Whether a result is a `debug` message (the only `ok` result Ansible prints in full).
+fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
+    result.keys().all(|k| k == "msg" || k == "changed")
+}
+
+/// The recap, one line per host in inventory order.
+pub fn recap(inv: &Inventory, stats: &BTreeMap<String, Stats>) {
+    banner("PLAY RECAP");
+    for host in inv.hosts.keys() {
+        let Some(s) = stats.get(host) else { continue };
+        report::out(&format!(
+            "{host:<26} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
+            s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored
+        ));
+    }
+    report::out("");
+}
+
+/// JSON as Python's `json.dumps(sort_keys=True)` writes it: `{"a": 1, "b": [1, 2]}`.
+pub fn py_json(v: &Value) -> String {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}: {}", Value::String(k.clone()), py_json(&map[k])))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(py_json).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// JSON indented by four spaces with sorted keys, as Ansible prints `debug` results.
+fn pretty(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    match serde::Serialize::serialize(&sorted(v), &mut ser) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_json() {
+        let v = serde_json::json!({"msg": "x", "changed": false, "list": [1, "a"]});
+        assert_eq!(
+            py_json(&v),
+            r#"{"changed": false, "list": [1, "a"], "msg": "x"}"#
+        );
+    }
+
+    #[test]
+    fn recap_counts() {
+        let mut s = Stats::default();
+        s.count(Status::Changed, false);
+        s.count(Status::Ok, false);
+        s.count(Status::Failed, true);
+        s.count(Status::Skipped, false);
+        assert_eq!((s.ok, s.changed, s.ignored, s.skipped), (3, 1, 1, 1));
+    }
+}
