@@ -95,6 +95,9 @@ pub struct ApplyArgs {
     /// Run notified handlers even on hosts that failed.
     #[arg(long)]
     pub force_handlers: bool,
+    /// Show passwords, secrets, tokens and keys in diffs instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -18,13 +18,20 @@ pub fn out(line: &str) {
 }
 
 /// Prints a unified diff of a file, as `--diff` shows it. Secrets stay hidden: a `no_log`
-/// task shows no content, and lines that set a password, secret, token or key are masked.
-pub fn diff(path: &str, before: &str, after: &str, hide: bool) {
+/// task shows no content, and lines that set a password, secret, token or key are masked
+/// unless `show_secrets`.
+pub fn diff(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) {
     if hide {
         println!("--- before: {path}\n+++ after: {path}\n(content hidden: no_log)");
         return;
     }
-    let mask = |text: &str| -> String { text.split_inclusive('\n').map(mask_secret).collect() };
+    let mask = |text: &str| -> String {
+        if show_secrets {
+            text.to_string()
+        } else {
+            text.split_inclusive('\n').map(mask_secret).collect()
+        }
+    };
     let (before, after) = (mask(before), mask(after));
     let diff = similar::TextDiff::from_lines(&before, &after);
     print!(
@@ -44,10 +51,17 @@ fn mask_secret(line: &str) -> String {
     let secret = ["pass", "secret", "token", "key"]
         .iter()
         .any(|w| name.contains(w));
-    let has_value = trimmed[name_end..].trim().len() > 1;
-    if !secret || !has_value || std::env::var_os("HACTL_SHOW_SECRETS").is_some() {
+    let has_value = !trimmed[name_end..].trim().is_empty();
+    if !secret || !has_value {
         return line.to_string();
     }
     let newline = if line.ends_with('\n') { "\n" } else { "" };
-    format!("{indent}{} ********{newline}", &trimmed[..name_end])
+    // A short fingerprint shows that a secret changed without showing it (16 bits of a hash).
+    let value = trimmed[name_end..].trim();
+    let digest = sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), value));
+    let mark = format!("{:02x}{:02x}", digest[0], digest[1]);
+    format!(
+        "{indent}{} ******** (hidden, fingerprint {mark}){newline}",
+        &trimmed[..name_end]
+    )
 }

@@ -15,8 +15,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     for w in &loaded.warnings {
         report::warning(w);
     }
-    let inv =
-        inventory::load_with_playbook_dir(&[args.inventory.clone()], Some(&loaded.playbook.dir))?;
+    let inv = inventory::load_with_playbook_dir(
+        std::slice::from_ref(&args.inventory),
+        Some(&loaded.playbook.dir),
+    )?;
     for w in &inv.warnings {
         report::warning(w);
     }
@@ -29,6 +31,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         skip_tags: args.skip_tags.clone(),
         conn: args.connection.clone(),
         force_handlers: args.force_handlers,
+        show_secrets: args.show_secrets,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -193,6 +193,8 @@ pub struct Dynamic<'a> {
     /// `set_fact` and `register` results.
     pub facts: &'a Map<String, serde_json::Value>,
     pub extra_vars: &'a Vars,
+    /// The loop variable and its value, inside a loop.
+    pub item: Option<(&'a str, &'a serde_json::Value)>,
 }
 
 /// The variables `task` sees on `host`, in Ansible's precedence; `item` is the loop variable.
@@ -204,7 +206,6 @@ pub fn task_context(
     scope: &Scope<'_>,
     task: Option<&crate::playbook::Task>,
     dynamic: Dynamic<'_>,
-    item: Option<(&str, &serde_json::Value)>,
 ) -> anyhow::Result<Value> {
     let layers = RoleLayers::for_task(pb, roles, scope.role, scope.params);
     let mut above: Vec<Value> = dynamic.play_layers.to_vec();
@@ -215,7 +216,7 @@ pub fn task_context(
     }
     above.push(to_value(dynamic.facts));
     above.push(to_value(dynamic.extra_vars));
-    if let Some((name, value)) = item {
+    if let Some((name, value)) = dynamic.item {
         above.push(Value::from_pairs([(name, to_value(value))]));
     }
     pv.host_context_layered(host, &layers.defaults, &above)

@@ -96,8 +96,9 @@ impl<'a> Walk<'a> {
                 play_layers: layers,
                 facts,
                 extra_vars: extra,
+                item: None,
             };
-            context::task_context(pv, pb, roles, host, &Scope::default(), None, dynamic, None)
+            context::task_context(pv, pb, roles, host, &Scope::default(), None, dynamic)
         })?;
         let root = Scope::default();
         self.items(&self.play.pre_tasks, &root)?;
@@ -158,9 +159,10 @@ impl<'a> Walk<'a> {
             play_layers: &self.play_layers,
             facts: &self.facts,
             extra_vars: &self.opts.extra_vars,
+            item,
         };
         context::task_context(
-            self.pv, self.pb, self.roles, self.host, scope, task, dynamic, item,
+            self.pv, self.pb, self.roles, self.host, scope, task, dynamic,
         )
     }
 

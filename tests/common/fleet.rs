@@ -46,12 +46,19 @@ pub fn require() {
 impl Fleet {
     /// Boots hosts with the given names.
     pub fn up(names: &[&str]) -> Fleet {
+        Fleet::up_with(names, false)
+    }
+
+    /// Boots hosts, with keepalived's unit left enabled when `keepalived` is set.
+    pub fn up_with(names: &[&str], keepalived: bool) -> Fleet {
         require();
         let prefix = format!("hf{:06x}", std::process::id() ^ rand_bits());
-        let out = Command::new(script())
-            .args(["up", "--prefix", &prefix, "--names", &names.join(",")])
-            .output()
-            .expect("run tests/fleet");
+        let mut cmd = Command::new(script());
+        cmd.args(["up", "--prefix", &prefix, "--names", &names.join(",")]);
+        if keepalived {
+            cmd.arg("--keepalived");
+        }
+        let out = cmd.output().expect("run tests/fleet");
         // Even when `up` failed it tore itself down; a guard for a half-made fleet is harmless.
         let fleet = Fleet {
             prefix,

@@ -37,6 +37,8 @@ pub struct Options {
     pub skip_tags: Vec<String>,
     pub conn: ConnectionArgs,
     pub force_handlers: bool,
+    /// Show secrets in diffs.
+    pub show_secrets: bool,
 }
 
 /// One play being run: what every host shares.
@@ -124,7 +126,13 @@ async fn run_play(
                 dynamic: Map::new(),
                 play_layers: Vec::new(),
             }),
-            Err(e) => down.push((host.clone(), e.to_string())),
+            Err(e) => {
+                let text = e.to_string();
+                let msg = text
+                    .strip_prefix(&format!("{host}: "))
+                    .map_or(text.clone(), String::from);
+                down.push((host.clone(), msg));
+            }
         }
     }
     if play.gather_facts {
@@ -187,8 +195,9 @@ async fn run_play(
                 play_layers: layers,
                 facts: &dynamic_facts,
                 extra_vars: &opts.extra_vars,
+                item: None,
             };
-            context::task_context(pv, pb, roles, &s.name, &Scope::default(), None, d, None)
+            context::task_context(pv, pb, roles, &s.name, &Scope::default(), None, d)
         })?;
     }
 
@@ -252,7 +261,12 @@ async fn run_play(
                         failed.insert(host);
                         continue;
                     }
-                    output::task_result(&host, &r, task.keywords.no_log == Some(true));
+                    output::task_result(
+                        &host,
+                        &r,
+                        task.keywords.no_log == Some(true),
+                        opts.show_secrets,
+                    );
                     let status = r.status.unwrap_or(Status::Ok);
                     st.count(status, r.ignored);
                     if status == Status::Changed {
@@ -373,7 +387,12 @@ impl Play<'_> {
                     st.unreachable += 1;
                     continue;
                 }
-                output::task_result(&s.name, &r, handler.task.keywords.no_log == Some(true));
+                output::task_result(
+                    &s.name,
+                    &r,
+                    handler.task.keywords.no_log == Some(true),
+                    self.opts.show_secrets,
+                );
                 st.count(r.status.unwrap_or(Status::Ok), r.ignored);
             }
             hosts.clear();

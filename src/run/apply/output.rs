@@ -39,7 +39,7 @@ impl Stats {
                 self.ok += 1;
                 self.ignored += 1;
             }
-            Status::Failed => {}
+            Status::Failed => self.failed += 1,
         }
     }
 
@@ -87,7 +87,7 @@ fn item_label(v: &Value) -> String {
 }
 
 /// Prints one host's lines for a task: diffs first, then the status line(s).
-pub fn task_result(host: &str, r: &TaskResult, no_log: bool) {
+pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
     let looped = r.items.iter().any(|i| i.item.is_some());
     for i in &r.items {
         if has_diff(&i.outcome.diff) {
@@ -97,6 +97,7 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool) {
                     d.before.as_deref().unwrap_or_default(),
                     &d.after,
                     no_log,
+                    show_secrets,
                 );
             }
         }

@@ -73,6 +73,7 @@ impl Play<'_> {
             play_layers: &host.play_layers,
             facts: &host.dynamic,
             extra_vars: &self.opts.extra_vars,
+            item,
         };
         context::task_context(
             &self.pv,
@@ -82,7 +83,6 @@ impl Play<'_> {
             scope,
             Some(task),
             dynamic,
-            item,
         )
     }
 

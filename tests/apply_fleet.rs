@@ -1,0 +1,234 @@
+//! `hactl apply` of the shipped dual-master deployment on a real fleet (2 load balancers with
+//! real keepalived, 2 web servers): first run, a no-change run, the same verdict from the real
+//! ansible-playbook, check mode with diffs that changes nothing, handlers that fire exactly
+//! when their config changed, and a failing task and an unreachable host that leave the other
+//! hosts to finish.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::fleet::Fleet;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn apply(fleet: &Fleet, args: &[&str]) -> Output {
+    let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
+    cmd.current_dir(root())
+        .arg("apply")
+        .args(args)
+        .arg("--private-key")
+        .arg(fleet.state.join("id_ed25519"))
+        .arg("--ssh-common-args")
+        .arg(format!(
+            "-o UserKnownHostsFile={}",
+            fleet.state.join("known_hosts").display()
+        ));
+    cmd.output().expect("run hactl apply")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The recap line of `host`, squeezed: `ok=8 changed=6 unreachable=0 failed=0 ...`.
+fn recap(text: &str, host: &str) -> String {
+    let line = text
+        .lines()
+        .skip_while(|l| !l.starts_with("PLAY RECAP"))
+        .find(|l| l.starts_with(&format!("{host} ")))
+        .unwrap_or_else(|| panic!("no recap for {host} in:\n{text}"));
+    line.split(':')
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checksums of the files the role manages, on one host.
+fn sums(fleet: &Fleet, host: &str) -> String {
+    let out = fleet.ssh(
+        host,
+        "sha256sum /etc/keepalived/keepalived.conf /etc/keepalived/notify.sh /etc/nginx/nginx.conf",
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn apply_the_dual_master_deployment() {
+    let fleet = Fleet::up_with(&["lb1", "lb2", "web1", "web2"], true);
+
+    let first = apply(&fleet, &["inventory/hosts.ini"]);
+    let text = stdout(&first);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    for host in ["lb1", "lb2"] {
+        assert!(
+            recap(&text, host).starts_with("ok=8 changed=6 unreachable=0 failed=0"),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("RUNNING HANDLER [nginx : restart keepalived]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("RUNNING HANDLER [nginx : restart nginx]"),
+        "{text}"
+    );
+    let conf = fleet.ssh("lb1", "cat /etc/keepalived/keepalived.conf");
+    assert!(
+        String::from_utf8_lossy(&conf.stdout).contains("router_id lb1"),
+        "facts reach templates"
+    );
+
+    // Nothing to change the second time.
+    let second = apply(&fleet, &["inventory/hosts.ini"]);
+    let text = stdout(&second);
+    assert_eq!(second.status.code(), Some(0), "{text}");
+    for host in ["lb1", "lb2"] {
+        assert!(recap(&text, host).starts_with("ok=6 changed=0 "), "{text}");
+    }
+    assert!(!text.contains("RUNNING HANDLER"), "{text}");
+
+    // The real ansible-playbook finds the same: every file as it would write it.
+    let ansible = fleet
+        .ctl("/opt/ansible-venv/bin/ansible-playbook")
+        .current_dir(root())
+        .args(["-i", "inventory/hosts.ini", "site.yml"])
+        .env("ANSIBLE_CONFIG", fleet.state.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("run ansible-playbook");
+    let theirs = stdout(&ansible);
+    assert!(ansible.status.success(), "{theirs}");
+    for host in ["lb1", "lb2"] {
+        assert_eq!(
+            recap(&theirs, host),
+            recap(&text, host),
+            "ansible and hactl disagree:\n{theirs}"
+        );
+    }
+
+    // Check mode with a changed variable: reports the change and a diff with the secret
+    // masked, reports the handler it would run (as Ansible does), and changes no file.
+    let before = (sums(&fleet, "lb1"), sums(&fleet, "lb2"));
+    let check = apply(
+        &fleet,
+        &[
+            "inventory/hosts.ini",
+            "--check",
+            "--diff",
+            "-e",
+            "vrrp_auth_pass1=newpass1",
+        ],
+    );
+    let text = stdout(&check);
+    assert_eq!(check.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("--- before: /etc/keepalived/keepalived.conf"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-        auth_pass ******** (hidden, fingerprint")
+            && !text.contains("newpass1"),
+        "secret masked:\n{text}"
+    );
+    assert!(recap(&text, "lb1").starts_with("ok=7 changed=2 "), "{text}");
+    assert_eq!(
+        (sums(&fleet, "lb1"), sums(&fleet, "lb2")),
+        before,
+        "check mode changed a file"
+    );
+
+    // A change to keepalived's config restarts keepalived only.
+    let changed = apply(
+        &fleet,
+        &["inventory/hosts.ini", "-e", "vrrp_mcast_group=224.0.100.20"],
+    );
+    let text = stdout(&changed);
+    assert_eq!(changed.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("RUNNING HANDLER [nginx : restart keepalived]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("RUNNING HANDLER [nginx : restart nginx]"),
+        "{text}"
+    );
+    assert!(recap(&text, "lb1").starts_with("ok=7 changed=2 "), "{text}");
+}
+
+#[test]
+fn a_failing_task_and_an_unreachable_host_leave_the_others_to_finish() {
+    let fleet = Fleet::up(&["f1", "f2"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut inv = std::fs::read_to_string(fleet.inventory()).expect("inventory");
+    inv.push_str("ghost ansible_host=198.51.100.99\n");
+    std::fs::write(dir.path().join("hosts.ini"), inv).expect("inventory");
+    std::fs::write(
+        dir.path().join("site.yml"),
+        r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: fail on f2
+      shell: test "$(hostname)" != f2
+    - name: still runs on f1
+      copy: content="done\n" dest=/tmp/done
+    - name: ignored failure
+      command: /bin/false
+      ignore_errors: true
+"#,
+    )
+    .expect("playbook");
+    let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
+    cmd.arg("apply")
+        .arg(dir.path().join("hosts.ini"))
+        .arg(dir.path().join("site.yml"))
+        .args(["-T", "2", "--private-key"])
+        .arg(fleet.state.join("id_ed25519"))
+        .arg("--ssh-common-args")
+        .arg(format!(
+            "-o UserKnownHostsFile={}",
+            fleet.state.join("known_hosts").display()
+        ));
+    let out = cmd.output().expect("run hactl apply");
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "unreachable wins over failed:\n{text}"
+    );
+    assert!(text.contains("fatal: [f2]: FAILED! => {"), "{text}");
+    assert!(text.contains("fatal: [ghost]: UNREACHABLE! => {"), "{text}");
+    assert!(text.contains("...ignoring"), "{text}");
+    assert!(
+        recap(&text, "f1")
+            .starts_with("ok=3 changed=2 unreachable=0 failed=0 skipped=0 rescued=0 ignored=1"),
+        "{text}"
+    );
+    assert!(
+        recap(&text, "f2").starts_with("ok=0 changed=0 unreachable=0 failed=1"),
+        "{text}"
+    );
+    assert!(
+        recap(&text, "ghost").starts_with("ok=0 changed=0 unreachable=1 failed=0"),
+        "{text}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&fleet.ssh("f1", "cat /tmp/done").stdout),
+        "done\n"
+    );
+    assert!(
+        !fleet.ssh("f2", "test -e /tmp/done").status.success(),
+        "f2 dropped out"
+    );
+}
