@@ -5,6 +5,7 @@
 //!
 //! It does not own what the scripts say (`modules`) or how hosts are scheduled (`run`).
 
+mod shell;
 mod ssh;
 
 use std::future::Future;

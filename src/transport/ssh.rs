@@ -4,16 +4,29 @@
 
 use std::io::Write as _;
 
-use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
 
+use openssh::{ChildStdin, ChildStdout, KnownHosts, Session, SessionBuilder, Stdio};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::sync::Mutex;
+
+use super::shell::{LOOP, Shell};
 use super::{ExecOutput, Target, Transport, TransportError, shell_quote};
+
+/// The persistent shell's state: not started yet, running, or unavailable on this host.
+#[derive(Debug)]
+enum ShellState {
+    NotStarted,
+    Running(Shell<ChildStdin, ChildStdout>, openssh::Child<Arc<Session>>),
+    Unavailable,
+}
 
 /// A live ssh connection to one host.
 #[derive(Debug)]
 pub struct SshTransport {
     name: String,
-    session: Session,
+    session: Arc<Session>,
+    shell: Mutex<ShellState>,
     /// Holds the generated ssh_config (for `--ssh-common-args`) alive as long as the master.
     _config: Option<tempfile::NamedTempFile>,
 }
@@ -55,7 +68,8 @@ pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
         .map_err(|e| err(error_text(&e)))?;
     Ok(SshTransport {
         name: target.name.clone(),
-        session,
+        session: Arc::new(session),
+        shell: Mutex::new(ShellState::NotStarted),
         _config: config,
     })
 }
@@ -107,8 +121,32 @@ fn split_exit_code(mut stderr: Vec<u8>) -> (Option<i32>, Vec<u8>) {
     (code, stderr)
 }
 
-impl Transport for SshTransport {
-    async fn exec(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
+impl SshTransport {
+    /// Starts the persistent shell (see [`super::shell`]).
+    async fn start_shell(&self) -> Option<ShellState> {
+        let mut child =
+            Session::to_raw_command(self.session.clone(), format!("sh -c {}", shell_quote(LOOP)))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .await
+                .ok()?;
+        let input = child.stdin().take()?;
+        let output = child.stdout().take()?;
+        let mut shell = Shell {
+            input,
+            output: BufReader::new(output),
+        };
+        // A first round trip proves the loop works on this host.
+        match shell.run("echo ok", b"").await {
+            Ok(out) if out.stdout == b"ok\n" => Some(ShellState::Running(shell, child)),
+            _ => None,
+        }
+    }
+
+    /// One SSH session per script: the fallback where the persistent shell cannot run.
+    async fn exec_channel(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
         let err = |message: String| TransportError::Exec {
             host: self.name.clone(),
             message,
@@ -147,16 +185,45 @@ impl Transport for SshTransport {
             stderr,
         })
     }
+}
+
+impl Transport for SshTransport {
+    async fn exec(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
+        let mut state = self.shell.lock().await;
+        if matches!(*state, ShellState::NotStarted) {
+            *state = self.start_shell().await.unwrap_or(ShellState::Unavailable);
+        }
+        match &mut *state {
+            ShellState::Running(shell, _) => match shell.run(script, stdin).await {
+                Ok(out) => Ok(out),
+                Err(e) => {
+                    // The script may have run in part: report, never re-run it.
+                    *state = ShellState::Unavailable;
+                    Err(TransportError::Exec {
+                        host: self.name.clone(),
+                        message: e.to_string(),
+                    })
+                }
+            },
+            _ => self.exec_channel(script, stdin).await,
+        }
+    }
 
     async fn close(self) -> Result<(), TransportError> {
         let host = self.name;
-        self.session
-            .close()
-            .await
-            .map_err(|e| TransportError::Exec {
-                host,
-                message: error_text(&e),
-            })
+        // End the shell's channel first, so the master can close cleanly.
+        if let ShellState::Running(shell, child) = self.shell.into_inner() {
+            drop(shell);
+            let _ = child.wait().await;
+        }
+        let session = Arc::try_unwrap(self.session).map_err(|_| TransportError::Exec {
+            host: host.clone(),
+            message: "the connection is still in use".into(),
+        })?;
+        session.close().await.map_err(|e| TransportError::Exec {
+            host,
+            message: error_text(&e),
+        })
     }
 }
 

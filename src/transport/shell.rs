@@ -1,0 +1,76 @@
+//! A persistent shell on the host: one SSH channel running a small POSIX `sh` loop that reads
+//! framed scripts from stdin and answers with framed results. Opening an SSH session costs a
+//! host about 170 ms (sshd forks, PAM and logind register a session); a script sent down an
+//! open shell costs a few milliseconds. So a host pays the session cost once per run.
+//!
+//! Frame, controller to host: `SCRIPT_LEN STDIN_LEN\n`, the script, the stdin bytes.
+//! Frame, host to controller: `RC STDOUT_LEN STDERR_LEN\n`, stdout, stderr.
+//! Each script runs in its own `sh` with that stdin, so scripts cannot disturb each other.
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::ExecOutput;
+
+/// The loop the host runs. `dd ... iflag=fullblock` reads exactly the framed byte counts from
+/// the pipe (never past them, unlike `head -c`), and `read` reads the header byte by byte.
+pub const LOOP: &str = r#"d=$(mktemp -d) || exit 1
+trap 'rm -rf "$d"' EXIT
+take() { if [ "$1" -gt 0 ]; then dd bs="$1" count=1 iflag=fullblock 2>/dev/null; fi; }
+while read -r n m; do
+    take "$n" >"$d/s"; take "$m" >"$d/i"
+    sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
+    printf '%s %s %s\n' "$rc" "$(wc -c <"$d/o")" "$(wc -c <"$d/e")"
+    cat "$d/o" "$d/e"
+done
+"#;
+
+/// The two ends of the shell's channel.
+pub struct Shell<W, R> {
+    pub input: W,
+    pub output: BufReader<R>,
+}
+
+impl<W, R> std::fmt::Debug for Shell<W, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shell")
+    }
+}
+
+impl<W: tokio::io::AsyncWrite + Unpin, R: tokio::io::AsyncRead + Unpin> Shell<W, R> {
+    /// Runs one script with its stdin and returns what it printed and its exit code.
+    pub async fn run(&mut self, script: &str, stdin: &[u8]) -> std::io::Result<ExecOutput> {
+        let header = format!("{} {}\n", script.len(), stdin.len());
+        self.input.write_all(header.as_bytes()).await?;
+        self.input.write_all(script.as_bytes()).await?;
+        self.input.write_all(stdin).await?;
+        self.input.flush().await?;
+        let mut line = String::new();
+        if self.output.read_line(&mut line).await? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the host's shell ended",
+            ));
+        }
+        let bad = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("bad frame from the host's shell: {line:?}"),
+            )
+        };
+        let mut parts = line.split_whitespace().map(str::parse::<usize>);
+        let (Some(Ok(rc)), Some(Ok(olen)), Some(Ok(elen))) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let mut stdout = vec![0; olen];
+        self.output.read_exact(&mut stdout).await?;
+        let mut stderr = vec![0; elen];
+        self.output.read_exact(&mut stderr).await?;
+        Ok(ExecOutput {
+            code: i32::try_from(rc).ok(),
+            stdout,
+            stderr,
+        })
+    }
+}
