@@ -13,6 +13,7 @@ pub mod facts;
 pub mod inventory;
 pub mod modules;
 pub mod playbook;
+pub mod python;
 pub mod report;
 pub mod run;
 pub mod template;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::fleet::{self, Fleet};
-use hactl::transport::{self, Target, Transport};
+use hactl::transport::{self, Transport};
 use serde_json::Value;
 
 /// The facts compared. `ansible_interfaces` is left out: on nspawn hosts Ansible reads
@@ -72,19 +72,7 @@ fn facts_match_ansible_setup() {
     let json: Value = serde_json::from_str(&text[text.find('{').expect("json")..]).expect("json");
     let theirs = &json["ansible_facts"];
 
-    let addr = std::fs::read_to_string(state.join("addr-f1")).expect("addr");
-    let target = Target {
-        name: "f1".into(),
-        address: addr.trim().into(),
-        user: Some("root".into()),
-        private_key: Some(state.join("id_ed25519")),
-        ssh_options: vec![(
-            "UserKnownHostsFile".into(),
-            state.join("known_hosts").display().to_string(),
-        )],
-        check_host_key: true,
-        ..Target::default()
-    };
+    let target = fleet::target(&state, "f1");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

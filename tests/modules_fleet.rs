@@ -5,7 +5,7 @@ mod common;
 
 use common::fleet::{self, Fleet};
 use hactl::modules::{self, Mode, Outcome, Status, file_put};
-use hactl::transport::{self, SshTransport, Target, Transport};
+use hactl::transport::{self, SshTransport, Transport};
 use serde_json::{Map, Value, json};
 
 const NORMAL: Mode = Mode {
@@ -41,24 +41,6 @@ async fn sh(conn: &SshTransport, script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn connect_target(state: &std::path::Path) -> Target {
-    Target {
-        name: "m1".into(),
-        address: std::fs::read_to_string(state.join("addr-m1"))
-            .expect("addr")
-            .trim()
-            .into(),
-        user: Some("root".into()),
-        private_key: Some(state.join("id_ed25519")),
-        ssh_options: vec![(
-            "UserKnownHostsFile".into(),
-            state.join("known_hosts").display().to_string(),
-        )],
-        check_host_key: true,
-        ..Target::default()
-    }
-}
-
 #[test]
 fn modules_on_a_real_host() {
     let Some(state) = fleet::inside() else {
@@ -71,7 +53,7 @@ fn modules_on_a_real_host() {
         .build()
         .expect("rt");
     rt.block_on(async {
-        let conn = transport::connect(&connect_target(&state))
+        let conn = transport::connect(&fleet::target(&state, "m1"))
             .await
             .expect("connect");
         copy_and_template(&conn).await;

@@ -8,21 +8,14 @@ use std::path::Path;
 use common::fleet::{self, Fleet};
 use hactl::transport::{self, Target, Transport};
 
+/// The fleet's target for `name`, with `known_hosts` as the only known hosts file.
 fn target(state: &Path, name: &str, known_hosts: &str) -> Target {
-    let addr = std::fs::read_to_string(state.join(format!("addr-{name}"))).expect("addr");
-    Target {
-        name: name.into(),
-        address: addr.trim().into(),
-        user: Some("root".into()),
-        private_key: Some(state.join("id_ed25519")),
-        ssh_options: vec![
-            ("UserKnownHostsFile".into(), known_hosts.into()),
-            ("GlobalKnownHostsFile".into(), "/dev/null".into()),
-        ],
-        check_host_key: true,
-        connect_timeout: Some(std::time::Duration::from_secs(5)),
-        ..Target::default()
-    }
+    let mut t = fleet::target(state, name);
+    t.ssh_options = vec![
+        ("UserKnownHostsFile".into(), known_hosts.into()),
+        ("GlobalKnownHostsFile".into(), "/dev/null".into()),
+    ];
+    t
 }
 
 #[test]

@@ -235,7 +235,7 @@ pub fn py_str(v: &Value) -> String {
 
 fn py_repr(v: &Value) -> String {
     if let Some(text) = super::unsafe_text(v) {
-        return str_repr(text);
+        return crate::python::str_repr(text);
     }
     match v {
         Value::Null => "None".into(),
@@ -247,7 +247,7 @@ fn py_repr(v: &Value) -> String {
             (_, _, Some(f)) => pyliteral::float_repr(f),
             _ => n.to_string(),
         },
-        Value::String(s) => str_repr(s),
+        Value::String(s) => crate::python::str_repr(s),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
@@ -255,42 +255,11 @@ fn py_repr(v: &Value) -> String {
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()
-                .map(|(k, v)| format!("{}: {}", str_repr(k), py_repr(v)))
+                .map(|(k, v)| format!("{}: {}", crate::python::str_repr(k), py_repr(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     }
-}
-
-/// Python's `repr(str)`: single quotes unless the text has `'` and no `"`.
-fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if ('\u{80}'..='\u{a0}').contains(&c) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// JSON as Ansible prints it: keys sorted, four-space indent.

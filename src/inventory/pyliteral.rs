@@ -755,25 +755,7 @@ fn key_string(k: &Py) -> Result<String, String> {
     })
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, `1e+16` style exponents.
-pub(crate) fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
-        let s = format!("{f:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    let s = format!("{f}");
-    if s.contains('.') { s } else { format!("{s}.0") }
-}
+pub(crate) use crate::python::float_repr;
 
 /// Python's `str(complex)`: `2j`, `(1+2j)`, `(-0-1j)`.
 fn complex_str(re: f64, im: f64) -> String {

@@ -4,6 +4,7 @@
 //! prints `[1, 'a']`, `{{ true }}` prints `True` and a dict prints `{'k': 'v'}`. minijinja would
 //! print JSON-like text instead; the environment's formatter calls [`write_str`] to match Python.
 
+pub use crate::python::float_repr;
 use std::fmt::Write;
 
 use minijinja::value::{Value, ValueKind};
@@ -90,66 +91,9 @@ fn write_number(out: &mut String, value: &Value) {
     }
 }
 
-/// Python's `repr(float)`: the shortest round-tripping digits, in exponent form when the decimal
-/// exponent is below -4 or at least 16, and always with a `.0` or exponent.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    // `{:e}` gives the shortest round-tripping mantissa, e.g. "1.5e-7".
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..16).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let plain = format!("{f}");
-    if plain.contains('.') {
-        plain
-    } else {
-        format!("{plain}.0")
-    }
-}
-
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
 pub fn write_str_repr(out: &mut String, s: &str) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
+    out.push_str(&crate::python::str_repr(s));
 }
 
 #[cfg(test)]

@@ -17,8 +17,15 @@ use super::{ExecOutput, Target, Transport, TransportError, shell_quote};
 #[derive(Debug)]
 enum ShellState {
     NotStarted,
-    Running(Shell<ChildStdin, ChildStdout>, openssh::Child<Arc<Session>>),
+    Running(Box<RunningShell>),
     Unavailable,
+}
+
+/// The persistent shell and the channel's process handle.
+#[derive(Debug)]
+struct RunningShell {
+    shell: Shell<ChildStdin, ChildStdout>,
+    child: openssh::Child<Arc<Session>>,
 }
 
 /// A live ssh connection to one host.
@@ -140,7 +147,9 @@ impl SshTransport {
         };
         // A first round trip proves the loop works on this host.
         match shell.run("echo ok", b"").await {
-            Ok(out) if out.stdout == b"ok\n" => Some(ShellState::Running(shell, child)),
+            Ok(out) if out.stdout == b"ok\n" => {
+                Some(ShellState::Running(Box::new(RunningShell { shell, child })))
+            }
             _ => None,
         }
     }
@@ -194,7 +203,7 @@ impl Transport for SshTransport {
             *state = self.start_shell().await.unwrap_or(ShellState::Unavailable);
         }
         match &mut *state {
-            ShellState::Running(shell, _) => match shell.run(script, stdin).await {
+            ShellState::Running(running) => match running.shell.run(script, stdin).await {
                 Ok(out) => Ok(out),
                 Err(e) => {
                     // The script may have run in part: report, never re-run it.
@@ -212,7 +221,8 @@ impl Transport for SshTransport {
     async fn close(self) -> Result<(), TransportError> {
         let host = self.name;
         // End the shell's channel first, so the master can close cleanly.
-        if let ShellState::Running(shell, child) = self.shell.into_inner() {
+        if let ShellState::Running(running) = self.shell.into_inner() {
+            let RunningShell { shell, child } = *running;
             drop(shell);
             let _ = child.wait().await;
         }

@@ -153,7 +153,7 @@ impl Node {
             Yaml::Null => "null".to_owned(),
             Yaml::Bool(b) => b.to_string(),
             Yaml::Int(i) => i.to_string(),
-            Yaml::Float(f) if f.is_finite() => py_float_repr(*f),
+            Yaml::Float(f) if f.is_finite() => crate::python::float_repr(*f),
             Yaml::Float(f) => json_float_token(*f).to_owned(),
             Yaml::Str(s) | Yaml::Unsafe(s) => s.clone(),
             // Python refuses these as keys; the loader never builds them.
@@ -170,8 +170,8 @@ impl Node {
             Yaml::Int(i) => i.to_string(),
             Yaml::Float(f) if f.is_nan() => "nan".to_owned(),
             Yaml::Float(f) if f.is_infinite() => if *f > 0.0 { "inf" } else { "-inf" }.to_owned(),
-            Yaml::Float(f) => py_float_repr(*f),
-            Yaml::Str(s) | Yaml::Unsafe(s) => py_str_repr(s),
+            Yaml::Float(f) => crate::python::float_repr(*f),
+            Yaml::Str(s) | Yaml::Unsafe(s) => crate::python::str_repr(s),
             Yaml::Seq(_) | Yaml::Map(_) => self.to_json().to_string(),
         }
     }
@@ -185,52 +185,4 @@ fn json_float_token(f: f64) -> &'static str {
     } else {
         "-Infinity"
     }
-}
-
-/// Python's `repr(float)` for a finite float: shortest round-trip digits, `1.0` not `1`,
-/// exponent form (`1e+16`, `1.5e-05`) outside `[1e-4, 1e16)`.
-pub(crate) fn py_float_repr(f: f64) -> String {
-    let abs = f.abs();
-    if abs == 0.0 || (1e-4..1e16).contains(&abs) {
-        let s = format!("{f}");
-        if s.contains('.') { s } else { format!("{s}.0") }
-    } else {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) => {
-                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-                format!("{mantissa}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    }
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
-fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }

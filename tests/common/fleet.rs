@@ -147,3 +147,22 @@ impl Fleet {
         );
     }
 }
+
+/// How hactl's transport reaches `host` of the fleet whose state folder is `state`: the
+/// fleet's key and known_hosts, host keys checked.
+pub fn target(state: &Path, host: &str) -> hactl::transport::Target {
+    let addr = std::fs::read_to_string(state.join(format!("addr-{host}"))).expect("host address");
+    hactl::transport::Target {
+        name: host.into(),
+        address: addr.trim().into(),
+        user: Some("root".into()),
+        private_key: Some(state.join("id_ed25519")),
+        ssh_options: vec![(
+            "UserKnownHostsFile".into(),
+            state.join("known_hosts").display().to_string(),
+        )],
+        check_host_key: true,
+        connect_timeout: Some(std::time::Duration::from_secs(5)),
+        ..hactl::transport::Target::default()
+    }
+}
