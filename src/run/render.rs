@@ -219,31 +219,21 @@ impl<'a> Walk<'a> {
             .collect();
         let role_path = scope.role.map(|r| r.path.as_path());
         match task.module.as_str() {
-            "template" => {
-                let (opts, src) = crate::modules::file_put::options("template", &args)?;
-                let src = src.unwrap_or_default();
-                let path = lookup::find(&src, "templates", role_path, &self.pb.dir).map_err(
-                    |searched| {
-                        anyhow::anyhow!(
-                            "could not find the template '{src}' (searched {})",
-                            show(&searched)
-                        )
-                    },
+            "template" | "copy" => {
+                let (opts, src) = crate::modules::file_put::options(&task.module, &args)?;
+                let content = lookup::put_content(
+                    self.templar,
+                    &task.module,
+                    &args,
+                    src.as_deref(),
+                    role_path,
+                    &self.pb.dir,
+                    &ctx,
+                    self.host,
+                    false,
                 )?;
-                let text = self.templar.render_file(&path, &ctx, self.host)?;
-                self.write(&opts.dest, &opts.name, text.as_bytes())
-            }
-            "copy" => {
-                let (opts, _) = crate::modules::file_put::options("copy", &args)?;
-                match args.get("content") {
-                    Some(Json::String(content)) => {
-                        self.write(&opts.dest, &opts.name, content.as_bytes())
-                    }
-                    Some(other) => self.write(
-                        &opts.dest,
-                        &opts.name,
-                        crate::template::py_str(&to_value(other)).as_bytes(),
-                    ),
+                match content {
+                    Some(bytes) => self.write(&opts.dest, &opts.name, &bytes),
                     None => Ok(()),
                 }
             }
@@ -261,10 +251,7 @@ impl<'a> Walk<'a> {
                     .or_else(|| args.get("file"))
                     .and_then(Json::as_str)
                     .unwrap_or_default();
-                let path =
-                    lookup::find(file, "tasks", role_path, &self.pb.dir).map_err(|searched| {
-                        anyhow::anyhow!("could not find '{file}' (searched {})", show(&searched))
-                    })?;
+                let path = lookup::find(file, "tasks", role_path, &self.pb.dir, "tasks file")?;
                 let (items, _) = crate::playbook::load_tasks_file(&path, role_path, &self.pb.dir)?;
                 self.items(&items, scope)
             }
@@ -299,12 +286,4 @@ impl<'a> Walk<'a> {
         self.written.push(path);
         Ok(())
     }
-}
-
-fn show(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -294,29 +294,19 @@ impl Play<'_> {
         mode: Mode,
     ) -> anyhow::Result<modules::Step> {
         let (opts, src) = file_put::options(module, args)?;
-        let content = match (module, src, args.get("content")) {
-            ("copy", _, Some(Json::String(c))) => c.clone().into_bytes(),
-            ("copy", _, Some(other)) => crate::template::py_str(&to_value(other)).into_bytes(),
-            ("copy", Some(src), None) => {
-                let path = lookup::find(&src, "files", role, &self.pb.dir).map_err(|s| {
-                    anyhow::anyhow!(
-                        "Could not find or access '{src}' (searched {})",
-                        super::show(&s)
-                    )
-                })?;
-                std::fs::read(&path)?
-            }
-            (_, Some(src), _) => {
-                let path = lookup::find(&src, "templates", role, &self.pb.dir).map_err(|s| {
-                    anyhow::anyhow!(
-                        "Could not find or access '{src}' (searched {})",
-                        super::show(&s)
-                    )
-                })?;
-                self.templar.render_file(&path, ctx, host)?.into_bytes()
-            }
-            _ => anyhow::bail!("src (or content) is required"),
-        };
+        let dir = &self.pb.dir;
+        let content = lookup::put_content(
+            &self.templar,
+            module,
+            args,
+            src.as_deref(),
+            role,
+            dir,
+            ctx,
+            host,
+            true,
+        )?
+        .unwrap_or_default();
         Ok(file_put::plan(content, &opts, mode))
     }
 }
