@@ -179,9 +179,14 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Inventory file or folder.
+    /// Inventory file or folder (default: `HACTL_INVENTORY`, `./inventory.ini`, `./inventory/`).
     pub inventory: Option<PathBuf>,
-    /// Print JSON instead of a table.
+    /// Only the hosts matching this pattern (default: every host of the inventory).
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Print the fleet's status as one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }

@@ -4,6 +4,7 @@
 //! - [`inventory`]: Ansible inventories (INI, YAML, folders) and host patterns;
 //! - [`yaml`]: YAML 1.1 as PyYAML reads it, with positions for error messages;
 //! - [`template`]: Jinja2 templates rendered as Ansible's template module renders them;
+//! - [`status`]: the VRRP state of a whole fleet (`hactl status`);
 //! - [`commands`]: one function per subcommand, called by `main`;
 //! - [`report`]: the one place that writes to the terminal.
 
@@ -16,6 +17,7 @@ pub mod playbook;
 pub mod python;
 pub mod report;
 pub mod run;
+pub mod status;
 pub mod template;
 pub mod transport;
 pub mod yaml;

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod inventory;
 pub mod render;
 pub mod run;
+pub mod status;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -16,10 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Inventory(args) => inventory::run(args),
         Command::Render(args) => render::run(&args),
-        Command::Status(_) => not_built("status"),
+        Command::Status(args) => status::run(&args),
     }
-}
-
-fn not_built(what: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hactl {what}` is not built yet")
 }

@@ -48,6 +48,7 @@ use std::path::Path;
 
 pub use error::{ConfigError, Diagnostic, Location, Severity};
 pub use model::*;
+pub use tree::Stmt;
 
 /// A configuration keepalived would run, with what was found on the way.
 #[derive(Debug)]
@@ -81,6 +82,29 @@ pub fn parse_str(src: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let mut reader = source::Reader::new();
     reader.read_text(src, origin, Path::new(origin).parent(), 0);
     finish(reader)
+}
+
+/// A config parsed away from the host it is for (`hactl lint` on rendered templates).
+#[derive(Debug)]
+pub struct Standalone {
+    /// What [`parse_str`] would say, except that `include`s are not followed (each gets a
+    /// note): the included files are on the host, not where the check runs.
+    pub parsed: Result<Parsed, ConfigError>,
+    /// The statement tree the model was built from, so a checker can point at the line of
+    /// any keyword and agree with the agent on what the file says.
+    pub statements: Vec<Stmt>,
+}
+
+/// Parses config text without reading any file; see [`Standalone`].
+pub fn parse_standalone(src: &str, origin: &str) -> Standalone {
+    let mut reader = source::Reader::new();
+    reader.follow_includes = false;
+    reader.read_text(src, origin, None, 0);
+    let statements = tree::build(reader.lines.clone(), &mut Vec::new());
+    Standalone {
+        parsed: finish(reader),
+        statements,
+    }
 }
 
 fn finish(reader: source::Reader) -> Result<Parsed, ConfigError> {

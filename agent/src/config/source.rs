@@ -26,6 +26,8 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 pub(crate) struct Reader {
     pub lines: Vec<SourceLine>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Off for configs checked away from their host: their includes are that host's files.
+    pub follow_includes: bool,
 }
 
 impl Reader {
@@ -33,6 +35,7 @@ impl Reader {
         Reader {
             lines: Vec::new(),
             diagnostics: Vec::new(),
+            follow_includes: true,
         }
     }
 
@@ -75,6 +78,11 @@ impl Reader {
                         format!("{what} are not supported by hactl-agent"),
                     );
                 }
+                Line::Include(pattern) if !self.follow_includes => self.push(
+                    Severity::Note,
+                    &loc,
+                    format!("include '{pattern}' not followed (its files are on the host)"),
+                ),
                 Line::Include(pattern) => self.include(&pattern, dir, &loc, depth),
             }
         }

@@ -147,12 +147,14 @@ fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
 }
 
 fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Running {
-    let status = Arc::new(Mutex::new(InstanceStatus::new(
-        &spec.name,
-        &spec.ifname,
-        spec.vrid,
-        spec.params.priority,
-    )));
+    let mut initial =
+        InstanceStatus::new(&spec.name, &spec.ifname, spec.vrid, spec.params.priority);
+    initial.vips = spec
+        .vips
+        .iter()
+        .map(|v| format!("{}/{}", v.addr, v.prefix))
+        .collect();
+    let status = Arc::new(Mutex::new(initial));
     let (commands, rx) = mpsc::channel(4);
     let inputs = tracking.inputs(&spec);
     let (s, st) = (spec.clone(), status.clone());

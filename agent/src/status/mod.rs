@@ -57,6 +57,10 @@ pub struct InstanceStatus {
     pub effective_priority: u8,
     /// The current master's address: ours while MASTER, the last one heard while BACKUP.
     pub master: Option<String>,
+    /// The instance's virtual addresses as `ADDR/PREFIX` (what `hactl status` compares with
+    /// the addresses the host holds). Absent in replies of older agents.
+    #[serde(default)]
+    pub vips: Vec<String>,
     pub last_transition: Option<Transition>,
     pub counters: Counters,
     /// Why the instance is not running, if it stopped on an error.
@@ -110,6 +114,7 @@ impl InstanceStatus {
             base_priority: priority,
             effective_priority: priority,
             master: None,
+            vips: Vec::new(),
             last_transition: None,
             counters: Counters::new(),
             error: None,

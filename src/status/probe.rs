@@ -1,0 +1,313 @@
+//! Asking one host: a POSIX shell script that prints, in marked sections, the hactl-agent's
+//! JSON status, keepalived's state dump, the VRRP config on disk and the host's IPv4
+//! addresses; and the parser that turns those sections into a [`HostView`]. One SSH round
+//! trip per host, every host at once (up to `forks`).
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use futures::future::join_all;
+use tokio::sync::Semaphore;
+
+use super::{Answer, Engine, HostStatus, HostView, Instance, keepalived};
+use crate::run::target::become_script;
+use crate::transport::{self, Target, Transport};
+
+/// Marks the start of a section in the script's output.
+const MARK: &str = "@@hactl-status ";
+/// A line the script prints when something on the host failed.
+const ERROR: &str = "@@error ";
+
+/// The script run on every host. keepalived writes its dump when it gets SIGUSR1; the script
+/// waits until the file stops growing (at most 2 s). The config is printed only when no
+/// engine runs: then it is the only source for which VIPs the host would serve.
+pub const SCRIPT: &str = r#"PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin
+agent=0; kad=0
+echo '@@hactl-status agent'
+if [ -S /run/hactl-agent.sock ]; then
+  agent=1
+  if command -v hactl-agent >/dev/null 2>&1; then
+    hactl-agent status --json 2>&1 || echo '@@error hactl-agent does not answer on /run/hactl-agent.sock'
+  else
+    echo '@@error /run/hactl-agent.sock exists but there is no hactl-agent command'
+  fi
+fi
+echo '@@hactl-status keepalived'
+pid=$(cat /run/keepalived.pid 2>/dev/null)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  kad=1
+  f=/tmp/keepalived.data
+  rm -f "$f"
+  kill -USR1 "$pid"
+  n=0; last=-1
+  while [ "$n" -lt 40 ]; do
+    if [ -s "$f" ]; then
+      size=$(wc -c <"$f")
+      [ "$size" = "$last" ] && break
+      last=$size
+    fi
+    sleep 0.05; n=$((n + 1))
+  done
+  cat "$f" 2>/dev/null || echo "@@error keepalived (pid $pid) wrote no $f on SIGUSR1"
+fi
+echo '@@hactl-status config'
+if [ "$agent$kad" = 00 ] && [ -r /etc/keepalived/keepalived.conf ]; then
+  cat /etc/keepalived/keepalived.conf
+fi
+echo '@@hactl-status addr'
+ip -o -4 addr show
+"#;
+
+/// Asks every target; results come back in the targets' order.
+pub async fn probe_all(
+    targets: Vec<Target>,
+    become_user: Option<String>,
+    forks: usize,
+) -> Vec<HostStatus> {
+    let gate = Arc::new(Semaphore::new(forks.max(1)));
+    let script = match &become_user {
+        Some(user) => become_script(SCRIPT, user),
+        None => SCRIPT.to_string(),
+    };
+    join_all(targets.iter().map(|t| {
+        let (gate, script) = (gate.clone(), &script);
+        async move {
+            let _slot = gate.acquire().await;
+            HostStatus {
+                host: t.name.clone(),
+                answer: probe(t, script).await,
+            }
+        }
+    }))
+    .await
+}
+
+async fn probe(target: &Target, script: &str) -> Answer {
+    // Errors name the host already; the table puts it in its own column.
+    let text = |e: transport::TransportError| {
+        let full = e.to_string();
+        full.strip_prefix(&format!("{}: ", target.name))
+            .map(String::from)
+            .unwrap_or(full)
+    };
+    let conn = match transport::connect(target).await {
+        Ok(c) => c,
+        Err(e) => return Answer::Unreachable(text(e)),
+    };
+    let out = conn.exec(script, b"").await;
+    let _ = conn.close().await;
+    match out {
+        Ok(out) => Answer::Reached(parse(&String::from_utf8_lossy(&out.stdout))),
+        Err(e) => Answer::Unreachable(text(e)),
+    }
+}
+
+/// The script's output, section by section.
+pub fn parse(output: &str) -> HostView {
+    let mut sections: Vec<(&str, String)> = Vec::new();
+    for line in output.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix(MARK) {
+            sections.push((name.trim(), String::new()));
+        } else if let Some((_, body)) = sections.last_mut() {
+            body.push_str(line);
+        }
+    }
+    let section = |name: &str| {
+        sections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, b)| b.as_str())
+    };
+    let mut view = HostView {
+        engine: Engine::None,
+        instances: Vec::new(),
+        addresses: addresses(section("addr")),
+        problems: Vec::new(),
+    };
+    let (mut agent, mut kad) = (false, false);
+    let agent_text = section("agent");
+    if !agent_text.trim().is_empty() {
+        agent = true;
+        agent_instances(agent_text, &mut view);
+    }
+    let kad_text = section("keepalived");
+    if !kad_text.trim().is_empty() {
+        kad = true;
+        errors(kad_text, &mut view.problems);
+        view.instances.extend(keepalived::parse(kad_text));
+    }
+    view.engine = match (agent, kad) {
+        (true, true) => {
+            view.problems
+                .push("hactl-agent and keepalived both run: they answer for the same VRIDs".into());
+            Engine::Both
+        }
+        (true, false) => Engine::HactlAgent,
+        (false, true) => Engine::Keepalived,
+        (false, false) => Engine::None,
+    };
+    if view.engine == Engine::None {
+        view.instances = configured(section("config"));
+    }
+    view
+}
+
+fn errors(text: &str, problems: &mut Vec<String>) {
+    problems.extend(
+        text.lines()
+            .filter_map(|l| l.strip_prefix(ERROR))
+            .map(String::from),
+    );
+}
+
+/// hactl-agent's JSON (`hactl-agent status --json`), read with the agent's own types.
+fn agent_instances(text: &str, view: &mut HostView) {
+    let before = view.problems.len();
+    errors(text, &mut view.problems);
+    if view.problems.len() > before {
+        return;
+    }
+    match serde_json::from_str::<hactl_agent::status::AgentStatus>(text) {
+        Ok(status) => {
+            for i in status.instances {
+                if let Some(e) = &i.error {
+                    view.problems
+                        .push(format!("hactl-agent instance {}: {e}", i.name));
+                }
+                view.instances.push(Instance {
+                    name: i.name,
+                    source: "hactl-agent",
+                    interface: Some(i.interface),
+                    vrid: Some(i.vrid),
+                    state: i.state,
+                    priority: Some(i.effective_priority),
+                    base_priority: Some(i.base_priority),
+                    vips: i
+                        .vips
+                        .iter()
+                        .filter_map(|v| v.split('/').next()?.parse().ok())
+                        .collect(),
+                });
+            }
+        }
+        Err(e) => view
+            .problems
+            .push(format!("hactl-agent status: cannot read its reply: {e}")),
+    }
+}
+
+/// The instances of the config on disk of a host whose engine is stopped, parsed by the
+/// agent's parser (includes are not followed). A config that does not parse shows nothing.
+fn configured(text: &str) -> Vec<Instance> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let parsed = hactl_agent::config::parse_standalone(text, "/etc/keepalived/keepalived.conf");
+    let Ok(parsed) = parsed.parsed else {
+        return Vec::new();
+    };
+    parsed
+        .config
+        .instances
+        .iter()
+        .map(|i| Instance {
+            name: i.name.clone(),
+            source: "config",
+            interface: i.interface.clone(),
+            vrid: Some(i.vrid),
+            state: "STOPPED".into(),
+            priority: None,
+            base_priority: Some(i.priority),
+            vips: i.vips.iter().map(|v| v.addr).collect(),
+        })
+        .collect()
+}
+
+/// The addresses of `ip -o -4 addr show`: `2: eth0    inet 198.51.100.11/24 ...`.
+fn addresses(text: &str) -> Vec<Ipv4Addr> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            words.find(|w| *w == "inet")?;
+            words.next()?.split('/').next()?.parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADDR: &str = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever
+2: eth0    inet 198.51.100.12/24 scope global eth0\\       valid_lft forever
+2: eth0    inet 198.51.100.200/24 scope global secondary eth0\\       valid_lft forever
+";
+
+    fn agent_json() -> String {
+        let mut i = hactl_agent::status::InstanceStatus::new("VI_2", "eth0", 24, 100);
+        i.state = "MASTER".into();
+        i.vips = vec!["198.51.100.200/24".into()];
+        let s = hactl_agent::status::AgentStatus {
+            pid: 7,
+            config: "/etc/keepalived/keepalived.conf".into(),
+            instances: vec![i],
+        };
+        serde_json::to_string_pretty(&s).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_agent_host() {
+        let out = format!(
+            "{MARK}agent\n{}\n{MARK}keepalived\n{MARK}config\n{MARK}addr\n{ADDR}",
+            agent_json()
+        );
+        let view = parse(&out);
+        assert_eq!(view.engine, Engine::HactlAgent);
+        assert_eq!(view.problems, Vec::<String>::new());
+        assert_eq!(view.instances.len(), 1);
+        let i = &view.instances[0];
+        assert_eq!(
+            (i.vrid, i.state.as_str(), i.priority),
+            (Some(24), "MASTER", Some(100))
+        );
+        assert_eq!(i.vips, [Ipv4Addr::new(198, 51, 100, 200)]);
+        assert_eq!(
+            view.addresses,
+            [
+                Ipv4Addr::new(127, 0, 0, 1),
+                Ipv4Addr::new(198, 51, 100, 12),
+                Ipv4Addr::new(198, 51, 100, 200)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dead_agent_and_a_stopped_host() {
+        let out = format!(
+            "{MARK}agent\n{ERROR}hactl-agent does not answer\n{MARK}keepalived\n{MARK}config\n{MARK}addr\n"
+        );
+        let view = parse(&out);
+        assert_eq!(view.engine, Engine::HactlAgent);
+        assert_eq!(view.problems, ["hactl-agent does not answer"]);
+
+        let conf = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 14\n priority 90\n \
+                    authentication {\n auth_type PASS\n auth_pass secret12\n }\n \
+                    virtual_ipaddress {\n 198.51.100.100/24\n }\n}\n";
+        let out = format!("{MARK}agent\n{MARK}keepalived\n{MARK}config\n{conf}{MARK}addr\n{ADDR}");
+        let view = parse(&out);
+        assert_eq!(view.engine, Engine::None);
+        assert_eq!(view.instances[0].state, "STOPPED");
+        assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 100)]);
+        assert!(!format!("{view:?}").contains("secret12"));
+    }
+
+    #[test]
+    fn no_engine_no_config() {
+        let view = parse(&format!(
+            "{MARK}agent\n{MARK}keepalived\n{MARK}config\n{MARK}addr\n{ADDR}"
+        ));
+        assert_eq!(view.engine, Engine::None);
+        assert!(view.instances.is_empty());
+        assert!(view.problems.is_empty());
+    }
+}
