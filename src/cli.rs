@@ -24,6 +24,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Show the VRRP state of every host's agent as one table.
     Status(StatusArgs),
+    /// Check the keepalived.conf every host would get, without touching hosts.
+    Lint(LintArgs),
 }
 
 /// How to reach hosts; inventory variables (`ansible_user`, ...) win over these for their host.
@@ -98,6 +100,9 @@ pub struct ApplyArgs {
     /// Show passwords, secrets, tokens and keys in diffs instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Do not lint the keepalived configs before the first task (see `hactl lint`).
+    #[arg(long)]
+    pub skip_lint: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -189,4 +194,25 @@ pub struct StatusArgs {
     pub json: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Inventory file or folder (default: `HACTL_INVENTORY`, `./inventory.ini`, `./inventory/`).
+    pub inventory: Option<PathBuf>,
+    /// Playbook (default: site.yml next to the inventory, then ./site.yml).
+    pub playbook: Option<PathBuf>,
+    /// Facts: one JSON file per host (`HOST.json`), as for `hactl render`; hosts without one
+    /// get placeholder facts.
+    #[arg(long, value_name = "DIR")]
+    pub facts: Option<PathBuf>,
+    /// Further limit the selected hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Extra variables: key=value, JSON, or @file.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+    /// Print the findings as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,6 +4,7 @@
 //! - [`inventory`]: Ansible inventories (INI, YAML, folders) and host patterns;
 //! - [`yaml`]: YAML 1.1 as PyYAML reads it, with positions for error messages;
 //! - [`template`]: Jinja2 templates rendered as Ansible's template module renders them;
+//! - [`lint`]: checks of rendered keepalived configs (`hactl lint`, and `hactl apply`);
 //! - [`status`]: the VRRP state of a whole fleet (`hactl status`);
 //! - [`commands`]: one function per subcommand, called by `main`;
 //! - [`report`]: the one place that writes to the terminal.
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod facts;
 pub mod inventory;
+pub mod lint;
 pub mod modules;
 pub mod playbook;
 pub mod python;

@@ -32,6 +32,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         conn: args.connection.clone(),
         force_handlers: args.force_handlers,
         show_secrets: args.show_secrets,
+        skip_lint: args.skip_lint,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -41,7 +42,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `site.yml` beside the inventory (or beside its folder), else `./site.yml`.
-fn default_playbook(inventory: &std::path::Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn default_playbook(inventory: &std::path::Path) -> anyhow::Result<PathBuf> {
     let dir = if inventory.is_dir() {
         inventory.to_path_buf()
     } else {

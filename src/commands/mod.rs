@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 
 pub mod apply;
 pub mod inventory;
+pub mod lint;
 pub mod render;
 pub mod run;
 pub mod status;
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inventory(args) => inventory::run(args),
         Command::Render(args) => render::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Lint(args) => lint::run(&args),
     }
 }

@@ -21,10 +21,11 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
         None => Default::default(),
     };
     let opts = run::render::Options {
-        out: args.out.clone(),
+        out: Some(args.out.clone()),
         limit: args.limit.clone(),
         extra_vars: playbook::extra_vars::parse(&args.extra_vars)?,
         facts,
+        only: None,
     };
     let result = run::render::render(&inv.inventory, &loaded.playbook, &opts)?;
     for w in &result.warnings {

@@ -19,16 +19,33 @@ use crate::template::{OMIT, PlayInfo, PlayVars, Templar, to_value};
 /// What to render and where.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub out: PathBuf,
+    /// Write files under `out/<host>/`; `None` keeps them in [`Report::files`] instead.
+    pub out: Option<PathBuf>,
     pub limit: Option<String>,
     pub extra_vars: Vars,
     pub facts: Facts,
+    /// Render only the files whose destination path passes this test (`hactl lint` renders
+    /// keepalived configs only, so a broken nginx template does not hide them).
+    pub only: Option<fn(&str) -> bool>,
+}
+
+/// A file rendered in memory.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub host: String,
+    /// The destination path on the host.
+    pub dest: String,
+    /// The task's `src`, when it has one.
+    pub src: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 /// What a render did: files written, and per-host errors (other hosts carry on).
 #[derive(Debug, Default)]
 pub struct Report {
     pub written: Vec<PathBuf>,
+    /// With no `out` folder: the rendered files, in render order.
+    pub files: Vec<Rendered>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -60,9 +77,13 @@ pub fn render(inv: &Inventory, pb: &Playbook, opts: &Options) -> Result<Report, 
                 play_layers: Vec::new(),
                 done_roles: HashSet::new(),
                 written: Vec::new(),
+                files: Vec::new(),
             };
             match walk.play() {
-                Ok(()) => report.written.extend(walk.written),
+                Ok(()) => {
+                    report.written.extend(walk.written);
+                    report.files.extend(walk.files);
+                }
                 Err(e) => report.errors.push(format!("{host}: {e:#}")),
             }
         }
@@ -85,6 +106,7 @@ struct Walk<'a> {
     play_layers: Vec<Value>,
     done_roles: HashSet<(PathBuf, String)>,
     written: Vec<PathBuf>,
+    files: Vec<Rendered>,
 }
 
 impl<'a> Walk<'a> {
@@ -221,6 +243,10 @@ impl<'a> Walk<'a> {
         match task.module.as_str() {
             "template" | "copy" => {
                 let (opts, src) = crate::modules::file_put::options(&task.module, &args)?;
+                let dest = dest_path(&opts.dest, &opts.name);
+                if self.opts.only.is_some_and(|only| !only(&dest)) {
+                    return Ok(());
+                }
                 let content = lookup::put_content(
                     self.templar,
                     &task.module,
@@ -233,7 +259,7 @@ impl<'a> Walk<'a> {
                     false,
                 )?;
                 match content {
-                    Some(bytes) => self.write(&opts.dest, &opts.name, &bytes),
+                    Some(bytes) => self.write(dest, src, bytes),
                     None => Ok(()),
                 }
             }
@@ -271,19 +297,33 @@ impl<'a> Walk<'a> {
         context::template_json(self.templar, value, ctx, self.host)
     }
 
-    /// Writes one rendered file under `DIR/<host>/`.
-    fn write(&mut self, dest: &str, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let mut rel = dest.trim_start_matches('/').to_string();
-        if rel.ends_with('/') || rel.is_empty() {
-            rel.push_str(name);
-        }
-        let path = self.opts.out.join(self.host).join(rel);
+    /// Writes one rendered file under `DIR/<host>/`, or keeps it when there is no folder.
+    fn write(&mut self, dest: String, src: Option<String>, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let Some(out) = &self.opts.out else {
+            self.files.push(Rendered {
+                host: self.host.to_string(),
+                dest,
+                src,
+                bytes,
+            });
+            return Ok(());
+        };
+        let path = out.join(self.host).join(dest.trim_start_matches('/'));
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&path, bytes)
+        std::fs::write(&path, &bytes)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         self.written.push(path);
         Ok(())
+    }
+}
+
+/// Where a file goes: `dest`, or `dest/name` when `dest` is a folder (ends with `/`).
+fn dest_path(dest: &str, name: &str) -> String {
+    if dest.ends_with('/') || dest.is_empty() {
+        format!("{dest}{name}")
+    } else {
+        dest.to_string()
     }
 }

@@ -221,10 +221,14 @@ fn is_space(c: char) -> bool {
 /// argument are ignored, as keepalived ignores them. `None` when there is no command or a quote
 /// is not closed.
 pub fn command_words(raw: &str) -> Option<Vec<String>> {
-    let line = quoted_escaped(raw)?;
-    let command = line.get(1)?;
-    let argv = quoted_escaped(command)?;
+    let argv = quoted_escaped(&command_line(raw)?)?;
     if argv.is_empty() { None } else { Some(argv) }
+}
+
+/// The command of a script keyword line before it is cut into words: the line's second word
+/// after the first pass of [`command_words`] (`hactl lint` looks at its quoting).
+pub fn command_line(raw: &str) -> Option<String> {
+    quoted_escaped(raw)?.into_iter().nth(1)
 }
 
 /// keepalived's quoted-and-escaped tokenizer.

@@ -39,6 +39,8 @@ pub struct Options {
     pub force_handlers: bool,
     /// Show secrets in diffs.
     pub show_secrets: bool,
+    /// Do not lint the keepalived configs before the first task.
+    pub skip_lint: bool,
 }
 
 /// One play being run: what every host shares.
@@ -174,6 +176,9 @@ async fn run_play(
         .iter()
         .map(|s| (s.name.clone(), s.facts.clone()))
         .collect();
+    if !opts.skip_lint {
+        crate::lint::gate::before_tasks(inv, pb, hosts, &facts, &opts.extra_vars)?;
+    }
     let info = PlayInfo {
         hosts: hosts.to_vec(),
         playbook_dir: pb.dir.display().to_string(),
