@@ -83,7 +83,10 @@ fn apply(fleet: &Fleet, dir: &Path, extra: &[&str]) -> Output {
 
 fn pushed(fleet: &Fleet, host: &str) -> bool {
     fleet
-        .ssh(host, "test -e /etc/lint-apply-test || test -e /tmp/lint-apply-marker")
+        .ssh(
+            host,
+            "test -e /etc/lint-apply-test || test -e /tmp/lint-apply-marker",
+        )
         .status
         .success()
 }

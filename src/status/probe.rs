@@ -19,8 +19,8 @@ const MARK: &str = "@@hactl-status ";
 const ERROR: &str = "@@error ";
 
 /// The script run on every host. keepalived writes its dump when it gets SIGUSR1; the script
-/// waits until the file stops growing (at most 2 s). The config is printed only when no
-/// engine runs: then it is the only source for which VIPs the host would serve.
+/// waits until the file stops growing (at most 2 s). The config on disk tells which VIPs a
+/// host with no engine running would serve (and those of agents too old to list them).
 pub const SCRIPT: &str = r#"PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin
 agent=0; kad=0
 echo '@@hactl-status agent'
@@ -51,7 +51,7 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
   cat "$f" 2>/dev/null || echo "@@error keepalived (pid $pid) wrote no $f on SIGUSR1"
 fi
 echo '@@hactl-status config'
-if [ "$agent$kad" = 00 ] && [ -r /etc/keepalived/keepalived.conf ]; then
+if [ "$kad" = 0 ] && [ -r /etc/keepalived/keepalived.conf ]; then
   cat /etc/keepalived/keepalived.conf
 fi
 echo '@@hactl-status addr'
@@ -146,8 +146,16 @@ pub fn parse(output: &str) -> HostView {
         (false, true) => Engine::Keepalived,
         (false, false) => Engine::None,
     };
+    let on_disk = configured(section("config"));
     if view.engine == Engine::None {
-        view.instances = configured(section("config"));
+        view.instances = on_disk;
+    } else {
+        // An agent built before its status listed VIPs: take them from the config it runs.
+        for i in view.instances.iter_mut().filter(|i| i.vips.is_empty()) {
+            if let Some(c) = on_disk.iter().find(|c| c.name == i.name) {
+                i.vips = c.vips.clone();
+            }
+        }
     }
     view
 }
@@ -299,6 +307,23 @@ mod tests {
         assert_eq!(view.instances[0].state, "STOPPED");
         assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 100)]);
         assert!(!format!("{view:?}").contains("secret12"));
+    }
+
+    #[test]
+    fn vips_of_an_agent_that_does_not_list_them_come_from_its_config() {
+        let json = agent_json().replace("\"198.51.100.200/24\"", "");
+        assert!(!json.contains("198.51.100.200"));
+        let conf = "vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 24\n \
+                    virtual_ipaddress {\n 198.51.100.200/24\n }\n}\n";
+        let out =
+            format!("{MARK}agent\n{json}\n{MARK}keepalived\n{MARK}config\n{conf}{MARK}addr\n");
+        let view = parse(&out);
+        assert_eq!(view.engine, Engine::HactlAgent);
+        assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 200)]);
+        assert_eq!(
+            view.instances[0].state, "MASTER",
+            "state from the agent, not the config"
+        );
     }
 
     #[test]
