@@ -25,10 +25,9 @@ pub const PARSE_WARNING: &str = "parse-warning";
 /// keepalived's buffer for `auth_pass`.
 const AUTH_PASS_MAX: usize = 8;
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "zsh", "ash"];
-/// Words that only mean something to a shell.
-const SHELL_WORDS: &[&str] = &[
-    "[[", "]]", "exit", "&&", "||", ";", "|", ">", ">>", "<", "!",
-];
+/// Words that only mean something to a shell (`!` is not one: `/usr/bin/test ! -f FILE`
+/// works without a shell).
+const SHELL_WORDS: &[&str] = &["[[", "]]", "exit", "&&", "||", ";", "|", ">", ">>", "<"];
 
 pub fn check(p: &Parsed<'_>, out: &mut Vec<Finding>) {
     let finding = |rule, severity, line: u32, message: String, hint: Option<String>| Finding {
@@ -151,8 +150,8 @@ fn script(name: &str, raw: &str, words: usize) -> Option<(&'static str, String, 
     Some((
         SCRIPT_SHELL,
         format!(
-            "vrrp_script {name}: {} mean something only to a shell, but keepalived 2.x runs \
-             '{}' without one: they reach it as plain arguments",
+            "vrrp_script {name}: shell syntax ({}), but keepalived 2.x runs '{}' without a \
+             shell: it gets them as plain arguments",
             what.join(", "),
             argv[0]
         ),
@@ -250,6 +249,7 @@ mod tests {
             r#"script "/bin/sh -c 'test -f $1' sh /etc/x""#,
             r#"script "/usr/bin/pgrep -f 'nginx: master.*'""#,
             "script /usr/local/bin/check",
+            r#"script "/usr/bin/test ! -f /etc/keepalived/down""#,
         ] {
             assert_eq!(rule(raw), None, "{raw}");
         }
