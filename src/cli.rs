@@ -22,9 +22,14 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Render a playbook's templates for every host into a folder, without touching hosts.
     Render(RenderArgs),
-    /// Show the VRRP state of every host's agent as one table.
+    /// Show every host's VRRP state and who holds each VIP, as one table.
+    ///
+    /// Exit 0 when all is well, 2 when a VIP is held by no host or by several (or another
+    /// problem shows), 4 when a host is unreachable.
     Status(StatusArgs),
     /// Check the keepalived.conf every host would get, without touching hosts.
+    ///
+    /// Exit 0 when clean (or warnings only), 1 on errors.
     Lint(LintArgs),
 }
 
