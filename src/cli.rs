@@ -98,6 +98,12 @@ pub struct ApplyArgs {
     /// Show passwords, secrets, tokens and keys in diffs instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Print a JSONL event stream (one JSON object per line) instead of the human output.
+    #[arg(long)]
+    pub json: bool,
+    /// Colour diffs: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -3,6 +3,7 @@
 //! result as Python's `json.dumps` writes it (sorted keys), diffs, and the `PLAY RECAP`.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -56,14 +57,80 @@ impl Stats {
     }
 }
 
-/// `TASK [name] ****...` to 80 columns, after a blank line.
+/// The task or handler in flight, named in `--json` `host_result` events.
+static CURRENT: Mutex<String> = Mutex::new(String::new());
+
+fn current_task() -> String {
+    CURRENT.lock().map(|c| c.clone()).unwrap_or_default()
+}
+
+/// `TASK [name] ****...` to 80 columns, after a blank line. In `--json` mode, the `play`,
+/// `task` or `handler` event instead.
 pub fn banner(msg: &str) {
+    if report::mode().json {
+        json_banner(msg);
+        return;
+    }
     let stars = 79usize.saturating_sub(msg.chars().count()).max(3);
     report::out("");
     report::out(&format!("{msg} {}", "*".repeat(stars)));
 }
 
+/// The `--json` event for a banner; `PLAY RECAP` has its own event (see [`recap`]).
+fn json_banner(msg: &str) {
+    let inner = |prefix: &str| {
+        msg.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(']'))
+            .map(str::to_string)
+    };
+    let (event, name) = if let Some(n) = inner("PLAY [") {
+        ("play", n)
+    } else if let Some(n) = inner("TASK [") {
+        ("task", n)
+    } else if let Some(n) = inner("RUNNING HANDLER [") {
+        ("handler", n)
+    } else {
+        return;
+    };
+    if event != "play" {
+        if let Ok(mut c) = CURRENT.lock() {
+            c.clone_from(&name);
+        }
+    }
+    report::event(&serde_json::json!({"event": event, "name": name}));
+}
+
+/// One `host_result` event of the `--json` stream.
+fn json_result(
+    host: &str,
+    status: &str,
+    item: Option<&Value>,
+    diff: Option<String>,
+    result: Option<&serde_json::Map<String, Value>>,
+) {
+    let mut ev = serde_json::json!({
+        "event": "host_result",
+        "host": host,
+        "task": current_task(),
+        "status": status,
+    });
+    if let Some(i) = item {
+        ev["item"] = i.clone();
+    }
+    if let Some(d) = diff {
+        ev["diff"] = Value::String(d);
+    }
+    if let Some(r) = result {
+        ev["result"] = Value::Object(r.clone());
+    }
+    report::event(&ev);
+}
+
 pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option<&str>) {
+    if report::mode().json {
+        json_result(host, status, item, None, None);
+        return;
+    }
     let item = item
         .map(|i| format!(" => (item={})", item_label(i)))
         .unwrap_or_default();
@@ -74,6 +141,11 @@ pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option
 }
 
 pub fn unreachable(host: &str, msg: &str) {
+    if report::mode().json {
+        let r = serde_json::json!({"msg": msg});
+        json_result(host, "unreachable", None, None, r.as_object());
+        return;
+    }
     let json = py_json(&serde_json::json!({"changed": false, "msg": msg, "unreachable": true}));
     report::out(&format!("fatal: [{host}]: UNREACHABLE! => {json}"));
 }
@@ -89,6 +161,10 @@ fn item_label(v: &Value) -> String {
 /// Prints one host's lines for a task: diffs first, then the status line(s).
 pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
     let looped = r.items.iter().any(|i| i.item.is_some());
+    if report::mode().json {
+        json_task_result(host, r, no_log, show_secrets);
+        return;
+    }
     for i in &r.items {
         if has_diff(&i.outcome.diff) {
             if let Some(d) = &i.outcome.diff {
@@ -160,6 +236,42 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
     }
 }
 
+/// The `host_result` events of one host's task: one per loop item, diffs masked as in the
+/// human output, `no_log` results censored.
+fn json_task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
+    for i in &r.items {
+        let diff = i
+            .outcome
+            .diff
+            .as_ref()
+            .filter(|_| has_diff(&i.outcome.diff))
+            .map(|d| {
+                report::diff_text(
+                    &d.path,
+                    d.before.as_deref().unwrap_or_default(),
+                    &d.after,
+                    no_log,
+                    show_secrets,
+                )
+            });
+        let status = match i.outcome.status {
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+        };
+        let mut result = i.outcome.result.clone();
+        if no_log {
+            result = serde_json::Map::new();
+            result.insert("censored".into(), "hidden: no_log".into());
+        }
+        if r.ignored && i.outcome.status == Status::Failed {
+            result.insert("_ignored".into(), true.into());
+        }
+        json_result(host, status, i.item.as_ref(), diff, Some(&result));
+    }
+}
+
 /// Whether a result is a `debug` message (the only `ok` result Ansible prints in full).
 fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
     result.keys().all(|k| k == "msg" || k == "changed")
@@ -167,6 +279,23 @@ fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
 
 /// The recap, one line per host in inventory order.
 pub fn recap(inv: &Inventory, stats: &BTreeMap<String, Stats>) {
+    if report::mode().json {
+        let hosts: serde_json::Map<String, Value> = inv
+            .hosts
+            .keys()
+            .filter_map(|h| stats.get(h).map(|s| (h, s)))
+            .map(|(h, s)| {
+                let counts = serde_json::json!({
+                    "ok": s.ok, "changed": s.changed, "unreachable": s.unreachable,
+                    "failed": s.failed, "skipped": s.skipped, "rescued": s.rescued,
+                    "ignored": s.ignored,
+                });
+                (h.clone(), counts)
+            })
+            .collect();
+        report::event(&serde_json::json!({"event": "recap", "hosts": hosts}));
+        return;
+    }
     banner("PLAY RECAP");
     for host in inv.hosts.keys() {
         let Some(s) = stats.get(host) else { continue };
