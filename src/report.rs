@@ -65,12 +65,16 @@ pub fn out(line: &str) {
 
 /// Prints a unified diff of a file, as `--diff` shows it (see [`diff_text`]).
 pub fn diff(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) {
+    diff_out(&diff_text(path, before, after, hide, show_secrets));
+}
+
+/// Prints a diff made by [`diff_text`], coloured if the mode says so.
+pub fn diff_out(text: &str) {
     if mode().json {
         return;
     }
-    let text = diff_text(path, before, after, hide, show_secrets);
     if mode().color {
-        print!("{}", colorize(&text));
+        print!("{}", colorize(text));
     } else {
         print!("{text}");
     }

@@ -48,11 +48,19 @@ const COUNTS: [&str; 7] = [
 ];
 
 #[test]
-fn json_event_stream_matches_the_human_output() {
+fn json_event_stream_matches_the_human_output_and_shared_diffs_print_once() {
     let fleet = Fleet::up_with(&["lb1", "lb2"], true);
     let first = apply(&fleet, &["inventory/hosts.ini"]);
     assert_eq!(first.status.code(), Some(0), "{:?}", first);
 
+    // The same local edit on both hosts: the check run's nginx.conf diff is identical.
+    for host in ["lb1", "lb2"] {
+        let out = fleet.ssh(
+            host,
+            "sed -i 's/keepalive_timeout   65/keepalive_timeout   75/' /etc/nginx/nginx.conf",
+        );
+        assert!(out.status.success(), "{out:?}");
+    }
     let check = [
         "inventory/hosts.ini",
         "--check",
@@ -77,6 +85,26 @@ fn json_event_stream_matches_the_human_output() {
         htext.contains("--- before: /etc/keepalived/keepalived.conf"),
         "{htext}"
     );
+
+    // Printed once for both hosts, with both per-host changed lines.
+    assert_eq!(
+        htext
+            .matches("--- lb1, lb2 (2 hosts) /etc/nginx/nginx.conf")
+            .count(),
+        1,
+        "{htext}"
+    );
+    assert_eq!(
+        htext.matches("+++ after: /etc/nginx/nginx.conf").count(),
+        1,
+        "{htext}"
+    );
+    assert!(htext.contains("-    keepalive_timeout   75"), "{htext}");
+    let nginx_task = htext
+        .split("TASK [nginx : config nginx]")
+        .nth(1)
+        .expect("config nginx task");
+    assert!(nginx_task.contains("changed: [lb1]") && nginx_task.contains("changed: [lb2]"));
 
     let events: Vec<Value> = jtext
         .lines()

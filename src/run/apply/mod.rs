@@ -251,6 +251,14 @@ async fn run_play(
                         }
                     }))
                     .await;
+                output::group_diffs(
+                    states
+                        .iter()
+                        .zip(&results)
+                        .filter_map(|(s, r)| Some((s.name.as_str(), r.as_ref()?))),
+                    task.keywords.no_log == Some(true),
+                    opts.show_secrets,
+                );
                 for (i, r) in results.into_iter().enumerate() {
                     let Some(r) = r else { continue };
                     let host = states[i].name.clone();

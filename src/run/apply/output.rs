@@ -2,7 +2,7 @@
 //! with `*` to 80 columns, `ok: [host]` lines, `fatal: [host]: FAILED! => {...}` with the
 //! result as Python's `json.dumps` writes it (sorted keys), diffs, and the `PLAY RECAP`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -158,6 +158,71 @@ fn item_label(v: &Value) -> String {
     }
 }
 
+/// Diffs already printed once for several hosts by [`group_diffs`]: (host, diff text).
+static GROUPED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
+
+/// Groups identical diffs: each distinct diff text with the hosts that have it, in order of
+/// first appearance.
+pub fn group<'a>(diffs: &[(&'a str, String)]) -> Vec<(Vec<&'a str>, String)> {
+    let mut groups: Vec<(Vec<&'a str>, String)> = Vec::new();
+    for (host, text) in diffs {
+        match groups.iter_mut().find(|(_, t)| t == text) {
+            Some((hosts, _)) => hosts.push(host),
+            None => groups.push((vec![host], text.clone())),
+        }
+    }
+    groups
+}
+
+/// Prints once, before the per-host lines, each diff that several hosts share for this task,
+/// headed by the hosts (`--- lb1, lb2 (2 hosts) /etc/nginx/nginx.conf`); [`task_result`] then
+/// leaves those out. Diffs only one host has are printed with its lines as before.
+pub fn group_diffs<'a>(
+    results: impl Iterator<Item = (&'a str, &'a TaskResult)>,
+    no_log: bool,
+    show_secrets: bool,
+) {
+    if report::mode().json {
+        return;
+    }
+    let mut diffs: Vec<(&str, String)> = Vec::new();
+    let mut paths: BTreeMap<String, String> = BTreeMap::new();
+    for (host, r) in results {
+        for d in r.items.iter().filter_map(|i| {
+            i.outcome
+                .diff
+                .as_ref()
+                .filter(|_| has_diff(&i.outcome.diff))
+        }) {
+            let text = report::diff_text(
+                &d.path,
+                d.before.as_deref().unwrap_or_default(),
+                &d.after,
+                no_log,
+                show_secrets,
+            );
+            paths.insert(text.clone(), d.path.clone());
+            diffs.push((host, text));
+        }
+    }
+    let Ok(mut grouped) = GROUPED.lock() else {
+        return;
+    };
+    grouped.clear();
+    for (hosts, text) in group(&diffs).into_iter().filter(|(h, _)| h.len() > 1) {
+        let path = paths.get(&text).cloned().unwrap_or_default();
+        report::out(&format!(
+            "--- {} ({} hosts) {path}",
+            hosts.join(", "),
+            hosts.len()
+        ));
+        report::diff_out(&text);
+        for h in hosts {
+            grouped.insert((h.to_string(), text.clone()));
+        }
+    }
+}
+
 /// Prints one host's lines for a task: diffs first, then the status line(s).
 pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
     let looped = r.items.iter().any(|i| i.item.is_some());
@@ -168,13 +233,20 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
     for i in &r.items {
         if has_diff(&i.outcome.diff) {
             if let Some(d) = &i.outcome.diff {
-                report::diff(
+                let text = report::diff_text(
                     &d.path,
                     d.before.as_deref().unwrap_or_default(),
                     &d.after,
                     no_log,
                     show_secrets,
                 );
+                let shown = GROUPED
+                    .lock()
+                    .map(|g| g.contains(&(host.to_string(), text.clone())))
+                    .unwrap_or(false);
+                if !shown {
+                    report::diff_out(&text);
+                }
             }
         }
         let status = match i.outcome.status {
@@ -363,6 +435,23 @@ mod tests {
         assert_eq!(
             py_json(&v),
             r#"{"changed": false, "list": [1, "a"], "msg": "x"}"#
+        );
+    }
+
+    #[test]
+    fn identical_diffs_group_by_host() {
+        let diffs = [
+            ("lb1", "d1".to_string()),
+            ("web1", "d2".to_string()),
+            ("lb2", "d1".to_string()),
+            ("lb3", "d1".to_string()),
+        ];
+        assert_eq!(
+            group(&diffs),
+            vec![
+                (vec!["lb1", "lb2", "lb3"], "d1".to_string()),
+                (vec!["web1"], "d2".to_string())
+            ]
         );
     }
 
