@@ -134,6 +134,9 @@ pub struct RunArgs {
     /// Print every host's output as it arrives but no grouped summary.
     #[arg(long)]
     pub no_summary: bool,
+    /// Print a JSONL event stream (`host_result` per host, then `recap`) instead.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -81,10 +81,21 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    report::set_mode(report::Mode {
+        json: args.json,
+        color: false,
+    });
+    let module_name = job.module.clone();
     let results = runtime.block_on(crate::run::adhoc::run(targets, job, |r| {
-        report::out(&crate::run::adhoc::format_result(r));
+        if args.json {
+            report::event(&crate::run::adhoc::json_event(r, &module_name));
+        } else {
+            report::out(&crate::run::adhoc::format_result(r));
+        }
     }));
-    if !args.no_summary && !results.is_empty() {
+    if args.json {
+        report::event(&crate::run::adhoc::json_recap(&results));
+    } else if !args.no_summary && !results.is_empty() {
         report::out("");
         report::out("SUMMARY");
         for line in crate::run::adhoc::summary(&results) {

@@ -152,6 +152,46 @@ fn headline(r: &HostResult) -> (String, String) {
     }
 }
 
+/// One host's result as a `--json` `host_result` event (the same schema as `hactl apply`'s,
+/// with the module name as `task`).
+pub fn json_event(r: &HostResult, module: &str) -> Value {
+    let (status, result) = match &r.outcome {
+        Err(msg) => ("unreachable", serde_json::json!({"msg": msg})),
+        Ok(o) => {
+            let status = match o.status {
+                Status::Changed => "changed",
+                Status::Failed => "failed",
+                Status::Skipped => "skipped",
+                Status::Ok => "ok",
+            };
+            (status, Value::Object(o.result.clone()))
+        }
+    };
+    serde_json::json!({
+        "event": "host_result",
+        "host": r.host,
+        "task": module,
+        "status": status,
+        "result": result,
+    })
+}
+
+/// The closing `recap` event of `hactl run --json`: per host, 1 in the column of its status.
+pub fn json_recap(results: &[HostResult]) -> Value {
+    let hosts: Map<String, Value> = results
+        .iter()
+        .map(|r| {
+            let status = json_event(r, "")["status"].clone();
+            let mut counts = Map::new();
+            for k in ["ok", "changed", "unreachable", "failed", "skipped"] {
+                counts.insert(k.into(), u8::from(status == k).into());
+            }
+            (r.host.clone(), Value::Object(counts))
+        })
+        .collect();
+    serde_json::json!({"event": "recap", "hosts": hosts})
+}
+
 /// JSON indented by four spaces, as Ansible prints module results.
 fn pretty_json(v: &Value) -> String {
     let mut out = Vec::new();
@@ -238,5 +278,24 @@ mod tests {
         assert_eq!(exit_code(&results), 4);
         assert_eq!(exit_code(&results[..3]), 0);
         assert_eq!(exit_code(&[done("x", "", 3)]), 2);
+    }
+
+    #[test]
+    fn json_events() {
+        let results = vec![
+            done("a", "hi", 0),
+            HostResult {
+                host: "d".into(),
+                outcome: Err("timeout".into()),
+            },
+        ];
+        let ev = json_event(&results[0], "shell");
+        assert_eq!(ev["status"], "changed");
+        assert_eq!(ev["result"]["stdout"], "hi");
+        assert_eq!(json_event(&results[1], "shell")["status"], "unreachable");
+        let recap = json_recap(&results);
+        assert_eq!(recap["hosts"]["a"]["changed"], 1);
+        assert_eq!(recap["hosts"]["d"]["unreachable"], 1);
+        assert_eq!(recap["hosts"]["d"]["ok"], 0);
     }
 }
