@@ -137,6 +137,9 @@ pub struct RunArgs {
     /// Print a JSONL event stream (`host_result` per host, then `recap`) instead.
     #[arg(long)]
     pub json: bool,
+    /// Print each host's output when the host is done, not line by line as it arrives.
+    #[arg(long)]
+    pub no_stream: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
