@@ -7,6 +7,23 @@
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
+mod progress;
+pub use progress::Progress;
+
+/// Starts the progress display of a task on `total` hosts: on a terminal, never with `--json`.
+pub fn progress(task: &str, total: usize) -> Progress {
+    Progress::start(task, total, !mode().json && std::io::stdout().is_terminal())
+}
+
+/// Prints a line, through the progress display when one is on screen so it never tears.
+fn print_line(line: &str) {
+    let bar = progress::ACTIVE.lock().ok().and_then(|a| a.clone());
+    match bar {
+        Some(bar) => bar.suspend(|| println!("{line}")),
+        None => println!("{line}"),
+    }
+}
+
 /// How output is shown, chosen once by the command before anything is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mode {
@@ -53,13 +70,17 @@ pub fn error(err: &anyhow::Error) {
 
 /// Prints a warning the way Ansible does.
 pub fn warning(msg: &str) {
-    eprintln!("[WARNING]: {msg}");
+    let bar = progress::ACTIVE.lock().ok().and_then(|a| a.clone());
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("[WARNING]: {msg}")),
+        None => eprintln!("[WARNING]: {msg}"),
+    }
 }
 
 /// Prints a line of regular output (nothing in `--json` mode: the stream stays clean).
 pub fn out(line: &str) {
     if !mode().json {
-        println!("{line}");
+        print_line(line);
     }
 }
 
