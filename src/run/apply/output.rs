@@ -67,6 +67,10 @@ fn current_task() -> String {
 /// `TASK [name] ****...` to 80 columns, after a blank line. In `--json` mode, the `play`,
 /// `task` or `handler` event instead.
 pub fn banner(msg: &str) {
+    // Grouped diffs belong to the task before this banner.
+    if let Ok(mut g) = GROUPED.lock() {
+        g.clear();
+    }
     if report::mode().json {
         json_banner(msg);
         return;
