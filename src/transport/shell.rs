@@ -124,3 +124,54 @@ impl<W: tokio::io::AsyncWrite + Unpin, R: tokio::io::AsyncRead + Unpin> Shell<W,
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn streamed_lines_arrive_before_the_script_ends() {
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", LOOP])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let mut shell = Shell {
+            input: child.stdin.take().expect("stdin"),
+            output: BufReader::new(child.stdout.take().expect("stdout")),
+        };
+        let start = Instant::now();
+        let seen = Mutex::new(Vec::new());
+        let on_line = |l: &str| {
+            if let Ok(mut s) = seen.lock() {
+                s.push((start.elapsed(), l.to_string()));
+            }
+        };
+        let out = shell
+            .run_streaming(
+                "echo a; sleep 1; printf 'b\\\\n'; echo e >&2; exit 3",
+                b"",
+                &on_line,
+            )
+            .await
+            .expect("run");
+        let seen = seen.into_inner().expect("lines");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!((seen[0].1.as_str(), seen[1].1.as_str()), ("a", "b\\n"));
+        assert!(
+            seen[1].0 >= seen[0].0 + Duration::from_millis(800),
+            "{seen:?}"
+        );
+        assert_eq!(out.stdout, b"a\nb\\n\n");
+        assert_eq!((out.code, out.stderr.as_slice()), (Some(3), &b"e\n"[..]));
+        // The plain frame still works on the same shell.
+        let out = shell.run("cat", b"x").await.expect("run");
+        assert_eq!((out.code, out.stdout.as_slice()), (Some(0), &b"x"[..]));
+        drop(shell);
+        let _ = child.wait().await;
+    }
+}
