@@ -108,6 +108,12 @@ pub struct ApplyArgs {
     /// Do not lint the keepalived configs before the first task (see `hactl lint`).
     #[arg(long)]
     pub skip_lint: bool,
+    /// Print a JSONL event stream (one JSON object per line) instead of the human output.
+    #[arg(long)]
+    pub json: bool,
+    /// Colour diffs: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -138,6 +144,12 @@ pub struct RunArgs {
     /// Print every host's output as it arrives but no grouped summary.
     #[arg(long)]
     pub no_summary: bool,
+    /// Print a JSONL event stream (`host_result` per host, then `recap`) instead.
+    #[arg(long)]
+    pub json: bool,
+    /// Print each host's output when the host is done, not line by line as it arrives.
+    #[arg(long)]
+    pub no_stream: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -1,6 +1,67 @@
-//! The one place that writes to the terminal: messages, warnings and errors.
+//! The one place that writes to the terminal: messages, warnings, errors, diffs and the
+//! `--json` event stream. The output mode (human or JSON, colour or not) is set once per
+//! process by the command, so every writer below agrees on it.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
+
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+mod progress;
+pub use progress::Progress;
+
+/// Starts the progress display of a task on `total` hosts: on a terminal, never with `--json`.
+pub fn progress(task: &str, total: usize) -> Progress {
+    Progress::start(task, total, !mode().json && std::io::stdout().is_terminal())
+}
+
+/// Prints a line, through the progress display when one is on screen so it never tears.
+fn print_line(line: &str) {
+    let bar = progress::ACTIVE.lock().ok().and_then(|a| a.clone());
+    match bar {
+        Some(bar) => bar.suspend(|| println!("{line}")),
+        None => println!("{line}"),
+    }
+}
+
+/// How output is shown, chosen once by the command before anything is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mode {
+    /// stdout is a JSONL event stream: human lines are not printed.
+    pub json: bool,
+    /// Diffs carry ANSI colours.
+    pub color: bool,
+}
+
+static MODE: OnceLock<Mode> = OnceLock::new();
+
+/// Sets the output mode; the first call wins (one command per process).
+pub fn set_mode(mode: Mode) {
+    let _ = MODE.set(mode);
+}
+
+/// The output mode (human, no colour until set).
+pub fn mode() -> Mode {
+    MODE.get().copied().unwrap_or_default()
+}
+
+/// Whether to colour: `always`/`never` as asked; `auto` colours a terminal unless `NO_COLOR`
+/// is set (https://no-color.org).
+pub fn want_color(choice: &str) -> bool {
+    match choice {
+        "always" => true,
+        "never" => false,
+        _ => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Writes one JSON event as a line of the `--json` stream.
+pub fn event(v: &serde_json::Value) {
+    println!("{v}");
+}
 
 /// Prints an error with its whole chain of causes.
 pub fn error(err: &anyhow::Error) {
@@ -9,21 +70,42 @@ pub fn error(err: &anyhow::Error) {
 
 /// Prints a warning the way Ansible does.
 pub fn warning(msg: &str) {
-    eprintln!("[WARNING]: {msg}");
+    let bar = progress::ACTIVE.lock().ok().and_then(|a| a.clone());
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("[WARNING]: {msg}")),
+        None => eprintln!("[WARNING]: {msg}"),
+    }
 }
 
-/// Prints a line of regular output.
+/// Prints a line of regular output (nothing in `--json` mode: the stream stays clean).
 pub fn out(line: &str) {
-    println!("{line}");
+    if !mode().json {
+        print_line(line);
+    }
 }
 
-/// Prints a unified diff of a file, as `--diff` shows it. Secrets stay hidden: a `no_log`
-/// task shows no content, and lines that set a password, secret, token or key are masked
-/// unless `show_secrets`.
+/// Prints a unified diff of a file, as `--diff` shows it (see [`diff_text`]).
 pub fn diff(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) {
-    if hide {
-        println!("--- before: {path}\n+++ after: {path}\n(content hidden: no_log)");
+    diff_out(&diff_text(path, before, after, hide, show_secrets));
+}
+
+/// Prints a diff made by [`diff_text`], coloured if the mode says so.
+pub fn diff_out(text: &str) {
+    if mode().json {
         return;
+    }
+    if mode().color {
+        print!("{}", colorize(text));
+    } else {
+        print!("{text}");
+    }
+}
+
+/// A unified diff of a file. Secrets stay hidden: a `no_log` task shows no content, and lines
+/// that set a password, secret, token or key are masked unless `show_secrets`.
+pub fn diff_text(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) -> String {
+    if hide {
+        return format!("--- before: {path}\n+++ after: {path}\n(content hidden: no_log)\n");
     }
     let mask = |text: &str| -> String {
         if show_secrets {
@@ -34,12 +116,34 @@ pub fn diff(path: &str, before: &str, after: &str, hide: bool, show_secrets: boo
     };
     let (before, after) = (mask(before), mask(after));
     let diff = similar::TextDiff::from_lines(&before, &after);
-    print!(
-        "{}",
-        diff.unified_diff()
-            .context_radius(3)
-            .header(&format!("before: {path}"), &format!("after: {path}"))
-    );
+    diff.unified_diff()
+        .context_radius(3)
+        .header(&format!("before: {path}"), &format!("after: {path}"))
+        .to_string()
+}
+
+/// ANSI colours for a unified diff: additions green, removals red, hunk headers cyan.
+pub fn colorize(diff: &str) -> String {
+    diff.split_inclusive('\n')
+        .map(|line| {
+            let (body, nl) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let code = if body.starts_with("+++") || body.starts_with("---") {
+                "1"
+            } else if body.starts_with('+') {
+                "32"
+            } else if body.starts_with('-') {
+                "31"
+            } else if body.starts_with("@@") {
+                "36"
+            } else {
+                return line.to_string();
+            };
+            format!("\x1b[{code}m{body}\x1b[0m{nl}")
+        })
+        .collect()
 }
 
 /// Masks the value on a line that sets a secret (`auth_pass x`, `password: x`, `token=x`).
@@ -64,4 +168,33 @@ fn mask_secret(line: &str) -> String {
         "{indent}{} ******** (hidden, fingerprint {mark}){newline}",
         &trimmed[..name_end]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_colours_snapshot() {
+        let text = diff_text(
+            "/etc/app.conf",
+            "a\nworker 1\nauth_pass old\n",
+            "a\nworker 2\nauth_pass new\n",
+            false,
+            false,
+        );
+        insta::assert_snapshot!(colorize(&text).replace('\x1b', "<ESC>"));
+    }
+
+    #[test]
+    fn colour_choice() {
+        assert!(want_color("always"));
+        assert!(!want_color("never"));
+    }
+
+    #[test]
+    fn no_log_diff_hides_content() {
+        let text = diff_text("/x", "secret1\n", "secret2\n", true, false);
+        assert!(!text.contains("secret1") && !text.contains("secret2"));
+    }
 }

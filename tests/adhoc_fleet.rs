@@ -18,7 +18,7 @@ fn hactl(fleet: &Fleet, args: &[&str], known_hosts: bool) -> Output {
         .arg(&inv)
         .arg("--private-key")
         .arg(&key)
-        .args(["-T", "3"]);
+        .args(["-T", "3", "--no-stream"]);
     if known_hosts {
         let opt = format!(
             "-o UserKnownHostsFile={}",

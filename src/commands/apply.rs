@@ -7,6 +7,10 @@ use crate::cli::ApplyArgs;
 use crate::{inventory, playbook, report, run};
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    report::set_mode(report::Mode {
+        json: args.json,
+        color: !args.json && report::want_color(&args.color),
+    });
     let playbook_path = match &args.playbook {
         Some(p) => p.clone(),
         None => default_playbook(&args.inventory)?,

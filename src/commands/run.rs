@@ -81,10 +81,31 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let results = runtime.block_on(crate::run::adhoc::run(targets, job, |r| {
-        report::out(&crate::run::adhoc::format_result(r));
-    }));
-    if !args.no_summary && !results.is_empty() {
+    report::set_mode(report::Mode {
+        json: args.json,
+        color: false,
+    });
+    let module_name = job.module.clone();
+    let stream = !args.json && !args.no_stream;
+    let on_line =
+        stream.then_some(|host: &str, line: &str| report::out(&format!("{host} | {line}")));
+    let results = runtime.block_on(crate::run::adhoc::run_streaming(
+        targets,
+        job,
+        on_line,
+        |r| {
+            if args.json {
+                report::event(&crate::run::adhoc::json_event(r, &module_name));
+            } else if stream {
+                report::out(&crate::run::adhoc::format_streamed(r));
+            } else {
+                report::out(&crate::run::adhoc::format_result(r));
+            }
+        },
+    ));
+    if args.json {
+        report::event(&crate::run::adhoc::json_recap(&results));
+    } else if !args.no_summary && !results.is_empty() {
         report::out("");
         report::out("SUMMARY");
         for line in crate::run::adhoc::summary(&results) {

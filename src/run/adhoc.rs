@@ -34,34 +34,75 @@ pub struct HostResult {
 pub async fn run(
     targets: Vec<Target>,
     job: Job,
+    on_result: impl FnMut(&HostResult),
+) -> Vec<HostResult> {
+    run_streaming(targets, job, None::<fn(&str, &str)>, on_result).await
+}
+
+/// What a host's task sends back: a line of output as it is printed, or the result.
+enum Msg {
+    Line(String, String),
+    Done(HostResult),
+}
+
+/// Like [`run`]; with `on_line`, a `command`/`shell`/`raw` job's stdout lines reach it (host,
+/// line) as the hosts print them, before that host's result.
+pub async fn run_streaming(
+    targets: Vec<Target>,
+    job: Job,
+    mut on_line: Option<impl FnMut(&str, &str)>,
     mut on_result: impl FnMut(&HostResult),
 ) -> Vec<HostResult> {
     let order: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let gate = Arc::new(Semaphore::new(job.forks.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let stream = on_line.is_some() && matches!(job.module.as_str(), "command" | "shell" | "raw");
     let job = Arc::new(job);
     for target in targets {
         let (gate, tx, job) = (gate.clone(), tx.clone(), job.clone());
         tokio::spawn(async move {
             let _slot = gate.acquire().await;
-            let outcome = one_host(&target, &job).await;
-            let _ = tx.send(HostResult {
+            let host = target.name.clone();
+            let lines = tx.clone();
+            let send = move |line: &str| {
+                // The module's own markers are not the command's output.
+                if !line.starts_with("hactl:") {
+                    let _ = lines.send(Msg::Line(host.clone(), line.to_string()));
+                }
+            };
+            let on_line: Option<&(dyn Fn(&str) + Send + Sync)> =
+                if stream { Some(&send) } else { None };
+            let outcome = one_host(&target, &job, on_line).await;
+            let _ = tx.send(Msg::Done(HostResult {
                 host: target.name.clone(),
                 outcome,
-            });
+            }));
         });
     }
     drop(tx);
     let mut results = Vec::with_capacity(order.len());
-    while let Some(result) = rx.recv().await {
-        on_result(&result);
-        results.push(result);
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Line(host, line) => {
+                if let Some(f) = on_line.as_mut() {
+                    f(&host, &line);
+                }
+            }
+            Msg::Done(result) => {
+                on_result(&result);
+                results.push(result);
+            }
+        }
     }
     results.sort_by_key(|r| order.iter().position(|h| *h == r.host));
     results
 }
 
-async fn one_host(target: &Target, job: &Job) -> Result<Outcome, String> {
+async fn one_host(
+    target: &Target,
+    job: &Job,
+    on_line: Option<&(dyn Fn(&str) + Send + Sync)>,
+) -> Result<Outcome, String> {
     let step = match modules::plan(&job.module, &job.args, job.mode, &Map::new()) {
         Ok(step) => step,
         Err(e) => return Ok(Outcome::failed(e.0)),
@@ -81,10 +122,11 @@ async fn one_host(target: &Target, job: &Job) -> Result<Outcome, String> {
                 Some(user) => become_script(&remote.script, user),
                 None => remote.script,
             };
-            conn.exec(&script, &remote.stdin)
-                .await
-                .map(remote.finish)
-                .map_err(text)
+            let out = match on_line {
+                Some(f) => conn.exec_streaming(&script, &remote.stdin, f).await,
+                None => conn.exec(&script, &remote.stdin).await,
+            };
+            out.map(remote.finish).map_err(text)
         }
     };
     let _ = conn.close().await;
@@ -109,6 +151,27 @@ pub fn exit_code(results: &[HostResult]) -> u8 {
 pub fn format_result(r: &HostResult) -> String {
     let (head, body) = headline(r);
     format!("{} | {head}{body}", r.host)
+}
+
+/// A host's result once its output was streamed: the status line, then its stderr (which
+/// is not streamed) with the host prefix.
+pub fn format_streamed(r: &HostResult) -> String {
+    let (head, body) = headline(r);
+    let mut out = format!("{} | {}", r.host, head.trim_end_matches(" >>"));
+    match &r.outcome {
+        Ok(o) if o.result.contains_key("stdout") => {
+            let stderr = o
+                .result
+                .get("stderr")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            for line in stderr.lines() {
+                out.push_str(&format!("\n{} | {line}", r.host));
+            }
+        }
+        _ => out.push_str(&body),
+    }
+    out
 }
 
 /// What a result says, without the host: `CHANGED | rc=0 >>\noutput`.
@@ -150,6 +213,46 @@ fn headline(r: &HostResult) -> (String, String) {
             }
         }
     }
+}
+
+/// One host's result as a `--json` `host_result` event (the same schema as `hactl apply`'s,
+/// with the module name as `task`).
+pub fn json_event(r: &HostResult, module: &str) -> Value {
+    let (status, result) = match &r.outcome {
+        Err(msg) => ("unreachable", serde_json::json!({"msg": msg})),
+        Ok(o) => {
+            let status = match o.status {
+                Status::Changed => "changed",
+                Status::Failed => "failed",
+                Status::Skipped => "skipped",
+                Status::Ok => "ok",
+            };
+            (status, Value::Object(o.result.clone()))
+        }
+    };
+    serde_json::json!({
+        "event": "host_result",
+        "host": r.host,
+        "task": module,
+        "status": status,
+        "result": result,
+    })
+}
+
+/// The closing `recap` event of `hactl run --json`: per host, 1 in the column of its status.
+pub fn json_recap(results: &[HostResult]) -> Value {
+    let hosts: Map<String, Value> = results
+        .iter()
+        .map(|r| {
+            let status = json_event(r, "")["status"].clone();
+            let mut counts = Map::new();
+            for k in ["ok", "changed", "unreachable", "failed", "skipped"] {
+                counts.insert(k.into(), u8::from(status == k).into());
+            }
+            (r.host.clone(), Value::Object(counts))
+        })
+        .collect();
+    serde_json::json!({"event": "recap", "hosts": hosts})
 }
 
 /// JSON indented by four spaces, as Ansible prints module results.
@@ -238,5 +341,33 @@ mod tests {
         assert_eq!(exit_code(&results), 4);
         assert_eq!(exit_code(&results[..3]), 0);
         assert_eq!(exit_code(&[done("x", "", 3)]), 2);
+    }
+
+    #[test]
+    fn streamed_result_lines() {
+        let mut r = done("a", "out", 0);
+        if let Ok(o) = &mut r.outcome {
+            o.result.insert("stderr".into(), "e1\ne2".into());
+        }
+        assert_eq!(format_streamed(&r), "a | CHANGED | rc=0\na | e1\na | e2");
+    }
+
+    #[test]
+    fn json_events() {
+        let results = vec![
+            done("a", "hi", 0),
+            HostResult {
+                host: "d".into(),
+                outcome: Err("timeout".into()),
+            },
+        ];
+        let ev = json_event(&results[0], "shell");
+        assert_eq!(ev["status"], "changed");
+        assert_eq!(ev["result"]["stdout"], "hi");
+        assert_eq!(json_event(&results[1], "shell")["status"], "unreachable");
+        let recap = json_recap(&results);
+        assert_eq!(recap["hosts"]["a"]["changed"], 1);
+        assert_eq!(recap["hosts"]["d"]["unreachable"], 1);
+        assert_eq!(recap["hosts"]["d"]["ok"], 0);
     }
 }

@@ -67,6 +67,23 @@ pub trait Transport: Send + Sync {
         stdin: &[u8],
     ) -> impl Future<Output = Result<ExecOutput, TransportError>> + Send;
 
+    /// Like [`Transport::exec`], but hands each stdout line to `on_line` as it arrives. By
+    /// default the lines come when the script ends; a transport that can do better overrides.
+    fn exec_streaming(
+        &self,
+        script: &str,
+        stdin: &[u8],
+        on_line: &(dyn Fn(&str) + Send + Sync),
+    ) -> impl Future<Output = Result<ExecOutput, TransportError>> + Send {
+        async move {
+            let out = self.exec(script, stdin).await?;
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                on_line(line);
+            }
+            Ok(out)
+        }
+    }
+
     /// Closes the connection.
     fn close(self) -> impl Future<Output = Result<(), TransportError>> + Send;
 }

@@ -6,6 +6,8 @@
 //! Frame, controller to host: `SCRIPT_LEN STDIN_LEN\n`, the script, the stdin bytes.
 //! Frame, host to controller: `RC STDOUT_LEN STDERR_LEN\n`, stdout, stderr.
 //! Each script runs in its own `sh` with that stdin, so scripts cannot disturb each other.
+//! Streaming (`SCRIPT_LEN STDIN_LEN s\n`): each stdout line comes as `O line\n` as soon as the
+//! script prints it, then the frame above with an empty stdout.
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -16,13 +18,23 @@ use super::ExecOutput;
 pub const LOOP: &str = r#"d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
 take() { if [ "$1" -gt 0 ]; then dd bs="$1" count=1 iflag=fullblock 2>/dev/null; fi; }
-while read -r n m; do
+while read -r n m k; do
     take "$n" >"$d/s"; take "$m" >"$d/i"
-    sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
+    if [ "$k" = s ]; then
+        { sh "$d/s" <"$d/i" 2>"$d/e"; echo $? >"$d/r"; } |
+            while IFS= read -r l || [ -n "$l" ]; do printf 'O %s\n' "$l"; done
+        rc=$(cat "$d/r"); : >"$d/o"
+    else
+        sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
+    fi
     printf '%s %s %s\n' "$rc" "$(wc -c <"$d/o")" "$(wc -c <"$d/e")"
     cat "$d/o" "$d/e"
 done
 "#;
+
+fn ended() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the host's shell ended")
+}
 
 /// The two ends of the shell's channel.
 pub struct Shell<W, R> {
@@ -39,18 +51,53 @@ impl<W, R> std::fmt::Debug for Shell<W, R> {
 impl<W: tokio::io::AsyncWrite + Unpin, R: tokio::io::AsyncRead + Unpin> Shell<W, R> {
     /// Runs one script with its stdin and returns what it printed and its exit code.
     pub async fn run(&mut self, script: &str, stdin: &[u8]) -> std::io::Result<ExecOutput> {
-        let header = format!("{} {}\n", script.len(), stdin.len());
+        self.send(script, stdin, "").await?;
+        let mut line = String::new();
+        if self.output.read_line(&mut line).await? == 0 {
+            return Err(ended());
+        }
+        self.finish(line, Vec::new()).await
+    }
+
+    /// Like [`Shell::run`], but hands each stdout line (without its newline) to `on_line` as
+    /// the host prints it. The returned stdout is those lines, each ending in a newline.
+    pub async fn run_streaming(
+        &mut self,
+        script: &str,
+        stdin: &[u8],
+        on_line: &(dyn Fn(&str) + Send + Sync),
+    ) -> std::io::Result<ExecOutput> {
+        self.send(script, stdin, " s").await?;
+        let mut stdout = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            if self.output.read_until(b'\n', &mut line).await? == 0 {
+                return Err(ended());
+            }
+            match line.strip_prefix(b"O ") {
+                Some(text) => {
+                    stdout.extend_from_slice(text);
+                    let text = text.strip_suffix(b"\n").unwrap_or(text);
+                    on_line(&String::from_utf8_lossy(text));
+                }
+                None => {
+                    let header = String::from_utf8_lossy(&line).into_owned();
+                    return self.finish(header, stdout).await;
+                }
+            }
+        }
+    }
+
+    async fn send(&mut self, script: &str, stdin: &[u8], flag: &str) -> std::io::Result<()> {
+        let header = format!("{} {}{flag}\n", script.len(), stdin.len());
         self.input.write_all(header.as_bytes()).await?;
         self.input.write_all(script.as_bytes()).await?;
         self.input.write_all(stdin).await?;
-        self.input.flush().await?;
-        let mut line = String::new();
-        if self.output.read_line(&mut line).await? == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the host's shell ended",
-            ));
-        }
+        self.input.flush().await
+    }
+
+    /// Reads the rest of a reply after its header `line`; `streamed` is stdout already read.
+    async fn finish(&mut self, line: String, streamed: Vec<u8>) -> std::io::Result<ExecOutput> {
         let bad = || {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -65,6 +112,9 @@ impl<W: tokio::io::AsyncWrite + Unpin, R: tokio::io::AsyncRead + Unpin> Shell<W,
         };
         let mut stdout = vec![0; olen];
         self.output.read_exact(&mut stdout).await?;
+        if stdout.is_empty() {
+            stdout = streamed;
+        }
         let mut stderr = vec![0; elen];
         self.output.read_exact(&mut stderr).await?;
         Ok(ExecOutput {
@@ -72,5 +122,56 @@ impl<W: tokio::io::AsyncWrite + Unpin, R: tokio::io::AsyncRead + Unpin> Shell<W,
             stdout,
             stderr,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn streamed_lines_arrive_before_the_script_ends() {
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", LOOP])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let mut shell = Shell {
+            input: child.stdin.take().expect("stdin"),
+            output: BufReader::new(child.stdout.take().expect("stdout")),
+        };
+        let start = Instant::now();
+        let seen = Mutex::new(Vec::new());
+        let on_line = |l: &str| {
+            if let Ok(mut s) = seen.lock() {
+                s.push((start.elapsed(), l.to_string()));
+            }
+        };
+        let out = shell
+            .run_streaming(
+                "echo a; sleep 1; printf 'b\\\\n'; echo e >&2; exit 3",
+                b"",
+                &on_line,
+            )
+            .await
+            .expect("run");
+        let seen = seen.into_inner().expect("lines");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!((seen[0].1.as_str(), seen[1].1.as_str()), ("a", "b\\n"));
+        assert!(
+            seen[1].0 >= seen[0].0 + Duration::from_millis(800),
+            "{seen:?}"
+        );
+        assert_eq!(out.stdout, b"a\nb\\n\n");
+        assert_eq!((out.code, out.stderr.as_slice()), (Some(3), &b"e\n"[..]));
+        // The plain frame still works on the same shell.
+        let out = shell.run("cat", b"x").await.expect("run");
+        assert_eq!((out.code, out.stdout.as_slice()), (Some(0), &b"x"[..]));
+        drop(shell);
+        let _ = child.wait().await;
     }
 }

@@ -218,6 +218,38 @@ impl Transport for SshTransport {
         }
     }
 
+    async fn exec_streaming(
+        &self,
+        script: &str,
+        stdin: &[u8],
+        on_line: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<ExecOutput, TransportError> {
+        let mut state = self.shell.lock().await;
+        if matches!(*state, ShellState::NotStarted) {
+            *state = self.start_shell().await.unwrap_or(ShellState::Unavailable);
+        }
+        let ShellState::Running(running) = &mut *state else {
+            drop(state);
+            // No persistent shell: the lines come at the end.
+            let out = self.exec_channel(script, stdin).await?;
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                on_line(line);
+            }
+            return Ok(out);
+        };
+        match running.shell.run_streaming(script, stdin, on_line).await {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                // The script may have run in part: report, never re-run it.
+                *state = ShellState::Unavailable;
+                Err(TransportError::Exec {
+                    host: self.name.clone(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+
     async fn close(self) -> Result<(), TransportError> {
         let host = self.name;
         // End the shell's channel first, so the master can close cleanly.

@@ -244,18 +244,34 @@ async fn run_play(
                 }
                 let name = task.display_name(scope.role.map(|r| r.name.as_str()));
                 output::banner(&format!("TASK [{name}]"));
+                let progress = crate::report::progress(&name, runs.iter().filter(|r| **r).count());
                 let results: Vec<Option<TaskResult>> =
                     join_all(states.iter_mut().zip(&runs).map(|(s, run)| {
-                        let (runner, gate) = (&runner, &gate);
+                        let (runner, gate, progress) = (&runner, &gate, &progress);
                         async move {
                             if !*run {
                                 return None;
                             }
                             let _slot = gate.acquire().await;
-                            Some(runner.run_task(s, task, scope).await)
+                            let host = s.name.clone();
+                            progress.host_started(&host);
+                            let r = runner.run_task(s, task, scope).await;
+                            let failed =
+                                r.unreachable.is_some() || r.status == Some(Status::Failed);
+                            progress.host_done(&host, failed);
+                            Some(r)
                         }
                     }))
                     .await;
+                progress.finish();
+                output::group_diffs(
+                    states
+                        .iter()
+                        .zip(&results)
+                        .filter_map(|(s, r)| Some((s.name.as_str(), r.as_ref()?))),
+                    task.keywords.no_log == Some(true),
+                    opts.show_secrets,
+                );
                 for (i, r) in results.into_iter().enumerate() {
                     let Some(r) = r else { continue };
                     let host = states[i].name.clone();

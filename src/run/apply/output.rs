@@ -2,7 +2,8 @@
 //! with `*` to 80 columns, `ok: [host]` lines, `fatal: [host]: FAILED! => {...}` with the
 //! result as Python's `json.dumps` writes it (sorted keys), diffs, and the `PLAY RECAP`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -56,14 +57,84 @@ impl Stats {
     }
 }
 
-/// `TASK [name] ****...` to 80 columns, after a blank line.
+/// The task or handler in flight, named in `--json` `host_result` events.
+static CURRENT: Mutex<String> = Mutex::new(String::new());
+
+fn current_task() -> String {
+    CURRENT.lock().map(|c| c.clone()).unwrap_or_default()
+}
+
+/// `TASK [name] ****...` to 80 columns, after a blank line. In `--json` mode, the `play`,
+/// `task` or `handler` event instead.
 pub fn banner(msg: &str) {
+    // Grouped diffs belong to the task before this banner.
+    if let Ok(mut g) = GROUPED.lock() {
+        g.clear();
+    }
+    if report::mode().json {
+        json_banner(msg);
+        return;
+    }
     let stars = 79usize.saturating_sub(msg.chars().count()).max(3);
     report::out("");
     report::out(&format!("{msg} {}", "*".repeat(stars)));
 }
 
+/// The `--json` event for a banner; `PLAY RECAP` has its own event (see [`recap`]).
+fn json_banner(msg: &str) {
+    let inner = |prefix: &str| {
+        msg.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(']'))
+            .map(str::to_string)
+    };
+    let (event, name) = if let Some(n) = inner("PLAY [") {
+        ("play", n)
+    } else if let Some(n) = inner("TASK [") {
+        ("task", n)
+    } else if let Some(n) = inner("RUNNING HANDLER [") {
+        ("handler", n)
+    } else {
+        return;
+    };
+    if event != "play" {
+        if let Ok(mut c) = CURRENT.lock() {
+            c.clone_from(&name);
+        }
+    }
+    report::event(&serde_json::json!({"event": event, "name": name}));
+}
+
+/// One `host_result` event of the `--json` stream.
+fn json_result(
+    host: &str,
+    status: &str,
+    item: Option<&Value>,
+    diff: Option<String>,
+    result: Option<&serde_json::Map<String, Value>>,
+) {
+    let mut ev = serde_json::json!({
+        "event": "host_result",
+        "host": host,
+        "task": current_task(),
+        "status": status,
+    });
+    if let Some(i) = item {
+        ev["item"] = i.clone();
+    }
+    if let Some(d) = diff {
+        ev["diff"] = Value::String(d);
+    }
+    if let Some(r) = result {
+        ev["result"] = Value::Object(r.clone());
+    }
+    report::event(&ev);
+}
+
 pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option<&str>) {
+    if report::mode().json {
+        json_result(host, status, item, None, None);
+        return;
+    }
     let item = item
         .map(|i| format!(" => (item={})", item_label(i)))
         .unwrap_or_default();
@@ -74,6 +145,11 @@ pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option
 }
 
 pub fn unreachable(host: &str, msg: &str) {
+    if report::mode().json {
+        let r = serde_json::json!({"msg": msg});
+        json_result(host, "unreachable", None, None, r.as_object());
+        return;
+    }
     let json = py_json(&serde_json::json!({"changed": false, "msg": msg, "unreachable": true}));
     report::out(&format!("fatal: [{host}]: UNREACHABLE! => {json}"));
 }
@@ -86,19 +162,95 @@ fn item_label(v: &Value) -> String {
     }
 }
 
+/// Diffs already printed once for several hosts by [`group_diffs`]: (host, diff text).
+static GROUPED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
+
+/// Groups identical diffs: each distinct diff text with the hosts that have it, in order of
+/// first appearance.
+pub fn group<'a>(diffs: &[(&'a str, String)]) -> Vec<(Vec<&'a str>, String)> {
+    let mut groups: Vec<(Vec<&'a str>, String)> = Vec::new();
+    for (host, text) in diffs {
+        match groups.iter_mut().find(|(_, t)| t == text) {
+            Some((hosts, _)) => hosts.push(host),
+            None => groups.push((vec![host], text.clone())),
+        }
+    }
+    groups
+}
+
+/// Prints once, before the per-host lines, each diff that several hosts share for this task,
+/// headed by the hosts (`--- lb1, lb2 (2 hosts) /etc/nginx/nginx.conf`); [`task_result`] then
+/// leaves those out. Diffs only one host has are printed with its lines as before.
+pub fn group_diffs<'a>(
+    results: impl Iterator<Item = (&'a str, &'a TaskResult)>,
+    no_log: bool,
+    show_secrets: bool,
+) {
+    if report::mode().json {
+        return;
+    }
+    let mut diffs: Vec<(&str, String)> = Vec::new();
+    let mut paths: BTreeMap<String, String> = BTreeMap::new();
+    for (host, r) in results {
+        for d in r.items.iter().filter_map(|i| {
+            i.outcome
+                .diff
+                .as_ref()
+                .filter(|_| has_diff(&i.outcome.diff))
+        }) {
+            let text = report::diff_text(
+                &d.path,
+                d.before.as_deref().unwrap_or_default(),
+                &d.after,
+                no_log,
+                show_secrets,
+            );
+            paths.insert(text.clone(), d.path.clone());
+            diffs.push((host, text));
+        }
+    }
+    let Ok(mut grouped) = GROUPED.lock() else {
+        return;
+    };
+    grouped.clear();
+    for (hosts, text) in group(&diffs).into_iter().filter(|(h, _)| h.len() > 1) {
+        let path = paths.get(&text).cloned().unwrap_or_default();
+        report::out(&format!(
+            "--- {} ({} hosts) {path}",
+            hosts.join(", "),
+            hosts.len()
+        ));
+        report::diff_out(&text);
+        for h in hosts {
+            grouped.insert((h.to_string(), text.clone()));
+        }
+    }
+}
+
 /// Prints one host's lines for a task: diffs first, then the status line(s).
 pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
     let looped = r.items.iter().any(|i| i.item.is_some());
+    if report::mode().json {
+        json_task_result(host, r, no_log, show_secrets);
+        return;
+    }
     for i in &r.items {
         if has_diff(&i.outcome.diff) {
             if let Some(d) = &i.outcome.diff {
-                report::diff(
+                let text = report::diff_text(
                     &d.path,
                     d.before.as_deref().unwrap_or_default(),
                     &d.after,
                     no_log,
                     show_secrets,
                 );
+                let shown = GROUPED
+                    .lock()
+                    .map(|g| g.contains(&(host.to_string(), text.clone())))
+                    .unwrap_or(false);
+                if !shown {
+                    report::diff_out(&text);
+                }
             }
         }
         let status = match i.outcome.status {
@@ -160,6 +312,42 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
     }
 }
 
+/// The `host_result` events of one host's task: one per loop item, diffs masked as in the
+/// human output, `no_log` results censored.
+fn json_task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
+    for i in &r.items {
+        let diff = i
+            .outcome
+            .diff
+            .as_ref()
+            .filter(|_| has_diff(&i.outcome.diff))
+            .map(|d| {
+                report::diff_text(
+                    &d.path,
+                    d.before.as_deref().unwrap_or_default(),
+                    &d.after,
+                    no_log,
+                    show_secrets,
+                )
+            });
+        let status = match i.outcome.status {
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+        };
+        let mut result = i.outcome.result.clone();
+        if no_log {
+            result = serde_json::Map::new();
+            result.insert("censored".into(), "hidden: no_log".into());
+        }
+        if r.ignored && i.outcome.status == Status::Failed {
+            result.insert("_ignored".into(), true.into());
+        }
+        json_result(host, status, i.item.as_ref(), diff, Some(&result));
+    }
+}
+
 /// Whether a result is a `debug` message (the only `ok` result Ansible prints in full).
 fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
     result.keys().all(|k| k == "msg" || k == "changed")
@@ -167,6 +355,23 @@ fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
 
 /// The recap, one line per host in inventory order.
 pub fn recap(inv: &Inventory, stats: &BTreeMap<String, Stats>) {
+    if report::mode().json {
+        let hosts: serde_json::Map<String, Value> = inv
+            .hosts
+            .keys()
+            .filter_map(|h| stats.get(h).map(|s| (h, s)))
+            .map(|(h, s)| {
+                let counts = serde_json::json!({
+                    "ok": s.ok, "changed": s.changed, "unreachable": s.unreachable,
+                    "failed": s.failed, "skipped": s.skipped, "rescued": s.rescued,
+                    "ignored": s.ignored,
+                });
+                (h.clone(), counts)
+            })
+            .collect();
+        report::event(&serde_json::json!({"event": "recap", "hosts": hosts}));
+        return;
+    }
     banner("PLAY RECAP");
     for host in inv.hosts.keys() {
         let Some(s) = stats.get(host) else { continue };
@@ -234,6 +439,23 @@ mod tests {
         assert_eq!(
             py_json(&v),
             r#"{"changed": false, "list": [1, "a"], "msg": "x"}"#
+        );
+    }
+
+    #[test]
+    fn identical_diffs_group_by_host() {
+        let diffs = [
+            ("lb1", "d1".to_string()),
+            ("web1", "d2".to_string()),
+            ("lb2", "d1".to_string()),
+            ("lb3", "d1".to_string()),
+        ];
+        assert_eq!(
+            group(&diffs),
+            vec![
+                (vec!["lb1", "lb2", "lb3"], "d1".to_string()),
+                (vec!["web1"], "d2".to_string())
+            ]
         );
     }
 
