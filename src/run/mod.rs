@@ -3,6 +3,7 @@
 //! the same pieces.
 
 pub mod adhoc;
+pub mod agent;
 pub mod apply;
 pub mod context;
 pub mod lookup;

@@ -16,6 +16,19 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("defined", |v: &Value| !v.is_undefined());
     env.add_test("undefined", |v: &Value| v.is_undefined());
     env.add_test("none", |v: &Value| v.is_none());
+    // Task results, as Ansible's `changed`/`failed`/`succeeded`/`skipped` tests read them.
+    env.add_test("changed", |v: &Value| result_flag(v, "changed", "changed"));
+    env.add_test("change", |v: &Value| result_flag(v, "changed", "change"));
+    env.add_test("failed", |v: &Value| result_flag(v, "failed", "failed"));
+    env.add_test("failure", |v: &Value| result_flag(v, "failed", "failure"));
+    env.add_test("succeeded", |v: &Value| {
+        result_flag(v, "failed", "succeeded").map(|f| !f)
+    });
+    env.add_test("success", |v: &Value| {
+        result_flag(v, "failed", "success").map(|f| !f)
+    });
+    env.add_test("skipped", |v: &Value| result_flag(v, "skipped", "skipped"));
+    env.add_test("skip", |v: &Value| result_flag(v, "skipped", "skip"));
     env.add_test("string", |v: &Value| v.kind() == ValueKind::String);
     env.add_test("number", |v: &Value| {
         matches!(v.kind(), ValueKind::Number | ValueKind::Bool)
@@ -34,6 +47,26 @@ pub fn register(env: &mut Environment<'static>) {
         };
         regex_test(v, &p, k, mode)
     });
+}
+
+/// A registered result's flag, true when set. A loop's result counts as changed if any item
+/// changed, as Ansible's `changed` test does. Anything but a mapping is an error, as in Ansible.
+fn result_flag(result: &Value, key: &str, test: &str) -> Result<bool, Error> {
+    defined(result)?;
+    if result.kind() != ValueKind::Map {
+        return Err(Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("the '{test}' test expects a dictionary"),
+        ));
+    }
+    let own = result.get_attr(key).map(|v| v.is_true()).unwrap_or(false);
+    if own || key != "changed" {
+        return Ok(own);
+    }
+    let items = result.get_attr("results").unwrap_or_default();
+    Ok(items.try_iter().is_ok_and(|mut it| {
+        it.any(|r| r.get_attr("changed").is_ok_and(|c| c.is_true()))
+    }))
 }
 
 #[derive(Clone, Copy)]

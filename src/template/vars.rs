@@ -143,6 +143,9 @@ impl PlayVars {
         }
         let hostvars = Arc::new(HostVars { hosts: per_host });
         let play_hosts = super::to_value(&play.hosts);
+        let agent = crate::run::agent::magic_vars()
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)));
         let common = Value::from_pairs([
             ("hostvars", Value::from_dyn_object(hostvars.clone())),
             ("groups", groups_value),
@@ -153,7 +156,9 @@ impl PlayVars {
             ("playbook_dir", Value::from(play.playbook_dir.as_str())),
             ("ansible_check_mode", Value::from(play.check_mode)),
             ("omit", Value::from(OMIT)),
-        ]);
+        ]
+        .into_iter()
+        .chain(agent));
         PlayVars { hostvars, common }
     }
 

@@ -39,12 +39,12 @@ for n in "${sizes[@]}"; do
     cp -r "$here/inventory/group_vars" "$st/"
     ctl() { ip netns exec "$prefix-ctl" "$@"; }
     hactl_apply() {
-        ctl "$hactl" apply "$inv" "$here/site.yml" --private-key "$st/id_ed25519" \
+        ctl "$hactl" apply "$inv" "$here/site.yml" -e vrrp_engine=keepalived --private-key "$st/id_ed25519" \
             --ssh-common-args "-o UserKnownHostsFile=$st/known_hosts" >/dev/null
     }
     ansible_apply() {
         ANSIBLE_CONFIG=$st/ansible.cfg ctl /opt/ansible-venv/bin/ansible-playbook -f 50 \
-            -i "$inv" "$here/site.yml" >/dev/null
+            -i "$inv" "$here/site.yml" -e vrrp_engine=keepalived >/dev/null
     }
     reset() {
         ctl "$hactl" run nginx -i "$inv" --private-key "$st/id_ed25519" --no-summary \
