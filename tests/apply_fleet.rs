@@ -106,7 +106,13 @@ fn apply_the_dual_master_deployment() {
     let ansible = fleet
         .ctl("/opt/ansible-venv/bin/ansible-playbook")
         .current_dir(root())
-        .args(["-i", "inventory/hosts.ini", "site.yml", "-e", "vrrp_engine=keepalived"])
+        .args([
+            "-i",
+            "inventory/hosts.ini",
+            "site.yml",
+            "-e",
+            "vrrp_engine=keepalived",
+        ])
         .env("ANSIBLE_CONFIG", fleet.state.join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
         .output()

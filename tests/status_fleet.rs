@@ -64,7 +64,9 @@ fn start_agent(fleet: &Fleet, host: &str) {
          systemctl daemon-reload && systemctl restart hactl-agent && \
          systemctl is-active hactl-agent",
         agent_binary().display(),
-        root().join("roles/nginx/files/hactl-agent.service").display()
+        root()
+            .join("roles/nginx/files/hactl-agent.service")
+            .display()
     );
     let out = fleet.ssh(host, &cmd);
     assert!(out.status.success(), "start hactl-agent on {host}: {out:?}");

@@ -31,6 +31,8 @@ if [ -d /run/systemd/system ]; then
     if [ "$reload" = 1 ]; then
         [ "$check" = 1 ] || systemctl daemon-reload || exit 2
     fi
+    # `systemd: daemon_reload=yes` alone: nothing else to do (Ansible reports it as ok).
+    if [ -z "$name" ]; then echo "hactl:changed=0"; exit 0; fi
     load=$(systemctl show -p LoadState --value -- "$name" 2>/dev/null)
     if [ "$load" = not-found ] || [ -z "$load" ]; then
         echo "Could not find the requested service $name: host" >&2
@@ -88,12 +90,22 @@ echo "hactl:active=$now"
 
 pub fn plan(module: &str, args: &Map<String, Value>, mode: Mode) -> Result<Step, ArgError> {
     let a = Args::new(module, args, PARAMS)?;
-    let name = a.required(&["name"])?;
+    let daemon_reload = a.bool(&["daemon_reload"])?.unwrap_or(false);
+    // The systemd module may only reload systemd's configuration, with no unit named.
+    let reload_only = module != "service"
+        && daemon_reload
+        && ["name", "state", "enabled"]
+            .iter()
+            .all(|k| !args.contains_key(*k));
+    let name = if reload_only {
+        String::new()
+    } else {
+        a.required(&["name"])?
+    };
     let state = a
         .choice("state", &["started", "stopped", "restarted", "reloaded"])?
         .unwrap_or_default();
     let enabled = a.bool(&["enabled"])?;
-    let daemon_reload = a.bool(&["daemon_reload"])?.unwrap_or(false);
     if state.is_empty() && enabled.is_none() && !daemon_reload {
         return Err(ArgError(
             "one of the following is required: state, enabled".into(),

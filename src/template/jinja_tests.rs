@@ -64,9 +64,9 @@ fn result_flag(result: &Value, key: &str, test: &str) -> Result<bool, Error> {
         return Ok(own);
     }
     let items = result.get_attr("results").unwrap_or_default();
-    Ok(items.try_iter().is_ok_and(|mut it| {
-        it.any(|r| r.get_attr("changed").is_ok_and(|c| c.is_true()))
-    }))
+    Ok(items
+        .try_iter()
+        .is_ok_and(|mut it| it.any(|r| r.get_attr("changed").is_ok_and(|c| c.is_true()))))
 }
 
 #[derive(Clone, Copy)]

@@ -146,19 +146,21 @@ impl PlayVars {
         let agent = crate::run::agent::magic_vars()
             .into_iter()
             .map(|(k, v)| (k, Value::from(v)));
-        let common = Value::from_pairs([
-            ("hostvars", Value::from_dyn_object(hostvars.clone())),
-            ("groups", groups_value),
-            ("ansible_play_hosts", play_hosts.clone()),
-            ("ansible_play_hosts_all", play_hosts.clone()),
-            ("ansible_play_batch", play_hosts.clone()),
-            ("play_hosts", play_hosts),
-            ("playbook_dir", Value::from(play.playbook_dir.as_str())),
-            ("ansible_check_mode", Value::from(play.check_mode)),
-            ("omit", Value::from(OMIT)),
-        ]
-        .into_iter()
-        .chain(agent));
+        let common = Value::from_pairs(
+            [
+                ("hostvars", Value::from_dyn_object(hostvars.clone())),
+                ("groups", groups_value),
+                ("ansible_play_hosts", play_hosts.clone()),
+                ("ansible_play_hosts_all", play_hosts.clone()),
+                ("ansible_play_batch", play_hosts.clone()),
+                ("play_hosts", play_hosts),
+                ("playbook_dir", Value::from(play.playbook_dir.as_str())),
+                ("ansible_check_mode", Value::from(play.check_mode)),
+                ("omit", Value::from(OMIT)),
+            ]
+            .into_iter()
+            .chain(agent),
+        );
         PlayVars { hostvars, common }
     }
 

@@ -1,0 +1,235 @@
+//! The user's whole job on a real fleet (issue 6): the SHIPPED inventory, site.yml, role and
+//! templates build the dual-master pair with hactl-agent on two load balancers in front of two
+//! web servers, and the pair behaves as the seed's article says: HTTP through both VIPs, the
+//! maintenance file and a stopped nginx move a VIP and preemption brings it back, a killed
+//! agent's VIP moves and is never held twice, and `hactl status` names the right master.
+//! Needs root; run inside the fleet's controller namespace like every fleet test.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use common::fleet::Fleet;
+
+const VIP1: &str = "198.51.100.100";
+const VIP2: &str = "198.51.100.200";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A hactl subcommand in the fleet's controller namespace, with the fleet's key and known_hosts.
+fn hactl(fleet: &Fleet, args: &[&str]) -> Output {
+    let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
+    cmd.current_dir(root())
+        .args(args)
+        .arg("--private-key")
+        .arg(fleet.state.join("id_ed25519"))
+        .arg("--ssh-common-args")
+        .arg(format!(
+            "-o UserKnownHostsFile={}",
+            fleet.state.join("known_hosts").display()
+        ));
+    cmd.output().expect("run hactl")
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The load balancers holding `vip` right now, from their addresses.
+fn holders(fleet: &Fleet, vip: &str) -> Vec<&'static str> {
+    ["lb1", "lb2"]
+        .into_iter()
+        .filter(|h| {
+            let out = fleet.ssh(h, "ip -o -4 addr show dev eth0");
+            String::from_utf8_lossy(&out.stdout).contains(&format!(" {vip}/"))
+        })
+        .collect()
+}
+
+/// Waits until exactly `host` holds `vip`; returns how long that took.
+fn wait_holder(fleet: &Fleet, vip: &str, host: &str, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if holders(fleet, vip) == [host] {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{vip} not on {host} alone after {limit:?}: held by {:?}",
+            holders(fleet, vip)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `hactl status --json`: the master of each VRID, and the exit code.
+fn status_masters(fleet: &Fleet) -> (Option<i32>, Vec<(u64, Vec<String>)>) {
+    let out = hactl(
+        fleet,
+        &["status", "inventory/hosts.ini", "-l", "nginx", "--json"],
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let mut masters: Vec<(u64, Vec<String>)> = doc["vrids"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|r| {
+                    let m = r["masters"].as_array().map_or(Vec::new(), |m| {
+                        m.iter()
+                            .filter_map(|h| h.as_str().map(String::from))
+                            .collect()
+                    });
+                    (r["vrid"].as_u64().unwrap_or(0), m)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    masters.sort();
+    (out.status.code(), masters)
+}
+
+fn assert_status(fleet: &Fleet, m14: &str, m24: &str) {
+    let (code, masters) = status_masters(fleet);
+    assert_eq!(
+        masters,
+        vec![(14, vec![m14.to_string()]), (24, vec![m24.to_string()])],
+        "hactl status"
+    );
+    assert_eq!(code, Some(0), "hactl status exit code");
+}
+
+/// Pages served through `vip`: the distinct bodies of several requests.
+fn pages(fleet: &Fleet, vip: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        let out = fleet
+            .ctl("curl")
+            .args(["-sS", "--max-time", "3", &format!("http://{vip}/")])
+            .output()
+            .expect("run curl");
+        let body = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success(), "curl {vip}: {body}");
+        if !seen.contains(&body) {
+            seen.push(body);
+        }
+    }
+    seen.sort();
+    seen
+}
+
+/// Backup at priority 90, advert_int 1: master down after 3 x 1 s + (256 - 90) / 256 s.
+const RFC_BOUND: Duration = Duration::from_millis(3649);
+/// Room for the 100 ms polling and ssh round trips of the check itself.
+const SLACK: Duration = Duration::from_millis(900);
+/// A track script notices after `interval 1` (chk_down) or `interval 1, fall 2` (chk_nginx).
+const CHK_DOWN: Duration = Duration::from_secs(1);
+const CHK_NGINX: Duration = Duration::from_secs(2);
+
+#[test]
+fn the_dual_master_pair_end_to_end() {
+    let fleet = Fleet::up(&["lb1", "lb2", "web1", "web2"]);
+
+    // The web servers serve their own names (set up ad hoc, as a user's backends already are).
+    let web = hactl(
+        &fleet,
+        &[
+            "run",
+            "web",
+            "-i",
+            "inventory/hosts.ini",
+            "--no-stream",
+            "hostname > /var/www/html/index.html && systemctl start nginx && echo up",
+        ],
+    );
+    assert!(web.status.success(), "{}", text(&web));
+
+    // 1. One apply builds everything; a second changes nothing.
+    let first = hactl(&fleet, &["apply", "inventory/hosts.ini"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    for host in ["lb1", "lb2"] {
+        let version = fleet.ssh(host, "/usr/local/bin/hactl-agent --version");
+        assert_eq!(
+            String::from_utf8_lossy(&version.stdout).trim(),
+            format!("hactl-agent {}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(
+            fleet
+                .ssh(host, "systemctl is-active --quiet hactl-agent")
+                .status
+                .success()
+        );
+    }
+    let second = hactl(&fleet, &["apply", "inventory/hosts.ini"]);
+    let recap = text(&second);
+    assert_eq!(second.status.code(), Some(0), "{recap}");
+    assert_eq!(recap.matches(" changed=0 ").count(), 2, "{recap}");
+    wait_holder(&fleet, VIP1, "lb1", Duration::from_secs(10));
+    wait_holder(&fleet, VIP2, "lb2", Duration::from_secs(10));
+    assert_status(&fleet, "lb1", "lb2");
+
+    // 2. HTTP through each VIP reaches both backends.
+    for vip in [VIP1, VIP2] {
+        assert_eq!(pages(&fleet, vip), vec!["web1", "web2"], "through {vip}");
+    }
+
+    // 3. The maintenance file moves VIP 1 within the RFC bound (after the script notices);
+    // removing it moves it back.
+    fleet.ssh("lb1", "touch /etc/keepalived/down");
+    let took = wait_holder(&fleet, VIP1, "lb2", CHK_DOWN + RFC_BOUND + SLACK);
+    eprintln!("down file: VIP 1 moved in {took:?}");
+    assert_status(&fleet, "lb2", "lb2");
+    fleet.ssh("lb1", "rm /etc/keepalived/down");
+    wait_holder(&fleet, VIP1, "lb1", Duration::from_secs(5));
+    assert_status(&fleet, "lb1", "lb2");
+
+    // 4. Stopping nginx on lb2 moves VIP 2; starting it brings VIP 2 back.
+    fleet.ssh("lb2", "systemctl stop nginx");
+    let took = wait_holder(&fleet, VIP2, "lb1", CHK_NGINX + RFC_BOUND + SLACK);
+    eprintln!("nginx stopped: VIP 2 moved in {took:?}");
+    assert_status(&fleet, "lb1", "lb1");
+    assert_eq!(pages(&fleet, VIP2), vec!["web1", "web2"], "VIP 2 via lb1");
+    fleet.ssh("lb2", "systemctl start nginx");
+    wait_holder(&fleet, VIP2, "lb2", Duration::from_secs(6));
+    assert_status(&fleet, "lb1", "lb2");
+
+    // 5. kill -9 of the agent on lb1 moves VIP 1; when systemd brings it back, no VIP is
+    // ever held twice once it has settled.
+    fleet.ssh("lb1", "systemctl kill -s KILL hactl-agent");
+    let took = wait_holder(
+        &fleet,
+        VIP1,
+        "lb2",
+        RFC_BOUND + SLACK + Duration::from_secs(2),
+    );
+    eprintln!("agent killed: VIP 1 moved in {took:?}");
+    wait_holder(&fleet, VIP1, "lb1", Duration::from_secs(10));
+    for _ in 0..10 {
+        assert_eq!(holders(&fleet, VIP1), ["lb1"]);
+        assert_eq!(holders(&fleet, VIP2), ["lb2"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_status(&fleet, "lb1", "lb2");
+
+    // 9. An ad hoc command prints every host's output.
+    let date = hactl(
+        &fleet,
+        &[
+            "run",
+            "all",
+            "-i",
+            "inventory/hosts.ini",
+            "--no-stream",
+            "date +%Y",
+        ],
+    );
+    let out = text(&date);
+    assert!(date.status.success(), "{out}");
+    for host in ["lb1", "lb2", "web1", "web2"] {
+        assert!(out.contains(&format!("{host} | CHANGED | rc=0")), "{out}");
+    }
+}
