@@ -3,7 +3,8 @@
 //! web servers, and the pair behaves as the seed's article says: HTTP through both VIPs, the
 //! maintenance file and a stopped nginx move a VIP and preemption brings it back, a killed
 //! agent's VIP moves and is never held twice, and `hactl status` names the right master.
-//! Needs root; run inside the fleet's controller namespace like every fleet test.
+//! Needs root. Prints the measured failover times (run with `--nocapture` to see them).
+#![allow(clippy::print_stderr)]
 
 mod common;
 
