@@ -2,7 +2,8 @@
 //! templates build the dual-master pair with hactl-agent on two load balancers in front of two
 //! web servers, and the pair behaves as the seed's article says: HTTP through both VIPs, the
 //! maintenance file and a stopped nginx move a VIP and preemption brings it back, a killed
-//! agent's VIP moves and is never held twice, and `hactl status` names the right master.
+//! agent's VIP moves and is never held twice, `hactl status` names the right master, a
+//! keepalived.conf change restarts only the VRRP engine, and check mode changes nothing.
 //! Needs root. Prints the measured failover times (run with `--nocapture` to see them).
 #![allow(clippy::print_stderr)]
 
@@ -215,6 +216,74 @@ fn the_dual_master_pair_end_to_end() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_status(&fleet, "lb1", "lb2");
+
+    // 7. A keepalived.conf variable changed: the VRRP engine restarts, nginx does not.
+    let pids = |host: &str| {
+        let out = fleet.ssh(
+            host,
+            "systemctl show -p MainPID --value hactl-agent; systemctl show -p MainPID --value nginx",
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before: Vec<String> = ["lb1", "lb2"].iter().map(|h| pids(h)).collect();
+    let changed = hactl(
+        &fleet,
+        &[
+            "apply",
+            "inventory/hosts.ini",
+            "-e",
+            "vrrp_mcast_group=224.0.100.20",
+        ],
+    );
+    let out = text(&changed);
+    assert_eq!(changed.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("RUNNING HANDLER [nginx : restart keepalived]"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("RUNNING HANDLER [nginx : restart nginx]"),
+        "{out}"
+    );
+    for (host, before) in ["lb1", "lb2"].iter().zip(&before) {
+        let after = pids(host);
+        let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+        assert_ne!(b[0], a[0], "{host}: hactl-agent was not restarted");
+        assert_eq!(b[1], a[1], "{host}: nginx was restarted");
+    }
+    wait_holder(&fleet, VIP1, "lb1", Duration::from_secs(10));
+    wait_holder(&fleet, VIP2, "lb2", Duration::from_secs(10));
+    assert_status(&fleet, "lb1", "lb2");
+
+    // 8. Check mode with a diff after a change: the diff shows (the secret masked), no file
+    // on a host changes.
+    let sums = |host: &str| {
+        fleet
+            .ssh(
+                host,
+                "sha256sum /etc/keepalived/keepalived.conf /etc/nginx/nginx.conf",
+            )
+            .stdout
+    };
+    let before: Vec<Vec<u8>> = ["lb1", "lb2"].iter().map(|h| sums(h)).collect();
+    let check = hactl(
+        &fleet,
+        &[
+            "apply",
+            "inventory/hosts.ini",
+            "--check",
+            "--diff",
+            "-e",
+            "vrrp_auth_pass1=newpass1",
+        ],
+    );
+    let out = text(&check);
+    assert_eq!(check.status.code(), Some(0), "{out}");
+    assert!(out.contains("/etc/keepalived/keepalived.conf"), "{out}");
+    assert!(out.contains("auth_pass ******** (hidden"), "{out}");
+    assert!(!out.contains("newpass1"), "{out}");
+    let after: Vec<Vec<u8>> = ["lb1", "lb2"].iter().map(|h| sums(h)).collect();
+    assert_eq!(before, after, "check mode changed a file");
 
     // 9. An ad hoc command prints every host's output.
     let date = hactl(
