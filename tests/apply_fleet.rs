@@ -23,13 +23,7 @@ fn apply(fleet: &Fleet, args: &[&str]) -> Output {
         .arg("apply")
         .args(args)
         .args(["-e", "vrrp_engine=keepalived"])
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ));
+        .args(fleet.ssh_args());
     cmd.output().expect("run hactl apply")
 }
 

@@ -15,13 +15,7 @@ fn apply(fleet: &Fleet, args: &[&str]) -> Output {
     cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .arg("apply")
         .args(args)
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ));
+        .args(fleet.ssh_args());
     cmd.output().expect("run hactl apply")
 }
 

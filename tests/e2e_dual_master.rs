@@ -25,15 +25,7 @@ fn root() -> &'static Path {
 /// A hactl subcommand in the fleet's controller namespace, with the fleet's key and known_hosts.
 fn hactl(fleet: &Fleet, args: &[&str]) -> Output {
     let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
-    cmd.current_dir(root())
-        .args(args)
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ));
+    cmd.current_dir(root()).args(args).args(fleet.ssh_args());
     cmd.output().expect("run hactl")
 }
 

@@ -70,13 +70,7 @@ fn apply(fleet: &Fleet, dir: &Path, extra: &[&str]) -> Output {
         .arg(dir.join("hosts.ini"))
         .arg(dir.join("site.yml"))
         .args(extra)
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ))
+        .args(fleet.ssh_args())
         .output()
         .expect("run hactl apply")
 }

@@ -16,13 +16,7 @@ fn hactl(fleet: &Fleet, args: &[&str]) -> std::process::Command {
         .args(args)
         .arg("-i")
         .arg(fleet.inventory())
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ));
+        .args(fleet.ssh_args());
     cmd
 }
 

@@ -84,13 +84,7 @@ fn status(fleet: &Fleet, json: bool) -> Output {
     let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
     cmd.arg("status")
         .arg(fleet.inventory())
-        .arg("--private-key")
-        .arg(fleet.state.join("id_ed25519"))
-        .arg("--ssh-common-args")
-        .arg(format!(
-            "-o UserKnownHostsFile={}",
-            fleet.state.join("known_hosts").display()
-        ));
+        .args(fleet.ssh_args());
     if json {
         cmd.arg("--json");
     }

@@ -129,6 +129,20 @@ pub fn inside() -> Option<PathBuf> {
 }
 
 impl Fleet {
+    /// hactl's connection options for this fleet: its key, and its known_hosts (host keys
+    /// stay checked).
+    pub fn ssh_args(&self) -> Vec<String> {
+        vec![
+            "--private-key".into(),
+            self.state.join("id_ed25519").display().to_string(),
+            "--ssh-common-args".into(),
+            format!(
+                "-o UserKnownHostsFile={}",
+                self.state.join("known_hosts").display()
+            ),
+        ]
+    }
+
     /// Runs the test named `test` again, in this same test binary, inside the controller
     /// namespace, so everything it does on the network stays in the fleet. Panics if it fails.
     pub fn rerun_inside(&self, test: &str) {
