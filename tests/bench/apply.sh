@@ -31,6 +31,10 @@ for n in "${sizes[@]}"; do
         for i in $(seq 1 "$n"); do
             if [ $((i % 2)) = 1 ]; then s="state1=MASTER priority1=100 state2=BACKUP priority2=90"
             else s="state1=BACKUP priority1=90 state2=MASTER priority2=100"; fi
+            # Each pair of hosts is a dual-master pair of its own (VRIDs and VIPs), so every
+            # host's keepalived.conf passes `hactl lint` as a real fleet's would.
+            k=$(((i + 1) / 2))
+            s="$s vrid1=$((2 * k)) vrid2=$((2 * k + 1)) vip1=203.0.113.$((2 * k - 1)) vip2=203.0.113.$((2 * k))"
             echo "lb$i ansible_host=$(cat "$st/addr-lb$i") $s"
         done
         echo "[web]"
