@@ -151,12 +151,13 @@ fn the_dual_master_pair_end_to_end() {
             String::from_utf8_lossy(&version.stdout).trim(),
             format!("hactl-agent {}", env!("CARGO_PKG_VERSION"))
         );
-        assert!(
-            fleet
-                .ssh(host, "systemctl is-active --quiet hactl-agent")
-                .status
-                .success()
+        // The restart handler ran last; the unit must be (and stay) active.
+        let active = fleet.ssh(
+            host,
+            "sleep 1; systemctl is-active hactl-agent || \
+             { systemctl status --no-pager hactl-agent; journalctl -u hactl-agent --no-pager | tail -40; false; }",
         );
+        assert!(active.status.success(), "{host}: {}", text(&active));
     }
     let second = hactl(&fleet, &["apply", "inventory/hosts.ini"]);
     let recap = text(&second);

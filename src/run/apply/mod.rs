@@ -5,10 +5,11 @@
 //! ansible-playbook's.
 
 mod output;
+mod pending;
 mod steps;
 mod task;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use futures::future::join_all;
 use serde_json::Map;
@@ -127,6 +128,7 @@ async fn run_play(
                 facts: Map::new(),
                 dynamic: Map::new(),
                 play_layers: Vec::new(),
+                pending: BTreeSet::new(),
             }),
             Err(e) => {
                 let text = e.to_string();
@@ -139,13 +141,12 @@ async fn run_play(
     }
     if play.gather_facts {
         output::banner("TASK [Gathering Facts]");
+        // The same round trip reads the handlers an earlier run left pending.
+        let script = format!("{}\n{}", crate::facts::SCRIPT, pending::read_script());
         let gathered = join_all(states.iter().map(|s| async {
             let _slot = gate.acquire().await;
             match &s.conn {
-                Some(c) => c
-                    .exec(crate::facts::SCRIPT, b"")
-                    .await
-                    .map_err(|e| e.to_string()),
+                Some(c) => c.exec(&script, b"").await.map_err(|e| e.to_string()),
                 None => Err("no connection".into()),
             }
         }))
@@ -154,7 +155,9 @@ async fn run_play(
         for (mut s, g) in states.into_iter().zip(gathered) {
             match g {
                 Ok(out) => {
-                    s.facts = crate::facts::parse(&String::from_utf8_lossy(&out.stdout));
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    s.facts = crate::facts::parse(&text);
+                    s.pending = pending::parse(&text);
                     output::result_line("ok", &s.name, None, None);
                     if let Some(st) = stats.get_mut(&s.name) {
                         st.ok += 1;
@@ -165,6 +168,8 @@ async fn run_play(
             }
         }
         states = kept;
+    } else {
+        pending::load(&mut states, &gate).await;
     }
     for (host, msg) in &down {
         output::unreachable(host, msg);
@@ -210,6 +215,7 @@ async fn run_play(
     let mut notified: Vec<HashSet<String>> = vec![HashSet::new(); walker.handlers.len()];
     // Per host: blocks whose `block` part failed, and whether their rescue went well.
     let mut block_failed: Vec<HashSet<usize>> = vec![HashSet::new(); states.len()];
+    pending::renotify(&walker, &states, &mut notified);
     for step in &walker.steps {
         match step {
             Step::Flush => {
@@ -272,6 +278,7 @@ async fn run_play(
                     task.keywords.no_log == Some(true),
                     opts.show_secrets,
                 );
+                let mut remember = Vec::new();
                 for (i, r) in results.into_iter().enumerate() {
                     let Some(r) = r else { continue };
                     let host = states[i].name.clone();
@@ -291,6 +298,15 @@ async fn run_play(
                     let status = r.status.unwrap_or(Status::Ok);
                     st.count(status, r.ignored);
                     if status == Status::Changed {
+                        if !opts.check {
+                            let before = states[i].pending.len();
+                            states[i]
+                                .pending
+                                .extend(pending::notifiable(&task.notify).cloned());
+                            if states[i].pending.len() != before {
+                                remember.push(i);
+                            }
+                        }
                         for n in &task.notify {
                             for (h, set) in walker.handlers.iter().zip(notified.iter_mut()) {
                                 if h.answers(n) {
@@ -326,6 +342,7 @@ async fn run_play(
                         }
                     }
                 }
+                pending::save(&states, &remember, &gate).await;
             }
         }
     }
@@ -377,7 +394,10 @@ impl Play<'_> {
         gate: &Semaphore,
         stats: &mut BTreeMap<String, Stats>,
     ) {
-        for (handler, hosts) in walker.handlers.iter().zip(notified.iter_mut()) {
+        // Per host: the handlers that ran there without failing, to settle pending names.
+        let mut ran: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); states.len()];
+        for (index, (handler, hosts)) in walker.handlers.iter().zip(notified.iter_mut()).enumerate()
+        {
             if hosts.is_empty() {
                 continue;
             }
@@ -400,13 +420,16 @@ impl Play<'_> {
                 Some(self.run_task(s, handler.task, &handler.scope).await)
             }))
             .await;
-            for (s, r) in states.iter().zip(results) {
+            for (i, (s, r)) in states.iter().zip(results).enumerate() {
                 let Some(r) = r else { continue };
                 let st = stats.entry(s.name.clone()).or_default();
                 if let Some(msg) = &r.unreachable {
                     output::unreachable(&s.name, msg);
                     st.unreachable += 1;
                     continue;
+                }
+                if r.status != Some(Status::Failed) || r.ignored {
+                    ran[i].insert(index);
                 }
                 output::task_result(
                     &s.name,
@@ -417,6 +440,17 @@ impl Play<'_> {
                 st.count(r.status.unwrap_or(Status::Ok), r.ignored);
             }
             hosts.clear();
+        }
+        if !self.opts.check {
+            let mut settled = Vec::new();
+            for (i, s) in states.iter_mut().enumerate() {
+                let done = pending::settled(&s.pending, &walker.handlers, &ran[i]);
+                if !done.is_empty() {
+                    s.pending.retain(|n| !done.contains(n));
+                    settled.push(i);
+                }
+            }
+            pending::save(states, &settled, gate).await;
         }
     }
 }

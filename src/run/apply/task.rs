@@ -39,6 +39,8 @@ pub struct HostState {
     /// `set_fact` and `register` results.
     pub dynamic: Map<String, Json>,
     pub play_layers: Vec<Value>,
+    /// Notifications whose handlers have not run on this host yet, as recorded there.
+    pub pending: std::collections::BTreeSet<String>,
 }
 
 impl Play<'_> {

@@ -1,0 +1,208 @@
+//! Handlers notified on a host but not run yet, remembered on the host itself.
+//!
+//! Ansible forgets a notification when a run stops before its handlers: a later task fails on
+//! the host, the connection breaks, or ansible-playbook is killed. The config has changed but
+//! the service still runs the old one, and the next run finds nothing to change, so nothing
+//! restarts it. hactl writes each notification to the host as soon as the notifying task
+//! reports `changed`, and removes it once the handler has run there. At the start of every
+//! play it reads the list back, so a run after an interrupted one still runs the handler.
+//!
+//! The list lives in `/var/lib/hactl/pending-handlers` (root) or
+//! `~/.hactl/pending-handlers` (other users), one notification name per line. Check mode
+//! reads it but never writes it.
+
+use std::collections::{BTreeSet, HashSet};
+
+use futures::future::join_all;
+use tokio::sync::Semaphore;
+
+use super::steps::{Handler, Walker};
+use super::task::HostState;
+use crate::transport::{Transport, shell_quote};
+
+/// The line before the pending names in the play's first round trip.
+const SECTION: &str = "@@ hactl-pending";
+
+/// Sets `$f` to the host's list, by the connection user's rights.
+const WHERE: &str = "if [ \"$(id -u)\" = 0 ]; then f=/var/lib/hactl/pending-handlers; \
+                     else f=\"${HOME:-/tmp}/.hactl/pending-handlers\"; fi";
+
+/// A script printing the list after [`SECTION`]; appended to the facts script.
+pub fn read_script() -> String {
+    format!("{WHERE}\necho '{SECTION}'\ncat \"$f\" 2>/dev/null\ntrue\n")
+}
+
+/// The pending names in the output of [`read_script`].
+pub fn parse(output: &str) -> BTreeSet<String> {
+    let Some((_, list)) = output.split_once(&format!("{SECTION}\n")) else {
+        return BTreeSet::new();
+    };
+    list.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A script that replaces the list with `names` (temp file, then rename), or removes it.
+pub fn write_script(names: &BTreeSet<String>) -> String {
+    if names.is_empty() {
+        return format!("{WHERE}\nrm -f \"$f\"\n");
+    }
+    let quoted: Vec<String> = names.iter().map(|n| shell_quote(n)).collect();
+    format!(
+        "{WHERE}\nmkdir -p \"${{f%/*}}\" && printf '%s\\n' {} > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"\n",
+        quoted.join(" ")
+    )
+}
+
+/// Reads every host's list (when facts, which carry it, are not gathered).
+pub async fn load(states: &mut [HostState], gate: &Semaphore) {
+    let script = read_script();
+    let read = join_all(states.iter().map(|s| async {
+        let _slot = gate.acquire().await;
+        match &s.conn {
+            Some(c) => c.exec(&script, b"").await.ok(),
+            None => None,
+        }
+    }))
+    .await;
+    for (s, out) in states.iter_mut().zip(read) {
+        if let Some(out) = out {
+            s.pending = parse(&String::from_utf8_lossy(&out.stdout));
+        }
+    }
+}
+
+/// Notifies, on each host, the handlers its pending names reach, and says so.
+pub fn renotify(walker: &Walker<'_>, states: &[HostState], notified: &mut [HashSet<String>]) {
+    for s in states {
+        for name in &s.pending {
+            let mut reached = false;
+            for (h, hosts) in walker.handlers.iter().zip(notified.iter_mut()) {
+                if h.answers(name) {
+                    hosts.insert(s.name.clone());
+                    reached = true;
+                }
+            }
+            if !reached {
+                continue;
+            }
+            if crate::report::mode().json {
+                crate::report::event(&serde_json::json!({
+                    "event": "pending_handler", "host": s.name, "name": name,
+                }));
+            } else {
+                crate::report::out(&format!(
+                    "pending: [{}] => {name} (notified by an earlier run that ended before its handlers)",
+                    s.name
+                ));
+            }
+        }
+    }
+}
+
+/// Writes the lists of the hosts at `which` (indices into `states`). A host that cannot be
+/// written to gets a warning: its next task reports the broken connection anyway.
+pub async fn save(states: &[HostState], which: &[usize], gate: &Semaphore) {
+    let writes = join_all(which.iter().filter_map(|i| states.get(*i)).map(|s| async {
+        let _slot = gate.acquire().await;
+        let Some(c) = &s.conn else { return None };
+        match c.exec(&write_script(&s.pending), b"").await {
+            Ok(out) if out.success() => None,
+            Ok(out) => Some((
+                s.name.clone(),
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            )),
+            Err(e) => Some((s.name.clone(), e.to_string())),
+        }
+    }))
+    .await;
+    for (host, why) in writes.into_iter().flatten() {
+        crate::report::warning(&format!("{host}: could not record pending handlers: {why}"));
+    }
+}
+
+/// Names a task's `notify` adds: those without a newline (one per line on the host).
+pub fn notifiable(notify: &[String]) -> impl Iterator<Item = &String> {
+    notify.iter().filter(|n| !n.contains('\n'))
+}
+
+/// Which of a host's pending names are settled once the handlers in `ran` (indices into
+/// `handlers`) have run there without failing: a name is settled when some handler answers it
+/// and every handler that answers it ran.
+pub fn settled(
+    pending: &BTreeSet<String>,
+    handlers: &[Handler<'_>],
+    ran: &BTreeSet<usize>,
+) -> Vec<String> {
+    pending
+        .iter()
+        .filter(|name| {
+            let mut answering = handlers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.answers(name))
+                .map(|(i, _)| i)
+                .peekable();
+            answering.peek().is_some() && answering.all(|i| ran.contains(&i))
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_names_after_the_section() {
+        let out = "@@ uname\nlb1\n@@ end\n@@ hactl-pending\nrestart nginx\n\nrestart keepalived\n";
+        let names = parse(out);
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            vec!["restart keepalived", "restart nginx"]
+        );
+        assert!(parse("@@ uname\nlb1\n").is_empty());
+    }
+
+    #[test]
+    fn writes_quoted_names_atomically_or_removes_the_list() {
+        let names: BTreeSet<String> = ["restart nginx".to_string(), "it's".to_string()].into();
+        let s = write_script(&names);
+        assert!(s.contains("'restart nginx'"), "{s}");
+        assert!(s.contains("> \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\""), "{s}");
+        assert!(write_script(&BTreeSet::new()).contains("rm -f \"$f\""));
+    }
+
+    #[test]
+    fn a_name_with_a_newline_is_never_written() {
+        let notify = vec!["a".to_string(), "b\nc".to_string()];
+        assert_eq!(notifiable(&notify).collect::<Vec<_>>(), vec!["a"]);
+    }
+
+    #[test]
+    fn the_script_runs_under_sh() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names: BTreeSet<String> = ["restart nginx".to_string(), "it's".to_string()].into();
+        let run = |script: &str| {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .env("HOME", dir.path())
+                .output()
+                .expect("sh")
+        };
+        // As root the list goes to /var/lib/hactl; the test exercises the path it can write.
+        let script =
+            write_script(&names).replace("/var/lib/hactl", &dir.path().display().to_string());
+        assert!(run(&script).status.success());
+        let read = read_script().replace("/var/lib/hactl", &dir.path().display().to_string());
+        let out = run(&read);
+        assert_eq!(parse(&String::from_utf8_lossy(&out.stdout)), names);
+        let clear = write_script(&BTreeSet::new())
+            .replace("/var/lib/hactl", &dir.path().display().to_string());
+        assert!(run(&clear).status.success());
+        assert!(parse(&String::from_utf8_lossy(&run(&read).stdout)).is_empty());
+    }
+}
