@@ -1,6 +1,7 @@
 //! `hactl apply` of the shipped dual-master deployment on a real fleet (2 load balancers with
 //! real keepalived, 2 web servers): first run, a no-change run, the same verdict from the real
-//! ansible-playbook, check mode with diffs that changes nothing, handlers that fire exactly
+//! ansible-playbook (and, from the same starting point, the same counts and the same files,
+//! modes, owners and services as a first run of ansible-playbook), check mode with diffs that changes nothing, handlers that fire exactly
 //! when their config changed, and a failing task and an unreachable host that leave the other
 //! hosts to finish.
 
@@ -44,6 +45,53 @@ fn recap(text: &str, host: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn ansible_playbook(fleet: &Fleet) -> Output {
+    fleet
+        .ctl("/opt/ansible-venv/bin/ansible-playbook")
+        .current_dir(root())
+        .args([
+            "-i",
+            "inventory/hosts.ini",
+            "site.yml",
+            "-e",
+            "vrrp_engine=keepalived",
+        ])
+        .env("ANSIBLE_CONFIG", fleet.state.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("run ansible-playbook")
+}
+
+const MANAGED: &str =
+    "/etc/keepalived/keepalived.conf /etc/keepalived/notify.sh /etc/nginx/nginx.conf";
+
+/// Takes a load balancer back to before the role: its files gone, its services stopped and
+/// disabled.
+fn reset(fleet: &Fleet, host: &str) {
+    let out = fleet.ssh(
+        host,
+        &format!("systemctl disable --now -q keepalived nginx && rm -f {MANAGED}"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What the role leaves on a host: each file's mode, owner and checksum, and the services'
+/// states.
+fn leaves(fleet: &Fleet, host: &str) -> String {
+    let out = fleet.ssh(
+        host,
+        &format!(
+            "stat -c '%n %a %U %G' {MANAGED}; sha256sum {MANAGED}; \
+             systemctl is-active keepalived nginx; systemctl is-enabled keepalived nginx"
+        ),
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Checksums of the files the role manages, on one host.
@@ -97,20 +145,7 @@ fn apply_the_dual_master_deployment() {
     assert!(!text.contains("RUNNING HANDLER"), "{text}");
 
     // The real ansible-playbook finds the same: every file as it would write it.
-    let ansible = fleet
-        .ctl("/opt/ansible-venv/bin/ansible-playbook")
-        .current_dir(root())
-        .args([
-            "-i",
-            "inventory/hosts.ini",
-            "site.yml",
-            "-e",
-            "vrrp_engine=keepalived",
-        ])
-        .env("ANSIBLE_CONFIG", fleet.state.join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .expect("run ansible-playbook");
+    let ansible = ansible_playbook(&fleet);
     let theirs = stdout(&ansible);
     assert!(ansible.status.success(), "{theirs}");
     for host in ["lb1", "lb2"] {
@@ -168,6 +203,33 @@ fn apply_the_dual_master_deployment() {
         "{text}"
     );
     assert!(recap(&text, "lb1").starts_with("ok=8 changed=2 "), "{text}");
+
+    // From the same starting point, ansible-playbook and hactl report the same counts and
+    // leave the same files (content, mode, owner) and services.
+    for host in ["lb1", "lb2"] {
+        reset(&fleet, host);
+    }
+    let ansible = ansible_playbook(&fleet);
+    let theirs = stdout(&ansible);
+    assert!(ansible.status.success(), "{theirs}");
+    let their_files: Vec<String> = ["lb1", "lb2"].iter().map(|h| leaves(&fleet, h)).collect();
+    for host in ["lb1", "lb2"] {
+        reset(&fleet, host);
+    }
+    let ours = apply(&fleet, &["inventory/hosts.ini"]);
+    let text = stdout(&ours);
+    assert_eq!(ours.status.code(), Some(0), "{text}");
+    for (i, host) in ["lb1", "lb2"].iter().enumerate() {
+        assert!(recap(&text, host).contains("changed=6 "), "{text}");
+        assert_eq!(recap(&theirs, host), recap(&text, host), "{theirs}\n{text}");
+        assert!(
+            their_files[i].contains("nginx.conf 644 root root")
+                && their_files[i].contains("enabled"),
+            "{}",
+            their_files[i]
+        );
+        assert_eq!(leaves(&fleet, host), their_files[i], "{host}");
+    }
 }
 
 #[test]
