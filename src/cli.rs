@@ -64,6 +64,10 @@ pub struct ConnectionArgs {
     /// Number of hosts to work on in parallel (default: all of them, up to 256).
     #[arg(short = 'f', long)]
     pub forks: Option<usize>,
+    /// Keep each host's master connection up this many seconds after the run, for the next
+    /// run to reuse (ssh's ControlPersist, as Ansible's 60s); 0 closes it at the end.
+    #[arg(long = "ssh-persist", value_name = "SECONDS", default_value_t = 60)]
+    pub ssh_persist: u64,
 }
 
 /// Where the inventory comes from: `-i`, else `HACTL_INVENTORY`, else `./inventory.ini`, else

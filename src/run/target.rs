@@ -61,6 +61,7 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
         connect_timeout: Some(Duration::from_secs(args.timeout.max(1))),
         ssh_options,
         check_host_key: check_host_keys(args),
+        persist: Some(Duration::from_secs(args.ssh_persist)),
     })
 }
 

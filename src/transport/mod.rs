@@ -5,6 +5,7 @@
 //!
 //! It does not own what the scripts say (`modules`) or how hosts are scheduled (`run`).
 
+mod persist;
 mod shell;
 mod ssh;
 
@@ -45,6 +46,9 @@ pub struct Target {
     pub ssh_options: Vec<(String, String)>,
     /// Host key checking. On unless the user opts out.
     pub check_host_key: bool,
+    /// Keep the master connection up this long after the run, idle, for the next run to
+    /// reuse (`ControlPersist`); `None` or zero closes it at the end.
+    pub persist: Option<Duration>,
 }
 
 /// A host cannot be reached or the connection broke.

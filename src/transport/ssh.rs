@@ -5,11 +5,15 @@
 use std::io::Write as _;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use openssh::{ChildStdin, ChildStdout, KnownHosts, Session, SessionBuilder, Stdio};
+use openssh::{
+    ChildStdin, ChildStdout, ControlPersist, KnownHosts, Session, SessionBuilder, Stdio,
+};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 
+use super::persist::{self, Slot};
 use super::shell::{LOOP, Shell};
 use super::{ExecOutput, Target, Transport, TransportError, shell_quote};
 
@@ -34,17 +38,36 @@ pub struct SshTransport {
     name: String,
     session: Arc<Session>,
     shell: Mutex<ShellState>,
+    /// The master outlives this run (`ControlPersist`): closing leaves it up.
+    persistent: bool,
     /// Holds the generated ssh_config (for `--ssh-common-args`) alive as long as the master.
     _config: Option<tempfile::NamedTempFile>,
 }
 
-/// Opens the master connection to `target`.
+/// Opens the master connection to `target`, or reuses one an earlier run left up (see
+/// [`persist`]).
 pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
+    let idle = target
+        .persist
+        .map(|d| d.as_secs())
+        .and_then(|s| std::num::NonZeroUsize::new(usize::try_from(s).ok()?));
+    let slot = idle.and_then(|_| persist::slot(target));
+    if let Some(slot) = &slot {
+        if let Some(t) = resume(target, slot).await {
+            return Ok(t);
+        }
+        slot.sweep();
+    }
     let err = |message: String| TransportError::Connect {
         host: target.name.clone(),
         message,
     };
     let mut builder = SessionBuilder::default();
+    if let (Some(slot), Some(idle)) = (&slot, idle) {
+        builder
+            .control_directory(&slot.dir)
+            .control_persist(ControlPersist::IdleFor(idle));
+    }
     builder.known_hosts_check(if target.check_host_key {
         KnownHosts::Strict
     } else {
@@ -73,12 +96,61 @@ pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
         .connect_mux(&target.address)
         .await
         .map_err(|e| err(error_text(&e)))?;
+    let (session, persistent) = match &slot {
+        Some(slot) => {
+            // The master's lifetime is its own now; the slot finds it next time.
+            let (ctl, log) = session.detach();
+            slot.point_at(&ctl);
+            (Session::resume_mux(ctl, log), true)
+        }
+        None => (session, false),
+    };
     Ok(SshTransport {
         name: target.name.clone(),
         session: Arc::new(session),
         shell: Mutex::new(ShellState::NotStarted),
+        persistent,
         _config: config,
     })
+}
+
+/// A live master of an earlier run for `target`, proven by starting the persistent shell on
+/// it. A master whose connection has died (the host rebooted) is told to stop and forgotten.
+async fn resume(target: &Target, slot: &Slot) -> Option<SshTransport> {
+    let socket = slot.existing()?;
+    let session = Session::resume_mux(socket.into_boxed_path(), None);
+    if session.check().await.is_err() {
+        slot.forget();
+        return None;
+    }
+    let t = SshTransport {
+        name: target.name.clone(),
+        session: Arc::new(session),
+        shell: Mutex::new(ShellState::NotStarted),
+        persistent: true,
+        _config: None,
+    };
+    // A master whose peer went silent (a host powered off, a frozen sshd) would hang the
+    // channel open: give it the connect timeout.
+    let wait = target.connect_timeout.unwrap_or(Duration::from_secs(10));
+    if let Ok(Some(running @ ShellState::Running(_))) =
+        tokio::time::timeout(wait, t.start_shell()).await
+    {
+        *t.shell.lock().await = running;
+        return Some(t);
+    }
+    // `ssh -O exit` ends the master at once, even while its peer is silent.
+    let _ = tokio::process::Command::new("ssh")
+        .arg("-S")
+        .arg(t.session.control_socket())
+        .args(["-O", "exit", "hactl-stale-master"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await;
+    slot.forget();
+    None
 }
 
 /// An ssh_config that sets `options` first (the first value ssh sees wins) and then reads the
@@ -262,6 +334,10 @@ impl Transport for SshTransport {
             host: host.clone(),
             message: "the connection is still in use".into(),
         })?;
+        if self.persistent {
+            // Dropping a resumed session leaves its master up for the next run.
+            return Ok(());
+        }
         session.close().await.map_err(|e| TransportError::Exec {
             host,
             message: error_text(&e),

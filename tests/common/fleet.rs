@@ -92,7 +92,9 @@ impl Fleet {
     pub fn ctl(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &format!("{}-ctl", self.prefix)])
-            .arg(program);
+            .arg(program)
+            // Persistent ssh masters of this fleet keep their sockets in its state folder.
+            .env("HACTL_CONTROL_PATH_DIR", self.state.join("cp"));
         cmd
     }
 
