@@ -51,7 +51,8 @@ for n in "${sizes[@]}"; do
             -i "$inv" "$here/site.yml" -e vrrp_engine=keepalived >/dev/null
     }
     reset() {
-        ctl "$hactl" run nginx -i "$inv" --private-key "$st/id_ed25519" --no-summary \
+        # --ssh-persist 0: the first timed run must not find a master this one left up.
+        ctl "$hactl" run nginx -i "$inv" --private-key "$st/id_ed25519" --no-summary --ssh-persist 0 \
             --ssh-common-args "-o UserKnownHostsFile=$st/known_hosts" \
             'rm -f /etc/keepalived/keepalived.conf /etc/keepalived/notify.sh; echo "# reset" >> /etc/nginx/nginx.conf' >/dev/null
     }
