@@ -127,11 +127,10 @@ pub fn options(
 /// Plans putting `content` in place on the host.
 pub fn plan(content: Vec<u8>, opts: &PutOptions, mode: Mode) -> Step {
     let sha = hex(&Sha256::digest(&content));
-    // `%s` becomes the script's "$tmp", quoted, so any temp path is safe.
     let validate = opts
         .validate
         .as_deref()
-        .map(|v| v.replace("%s", "\"$tmp\""))
+        .map(validate_words)
         .unwrap_or_default();
     let flag = |b: bool| if b { "1" } else { "0" };
     let script = with_args(
@@ -157,6 +156,24 @@ pub fn plan(content: Vec<u8>, opts: &PutOptions, mode: Mode) -> Step {
         stdin: content,
         finish: Box::new(move |out| finish(out, after, sha)),
     })
+}
+
+/// The `validate` command as the host's shell will `eval` it: split into words as Ansible
+/// splits it (`shlex`, no shell: pipes and `$VARS` are plain words), each word quoted, and
+/// `%s` inside any word standing for the temp file (`"$tmp"`). Unbalanced quotes leave the
+/// command as one word, which then fails to run, as it would under Ansible.
+fn validate_words(command: &str) -> String {
+    let words = shlex::split(command).unwrap_or_else(|| vec![command.to_string()]);
+    words
+        .iter()
+        .map(|w| {
+            w.split("%s")
+                .map(crate::transport::shell_quote)
+                .collect::<Vec<_>>()
+                .join("\"$tmp\"")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn finish(out: crate::transport::ExecOutput, after: Option<String>, sha: String) -> Outcome {
@@ -207,6 +224,20 @@ mod tests {
         let args = json!({"src": "a", "dest": "/b", "validate": "nginx -t"});
         let err = options("template", args.as_object().expect("map")).expect_err("no %s");
         assert!(err.0.contains("%s"));
+    }
+
+    #[test]
+    fn validate_runs_without_a_shell_as_ansibles_does() {
+        assert_eq!(validate_words("nginx -t -c %s"), "nginx -t -c ''\"$tmp\"''");
+        // Ansible hands `sh -c '...%s...'` the path inside the quoted word.
+        assert_eq!(
+            validate_words("sh -c '! grep -q bad %s'"),
+            "sh -c '! grep -q bad '\"$tmp\"''"
+        );
+        assert_eq!(
+            validate_words("visudo -cf %s.new"),
+            "visudo -cf ''\"$tmp\".new"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod args;
 pub mod command;
 pub mod file;
 pub mod file_put;
+pub mod lineinfile;
 pub mod package;
 pub mod protocol;
 pub mod service;

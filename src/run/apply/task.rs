@@ -5,7 +5,7 @@ use minijinja::Value;
 use serde_json::{Map, Value as Json, json};
 
 use super::Play;
-use crate::modules::{self, FileDiff, Mode, Outcome, Status, file_put};
+use crate::modules::{self, FileDiff, Mode, Outcome, Status, file_put, lineinfile, protocol};
 use crate::playbook::Task;
 use crate::run::context::{self, Dynamic, Scope};
 use crate::run::lookup;
@@ -245,6 +245,12 @@ impl Play<'_> {
             }
             "assert" => return Ok(assert(&args, ctx, &self.templar, &host.name)),
             "meta" | "gather_facts" | "setup" => return Ok(Outcome::changed(false)),
+            "lineinfile" => {
+                let Some(conn) = &host.conn else {
+                    return Err(Unreachable("no connection".into()));
+                };
+                return self.lineinfile(conn, task, &args, mode).await;
+            }
             "template" | "copy" => {
                 match self.put(&task.module, &args, role_path, ctx, &host.name, mode) {
                     Ok(step) => step,
@@ -261,28 +267,133 @@ impl Play<'_> {
         };
         match step {
             modules::Step::Done(o) => Ok(o),
-            modules::Step::Remote(remote) => {
-                let script = match (
-                    task.keywords.become_.unwrap_or(self.become_default()),
-                    &task.keywords.become_user,
-                ) {
-                    (true, user) => crate::run::target::become_script(
-                        &remote.script,
-                        user.as_deref().unwrap_or(&self.opts.conn.become_user),
-                    ),
-                    (false, _) => remote.script,
-                };
-                let out = conn
-                    .exec(&script, &remote.stdin)
-                    .await
-                    .map_err(|e| Unreachable(e.to_string()))?;
-                let mut outcome = (remote.finish)(out);
-                if mode.check && outcome.status != Status::Skipped {
-                    outcome.result.insert("check_mode".into(), json!(true));
+            modules::Step::Remote(remote) => self.remote(conn, task, remote, mode).await,
+        }
+    }
+
+    /// `script` as the task's become user, if it asks for one.
+    fn as_user(&self, task: &Task, script: String) -> String {
+        match (
+            task.keywords.become_.unwrap_or(self.become_default()),
+            &task.keywords.become_user,
+        ) {
+            (true, user) => crate::run::target::become_script(
+                &script,
+                user.as_deref().unwrap_or(&self.opts.conn.become_user),
+            ),
+            (false, _) => script,
+        }
+    }
+
+    /// Runs a module's script on the host, as the task's become user if it asks for one.
+    async fn remote(
+        &self,
+        conn: &SshTransport,
+        task: &Task,
+        remote: modules::Remote,
+        mode: Mode,
+    ) -> Result<Outcome, Unreachable> {
+        let out = conn
+            .exec(&self.as_user(task, remote.script), &remote.stdin)
+            .await
+            .map_err(|e| Unreachable(e.to_string()))?;
+        let mut outcome = (remote.finish)(out);
+        if mode.check && outcome.status != Status::Skipped {
+            outcome.result.insert("check_mode".into(), json!(true));
+        }
+        Ok(outcome)
+    }
+
+    /// `lineinfile`: read the file (one round trip), edit it here, and write it through
+    /// `file_put` only when its content or attributes may change.
+    async fn lineinfile(
+        &self,
+        conn: &SshTransport,
+        task: &Task,
+        args: &Map<String, Json>,
+        mode: Mode,
+    ) -> Result<Outcome, Unreachable> {
+        let p = match lineinfile::params(args) {
+            Ok(p) => p,
+            Err(e) => return Ok(Outcome::failed(e.0)),
+        };
+        let read = conn
+            .exec(&self.as_user(task, lineinfile::read_script(&p.path)), b"")
+            .await
+            .map_err(|e| Unreachable(e.to_string()))?;
+        if !read.success() {
+            return Ok(protocol::failed_from(&read, "could not read the file"));
+        }
+        let before = match lineinfile::parse_read(&read.stdout) {
+            lineinfile::Found::File(b) => Some(b),
+            lineinfile::Found::Nothing => None,
+            lineinfile::Found::Folder => {
+                return Ok(
+                    Outcome::failed(format!("Path {} is a directory !", p.path)).with("rc", 256)
+                );
+            }
+        };
+        let edit = match lineinfile::edit(before, &p) {
+            Ok(e) => e,
+            Err(f) => {
+                let mut o = Outcome::failed(f.msg);
+                if let Some(rc) = f.rc {
+                    o = o.with("rc", rc);
                 }
-                Ok(outcome)
+                return Ok(o);
+            }
+        };
+        let attrs = p.put.mode.is_some() || p.put.owner.is_some() || p.put.group.is_some();
+        let finish = |mut o: Outcome, msg: String| {
+            o.result.insert("msg".into(), json!(msg));
+            o.result.insert("backup".into(), json!(""));
+            if let Some(found) = edit.found {
+                o.result.insert("found".into(), json!(found));
+            }
+            o
+        };
+        // Nothing to write: no file (absent, or check mode of a file to create is handled by
+        // the write), or the same content and no attributes to check.
+        if before.is_none() && !p.present
+            || !edit.changed && !attrs
+            || before.is_none() && !edit.changed
+        {
+            return Ok(finish(Outcome::changed(false), edit.msg));
+        }
+        let mut write = match file_put::plan(edit.after.clone(), &p.put, mode) {
+            modules::Step::Remote(r) => r,
+            modules::Step::Done(o) => return Ok(o),
+        };
+        if before.is_none() && !mode.check {
+            // Ansible makes the missing folders of a file it creates.
+            let dir = std::path::Path::new(&p.path)
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            if !dir.is_empty() {
+                write.script = format!(
+                    "mkdir -p -- {} || exit 2\n{}",
+                    crate::transport::shell_quote(&dir),
+                    write.script
+                );
             }
         }
+        let wrote = self.remote(conn, task, write, mode).await?;
+        if wrote.status == Status::Failed {
+            return Ok(wrote);
+        }
+        let msg = match (edit.changed, wrote.status == Status::Changed) {
+            (true, _) => edit.msg.clone(),
+            (false, true) => "ownership, perms or SE linux context changed".to_string(),
+            (false, false) => edit.msg.clone(),
+        };
+        let backup = wrote.result.get("backup_file").cloned();
+        let mut o = finish(wrote, msg);
+        if let Some(b) = backup {
+            o.result.insert("backup".into(), b);
+        }
+        o.result.remove("checksum");
+        Ok(o)
     }
 
     /// The controller side of `template` and `copy`: the bytes to put and where.
