@@ -49,9 +49,12 @@ if [ "$diff" = 1 ] && [ "$existed" = 1 ]; then
     echo
 fi
 [ "$check" = 1 ] && exit 0
-tmp=$(mktemp "$dir/.hactl.XXXXXXXX") || exit 2
-trap 'rm -f "$tmp"' EXIT
+# The traps come first: a TERM from the shell loop (the controller went away) at any point
+# from here on removes the temp file and never renames it.
+tmp=
+trap '[ -z "$tmp" ] || rm -f "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
+tmp=$(mktemp "$dir/.hactl.XXXXXXXX") || exit 2
 cat >"$tmp" || exit 2
 got=$(sha256sum <"$tmp")
 if [ "${got%% *}" != "$want" ]; then

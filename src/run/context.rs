@@ -183,6 +183,8 @@ pub struct Scope<'a> {
     pub when: Vec<crate::playbook::Condition>,
     pub vars: Vec<Value>,
     pub tags: Vec<String>,
+    /// `any_errors_fatal` of the innermost enclosing block or role that sets it.
+    pub any_errors_fatal: Option<bool>,
 }
 
 /// The layers of one task's variables that change while a play runs on a host.

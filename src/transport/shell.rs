@@ -15,17 +15,31 @@ use super::ExecOutput;
 
 /// The loop the host runs. `dd ... iflag=fullblock` reads exactly the framed byte counts from
 /// the pipe (never past them, unlike `head -c`), and `read` reads the header byte by byte.
+///
+/// If the controller goes away (hactl killed, the connection cut), two things keep a host
+/// safe. A frame that arrives short is never run: a truncated script could do anything. And
+/// a script already running is told to stop (SIGTERM) as soon as the channel reaches end of
+/// input, which it can only do then, since the controller sends nothing while it waits for a
+/// result: `file_put`'s script then removes its temp file and never renames it over the old
+/// one, however long its `validate` takes. (Scripts run as background jobs of the loop, so
+/// they ignore SIGINT, as POSIX has it.)
 pub const LOOP: &str = r#"d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
+exec 3<&0
 take() { if [ "$1" -gt 0 ]; then dd bs="$1" count=1 iflag=fullblock 2>/dev/null; fi; }
 while read -r n m k; do
     take "$n" >"$d/s"; take "$m" >"$d/i"
+    set -- $(stat -c %s "$d/s" "$d/i")
+    [ "$1 $2" = "$n $m" ] || exit 1
     if [ "$k" = s ]; then
         { sh "$d/s" <"$d/i" 2>"$d/e"; echo $? >"$d/r"; } |
             while IFS= read -r l || [ -n "$l" ]; do printf 'O %s\n' "$l"; done
         rc=$(cat "$d/r"); : >"$d/o"
     else
-        sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
+        sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e" & p=$!
+        { read -r _ <&3; kill -TERM "$p" 2>/dev/null; } & w=$!
+        wait "$p"; rc=$?
+        kill "$w" 2>/dev/null; wait "$w" 2>/dev/null
     fi
     printf '%s %s %s\n' "$rc" "$(wc -c <"$d/o")" "$(wc -c <"$d/e")"
     cat "$d/o" "$d/e"

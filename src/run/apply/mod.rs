@@ -4,6 +4,7 @@
 //! order, at each flush, on the hosts that notified them; output and exit codes are
 //! ansible-playbook's.
 
+mod batches;
 mod output;
 mod pending;
 mod steps;
@@ -68,17 +69,35 @@ pub async fn apply(
     opts: &Options,
 ) -> anyhow::Result<BTreeMap<String, Stats>> {
     let mut stats: BTreeMap<String, Stats> = BTreeMap::new();
-    for play in &pb.plays {
+    // Hosts that failed or were unreachable take no part in later batches or plays.
+    let mut out: HashSet<String> = HashSet::new();
+    'plays: for play in &pb.plays {
         let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
         for w in &selection.warnings {
             crate::report::warning(w);
         }
-        output::banner(&format!("PLAY [{}]", play.name));
-        if selection.hosts.is_empty() {
+        let hosts: Vec<String> = selection
+            .hosts
+            .iter()
+            .filter(|h| !out.contains(*h))
+            .cloned()
+            .collect();
+        if hosts.is_empty() {
+            output::banner(&format!("PLAY [{}]", play.name));
             crate::report::out("skipping: no hosts matched");
             continue;
         }
-        run_play(inv, pb, play, &selection.hosts, opts, &mut stats).await?;
+        for batch in batches::split(&play.serial, &hosts) {
+            output::banner(&format!("PLAY [{}]", play.name));
+            let end = run_play(inv, pb, play, &batch, opts, &mut stats).await?;
+            let all_out = batch.iter().all(|h| end.out.contains(h));
+            out.extend(end.out);
+            // As ansible-playbook: a batch in which every host failed, or which went over
+            // `max_fail_percentage`, ends the whole run.
+            if all_out || end.abort {
+                break 'plays;
+            }
+        }
     }
     output::recap(inv, &stats);
     Ok(stats)
@@ -102,7 +121,7 @@ async fn run_play(
     hosts: &[String],
     opts: &Options,
     stats: &mut BTreeMap<String, Stats>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<batches::BatchEnd> {
     let walker = Walker::play(pb, play)?;
     let gate = Semaphore::new(opts.conn.forks.unwrap_or(hosts.len().clamp(1, 256)));
     for h in hosts {
@@ -171,11 +190,11 @@ async fn run_play(
     } else {
         pending::load(&mut states, &gate).await;
     }
-    for (host, msg) in &down {
-        output::unreachable(host, msg);
-        if let Some(st) = stats.get_mut(host) {
-            st.unreachable += 1;
-        }
+    // Hosts that could not be reached are reported under the first task, as Ansible finds
+    // out there: Gathering Facts, else the play's first task.
+    let mut unreported = down.clone();
+    if play.gather_facts {
+        report_down(&mut unreported, stats);
     }
     let facts: context::Facts = states
         .iter()
@@ -211,7 +230,11 @@ async fn run_play(
         })?;
     }
 
-    let mut failed: HashSet<String> = HashSet::new();
+    // Hosts out of the play: failed, unreachable, or taken out by `any_errors_fatal` or
+    // `max_fail_percentage`; and those that failed a task (what the percentage counts).
+    let mut failed: HashSet<String> = down.iter().map(|(h, _)| h.clone()).collect();
+    let mut task_failures: HashSet<String> = HashSet::new();
+    let mut abort = false;
     let mut notified: Vec<HashSet<String>> = vec![HashSet::new(); walker.handlers.len()];
     // Per host: blocks whose `block` part failed, and whether their rescue went well.
     let mut block_failed: Vec<HashSet<usize>> = vec![HashSet::new(); states.len()];
@@ -245,11 +268,17 @@ async fn run_play(
                     })
                     .collect();
                 // Hosts leaving a failed block that no rescue saved are failed now.
-                if !runs.iter().any(|r| *r) {
+                if !runs.iter().any(|r| *r) && unreported.is_empty() {
                     continue;
                 }
                 let name = task.display_name(scope.role.map(|r| r.name.as_str()));
                 output::banner(&format!("TASK [{name}]"));
+                if !unreported.is_empty() {
+                    report_down(&mut unreported, stats);
+                    if !runs.iter().any(|r| *r) {
+                        break;
+                    }
+                }
                 let progress = crate::report::progress(&name, runs.iter().filter(|r| **r).count());
                 let results: Vec<Option<TaskResult>> =
                     join_all(states.iter_mut().zip(&runs).map(|(s, run)| {
@@ -279,6 +308,7 @@ async fn run_play(
                     opts.show_secrets,
                 );
                 let mut remember = Vec::new();
+                let mut failed_now = false;
                 for (i, r) in results.into_iter().enumerate() {
                     let Some(r) = r else { continue };
                     let host = states[i].name.clone();
@@ -287,6 +317,7 @@ async fn run_play(
                         output::unreachable(&host, msg);
                         st.unreachable += 1;
                         failed.insert(host);
+                        failed_now = true;
                         continue;
                     }
                     output::task_result(
@@ -327,6 +358,8 @@ async fn run_play(
                                 st.failed_in_block += 1;
                             }
                             None => {
+                                failed_now = true;
+                                task_failures.insert(host.clone());
                                 failed.insert(host);
                             }
                         }
@@ -343,19 +376,58 @@ async fn run_play(
                     }
                 }
                 pending::save(&states, &remember, &gate).await;
+                if failed_now {
+                    let fatal = task
+                        .keywords
+                        .any_errors_fatal
+                        .or(scope.any_errors_fatal)
+                        .or(play.keywords.any_errors_fatal)
+                        .unwrap_or(false)
+                        && task.keywords.ignore_errors != Some(true);
+                    let over = play.max_fail_percentage.is_some_and(|pct| {
+                        task_failures.len() as f64 / hosts.len() as f64 > pct / 100.0
+                    });
+                    if fatal || over {
+                        // Every other host stops here too (not counted as failed).
+                        failed.extend(states.iter().map(|s| s.name.clone()));
+                        abort |= over;
+                    }
+                    if over {
+                        // ansible-playbook says so twice (for the percentage, then for the
+                        // hosts left); when every host failed by itself, or after
+                        // `any_errors_fatal`, it says nothing.
+                        output::banner("NO MORE HOSTS LEFT");
+                        output::banner("NO MORE HOSTS LEFT");
+                    }
+                    if hosts.iter().all(|h| failed.contains(h)) {
+                        break;
+                    }
+                }
             }
         }
     }
+    report_down(&mut unreported, stats);
     for s in &mut stats.values_mut() {
         s.settle();
     }
-    let _ = &failed;
     for s in states {
         if let Some(c) = s.conn {
             let _ = c.close().await;
         }
     }
-    Ok(())
+    let mut out: Vec<String> = failed.into_iter().collect();
+    out.sort();
+    Ok(batches::BatchEnd { out, abort })
+}
+
+/// Reports hosts that could not be reached (and forgets them).
+fn report_down(down: &mut Vec<(String, String)>, stats: &mut BTreeMap<String, Stats>) {
+    for (host, msg) in down.drain(..) {
+        output::unreachable(&host, &msg);
+        if let Some(st) = stats.get_mut(&host) {
+            st.unreachable += 1;
+        }
+    }
 }
 
 /// Whether a host runs a step, given the blocks around it and the blocks it failed in: the

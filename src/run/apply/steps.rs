@@ -117,6 +117,9 @@ impl<'a> Walker<'a> {
         scope.when.extend(role_use.keywords.when.iter().cloned());
         scope.vars.push(to_value(&role_use.keywords.vars));
         scope.tags.extend(role_use.keywords.tags.iter().cloned());
+        if role_use.keywords.any_errors_fatal.is_some() {
+            scope.any_errors_fatal = role_use.keywords.any_errors_fatal;
+        }
         for dep in &role.dependencies {
             self.role(pb, dep, &scope)?;
         }
@@ -177,6 +180,9 @@ impl<'a> Walker<'a> {
                     inner.when.extend(b.keywords.when.iter().cloned());
                     inner.vars.push(to_value(&b.keywords.vars));
                     inner.tags.extend(b.keywords.tags.iter().cloned());
+                    if b.keywords.any_errors_fatal.is_some() {
+                        inner.any_errors_fatal = b.keywords.any_errors_fatal;
+                    }
                     let has_rescue = !b.rescue.is_empty();
                     for (section, list) in [
                         (Section::Block, &b.block),
