@@ -61,7 +61,7 @@ EOF
     fi
     if [ "$changed" = 1 ]; then now=$(systemctl is-active -- "$name" 2>/dev/null); else now=$active; fi
 else
-    if ! command -v service >/dev/null 2>&1 && [ ! -x "/etc/init.d/$name" ]; then
+    if [ ! -x "/etc/init.d/$name" ]; then
         echo "Could not find the requested service $name: host" >&2
         exit 3
     fi
