@@ -9,11 +9,6 @@ mod common;
 
 use common::fleet::Fleet;
 
-const NO_SYSTEMD: &str = r#"#!/bin/sh
-# Every SSH session of this host sees no systemd (see tests/service_sysv_fleet.rs).
-exec unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec sh -c "${SSH_ORIGINAL_COMMAND:-sh}"'
-"#;
-
 fn service(fleet: &Fleet, args: &str) -> (Option<i32>, String) {
     let out = fleet
         .ctl(env!("CARGO_BIN_EXE_hactl"))
@@ -43,36 +38,13 @@ fn running(fleet: &Fleet) -> bool {
 fn service_uses_sysv_init_scripts_without_systemd() {
     let fleet = Fleet::up(&["v1"]);
     // Stop nginx under systemd first, then take systemd out of every SSH session.
-    let setup = fleet.ssh(
+    assert!(fleet.ssh("v1", "systemctl stop nginx").status.success());
+    fleet.wrap_sessions(
         "v1",
-        &format!(
-            "systemctl stop nginx && cat > /usr/local/bin/no-systemd <<'EOF'\n{NO_SYSTEMD}EOF\n\
-             chmod 755 /usr/local/bin/no-systemd && \
-             echo 'ForceCommand /usr/local/bin/no-systemd' > /etc/ssh/sshd_config.d/no-systemd.conf && \
-             systemctl reload ssh"
-        ),
+        "mount -t tmpfs tmpfs /run/systemd",
+        "test -d /run/systemd/system && echo systemd || echo none",
+        "none",
     );
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    // sshd re-executes itself on reload: wait until sessions come through the new setting.
-    let start = std::time::Instant::now();
-    loop {
-        let seen = fleet.ssh(
-            "v1",
-            "test -d /run/systemd/system && echo systemd || echo none",
-        );
-        if String::from_utf8_lossy(&seen.stdout).trim() == "none" {
-            break;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(10),
-            "systemd still seen"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
     assert!(!running(&fleet));
 
     let (code, text) = service(&fleet, "name=nginx state=started");

@@ -145,6 +145,43 @@ impl Fleet {
         ]
     }
 
+    /// Makes every later SSH session of `host` start inside a fresh mount namespace prepared
+    /// by `prepare` (shell commands run there first): sshd's `ForceCommand`. Tests use it to
+    /// show the host without systemd, or without Python. Returns once a session shows
+    /// `probe` printing `want`.
+    pub fn wrap_sessions(&self, host: &str, prepare: &str, probe: &str, want: &str) {
+        let wrapper = format!(
+            "#!/bin/sh\nexec unshare -m sh -c '{prepare}; exec sh -c \"${{SSH_ORIGINAL_COMMAND:-sh}}\"'\n"
+        );
+        let setup = self.ssh(
+            host,
+            &format!(
+                "cat > /usr/local/bin/hactl-test-session <<'EOF'\n{wrapper}EOF\n\
+                 chmod 755 /usr/local/bin/hactl-test-session && \
+                 echo 'ForceCommand /usr/local/bin/hactl-test-session' \
+                   > /etc/ssh/sshd_config.d/hactl-test.conf && systemctl reload ssh"
+            ),
+        );
+        assert!(
+            setup.status.success(),
+            "{}",
+            String::from_utf8_lossy(&setup.stderr)
+        );
+        // sshd re-executes itself on reload: wait until sessions come through the wrapper.
+        let start = std::time::Instant::now();
+        loop {
+            let seen = self.ssh(host, probe);
+            if String::from_utf8_lossy(&seen.stdout).trim() == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "{host}: sessions never showed {want:?} for {probe:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     /// Runs the test named `test` again, in this same test binary, inside the controller
     /// namespace, so everything it does on the network stays in the fleet. Panics if it fails.
     pub fn rerun_inside(&self, test: &str) {
