@@ -112,6 +112,25 @@ const ALL_FAIL: &str = r#"- name: doomed
       command: "true"
 "#;
 
+/// `run_once`: the first host runs the task, every host sees its registered result; a
+/// `run_once` failure stops every host.
+const ONCE: &str = r#"- name: once
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: only once
+      command: hostname
+      run_once: true
+      register: first
+    - name: everyone sees it
+      debug: msg="ran on {{ first.stdout }}"
+    - name: fail once
+      command: "false"
+      run_once: true
+    - name: never
+      command: "true"
+"#;
+
 /// One host cannot be reached: reported under the first task, left out of the next play.
 const PARTLY_DOWN: &str = r#"- name: partly down
   hosts: all
@@ -253,6 +272,11 @@ fn batches_and_failure_limits_as_ansible_runs_them() {
 
     let (all, _, _) = run_both(&fleet, dir.path(), "all_fail", ALL_FAIL);
     assert!(!all.contains(&"PLAY [next]".to_string()), "{all:?}");
+
+    let (once, ours, _) = run_both(&fleet, dir.path(), "once", ONCE);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    assert_eq!(text.matches("\"msg\": \"ran on b1\"").count(), 4, "{text}");
+    assert!(!once.contains(&"TASK [never]".to_string()), "{once:?}");
 
     let mut inv = std::fs::read_to_string(fleet.inventory()).expect("inventory");
     inv.push_str("ghost ansible_host=198.51.100.99\n");

@@ -260,13 +260,26 @@ async fn run_play(
                     continue;
                 }
                 // Which hosts run this step.
-                let runs: Vec<bool> = states
+                let mut runs: Vec<bool> = states
                     .iter()
                     .enumerate()
                     .map(|(i, s)| {
                         !failed.contains(&s.name) && in_block_path(blocks, &block_failed[i])
                     })
                     .collect();
+                // `run_once`: the first host runs it; its result is everyone's.
+                let run_once = task.keywords.run_once == Some(true);
+                let also: Vec<usize> = if run_once {
+                    let mut active = runs.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| i);
+                    let first = active.next();
+                    let rest: Vec<usize> = active.collect();
+                    for i in &rest {
+                        runs[*i] = false;
+                    }
+                    if first.is_none() { Vec::new() } else { rest }
+                } else {
+                    Vec::new()
+                };
                 // Hosts leaving a failed block that no rescue saved are failed now.
                 if !runs.iter().any(|r| *r) && unreported.is_empty() {
                     continue;
@@ -307,6 +320,9 @@ async fn run_play(
                     task.keywords.no_log == Some(true),
                     opts.show_secrets,
                 );
+                if let Some(first) = runs.iter().position(|r| *r).filter(|_| run_once) {
+                    share_once(&mut states, first, &also, task, results.get(first));
+                }
                 let mut remember = Vec::new();
                 let mut failed_now = false;
                 for (i, r) in results.into_iter().enumerate() {
@@ -382,7 +398,7 @@ async fn run_play(
                         .any_errors_fatal
                         .or(scope.any_errors_fatal)
                         .or(play.keywords.any_errors_fatal)
-                        .unwrap_or(false)
+                        .unwrap_or(run_once)
                         && task.keywords.ignore_errors != Some(true);
                     let over = play.max_fail_percentage.is_some_and(|pct| {
                         task_failures.len() as f64 / hosts.len() as f64 > pct / 100.0
@@ -418,6 +434,36 @@ async fn run_play(
     let mut out: Vec<String> = failed.into_iter().collect();
     out.sort();
     Ok(batches::BatchEnd { out, abort })
+}
+
+/// A `run_once` task's `register` and `set_fact` results, from the host that ran it, given to
+/// the hosts at `others`, as Ansible applies them to every host of the batch.
+fn share_once(
+    states: &mut [HostState],
+    first: usize,
+    others: &[usize],
+    task: &crate::playbook::Task,
+    result: Option<&Option<TaskResult>>,
+) {
+    let mut shared = Map::new();
+    if let Some(name) = &task.register {
+        if let Some(v) = states[first].dynamic.get(name) {
+            shared.insert(name.clone(), v.clone());
+        }
+    }
+    if let Some(Some(r)) = result {
+        for item in &r.items {
+            if let Some(serde_json::Value::Object(facts)) = item.outcome.result.get("ansible_facts")
+            {
+                shared.extend(facts.clone());
+            }
+        }
+    }
+    for i in others {
+        if let Some(s) = states.get_mut(*i) {
+            s.dynamic.extend(shared.clone());
+        }
+    }
 }
 
 /// Reports hosts that could not be reached (and forgets them).
