@@ -41,8 +41,20 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let stats = runtime.block_on(run::apply::apply(&inv.inventory, &loaded.playbook, &opts))?;
-    Ok(ExitCode::from(run::apply::exit_code(&stats)))
+    let stopped = runtime.block_on(async {
+        tokio::select! {
+            stats = run::apply::apply(&inv.inventory, &loaded.playbook, &opts) => Ok(stats),
+            signal = run::interrupt::signal() => Err(signal),
+        }
+    });
+    // On a signal the run was dropped mid-flight, which closed every host's connection.
+    match stopped {
+        Ok(stats) => Ok(ExitCode::from(run::apply::exit_code(&stats?))),
+        Err(signal) => {
+            report::error(&anyhow::anyhow!(signal.message()));
+            Ok(ExitCode::from(signal.exit_code()))
+        }
+    }
 }
 
 /// `site.yml` beside the inventory (or beside its folder), else `./site.yml`.

@@ -6,6 +6,7 @@ pub mod adhoc;
 pub mod agent;
 pub mod apply;
 pub mod context;
+pub mod interrupt;
 pub mod lookup;
 pub mod render;
 pub mod target;

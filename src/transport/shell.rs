@@ -16,31 +16,41 @@ use super::ExecOutput;
 /// The loop the host runs. `dd ... iflag=fullblock` reads exactly the framed byte counts from
 /// the pipe (never past them, unlike `head -c`), and `read` reads the header byte by byte.
 ///
-/// If the controller goes away (hactl killed, the connection cut), two things keep a host
-/// safe. A frame that arrives short is never run: a truncated script could do anything. And
-/// a script already running is told to stop (SIGTERM) as soon as the channel reaches end of
-/// input, which it can only do then, since the controller sends nothing while it waits for a
-/// result: `file_put`'s script then removes its temp file and never renames it over the old
-/// one, however long its `validate` takes. (Scripts run as background jobs of the loop, so
-/// they ignore SIGINT, as POSIX has it.)
-pub const LOOP: &str = r#"d=$(mktemp -d) || exit 1
+/// If the controller dies (killed, or its machine lost), the host must not go on acting for it.
+/// sshd sends no SIGHUP to a session without a terminal: the loop and its script would run on,
+/// and a script cut short could run too. So:
+/// - a frame that ends early (dd reports `0+1 records`) is never run: the loop exits;
+/// - while a script runs, a watcher reads the channel, which the controller leaves silent until
+///   the answer; end of input means the controller is gone, and the watcher sends SIGHUP to the
+///   loop's process group (sshd made the loop a session and group leader: with no group of its
+///   own, nothing is signalled), as a closing terminal would.
+///   Scripts clean up on HUP (`file_put.sh` removes its temp file before any rename). The
+///   watcher is killed (SIGKILL: no trap can delay it) before the answer goes out, so it never
+///   reads a byte of the next frame;
+/// - the loop's folder (`hactl.*` in `$TMPDIR`, holding the script and its stdin) goes on
+///   any exit, signals included.
+pub const LOOP: &str = r#"d=$(mktemp -d "${TMPDIR:-/tmp}/hactl.XXXXXXXX") || exit 1
 trap 'rm -rf "$d"' EXIT
-exec 3<&0
-take() { if [ "$1" -gt 0 ]; then dd bs="$1" count=1 iflag=fullblock 2>/dev/null; fi; }
+trap 'exit 1' HUP INT TERM PIPE
+take() {
+    [ "$1" -gt 0 ] || return 0
+    LC_ALL=C dd bs="$1" count=1 iflag=fullblock 2>"$d/t" && read -r t <"$d/t" &&
+        [ "$t" = "1+0 records in" ]
+}
 while read -r n m k; do
-    take "$n" >"$d/s"; take "$m" >"$d/i"
-    set -- $(stat -c %s "$d/s" "$d/i")
-    [ "$1 $2" = "$n $m" ] || exit 1
+    take "$n" >"$d/s" && take "$m" >"$d/i" || exit 1
+    exec 3<&0
+    { read -r t <&3 || kill -HUP -$$ 2>/dev/null; } &
+    w=$!
+    exec 3<&-
     if [ "$k" = s ]; then
         { sh "$d/s" <"$d/i" 2>"$d/e"; echo $? >"$d/r"; } |
             while IFS= read -r l || [ -n "$l" ]; do printf 'O %s\n' "$l"; done
         rc=$(cat "$d/r"); : >"$d/o"
     else
-        sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e" & p=$!
-        { read -r _ <&3; kill -TERM "$p" 2>/dev/null; } & w=$!
-        wait "$p"; rc=$?
-        kill "$w" 2>/dev/null; wait "$w" 2>/dev/null
+        sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
     fi
+    kill -KILL "$w" 2>/dev/null; wait "$w"
     printf '%s %s %s\n' "$rc" "$(wc -c <"$d/o")" "$(wc -c <"$d/e")"
     cat "$d/o" "$d/e"
 done
