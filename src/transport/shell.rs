@@ -50,7 +50,7 @@ while read -r n m k; do
     else
         sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; rc=$?
     fi
-    kill -KILL "$w" 2>/dev/null; wait "$w"
+    kill -KILL "$w" 2>/dev/null; wait "$w" 2>/dev/null
     printf '%s %s %s\n' "$rc" "$(wc -c <"$d/o")" "$(wc -c <"$d/e")"
     cat "$d/o" "$d/e"
 done
@@ -197,5 +197,83 @@ mod tests {
         assert_eq!((out.code, out.stdout.as_slice()), (Some(0), &b"x"[..]));
         drop(shell);
         let _ = child.wait().await;
+    }
+
+    /// The loop as sshd starts it: a process group of its own, its staging folder in `tmp`.
+    fn spawn_loop(tmp: &std::path::Path) -> tokio::process::Child {
+        tokio::process::Command::new("sh")
+            .args(["-c", LOOP])
+            .env("TMPDIR", tmp)
+            .process_group(0)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sh")
+    }
+
+    async fn ends_soon(child: &mut tokio::process::Child) {
+        let waited = tokio::time::timeout(Duration::from_secs(3), child.wait()).await;
+        assert!(waited.is_ok(), "the loop did not end after its input did");
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_frame_cut_short_never_runs() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let marker = tmp.path().join("ran");
+        let mut child = spawn_loop(tmp.path());
+        let script = format!("touch '{}'", marker.display());
+        let mut input = child.stdin.take().expect("stdin");
+        let frame = format!("{} 100\n{script}0123456789", script.len());
+        input.write_all(frame.as_bytes()).await.expect("write");
+        drop(input);
+        ends_soon(&mut child).await;
+        assert!(
+            !marker.exists(),
+            "a script with 10 of its 100 input bytes ran"
+        );
+        assert_eq!(entries(tmp.path()), Vec::<std::ffi::OsString>::new());
+    }
+
+    #[tokio::test]
+    async fn a_script_in_flight_stops_when_the_controller_goes() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let m = tmp.path().join("m");
+        std::fs::create_dir(&m).expect("markers");
+        let mut child = spawn_loop(tmp.path());
+        let mut shell = Shell {
+            input: child.stdin.take().expect("stdin"),
+            output: BufReader::new(child.stdout.take().expect("stdout")),
+        };
+        // Many quick scripts in a row: the watcher of one never eats the next frame.
+        for i in 0..100 {
+            let out = shell.run("cat; echo", i.to_string().as_bytes()).await;
+            assert_eq!(out.expect("run").stdout, format!("{i}\n").into_bytes());
+        }
+        let script = format!(
+            "cd '{}'; trap 'touch hup; exit 1' HUP; touch started; sleep 5; touch done",
+            m.display()
+        );
+        let Shell { mut input, output } = shell;
+        let header = format!("{} 0\n", script.len());
+        input.write_all(header.as_bytes()).await.expect("header");
+        input.write_all(script.as_bytes()).await.expect("script");
+        while !m.join("started").exists() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(input);
+        ends_soon(&mut child).await;
+        drop(output);
+        assert!(m.join("hup").exists(), "the script got no SIGHUP");
+        assert!(!m.join("done").exists());
+        std::fs::remove_dir_all(&m).expect("markers");
+        assert_eq!(entries(tmp.path()), Vec::<std::ffi::OsString>::new());
     }
 }
