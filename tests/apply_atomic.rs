@@ -1,9 +1,11 @@
 //! Killing `hactl apply` mid-write never leaves a partial file or litter on a host. On a real
 //! host, hactl copies 128 MiB over a small file, and a template with a slow `validate` over
 //! another; it is killed (SIGKILL, and SIGTERM) while the bytes stream, while the temp file in
-//! the target folder is written, and during `validate`. Each time the destination keeps its old
-//! content, even after the validate would have finished; no temp file, no staging folder and no
-//! process of the run remains on the host. Runs without a kill prove the new content lands.
+//! the target folder is written, and early and late in `validate`. Each time the destination
+//! keeps its old content, even after the validate would have finished; no temp file, no staging
+//! folder of the host's shell and no process of the run remains on the host. A SIGTERMed hactl
+//! exits 143 and ends the ssh master it started. Runs without a kill prove the new content
+//! lands, so the checks can tell old from new.
 
 mod common;
 
@@ -99,7 +101,7 @@ impl Scene {
             format!(
                 "- hosts: {HOST}\n  gather_facts: false\n  tasks:\n    - template:\n        \
                  src: site.conf.j2\n        dest: /srv/atomic/site.conf\n        \
-                 validate: \"sleep {VALIDATE_SECS}; grep -q new %s\"\n"
+                 validate: \"sh -c 'sleep {VALIDATE_SECS}; grep -q new %s'\"\n"
             ),
         )
         .expect("template.yml");
@@ -129,17 +131,17 @@ impl Scene {
         assert!(names(&self.staging(), "hactl.").is_empty());
     }
 
-    /// Starts `hactl apply` with `playbook`. Its ssh control folders and generated ssh config
-    /// go in the scene's folder, so a master outliving a SIGKILL leaves no litter elsewhere.
-    fn start(&self, playbook: &str) -> Child {
+    /// Starts `hactl apply` with `playbook` and `args`. Its generated ssh config goes in the
+    /// scene's folder, so a SIGKILL (no destructor runs) leaves no litter elsewhere.
+    fn start(&self, playbook: &str, args: &[&str]) -> Child {
         self.fleet
             .ctl(env!("CARGO_BIN_EXE_hactl"))
             .current_dir(self.dir.path())
             .arg("apply")
             .arg(self.fleet.inventory())
             .arg(playbook)
+            .args(args)
             .args(self.fleet.ssh_args())
-            .env("XDG_STATE_HOME", self.dir.path())
             .env("TMPDIR", self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -158,7 +160,7 @@ impl Scene {
         let out = self.fleet.ssh(HOST, "ps -eo args");
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .filter(|l| l.contains("hactl.") || l.starts_with(&format!("sleep {VALIDATE_SECS}")))
+            .filter(|l| l.contains("hactl.") || l.contains(&format!("sleep {VALIDATE_SECS}")))
             .map(String::from)
             .collect()
     }
@@ -205,7 +207,8 @@ impl Scene {
         !names(&self.target(), ".hactl").is_empty()
     }
 
-    /// Processes that hactl left in the controller namespace (an ssh master after a SIGKILL).
+    /// The processes in the controller namespace: hactl and ssh masters (those of earlier runs
+    /// stay up for the next, `--ssh-persist`).
     fn controller_processes(&self) -> Vec<String> {
         let out = Command::new("ip")
             .args(["netns", "pids", &format!("{}-ctl", self.fleet.prefix)])
@@ -215,13 +218,6 @@ impl Scene {
             .split_whitespace()
             .map(String::from)
             .collect()
-    }
-
-    /// Ends what a SIGKILLed hactl left in the controller namespace: its ssh master.
-    fn end_leftovers(&self) {
-        for pid in self.controller_processes() {
-            let _ = Command::new("kill").arg(&pid).status();
-        }
     }
 }
 
@@ -246,17 +242,31 @@ fn stop(mut child: Child, signal: Signal) -> Output {
     child.wait_with_output().expect("wait for hactl")
 }
 
-/// What a SIGTERMed hactl must have done: exit 143 after closing its connections.
-fn assert_clean_exit(scene: &Scene, out: &Output, case: &str) {
+/// What a SIGTERMed hactl must have done: exit 143, and (run with `--ssh-persist 0`) end the
+/// ssh master it started; `before` are the controller's processes before it started.
+fn assert_clean_exit(scene: &Scene, out: &Output, before: &[String], case: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(143), "{case}: {stderr}");
     assert!(stderr.contains("stopped by SIGTERM"), "{case}: {stderr}");
-    // hactl told its ssh master to exit before it did.
     wait_for(
-        &format!("{case}: the ssh master to exit"),
+        &format!("{case}: the run's ssh master to exit"),
         Duration::from_secs(3),
-        || scene.controller_processes().is_empty(),
+        || {
+            scene
+                .controller_processes()
+                .iter()
+                .all(|p| before.contains(p))
+        },
     );
+}
+
+/// The options of a run that gets `signal`: a SIGTERMed run starts a master of its own, which
+/// must end with it.
+fn run_args(signal: Signal) -> &'static [&'static str] {
+    match signal {
+        Signal::Kill => &[],
+        Signal::Term => &["--ssh-persist", "0"],
+    }
 }
 
 #[test]
@@ -267,11 +277,14 @@ fn killing_apply_mid_write_leaves_the_old_file_and_no_litter() {
 
     // Without a kill the new contents land: the checks below can tell old from new.
     scene.reset();
-    let out = scene.start("copy.yml").wait_with_output().expect("hactl");
+    let out = scene
+        .start("copy.yml", &[])
+        .wait_with_output()
+        .expect("hactl");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(scene.dest_sha("big.bin"), scene.big_sha);
     let out = scene
-        .start("template.yml")
+        .start("template.yml", &[])
         .wait_with_output()
         .expect("hactl");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -286,7 +299,8 @@ fn killing_apply_mid_write_leaves_the_old_file_and_no_litter() {
     ] {
         let case = format!("copy, {signal:?} while {phase}");
         scene.reset();
-        let child = scene.start("copy.yml");
+        let before = scene.controller_processes();
+        let child = scene.start("copy.yml", run_args(signal));
         if phase == "streaming" {
             wait_for(&format!("{case}: the bytes to stream"), long, || {
                 scene.streaming()
@@ -303,9 +317,8 @@ fn killing_apply_mid_write_leaves_the_old_file_and_no_litter() {
             sha(OLD_BIG),
             "{case}: the destination changed"
         );
-        match signal {
-            Signal::Term => assert_clean_exit(&scene, &out, &case),
-            Signal::Kill => scene.end_leftovers(),
+        if signal == Signal::Term {
+            assert_clean_exit(&scene, &out, &before, &case);
         }
     }
 
@@ -314,7 +327,8 @@ fn killing_apply_mid_write_leaves_the_old_file_and_no_litter() {
     for (signal, into) in [(Signal::Kill, 300), (Signal::Term, 2500)] {
         let case = format!("template, {signal:?} {into} ms into validate");
         scene.reset();
-        let child = scene.start("template.yml");
+        let before = scene.controller_processes();
+        let child = scene.start("template.yml", run_args(signal));
         wait_for(&format!("{case}: the temp file"), long, || {
             scene.temp_file_exists()
         });
@@ -333,9 +347,8 @@ fn killing_apply_mid_write_leaves_the_old_file_and_no_litter() {
             sha(OLD_CONF),
             "{case}: the destination changed"
         );
-        match signal {
-            Signal::Term => assert_clean_exit(&scene, &out, &case),
-            Signal::Kill => scene.end_leftovers(),
+        if signal == Signal::Term {
+            assert_clean_exit(&scene, &out, &before, &case);
         }
     }
 }
