@@ -12,6 +12,7 @@ fn play() -> PlayVars {
             .cloned()
             .unwrap_or_default(),
         group_names: vec!["nginx".into()],
+        facts: Default::default(),
     };
     let hosts = vec![host("lb1.example.test", 100), host("lb2.example.test", 90)];
     let names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
@@ -97,4 +98,33 @@ fn scopes_are_per_host_and_lazy() {
             .ok(),
         Some(true)
     );
+}
+
+/// `!unsafe` text is kept as a template that renders to the text itself, whatever it holds:
+/// raw-block terminators, comment and block markers, newlines around them.
+#[test]
+fn literal_templates_render_to_their_text() {
+    let t = Templar::new();
+    let ctx = play()
+        .host_context("lb1.example.test", &[])
+        .unwrap_or_default();
+    for text in [
+        "plain",
+        "{{ 6 * 7 }}",
+        "a{% endraw %}{{ 6 * 7 }}{% raw %}b",
+        "a{%- endraw -%}b{%endraw%}c",
+        "{%",
+        "%}{%",
+        "{# c #}\n{% if true %}x{% endif %}\n",
+        "\n{{ x }}\n\n",
+        "}} {{ {% {#",
+    ] {
+        let src = hactl::template::literal_template(text);
+        let out = t.render_str(&src, "t", &ctx, "lb1.example.test");
+        assert_eq!(out.ok().as_deref(), Some(text), "{text:?} as {src:?}");
+        let value = t
+            .template_value(&src, "t", &ctx, "lb1.example.test")
+            .map(|v| v.to_string());
+        assert_eq!(value.ok().as_deref(), Some(text), "{text:?} as a value");
+    }
 }

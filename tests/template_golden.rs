@@ -97,6 +97,7 @@ fn play_vars() -> (PlayVars, Vec<String>, Json) {
                     .cloned()
                     .unwrap_or_default(),
                 group_names,
+                facts: Default::default(),
             }
         })
         .collect();

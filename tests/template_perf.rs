@@ -26,6 +26,7 @@ fn seed_templates_for_1000_hosts() {
                 name: format!("lb{i}.example.test"),
                 vars: vars.as_object().cloned().unwrap_or_default(),
                 group_names: vec!["nginx".into()],
+                facts: Default::default(),
             }
         })
         .collect();

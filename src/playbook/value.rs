@@ -13,7 +13,7 @@ use crate::yaml::{Node, Yaml};
 pub fn value(node: &Node) -> Value {
     match &node.value {
         Yaml::Unsafe(s) if s.contains("{{") || s.contains("{%") || s.contains("{#") => {
-            Value::String(format!("{{% raw %}}{s}{{% endraw %}}"))
+            Value::String(crate::template::literal_template(s))
         }
         Yaml::Seq(items) => Value::Array(items.iter().map(value).collect()),
         Yaml::Map(pairs) => Value::Object(

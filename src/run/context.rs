@@ -15,7 +15,7 @@ use serde_json::Map;
 use crate::inventory::Inventory;
 use crate::inventory::pattern::group_hosts;
 use crate::playbook::{Playbook, Role, Vars};
-use crate::template::{HostInfo, PlayInfo, PlayVars, to_value};
+use crate::template::{Data, HostInfo, PlayInfo, PlayVars, to_value};
 
 /// Per-host facts, from gathering or from `--facts DIR`.
 pub type Facts = IndexMap<String, Map<String, serde_json::Value>>;
@@ -68,17 +68,11 @@ pub fn group_names(inv: &Inventory, host: &str) -> Vec<String> {
 }
 
 /// The inventory keeps `!unsafe` (and INI `b'...'`) strings as `{"__ansible_unsafe": text}`;
-/// templates must see the text, never rendered: it becomes a `{% raw %}` block, as playbook
-/// values tagged `!unsafe` do.
+/// templates must see the text, never rendered.
 fn never_templated(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value as Json;
     if let Some(text) = crate::inventory::unsafe_text(&v) {
-        let markers = text.contains("{{") || text.contains("{%") || text.contains("{#");
-        return Json::String(if markers {
-            format!("{{% raw %}}{text}{{% endraw %}}")
-        } else {
-            text.to_string()
-        });
+        return Json::String(crate::template::literal_template(text));
     }
     match v {
         Json::Array(items) => Json::Array(items.into_iter().map(never_templated).collect()),
@@ -91,23 +85,40 @@ fn never_templated(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A host's facts as templates see them: each `ansible_X` fact, and all of them again in the
+/// `ansible_facts` dict under their names without the prefix (`ansible_facts.os_family`).
+pub fn facts_view(facts: &Map<String, serde_json::Value>) -> Map<String, serde_json::Value> {
+    let mut out = facts.clone();
+    let mut dict = match facts.get("ansible_facts") {
+        Some(serde_json::Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    for (k, v) in facts {
+        if let Some(short) = k.strip_prefix("ansible_").filter(|s| *s != "facts") {
+            dict.entry(short.to_string()).or_insert_with(|| v.clone());
+        }
+    }
+    if !dict.is_empty() {
+        out.insert("ansible_facts".into(), serde_json::Value::Object(dict));
+    }
+    out
+}
+
 /// Builds `hostvars`, `groups` and the play's magic variables.
 pub fn play_vars(inv: &Inventory, facts: &Facts, play: &PlayInfo) -> PlayVars {
     let hosts: Vec<HostInfo> = inv
         .hosts
         .keys()
         .map(|name| {
-            let mut vars: Map<String, serde_json::Value> = inv
+            let vars: Map<String, serde_json::Value> = inv
                 .host_vars(name)
                 .into_iter()
                 .map(|(k, v)| (k, never_templated(v)))
                 .collect();
-            if let Some(f) = facts.get(name) {
-                vars.extend(f.clone());
-            }
             HostInfo {
                 name: name.clone(),
                 vars,
+                facts: facts.get(name).map(facts_view).unwrap_or_default(),
                 group_names: group_names(inv, name),
             }
         })
@@ -216,10 +227,12 @@ pub fn task_context(
     if let Some(t) = task {
         above.push(to_value(&t.keywords.vars));
     }
-    above.push(to_value(dynamic.facts));
+    // `set_fact`/`register` results and loop items came from running tasks: data, never
+    // templated again (a host's output must not be evaluated on the controller).
+    above.push(Data::layer(to_value(dynamic.facts)));
     above.push(to_value(dynamic.extra_vars));
     if let Some((name, value)) = dynamic.item {
-        above.push(Value::from_pairs([(name, to_value(value))]));
+        above.push(Data::layer(Value::from_pairs([(name, to_value(value))])));
     }
     pv.host_context_layered(host, &layers.defaults, &above)
         .ok_or_else(|| anyhow::anyhow!("host {host} is not in the inventory"))

@@ -25,11 +25,36 @@ mod yaml;
 pub use error::TemplateError;
 pub use pyrepr::{py_repr, py_str};
 pub use render::Templar;
-pub use vars::{HostInfo, Layers, OMIT, PlayInfo, PlayVars};
+pub use vars::{Data, HostInfo, Layers, OMIT, PlayInfo, PlayVars};
 
 /// Converts plain data (JSON from the inventory or vars files) into a template value.
 pub fn to_value<T: serde::Serialize>(data: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(data))
+}
+
+/// Text that renders to `text` itself however it is templated: how a value that must never be
+/// templated (`!unsafe`) is kept among values that are. Text with template markers goes in
+/// `{% raw %}` blocks; every `{%` is written as an expression between them, so an
+/// `{% endraw %}` inside the text cannot close a block early.
+pub fn literal_template(text: &str) -> String {
+    let markers = |s: &str| s.contains("{{") || s.contains("{%") || s.contains("{#");
+    if !markers(text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    for (i, part) in text.split("{%").enumerate() {
+        if i > 0 {
+            out.push_str("{{ '{%' }}");
+        }
+        if markers(part) || part.contains('}') {
+            out.push_str("{% raw %}");
+            out.push_str(part);
+            out.push_str("{% endraw %}");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// `value[key]` when it exists (never an undefined placeholder).

@@ -36,15 +36,49 @@ impl Layers {
 }
 
 impl Layers {
-    /// The value of `key` as stored, looking through nested scopes without rendering it.
-    fn raw(&self, key: &Value) -> Option<Value> {
-        self.layers
-            .iter()
-            .rev()
-            .find_map(|layer| match layer.downcast_object_ref::<Layers>() {
-                Some(inner) => inner.raw(key),
-                None => layer.pick(key),
-            })
+    /// The value of `key` as stored, looking through nested scopes without rendering it, and
+    /// whether it may hold Jinja to render (false for [`Data`] layers).
+    fn raw(&self, key: &Value) -> Option<(Value, bool)> {
+        self.layers.iter().rev().find_map(|layer| {
+            if let Some(inner) = layer.downcast_object_ref::<Layers>() {
+                inner.raw(key)
+            } else if let Some(data) = layer.downcast_object_ref::<Data>() {
+                data.0.pick(key).map(|v| (v, false))
+            } else {
+                layer.pick(key).map(|v| (v, true))
+            }
+        })
+    }
+}
+
+/// A layer of values that came from a host or from running a task (gathered facts,
+/// `register` and `set_fact` results, loop items): read as they are, never templated again.
+/// ansible-core marks such values unsafe for the same reason: a host that prints
+/// `{{ lookup('env', 'SECRET') }}` must not make the controller evaluate it.
+#[derive(Debug)]
+pub struct Data(Value);
+
+impl Data {
+    /// `map` as a layer whose values are never templated.
+    pub fn layer(map: Value) -> Value {
+        Value::from_object(Data(map))
+    }
+}
+
+impl Object for Data {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.pick(key)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.0.try_iter() {
+            Ok(keys) => Enumerator::Values(keys.collect()),
+            Err(_) => Enumerator::Empty,
+        }
     }
 }
 
@@ -54,7 +88,10 @@ impl Object for Layers {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let found = self.raw(key)?;
+        let (found, templated) = self.raw(key)?;
+        if !templated {
+            return Some(found);
+        }
         // Jinja inside a variable's value is rendered when used, once, in this (the outermost)
         // scope's context: a nested scope hands over its raw value.
         Some(super::lazy::resolve(
@@ -100,6 +137,9 @@ pub struct HostInfo {
     pub name: String,
     /// The host's merged inventory variables (group vars, then host vars).
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Facts gathered from the host (or read with `--facts`): above its inventory variables,
+    /// never templated.
+    pub facts: serde_json::Map<String, serde_json::Value>,
     /// Ansible's `group_names`: the host's groups, sorted, without `all`.
     pub group_names: Vec<String>,
 }
@@ -138,7 +178,11 @@ impl PlayVars {
                 ("inventory_hostname_short", Value::from(short)),
                 ("group_names", super::to_value(&host.group_names)),
             ]);
-            let layers = Layers::new(vec![super::to_value(&host.vars), magic]);
+            let layers = Layers::new(vec![
+                super::to_value(&host.vars),
+                Data::layer(super::to_value(&host.facts)),
+                magic,
+            ]);
             per_host.insert(host.name.clone(), layers.into_value());
         }
         let hostvars = Arc::new(HostVars { hosts: per_host });

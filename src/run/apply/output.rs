@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::task::{TaskResult, has_diff};
+use super::task::{ItemResult, TaskResult, has_diff};
 use crate::inventory::Inventory;
 use crate::modules::Status;
 use crate::report;
@@ -259,18 +259,10 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
             Status::Skipped => "skipping",
             Status::Failed => "failed",
         };
-        let mut result = i.outcome.result.clone();
-        if no_log {
-            result = serde_json::Map::new();
-            result.insert(
-                "censored".into(),
-                "the output has been hidden due to the fact that 'no_log: true' was specified for this result".into(),
-            );
-        }
+        let (item, mut result) = shown(i, no_log);
         match i.outcome.status {
             Status::Failed => {
-                let item = i
-                    .item
+                let item = item
                     .as_ref()
                     .map(|it| format!(" (item={})", item_label(it)))
                     .unwrap_or_default();
@@ -299,7 +291,7 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
                     pretty(&Value::Object(result))
                 ));
             }
-            _ => result_line(status, host, i.item.as_ref(), None),
+            _ => result_line(status, host, item.as_ref(), None),
         }
     }
     if looped && r.status == Some(Status::Failed) {
@@ -336,16 +328,34 @@ fn json_task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool
             Status::Skipped => "skipped",
             Status::Failed => "failed",
         };
-        let mut result = i.outcome.result.clone();
-        if no_log {
-            result = serde_json::Map::new();
-            result.insert("censored".into(), "hidden: no_log".into());
-        }
+        let (item, mut result) = shown(i, no_log);
         if r.ignored && i.outcome.status == Status::Failed {
             result.insert("_ignored".into(), true.into());
         }
-        json_result(host, status, i.item.as_ref(), diff, Some(&result));
+        json_result(host, status, item.as_ref(), diff, Some(&result));
     }
+}
+
+/// What Ansible prints in place of a `no_log` task's loop item.
+pub const CENSORED_ITEM: &str = "(censored due to no_log)";
+/// What Ansible prints in place of a `no_log` task's result.
+pub const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/// The loop item and result of one item as they may be shown: under `no_log`, the item is
+/// `(censored due to no_log)` and the result only says it is hidden (and whether it changed),
+/// as ansible-core prints them, in text and in `--json` alike.
+fn shown(i: &ItemResult, no_log: bool) -> (Option<Value>, serde_json::Map<String, Value>) {
+    if !no_log {
+        return (i.item.clone(), i.outcome.result.clone());
+    }
+    let mut result = serde_json::Map::new();
+    result.insert("censored".into(), CENSORED.into());
+    if let Some(changed) = i.outcome.result.get("changed") {
+        result.insert("changed".into(), changed.clone());
+    }
+    let item = i.item.as_ref().map(|_| Value::String(CENSORED_ITEM.into()));
+    (item, result)
 }
 
 /// Whether a result is a `debug` message (the only `ok` result Ansible prints in full).
@@ -432,6 +442,27 @@ fn pretty(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_log_censors_items_and_results() {
+        let mut outcome = crate::modules::Outcome::changed(true).with("stdout", "hunter2");
+        outcome.result.insert("cmd".into(), "echo hunter2".into());
+        let i = ItemResult {
+            item: Some(serde_json::json!({"user": "bob", "password": "hunter2"})),
+            outcome,
+        };
+        let (item, result) = shown(&i, true);
+        let text = format!("{item:?} {result:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(item, Some(Value::String(CENSORED_ITEM.into())));
+        assert_eq!(
+            py_json(&Value::Object(result)),
+            format!(r#"{{"censored": "{CENSORED}", "changed": true}}"#)
+        );
+        let (item, result) = shown(&i, false);
+        assert!(item.is_some_and(|v| v["password"] == "hunter2"));
+        assert_eq!(result["stdout"], "hunter2");
+    }
 
     #[test]
     fn python_json() {

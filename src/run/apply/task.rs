@@ -173,7 +173,10 @@ impl Play<'_> {
         }
         let mut view = ctx.clone();
         if let Some(name) = &task.register {
-            let layer = Value::from_pairs([(name.as_str(), to_value(&outcome.result))]);
+            let layer = crate::template::Data::layer(Value::from_pairs([(
+                name.as_str(),
+                to_value(&outcome.result),
+            )]));
             view = crate::template::Layers::new(vec![ctx.clone(), layer]).into_value();
         }
         if !task.changed_when.is_empty() && outcome.status != Status::Skipped {
