@@ -136,3 +136,13 @@ fn finish(out: ExecOutput, cmd: String) -> Outcome {
         .with("stderr", stderr);
     outcome
 }
+
+super::registry::host_module!(Command, "command", aliases: &["win_command"], free_form: true,
+    params: PARAMS, about: "run a command without a shell",
+    plan: |cx| plan("command", &cx.args, cx.mode));
+super::registry::host_module!(Shell, "shell", aliases: &[], free_form: true,
+    params: PARAMS, about: "run a command with /bin/sh",
+    plan: |cx| plan("shell", &cx.args, cx.mode));
+super::registry::host_module!(Raw, "raw", aliases: &[], free_form: true,
+    params: PARAMS, about: "run a command as it is, over the connection",
+    plan: |cx| plan("raw", &cx.args, cx.mode));

@@ -117,3 +117,7 @@ pub fn plan(args: &Map<String, Value>, mode: Mode) -> Result<Step, ArgError> {
         }),
     }))
 }
+
+super::registry::host_module!(File, "file", aliases: &[], free_form: false,
+    params: PARAMS, about: "files, folders, links and their attributes",
+    plan: |cx| plan(&cx.args, cx.mode));

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 use super::ArgError;
 use super::args::Args;
-use super::file_put::PutOptions;
+use super::file_put::{self, PutOptions};
+use super::{Outcome, Step};
 
 const PARAMS: &[&str] = &[
     "path",
@@ -524,4 +525,115 @@ mod tests {
         let missing = edit(None, &p(json!({"path": "/f", "line": "x"}))).expect_err("no file");
         assert_eq!(missing.rc, Some(257));
     }
+}
+
+/// `lineinfile` as a module: read the file (one round trip), edit it on the controller, and
+/// write it through `file_put` only when its content or attributes may change.
+#[derive(Debug)]
+pub struct LineInFile;
+
+static SPEC: super::registry::Spec = super::registry::Spec {
+    name: "lineinfile",
+    aliases: &[],
+    runs: super::registry::Runs::Both,
+    free_form: false,
+    params: Some(PARAMS),
+    check_mode: true,
+    about: "make sure a line is in a file, or is not",
+};
+
+impl super::registry::Module for LineInFile {
+    fn spec(&self) -> &'static super::registry::Spec {
+        &SPEC
+    }
+
+    fn run<'a>(
+        &'a self,
+        cx: &'a mut super::registry::Cx<'_>,
+    ) -> futures::future::BoxFuture<'a, Result<Outcome, super::registry::Unreachable>> {
+        Box::pin(run(cx))
+    }
+}
+
+async fn run(cx: &super::registry::Cx<'_>) -> Result<Outcome, super::registry::Unreachable> {
+    let p = match params(&cx.args) {
+        Ok(p) => p,
+        Err(e) => return Ok(Outcome::failed(e.0)),
+    };
+    let Some(read) = cx.exec(&read_script(&p.path), b"").await? else {
+        return Ok(Outcome::offline("lineinfile"));
+    };
+    if !read.success() {
+        return Ok(super::protocol::failed_from(
+            &read,
+            "could not read the file",
+        ));
+    }
+    let before = match parse_read(&read.stdout) {
+        Found::File(b) => Some(b),
+        Found::Nothing => None,
+        Found::Folder => {
+            return Ok(Outcome::failed(format!("Path {} is a directory !", p.path)).with("rc", 256));
+        }
+    };
+    let edit = match edit(before, &p) {
+        Ok(e) => e,
+        Err(f) => {
+            let mut o = Outcome::failed(f.msg);
+            if let Some(rc) = f.rc {
+                o = o.with("rc", rc);
+            }
+            return Ok(o);
+        }
+    };
+    let attrs = p.put.mode.is_some() || p.put.owner.is_some() || p.put.group.is_some();
+    let finish = |mut o: Outcome, msg: String| {
+        o.result.insert("msg".into(), Value::String(msg));
+        o.result
+            .insert("backup".into(), Value::String(String::new()));
+        if let Some(found) = edit.found {
+            o.result.insert("found".into(), found.into());
+        }
+        o
+    };
+    // Nothing to write: no file and nothing to add, or the same content and no attributes.
+    if before.is_none() && !p.present
+        || !edit.changed && !attrs
+        || before.is_none() && !edit.changed
+    {
+        return Ok(finish(Outcome::changed(false), edit.msg));
+    }
+    let mut write = match file_put::plan(edit.after.clone(), &p.put, cx.mode) {
+        Step::Remote(r) => r,
+        Step::Done(o) => return Ok(o),
+    };
+    if before.is_none() && !cx.mode.check {
+        // Ansible makes the missing folders of a file it creates.
+        let dir = std::path::Path::new(&p.path)
+            .parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        if !dir.is_empty() {
+            write.script = format!(
+                "mkdir -p -- {} || exit 2\n{}",
+                crate::transport::shell_quote(&dir),
+                write.script
+            );
+        }
+    }
+    let wrote = cx.step(Step::Remote(write)).await?;
+    if wrote.status == super::Status::Failed {
+        return Ok(wrote);
+    }
+    let msg = match (edit.changed, wrote.status == super::Status::Changed) {
+        (false, true) => "ownership, perms or SE linux context changed".to_string(),
+        _ => edit.msg.clone(),
+    };
+    let backup = wrote.result.get("backup_file").cloned();
+    let mut o = finish(wrote, msg);
+    if let Some(b) = backup {
+        o.result.insert("backup".into(), b);
+    }
+    o.result.remove("checksum");
+    Ok(o)
 }

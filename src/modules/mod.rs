@@ -10,13 +10,24 @@
 //! side of `template`/`copy` (rendering, reading `src`) belong to the runner, not here.
 
 pub mod args;
+pub mod assert;
 pub mod command;
+pub mod copy;
+pub mod debug;
+pub mod engine;
+pub mod fail;
 pub mod file;
 pub mod file_put;
+pub mod include_vars;
 pub mod lineinfile;
 pub mod package;
+pub mod ping;
 pub mod protocol;
+pub mod registry;
 pub mod service;
+pub mod set_fact;
+pub mod setup;
+pub mod template;
 
 use serde_json::{Map, Value};
 

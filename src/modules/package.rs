@@ -145,3 +145,16 @@ fn missing_manager(module: &str, mgr: &str) -> Outcome {
     };
     Outcome::failed(msg).with("changed", false)
 }
+
+super::registry::host_module!(Package, "package", aliases: &[], free_form: false,
+    params: PARAMS, about: "install or remove packages with the host's package manager",
+    plan: |cx| plan("package", &cx.args, cx.mode, cx.facts));
+super::registry::host_module!(Apt, "apt", aliases: &[], free_form: false,
+    params: PARAMS, about: "install or remove packages with apt",
+    plan: |cx| plan("apt", &cx.args, cx.mode, cx.facts));
+super::registry::host_module!(Yum, "yum", aliases: &[], free_form: false,
+    params: PARAMS, about: "install or remove packages with yum",
+    plan: |cx| plan("yum", &cx.args, cx.mode, cx.facts));
+super::registry::host_module!(Dnf, "dnf", aliases: &[], free_form: false,
+    params: PARAMS, about: "install or remove packages with dnf",
+    plan: |cx| plan("dnf", &cx.args, cx.mode, cx.facts));

@@ -147,3 +147,10 @@ pub fn plan(module: &str, args: &Map<String, Value>, mode: Mode) -> Result<Step,
         }),
     }))
 }
+
+super::registry::host_module!(Service, "service", aliases: &["sysvinit"], free_form: false,
+    params: PARAMS, about: "start, stop, restart, enable or disable a service",
+    plan: |cx| plan("service", &cx.args, cx.mode));
+super::registry::host_module!(Systemd, "systemd", aliases: &["systemd_service"], free_form: false,
+    params: PARAMS, about: "manage a systemd unit (also daemon_reload)",
+    plan: |cx| plan("systemd", &cx.args, cx.mode));

@@ -13,4 +13,4 @@ pub mod value;
 pub use error::Error;
 pub use load::{Loaded, load, load_tasks_file, walk};
 pub use model::*;
-pub use task::{MODULES, short_module};
+pub use task::short_module;

@@ -8,49 +8,8 @@ use super::kv::parse_kv;
 use super::load::{Context, Loader};
 use super::model::{Block, Item, Keywords, Loop, LoopControl, Origin, Task, Vars};
 use super::value::{self, boolean, conditions, string, string_list, tags};
+use crate::modules::registry;
 use crate::yaml::{Node, Yaml};
-
-/// Modules hactl runs. Anything else in a task is an unknown keyword or module.
-pub const MODULES: &[&str] = &[
-    "apt",
-    "assert",
-    "command",
-    "copy",
-    "debug",
-    "dnf",
-    "fail",
-    "file",
-    "gather_facts",
-    "import_role",
-    "import_tasks",
-    "include_role",
-    "include_tasks",
-    "include_vars",
-    "lineinfile",
-    "meta",
-    "package",
-    "ping",
-    "raw",
-    "service",
-    "set_fact",
-    "setup",
-    "shell",
-    "systemd",
-    "systemd_service",
-    "template",
-    "yum",
-];
-
-/// Modules whose free-form string is a command (`_raw_params`) rather than `k=v` options.
-const FREE_FORM: &[&str] = &[
-    "command",
-    "shell",
-    "raw",
-    "meta",
-    "include_tasks",
-    "import_tasks",
-    "include_vars",
-];
 
 /// Keywords every task, block and play takes (Ansible's `Base`, `Conditional`, `Taggable`).
 const BASE_KEYWORDS: &[&str] = &[
@@ -274,7 +233,7 @@ impl Loader {
                 }
                 _ => {
                     let module = short_module(key);
-                    if MODULES.contains(&module) {
+                    if registry::find(key).is_some() {
                         claim_action(&mut action, module.to_string(), k, v, file)?;
                     } else if did_you_mean(key, &all_keywords()).is_some() || key == "listen" {
                         return Err(unknown_keyword(file, k, key, "task"));
@@ -284,10 +243,11 @@ impl Loader {
                             k.mark,
                             format!("couldn't resolve module/action '{key}'"),
                         );
-                        if let Some(m) = did_you_mean(module, MODULES) {
+                        let names = registry::names();
+                        if let Some(m) = did_you_mean(module, &names) {
                             err = err.hint(format!("did you mean '{m}'?"));
                         } else {
-                            err = err.hint(format!("hactl's modules: {}", MODULES.join(", ")));
+                            err = err.hint(format!("hactl's modules: {}", names.join(", ")));
                         }
                         return Err(err);
                     }
@@ -437,7 +397,7 @@ fn split_action(v: &Node, file: &Path) -> Result<(String, Option<String>), Error
 /// The module's arguments from a mapping or a free-form `k=v` string.
 fn module_args(module: &str, key: &Node, v: &Node, file: &Path) -> Result<Vars, Error> {
     let is_action = matches!(key.as_str(), Some("action" | "local_action"));
-    let free_form = FREE_FORM.contains(&module);
+    let free_form = registry::find(module).is_some_and(|m| m.spec().free_form);
     let from_string = |s: &str| -> Result<Vars, Error> {
         let parsed = parse_kv(s, free_form).map_err(|e| Error::at(file, v.mark, e.to_string()))?;
         Ok(parsed

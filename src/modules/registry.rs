@@ -1,0 +1,312 @@
+//! The one list of modules. Every module is a type implementing [`Module`] in its own file under
+//! `src/modules/`, and one line in [`MODULES`] below. The playbook loader (which modules
+//! exist, which take a free-form string), `hactl apply`, `hactl render`, `hactl lint` and
+//! `hactl run -m` all read this list; nothing else names modules.
+//!
+//! To add a module: write `src/modules/NAME.rs` with a unit struct implementing [`Module`]
+//! (its [`Spec`] and its `run`), declare it in `src/modules/mod.rs`, and add it to
+//! [`MODULES`]. The README's contributor section says the same.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+
+use super::{Mode, Outcome, Status, Step};
+use crate::transport::{ExecOutput, Transport, TransportError};
+
+/// Where a module does its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// Only on the controller (`debug`, `set_fact`, `assert`, ...): `hactl render` and
+    /// `hactl lint` run it too.
+    Controller,
+    /// One or more scripts on the host.
+    Host,
+    /// Both: the controller prepares (renders a template), the host applies.
+    Both,
+    /// Not a module but control flow the engine carries out (`include_tasks`, `meta`, ...).
+    Engine,
+}
+
+/// What a module is: its names, where it runs, and the arguments it takes.
+#[derive(Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    /// Other names that run the same module (legacy names, collection names).
+    pub aliases: &'static [&'static str],
+    pub runs: Runs,
+    /// Whether a string argument is a free-form command (`shell: ls`) rather than `k=v` pairs.
+    pub free_form: bool,
+    /// The parameters it accepts (checked when it runs); `None` takes any (`set_fact`).
+    pub params: Option<&'static [&'static str]>,
+    /// Whether it honours check mode by reporting what it would change (otherwise it is
+    /// skipped in check mode, as Ansible skips modules without check-mode support).
+    pub check_mode: bool,
+    /// One line for `hactl run -m` help and error hints.
+    pub about: &'static str,
+}
+
+/// A module: its [`Spec`] and what it does on one host for one loop item.
+pub trait Module: Send + Sync + std::fmt::Debug {
+    fn spec(&self) -> &'static Spec;
+
+    /// Runs the module with the rendered arguments in `cx`.
+    fn run<'a>(&'a self, cx: &'a mut Cx<'_>) -> BoxFuture<'a, Result<Outcome, Unreachable>>;
+}
+
+/// The host could not be reached while running a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable(pub String);
+
+/// A connection that can run scripts, as a trait object (the [`Transport`] trait itself is
+/// not object-safe).
+pub trait Exec: Send + Sync {
+    fn exec_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+    ) -> BoxFuture<'a, Result<ExecOutput, TransportError>>;
+}
+
+impl<T: Transport> Exec for T {
+    fn exec_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+    ) -> BoxFuture<'a, Result<ExecOutput, TransportError>> {
+        Box::pin(self.exec(script, stdin))
+    }
+}
+
+/// A file `hactl render` or `hactl lint` produced instead of pushing it.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub host: String,
+    /// The destination path on the host.
+    pub dest: String,
+    /// The task's `src`, when it has one.
+    pub src: Option<String>,
+    /// The `mode` the task asks for, as written.
+    pub mode: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Where a task runs.
+pub enum Where<'a> {
+    /// On a live host, through its connection; scripts run as `become_user` when set.
+    Host {
+        conn: &'a dyn Exec,
+        become_user: Option<&'a str>,
+    },
+    /// Nowhere: `hactl render` and `hactl lint`. Controller modules run, files are rendered
+    /// into `rendered` (when `keep` says so), host modules report [`Outcome::offline`].
+    Offline {
+        rendered: &'a mut Vec<Rendered>,
+        keep: Option<fn(&str) -> bool>,
+    },
+}
+
+impl std::fmt::Debug for Where<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Where::Host { become_user, .. } => f
+                .debug_struct("Host")
+                .field("become_user", become_user)
+                .finish_non_exhaustive(),
+            Where::Offline { rendered, .. } => f
+                .debug_struct("Offline")
+                .field("rendered", &rendered.len())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Everything a module sees for one run on one host.
+#[derive(Debug)]
+pub struct Cx<'a> {
+    /// The module's name as the task gave it (an alias stays an alias: `yum`, `apt`).
+    pub module: &'a str,
+    /// The arguments, rendered, `omit` removed.
+    pub args: Map<String, Value>,
+    pub mode: Mode,
+    /// The inventory name of the host.
+    pub host: &'a str,
+    /// The host's gathered facts.
+    pub facts: &'a Map<String, Value>,
+    /// The task's variables, for modules that evaluate expressions (`assert`, `debug var=`).
+    pub vars: &'a minijinja::Value,
+    pub templar: &'a crate::template::Templar,
+    /// The role the task belongs to (its folder), for finding `templates/` and `files/`.
+    pub role_path: Option<&'a Path>,
+    pub playbook_dir: &'a Path,
+    pub at: Where<'a>,
+}
+
+impl Cx<'_> {
+    /// Runs a planned step on the host (as the become user), or reports that it cannot run
+    /// offline.
+    pub async fn step(&self, step: Step) -> Result<Outcome, Unreachable> {
+        match step {
+            Step::Done(o) => Ok(o),
+            Step::Remote(remote) => {
+                let Some(out) = self.exec(&remote.script, &remote.stdin).await? else {
+                    return Ok(Outcome::offline(self.module));
+                };
+                let mut outcome = (remote.finish)(out);
+                if self.mode.check && outcome.status != Status::Skipped {
+                    outcome
+                        .result
+                        .insert("check_mode".into(), Value::Bool(true));
+                }
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Runs a script on the host as the become user; `None` offline.
+    pub async fn exec(
+        &self,
+        script: &str,
+        stdin: &[u8],
+    ) -> Result<Option<ExecOutput>, Unreachable> {
+        match &self.at {
+            Where::Offline { .. } => Ok(None),
+            Where::Host { conn, become_user } => {
+                let wrapped;
+                let script = match become_user {
+                    Some(user) => {
+                        wrapped = crate::run::target::become_script(script, user);
+                        wrapped.as_str()
+                    }
+                    None => script,
+                };
+                conn.exec_boxed(script, stdin)
+                    .await
+                    .map(Some)
+                    .map_err(|e| Unreachable(e.to_string()))
+            }
+        }
+    }
+
+    /// Whether the task runs without a host (`hactl render`, `hactl lint`).
+    pub fn offline(&self) -> bool {
+        matches!(self.at, Where::Offline { .. })
+    }
+}
+
+/// Every module hactl runs, in the order `hactl run -m` lists them.
+pub static MODULES: &[&dyn Module] = &[
+    &super::command::Command,
+    &super::command::Shell,
+    &super::command::Raw,
+    &super::copy::Copy,
+    &super::template::Template,
+    &super::lineinfile::LineInFile,
+    &super::file::File,
+    &super::service::Service,
+    &super::service::Systemd,
+    &super::package::Package,
+    &super::package::Apt,
+    &super::package::Yum,
+    &super::package::Dnf,
+    &super::ping::Ping,
+    &super::debug::Debug,
+    &super::set_fact::SetFact,
+    &super::assert::Assert,
+    &super::fail::Fail,
+    &super::setup::Setup,
+    &super::engine::Meta,
+    &super::engine::IncludeTasks,
+    &super::engine::ImportTasks,
+    &super::engine::IncludeRole,
+    &super::engine::ImportRole,
+    &super::include_vars::IncludeVars,
+];
+
+/// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
+const BUILTIN_PREFIXES: &[&str] = &["ansible.builtin.", "ansible.legacy."];
+
+/// The module called `name` (a builtin's short or long name, or an alias).
+pub fn find(name: &str) -> Option<&'static dyn Module> {
+    let short = BUILTIN_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    MODULES.iter().copied().find(|m| {
+        let s = m.spec();
+        s.name == short || s.aliases.contains(&short) || s.aliases.contains(&name)
+    })
+}
+
+/// The canonical name of the module called `name`, if hactl has it.
+pub fn canonical(name: &str) -> Option<&'static str> {
+    find(name).map(|m| m.spec().name)
+}
+
+/// Every name a module can be called by, short names only (for hints).
+pub fn names() -> Vec<&'static str> {
+    MODULES.iter().map(|m| m.spec().name).collect()
+}
+
+impl Outcome {
+    /// What a host-side module reports when there is no host (`hactl render`, `hactl lint`).
+    pub fn offline(module: &str) -> Outcome {
+        Outcome::changed(false).with("skipped_offline", module.to_string())
+    }
+}
+
+impl Cx<'_> {
+    /// Runs a host module's planned step, or reports its argument error as a failed task.
+    pub async fn planned(
+        &self,
+        plan: Result<Step, super::ArgError>,
+    ) -> Result<Outcome, Unreachable> {
+        match plan {
+            Ok(step) => self.step(step).await,
+            Err(e) => Ok(Outcome::failed(e.0)),
+        }
+    }
+}
+
+/// Declares a host module whose work is one planned [`Step`]: its type, its [`Spec`] and a
+/// function from the [`Cx`] to the plan.
+macro_rules! host_module {
+    ($ty:ident, $name:literal, aliases: $aliases:expr, free_form: $free:literal,
+     params: $params:expr, about: $about:literal, plan: $plan:expr) => {
+        #[derive(Debug)]
+        pub struct $ty;
+
+        impl $crate::modules::registry::Module for $ty {
+            fn spec(&self) -> &'static $crate::modules::registry::Spec {
+                static SPEC: $crate::modules::registry::Spec = $crate::modules::registry::Spec {
+                    name: $name,
+                    aliases: $aliases,
+                    runs: $crate::modules::registry::Runs::Host,
+                    free_form: $free,
+                    params: Some($params),
+                    check_mode: true,
+                    about: $about,
+                };
+                &SPEC
+            }
+
+            fn run<'a>(
+                &'a self,
+                cx: &'a mut $crate::modules::registry::Cx<'_>,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<$crate::modules::Outcome, $crate::modules::registry::Unreachable>,
+            > {
+                let plan: fn(
+                    &$crate::modules::registry::Cx<'_>,
+                ) -> Result<$crate::modules::Step, $crate::modules::ArgError> = $plan;
+                Box::pin(async move {
+                    let step = plan(cx);
+                    cx.planned(step).await
+                })
+            }
+        }
+    };
+}
+pub(crate) use host_module;
