@@ -126,8 +126,8 @@ pub struct Role {
 /// An entry of a task list.
 #[derive(Debug, Clone)]
 pub enum Item {
-    Task(Box<Task>),
-    Block(Box<Block>),
+    Task(std::sync::Arc<Task>),
+    Block(std::sync::Arc<Block>),
 }
 
 /// `block` with its `rescue` and `always`.

@@ -119,7 +119,7 @@ impl Loader {
             ));
         }
         if node.get("block").is_some() {
-            return self.block(node, ctx).map(|b| Item::Block(Box::new(b)));
+            return self.block(node, ctx).map(|b| Item::Block(std::sync::Arc::new(b)));
         }
         let name = node.get("name").and_then(Node::as_str).map(String::from);
         let task = self.task(node, ctx).map_err(|e| match &name {
@@ -129,7 +129,7 @@ impl Loader {
         if matches!(task.module.as_str(), "import_tasks") {
             return self
                 .import_tasks(task, ctx)
-                .map(|b| Item::Block(Box::new(b)));
+                .map(|b| Item::Block(std::sync::Arc::new(b)));
         }
         if matches!(task.module.as_str(), "include_role" | "import_role") {
             // Load the role now, so a missing role is an error before anything runs.
@@ -146,7 +146,7 @@ impl Loader {
                 self.load_role(name, &task.origin)?;
             }
         }
-        Ok(Item::Task(Box::new(task)))
+        Ok(Item::Task(std::sync::Arc::new(task)))
     }
 
     fn block(&mut self, node: &Node, ctx: &Context) -> Result<Block, Error> {
