@@ -202,3 +202,122 @@ impl Transport for LocalTransport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn local() -> LocalTransport {
+        connect(&Target {
+            name: "h1".into(),
+            connection: super::super::ConnectionKind::Local,
+            ..Target::default()
+        })
+        .expect("local")
+    }
+
+    #[tokio::test]
+    async fn stdin_stdout_stderr_and_exit_code() {
+        let t = local();
+        let out = t
+            .exec("cat; echo; echo e >&2; exit 3", b"in")
+            .await
+            .expect("exec");
+        assert_eq!(out.stdout, b"in\n");
+        assert_eq!(out.stderr, b"e\n");
+        assert_eq!(out.code, Some(3));
+        // Input the script never reads stalls nothing; input it reads arrives whole.
+        let big = vec![b'x'; 1 << 20];
+        assert!(t.exec("true", &big).await.expect("exec").success());
+        let out = t.exec("wc -c", &big).await.expect("exec");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1048576");
+    }
+
+    #[tokio::test]
+    async fn a_script_killed_by_a_signal_has_no_exit_code() {
+        let out = local().exec("kill -KILL $$", b"").await.expect("exec");
+        assert_eq!(out.code, None);
+    }
+
+    #[tokio::test]
+    async fn scripts_start_in_the_home() {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|h| h.is_dir())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let out = local().exec("pwd -P", b"").await.expect("exec");
+        let want = home.canonicalize().expect("home");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            want.display().to_string()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_background_process_does_not_hold_the_script_open() {
+        let start = Instant::now();
+        let out = local().exec("sleep 3 & echo $!", b"").await.expect("exec");
+        assert!(start.elapsed() < Duration::from_secs(2), "{out:?}");
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let _ = std::process::Command::new("kill").arg(&pid).status();
+    }
+
+    #[tokio::test]
+    async fn streamed_lines_arrive_as_printed() {
+        let start = Instant::now();
+        let seen = StdMutex::new(Vec::new());
+        let on_line = |l: &str| {
+            if let Ok(mut s) = seen.lock() {
+                s.push((start.elapsed(), l.to_string()));
+            }
+        };
+        let out = local()
+            .exec_streaming(
+                "echo a; sleep 1; printf b; echo e >&2; exit 4",
+                b"",
+                &on_line,
+            )
+            .await
+            .expect("exec");
+        let seen = seen.into_inner().expect("lines");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!((seen[0].1.as_str(), seen[1].1.as_str()), ("a", "b"));
+        assert!(
+            seen[1].0 >= seen[0].0 + Duration::from_millis(800),
+            "{seen:?}"
+        );
+        // As the ssh shell's streaming mode: each line ends in a newline.
+        assert_eq!(out.stdout, b"a\nb\n");
+        assert_eq!((out.code, out.stderr.as_slice()), (Some(4), &b"e\n"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_script_the_controller_gives_up_on_gets_sighup() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let m = dir.path().to_path_buf();
+        let script = format!(
+            "cd '{}'; trap 'touch hup; exit 1' HUP; touch started; sleep 5; touch done",
+            m.display()
+        );
+        let t = std::sync::Arc::new(local());
+        let task = tokio::spawn({
+            let t = t.clone();
+            async move { t.exec(&script, b"").await }
+        });
+        while !m.join("started").exists() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        task.abort();
+        let _ = task.await;
+        let start = Instant::now();
+        while !m.join("hup").exists() && start.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(m.join("hup").exists(), "the script got no SIGHUP");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!m.join("done").exists());
+    }
+}
