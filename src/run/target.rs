@@ -129,3 +129,94 @@ pub fn become_script(script: &str, user: &str) -> String {
         crate::transport::shell_quote(script)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::parse_ini;
+
+    fn inventory(ini: &str) -> Inventory {
+        parse_ini(ini, Path::new("/inv/hosts.ini"))
+            .expect("inventory")
+            .inventory
+    }
+
+    fn play(yaml: &str) -> Play {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("site.yml");
+        std::fs::write(&path, yaml).expect("write");
+        let loaded = crate::playbook::load(&path).expect("playbook");
+        loaded.playbook.plays.into_iter().next().expect("a play")
+    }
+
+    fn kind(inv: &str, pb: &str, extra: &[(&str, &str)]) -> Result<ConnectionKind, String> {
+        let extra: Vars = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        play_target(
+            &inventory(inv),
+            "h1",
+            &ConnectionArgs::default(),
+            &play(pb),
+            &extra,
+        )
+        .map(|t| t.connection)
+    }
+
+    const PLAIN: &str = "- hosts: h1\n  tasks: []\n";
+    const KEYWORD: &str = "- hosts: h1\n  connection: local\n  tasks: []\n";
+    const PLAY_VARS: &str = "- hosts: h1\n  vars:\n    ansible_connection: local\n  tasks: []\n";
+
+    #[test]
+    fn the_inventory_and_the_play_choose_the_backend() {
+        use ConnectionKind::{Local, Ssh};
+        assert_eq!(kind("h1\n", PLAIN, &[]), Ok(Ssh));
+        assert_eq!(kind("h1 ansible_connection=local\n", PLAIN, &[]), Ok(Local));
+        for ssh in ["ssh", "smart", "paramiko", "ansible.builtin.ssh"] {
+            let inv = format!("h1 ansible_connection={ssh}\n");
+            assert_eq!(kind(&inv, PLAIN, &[]), Ok(Ssh), "{ssh}");
+        }
+        assert_eq!(
+            kind(
+                "[all:vars]\nansible_connection=local\n[g]\nh1\n",
+                PLAIN,
+                &[]
+            ),
+            Ok(Local)
+        );
+        assert_eq!(kind("h1\n", KEYWORD, &[]), Ok(Local));
+        // A variable beats the keyword, as in Ansible.
+        assert_eq!(kind("h1 ansible_connection=ssh\n", KEYWORD, &[]), Ok(Ssh));
+        // Play vars beat the inventory; extra vars beat both.
+        assert_eq!(
+            kind("h1 ansible_connection=ssh\n", PLAY_VARS, &[]),
+            Ok(Local)
+        );
+        let extra = [("ansible_connection", "ssh")];
+        assert_eq!(kind("h1\n", PLAY_VARS, &extra), Ok(Ssh));
+    }
+
+    #[test]
+    fn other_connections_are_refused_naming_host_and_value() {
+        let err = kind("h1 ansible_connection=docker\n", PLAIN, &[]).expect_err("docker");
+        assert!(
+            err.starts_with(
+                "h1: ansible_connection 'docker' (from the inventory) is not supported"
+            ),
+            "{err}"
+        );
+        let err = kind("h1\n", PLAIN, &[("ansible_connection", "winrm")]).expect_err("winrm");
+        assert!(err.contains("'winrm' (from the extra vars)"), "{err}");
+        let err = kind("h1 ansible_connection='{{ c }}'\n", PLAIN, &[]).expect_err("template");
+        assert!(err.contains("is a template"), "{err}");
+        // `hactl run` and `hactl status` read the inventory the same way.
+        let inv = inventory("h1 ansible_connection=podman\n");
+        let err = target(&inv, "h1", &ConnectionArgs::default()).expect_err("podman");
+        assert!(err.contains("h1: ansible_connection 'podman'"), "{err}");
+    }
+}
