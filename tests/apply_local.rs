@@ -7,7 +7,8 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -70,12 +71,12 @@ impl Sandbox {
         walk(self.dir.path());
     }
 
-    /// `hactl ARGS` in the sandbox, with `HOME` in it.
-    fn hactl(&self, args: &[&str]) -> Output {
+    /// `hactl ARGS` in the sandbox, with `HOME` in it (setpriv execs hactl: same process).
+    fn command(&self, args: &[&str]) -> std::process::Command {
         self.hand_over();
         let bin = env!("CARGO_BIN_EXE_hactl");
         let mut cmd = if self.drop_root {
-            let mut c = Command::new("setpriv");
+            let mut c = std::process::Command::new("setpriv");
             c.args([
                 "--reuid=65534",
                 "--regid=65534",
@@ -85,14 +86,21 @@ impl Sandbox {
             ]);
             c
         } else {
-            Command::new(bin)
+            std::process::Command::new(bin)
         };
         cmd.args(args)
             .current_dir(self.dir.path())
             .env("HOME", self.path("home"))
-            .env_remove("HACTL_INVENTORY")
-            .timeout(std::time::Duration::from_secs(60));
-        cmd.output().expect("run hactl")
+            .env_remove("HACTL_INVENTORY");
+        cmd
+    }
+
+    /// Runs `hactl ARGS` to its end.
+    fn hactl(&self, args: &[&str]) -> Output {
+        Command::from_std(self.command(args))
+            .timeout(Duration::from_secs(60))
+            .output()
+            .expect("run hactl")
     }
 
     /// The user hactl's scripts run as.
@@ -354,4 +362,68 @@ fn connection_below_a_play_or_unknown_on_a_play_is_refused_at_load() {
         "{}",
         text(&play)
     );
+}
+
+/// Files in `dir` whose name starts with `.hactl` (copy's temp files).
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".hactl"))
+        .collect()
+}
+
+#[test]
+fn sigterm_during_validate_stops_the_local_script_and_keeps_the_old_file() {
+    let sb = Sandbox::new();
+    let out = sb.out();
+    sb.write("out/app.conf", "old\n");
+    sb.write(
+        "inv",
+        &format!("h1 ansible_connection=local out={}\n", out.display()),
+    );
+    // The validate leaves a mark if it is not stopped.
+    sb.write(
+        "site.yml",
+        r#"
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - copy:
+        content: "new\n"
+        dest: "{{ out }}/app.conf"
+        validate: "sh -c 'sleep 3; touch {{ out }}/validated; grep -q new %s'"
+"#,
+    );
+    let mut child = sb
+        .command(&["apply", "inv", "site.yml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn hactl");
+    // Wait for the temp file: the validate is running then.
+    let start = Instant::now();
+    while temp_files(&out).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no temp file appeared"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("hactl ended before the validate: {status:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    // Past the time the validate would have ended.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!out.join("validated").exists(), "the validate ran on");
+    assert_eq!(read(&out.join("app.conf")), "old\n");
+    assert_eq!(temp_files(&out), Vec::<String>::new());
 }
