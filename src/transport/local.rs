@@ -34,8 +34,10 @@ use tokio::sync::Mutex;
 
 use super::{ExecOutput, Target, Transport, TransportError};
 
-/// `PATH` when the controller has none: what sshd gives a login on Debian.
+/// `PATH` when the controller has none: what Debian's sshd gives a login (root gets the
+/// `sbin` folders).
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/games";
+const DEFAULT_ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The controller's own machine, reached without ssh.
 #[derive(Debug)]
@@ -64,7 +66,12 @@ pub fn connect(target: &Target) -> Result<LocalTransport, TransportError> {
         env.extend(login.into_iter().filter(|(k, _)| !has(k)));
     }
     if !has("PATH") {
-        env.push(("PATH", DEFAULT_PATH.into()));
+        let path = if geteuid().is_root() {
+            DEFAULT_ROOT_PATH
+        } else {
+            DEFAULT_PATH
+        };
+        env.push(("PATH", path.into()));
     }
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
