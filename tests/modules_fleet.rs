@@ -5,7 +5,7 @@ mod common;
 
 use common::fleet::{self, Fleet};
 use hactl::modules::{self, Mode, Outcome, Status, file_put};
-use hactl::transport::{self, SshTransport, Transport};
+use hactl::transport::{self, Connection, Transport};
 use serde_json::{Map, Value, json};
 
 const NORMAL: Mode = Mode {
@@ -21,12 +21,12 @@ fn args(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("mapping")
 }
 
-async fn run(conn: &SshTransport, module: &str, a: Value, mode: Mode) -> Outcome {
+async fn run(conn: &Connection, module: &str, a: Value, mode: Mode) -> Outcome {
     let step = modules::plan(module, &args(a), mode, &Map::new()).expect("valid arguments");
     modules::execute(conn, step).await.expect("transport")
 }
 
-async fn put(conn: &SshTransport, content: &str, a: Value, mode: Mode) -> Outcome {
+async fn put(conn: &Connection, content: &str, a: Value, mode: Mode) -> Outcome {
     let (opts, _) = file_put::options("copy", &args(a)).expect("valid");
     modules::execute(
         conn,
@@ -36,7 +36,7 @@ async fn put(conn: &SshTransport, content: &str, a: Value, mode: Mode) -> Outcom
     .expect("transport")
 }
 
-async fn sh(conn: &SshTransport, script: &str) -> String {
+async fn sh(conn: &Connection, script: &str) -> String {
     let out = conn.exec(script, b"").await.expect("exec");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -65,7 +65,7 @@ fn modules_on_a_real_host() {
     });
 }
 
-async fn copy_and_template(conn: &SshTransport) {
+async fn copy_and_template(conn: &Connection) {
     let dest = json!({"src": "x.conf", "dest": "/etc/hactl-test.conf", "mode": "0640"});
     let first = put(conn, "a = 1\n", dest.clone(), NORMAL).await;
     assert_eq!(first.status, Status::Changed, "{first:?}");
@@ -144,7 +144,7 @@ async fn copy_and_template(conn: &SshTransport) {
     );
 }
 
-async fn commands(conn: &SshTransport) {
+async fn commands(conn: &Connection) {
     let out = run(
         conn,
         "command",
@@ -197,7 +197,7 @@ async fn commands(conn: &SshTransport) {
     assert_eq!(out.result["stdout"], "/etc");
 }
 
-async fn services(conn: &SshTransport) {
+async fn services(conn: &Connection) {
     let nginx = |state: &str| json!({"name": "nginx", "state": state});
     assert_eq!(
         run(conn, "service", nginx("started"), NORMAL).await.status,
@@ -255,7 +255,7 @@ async fn services(conn: &SshTransport) {
     );
 }
 
-async fn packages(conn: &SshTransport) {
+async fn packages(conn: &Connection) {
     let present = json!({"name": ["nginx", "keepalived"], "state": "present"});
     assert_eq!(
         run(conn, "package", present.clone(), NORMAL).await.status,
@@ -290,7 +290,7 @@ async fn packages(conn: &SshTransport) {
     );
 }
 
-async fn files(conn: &SshTransport) {
+async fn files(conn: &Connection) {
     let dir = json!({"path": "/srv/hactl/a", "state": "directory", "mode": "0750"});
     assert_eq!(
         run(conn, "file", dir.clone(), NORMAL).await.status,

@@ -251,6 +251,7 @@ impl Loader {
                     )?
                 }
                 "serial" => play.serial = serial(v, file)?,
+                "connection" => play.keywords.connection = Some(connection(v, file)?),
                 "force_handlers" => play.force_handlers = boolean(v, file, key)?,
                 "max_fail_percentage" => {
                     play.max_fail_percentage = Some(v.as_f64().ok_or_else(|| {
@@ -337,6 +338,27 @@ impl Loader {
                 })
             }
         }
+    }
+}
+
+/// A play's `connection`: a plugin name hactl has (ssh, smart, paramiko, local).
+fn connection(v: &Node, file: &Path) -> Result<String, Error> {
+    let name = string(v, file, "connection")?;
+    if name.contains("{{") || name.contains("{%") {
+        return Err(Error::at(
+            file,
+            v.mark,
+            format!("connection '{name}' is a template; hactl reads it as written"),
+        ));
+    }
+    match crate::transport::ConnectionKind::parse(name.trim()) {
+        Some(_) => Ok(name.trim().to_string()),
+        None => Err(Error::at(
+            file,
+            v.mark,
+            format!("connection '{name}' is not supported"),
+        )
+        .hint(crate::transport::CONNECTIONS_HINT)),
     }
 }
 

@@ -73,6 +73,8 @@ pub struct Play {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Keywords {
     pub remote_user: Option<String>,
+    /// A play's connection plugin (ssh, smart, paramiko, local), checked when loaded; refused
+    /// below a play.
     pub connection: Option<String>,
     pub become_: Option<bool>,
     pub become_user: Option<String>,

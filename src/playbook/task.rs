@@ -279,7 +279,16 @@ impl Loader {
     ) -> Result<(), Error> {
         match key {
             "remote_user" => kw.remote_user = Some(string(v, file, key)?),
-            "connection" => kw.connection = Some(string(v, file, key)?),
+            // A play's `connection` is read by the play's loader; below a play, hactl would
+            // need a second connection to the host for one task.
+            "connection" => {
+                return Err(Error::at(
+                    file,
+                    v.mark,
+                    "hactl takes 'connection' on a play only, not on a task, block or role",
+                )
+                .hint("set it on the play, or set ansible_connection for the host"));
+            }
             "become" => kw.become_ = Some(boolean(v, file, key)?),
             "become_user" => kw.become_user = Some(string(v, file, key)?),
             "become_method" => kw.become_method = Some(string(v, file, key)?),

@@ -3,8 +3,12 @@
 //! file writes) is built from that one primitive, so a new backend (for example russh, for very
 //! large fleets) only has to implement it.
 //!
+//! Two backends: ssh (the default) and local (Ansible's `connection: local`, the controller's
+//! own machine). [`Connection`] is either, chosen by [`Target::connection`].
+//!
 //! It does not own what the scripts say (`modules`) or how hosts are scheduled (`run`).
 
+mod local;
 mod persist;
 mod shell;
 mod ssh;
@@ -13,7 +17,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use ssh::{SshTransport, connect};
+pub use local::LocalTransport;
+pub use ssh::SshTransport;
 
 /// What a script printed and how it exited.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,12 +35,40 @@ impl ExecOutput {
     }
 }
 
-/// How to reach one host. Built from the inventory (`ansible_host`, `ansible_port`,
-/// `ansible_user`, `ansible_ssh_private_key_file`) and the command line.
+/// Which backend reaches a host (`ansible_connection`, the play's `connection`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConnectionKind {
+    #[default]
+    Ssh,
+    /// The controller's own machine: scripts run as children of hactl.
+    Local,
+}
+
+impl ConnectionKind {
+    /// The kind Ansible's connection plugin `name` stands for, if hactl has it. `smart` and
+    /// `paramiko` reach the host over ssh as Ansible's ssh plugin does.
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+        match name {
+            "ssh" | "smart" | "paramiko" | "paramiko_ssh" => Some(Self::Ssh),
+            "local" => Some(Self::Local),
+            _ => None,
+        }
+    }
+}
+
+/// What to say when a connection name is not one hactl has.
+pub const CONNECTIONS_HINT: &str = "hactl connects with ssh (also for smart and paramiko) or local";
+
+/// How to reach one host. Built from the inventory (`ansible_connection`, `ansible_host`,
+/// `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`), the play and the command
+/// line.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Target {
     /// The inventory name, for messages.
     pub name: String,
+    /// The backend; for [`ConnectionKind::Local`] the ssh fields below are not used.
+    pub connection: ConnectionKind,
     /// The address to connect to.
     pub address: String,
     pub port: Option<u16>,
@@ -90,6 +123,50 @@ pub trait Transport: Send + Sync {
 
     /// Closes the connection.
     fn close(self) -> impl Future<Output = Result<(), TransportError>> + Send;
+}
+
+/// A live connection over whichever backend the target asked for.
+#[derive(Debug)]
+pub enum Connection {
+    Ssh(SshTransport),
+    Local(LocalTransport),
+}
+
+/// Connects to `target` with its backend: opens (or reuses) the ssh master, or prepares the
+/// local connection.
+pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
+    match target.connection {
+        ConnectionKind::Ssh => ssh::connect(target).await.map(Connection::Ssh),
+        ConnectionKind::Local => local::connect(target).map(Connection::Local),
+    }
+}
+
+impl Transport for Connection {
+    async fn exec(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
+        match self {
+            Connection::Ssh(c) => c.exec(script, stdin).await,
+            Connection::Local(c) => c.exec(script, stdin).await,
+        }
+    }
+
+    async fn exec_streaming(
+        &self,
+        script: &str,
+        stdin: &[u8],
+        on_line: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<ExecOutput, TransportError> {
+        match self {
+            Connection::Ssh(c) => c.exec_streaming(script, stdin, on_line).await,
+            Connection::Local(c) => c.exec_streaming(script, stdin, on_line).await,
+        }
+    }
+
+    async fn close(self) -> Result<(), TransportError> {
+        match self {
+            Connection::Ssh(c) => c.close().await,
+            Connection::Local(c) => c.close().await,
+        }
+    }
 }
 
 /// Quotes a string for a POSIX shell, as Python's `shlex.quote` does.

@@ -130,7 +130,10 @@ async fn run_play(
     // Connect to every host at once; one master connection each, kept for the play.
     let targets: Vec<_> = hosts
         .iter()
-        .map(|h| crate::run::target::target(inv, h, &opts.conn).map_err(|e| anyhow::anyhow!(e)))
+        .map(|h| {
+            crate::run::target::play_target(inv, h, &opts.conn, play, &opts.extra_vars)
+                .map_err(|e| anyhow::anyhow!(e))
+        })
         .collect::<Result<_, _>>()?;
     let conns = join_all(targets.iter().map(|t| async {
         let _slot = gate.acquire().await;

@@ -10,7 +10,7 @@ use crate::playbook::Task;
 use crate::run::context::{self, Dynamic, Scope};
 use crate::run::lookup;
 use crate::template::{OMIT, to_value};
-use crate::transport::{SshTransport, Transport};
+use crate::transport::{Connection, Transport};
 
 /// One result line: an item (for loops) and what happened.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub struct TaskResult {
 #[derive(Debug)]
 pub struct HostState {
     pub name: String,
-    pub conn: Option<SshTransport>,
+    pub conn: Option<Connection>,
     pub facts: Map<String, Json>,
     /// `set_fact` and `register` results.
     pub dynamic: Map<String, Json>,
@@ -291,7 +291,7 @@ impl Play<'_> {
     /// Runs a module's script on the host, as the task's become user if it asks for one.
     async fn remote(
         &self,
-        conn: &SshTransport,
+        conn: &Connection,
         task: &Task,
         remote: modules::Remote,
         mode: Mode,
@@ -311,7 +311,7 @@ impl Play<'_> {
     /// `file_put` only when its content or attributes may change.
     async fn lineinfile(
         &self,
-        conn: &SshTransport,
+        conn: &Connection,
         task: &Task,
         args: &Map<String, Json>,
         mode: Mode,
