@@ -17,6 +17,8 @@ pub mod lineinfile;
 pub mod package;
 pub mod protocol;
 pub mod service;
+#[cfg(test)]
+pub mod testutil;
 
 use serde_json::{Map, Value};
 
