@@ -56,7 +56,7 @@ fi
 # The traps come first: a TERM from the shell loop (the controller went away) at any point
 # from here on removes the temp file and never renames it.
 tmp=
-trap '[ -z "$tmp" ] || rm -f "$tmp"' EXIT
+trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 tmp=$(mktemp -- "$dir/.hactl.XXXXXXXX") || exit 2
 cat >"$tmp" || exit 2
