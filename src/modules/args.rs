@@ -129,20 +129,65 @@ impl<'a> Args<'a> {
                 .map(|m| Some(format!("{m:04o}")))
                 .ok_or_else(|| ArgError(format!("mode must be a positive integer, not {n}"))),
             Some(Value::String(s)) => {
-                let ok = s.chars().all(|c| c.is_ascii_digit() && c < '8')
-                    || s.chars().all(|c| "ugoa+-=rwxXst,".contains(c));
-                if ok && !s.is_empty() {
-                    Ok(Some(s.clone()))
-                } else {
-                    Err(ArgError(format!(
-                        "mode must be in octal or symbolic form: '{s}'"
-                    )))
+                let octal = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() && c < '8');
+                if octal {
+                    return Ok(Some(s.clone()));
+                }
+                match symbolic_mode_error(s) {
+                    None => Ok(Some(s.clone())),
+                    Some(details) => Err(ArgError(format!(
+                        "mode must be in octal or symbolic form: '{s}' ({details})"
+                    ))),
                 }
             }
             Some(other) => Err(ArgError(format!(
                 "mode must be a string or an integer, not {}",
                 type_name(other)
             ))),
+        }
+    }
+
+    /// `owner`: a user name or a numeric uid (as a decimal number, which the host compares
+    /// with the file's uid, as Ansible does).
+    pub fn owner(&self) -> Result<Option<String>, ArgError> {
+        self.account("owner", "chown", "user")
+    }
+
+    /// `group`: a group name or a numeric gid.
+    pub fn group(&self) -> Result<Option<String>, ArgError> {
+        self.account("group", "chgrp", "group")
+    }
+
+    /// A user or group: a name as `useradd`/`groupadd` and NSS services make them, or a number.
+    /// Anything else (`--reference=/etc/shadow`, `root:shadow`, spaces) cannot name an
+    /// account, so it never reaches `chown`/`chgrp`: it fails with Ansible's words (its
+    /// lookup fails too) and the parameter named.
+    fn account(&self, param: &str, tool: &str, kind: &str) -> Result<Option<String>, ArgError> {
+        let Some(v) = self.str(&[param])? else {
+            return Ok(None);
+        };
+        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            // Ansible reads a number with int(): leading zeros do not make it octal.
+            return match v.parse::<u32>() {
+                Ok(id) => Ok(Some(id.to_string())),
+                Err(_) => Err(ArgError(format!(
+                    "{tool} failed: failed to look up {kind} {v} ({param} is not a valid id)"
+                ))),
+            };
+        }
+        let body = v.strip_suffix('$').unwrap_or(&v);
+        let valid = body.len() <= 256
+            && body.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && body
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.@-".contains(c));
+        if valid {
+            Ok(Some(v))
+        } else {
+            Err(ArgError(format!(
+                "{tool} failed: failed to look up {kind} {v} ({param} must be a {kind} name \
+                 or a numeric id)"
+            )))
         }
     }
 
@@ -157,6 +202,24 @@ impl<'a> Args<'a> {
             ))),
         }
     }
+}
+
+/// Why Ansible's `_symbolic_mode_to_octal` rejects a symbolic mode (its `details`), or
+/// `None` when it accepts it: comma-separated clauses, each who (empty, `a`, or letters of
+/// `ugo`) followed by operators `+ - =` with permissions from `rwxXstugo`.
+pub fn symbolic_mode_error(mode: &str) -> Option<String> {
+    for clause in mode.split(',') {
+        let bad = || Some(format!("bad symbolic permission for mode: {clause}"));
+        let mut parts = clause.split(['+', '-', '=']);
+        let who = parts.next().unwrap_or_default();
+        if !(who.is_empty() || who == "a" || who.chars().all(|c| "ugo".contains(c))) {
+            return bad();
+        }
+        if parts.any(|perms| !perms.chars().all(|c| "rwxXstugo".contains(c))) {
+            return bad();
+        }
+    }
+    None
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -1,7 +1,8 @@
 //! `command`, `shell` and `raw`. `command` runs its words without a shell (each word is
 //! quoted, so pipes and `$VAR` are literal, as in Ansible); `shell` runs the string with
-//! `/bin/sh`. `creates`, `removes` and `chdir` are decided on the host, in the same round trip.
-//! In check mode the command does not run unless `creates`/`removes` settle it.
+//! `/bin/sh`. `chdir`, then `creates` and `removes` (one path or glob pattern each, relative to
+//! `chdir`) are decided on the host, in the same round trip, in Ansible's order. In check mode
+//! the command never runs: it reports what `creates`/`removes` decide, as Ansible does.
 
 use serde_json::{Map, Value};
 
@@ -73,45 +74,109 @@ pub fn plan(module: &str, args: &Map<String, Value>, mode: Mode) -> Result<Step,
         )
     };
     let check = if mode.check { "1" } else { "0" };
-    // Globs in creates/removes expand on the host, as Ansible's glob() does.
     let script = format!(
-        "set -- {} {} {} {check}\n\
-         if [ -n \"$1\" ]; then for f in $1; do [ -e \"$f\" ] && {{ echo \"hactl:skip=exists:$1\"; exit 0; }}; done; fi\n\
-         if [ -n \"$2\" ]; then found=0; for f in $2; do [ -e \"$f\" ] && found=1; done; \
-         [ $found = 0 ] && {{ echo \"hactl:skip=missing:$2\"; exit 0; }}; fi\n\
-         [ \"$4\" = 1 ] && {{ echo hactl:skip=check; exit 0; }}\n\
-         if [ -n \"$3\" ]; then cd \"$3\" || exit 2; fi\n\
-         printf 'hactl:run\\n'\n{run}\n",
+        "set -- {} {} {} {check}\n{GUARDS}{run}\n",
         shell_quote(&creates),
         shell_quote(&removes),
         shell_quote(&chdir),
     );
     let shown = command.clone();
+    let guards = Guards {
+        creates,
+        removes,
+        check: mode.check,
+    };
     Ok(Step::Remote(Remote {
         script,
         stdin,
-        finish: Box::new(move |out| finish(out, shown)),
+        finish: Box::new(move |out| finish(out, shown, guards)),
     }))
 }
 
-fn finish(out: ExecOutput, cmd: String) -> Outcome {
+/// What the script does before the command, in Ansible's order: `chdir`, then `creates`, then
+/// `removes` (both relative to `chdir`, each one path or glob pattern as Python's
+/// `glob.glob` takes it: spaces are part of the path), then check mode.
+const GUARDS: &str = r#"set +f
+creates=$1 removes=$2 chdir=$3 check=$4
+if [ -n "$chdir" ]; then
+    # `./` keeps a relative folder from reading as an option or searching CDPATH.
+    case $chdir in /*) ;; *) chdir=./$chdir ;; esac
+    cd -- "$chdir" 2>/dev/null || { echo hactl:skip=chdir; exit 0; }
+fi
+# matches PATTERN: a path matches, as glob.glob(PATTERN) finds one (a broken symlink counts).
+matches() {
+    case $1 in
+        *[*?[]*) ;;
+        *) [ -e "$1" ] || [ -L "$1" ]; return ;;
+    esac
+    (
+        IFS=
+        for f in $1; do
+            # With no match the pattern stays as it is: it counts only if it names itself.
+            if [ "$f" = "$1" ]; then case $1 in $1) ;; *) continue ;; esac; fi
+            # Python lists folders without `.` and `..`; the shell's `.*` matches them.
+            case $f in .|..|*/.|*/..) case $1 in .|..|*/.|*/..) ;; *) continue ;; esac ;; esac
+            if [ -e "$f" ] || [ -L "$f" ]; then exit 0; fi
+        done
+        exit 1
+    )
+}
+if [ -n "$creates" ] && matches "$creates"; then echo hactl:skip=exists; exit 0; fi
+if [ -n "$removes" ] && ! matches "$removes"; then echo hactl:skip=missing; exit 0; fi
+if [ "$check" = 1 ]; then echo hactl:skip=check; exit 0; fi
+printf 'hactl:run\n'
+"#;
+
+/// `creates`/`removes` as given (for the messages) and whether this is a check run.
+struct Guards {
+    creates: String,
+    removes: String,
+    check: bool,
+}
+
+fn finish(out: ExecOutput, cmd: String, guards: Guards) -> Outcome {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if let Some(skip) = stdout.strip_prefix("hactl:skip=") {
-        let skip = skip.trim_end();
-        if skip == "check" {
-            return Outcome::new(Status::Skipped)
-                .with("msg", "Command would have run if not in check mode");
-        }
-        let (why, path) = skip.split_once(':').unwrap_or((skip, ""));
-        let msg = if why == "exists" {
-            format!("Did not run command since '{path}' exists")
-        } else {
-            format!("Did not run command since '{path}' does not exist")
+        let shoulda = if guards.check { "Would" } else { "Did" };
+        let (msg, said) = match skip.trim_end() {
+            "chdir" => {
+                return Outcome::failed("Unable to change directory before execution.")
+                    .with("cmd", cmd);
+            }
+            "check" if guards.creates.is_empty() && guards.removes.is_empty() => {
+                return Outcome::new(Status::Skipped)
+                    .with("msg", "Command would have run if not in check mode");
+            }
+            // Ansible reports a command its creates/removes would let run as changed.
+            "check" => {
+                return Outcome::changed(true)
+                    .with("msg", "Command would have run if not in check mode")
+                    .with("rc", 0)
+                    .with("cmd", cmd);
+            }
+            "exists" => (
+                format!(
+                    "{shoulda} not run command since '{}' exists",
+                    guards.creates
+                ),
+                format!("skipped, since {} exists", guards.creates),
+            ),
+            _ => (
+                format!(
+                    "{shoulda} not run command since '{}' does not exist",
+                    guards.removes
+                ),
+                format!("skipped, since {} does not exist", guards.removes),
+            ),
         };
         return Outcome::changed(false)
             .with("msg", msg)
             .with("rc", 0)
-            .with("cmd", cmd);
+            .with("cmd", cmd)
+            .with("stdout_lines", vec![Value::String(said.clone())])
+            .with("stdout", said)
+            .with("stderr", "")
+            .with("stderr_lines", Vec::<Value>::new());
     }
     let Some(output) = stdout.strip_prefix(RUN_MARK) else {
         return super::protocol::failed_from(&out, "the command could not be started");
@@ -146,3 +211,143 @@ super::registry::host_module!(Shell, "shell", aliases: &[], free_form: true,
 super::registry::host_module!(Raw, "raw", aliases: &[], free_form: true,
     params: PARAMS, about: "run a command as it is, over the connection",
     plan: |cx| plan("raw", &cx.args, cx.mode));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::testutil::{Host, args};
+    use serde_json::json;
+
+    fn run(host: &Host, module: &str, a: Value, check: bool) -> Outcome {
+        let mode = Mode { check, diff: false };
+        host.run(plan(module, &args(a), mode).expect("plan"))
+    }
+
+    #[test]
+    fn creates_with_a_space_is_one_path() {
+        let host = Host::new();
+        std::fs::create_dir_all(host.path("a dir")).expect("mkdir");
+        std::fs::create_dir_all(host.path("a")).expect("mkdir");
+        let marker = host.path("a dir/marker").to_string_lossy().into_owned();
+        let a = json!({"cmd": "touch marker", "chdir": host.path("a dir"), "creates": marker});
+        // `<root>/a` exists, but the marker does not: the command runs.
+        let out = run(&host, "command", a.clone(), false);
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert!(host.path("a dir/marker").exists());
+        let out = run(&host, "command", a, false);
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(
+            out.msg(),
+            Some(format!("Did not run command since '{marker}' exists").as_str())
+        );
+        assert_eq!(
+            out.result.get("stdout"),
+            Some(&json!(format!("skipped, since {marker} exists")))
+        );
+    }
+
+    #[test]
+    fn removes_with_a_space_is_one_path() {
+        let host = Host::new();
+        std::fs::create_dir_all(host.path("a")).expect("mkdir");
+        let gone = host.path("a dir").to_string_lossy().into_owned();
+        let out = run(
+            &host,
+            "shell",
+            json!({"cmd": "echo ran", "removes": gone}),
+            false,
+        );
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(
+            out.msg(),
+            Some(format!("Did not run command since '{gone}' does not exist").as_str())
+        );
+    }
+
+    #[test]
+    fn relative_creates_and_removes_are_checked_after_chdir() {
+        let host = Host::new();
+        std::fs::create_dir_all(host.path("work")).expect("mkdir");
+        let a = json!({"cmd": "touch done", "chdir": "work", "creates": "done"});
+        assert_eq!(
+            run(&host, "command", a.clone(), false).status,
+            Status::Changed
+        );
+        assert!(host.path("work/done").exists());
+        assert!(!host.path("done").exists());
+        assert_eq!(run(&host, "command", a, false).status, Status::Ok);
+        let a = json!({"cmd": "rm done", "chdir": "work", "removes": "done"});
+        assert_eq!(
+            run(&host, "command", a.clone(), false).status,
+            Status::Changed
+        );
+        assert_eq!(run(&host, "command", a, false).status, Status::Ok);
+    }
+
+    #[test]
+    fn globs_match_as_python_glob() {
+        let host = Host::new();
+        std::fs::create_dir_all(host.path("a dir")).expect("mkdir");
+        std::fs::write(host.path("a dir/x.conf"), "").expect("write");
+        std::fs::write(host.path("a[1]"), "").expect("write");
+        std::fs::write(host.path("b*"), "").expect("write");
+        for (pattern, exists) in [
+            ("a dir/*.conf", true),
+            ("a dir/*.txt", false),
+            ("a dir/?.conf", true),
+            ("*dir/x.[ch]*", true),
+            // A pattern matches names, not itself: `a[1]` means `a1`...
+            ("a[1]", false),
+            // ... but a file named `b*` matches `b*`.
+            ("b*", true),
+            ("a dir/.*", false),
+        ] {
+            let out = run(
+                &host,
+                "command",
+                json!({"cmd": "true", "creates": pattern}),
+                false,
+            );
+            let want = if exists { Status::Ok } else { Status::Changed };
+            assert_eq!(out.status, want, "{pattern}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn check_mode_and_a_missing_chdir_read_as_in_ansible() {
+        let host = Host::new();
+        let out = run(
+            &host,
+            "command",
+            json!({"cmd": "true", "creates": "nothing"}),
+            true,
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(
+            out.msg(),
+            Some("Command would have run if not in check mode")
+        );
+        std::fs::write(host.path("here"), "").expect("write");
+        let out = run(
+            &host,
+            "command",
+            json!({"cmd": "true", "creates": "here"}),
+            true,
+        );
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(out.msg(), Some("Would not run command since 'here' exists"));
+        let out = run(&host, "command", json!({"cmd": "true"}), true);
+        assert_eq!(out.status, Status::Skipped, "{out:?}");
+        let out = run(
+            &host,
+            "command",
+            json!({"cmd": "true", "chdir": "-"}),
+            false,
+        );
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        assert_eq!(
+            out.msg(),
+            Some("Unable to change directory before execution.")
+        );
+    }
+}

@@ -107,8 +107,8 @@ pub fn options(
     let opts = PutOptions {
         dest,
         mode: a.mode()?,
-        owner: a.str(&["owner"])?,
-        group: a.str(&["group"])?,
+        owner: a.owner()?,
+        group: a.group()?,
         backup: a.bool(&["backup"])?.unwrap_or(false),
         validate: a.str(&["validate"])?,
         name,
@@ -133,8 +133,9 @@ pub fn plan(content: Vec<u8>, opts: &PutOptions, mode: Mode) -> Step {
         .map(validate_words)
         .unwrap_or_default();
     let flag = |b: bool| if b { "1" } else { "0" };
+    let body = format!("{}{SCRIPT}", super::file::ATTRS_SH);
     let script = with_args(
-        SCRIPT,
+        &body,
         &[
             &opts.dest,
             &sha,
@@ -244,5 +245,100 @@ mod tests {
     fn unknown_parameter() {
         let args = json!({"src": "a", "dest": "/b", "mod": "0644"});
         assert!(options("template", args.as_object().expect("map")).is_err());
+    }
+
+    use crate::modules::testutil::{Host, args, mode_of};
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn put(host: &Host, a: Value) -> Outcome {
+        let (opts, _) = options("copy", &args(a.clone())).expect("options");
+        let content = a["content"]
+            .as_str()
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec();
+        host.run(plan(content, &opts, Mode::default()))
+    }
+
+    #[test]
+    fn symbolic_modes_and_numeric_ids_are_ok_the_second_time() {
+        let host = Host::new();
+        let dest = host.path("f").to_string_lossy().into_owned();
+        for spec in ["u=rw,g=r,o=r", "u+x", "a-w", "g=u", "u=rwX,go=rX"] {
+            let a = json!({"content": format!("{spec}\n"), "dest": dest, "mode": spec,
+                           "owner": 0, "group": "0"});
+            let first = put(&host, a.clone());
+            assert_eq!(first.status, Status::Changed, "{spec}: {first:?}");
+            let again = put(&host, a);
+            assert_eq!(again.status, Status::Ok, "{spec} a second time: {again:?}");
+        }
+        // The last mode on a file the umask made 0644 (or so): rw for u, r for g and o.
+        assert_eq!(mode_of(&host.path("f")) & 0o7666, 0o644);
+    }
+
+    #[test]
+    fn a_symbolic_mode_applies_to_the_new_files_bits() {
+        let host = Host::new();
+        let f = host.path("f");
+        std::fs::write(&f, "old\n").expect("write");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let dest = f.to_string_lossy();
+        let out = put(
+            &host,
+            json!({"content": "new\n", "dest": dest, "mode": "g+r"}),
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(mode_of(&f), 0o640);
+        let out = put(
+            &host,
+            json!({"content": "new\n", "dest": dest, "mode": "g+r"}),
+        );
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+    }
+
+    #[test]
+    fn owner_and_group_that_are_options_are_refused() {
+        for param in ["owner", "group"] {
+            let a = json!({"content": "x", "dest": "/f", param: "--reference=/etc/shadow"});
+            let err = options("copy", &args(a)).expect_err(param);
+            assert!(err.0.contains(param), "{err}");
+            assert!(err.0.contains("failed to look up"), "{err}");
+        }
+        let a = json!({"path": "/f", "line": "x", "owner": "--reference=/etc/shadow"});
+        let err = crate::modules::lineinfile::params(&args(a)).expect_err("lineinfile");
+        assert!(err.0.contains("owner"), "{err}");
+    }
+
+    #[test]
+    fn chown_chgrp_and_chmod_get_double_dash() {
+        let host = Host::new();
+        for tool in ["chown", "chgrp", "chmod"] {
+            host.recording(tool, &format!("exec /bin/{tool} \"$@\""));
+        }
+        let dest = host.path("f").to_string_lossy().into_owned();
+        let out = put(
+            &host,
+            json!({"content": "x", "dest": dest, "owner": "root", "group": "root", "mode": "0600"}),
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        for tool in ["chown", "chgrp", "chmod"] {
+            let calls = host.calls(tool);
+            assert!(!calls.is_empty(), "{tool} was not called");
+            for call in calls {
+                assert!(call.contains(&"--".to_string()), "{tool} {call:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn replacing_a_setuid_file_keeps_its_mode() {
+        let host = Host::new();
+        let f = host.path("f");
+        std::fs::write(&f, "old\n").expect("write");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o4755)).expect("chmod");
+        let dest = f.to_string_lossy();
+        let out = put(&host, json!({"content": "new\n", "dest": dest}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(mode_of(&f), 0o4755);
     }
 }

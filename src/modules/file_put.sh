@@ -18,19 +18,23 @@ if [ -e "$dest" ]; then
     have=$(sha256sum <"$dest") || exit 2
     have=${have%% *}
 fi
-attrs() { stat -c '%a %U %G' -- "$1" 2>/dev/null; }
-# Would owner, group or mode change?
+# Ids first: a user or group the host does not know fails, as in Ansible.
+uid= gid=
+if [ -n "$owner" ]; then uid=$(want_id user "$owner") || exit 5; fi
+if [ -n "$group" ]; then gid=$(want_id group "$group") || exit 5; fi
+# Would owner, group or mode change? (target_mode, want_id: attrs.sh, prepended.)
 attrs_differ() {
-    set -- $(attrs "$dest")
-    [ -n "$mode" ] && case $mode in *[!0-7]*) return 0 ;; esac && [ "$((0$mode))" != "$((0$1))" ] && return 0
-    [ -n "$owner" ] && [ "$owner" != "$2" ] && return 0
-    [ -n "$group" ] && [ "$group" != "$3" ] && return 0
+    set -- $(stat -c '%u %g %a' -- "$dest")
+    [ -n "$uid" ] && [ "$uid" != "$1" ] && return 0
+    [ -n "$gid" ] && [ "$gid" != "$2" ] && return 0
+    [ -n "$mode" ] && [ "$((0$(target_mode "$3" 0 "$mode")))" != "$((0$3))" ] && return 0
     return 1
 }
+# Owner and group before mode, in Ansible's order: a chown clears setuid bits.
 set_attrs() {
-    [ -z "$mode" ] || chmod "$mode" "$1" || return 1
-    [ -z "$owner" ] || chown "$owner" "$1" || return 1
-    [ -z "$group" ] || chgrp "$group" "$1" || return 1
+    [ -z "$owner" ] || chown -- "$owner" "$1" || return 1
+    [ -z "$group" ] || chgrp -- "$group" "$1" || return 1
+    [ -z "$mode" ] || chmod -- "$(target_mode "$(stat -c %a -- "$1")" 0 "$mode")" "$1" || return 1
 }
 if [ "$have" = "$want" ]; then
     if attrs_differ; then
@@ -52,9 +56,9 @@ fi
 # The traps come first: a TERM from the shell loop (the controller went away) at any point
 # from here on removes the temp file and never renames it.
 tmp=
-trap '[ -z "$tmp" ] || rm -f "$tmp"' EXIT
+trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-tmp=$(mktemp "$dir/.hactl.XXXXXXXX") || exit 2
+tmp=$(mktemp -- "$dir/.hactl.XXXXXXXX") || exit 2
 cat >"$tmp" || exit 2
 got=$(sha256sum <"$tmp")
 if [ "${got%% *}" != "$want" ]; then
@@ -62,9 +66,11 @@ if [ "${got%% *}" != "$want" ]; then
     exit 2
 fi
 if [ "$existed" = 1 ]; then
-    chmod --reference="$dest" "$tmp" && chown --reference="$dest" "$tmp" 2>/dev/null
+    # Owner first: a chown clears the setuid bits the old file's mode may have.
+    chown --reference="$dest" -- "$tmp" 2>/dev/null
+    chmod --reference="$dest" -- "$tmp" || exit 2
 else
-    chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$tmp"
+    chmod -- "$(printf '%o' $((0666 & ~0$(umask))))" "$tmp"
 fi
 set_attrs "$tmp" || exit 2
 if [ -n "$validate" ]; then

@@ -82,8 +82,8 @@ pub fn params(args: &Map<String, Value>) -> Result<Params, ArgError> {
         put: PutOptions {
             dest: path.clone(),
             mode: a.mode()?,
-            owner: a.str(&["owner"])?,
-            group: a.str(&["group"])?,
+            owner: a.owner()?,
+            group: a.group()?,
             backup: a.bool(&["backup"])?.unwrap_or(false),
             validate: a.str(&["validate"])?,
             name: String::new(),

@@ -28,6 +28,8 @@ pub mod service;
 pub mod set_fact;
 pub mod setup;
 pub mod template;
+#[cfg(test)]
+pub mod testutil;
 
 use serde_json::{Map, Value};
 

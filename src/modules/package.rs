@@ -27,7 +27,10 @@ const PARAMS: &[&str] = &[
     "only_upgrade",
 ];
 
-const SCRIPT: &str = r#"mgr=$1 state=$2 check=$3 update=$4; shift 4
+// Names arrive as positional parameters, one word each, already checked by [`check_name`];
+// they go to the tools as separate quoted arguments after `--`, and nothing is globbed.
+const SCRIPT: &str = r#"set -f
+mgr=$1 state=$2 check=$3 update=$4; shift 4
 if [ "$mgr" = auto ]; then
     for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { mgr=$m; break; }; done
     [ "$mgr" = apt-get ] && mgr=apt
@@ -40,36 +43,46 @@ if ! command -v "$tool" >/dev/null 2>&1; then
     echo "hactl:missing_manager=$mgr"
     exit 3
 fi
+# installed NAME [VERSION]: the package is installed (at exactly VERSION when given).
 installed() {
     case $mgr in
-        apt) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' installed$' ;;
-        *) rpm -q "$1" >/dev/null 2>&1 ;;
+        apt) dpkg-query -W -f='${Status} ${Version}\n' -- "$1" 2>/dev/null | {
+                 while read -r _ _ st v; do
+                     if [ "$st" = installed ] && { [ -z "$2" ] || [ "$v" = "$2" ]; }; then exit 0; fi
+                 done
+                 exit 1
+             } ;;
+        *) rpm -q -- "$1" >/dev/null 2>&1 ;;
     esac
 }
 upgradable() {
     case $mgr in
-        apt) apt-cache policy "$1" 2>/dev/null | awk '/Installed:/{i=$2} /Candidate:/{c=$2} END{exit !(i!=c && c!="(none)")}' ;;
-        *) $tool -q check-update "$1" >/dev/null 2>&1; [ $? = 100 ] ;;
+        apt) apt-cache policy -- "$1" 2>/dev/null | awk '/Installed:/{i=$2} /Candidate:/{c=$2} END{exit !(i!=c && c!="(none)")}' ;;
+        *) $tool -q check-update -- "$1" >/dev/null 2>&1; [ $? = 100 ] ;;
     esac
 }
-todo=
-for p in "$@"; do
+# Keep in "$@" the names that need work (`for` reads the list once; the loop rotates it).
+for p do
+    shift
+    n=${p%%=*} v=
+    case $p in *=*) v=${p#*=} ;; esac
     case $state in
-        present|installed) installed "$p" || todo="$todo $p" ;;
-        absent|removed) installed "$p" && todo="$todo $p" ;;
-        latest) if ! installed "$p" || upgradable "$p"; then todo="$todo $p"; fi ;;
+        present|installed) installed "$n" "$v" || set -- "$@" "$p" ;;
+        # Removing goes by name: the version only decides whether the installed one matches.
+        absent|removed) installed "$n" "$v" && set -- "$@" "$n" ;;
+        latest) if ! installed "$n" || upgradable "$n"; then set -- "$@" "$p"; fi ;;
     esac
 done
-if [ -z "$todo" ]; then echo hactl:changed=0; exit 0; fi
+if [ $# = 0 ]; then echo hactl:changed=0; exit 0; fi
 echo "hactl:changed=1"
-echo "hactl:packages=$todo"
+echo "hactl:packages=$*"
 [ "$check" = 1 ] && exit 0
 export DEBIAN_FRONTEND=noninteractive
 case $mgr:$state in
-    apt:absent|apt:removed) apt-get remove -y -q $todo ;;
-    apt:*) [ "$update" = 1 ] && apt-get update -q; apt-get install -y -q -o Dpkg::Options::=--force-confold $todo ;;
-    *:absent|*:removed) $tool remove -y $todo ;;
-    *) $tool install -y $todo ;;
+    apt:absent|apt:removed) apt-get remove -y -q -- "$@" ;;
+    apt:*) [ "$update" = 1 ] && apt-get update -q; apt-get install -y -q -o Dpkg::Options::=--force-confold -- "$@" ;;
+    *:absent|*:removed) $tool remove -y -- "$@" ;;
+    *) $tool install -y -- "$@" ;;
 esac >&2 || exit 4
 "#;
 
@@ -99,9 +112,20 @@ pub fn plan(
             _ => "auto".to_string(),
         },
     };
+    let removing = matches!(state.as_str(), "absent" | "removed");
+    let mut wanted: Vec<&str> = Vec::with_capacity(names.len());
+    for name in &names {
+        match check_name(&mgr, &state, name)? {
+            Name::Valid => wanted.push(name),
+            // A name no package can have is not installed: removing it changes nothing, as
+            // Ansible reports; installing it fails with Ansible's words, before any tool runs.
+            Name::Invalid if removing => {}
+            Name::Invalid => return Ok(Step::Done(no_such_package(&mgr, name))),
+        }
+    }
     let flag = |b: bool| if b { "1" } else { "0" };
     let mut argv: Vec<&str> = vec![&mgr, &state, flag(mode.check), flag(update)];
-    argv.extend(names.iter().map(String::as_str));
+    argv.extend(wanted);
     let script = with_args(SCRIPT, &argv);
     let module = module.to_string();
     Ok(Step::Remote(Remote {
@@ -128,6 +152,100 @@ pub fn plan(
             outcome
         }),
     }))
+}
+
+/// What a name in `name:` is, for the package tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// A package name (with `:arch` or `=version` where apt takes them): safe as one argument.
+    Valid,
+    /// No package can have this name (`--help`, words with spaces or shell characters).
+    Invalid,
+}
+
+/// Checks a name against the package name syntax of the manager (`auto`: a name valid for
+/// both apt and dnf). Forms the real modules accept but hactl cannot check on the host
+/// (patterns, version comparisons, files, URLs, groups) are refused with an error.
+fn check_name(mgr: &str, state: &str, spec: &str) -> Result<Name, ArgError> {
+    let unsupported = |what: &str| {
+        Err(ArgError(format!(
+            "hactl does not support {what} in package names yet: '{spec}'"
+        )))
+    };
+    if spec.contains("://") || spec.starts_with('/') || spec.starts_with("./") {
+        return unsupported("a file or URL");
+    }
+    if spec.contains(['*', '?', '[']) {
+        return unsupported("a pattern");
+    }
+    if spec.contains(['<', '>']) || spec.contains(" = ") {
+        return unsupported("a version comparison");
+    }
+    if mgr != "apt" && spec.starts_with('@') {
+        return unsupported("a group or module");
+    }
+    if mgr == "auto" && spec.contains('=') {
+        return unsupported(
+            "a version when the package manager is not known (gather facts or use apt)",
+        );
+    }
+    let (name, version) = match spec.split_once('=') {
+        Some((n, v)) if mgr == "apt" => (n, Some(v)),
+        _ => (spec, None),
+    };
+    if version.is_some() && state == "latest" {
+        return Err(ArgError(format!(
+            "hactl does not support a version with state=latest: '{spec}'"
+        )));
+    }
+    let ok = if mgr == "apt" {
+        debian_name(name) && version.is_none_or(debian_version)
+    } else {
+        rpm_name(name)
+    };
+    Ok(if ok { Name::Valid } else { Name::Invalid })
+}
+
+/// Debian policy 5.6.1: lowercase letters, digits, `+ - .`, starting with a letter or digit;
+/// apt also takes `:arch`.
+fn debian_name(s: &str) -> bool {
+    let (name, arch) = match s.split_once(':') {
+        Some((n, a)) => (n, Some(a)),
+        None => (s, None),
+    };
+    let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    name.starts_with(lower)
+        && name.chars().all(|c| lower(c) || "+-.".contains(c))
+        && arch.is_none_or(|a| !a.is_empty() && a.chars().all(|c| lower(c) || c == '-'))
+}
+
+/// Debian policy 5.6.12: `[epoch:]upstream[-revision]`, letters, digits and `. + ~ : -`.
+fn debian_version(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+}
+
+/// An RPM name, optionally with `-version-release.arch` (and an epoch `N:`), as `rpm -q` and
+/// `dnf install` take it.
+fn rpm_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-~^:".contains(c))
+}
+
+/// Ansible's failure for a name no package has (apt names the part before `=`).
+fn no_such_package(mgr: &str, spec: &str) -> Outcome {
+    let msg = match mgr {
+        "apt" => {
+            let name = spec.split_once('=').map_or(spec, |(n, _)| n);
+            let name = name.strip_suffix('>').unwrap_or(name);
+            format!("No package matching '{name}' is available")
+        }
+        "auto" => format!("No package matching '{spec}' is available"),
+        _ => format!("No package {spec} available."),
+    };
+    Outcome::failed(msg).with("changed", false)
 }
 
 /// The failure Ansible reports when a manager-specific module meets a host without it.
@@ -158,3 +276,192 @@ super::registry::host_module!(Yum, "yum", aliases: &[], free_form: false,
 super::registry::host_module!(Dnf, "dnf", aliases: &[], free_form: false,
     params: PARAMS, about: "install or remove packages with dnf",
     plan: |cx| plan("dnf", &cx.args, cx.mode, cx.facts));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::Status;
+    use crate::modules::testutil::{Host, args};
+    use serde_json::json;
+
+    /// A Debian host where `installed` names are installed at version 1.2 and `apt-get`
+    /// records its calls.
+    fn apt_host(installed: &[&str]) -> Host {
+        let host = Host::new();
+        let cases: String = installed.iter().map(|n| format!("{n}|")).collect();
+        host.recording(
+            "dpkg-query",
+            &format!(
+                "for a; do n=$a; done\ncase $n in {cases}__none__) echo 'install ok installed 1.2' ;; *) exit 1 ;; esac"
+            ),
+        );
+        host.recording("apt-get", "exit 0");
+        host.recording("apt-cache", "exit 0");
+        host
+    }
+
+    fn run(host: &Host, module: &str, a: Value) -> Outcome {
+        match plan(module, &args(a), Mode::default(), &Map::new()) {
+            Ok(step) => host.run(step),
+            Err(e) => Outcome::failed(e.0),
+        }
+    }
+
+    #[test]
+    fn an_option_in_a_name_never_reaches_apt_get() {
+        let host = apt_host(&[]);
+        let name = "x.deb -oDPkg::Pre-Invoke::=touch${IFS}/tmp/PWN";
+        let out = run(&host, "apt", json!({"name": name}));
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        // Ansible's apt splits `name=version` first and names the part before `=`.
+        assert_eq!(
+            out.msg(),
+            Some("No package matching 'x.deb -oDPkg::Pre-Invoke::' is available")
+        );
+        assert_eq!(host.calls("apt-get"), Vec::<Vec<String>>::new());
+    }
+
+    #[test]
+    fn a_name_like_an_option_fails_as_in_ansible() {
+        let host = apt_host(&[]);
+        let out = run(&host, "apt", json!({"name": "--help"}));
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        assert_eq!(out.msg(), Some("No package matching '--help' is available"));
+        assert!(host.calls("apt-get").is_empty());
+        // Removing it: no such package is installed, which Ansible reports as ok.
+        let out = run(&host, "apt", json!({"name": "--help", "state": "absent"}));
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert!(host.calls("apt-get").is_empty());
+        assert!(host.calls("dpkg-query").is_empty());
+    }
+
+    #[test]
+    fn names_reach_the_tool_after_double_dash_one_word_each() {
+        let host = apt_host(&["curl"]);
+        // Files in the working directory that a glob of a name would pick up.
+        std::fs::write(host.path("nginx-common"), "").expect("write");
+        let out = run(
+            &host,
+            "apt",
+            json!({"name": ["nginx", "curl", "libc6:amd64", "g++"]}),
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(
+            out.result.get("packages"),
+            Some(&json!(["nginx", "libc6:amd64", "g++"]))
+        );
+        let calls = host.calls("apt-get");
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        let tail: Vec<&str> = calls[0].iter().map(String::as_str).collect();
+        assert!(
+            tail.ends_with(&["--", "nginx", "libc6:amd64", "g++"]),
+            "{tail:?}"
+        );
+        for call in host.calls("dpkg-query") {
+            assert_eq!(call[call.len() - 2], "--", "{call:?}");
+        }
+    }
+
+    #[test]
+    fn a_version_is_compared_with_the_installed_one() {
+        let host = apt_host(&["nginx"]);
+        let out = run(&host, "apt", json!({"name": "nginx=1.2"}));
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        let out = run(&host, "apt", json!({"name": "nginx=1.3"}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let calls = host.calls("apt-get");
+        assert!(calls[0].ends_with(&["--".to_string(), "nginx=1.3".to_string()]));
+        // Removing a version that is not the installed one changes nothing.
+        let out = run(
+            &host,
+            "apt",
+            json!({"name": "nginx=1.3", "state": "absent"}),
+        );
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        let out = run(
+            &host,
+            "apt",
+            json!({"name": "nginx=1.2", "state": "absent"}),
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let calls = host.calls("apt-get");
+        assert!(calls[1].ends_with(&["--".to_string(), "nginx".to_string()]));
+    }
+
+    #[test]
+    fn what_hactl_cannot_do_is_refused() {
+        for (module, name, words) in [
+            ("apt", "nginx*", "pattern"),
+            ("apt", "nginx>=1.0", "version comparison"),
+            ("dnf", "/tmp/x.rpm", "file or URL"),
+            ("dnf", "https://example.org/x.rpm", "file or URL"),
+            ("dnf", "@core", "group"),
+            ("dnf", "nginx >= 1.0", "version comparison"),
+            ("package", "nginx=1.2", "version"),
+        ] {
+            let err = plan(
+                module,
+                &args(json!({"name": name})),
+                Mode::default(),
+                &Map::new(),
+            )
+            .expect_err(name);
+            assert!(err.0.contains(words), "{name}: {err}");
+            assert!(err.0.contains(name), "{name}: {err}");
+        }
+        let err = plan(
+            "apt",
+            &args(json!({"name": "nginx=1.2", "state": "latest"})),
+            Mode::default(),
+            &Map::new(),
+        )
+        .expect_err("version with latest");
+        assert!(err.0.contains("latest"), "{err}");
+    }
+
+    #[test]
+    fn dnf_names_are_checked_too() {
+        let host = Host::new();
+        host.recording("rpm", "exit 1");
+        host.recording("dnf", "exit 0");
+        let out = run(&host, "dnf", json!({"name": ["NetworkManager", "-y"]}));
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        assert_eq!(out.msg(), Some("No package -y available."));
+        assert!(host.calls("dnf").is_empty());
+        let out = run(
+            &host,
+            "dnf",
+            json!({"name": ["NetworkManager", "perl-Data-Dumper"]}),
+        );
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let calls = host.calls("dnf");
+        assert!(
+            calls[0].ends_with(&[
+                "--".to_string(),
+                "NetworkManager".to_string(),
+                "perl-Data-Dumper".to_string()
+            ]),
+            "{calls:?}"
+        );
+    }
+
+    #[test]
+    fn the_real_dpkg_query_reads_as_expected() {
+        // Only on a Debian machine; check mode, so nothing is installed or removed.
+        if !std::path::Path::new("/usr/bin/dpkg-query").exists() {
+            return;
+        }
+        let host = Host::new();
+        let check = Mode {
+            check: true,
+            diff: false,
+        };
+        let go = |a: Value| host.run(plan("apt", &args(a), check, &Map::new()).expect("plan"));
+        assert_eq!(go(json!({"name": "dpkg"})).status, Status::Ok);
+        let out = go(json!({"name": "dpkg=0.0-hactl"}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(out.result.get("packages"), Some(&json!(["dpkg=0.0-hactl"])));
+        let out = go(json!({"name": "hactl-no-such-package", "state": "absent"}));
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+    }
+}

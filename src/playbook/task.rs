@@ -119,7 +119,9 @@ impl Loader {
             ));
         }
         if node.get("block").is_some() {
-            return self.block(node, ctx).map(|b| Item::Block(std::sync::Arc::new(b)));
+            return self
+                .block(node, ctx)
+                .map(|b| Item::Block(std::sync::Arc::new(b)));
         }
         let name = node.get("name").and_then(Node::as_str).map(String::from);
         let task = self.task(node, ctx).map_err(|e| match &name {
