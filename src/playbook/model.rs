@@ -180,6 +180,11 @@ pub struct Task {
     pub loop_control: LoopControl,
     pub changed_when: Vec<Condition>,
     pub failed_when: Vec<Condition>,
+    /// `until`: run the module again until these hold, `retries` times, `delay` seconds apart.
+    pub until: Vec<Condition>,
+    /// As written (a number or a template), rendered when the task runs.
+    pub retries: Option<Value>,
+    pub delay: Option<Value>,
     pub delegate_to: Option<String>,
     pub origin: Origin,
     /// The role this task belongs to, if any (its folder).

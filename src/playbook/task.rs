@@ -73,9 +73,6 @@ const IGNORED_KEYWORDS: &[&str] = &[
     "collections",
     "async",
     "poll",
-    "retries",
-    "until",
-    "delay",
     "delegate_facts",
 ];
 
@@ -195,6 +192,9 @@ impl Loader {
             loop_control: LoopControl::default(),
             changed_when: Vec::new(),
             failed_when: Vec::new(),
+            until: Vec::new(),
+            retries: None,
+            delay: None,
             delegate_to: None,
             origin: Origin {
                 file: file.clone(),
@@ -215,6 +215,9 @@ impl Loader {
                 "register" => task.register = Some(string(v, file, key)?),
                 "changed_when" => task.changed_when = conditions(v, file, key)?,
                 "failed_when" => task.failed_when = conditions(v, file, key)?,
+                "until" => task.until = conditions(v, file, key)?,
+                "retries" => task.retries = Some(value::value(v)),
+                "delay" => task.delay = Some(value::value(v)),
                 "delegate_to" => task.delegate_to = Some(string(v, file, key)?),
                 "loop" => set_loop(&mut task, None, v, file, k)?,
                 "loop_control" => task.loop_control = loop_control(v, file)?,

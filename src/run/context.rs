@@ -203,14 +203,16 @@ pub struct Scope<'a> {
 pub struct Dynamic<'a> {
     /// Play `vars` and `vars_files`.
     pub play_layers: &'a [Value],
-    /// `set_fact` and `register` results.
-    pub facts: &'a Map<String, serde_json::Value>,
+    /// `include_vars` results: trusted files, rendered when read.
+    pub included: &'a Map<String, serde_json::Value>,
+    /// `set_fact` and `register` results and facts from tasks (a map value): data, never
+    /// templated.
+    pub data: &'a Value,
     pub extra_vars: &'a Vars,
-    /// The loop variable and its value, inside a loop.
-    pub item: Option<(&'a str, &'a serde_json::Value)>,
 }
 
-/// The variables `task` sees on `host`, in Ansible's precedence; `item` is the loop variable.
+/// The variables `task` sees on `host`, in Ansible's precedence; `item` is the loop layer
+/// (a [`Data`] layer).
 pub fn task_context(
     pv: &PlayVars,
     pb: &Playbook,
@@ -219,6 +221,7 @@ pub fn task_context(
     scope: &Scope<'_>,
     task: Option<&crate::playbook::Task>,
     dynamic: Dynamic<'_>,
+    item: Option<Value>,
 ) -> anyhow::Result<Value> {
     let layers = RoleLayers::for_task(pb, roles, scope.role, scope.params);
     let mut above: Vec<Value> = dynamic.play_layers.to_vec();
@@ -227,12 +230,15 @@ pub fn task_context(
     if let Some(t) = task {
         above.push(to_value(&t.keywords.vars));
     }
+    if !dynamic.included.is_empty() {
+        above.push(to_value(dynamic.included));
+    }
     // `set_fact`/`register` results and loop items came from running tasks: data, never
     // templated again (a host's output must not be evaluated on the controller).
-    above.push(Data::layer(to_value(dynamic.facts)));
+    above.push(Data::layer(dynamic.data.clone()));
     above.push(to_value(dynamic.extra_vars));
-    if let Some((name, value)) = dynamic.item {
-        above.push(Data::layer(Value::from_pairs([(name, to_value(value))])));
+    if let Some(item) = item {
+        above.push(item);
     }
     pv.host_context_layered(host, &layers.defaults, &above)
         .ok_or_else(|| anyhow::anyhow!("host {host} is not in the inventory"))
@@ -302,35 +308,4 @@ pub fn conditions_hold<'c>(
         }
     }
     Ok(true)
-}
-
-/// The loop's items, if the task loops. `with_items` flattens one level, as in Ansible.
-pub fn loop_items(
-    templar: &crate::template::Templar,
-    task: &crate::playbook::Task,
-    ctx: &Value,
-    host: &str,
-) -> anyhow::Result<Option<Vec<serde_json::Value>>> {
-    use serde_json::Value as Json;
-    let Some(crate::playbook::Loop::Items { lookup, value }) = &task.looping else {
-        return Ok(None);
-    };
-    let rendered = template_json(templar, value, ctx, host)?;
-    let Json::Array(list) = rendered else {
-        anyhow::bail!(
-            "Invalid data passed to 'loop', it requires a list, got this instead: {rendered}"
-        );
-    };
-    match lookup.as_deref() {
-        None | Some("list") => Ok(Some(list)),
-        Some("items") => Ok(Some(
-            list.into_iter()
-                .flat_map(|v| match v {
-                    Json::Array(inner) => inner,
-                    other => vec![other],
-                })
-                .collect(),
-        )),
-        Some(other) => anyhow::bail!("hactl does not support with_{other} yet; use loop"),
-    }
 }

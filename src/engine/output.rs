@@ -7,54 +7,92 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::task::{ItemResult, TaskResult, has_diff};
+use super::events::{Banner, Event, Sink};
+use super::schedule::Stats;
+use super::task::{ItemResult, TaskResult};
 use crate::inventory::Inventory;
-use crate::modules::Status;
+use crate::modules::{FileDiff, Status};
 use crate::report;
 
-/// Per-host counters for the recap.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub ok: u32,
-    pub changed: u32,
-    pub unreachable: u32,
-    pub failed: u32,
-    pub skipped: u32,
-    pub rescued: u32,
-    pub ignored: u32,
-    /// Failures inside a block with a rescue: failed unless the rescue saves them.
-    pub failed_in_block: u32,
-    pub rescued_pending: bool,
+/// Prints events as ansible-playbook's default callback does (or as `--json` events).
+#[derive(Debug, Default)]
+pub struct Printer {
+    /// Show secrets in diffs.
+    pub show_secrets: bool,
 }
 
-impl Stats {
-    pub fn count(&mut self, status: Status, ignored: bool) {
-        match status {
-            Status::Ok => self.ok += 1,
-            Status::Changed => {
-                self.ok += 1;
-                self.changed += 1;
+impl Sink for Printer {
+    fn event(&self, event: Event) {
+        match event {
+            Event::Play { name } => banner(&format!("PLAY [{name}]")),
+            Event::NoHosts => report::out("skipping: no hosts matched"),
+            Event::Banner { kind, name } => banner(&match kind {
+                Banner::Task => format!("TASK [{name}]"),
+                Banner::Handler => format!("RUNNING HANDLER [{name}]"),
+            }),
+            Event::Results { no_log, results } => {
+                group_diffs(
+                    results.iter().map(|(h, r)| (h.as_str(), r)),
+                    no_log,
+                    self.show_secrets,
+                );
+                for (host, r) in &results {
+                    task_result(host, r, no_log, self.show_secrets);
+                }
             }
-            Status::Skipped => self.skipped += 1,
-            Status::Failed if ignored => {
-                self.ok += 1;
-                self.ignored += 1;
-            }
-            Status::Failed => self.failed += 1,
+            Event::Unreachable { host, msg } => unreachable(&host, &msg),
+            Event::Included { file, hosts, item } => included(&file, &hosts, item.as_ref()),
+            Event::Pending { host, name } => pending(&host, &name),
+            Event::Retrying { host, task, left } => retrying(&host, &task, left),
+            Event::NoMoreHosts => banner("NO MORE HOSTS LEFT"),
+            Event::Warning(w) => report::warning(&w),
         }
     }
+}
 
-    /// Turns block failures into `rescued` or `failed` once the play is over.
-    pub fn settle(&mut self) {
-        if self.failed_in_block > 0 {
-            if self.rescued_pending {
-                self.rescued += self.failed_in_block;
-            } else {
-                self.failed += self.failed_in_block;
-            }
-            self.failed_in_block = 0;
+fn included(file: &str, hosts: &[String], item: Option<&Value>) {
+    if report::mode().json {
+        let mut ev = serde_json::json!({"event": "included", "file": file, "hosts": hosts});
+        if let Some(i) = item {
+            ev["item"] = i.clone();
         }
+        report::event(&ev);
+        return;
     }
+    let item = item
+        .map(|i| format!(" => (item={})", item_label(i)))
+        .unwrap_or_default();
+    report::out(&format!("included: {file} for {}{item}", hosts.join(", ")));
+}
+
+fn pending(host: &str, name: &str) {
+    if report::mode().json {
+        report::event(&serde_json::json!({
+            "event": "pending_handler", "host": host, "name": name,
+        }));
+    } else {
+        report::out(&format!(
+            "pending: [{host}] => {name} (notified by an earlier run that ended before its handlers)"
+        ));
+    }
+}
+
+fn retrying(host: &str, task: &str, left: u32) {
+    if report::mode().json {
+        report::event(&serde_json::json!({
+            "event": "retrying", "host": host, "task": task, "retries_left": left,
+        }));
+    } else {
+        report::out(&format!(
+            "FAILED - RETRYING: [{host}]: {task} ({left} retries left)."
+        ));
+    }
+}
+
+/// Whether a diff is worth printing.
+pub fn has_diff(d: &Option<FileDiff>) -> bool {
+    d.as_ref()
+        .is_some_and(|d| d.before.as_deref() != Some(d.after.as_str()))
 }
 
 /// The task or handler in flight, named in `--json` `host_result` events.
@@ -347,7 +385,11 @@ pub const CENSORED: &str =
 /// as ansible-core prints them, in text and in `--json` alike.
 fn shown(i: &ItemResult, no_log: bool) -> (Option<Value>, serde_json::Map<String, Value>) {
     if !no_log {
-        return (i.item.clone(), i.outcome.result.clone());
+        let item = match &i.label {
+            Some(l) => Some(Value::String(l.clone())),
+            None => i.item.clone(),
+        };
+        return (item, i.outcome.result.clone());
     }
     let mut result = serde_json::Map::new();
     result.insert("censored".into(), CENSORED.into());
@@ -449,6 +491,7 @@ mod tests {
         outcome.result.insert("cmd".into(), "echo hunter2".into());
         let i = ItemResult {
             item: Some(serde_json::json!({"user": "bob", "password": "hunter2"})),
+            label: None,
             outcome,
         };
         let (item, result) = shown(&i, true);

@@ -11,14 +11,10 @@
 //! `~/.hactl/pending-handlers` (other users), one notification name per line. Check mode
 //! reads it but never writes it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use futures::future::join_all;
-use tokio::sync::Semaphore;
-
-use super::steps::{Handler, Walker};
-use super::task::HostState;
-use crate::transport::{Transport, shell_quote};
+use super::walk::Handler;
+use crate::transport::shell_quote;
 
 /// The line before the pending names in the play's first round trip.
 const SECTION: &str = "@@ hactl-pending";
@@ -54,73 +50,6 @@ pub fn write_script(names: &BTreeSet<String>) -> String {
         "{WHERE}\nmkdir -p \"${{f%/*}}\" && printf '%s\\n' {} > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"\n",
         quoted.join(" ")
     )
-}
-
-/// Reads every host's list (when facts, which carry it, are not gathered).
-pub async fn load(states: &mut [HostState], gate: &Semaphore) {
-    let script = read_script();
-    let read = join_all(states.iter().map(|s| async {
-        let _slot = gate.acquire().await;
-        match &s.conn {
-            Some(c) => c.exec(&script, b"").await.ok(),
-            None => None,
-        }
-    }))
-    .await;
-    for (s, out) in states.iter_mut().zip(read) {
-        if let Some(out) = out {
-            s.pending = parse(&String::from_utf8_lossy(&out.stdout));
-        }
-    }
-}
-
-/// Notifies, on each host, the handlers its pending names reach, and says so.
-pub fn renotify(walker: &Walker<'_>, states: &[HostState], notified: &mut [HashSet<String>]) {
-    for s in states {
-        for name in &s.pending {
-            let mut reached = false;
-            for (h, hosts) in walker.handlers.iter().zip(notified.iter_mut()) {
-                if h.answers(name) {
-                    hosts.insert(s.name.clone());
-                    reached = true;
-                }
-            }
-            if !reached {
-                continue;
-            }
-            if crate::report::mode().json {
-                crate::report::event(&serde_json::json!({
-                    "event": "pending_handler", "host": s.name, "name": name,
-                }));
-            } else {
-                crate::report::out(&format!(
-                    "pending: [{}] => {name} (notified by an earlier run that ended before its handlers)",
-                    s.name
-                ));
-            }
-        }
-    }
-}
-
-/// Writes the lists of the hosts at `which` (indices into `states`). A host that cannot be
-/// written to gets a warning: its next task reports the broken connection anyway.
-pub async fn save(states: &[HostState], which: &[usize], gate: &Semaphore) {
-    let writes = join_all(which.iter().filter_map(|i| states.get(*i)).map(|s| async {
-        let _slot = gate.acquire().await;
-        let Some(c) = &s.conn else { return None };
-        match c.exec(&write_script(&s.pending), b"").await {
-            Ok(out) if out.success() => None,
-            Ok(out) => Some((
-                s.name.clone(),
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            )),
-            Err(e) => Some((s.name.clone(), e.to_string())),
-        }
-    }))
-    .await;
-    for (host, why) in writes.into_iter().flatten() {
-        crate::report::warning(&format!("{host}: could not record pending handlers: {why}"));
-    }
 }
 
 /// Names a task's `notify` adds: those without a newline (one per line on the host).

@@ -1,0 +1,477 @@
+//! One task on one host: loop items (`loop`, `with_*`, `loop_control`), `when`, the module
+//! (through the registry, on the host or offline), `until`/`retries`, `register`,
+//! `changed_when`/`failed_when` and `ignore_errors`. The same code runs for `hactl apply` and
+//! for the offline `hactl render`/`hactl lint`; only [`Where`] differs.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use minijinja::Value;
+use serde_json::{Map, Value as Json, json};
+
+use super::events::{Event, Sink};
+use super::loops;
+use crate::modules::registry::{self, Cx, Unreachable, Where};
+use crate::modules::{Mode, Outcome, Status};
+use crate::playbook::{Playbook, Role, Task, Vars};
+use crate::run::context::{self, Dynamic, Scope};
+use crate::template::{Data, Layers, OMIT, PlayVars, Templar, to_value};
+
+/// One result line: an item (for loops) and what happened.
+#[derive(Debug, Clone)]
+pub struct ItemResult {
+    pub item: Option<Json>,
+    /// `loop_control.label`, rendered: what the output shows instead of the item.
+    pub label: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// What a task did on a host.
+#[derive(Debug, Clone, Default)]
+pub struct TaskResult {
+    pub items: Vec<ItemResult>,
+    pub status: Option<Status>,
+    /// The host could not be reached (or the connection broke).
+    pub unreachable: Option<String>,
+    /// The failure was ignored (`ignore_errors`).
+    pub ignored: bool,
+}
+
+impl TaskResult {
+    /// One item with `outcome`.
+    pub fn single(outcome: Outcome) -> TaskResult {
+        TaskResult {
+            status: Some(outcome.status),
+            items: vec![ItemResult {
+                item: None,
+                label: None,
+                outcome,
+            }],
+            ..TaskResult::default()
+        }
+    }
+
+    pub fn skipped() -> TaskResult {
+        TaskResult::single(
+            Outcome::new(Status::Skipped).with("skip_reason", "Conditional result was False"),
+        )
+    }
+
+    /// Facts gathered: printed as `ok: [host]`.
+    pub fn ok_gathered() -> TaskResult {
+        TaskResult::single(Outcome::changed(false))
+    }
+
+    pub fn failed(msg: impl Into<String>) -> TaskResult {
+        TaskResult::single(Outcome::failed(msg))
+    }
+}
+
+/// The variables a host has gathered or set during a play.
+#[derive(Debug, Default, Clone)]
+pub struct HostVars {
+    /// Facts gathered at the start of the play.
+    pub facts: Map<String, Json>,
+    /// `include_vars` results: files beside the playbook, trusted (rendered when read).
+    pub included: Map<String, Json>,
+    /// `set_fact`/`register` results and facts from tasks: data, never templated again.
+    pub data: IndexMap<String, Value>,
+    /// Play `vars` and `vars_files`, built once per host.
+    pub play_layers: Vec<Value>,
+}
+
+impl HostVars {
+    /// The data layer as one template value.
+    fn data_value(&self) -> Value {
+        Value::from_iter(self.data.iter().map(|(k, v)| (k.clone(), v.clone())))
+    }
+}
+
+/// What every task of a play shares.
+#[derive(Debug)]
+pub struct PlayCx<'a> {
+    pub pb: &'a Playbook,
+    pub templar: &'a Templar,
+    pub pv: &'a PlayVars,
+    pub roles: &'a [&'a Role],
+    pub extra_vars: &'a Vars,
+    pub check: bool,
+    pub diff: bool,
+    /// `become` of the command line and the play (tasks may override).
+    pub become_: bool,
+    pub become_user: &'a str,
+    pub sink: &'a dyn Sink,
+}
+
+impl std::fmt::Debug for dyn Sink + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sink")
+    }
+}
+
+/// Where a host's tasks run: its connection, or nowhere (offline).
+pub enum On<'a> {
+    Host(&'a dyn registry::Exec),
+    Offline {
+        rendered: &'a mut Vec<registry::Rendered>,
+        keep: Option<fn(&str) -> bool>,
+    },
+}
+
+impl<'a> PlayCx<'a> {
+    /// The variables `task` sees on `host`; `item` is the loop layer.
+    pub fn vars(
+        &self,
+        host: &str,
+        hv: &HostVars,
+        scope: &Scope<'_>,
+        task: Option<&Task>,
+        item: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let data = hv.data_value();
+        let dynamic = Dynamic {
+            play_layers: &hv.play_layers,
+            included: &hv.included,
+            data: &data,
+            extra_vars: self.extra_vars,
+        };
+        context::task_context(self.pv, self.pb, self.roles, host, scope, task, dynamic, item)
+    }
+
+    /// Runs `task` on one host; never fails: an error is the task's failed result.
+    pub async fn run(
+        &self,
+        host: &str,
+        hv: &mut HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+    ) -> TaskResult {
+        match self.try_run(host, hv, on, task, scope).await {
+            Ok(r) => r,
+            Err(e) => TaskResult::failed(format!("{e:#}")),
+        }
+    }
+
+    async fn try_run(
+        &self,
+        host: &str,
+        hv: &mut HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<TaskResult> {
+        let base = self.vars(host, hv, scope, Some(task), None)?;
+        let conds: Vec<_> = scope
+            .when
+            .iter()
+            .chain(task.keywords.when.iter())
+            .cloned()
+            .collect();
+        let items = loops::items(self.templar, self.pb, scope, task, &base, host)?;
+        let mut result = TaskResult::default();
+        let runs: Vec<Option<Json>> = match &items {
+            Some(list) => list.iter().cloned().map(Some).collect(),
+            None => vec![None],
+        };
+        let count = runs.len();
+        let pause = task.loop_control.pause.filter(|p| *p > 0.0);
+        for (index, item) in runs.into_iter().enumerate() {
+            if index > 0 {
+                if let Some(p) = pause {
+                    tokio::time::sleep(std::time::Duration::from_secs_f64(p)).await;
+                }
+            }
+            let layer = item
+                .as_ref()
+                .map(|i| loops::item_layer(task, i, index, items.as_deref().unwrap_or(&[])));
+            let ctx = self.vars(host, hv, scope, Some(task), layer)?;
+            let label = match (&item, &task.loop_control.label) {
+                (Some(_), Some(l)) => Some(self.templar.render_str(l, "loop label", &ctx, host)?),
+                _ => None,
+            };
+            let _ = count;
+            let outcome = if !context::conditions_hold(self.templar, &conds, &ctx, host)? {
+                Outcome::new(Status::Skipped).with("skip_reason", "Conditional result was False")
+            } else {
+                match self.attempts(host, hv, on, task, scope, &ctx).await? {
+                    Ok(o) => o,
+                    Err(Unreachable(msg)) => {
+                        result.unreachable = Some(msg);
+                        return Ok(result);
+                    }
+                }
+            };
+            // Facts a module returns (set_fact, setup, include_vars) are the host's from now
+            // on, also for the next item.
+            self.keep_facts(hv, task, &outcome);
+            result.items.push(ItemResult {
+                item,
+                label,
+                outcome,
+            });
+        }
+        let statuses: Vec<Status> = result.items.iter().map(|i| i.outcome.status).collect();
+        let status = if statuses.contains(&Status::Failed) {
+            Status::Failed
+        } else if statuses.contains(&Status::Changed) {
+            Status::Changed
+        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::Skipped) {
+            Status::Skipped
+        } else {
+            Status::Ok
+        };
+        if let Some(name) = &task.register {
+            hv.data
+                .insert(name.clone(), registered(&result, items.is_some(), status));
+        }
+        if status == Status::Failed && task.keywords.ignore_errors == Some(true) {
+            result.ignored = true;
+        }
+        result.status = Some(status);
+        Ok(result)
+    }
+
+    /// `until`/`retries`/`delay`: the module again until the condition holds.
+    async fn attempts(
+        &self,
+        host: &str,
+        hv: &HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+        ctx: &Value,
+    ) -> anyhow::Result<Result<Outcome, Unreachable>> {
+        if task.until.is_empty() {
+            let o = match self.module(host, hv, on, task, scope, ctx).await {
+                Ok(o) => o,
+                Err(u) => return Ok(Err(u)),
+            };
+            return self.judge(task, o, ctx, host).map(Ok);
+        }
+        let number = |v: &Option<Json>, what: &str| -> anyhow::Result<Option<f64>> {
+            let Some(v) = v else { return Ok(None) };
+            let rendered = context::template_json(self.templar, v, ctx, host)?;
+            let n = match &rendered {
+                Json::Number(n) => n.as_f64(),
+                Json::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            n.map(Some)
+                .ok_or_else(|| anyhow::anyhow!("'{what}' must be a number, not {rendered}"))
+        };
+        // As Ansible counts: no `retries` is 3 tries, `retries: N` is the first try plus N.
+        let tries = match number(&task.retries, "retries")? {
+            None => 3,
+            Some(r) if r <= 0.0 => 1,
+            Some(r) => r as u32 + 1,
+        };
+        let delay = number(&task.delay, "delay")?.unwrap_or(5.0).max(0.0);
+        let mut attempt = 1;
+        loop {
+            let o = match self.module(host, hv, on, task, scope, ctx).await {
+                Ok(o) => o,
+                Err(u) => return Ok(Err(u)),
+            };
+            let mut o = self.judge(task, o, ctx, host)?;
+            o.result.insert("attempts".into(), json!(attempt));
+            let view = self.result_view(task, &o, ctx);
+            let done = context::conditions_hold(self.templar, &task.until, &view, host)?;
+            if done {
+                return Ok(Ok(o));
+            }
+            if attempt >= tries {
+                if o.status != Status::Failed {
+                    o.status = Status::Failed;
+                    o.result.insert("failed".into(), json!(true));
+                }
+                return Ok(Ok(o));
+            }
+            self.sink.event(Event::Retrying {
+                host: host.to_string(),
+                task: task.display_name(scope.role.map(|r| r.name.as_str())),
+                left: tries - attempt,
+            });
+            attempt += 1;
+            if delay > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
+            }
+        }
+    }
+
+    /// The module with its arguments rendered.
+    async fn module(
+        &self,
+        host: &str,
+        hv: &HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+        ctx: &Value,
+    ) -> Result<Outcome, Unreachable> {
+        let Some(module) = registry::find(&task.module) else {
+            return Ok(Outcome::failed(format!(
+                "hactl cannot run the module '{}'",
+                task.module
+            )));
+        };
+        let args = match context::template_json(
+            self.templar,
+            &Json::Object(task.args.clone().into_iter().collect()),
+            ctx,
+            host,
+        ) {
+            Ok(Json::Object(m)) => m
+                .into_iter()
+                .filter(|(_, v)| v.as_str() != Some(OMIT))
+                .collect::<Map<_, _>>(),
+            Ok(_) => Map::new(),
+            Err(e) => return Ok(Outcome::failed(format!("{e:#}"))),
+        };
+        let mode = Mode {
+            check: task.keywords.check_mode.unwrap_or(self.check),
+            diff: task.keywords.diff.unwrap_or(self.diff),
+        };
+        let become_user = match (
+            task.keywords.become_.unwrap_or(self.become_),
+            &task.keywords.become_user,
+        ) {
+            (true, Some(u)) => Some(u.as_str()),
+            (true, None) => Some(self.become_user),
+            (false, _) => None,
+        };
+        let at = match on {
+            On::Host(conn) => Where::Host {
+                conn: *conn,
+                become_user,
+            },
+            On::Offline { rendered, keep } => Where::Offline {
+                rendered,
+                keep: *keep,
+            },
+        };
+        let mut cx = Cx {
+            module: &task.module,
+            args,
+            mode,
+            host,
+            facts: &hv.facts,
+            vars: ctx,
+            templar: self.templar,
+            role_path: scope.role.map(|r| r.path.as_path()),
+            playbook_dir: Path::new(&self.pb.dir),
+            at,
+        };
+        module.run(&mut cx).await
+    }
+
+    /// The context with the result under the `register` name (for `changed_when`,
+    /// `failed_when` and `until`).
+    fn result_view(&self, task: &Task, outcome: &Outcome, ctx: &Value) -> Value {
+        match &task.register {
+            Some(name) => {
+                let layer = Data::layer(Value::from_pairs([(
+                    name.as_str(),
+                    to_value(&outcome.result),
+                )]));
+                Layers::new(vec![ctx.clone(), layer]).into_value()
+            }
+            None => ctx.clone(),
+        }
+    }
+
+    /// `changed_when` and `failed_when`.
+    fn judge(
+        &self,
+        task: &Task,
+        mut outcome: Outcome,
+        ctx: &Value,
+        host: &str,
+    ) -> anyhow::Result<Outcome> {
+        if task.changed_when.is_empty() && task.failed_when.is_empty() {
+            return Ok(outcome);
+        }
+        let view = self.result_view(task, &outcome, ctx);
+        if !task.changed_when.is_empty() && outcome.status != Status::Skipped {
+            let changed = context::conditions_hold(self.templar, &task.changed_when, &view, host)?;
+            outcome.result.insert("changed".into(), json!(changed));
+            if outcome.status != Status::Failed {
+                outcome.status = if changed { Status::Changed } else { Status::Ok };
+            }
+        }
+        if !task.failed_when.is_empty() {
+            let failed = context::conditions_hold(self.templar, &task.failed_when, &view, host)?;
+            outcome.result.insert("failed".into(), json!(failed));
+            outcome.status = match (failed, outcome.status) {
+                (true, _) => Status::Failed,
+                (false, Status::Failed) => {
+                    if outcome.result.get("changed") == Some(&json!(true)) {
+                        Status::Changed
+                    } else {
+                        Status::Ok
+                    }
+                }
+                (false, s) => s,
+            };
+        }
+        Ok(outcome)
+    }
+
+    /// Facts a module returned become the host's variables: `include_vars` files as trusted
+    /// variables, everything else as data.
+    fn keep_facts(&self, hv: &mut HostVars, task: &Task, outcome: &Outcome) {
+        let Some(Json::Object(facts)) = outcome.result.get("ansible_facts") else {
+            return;
+        };
+        if registry::canonical(&task.module) == Some("include_vars") {
+            hv.included.extend(facts.clone());
+            return;
+        }
+        for (k, v) in facts {
+            hv.data.insert(k.clone(), to_value(v));
+        }
+    }
+}
+
+/// What `register` stores: the result, or for a loop `{results: [...], changed, ...}`. A
+/// host module that did not run (offline) registers a value that fails when used, naming
+/// why, so nothing downstream silently sees an empty result.
+fn registered(result: &TaskResult, looped: bool, status: Status) -> Value {
+    let offline = result
+        .items
+        .iter()
+        .find_map(|i| i.outcome.result.get("skipped_offline"))
+        .and_then(Json::as_str);
+    if let Some(module) = offline {
+        return Value::from(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "this is the result of the '{module}' module on the host, which hactl render and \
+                 hactl lint do not run"
+            ),
+        ));
+    }
+    if !looped {
+        return result
+            .items
+            .first()
+            .map(|i| to_value(&i.outcome.result))
+            .unwrap_or_else(|| to_value(json!({})));
+    }
+    let results: Vec<Json> = result
+        .items
+        .iter()
+        .map(|i| {
+            let mut r = i.outcome.result.clone();
+            r.insert("item".into(), i.item.clone().unwrap_or(Json::Null));
+            Json::Object(r)
+        })
+        .collect();
+    to_value(json!({
+        "results": results,
+        "changed": status == Status::Changed,
+        "failed": status == Status::Failed,
+        "skipped": status == Status::Skipped,
+        "msg": "All items completed",
+    }))
+}
