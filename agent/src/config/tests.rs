@@ -290,10 +290,12 @@ fn unicast_and_source_addresses() {
     assert_eq!(
         i.unicast_peers,
         [
-            Ipv4Addr::new(198, 51, 100, 3),
-            Ipv4Addr::new(198, 51, 100, 4)
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 3)),
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 4))
         ]
     );
+    assert!(!i.check_unicast_src, "keepalived checks no source by default");
+    assert_eq!(i.unicast_ttl, None);
     assert!(p.warnings.is_empty());
     let (i, p) = instance("mcast_src_ip 198.51.100.2");
     assert_eq!(
@@ -675,4 +677,100 @@ fn script_security() {
         "global_defs {{\n enable_script_security\n}}\n{base}"
     ));
     assert!(messages(&p, Severity::Warning)[0].contains("keepalived_script"));
+}
+
+#[test]
+fn check_unicast_src_from_instance_global_or_peer_ttl_options() {
+    let peers = "unicast_peer {\n 198.51.100.3\n}";
+    let (i, p) = instance(&format!("check_unicast_src\n{peers}"));
+    assert!(i.check_unicast_src);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    let src = format!(
+        "global_defs {{\n vrrp_check_unicast_src\n}}\nvrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n {peers}\n virtual_ipaddress {{\n  198.51.100.1\n }}\n}}\n"
+    );
+    let p = parse(&src);
+    assert!(p.config.global.check_unicast_src);
+    assert!(p.config.instances[0].check_unicast_src);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    // A TTL option on any peer turns the check on for the whole instance.
+    let (i, p) =
+        instance("unicast_peer {\n 198.51.100.3 min_ttl 250 max_ttl 254\n 198.51.100.4\n}");
+    assert!(i.check_unicast_src);
+    assert_eq!(
+        i.unicast_peers,
+        [
+            UnicastPeer {
+                addr: Ipv4Addr::new(198, 51, 100, 3),
+                min_ttl: 250,
+                max_ttl: 254
+            },
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 4))
+        ]
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn unicast_peer_options_are_read_as_keepalived_reads_them() {
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 min_ttl 200 max_ttl 100\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) min_ttl 200 > max_ttl 100 - all packets will be discarded"]
+    );
+    assert!(i.check_unicast_src);
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 hops 2\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) unknown unicast_peer option hops"]
+    );
+    assert!(!i.check_unicast_src, "an unknown option sets nothing");
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 max_ttl\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) max_ttl is missing a value"]
+    );
+    assert!(!i.check_unicast_src);
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 max_ttl 300\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["number '300' outside range [0, 255]"]
+    );
+    assert_eq!(i.unicast_peers[0].max_ttl, 255);
+}
+
+#[test]
+fn check_unicast_src_without_peers_is_keepalived_s_unicast_keyword_warning() {
+    let (i, p) = instance("check_unicast_src");
+    assert!(!i.check_unicast_src);
+    assert!(messages(&p, Severity::Warning)[0].contains("without any unicast peers"));
+}
+
+#[test]
+fn unicast_ttl() {
+    let (i, p) = instance("unicast_ttl 64\nunicast_peer {\n 198.51.100.3\n}");
+    assert_eq!(i.unicast_ttl, Some(64));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    let (i, p) = instance("unicast_ttl 256\nunicast_peer {\n 198.51.100.3\n}");
+    assert_eq!(i.unicast_ttl, None);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI): TTL '256' not valid - must be between 0 & 255"]
+    );
+
+    // keepalived would send multicast adverts with TTL 0 (they never leave the host).
+    let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 64\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
+    let errs = errors(src);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("test.conf:4: error: (VI) keepalived would"), "{errs:?}");
+    assert!(errs[0].contains("does not support 'unicast_ttl'"), "{errs:?}");
+
+    let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 0\n unicast_peer {\n 198.51.100.3\n }\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
+    let errs = errors(src);
+    assert!(errs[0].contains("'unicast_ttl 0'"), "{errs:?}");
 }

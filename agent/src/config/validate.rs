@@ -39,7 +39,11 @@ fn clash(a: &Instance, b: &Instance) -> bool {
                 _ => true,
             };
             let same_src = matches!((a.src_ip, b.src_ip), (Some(x), Some(y)) if x == y);
-            same_if && same_src && a.unicast_peers.iter().any(|p| b.unicast_peers.contains(p))
+            same_if
+                && same_src
+                && a.unicast_peers
+                    .iter()
+                    .any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr))
         }
         _ => false,
     }
