@@ -36,10 +36,7 @@ fn main() {
         ("cleanup_stale_removes_only_configured_vips", cleanup_stale),
         ("vrrp_multicast_crosses_veth_with_ttl_255", vrrp_multicast),
         ("vrrp_unicast_and_pinned_source", vrrp_unicast_with_source),
-        (
-            "vrrp_unicast_ttl_applies_to_unicast_only",
-            vrrp_unicast_ttl,
-        ),
+        ("vrrp_unicast_ttl_applies_to_unicast_only", vrrp_unicast_ttl),
         ("gratuitous_arp_reaches_the_peer", garp_seen_by_peer),
         ("gratuitous_arp_seen_by_tcpdump", garp_seen_by_tcpdump),
         ("link_up_down_notifications", link_events),

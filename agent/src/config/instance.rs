@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use super::complete::complete;
 use super::keywords;
-use super::model::{
-    AuthType, Config, InitialState, Instance, Notify, UnicastPeer, VrrpVersion,
-};
+use super::model::{AuthType, Config, InitialState, Instance, Notify, UnicastPeer, VrrpVersion};
 use super::parse::{Ctx, notify, track_refs};
 use super::tree::Stmt;
 use super::values::{decimal, number, unsigned};
@@ -323,7 +321,10 @@ fn unicast_peer(ctx: &mut Ctx, p: &Stmt, name: &str, addr: Ipv4Addr, raw: &mut R
             "min_ttl" => peer.min_ttl = ttl,
             "max_ttl" => peer.max_ttl = ttl,
             _ => {
-                ctx.warn(&p.loc, format!("({name}) unknown unicast_peer option {option}"));
+                ctx.warn(
+                    &p.loc,
+                    format!("({name}) unknown unicast_peer option {option}"),
+                );
                 break;
             }
         }

@@ -294,7 +294,10 @@ fn unicast_and_source_addresses() {
             UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 4))
         ]
     );
-    assert!(!i.check_unicast_src, "keepalived checks no source by default");
+    assert!(
+        !i.check_unicast_src,
+        "keepalived checks no source by default"
+    );
     assert_eq!(i.unicast_ttl, None);
     assert!(p.warnings.is_empty());
     let (i, p) = instance("mcast_src_ip 198.51.100.2");
@@ -767,8 +770,14 @@ fn unicast_ttl() {
     let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 64\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
     let errs = errors(src);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].starts_with("test.conf:4: error: (VI) keepalived would"), "{errs:?}");
-    assert!(errs[0].contains("does not support 'unicast_ttl'"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("test.conf:4: error: (VI) keepalived would"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].contains("does not support 'unicast_ttl'"),
+        "{errs:?}"
+    );
 
     let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 0\n unicast_peer {\n 198.51.100.3\n }\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
     let errs = errors(src);

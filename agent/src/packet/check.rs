@@ -359,11 +359,7 @@ fn check_payload(
     // keepalived checks the source only where it checks the address list: with
     // `skip_check_adv_addr`, further adverts of the master it already accepted skip both.
     if local.unicast && local.check_unicast_src && local.check_addresses {
-        let Some(peer) = local
-            .unicast_peers
-            .iter()
-            .find(|p| p.address == ip.source)
-        else {
+        let Some(peer) = local.unicast_peers.iter().find(|p| p.address == ip.source) else {
             return Err(DropReason::NotUnicastPeer);
         };
         if !(peer.min_ttl..=peer.max_ttl).contains(&ip.hop_limit) {

@@ -18,9 +18,7 @@ pub use advert::{
     ADVERTISEMENT, AUTH_DATA_LEN, Advertisement, AuthType, DecodeError, EncodeError, Family,
     HEADER_LEN, Version, VersionFields,
 };
-pub use check::{
-    DropReason, LocalInstance, Received, UnicastPeer, V3Checksum, check, check_ipv6,
-};
+pub use check::{DropReason, LocalInstance, Received, UnicastPeer, V3Checksum, check, check_ipv6};
 pub use checksum::ChecksumMode;
 pub use ipv4::Ipv4Header;
 
