@@ -90,6 +90,13 @@ pub(crate) fn complete(
     if raw.unicast_keyword && inst.unicast_peers.is_empty() {
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
+    // keepalived skips the firewall rules of no_accept for the address owner.
+    if let Some(at) = raw.no_accept.as_ref().filter(|_| inst.priority != 255) {
+        ctx.error(
+            at,
+            super::keywords::refusal("no_accept", super::keywords::NO_ACCEPT),
+        );
+    }
     inst.check_unicast_src = !inst.unicast_peers.is_empty()
         && (raw.check_unicast_src || config.global.check_unicast_src);
     match raw.unicast_ttl {

@@ -102,7 +102,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 g.check_unicast_src = true;
             }
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
-            _ => ctx.other(st, keywords::GLOBAL),
+            _ => ctx.other(st, &keywords::GLOBAL),
         }
     }
 }

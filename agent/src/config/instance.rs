@@ -35,6 +35,8 @@ pub(crate) struct Raw {
     pub check_unicast_src: bool,
     /// `unicast_ttl` and its line.
     pub unicast_ttl: Option<(u8, super::error::Location)>,
+    /// The line of a `no_accept` not cancelled by a later `accept`.
+    pub no_accept: Option<super::error::Location>,
 }
 
 pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Instance> {
@@ -196,7 +198,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                             raw.auth_pass = Some(pass);
                         }
                     }
-                    _ => ctx.other(a, &[]),
+                    _ => ctx.other(a, &keywords::NONE),
                 }
             }
         }
@@ -237,6 +239,15 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             ctx.no_block(s);
             raw.unicast_keyword = true;
             raw.check_unicast_src = true;
+        }
+        // Accept mode (the MASTER answers on the VIPs) is what the agent does anyway.
+        "accept" => {
+            ctx.no_block(s);
+            raw.no_accept = None;
+        }
+        "no_accept" => {
+            ctx.no_block(s);
+            raw.no_accept = Some(loc.clone());
         }
         "unicast_ttl" => {
             if let Some(v) = ctx.value(s) {
@@ -293,7 +304,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             }
         }
         _ if notify(ctx, s, kw, &mut inst.notify) => {}
-        _ => ctx.other(s, keywords::INSTANCE),
+        _ => ctx.other(s, &keywords::INSTANCE),
     }
 }
 
