@@ -33,15 +33,20 @@ fn seed_verbatim_findings() {
     insta::assert_snapshot!(text.join("\n"));
 }
 
-/// Every invalid config: the findings exactly as `hactl-agent check` prints them.
+/// Every invalid config: the findings exactly as `hactl-agent check` prints them (read with
+/// `parse_file`, as `check` reads them, so script programs are looked up on this machine).
 #[test]
 fn invalid_config_messages() {
+    let prefix = format!("{}/", configs_dir().display());
     insta::glob!("configs/invalid/*.conf", |path| {
-        let findings = match parse_named("invalid", path) {
+        let findings = match config::parse_file(path) {
             Ok(parsed) => parsed.warnings,
             Err(e) => e.diagnostics().to_vec(),
         };
-        let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        let text: Vec<String> = findings
+            .iter()
+            .map(|d| d.to_string().replace(&prefix, ""))
+            .collect();
         insta::assert_snapshot!(text.join("\n"));
     });
 }

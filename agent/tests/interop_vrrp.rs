@@ -81,6 +81,11 @@ fn main() {
             sync_group_fault,
             false,
         ),
+        (
+            "unicast_non_peer_with_ttl_64_is_dropped_with_check_unicast_src_like_keepalived",
+            unicast_non_peer,
+            true,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -552,4 +557,124 @@ fn auth_failure_counted() {
     let s = agent_status(a);
     assert_eq!(instance(&s, "VI_r2").counters.adverts_received, 0);
     assert!(wait_for(Duration::from_secs(3), || a.holds(VIP24)).is_some());
+}
+
+/// VRID 51 on host a, unicast to its one peer b (.2), which is not running: a is master.
+/// `extra` goes into the instance (`check_unicast_src` or nothing).
+fn unicast_master_config(extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    {extra}
+    unicast_peer {{
+        198.51.100.2
+    }}
+    virtual_ipaddress {{
+        198.51.100.100
+    }}
+}}
+"
+    )
+}
+
+/// The stranger on host c (.3): not among a's peers, same VRID and VIP, priority 200, and
+/// adverts sent by unicast to a with TTL 64 (as if routed from elsewhere).
+const STRANGER: &str = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 200
+    advert_int 1
+    unicast_ttl 64
+    unicast_peer {
+        198.51.100.1
+    }
+    virtual_ipaddress {
+        198.51.100.100
+    }
+}
+";
+
+/// Which program runs on host a.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Program {
+    Agent,
+    Keepalived,
+}
+
+/// Runs `program` on host a as unicast master, then real keepalived on c as the stranger.
+/// Returns whether a still holds the VIP once the stranger has advertised for 3 s, the
+/// agent's `not_unicast_peer` drop count (0 for keepalived) and a's log.
+fn stranger_vs(program: Program, check_unicast_src: bool, tag: &str) -> (bool, u64, String) {
+    let lan = Lan::new(tag, 3);
+    let (a, c) = (&lan.hosts[0], &lan.hosts[2]);
+    let extra = if check_unicast_src {
+        "check_unicast_src"
+    } else {
+        ""
+    };
+    a.write_config(&unicast_master_config(extra));
+    let da = match program {
+        Program::Agent => a.start_agent(),
+        Program::Keepalived => a.start_keepalived(),
+    };
+    let up = wait_for(CONVERGE, || a.holds(VIP14));
+    assert!(
+        up.is_some(),
+        "{program:?} never became master:\n{}",
+        da.log()
+    );
+
+    c.write_config(STRANGER);
+    let kc = c.start_keepalived();
+    // The stranger hears nobody (a sends to .2 only), so it becomes master and advertises.
+    let stranger_master = wait_for(CONVERGE, || c.holds(VIP14));
+    assert!(
+        stranger_master.is_some(),
+        "stranger never advertised:\n{}",
+        kc.log()
+    );
+    let lost = wait_for(Duration::from_secs(3), || !a.holds(VIP14));
+    let drops = match program {
+        Program::Agent => instance(&agent_status(a), "VI_1")
+            .counters
+            .drops
+            .get("not_unicast_peer")
+            .copied()
+            .unwrap_or(0),
+        Program::Keepalived => 0,
+    };
+    (lost.is_none(), drops, da.log())
+}
+
+/// A host that is not a unicast peer sends higher-priority adverts with TTL 64. With
+/// `check_unicast_src`, keepalived 2.2.7 drops them ("not a unicast peer") and keeps the VIP;
+/// the agent must too, counting each under `not_unicast_peer`. Without it keepalived accepts
+/// any source and TTL on a unicast instance and hands over the VIP; so does the agent.
+fn unicast_non_peer() {
+    let (kept, _, log) = stranger_vs(Program::Keepalived, true, "uk");
+    assert!(kept, "keepalived gave the VIP to a non-peer:\n{log}");
+    assert!(
+        log.contains("(VI_1) unicast source address 198.51.100.3 not a unicast peer"),
+        "{log}"
+    );
+    let (kept, drops, log) = stranger_vs(Program::Agent, true, "ua");
+    assert!(kept, "the agent gave the VIP to a non-peer:\n{log}");
+    assert!(drops >= 2, "not_unicast_peer drops: {drops}\n{log}");
+
+    let (kept, _, log) = stranger_vs(Program::Keepalived, false, "vk");
+    assert!(
+        !kept,
+        "keepalived without check_unicast_src kept the VIP:\n{log}"
+    );
+    let (kept, drops, log) = stranger_vs(Program::Agent, false, "va");
+    assert!(
+        !kept,
+        "the agent without check_unicast_src kept the VIP:\n{log}"
+    );
+    assert_eq!(drops, 0);
 }

@@ -36,6 +36,7 @@ fn main() {
         ("cleanup_stale_removes_only_configured_vips", cleanup_stale),
         ("vrrp_multicast_crosses_veth_with_ttl_255", vrrp_multicast),
         ("vrrp_unicast_and_pinned_source", vrrp_unicast_with_source),
+        ("vrrp_unicast_ttl_applies_to_unicast_only", vrrp_unicast_ttl),
         ("gratuitous_arp_reaches_the_peer", garp_seen_by_peer),
         ("gratuitous_arp_seen_by_tcpdump", garp_seen_by_tcpdump),
         ("link_up_down_notifications", link_events),
@@ -176,9 +177,14 @@ fn veth_pair(tag: &str) -> (NetNs, NetNs) {
 }
 
 fn socket_in(ns: &NetNs, ifname: &str, group: Option<Ipv4Addr>) -> VrrpSocket {
+    socket_with_ttl(ns, ifname, group, 255)
+}
+
+fn socket_with_ttl(ns: &NetNs, ifname: &str, group: Option<Ipv4Addr>, ttl: u8) -> VrrpSocket {
     let cfg = VrrpSocketConfig {
         ifname: ifname.into(),
         group,
+        unicast_ttl: ttl,
     };
     ns.enter(|| VrrpSocket::open(&cfg))
         .expect("open VRRP socket")
@@ -257,6 +263,26 @@ fn vrrp_unicast_with_source() {
         let got = recv_within(&rx).await;
         assert_eq!(got.src, pinned);
         assert_eq!(check_ip_header(&got.bytes, pinned, peer), b"pinned");
+    });
+}
+
+/// `unicast_ttl 64`: unicast adverts leave with TTL 64 (as keepalived sends them), multicast
+/// ones from the same socket still with 255.
+fn vrrp_unicast_ttl() {
+    let (a, b) = veth_pair("ut");
+    runtime().block_on(async {
+        let tx = socket_with_ttl(&a, "va", Some(TEST_GROUP), 64);
+        let rx_uni = socket_in(&b, "vb", None);
+        let peer = Ipv4Addr::new(198, 51, 100, 2);
+        tx.send(b"unicast", peer, None).await.expect("send");
+        let got = recv_within(&rx_uni).await;
+        assert_eq!(got.dst, peer);
+        assert_eq!(got.bytes[8], 64, "unicast TTL");
+        let rx_multi = socket_in(&b, "vb", Some(TEST_GROUP));
+        tx.send(b"multicast", TEST_GROUP, None).await.expect("send");
+        let got = recv_within(&rx_multi).await;
+        assert_eq!(got.dst, TEST_GROUP);
+        assert_eq!(got.bytes[8], 255, "multicast TTL");
     });
 }
 

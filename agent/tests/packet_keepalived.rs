@@ -100,6 +100,8 @@ fn local(vrid: u8, config: &Config) -> LocalInstance<'_> {
         check_addresses: true,
         v3_checksum: V3Checksum::PseudoHeader,
         unicast: false,
+        check_unicast_src: false,
+        unicast_peers: &[],
     }
 }
 

@@ -121,6 +121,8 @@ proptest! {
             check_addresses,
             v3_checksum: V3Checksum::PseudoHeader,
             unicast: false,
+            check_unicast_src: false,
+            unicast_peers: &[],
         };
         let _ = check(&packet, &local);
         let _ = check(&body, &local);

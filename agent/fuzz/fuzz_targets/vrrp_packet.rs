@@ -34,6 +34,8 @@ fuzz_target!(|data: &[u8]| {
             check_addresses: data.first().is_some_and(|b| b & 1 == 1),
             v3_checksum: V3Checksum::PseudoHeader,
             unicast: false,
+            check_unicast_src: false,
+            unicast_peers: &[],
         };
         let _ = check(data, &local);
         let group = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);

@@ -90,6 +90,38 @@ pub(crate) fn complete(
     if raw.unicast_keyword && inst.unicast_peers.is_empty() {
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
+    // keepalived skips the firewall rules of no_accept for the address owner.
+    if let Some(at) = raw.no_accept.as_ref().filter(|_| inst.priority != 255) {
+        ctx.error(
+            at,
+            super::keywords::refusal("no_accept", super::keywords::NO_ACCEPT),
+        );
+    }
+    inst.check_unicast_src = !inst.unicast_peers.is_empty()
+        && (raw.check_unicast_src || config.global.check_unicast_src);
+    match raw.unicast_ttl {
+        // keepalived resets the TTL to 0 rather than to 255 here, so its multicast adverts
+        // never leave the host (checked with tcpdump): the peers never hear it and take over.
+        Some((_, ttl_loc)) if inst.unicast_peers.is_empty() => ctx.error(
+            &ttl_loc,
+            format!(
+                "({name}) keepalived would warn 'Cannot use unicast_ttl without unicast peers' \
+                 and send its multicast adverts with TTL 0, so they never leave this host; \
+                 hactl-agent does not support 'unicast_ttl' without unicast_peer; remove it \
+                 or run keepalived on this host"
+            ),
+        ),
+        Some((0, ttl_loc)) => ctx.error(
+            &ttl_loc,
+            format!(
+                "({name}) keepalived would send its unicast adverts with TTL 0; hactl-agent \
+                 does not support 'unicast_ttl 0' (the kernel sets TTLs of 1 to 255); run \
+                 keepalived on this host"
+            ),
+        ),
+        Some((ttl, _)) => inst.unicast_ttl = Some(ttl),
+        None => {}
+    }
     inst.nopreempt = raw.nopreempt;
     inst.preempt_delay = raw.preempt_delay;
     if inst.priority == 255 && inst.nopreempt {

@@ -97,8 +97,12 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 "iptables not supported, using nftables instead (keepalived 2.2.7 on Debian says \
                  so; hactl-agent manages no firewall rules)",
             ),
+            "vrrp_check_unicast_src" => {
+                ctx.no_block(st);
+                g.check_unicast_src = true;
+            }
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
-            _ => ctx.other(st, keywords::GLOBAL),
+            _ => ctx.other(st, &keywords::GLOBAL),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::complete::complete;
 use super::keywords;
-use super::model::{AuthType, Config, InitialState, Instance, Notify, VrrpVersion};
+use super::model::{AuthType, Config, InitialState, Instance, Notify, UnicastPeer, VrrpVersion};
 use super::parse::{Ctx, notify, track_refs};
 use super::tree::Stmt;
 use super::values::{decimal, number, unsigned};
@@ -31,6 +31,12 @@ pub(crate) struct Raw {
     pub auth_type: Option<AuthType>,
     pub auth_pass: Option<String>,
     pub unicast_keyword: bool,
+    /// `check_unicast_src`, or a peer with `min_ttl`/`max_ttl`.
+    pub check_unicast_src: bool,
+    /// `unicast_ttl` and its line.
+    pub unicast_ttl: Option<(u8, super::error::Location)>,
+    /// The line of a `no_accept` not cancelled by a later `accept`.
+    pub no_accept: Option<super::error::Location>,
 }
 
 pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Instance> {
@@ -55,6 +61,8 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         vips: Vec::new(),
         src_ip: None,
         unicast_peers: Vec::new(),
+        check_unicast_src: false,
+        unicast_ttl: None,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
@@ -190,7 +198,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                             raw.auth_pass = Some(pass);
                         }
                     }
-                    _ => ctx.other(a, &[]),
+                    _ => ctx.other(a, &keywords::NONE),
                 }
             }
         }
@@ -218,10 +226,37 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 ctx.no_block(p);
                 let addr = p.keyword();
                 match addr.parse::<Ipv4Addr>() {
-                    Ok(a) if p.words.len() == 1 => inst.unicast_peers.push(a),
-                    Ok(_) => ctx.report(super::error::Severity::Note, &p.loc, "unicast_peer options (min_ttl, max_ttl) are not supported by hactl-agent; ignored"),
+                    Ok(a) => {
+                        let peer = unicast_peer(ctx, p, name, a, raw);
+                        inst.unicast_peers.push(peer);
+                    }
                     Err(_) if addr.contains(':') => ctx.error(&p.loc, format!("({name}) IPv6 unicast peer {addr}: hactl-agent speaks VRRP over IPv4 only")),
                     Err(_) => ctx.warn(&p.loc, format!("({name}) unicast peer {addr} is not a valid address - ignoring")),
+                }
+            }
+        }
+        "check_unicast_src" => {
+            ctx.no_block(s);
+            raw.unicast_keyword = true;
+            raw.check_unicast_src = true;
+        }
+        // Accept mode (the MASTER answers on the VIPs) is what the agent does anyway.
+        "accept" => {
+            ctx.no_block(s);
+            raw.no_accept = None;
+        }
+        "no_accept" => {
+            ctx.no_block(s);
+            raw.no_accept = Some(loc.clone());
+        }
+        "unicast_ttl" => {
+            if let Some(v) = ctx.value(s) {
+                match unsigned(v, 0, 255).and_then(|n| u8::try_from(n).ok()) {
+                    Some(ttl) => raw.unicast_ttl = Some((ttl, loc.clone())),
+                    None => ctx.warn(
+                        loc,
+                        format!("({name}): TTL '{v}' not valid - must be between 0 & 255"),
+                    ),
                 }
             }
         }
@@ -269,6 +304,51 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             }
         }
         _ if notify(ctx, s, kw, &mut inst.notify) => {}
-        _ => ctx.other(s, keywords::INSTANCE),
+        _ => ctx.other(s, &keywords::INSTANCE),
     }
+}
+
+/// `ADDR [min_ttl N] [max_ttl N]`, read as keepalived reads it: options in pairs, a bad
+/// number is reported and skipped, an unknown option ends the line. Any valid TTL option
+/// turns source checking on for the instance.
+fn unicast_peer(ctx: &mut Ctx, p: &Stmt, name: &str, addr: Ipv4Addr, raw: &mut Raw) -> UnicastPeer {
+    let mut peer = UnicastPeer::new(addr);
+    let options = &p.words[1..];
+    for pair in options.chunks(2) {
+        let [option, value] = pair else {
+            ctx.warn(&p.loc, format!("({name}) {} is missing a value", pair[0]));
+            break;
+        };
+        let Some(ttl) = unsigned(value, 0, 255).and_then(|n| u8::try_from(n).ok()) else {
+            let why = if unsigned(value, 0, u32::MAX).is_some() {
+                format!("number '{value}' outside range [0, 255]")
+            } else {
+                format!("invalid number '{value}'")
+            };
+            ctx.warn(&p.loc, why);
+            continue;
+        };
+        match option.as_str() {
+            "min_ttl" => peer.min_ttl = ttl,
+            "max_ttl" => peer.max_ttl = ttl,
+            _ => {
+                ctx.warn(
+                    &p.loc,
+                    format!("({name}) unknown unicast_peer option {option}"),
+                );
+                break;
+            }
+        }
+        raw.check_unicast_src = true;
+    }
+    if peer.min_ttl > peer.max_ttl {
+        ctx.warn(
+            &p.loc,
+            format!(
+                "({name}) min_ttl {} > max_ttl {} - all packets will be discarded",
+                peer.min_ttl, peer.max_ttl
+            ),
+        );
+    }
+    peer
 }

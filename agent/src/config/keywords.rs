@@ -1,140 +1,244 @@
 //! keepalived 2.2.7 keywords that hactl-agent knows but does not implement.
 //!
-//! keepalived accepts these silently, so the agent must not call them unknown (that would make
-//! `hactl-agent check` fail where `keepalived -t` passes): it ignores them with a note instead.
+//! Two kinds, per block:
+//! - *refused*: keepalived would do something that changes failover or the host (add routes,
+//!   run a FIFO reader, use a VMAC, other timers...). Ignoring such a keyword would leave the
+//!   host doing less than the operator asked, silently, so `hactl-agent check` and `run`
+//!   refuse the config with an error that says what keepalived would do.
+//! - *notes*: keepalived accepts them silently and they only tune keepalived's own process or
+//!   its reporting (process names, rlimits, SNMP, D-Bus, buffer sizes), or only matter together
+//!   with a refused feature. The agent ignores them with a note and still runs the config.
+//!
 //! Keywords the agent implements are matched in the parser, not listed here.
 
+/// What a block knows beyond the keywords its parser implements.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// `(keyword, what keepalived would do)`: an error.
+    pub refused: &'static [(&'static str, &'static str)],
+    /// Ignored with a note.
+    pub notes: &'static [&'static str],
+}
+
+impl Known {
+    /// What keepalived would do with `keyword`, if the agent refuses it.
+    pub fn refused(&self, keyword: &str) -> Option<&'static str> {
+        self.refused
+            .iter()
+            .find(|(k, _)| *k == keyword)
+            .map(|(_, would)| *would)
+    }
+}
+
+/// A block without keepalived keywords beyond those the parser implements.
+pub const NONE: Known = Known {
+    refused: &[],
+    notes: &[],
+};
+
+const LINKBEAT: &str = "poll the interface's link state (MII/ethtool) instead of relying on \
+                        netlink, so a NIC that reports no carrier change still causes FAULT";
+const STRICT: &str = "enforce strict RFC mode: refuse unicast peers and authentication, add \
+                      nftables rules dropping traffic to the VIPs unless address owner (no \
+                      accept mode), and send no repeated gratuitous ARPs";
+const SKIP_CHECK_ADV_ADDR: &str = "accept further adverts of the current master without checking \
+                                   their address list";
+const DOWN_TIMER_ADVERTS: &str = "wait for that many missed adverts (instead of 3) before a \
+                                  BACKUP takes over";
+const GARP_EXTRA_IF: &str = "send extra periodic gratuitous ARPs on the base interface as well";
+const GARP_LOWER_PRIO: &str = "send gratuitous ARPs, with this repeat count and delay, when as \
+                               MASTER it hears a lower-priority advert";
+const LOWER_PRIO_NO_ADVERT: &str = "not answer a lower-priority master's advert with an advert \
+                                    of its own";
+const HIGHER_PRIO_SEND_ADVERT: &str = "send one more advert before giving way to a \
+                                       higher-priority master";
+const NOTIFY_FIFO: &str = "write every state change to this FIFO (and start the script that \
+                           reads it)";
+const TRACK_PROCESS: &str = "watch processes and change priority or go to FAULT when they stop";
+const TRACK_BFD: &str = "follow BFD sessions and change priority or go to FAULT when one goes \
+                         down";
+const LVS: &str = "configure IPVS load balancing (LVS) on this host, with its health checkers";
+
 /// Top-level blocks and keywords (LVS, BFD, static routes, namespaces...).
-pub const TOP_LEVEL: &[&str] = &[
-    "bfd_instance",
-    "child_wait_time",
-    "garp_group",
-    "instance",
-    "interface_up_down_delays",
-    "linkbeat_interfaces",
-    "linkbeat_use_polling",
-    "namespace_with_ipsets",
-    "net_namespace",
-    "net_namespace_ipvs",
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "track_group",
-    "use_pid_dir",
-    "virtual_server",
-    "virtual_server_group",
-    "vrrp_track_process",
-];
+pub const TOP_LEVEL: Known = Known {
+    refused: &[
+        (
+            "bfd_instance",
+            "run a BFD session with a neighbour (instances that track it follow it)",
+        ),
+        (
+            "garp_group",
+            "pace gratuitous ARPs per interface as the group says",
+        ),
+        (
+            "interface_up_down_delays",
+            "delay its reaction to interface up/down events",
+        ),
+        ("linkbeat_interfaces", LINKBEAT),
+        ("linkbeat_use_polling", LINKBEAT),
+        (
+            "namespace_with_ipsets",
+            "use ipsets inside its network namespace",
+        ),
+        (
+            "net_namespace",
+            "run in that network namespace: its interfaces, VIPs and adverts are there, not \
+             here",
+        ),
+        ("net_namespace_ipvs", LVS),
+        (
+            "static_ipaddress",
+            "add these addresses to the host at start, whatever the VRRP state",
+        ),
+        (
+            "static_routes",
+            "add these routes to the host at start, whatever the VRRP state",
+        ),
+        (
+            "static_rules",
+            "add these policy routing rules to the host at start, whatever the VRRP state",
+        ),
+        (
+            "track_group",
+            "tie static addresses and routes to the state of a group of VRRP instances",
+        ),
+        ("virtual_server", LVS),
+        ("virtual_server_group", LVS),
+        ("vrrp_track_process", TRACK_PROCESS),
+    ],
+    notes: &["child_wait_time", "instance", "use_pid_dir"],
+};
 
 /// `global_defs` keywords.
-pub const GLOBAL: &[&str] = &[
-    "bfd_cpu_affinity",
-    "bfd_no_swap",
-    "bfd_priority",
-    "bfd_process_name",
-    "bfd_rlimit_rtime",
-    "bfd_rlimit_rttime",
-    "bfd_rt_priority",
-    "checker_cpu_affinity",
-    "checker_log_all_failures",
-    "checker_no_swap",
-    "checker_priority",
-    "checker_process_name",
-    "checker_rlimit_rtime",
-    "checker_rlimit_rttime",
-    "checker_rt_priority",
-    "config_save_dir",
-    "data_use_instance",
-    "dbus_service_name",
-    "default_interface",
-    "disable_local_igmp",
-    "dynamic_interfaces",
-    "enable_dbus",
-    "enable_snmp_checker",
-    "enable_snmp_keepalived",
-    "enable_snmp_rfc",
-    "enable_snmp_rfcv2",
-    "enable_snmp_rfcv3",
-    "enable_snmp_vrrp",
-    "enable_traps",
-    "fifo_write_vrrp_states_on_reload",
-    "include_check",
-    "log_unknown_vrids",
-    "lvs_flush",
-    "lvs_flush_on_stop",
-    "lvs_flush_onstop",
-    "lvs_netlink_cmd_rcv_bufs",
-    "lvs_netlink_cmd_rcv_bufs_force",
-    "lvs_netlink_monitor_rcv_bufs",
-    "lvs_netlink_monitor_rcv_bufs_force",
-    "lvs_notify_fifo",
-    "lvs_notify_fifo_script",
-    "lvs_process_name",
-    "lvs_sync_daemon",
-    "lvs_timeouts",
-    "max_auto_priority",
-    "min_auto_priority_delay",
-    "nftables",
-    "nftables_counters",
-    "nftables_ifindex",
-    "nftables_ipvs",
-    "nftables_ipvs_priority",
-    "nftables_ipvs_start_fwmark",
-    "nftables_priority",
-    "no_checker_emails",
-    "no_email_faults",
-    "notify_fifo",
-    "notify_fifo_script",
-    "process_monitor_rcv_bufs",
-    "process_monitor_rcv_bufs_force",
-    "process_name",
-    "process_names",
-    "random_seed",
-    "reload_check_config",
-    "reload_file",
-    "reload_repeat",
-    "reload_time_file",
-    "rs_init_notifies",
-    "shutdown_script",
-    "shutdown_script_timeout",
-    "snmp_socket",
-    "startup_script",
-    "startup_script_timeout",
-    "tmp_config_directory",
-    "umask",
-    "vmac_addr_prefix",
-    "vmac_prefix",
-    "vrrp_check_unicast_src",
-    "vrrp_cpu_affinity",
-    "vrrp_down_timer_adverts",
-    "vrrp_garp_extra_if",
-    "vrrp_garp_lower_prio_delay",
-    "vrrp_garp_lower_prio_repeat",
-    "vrrp_gna_interval",
-    "vrrp_higher_prio_send_advert",
-    "vrrp_ipsets",
-    "vrrp_lower_prio_no_advert",
-    "vrrp_mcast_group6",
-    "vrrp_netlink_cmd_rcv_bufs",
-    "vrrp_netlink_cmd_rcv_bufs_force",
-    "vrrp_netlink_monitor_rcv_bufs",
-    "vrrp_netlink_monitor_rcv_bufs_force",
-    "vrrp_no_swap",
-    "vrrp_notify_fifo",
-    "vrrp_notify_fifo_script",
-    "vrrp_notify_priority_changes",
-    "vrrp_priority",
-    "vrrp_process_name",
-    "vrrp_rlimit_rtime",
-    "vrrp_rlimit_rttime",
-    "vrrp_rt_priority",
-    "vrrp_rx_bufs_multiplier",
-    "vrrp_rx_bufs_policy",
-    "vrrp_skip_check_adv_addr",
-    "vrrp_startup_delay",
-    "vrrp_strict",
-    "vrrp_vmac_garp_intvl",
-];
+pub const GLOBAL: Known = Known {
+    refused: &[
+        (
+            "default_interface",
+            "use that interface for instances and addresses that name none",
+        ),
+        (
+            "disable_local_igmp",
+            "set net.ipv4.igmp_link_local_mcast_reports to 0 on this host",
+        ),
+        (
+            "dynamic_interfaces",
+            "start instances whose interface does not exist yet, and run them once it appears",
+        ),
+        ("lvs_flush", "flush the host's IPVS table at start"),
+        ("lvs_flush_on_stop", "flush the host's IPVS table at stop"),
+        ("lvs_flush_onstop", "flush the host's IPVS table at stop"),
+        ("lvs_notify_fifo", NOTIFY_FIFO),
+        ("lvs_notify_fifo_script", NOTIFY_FIFO),
+        (
+            "lvs_sync_daemon",
+            "run the IPVS connection synchronisation daemon",
+        ),
+        ("lvs_timeouts", "set the host's IPVS timeouts"),
+        ("notify_fifo", NOTIFY_FIFO),
+        ("notify_fifo_script", NOTIFY_FIFO),
+        ("shutdown_script", "run this script when it stops"),
+        ("startup_script", "run this script when it starts"),
+        ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
+        ("vrrp_garp_extra_if", GARP_EXTRA_IF),
+        ("vrrp_garp_lower_prio_delay", GARP_LOWER_PRIO),
+        ("vrrp_garp_lower_prio_repeat", GARP_LOWER_PRIO),
+        ("vrrp_higher_prio_send_advert", HIGHER_PRIO_SEND_ADVERT),
+        ("vrrp_lower_prio_no_advert", LOWER_PRIO_NO_ADVERT),
+        ("vrrp_notify_fifo", NOTIFY_FIFO),
+        ("vrrp_notify_fifo_script", NOTIFY_FIFO),
+        ("vrrp_skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
+        (
+            "vrrp_startup_delay",
+            "wait that long after starting before running its VRRP instances",
+        ),
+        ("vrrp_strict", STRICT),
+    ],
+    notes: &[
+        "bfd_cpu_affinity",
+        "bfd_no_swap",
+        "bfd_priority",
+        "bfd_process_name",
+        "bfd_rlimit_rtime",
+        "bfd_rlimit_rttime",
+        "bfd_rt_priority",
+        "checker_cpu_affinity",
+        "checker_log_all_failures",
+        "checker_no_swap",
+        "checker_priority",
+        "checker_process_name",
+        "checker_rlimit_rtime",
+        "checker_rlimit_rttime",
+        "checker_rt_priority",
+        "config_save_dir",
+        "data_use_instance",
+        "dbus_service_name",
+        "enable_dbus",
+        "enable_snmp_checker",
+        "enable_snmp_keepalived",
+        "enable_snmp_rfc",
+        "enable_snmp_rfcv2",
+        "enable_snmp_rfcv3",
+        "enable_snmp_vrrp",
+        "enable_traps",
+        "fifo_write_vrrp_states_on_reload",
+        "include_check",
+        "log_unknown_vrids",
+        "lvs_netlink_cmd_rcv_bufs",
+        "lvs_netlink_cmd_rcv_bufs_force",
+        "lvs_netlink_monitor_rcv_bufs",
+        "lvs_netlink_monitor_rcv_bufs_force",
+        "lvs_process_name",
+        "max_auto_priority",
+        "min_auto_priority_delay",
+        // The firewall settings only matter to no_accept, vrrp_strict and use_vmac, which
+        // are refused.
+        "nftables",
+        "nftables_counters",
+        "nftables_ifindex",
+        "nftables_ipvs",
+        "nftables_ipvs_priority",
+        "nftables_ipvs_start_fwmark",
+        "nftables_priority",
+        "no_checker_emails",
+        "no_email_faults",
+        "process_monitor_rcv_bufs",
+        "process_monitor_rcv_bufs_force",
+        "process_name",
+        "process_names",
+        "random_seed",
+        "reload_check_config",
+        "reload_file",
+        "reload_repeat",
+        "reload_time_file",
+        "rs_init_notifies",
+        "shutdown_script_timeout",
+        "snmp_socket",
+        "startup_script_timeout",
+        "tmp_config_directory",
+        "umask",
+        "vmac_addr_prefix",
+        "vmac_prefix",
+        "vrrp_cpu_affinity",
+        "vrrp_gna_interval",
+        "vrrp_ipsets",
+        "vrrp_mcast_group6",
+        "vrrp_netlink_cmd_rcv_bufs",
+        "vrrp_netlink_cmd_rcv_bufs_force",
+        "vrrp_netlink_monitor_rcv_bufs",
+        "vrrp_netlink_monitor_rcv_bufs_force",
+        "vrrp_no_swap",
+        // Priority changes go to the notify FIFO only, which is refused.
+        "vrrp_notify_priority_changes",
+        "vrrp_priority",
+        "vrrp_process_name",
+        "vrrp_rlimit_rtime",
+        "vrrp_rlimit_rttime",
+        "vrrp_rt_priority",
+        "vrrp_rx_bufs_multiplier",
+        "vrrp_rx_bufs_policy",
+        "vrrp_vmac_garp_intvl",
+    ],
+};
 
 /// `global_defs` keywords about e-mail alerts: accepted and ignored without a note, since the
 /// agent's notify scripts do the mailing in the setups it targets.
@@ -149,54 +253,128 @@ pub const GLOBAL_MAIL: &[&str] = &[
     "smtp_alert_checker",
 ];
 
-/// `vrrp_instance` keywords.
-pub const INSTANCE: &[&str] = &[
-    "use_vmac",
-    "use_vmac_addr",
-    "vmac_xmit_base",
-    "use_ipvlan",
-    "unicast_fault_no_peer",
-    "check_unicast_src",
-    "old_unicast_checksum",
-    "native_ipv6",
-    "vrf",
-    "dont_track_primary",
-    "track_process",
-    "track_bfd",
-    "mcast_dst_ip",
-    "track_src_ip",
-    "unicast_ttl",
-    "virtual_ipaddress_excluded",
-    "promote_secondaries",
-    "linkbeat_use_polling",
-    "virtual_routes",
-    "virtual_rules",
-    "accept",
-    "no_accept",
-    "skip_check_adv_addr",
-    "strict_mode",
-    "debug",
-    "notify_deleted",
-    "notify_master_rx_lower_pri",
-    "smtp_alert",
-    "notify_priority_changes",
-    "lvs_sync_daemon_interface",
-    "garp_lower_prio_delay",
-    "garp_lower_prio_repeat",
-    "down_timer_adverts",
-    "garp_extra_if",
-    "vmac_garp_intvl",
-    "lower_prio_no_advert",
-    "higher_prio_send_advert",
-    "kernel_rx_buf_size",
-];
+/// `vrrp_instance` keywords. `accept` is implemented (the agent never filters traffic to its
+/// VIPs, which is accept mode) and `no_accept` is refused in `complete`, since a later
+/// `accept` cancels it.
+pub const INSTANCE: Known = Known {
+    refused: &[
+        (
+            "use_vmac",
+            "create a macvlan interface with the VRRP virtual MAC and move the VIPs onto it",
+        ),
+        (
+            "use_vmac_addr",
+            "use the VRRP virtual MAC address on the interface",
+        ),
+        (
+            "vmac_xmit_base",
+            "send adverts from the base interface of its VMAC",
+        ),
+        (
+            "use_ipvlan",
+            "create an ipvlan interface and move the VIPs onto it",
+        ),
+        (
+            "unicast_fault_no_peer",
+            "keep the instance in FAULT while it has no unicast peer",
+        ),
+        (
+            "old_unicast_checksum",
+            "checksum VRRPv3 unicast adverts over the multicast group address (pre-2.2 style)",
+        ),
+        ("native_ipv6", "run the instance over IPv6"),
+        ("vrf", "bind the instance's sockets to that VRF"),
+        (
+            "dont_track_primary",
+            "ignore the link state of the instance's interface (no FAULT when it goes down)",
+        ),
+        ("track_process", TRACK_PROCESS),
+        ("track_bfd", TRACK_BFD),
+        (
+            "mcast_dst_ip",
+            "send and listen for adverts on that multicast group instead of vrrp_mcast_group4",
+        ),
+        (
+            "track_src_ip",
+            "go to FAULT when the advert source address disappears from the interface",
+        ),
+        (
+            "virtual_ipaddress_excluded",
+            "add these addresses as MASTER (and remove them as BACKUP) without listing them in \
+             adverts",
+        ),
+        (
+            "promote_secondaries",
+            "set promote_secondaries on the interface, so removing a VIP keeps the other \
+             addresses of its subnet",
+        ),
+        ("linkbeat_use_polling", LINKBEAT),
+        (
+            "virtual_routes",
+            "add these routes as MASTER and remove them as BACKUP",
+        ),
+        (
+            "virtual_rules",
+            "add these policy routing rules as MASTER and remove them as BACKUP",
+        ),
+        ("skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
+        ("strict_mode", STRICT),
+        (
+            "notify_deleted",
+            "call the notify scripts with DELETED instead of STOP when the instance is removed",
+        ),
+        (
+            "notify_master_rx_lower_pri",
+            "run this script when, as MASTER, it hears a lower-priority advert",
+        ),
+        (
+            "lvs_sync_daemon_interface",
+            "run the IPVS connection synchronisation daemon on this interface",
+        ),
+        ("garp_lower_prio_delay", GARP_LOWER_PRIO),
+        ("garp_lower_prio_repeat", GARP_LOWER_PRIO),
+        ("down_timer_adverts", DOWN_TIMER_ADVERTS),
+        ("garp_extra_if", GARP_EXTRA_IF),
+        ("lower_prio_no_advert", LOWER_PRIO_NO_ADVERT),
+        ("higher_prio_send_advert", HIGHER_PRIO_SEND_ADVERT),
+    ],
+    notes: &[
+        "debug",
+        "smtp_alert",
+        // Priority changes go to the notify FIFO only, which is refused.
+        "notify_priority_changes",
+        // Only with use_vmac, which is refused.
+        "vmac_garp_intvl",
+        "kernel_rx_buf_size",
+    ],
+};
+
+/// What keepalived does with `no_accept` (checked in `complete`).
+pub const NO_ACCEPT: &str = "add nftables rules so that, as non-owner MASTER, this host drops \
+                             packets addressed to the VIPs";
 
 /// `vrrp_sync_group` keywords.
-pub const SYNC_GROUP: &[&str] = &[
-    "track_process",
-    "track_bfd",
-    "smtp_alert",
-    "global_tracking",
-    "sync_group_tracking_weight",
-    "notify_priority_changes",
-];
+pub const SYNC_GROUP: Known = Known {
+    refused: &[
+        ("track_process", TRACK_PROCESS),
+        ("track_bfd", TRACK_BFD),
+        (
+            "global_tracking",
+            "apply the group's tracking weights to every member's priority (and warn that \
+             global_tracking is deprecated)",
+        ),
+        (
+            "sync_group_tracking_weight",
+            "apply the group's tracking weights to every member's priority",
+        ),
+    ],
+    notes: &["smtp_alert", "notify_priority_changes"],
+};
+
+/// The error for a refused keyword, worded the same everywhere.
+pub fn refusal(keyword: &str, would: &str) -> String {
+    format!(
+        "keepalived would {would}; hactl-agent does not support '{keyword}'; run keepalived on \
+         this host"
+    )
+}

@@ -22,12 +22,17 @@
 //! - Brace problems (a missing or extra `}`, a `{` where no block belongs) are errors; keepalived
 //!   reports them and reads on, attaching the following keywords to whatever block it is in.
 //! - A missing argument is an error (keepalived aborts or ignores the keyword).
-//! - Nothing on the host is checked: interfaces, script files, users. For script security the
-//!   host is assumed to have no `keepalived_script` user, as on Debian.
+//! - Interfaces and users are not checked. Script programs are looked up only by
+//!   [`parse_file`] (on the host): a missing track script is disabled with keepalived's warning,
+//!   a missing or non-executable notify command is dropped, and only scripts that exist count
+//!   for script security. For script security the host is assumed to have no
+//!   `keepalived_script` user, as on Debian.
 //! - `vrrp_iptables` is reported as keepalived 2.2.7 built for Debian reports it (no iptables
 //!   support); the agent manages no firewall rules either way.
-//! - Keywords of features the agent does not implement (LVS, VMAC, static routes, ...) are
-//!   ignored with a note; unknown keywords are warnings, as in keepalived.
+//! - Keywords of features the agent does not implement are errors when keepalived would change
+//!   failover or the host with them (LVS, VMAC, static and virtual routes, notify FIFOs, other
+//!   timers...), and notes when they only tune keepalived's own process or reporting (see
+//!   `keywords`); unknown keywords are warnings, as in keepalived.
 
 mod complete;
 mod error;
@@ -69,19 +74,24 @@ impl Parsed {
 }
 
 /// Reads and parses a keepalived.conf and everything it includes.
+///
+/// This is the check on the host the config is for (`hactl-agent check` and `run`): script
+/// programs are looked up on this machine, as keepalived does (see [`parse_str`] for the
+/// difference).
 pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ConfigError> {
     let mut reader = source::Reader::new();
     reader.read_top_file(path.as_ref())?;
-    finish(reader)
+    finish(reader, Some(validate::local_probe))
 }
 
 /// Parses config text. `origin` names it in diagnostics, and relative `include`s are looked up
 /// beside it on the local filesystem: pass a path whose folder holds the included files (for a
-/// config rendered for another host, a local staging folder, not the remote path).
+/// config rendered for another host, a local staging folder, not the remote path). Script
+/// programs are not looked up: every script counts as present and executable.
 pub fn parse_str(src: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let mut reader = source::Reader::new();
     reader.read_text(src, origin, Path::new(origin).parent(), 0);
-    finish(reader)
+    finish(reader, None)
 }
 
 /// A config parsed away from the host it is for (`hactl lint` on rendered templates).
@@ -102,17 +112,17 @@ pub fn parse_standalone(src: &str, origin: &str) -> Standalone {
     reader.read_text(src, origin, None, 0);
     let statements = tree::build(reader.lines.clone(), &mut Vec::new());
     Standalone {
-        parsed: finish(reader),
+        parsed: finish(reader, None),
         statements,
     }
 }
 
-fn finish(reader: source::Reader) -> Result<Parsed, ConfigError> {
+fn finish(reader: source::Reader, probe: Option<validate::Probe>) -> Result<Parsed, ConfigError> {
     let mut diagnostics = reader.diagnostics;
     let stmts = tree::build(reader.lines, &mut diagnostics);
     let mut ctx = parse::Ctx { diagnostics };
     let mut config = parse::config(&mut ctx, &stmts);
-    validate::validate(&mut ctx, &mut config);
+    validate::validate(&mut ctx, &mut config, probe);
     let diagnostics = ctx.diagnostics;
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(ConfigError::Invalid { diagnostics });

@@ -35,6 +35,8 @@ pub struct GlobalDefs {
     pub garp: Garp,
     /// `vrrp_garp_interval`: pause between gratuitous ARPs, default 0.
     pub garp_interval: Duration,
+    /// `vrrp_check_unicast_src`: every unicast instance drops adverts from non-peers.
+    pub check_unicast_src: bool,
 }
 
 impl Default for GlobalDefs {
@@ -47,6 +49,7 @@ impl Default for GlobalDefs {
             vrrp_version: VrrpVersion::V2,
             garp: Garp::default(),
             garp_interval: Duration::ZERO,
+            check_unicast_src: false,
         }
     }
 }
@@ -161,12 +164,40 @@ pub struct Instance {
     /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
     pub src_ip: Option<Ipv4Addr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
-    pub unicast_peers: Vec<Ipv4Addr>,
+    pub unicast_peers: Vec<UnicastPeer>,
+    /// Unicast adverts from a source that is not in `unicast_peers`, or with a TTL outside
+    /// that peer's range, are dropped. Set by `check_unicast_src`, by `vrrp_check_unicast_src`
+    /// in `global_defs`, or by a peer's `min_ttl`/`max_ttl`, as in keepalived. Only
+    /// meaningful with unicast peers.
+    pub check_unicast_src: bool,
+    /// `unicast_ttl`: the TTL of unicast adverts; `None`: 255.
+    pub unicast_ttl: Option<u8>,
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub notify: Notify,
     pub garp: Garp,
+}
+
+/// One `unicast_peer` entry: `ADDR [min_ttl N] [max_ttl N]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnicastPeer {
+    pub addr: Ipv4Addr,
+    /// Default 0.
+    pub min_ttl: u8,
+    /// Default 255.
+    pub max_ttl: u8,
+}
+
+impl UnicastPeer {
+    /// A peer with keepalived's default TTL range (any TTL).
+    pub fn new(addr: Ipv4Addr) -> Self {
+        UnicastPeer {
+            addr,
+            min_ttl: 0,
+            max_ttl: u8::MAX,
+        }
+    }
 }
 
 /// VRRPv2 authentication.

@@ -63,13 +63,17 @@ impl Ctx {
         block
     }
 
-    /// A keyword the block does not implement: a note if keepalived knows it, else a warning.
-    pub fn other(&mut self, st: &Stmt, known: &[&str]) {
+    /// A keyword the block does not implement: an error if it changes what keepalived does
+    /// to failover or the host, a note if keepalived knows it otherwise, else a warning
+    /// (keepalived's "Unknown keyword").
+    pub fn other(&mut self, st: &Stmt, known: &keywords::Known) {
         let keyword = st.keyword();
         if keyword.is_empty() {
             return; // an anonymous block, already reported by the tree builder
         }
-        if known.contains(&keyword) {
+        if let Some(would) = known.refused(keyword) {
+            self.error(&st.loc, keywords::refusal(keyword, would));
+        } else if known.notes.contains(&keyword) {
             self.report(
                 Severity::Note,
                 &st.loc,
@@ -108,7 +112,7 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
                     config.sync_groups.push(group);
                 }
             }
-            _ => ctx.other(st, keywords::TOP_LEVEL),
+            _ => ctx.other(st, &keywords::TOP_LEVEL),
         }
     }
     // Instances use the global defaults and the scripts, wherever those are in the file.
@@ -156,7 +160,7 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
             "track_interface" => group.track_interfaces = track_refs(ctx, s, name, 254),
             "track_file" => group.track_files = track_refs(ctx, s, name, 254),
             kw if notify(ctx, s, kw, &mut group.notify) => {}
-            _ => ctx.other(s, keywords::SYNC_GROUP),
+            _ => ctx.other(s, &keywords::SYNC_GROUP),
         }
     }
     Some(group)

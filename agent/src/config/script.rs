@@ -113,7 +113,7 @@ pub(crate) fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
                 ctx.no_block(s);
                 script.init_fail = true;
             }
-            _ => ctx.other(s, &[]),
+            _ => ctx.other(s, &super::keywords::NONE),
         }
     }
     if script.argv.is_empty() {
@@ -196,7 +196,7 @@ pub(crate) fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
                 }
                 file.init = Some(init);
             }
-            _ => ctx.other(s, &[]),
+            _ => ctx.other(s, &super::keywords::NONE),
         }
     }
     let Some(path) = path else {

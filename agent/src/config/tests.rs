@@ -290,10 +290,15 @@ fn unicast_and_source_addresses() {
     assert_eq!(
         i.unicast_peers,
         [
-            Ipv4Addr::new(198, 51, 100, 3),
-            Ipv4Addr::new(198, 51, 100, 4)
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 3)),
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 4))
         ]
     );
+    assert!(
+        !i.check_unicast_src,
+        "keepalived checks no source by default"
+    );
+    assert_eq!(i.unicast_ttl, None);
     assert!(p.warnings.is_empty());
     let (i, p) = instance("mcast_src_ip 198.51.100.2");
     assert_eq!(
@@ -539,7 +544,7 @@ fn duplicate_vrids() {
 
 #[test]
 fn unknown_and_unsupported_keywords() {
-    let (_, p) = instance("priorty 100\ndont_track_primary");
+    let (_, p) = instance("priorty 100\nkernel_rx_buf_size 65536");
     assert_eq!(
         p.warnings
             .iter()
@@ -547,13 +552,104 @@ fn unknown_and_unsupported_keywords() {
             .collect::<Vec<_>>(),
         [
             "test.conf:7: warning: Unknown keyword 'priorty'",
-            "test.conf:8: note: 'dont_track_primary' is not supported by hactl-agent; ignored",
+            "test.conf:8: note: 'kernel_rx_buf_size' is not supported by hactl-agent; ignored",
         ]
     );
     assert!(p.has_warnings());
-    let p = parse("virtual_server 198.51.100.1 80 {\n delay_loop 6\n}");
+    let p = parse("global_defs {\n vrrp_process_name ka\n enable_snmp_vrrp\n}");
     assert!(!p.has_warnings());
-    assert_eq!(messages(&p, Severity::Note).len(), 1);
+    assert_eq!(messages(&p, Severity::Note).len(), 2);
+}
+
+/// Keywords that change failover or the host are refused with what keepalived would do.
+#[test]
+fn behaviour_changing_keywords_are_refused() {
+    let in_instance = |body: &str| {
+        errors(&format!(
+            "vrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  198.51.100.1\n }}\n{body}\n}}\n"
+        ))
+    };
+    assert_eq!(
+        in_instance("dont_track_primary"),
+        [
+            "test.conf:7: error: keepalived would ignore the link state of the instance's \
+          interface (no FAULT when it goes down); hactl-agent does not support \
+          'dont_track_primary'; run keepalived on this host"
+        ]
+    );
+    for kw in [
+        "virtual_ipaddress_excluded {\n 198.51.100.9\n}",
+        "virtual_routes {\n 203.0.113.0/24 via 198.51.100.254\n}",
+        "virtual_rules {\n from 198.51.100.1 table 100\n}",
+        "track_process {\n nginx\n}",
+        "track_bfd {\n b1\n}",
+        "use_vmac",
+        "vmac_xmit_base",
+        "mcast_dst_ip 224.0.0.19",
+        "garp_extra_if 5",
+        "lower_prio_no_advert",
+        "higher_prio_send_advert",
+        "strict_mode",
+        "no_accept",
+        "skip_check_adv_addr",
+        "promote_secondaries",
+    ] {
+        let errs = in_instance(kw);
+        let keyword = kw.split_whitespace().next().expect("a keyword");
+        assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
+        assert!(
+            errs[0].starts_with("test.conf:7: error: keepalived would ")
+                && errs[0].ends_with(&format!(
+                    "; hactl-agent does not support '{keyword}'; run keepalived on this host"
+                )),
+            "{errs:?}"
+        );
+    }
+    let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
+    for kw in [
+        "vrrp_strict",
+        "notify_fifo /run/ka.fifo",
+        "vrrp_notify_fifo /run/ka.fifo",
+        "vrrp_garp_extra_if 5",
+        "vrrp_lower_prio_no_advert",
+        "vrrp_higher_prio_send_advert",
+        "vrrp_skip_check_adv_addr",
+        "lvs_flush",
+    ] {
+        let errs = global(kw);
+        assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
+        assert!(
+            errs[0].starts_with("test.conf:2: error: keepalived would "),
+            "{errs:?}"
+        );
+    }
+    for top in [
+        "virtual_server 198.51.100.1 80 {\n delay_loop 6\n}",
+        "virtual_server_group g {\n 198.51.100.1 80\n}",
+        "bfd_instance b1 {\n neighbor_ip 198.51.100.2\n}",
+        "static_ipaddress {\n 198.51.100.9/24 dev eth0\n}",
+        "static_routes {\n 203.0.113.0/24 via 198.51.100.254\n}",
+        "static_rules {\n from 198.51.100.1 table 100\n}",
+        "vrrp_track_process p {\n process nginx\n}",
+    ] {
+        let errs = errors(top);
+        assert_eq!(errs.len(), 1, "{top}: {errs:?}");
+        assert!(
+            errs[0].starts_with("test.conf:1: error: keepalived would "),
+            "{errs:?}"
+        );
+    }
+}
+
+#[test]
+fn accept_is_the_agent_s_behaviour_and_a_later_accept_cancels_no_accept() {
+    let (_, p) = instance("accept");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let (_, p) = instance("no_accept\naccept");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // The address owner gets no firewall rules from keepalived either.
+    let (_, p) = instance("priority 255\nno_accept");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
 
 #[test]
@@ -675,4 +771,202 @@ fn script_security() {
         "global_defs {{\n enable_script_security\n}}\n{base}"
     ));
     assert!(messages(&p, Severity::Warning)[0].contains("keepalived_script"));
+}
+
+#[test]
+fn check_unicast_src_from_instance_global_or_peer_ttl_options() {
+    let peers = "unicast_peer {\n 198.51.100.3\n}";
+    let (i, p) = instance(&format!("check_unicast_src\n{peers}"));
+    assert!(i.check_unicast_src);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    let src = format!(
+        "global_defs {{\n vrrp_check_unicast_src\n}}\nvrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n {peers}\n virtual_ipaddress {{\n  198.51.100.1\n }}\n}}\n"
+    );
+    let p = parse(&src);
+    assert!(p.config.global.check_unicast_src);
+    assert!(p.config.instances[0].check_unicast_src);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    // A TTL option on any peer turns the check on for the whole instance.
+    let (i, p) =
+        instance("unicast_peer {\n 198.51.100.3 min_ttl 250 max_ttl 254\n 198.51.100.4\n}");
+    assert!(i.check_unicast_src);
+    assert_eq!(
+        i.unicast_peers,
+        [
+            UnicastPeer {
+                addr: Ipv4Addr::new(198, 51, 100, 3),
+                min_ttl: 250,
+                max_ttl: 254
+            },
+            UnicastPeer::new(Ipv4Addr::new(198, 51, 100, 4))
+        ]
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn unicast_peer_options_are_read_as_keepalived_reads_them() {
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 min_ttl 200 max_ttl 100\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) min_ttl 200 > max_ttl 100 - all packets will be discarded"]
+    );
+    assert!(i.check_unicast_src);
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 hops 2\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) unknown unicast_peer option hops"]
+    );
+    assert!(!i.check_unicast_src, "an unknown option sets nothing");
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 max_ttl\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) max_ttl is missing a value"]
+    );
+    assert!(!i.check_unicast_src);
+
+    let (i, p) = instance("unicast_peer {\n 198.51.100.3 max_ttl 300\n}");
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["number '300' outside range [0, 255]"]
+    );
+    assert_eq!(i.unicast_peers[0].max_ttl, 255);
+}
+
+#[test]
+fn check_unicast_src_without_peers_is_keepalived_s_unicast_keyword_warning() {
+    let (i, p) = instance("check_unicast_src");
+    assert!(!i.check_unicast_src);
+    assert!(messages(&p, Severity::Warning)[0].contains("without any unicast peers"));
+}
+
+#[test]
+fn unicast_ttl() {
+    let (i, p) = instance("unicast_ttl 64\nunicast_peer {\n 198.51.100.3\n}");
+    assert_eq!(i.unicast_ttl, Some(64));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+    let (i, p) = instance("unicast_ttl 256\nunicast_peer {\n 198.51.100.3\n}");
+    assert_eq!(i.unicast_ttl, None);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI): TTL '256' not valid - must be between 0 & 255"]
+    );
+
+    // keepalived would send multicast adverts with TTL 0 (they never leave the host).
+    let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 64\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
+    let errs = errors(src);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("test.conf:4: error: (VI) keepalived would"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].contains("does not support 'unicast_ttl'"),
+        "{errs:?}"
+    );
+
+    let src = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_ttl 0\n unicast_peer {\n 198.51.100.3\n }\n virtual_ipaddress {\n  198.51.100.1\n }\n}\n";
+    let errs = errors(src);
+    assert!(errs[0].contains("'unicast_ttl 0'"), "{errs:?}");
+}
+
+/// Parses as `hactl-agent check` does on a host where `probe` answers for script programs.
+fn parse_on_host(src: &str, probe: validate::Probe) -> Parsed {
+    let mut reader = source::Reader::new();
+    reader.read_text(src, "test.conf", None, 0);
+    match finish(reader, Some(probe)) {
+        Ok(p) => p,
+        Err(e) => panic!("expected a config, got:\n{e}"),
+    }
+}
+
+fn host(program: &str) -> validate::Found {
+    match program {
+        "/usr/local/bin/notify.sh" | "/bin/true" => validate::Found::Executable,
+        "/etc/keepalived/notify.txt" => validate::Found::NotExecutable,
+        _ => validate::Found::Missing,
+    }
+}
+
+const NOTIFY_ONLY: &str = "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n notify_master \"PROGRAM master\"\n}\n";
+
+#[test]
+fn a_missing_notify_script_is_no_security_violation_and_is_not_run() {
+    let p = parse_on_host(
+        &NOTIFY_ONLY.replace("PROGRAM", "/etc/keepalived/notify.sh"),
+        host,
+    );
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert_eq!(p.config.instances[0].notify.master, None);
+    assert_eq!(
+        messages(&p, Severity::Note),
+        [
+            "notify script '/etc/keepalived/notify.sh' is not an executable file on this host; \
+          keepalived never runs it, and neither does hactl-agent"
+        ]
+    );
+    // Away from the host (parse_str) it counts, as before.
+    let p = parse(&NOTIFY_ONLY.replace("PROGRAM", "/etc/keepalived/notify.sh"));
+    assert!(messages(&p, Severity::Warning)[0].starts_with("SECURITY VIOLATION"));
+}
+
+#[test]
+fn existing_scripts_count_for_security_even_when_not_executable_as_in_keepalived() {
+    let p = parse_on_host(
+        &NOTIFY_ONLY.replace("PROGRAM", "/usr/local/bin/notify.sh"),
+        host,
+    );
+    assert!(messages(&p, Severity::Warning)[0].starts_with("SECURITY VIOLATION"));
+    assert!(p.config.instances[0].notify.master.is_some());
+    let p = parse_on_host(
+        &NOTIFY_ONLY.replace("PROGRAM", "/etc/keepalived/notify.txt"),
+        host,
+    );
+    assert!(messages(&p, Severity::Warning)[0].starts_with("SECURITY VIOLATION"));
+    assert_eq!(p.config.instances[0].notify.master, None, "never run");
+}
+
+#[test]
+fn a_missing_track_script_is_disabled_with_keepalived_s_warning() {
+    let src = "vrrp_script gone {\n script \"/opt/check.sh\"\n weight -20\n}\nvrrp_script ok {\n script /bin/true\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n track_script {\n gone\n ok\n }\n}\nvrrp_sync_group G {\n group {\n VI\n }\n track_script {\n gone\n }\n}\n";
+    let p = parse_on_host(src, host);
+    let warnings = messages(&p, Severity::Warning);
+    assert!(
+        warnings.contains(&"Disabling track script gone since not found/accessible".to_owned()),
+        "{warnings:?}"
+    );
+    let names: Vec<&str> = p.config.scripts.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["ok"]);
+    let tracked: Vec<&str> = p.config.instances[0]
+        .track_scripts
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(tracked, ["ok"]);
+    assert!(p.config.sync_groups[0].track_scripts.is_empty());
+}
+
+#[test]
+fn local_probe_finds_programs_as_keepalived_does() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use validate::{Found, local_probe};
+    assert_eq!(local_probe("/bin/sh"), Found::Executable);
+    assert_eq!(local_probe("/nonexistent/notify.sh"), Found::Missing);
+    assert_eq!(local_probe("sh"), Found::Executable, "PATH search");
+    assert_eq!(local_probe("no-such-program-hactl"), Found::Missing);
+    assert_eq!(local_probe("</etc/hostname"), Found::FileTest);
+    assert_eq!(local_probe("< /etc/hostname"), Found::FileTest);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("notify.sh");
+    std::fs::write(&file, "#!/bin/sh\n").expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let path = file.to_str().expect("utf-8");
+    assert_eq!(local_probe(path), Found::NotExecutable);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_eq!(local_probe(path), Found::Executable);
 }

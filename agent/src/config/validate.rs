@@ -1,14 +1,68 @@
 //! Checks that need the whole configuration: VRID clashes, sync group membership and
 //! keepalived's script security rule.
+//!
+//! The script checks look at the host only when given a [`Probe`] (`hactl-agent check` and
+//! `run`, on the host the config is for). Without one (a config checked elsewhere) every
+//! script is taken to exist and be executable.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 
 use super::error::{Diagnostic, Severity};
-use super::model::{Config, Instance, ScriptUser};
+use super::model::{Config, Instance, Notify};
 use super::parse::Ctx;
 
-pub(crate) fn validate(ctx: &mut Ctx, config: &mut Config) {
+/// What keepalived's `check_script_secure` finds for a script's program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Not there (or a bare name not found as an executable in PATH): keepalived disables it.
+    Missing,
+    /// There but without execute permission: keepalived disables it (silently) yet still
+    /// counts it as a script for the security rule.
+    NotExecutable,
+    Executable,
+    /// `</path`: a file readability test, not a script; never counted.
+    FileTest,
+}
+
+/// Looks up a script's program (its first word).
+pub(crate) type Probe = fn(&str) -> Found;
+
+pub(crate) fn validate(ctx: &mut Ctx, config: &mut Config, probe: Option<Probe>) {
     duplicate_vrids(ctx, config);
     sync_groups(ctx, config);
-    script_security(ctx, config);
+    script_security(ctx, config, probe);
+}
+
+/// keepalived's lookup, as root: a name without `/` is searched in PATH (default
+/// `/bin:/usr/bin`) for an executable regular file; a path must exist (symlinks followed).
+/// Script users other than root are not taken into account.
+pub(crate) fn local_probe(program: &str) -> Found {
+    if let Some(rest) = program.strip_prefix('<') {
+        if rest.trim_start_matches([' ', '\t']).starts_with('/') {
+            return Found::FileTest;
+        }
+    }
+    let executable = |path: &Path| {
+        std::fs::metadata(path).map(|m| (m.is_file(), m.permissions().mode() & 0o111 != 0))
+    };
+    if !program.contains('/') {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".to_owned());
+        let found = path.split(':').any(|dir| {
+            let dir = if dir.is_empty() { "." } else { dir };
+            matches!(executable(&Path::new(dir).join(program)), Ok((true, true)))
+        });
+        return if found {
+            Found::Executable
+        } else {
+            Found::Missing
+        };
+    }
+    match executable(Path::new(program)) {
+        Err(_) => Found::Missing,
+        Ok((_, true)) => Found::Executable,
+        Ok((_, false)) => Found::NotExecutable,
+    }
 }
 
 /// Two instances must not share a VRID on one interface: multicast ones always clash, unicast
@@ -39,7 +93,11 @@ fn clash(a: &Instance, b: &Instance) -> bool {
                 _ => true,
             };
             let same_src = matches!((a.src_ip, b.src_ip), (Some(x), Some(y)) if x == y);
-            same_if && same_src && a.unicast_peers.iter().any(|p| b.unicast_peers.contains(p))
+            same_if
+                && same_src
+                && a.unicast_peers
+                    .iter()
+                    .any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr))
         }
         _ => false,
     }
@@ -86,36 +144,75 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
     config.sync_groups = keep;
 }
 
-/// keepalived refuses to run scripts as root unless `enable_script_security` is set, and with it
-/// set but no `script_user` it looks for a user `keepalived_script`, which Debian does not create.
-fn script_security(ctx: &mut Ctx, config: &Config) {
+/// keepalived's script security rule (`check_vrrp_script_security`): with instances, every
+/// `vrrp_script` and notify command whose program exists counts as a script, and any script
+/// without `enable_script_security` is a SECURITY VIOLATION (whatever user runs it). A track
+/// script whose program is missing is disabled with a warning, one that is not executable
+/// silently; a notify command that is missing or not executable is never run. The agent does
+/// the same, saying so.
+fn script_security(ctx: &mut Ctx, config: &mut Config, probe: Option<Probe>) {
     if config.instances.is_empty() {
         return;
     }
-    let notify_scripts = config.instances.iter().any(|i| !i.notify.is_empty())
-        || config.sync_groups.iter().any(|g| !g.notify.is_empty());
-    let any_script = !config.scripts.is_empty() || notify_scripts;
+    let probe: Probe = probe.unwrap_or(|_| Found::Executable);
+    let mut any_script = false;
+    let mut disabled = Vec::new();
+    for s in &config.scripts {
+        let Some(program) = s.argv.first() else {
+            continue;
+        };
+        let found = probe(program);
+        any_script |= matches!(found, Found::NotExecutable | Found::Executable);
+        match found {
+            Found::Missing => {
+                // keepalived names no line either: the check runs on the finished config.
+                ctx.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    location: None,
+                    message: format!(
+                        "Disabling track script {} since not found/accessible",
+                        s.name
+                    ),
+                });
+                disabled.push(s.name.clone());
+            }
+            Found::NotExecutable => {
+                ctx.diagnostics.push(Diagnostic {
+                    severity: Severity::Note,
+                    location: None,
+                    message: format!(
+                        "track script {}: '{program}' is not executable; keepalived disables \
+                         it without a word, and so does hactl-agent",
+                        s.name
+                    ),
+                });
+                disabled.push(s.name.clone());
+            }
+            Found::Executable | Found::FileTest => {}
+        }
+    }
+    config.scripts.retain(|s| !disabled.contains(&s.name));
+    for i in &mut config.instances {
+        i.track_scripts.retain(|t| !disabled.contains(&t.name));
+        any_script |= notify_security(ctx, &mut i.notify, &i.location, probe);
+    }
+    for g in &mut config.sync_groups {
+        g.track_scripts.retain(|t| !disabled.contains(&t.name));
+        any_script |= notify_security(ctx, &mut g.notify, &g.location, probe);
+    }
     if !any_script {
         return;
     }
     let g = &config.global;
-    let as_root = |user: Option<&ScriptUser>| user.is_none_or(|u| u.user == "root");
     if !g.enable_script_security {
-        let root_script = config
-            .scripts
-            .iter()
-            .any(|s| as_root(s.user.as_ref().or(g.script_user.as_ref())))
-            || (notify_scripts && as_root(g.script_user.as_ref()));
-        if root_script {
-            ctx.diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                location: None,
-                message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled.".into(),
-            });
-        }
-    } else if g.script_user.is_none()
-        && (notify_scripts || config.scripts.iter().any(|s| s.user.is_none()))
-    {
+        ctx.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            location: None,
+            message:
+                "SECURITY VIOLATION - scripts are being executed but script_security not enabled."
+                    .into(),
+        });
+    } else if g.script_user.is_none() {
         ctx.diagnostics.push(Diagnostic {
             severity: Severity::Warning,
             location: None,
@@ -124,4 +221,39 @@ fn script_security(ctx: &mut Ctx, config: &Config) {
                 .into(),
         });
     }
+}
+
+/// Drops the notify commands keepalived would not run; true if any program exists.
+fn notify_security(
+    ctx: &mut Ctx,
+    notify: &mut Notify,
+    at: &super::error::Location,
+    probe: Probe,
+) -> bool {
+    let mut any = false;
+    for slot in [
+        &mut notify.master,
+        &mut notify.backup,
+        &mut notify.fault,
+        &mut notify.stop,
+        &mut notify.any,
+    ] {
+        let Some(program) = slot.as_ref().and_then(|argv| argv.first()).cloned() else {
+            continue;
+        };
+        let found = probe(&program);
+        any |= matches!(found, Found::NotExecutable | Found::Executable);
+        if found != Found::Executable {
+            ctx.report(
+                Severity::Note,
+                at,
+                format!(
+                    "notify script '{program}' is not an executable file on this host; \
+                     keepalived never runs it, and neither does hactl-agent"
+                ),
+            );
+            *slot = None;
+        }
+    }
+    any
 }

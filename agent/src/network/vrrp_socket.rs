@@ -3,8 +3,9 @@
 //! One socket both sends and receives. It is bound to its interface (SO_BINDTODEVICE), so it
 //! only sees packets that came in there and its multicast leaves there; IP_PKTINFO still reports
 //! the ingress interface and destination, so the caller can tell multicast from unicast. Sent
-//! packets get TTL 255 from the kernel (IP_TTL and IP_MULTICAST_TTL), as RFC 5798 §5.1.1.3
-//! requires and receivers check. Multicast loopback is off: we never hear ourselves.
+//! multicast packets get TTL 255 from the kernel (IP_MULTICAST_TTL), as RFC 5798 §5.1.1.3
+//! requires and receivers check; unicast ones get `unicast_ttl` (IP_TTL, default 255), as
+//! keepalived sends them. Multicast loopback is off: we never hear ourselves.
 //! Decoding the packet is `packet`'s job, not this module's.
 
 use std::io::{self, IoSlice, IoSliceMut};
@@ -34,6 +35,9 @@ pub struct VrrpSocketConfig {
     /// Multicast group to join (keepalived's `mcast_dst_ip`, default 224.0.0.18); `None` for a
     /// unicast-only instance (`unicast_peer`), which joins no group.
     pub group: Option<Ipv4Addr>,
+    /// TTL of unicast sends (keepalived's `unicast_ttl`, default 255); 1..=255, since the
+    /// kernel refuses IP_TTL 0.
+    pub unicast_ttl: u8,
 }
 
 impl VrrpSocketConfig {
@@ -42,6 +46,7 @@ impl VrrpSocketConfig {
         VrrpSocketConfig {
             ifname: ifname.into(),
             group: Some(VRRP_GROUP),
+            unicast_ttl: 255,
         }
     }
 }
@@ -83,7 +88,8 @@ impl VrrpSocket {
             .map_err(err("socket(AF_INET, SOCK_RAW, 112)"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(err("SO_BINDTODEVICE"))?;
-        sock.set_ttl_v4(255).map_err(err("IP_TTL"))?;
+        sock.set_ttl_v4(u32::from(config.unicast_ttl))
+            .map_err(err("IP_TTL"))?;
         sock.set_multicast_ttl_v4(255)
             .map_err(err("IP_MULTICAST_TTL"))?;
         sock.set_multicast_loop_v4(false)

@@ -4,6 +4,13 @@
 //! applies it, so that one bad packet is counted under the same reason keepalived would log.
 //! Differences from keepalived: the VRID is checked here (keepalived's dispatcher routes by
 //! VRID before checking), and AH-authenticated adverts are always dropped (no AH support).
+//!
+//! TTL, as keepalived 2.2.7 applies it: a multicast instance requires TTL 255 (RFC 3768 7.1);
+//! a unicast instance does not, since a routed peer's adverts arrive with a lower TTL. A
+//! unicast instance with source checking on (`check_unicast_src`, `vrrp_check_unicast_src`, or
+//! a peer with `min_ttl`/`max_ttl`) drops adverts whose source is not one of its peers, and
+//! those whose TTL is outside that peer's `min_ttl..=max_ttl` (default 0..=255). Without
+//! source checking any host on the link may send a unicast instance adverts, as in keepalived.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -30,7 +37,8 @@ pub enum DropReason {
     /// IP protocol neither VRRP (112) nor AH (51).
     #[error("IP protocol is not VRRP")]
     Protocol,
-    /// TTL is not 255: the sender is not on this link (RFC 3768 section 7.1).
+    /// A multicast instance got TTL other than 255: the sender is not on this link (RFC 3768
+    /// section 7.1). Unicast instances do not require 255 (see [`DropReason::PeerTtl`]).
     #[error("TTL is not 255")]
     Ttl,
     /// The VRRP version differs from the local instance's.
@@ -76,11 +84,19 @@ pub enum DropReason {
     /// One of our virtual addresses is missing from the advert.
     #[error("advert's address list differs from ours")]
     AddressList,
+    /// Unicast with source checking: the sender is not one of our `unicast_peer`s
+    /// (keepalived logs "unicast source address ... not a unicast peer").
+    #[error("source address is not a unicast peer")]
+    NotUnicastPeer,
+    /// Unicast with source checking: the TTL is outside the peer's `min_ttl`..`max_ttl`
+    /// (keepalived counts it with the TTL errors; it is its own reason here).
+    #[error("TTL outside the unicast peer's min_ttl..max_ttl")]
+    PeerTtl,
 }
 
 impl DropReason {
     /// Every reason, in check order: for counters that list zeros too.
-    pub const ALL: [DropReason; 19] = [
+    pub const ALL: [DropReason; 21] = [
         DropReason::Truncated,
         DropReason::NotIpv4,
         DropReason::IpLength,
@@ -100,6 +116,8 @@ impl DropReason {
         DropReason::NotMulticast,
         DropReason::NotUnicast,
         DropReason::AddressList,
+        DropReason::NotUnicastPeer,
+        DropReason::PeerTtl,
     ];
 
     /// Stable snake_case name for status output and metrics.
@@ -124,6 +142,8 @@ impl DropReason {
             DropReason::NotMulticast => "not_multicast",
             DropReason::NotUnicast => "not_unicast",
             DropReason::AddressList => "address_list",
+            DropReason::NotUnicastPeer => "not_unicast_peer",
+            DropReason::PeerTtl => "peer_ttl",
         }
     }
 }
@@ -149,6 +169,27 @@ pub enum V3Checksum {
     AsV2,
 }
 
+/// One `unicast_peer` entry as the receive checks see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnicastPeer {
+    pub address: IpAddr,
+    /// Lowest TTL (hop limit) accepted from this peer; keepalived's default 0.
+    pub min_ttl: u8,
+    /// Highest TTL accepted from this peer; keepalived's default 255.
+    pub max_ttl: u8,
+}
+
+impl UnicastPeer {
+    /// A peer with keepalived's default TTL range, 0..=255 (any TTL).
+    pub fn any_ttl(address: IpAddr) -> Self {
+        UnicastPeer {
+            address,
+            min_ttl: 0,
+            max_ttl: u8::MAX,
+        }
+    }
+}
+
 /// What a received advert is checked against: one local instance.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalInstance<'a> {
@@ -168,8 +209,13 @@ pub struct LocalInstance<'a> {
     /// v3 checksum mode.
     pub v3_checksum: V3Checksum,
     /// Whether the instance uses unicast peers (then multicast adverts are dropped, and the
-    /// other way round).
+    /// other way round, and TTL 255 is not required).
     pub unicast: bool,
+    /// Unicast only: drop adverts whose source is not in [`Self::unicast_peers`] or whose TTL
+    /// is outside that peer's range (keepalived's `check_unicast_src`).
+    pub check_unicast_src: bool,
+    /// Our unicast peers (empty for a multicast instance).
+    pub unicast_peers: &'a [UnicastPeer],
 }
 
 /// An advert that passed every check.
@@ -310,6 +356,16 @@ fn check_payload(
     if local.check_addresses && !addresses_match {
         return Err(DropReason::AddressList);
     }
+    // keepalived checks the source only where it checks the address list: with
+    // `skip_check_adv_addr`, further adverts of the master it already accepted skip both.
+    if local.unicast && local.check_unicast_src && local.check_addresses {
+        let Some(peer) = local.unicast_peers.iter().find(|p| p.address == ip.source) else {
+            return Err(DropReason::NotUnicastPeer);
+        };
+        if !(peer.min_ttl..=peer.max_ttl).contains(&ip.hop_limit) {
+            return Err(DropReason::PeerTtl);
+        }
+    }
     Ok(Received {
         source: ip.source,
         destination: ip.destination,
@@ -322,4 +378,145 @@ fn check_payload(
 /// Compares passwords without an early exit, as keepalived does, so timing leaks nothing.
 fn constant_time_eq(a: &[u8; 8], b: &[u8; 8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::packet::ipv4::Ipv4Header;
+
+    const VIP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+    const STRANGER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 9);
+    const US: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+
+    /// A v2 advert (priority 200, no auth) from `source` to `destination` with `ttl`.
+    fn advert(source: Ipv4Addr, destination: Ipv4Addr, ttl: u8) -> Vec<u8> {
+        let payload = Advertisement::v2(7, 200, 1, &AuthConfig::None, vec![IpAddr::V4(VIP)])
+            .encode(ChecksumMode::Plain)
+            .expect("encodes");
+        let mut ip = Ipv4Header::for_advert(source, destination, 1, payload.len());
+        ip.ttl = ttl;
+        let mut packet = ip.encode().to_vec();
+        packet.extend_from_slice(&payload);
+        packet
+    }
+
+    fn local<'a>(
+        addresses: &'a [IpAddr],
+        peers: &'a [UnicastPeer],
+        check_unicast_src: bool,
+    ) -> LocalInstance<'a> {
+        LocalInstance {
+            version: Version::V2,
+            vrid: 7,
+            auth: AuthConfig::None,
+            advert_interval: Duration::from_secs(1),
+            addresses,
+            check_addresses: true,
+            v3_checksum: V3Checksum::PseudoHeader,
+            unicast: !peers.is_empty(),
+            check_unicast_src,
+            unicast_peers: peers,
+        }
+    }
+
+    #[test]
+    fn multicast_requires_ttl_255() {
+        let ours = [IpAddr::V4(VIP)];
+        let multicast = local(&ours, &[], false);
+        let group = Ipv4Addr::new(224, 0, 0, 18);
+        assert!(check(&advert(PEER, group, 255), &multicast).is_ok());
+        for ttl in [0, 1, 64, 254] {
+            assert_eq!(
+                check(&advert(PEER, group, ttl), &multicast),
+                Err(DropReason::Ttl),
+                "ttl {ttl}"
+            );
+        }
+    }
+
+    #[test]
+    fn unicast_without_source_check_accepts_any_host_and_ttl_as_keepalived_does() {
+        let ours = [IpAddr::V4(VIP)];
+        let peers = [UnicastPeer::any_ttl(IpAddr::V4(PEER))];
+        let unicast = local(&ours, &peers, false);
+        let got = check(&advert(STRANGER, US, 64), &unicast).expect("keepalived accepts it");
+        assert_eq!((got.source, got.hop_limit), (IpAddr::V4(STRANGER), 64));
+    }
+
+    #[test]
+    fn check_unicast_src_drops_non_peers_whatever_their_ttl() {
+        let ours = [IpAddr::V4(VIP)];
+        let peers = [UnicastPeer::any_ttl(IpAddr::V4(PEER))];
+        let unicast = local(&ours, &peers, true);
+        for ttl in [1, 64, 255] {
+            assert_eq!(
+                check(&advert(STRANGER, US, ttl), &unicast),
+                Err(DropReason::NotUnicastPeer),
+                "ttl {ttl}"
+            );
+            // A listed peer passes with any TTL under the default range 0..=255.
+            assert!(check(&advert(PEER, US, ttl), &unicast).is_ok(), "ttl {ttl}");
+        }
+    }
+
+    #[test]
+    fn peer_ttl_range_is_inclusive() {
+        let ours = [IpAddr::V4(VIP)];
+        let peers = [UnicastPeer {
+            address: IpAddr::V4(PEER),
+            min_ttl: 250,
+            max_ttl: 254,
+        }];
+        let unicast = local(&ours, &peers, true);
+        for (ttl, ok) in [(249, false), (250, true), (254, true), (255, false)] {
+            let got = check(&advert(PEER, US, ttl), &unicast);
+            if ok {
+                assert!(got.is_ok(), "ttl {ttl}: {got:?}");
+            } else {
+                assert_eq!(got, Err(DropReason::PeerTtl), "ttl {ttl}");
+            }
+        }
+    }
+
+    #[test]
+    fn earlier_checks_win_over_the_source_check() {
+        // keepalived checks the destination kind and the address list before the source: a
+        // non-peer's multicast advert counts as not_unicast, its wrong address list as such.
+        let ours = [IpAddr::V4(VIP)];
+        let peers = [UnicastPeer::any_ttl(IpAddr::V4(PEER))];
+        let unicast = local(&ours, &peers, true);
+        let group = Ipv4Addr::new(224, 0, 0, 18);
+        assert_eq!(
+            check(&advert(STRANGER, group, 255), &unicast),
+            Err(DropReason::NotUnicast)
+        );
+        let other = [IpAddr::V4(Ipv4Addr::new(198, 51, 100, 101))];
+        let wrong_vips = local(&other, &peers, true);
+        assert_eq!(
+            check(&advert(STRANGER, US, 255), &wrong_vips),
+            Err(DropReason::AddressList)
+        );
+    }
+
+    #[test]
+    fn source_check_is_skipped_where_the_address_check_is() {
+        // keepalived's `skip_check_adv_addr` path skips both checks.
+        let ours = [IpAddr::V4(VIP)];
+        let peers = [UnicastPeer::any_ttl(IpAddr::V4(PEER))];
+        let mut unicast = local(&ours, &peers, true);
+        unicast.check_addresses = false;
+        assert!(check(&advert(STRANGER, US, 64), &unicast).is_ok());
+    }
+
+    #[test]
+    fn every_reason_has_a_distinct_name() {
+        let mut names: Vec<&str> = DropReason::ALL.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DropReason::ALL.len());
+    }
 }

@@ -18,13 +18,14 @@ pub use advert::{
     ADVERTISEMENT, AUTH_DATA_LEN, Advertisement, AuthType, DecodeError, EncodeError, Family,
     HEADER_LEN, Version, VersionFields,
 };
-pub use check::{DropReason, LocalInstance, Received, V3Checksum, check, check_ipv6};
+pub use check::{DropReason, LocalInstance, Received, UnicastPeer, V3Checksum, check, check_ipv6};
 pub use checksum::ChecksumMode;
 pub use ipv4::Ipv4Header;
 
 /// IP protocol number of VRRP.
 pub const VRRP_PROTOCOL: u8 = 112;
-/// TTL (IPv4) or hop limit (IPv6) every advert carries and every receiver requires.
+/// TTL (IPv4) or hop limit (IPv6) of adverts, required by multicast receivers; a unicast
+/// instance sends its `unicast_ttl` instead and checks TTLs only per peer (`min_ttl`/`max_ttl`).
 pub const VRRP_TTL: u8 = 255;
 /// The IPv4 multicast group adverts go to unless configured otherwise.
 pub const VRRP_GROUP_V4: std::net::Ipv4Addr = std::net::Ipv4Addr::new(224, 0, 0, 18);

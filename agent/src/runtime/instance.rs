@@ -74,6 +74,8 @@ struct Instance {
     addresses: AddressManager<Netlink>,
     vips: Vec<Vip>,
     vip_addrs: Vec<IpAddr>,
+    /// `unicast_peer`s as the receive checks take them.
+    peers: Vec<packet::UnicastPeer>,
     inputs: Inputs,
     /// Fault as last fed to the state machine, and whether Startup has been fed.
     faulted: bool,
@@ -95,6 +97,7 @@ impl Instance {
         let socket = VrrpSocket::open(&VrrpSocketConfig {
             ifname: spec.ifname.clone(),
             group,
+            unicast_ttl: spec.unicast_ttl,
         })?;
         let garp = match GarpSender::open(&spec.ifname) {
             Ok(g) => Some(std::sync::Arc::new(g)),
@@ -136,6 +139,7 @@ impl Instance {
         spec.params.primary_address = IpAddr::V4(primary);
         let fsm = Fsm::new(spec.params.clone());
         let vip_addrs = spec.vip_addrs();
+        let peers = spec.packet_peers();
         tracing::info!(
             instance = %spec.name, interface = %spec.ifname, vrid = spec.vrid,
             priority = spec.params.priority, source = %primary, "instance starting"
@@ -150,6 +154,7 @@ impl Instance {
             garp_tasks: JoinSet::new(),
             vips,
             vip_addrs,
+            peers,
             inputs,
             faulted: false,
             started: false,
@@ -211,6 +216,8 @@ impl Instance {
             check_addresses: true,
             v3_checksum: packet::V3Checksum::PseudoHeader,
             unicast: self.spec.unicast(),
+            check_unicast_src: self.spec.check_unicast_src,
+            unicast_peers: &self.peers,
         };
         match packet::check(bytes, &local) {
             Ok(r) => {
@@ -317,7 +324,7 @@ impl Instance {
             }
         };
         let targets: Vec<Ipv4Addr> = if spec.unicast() {
-            spec.unicast_peers.clone()
+            spec.unicast_peers.iter().map(|p| p.addr).collect()
         } else {
             vec![spec.group]
         };

@@ -95,7 +95,11 @@ pub struct InstanceSpec {
     pub vips: Vec<VipSpec>,
     /// Multicast group adverts go to (unused with unicast peers).
     pub group: Ipv4Addr,
-    pub unicast_peers: Vec<Ipv4Addr>,
+    pub unicast_peers: Vec<config::UnicastPeer>,
+    /// Drop unicast adverts from non-peers and outside a peer's TTL range.
+    pub check_unicast_src: bool,
+    /// TTL of unicast adverts (`unicast_ttl`, default 255); multicast always uses 255.
+    pub unicast_ttl: u8,
     pub src_ip: Option<Ipv4Addr>,
     pub track: Vec<TrackSpec>,
     pub notify: NotifyScripts,
@@ -114,6 +118,18 @@ impl InstanceSpec {
     /// Whether adverts go to unicast peers rather than the multicast group.
     pub fn unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
+    }
+
+    /// The peers as the receive checks take them.
+    pub fn packet_peers(&self) -> Vec<crate::packet::UnicastPeer> {
+        self.unicast_peers
+            .iter()
+            .map(|p| crate::packet::UnicastPeer {
+                address: IpAddr::V4(p.addr),
+                min_ttl: p.min_ttl,
+                max_ttl: p.max_ttl,
+            })
+            .collect()
     }
 }
 
@@ -192,6 +208,8 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         vips,
         group: config.global.mcast_group4,
         unicast_peers: inst.unicast_peers.clone(),
+        check_unicast_src: inst.check_unicast_src,
+        unicast_ttl: inst.unicast_ttl.unwrap_or(crate::packet::VRRP_TTL),
         src_ip: inst.src_ip,
         track: tracks(config, inst)?,
         notify: notify_scripts(&inst.notify),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates verdicts.json: the verdict of the real keepalived (`keepalived -t -f FILE`) on every
-# valid/*.conf and invalid/*.conf beside this script.
+# valid/*.conf, invalid/*.conf and refused/*.conf beside this script (refused/: configs
+# keepalived accepts and hactl-agent refuses on purpose).
 #
 # keepalived checks that a config's interfaces exist, so it runs inside a network namespace of
 # its own that has eth0, eth1 and ens33 (veth pairs, nothing else). The root namespace is never
@@ -24,7 +25,7 @@ version=$( (keepalived --version 2>&1 || true) | head -n 1)
 out=$(mktemp)
 trap 'rm -f "$out"; cleanup' EXIT
 
-for file in valid/*.conf invalid/*.conf; do
+for file in valid/*.conf invalid/*.conf refused/*.conf; do
     set +e
     # keepalived -t writes every config problem to stderr and sums them up in its exit code:
     # 0 clean, 4 cannot run, 5 runs with config errors (warnings and unknown keywords count),
