@@ -10,9 +10,14 @@ use std::sync::OnceLock;
 mod progress;
 pub use progress::Progress;
 
-/// Starts the progress display of a task on `total` hosts: on a terminal, never with `--json`.
+/// Starts the progress display of a task on `total` hosts: on a terminal, never with `--json`
+/// or for no host.
 pub fn progress(task: &str, total: usize) -> Progress {
-    Progress::start(task, total, !mode().json && std::io::stdout().is_terminal())
+    Progress::start(
+        task,
+        total,
+        total > 0 && !mode().json && std::io::stdout().is_terminal(),
+    )
 }
 
 /// Prints a line, through the progress display when one is on screen so it never tears.

@@ -134,6 +134,8 @@ fn registered_results_are_never_templated() {
         .unwrap_or_default();
     let extra = hactl::playbook::Vars::new();
     let item = json!(evil);
+    let data = hactl::template::to_value(&registered);
+    let included = serde_json::Map::new();
     let ctx = context::task_context(
         &pv,
         &pb,
@@ -143,9 +145,13 @@ fn registered_results_are_never_templated() {
         None,
         Dynamic {
             play_layers: &[],
-            facts: &registered,
+            included: &included,
+            data: &data,
             extra_vars: &extra,
-            item: Some(("item", &item)),
+            item: Some(hactl::template::Data::layer(Value::from_pairs([(
+                "item",
+                hactl::template::to_value(&item),
+            )]))),
         },
     )
     .expect("context");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::ApplyArgs;
-use crate::{inventory, playbook, report, run};
+use crate::{engine, inventory, playbook, report, run};
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     report::set_mode(report::Mode {
@@ -26,7 +26,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     for w in &inv.warnings {
         report::warning(w);
     }
-    let opts = run::apply::Options {
+    let opts = engine::Options {
         check: args.check,
         diff: args.diff,
         limit: args.limit.clone(),
@@ -35,21 +35,27 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         skip_tags: args.skip_tags.clone(),
         conn: args.connection.clone(),
         force_handlers: args.force_handlers,
-        show_secrets: args.show_secrets,
         skip_lint: args.skip_lint,
+    };
+    let printer = engine::output::Printer {
+        show_secrets: args.show_secrets,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let stopped = runtime.block_on(async {
         tokio::select! {
-            stats = run::apply::apply(&inv.inventory, &loaded.playbook, &opts) => Ok(stats),
+            done = engine::run(&inv.inventory, &loaded.playbook, &opts, &engine::Mode::Live, &printer) => Ok(done),
             signal = run::interrupt::signal() => Err(signal),
         }
     });
     // On a signal the run was dropped mid-flight, which closed every host's connection.
     match stopped {
-        Ok(stats) => Ok(ExitCode::from(run::apply::exit_code(&stats?))),
+        Ok(done) => {
+            let stats = done?.stats;
+            engine::output::recap(&inv.inventory, &stats);
+            Ok(ExitCode::from(engine::exit_code(&stats)))
+        }
         Err(signal) => {
             report::error(&anyhow::anyhow!(signal.message()));
             Ok(ExitCode::from(signal.exit_code()))

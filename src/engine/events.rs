@@ -59,7 +59,10 @@ pub struct Collect(pub Mutex<Vec<Event>>);
 
 impl Collect {
     pub fn take(&self) -> Vec<Event> {
-        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 }
 

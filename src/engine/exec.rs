@@ -135,6 +135,10 @@ pub fn exit_code(stats: &BTreeMap<String, Stats>) -> u8 {
     }
 }
 
+/// Hosts that included the same thing: the file (or role) as announced, the loop item, and
+/// what they walk.
+type IncludeGroup<'a> = (String, Option<Json>, Included<'a>);
+
 /// One host of a batch.
 struct Slot {
     name: String,
@@ -182,7 +186,7 @@ impl<'a> Batch<'a> {
         let roles = context::play_roles(self.pb, self.play);
         let mut errors = Vec::new();
         loop {
-            let next = sched.next();
+            let next = sched.next_step();
             self.flush_events(&mut sched);
             if play_vars.is_none() && !matches!(next, Next::Gather(_)) {
                 play_vars = Some(self.start_play(&hosts, &mut slots)?);
@@ -242,6 +246,7 @@ impl<'a> Batch<'a> {
             self.save_pending(&mut sched, &slots, &gate).await;
         }
         self.flush_events(&mut sched);
+        self.save_pending(&mut sched, &slots, &gate).await;
         let end = sched.end();
         let stats: Vec<(String, Stats)> = hosts.iter().cloned().zip(sched.stats.clone()).collect();
         let mut rendered = Vec::new();
@@ -433,7 +438,7 @@ impl<'a> Batch<'a> {
         let pv = context::play_vars(self.inv, &all_facts, &info);
         let roles = context::play_roles(self.pb, self.play);
         for s in slots.iter_mut() {
-            let empty = Value::from(Map::<String, Json>::new().into_iter().collect::<BTreeMap<_, _>>());
+            let empty = Value::from_pairs(std::iter::empty::<(String, Value)>());
             let no_included = Map::new();
             s.vars.play_layers =
                 context::play_layers(self.templar, self.pb, self.play, &s.name, |layers| {
@@ -442,17 +447,9 @@ impl<'a> Batch<'a> {
                         included: &no_included,
                         data: &empty,
                         extra_vars: &self.opts.extra_vars,
+                        item: None,
                     };
-                    context::task_context(
-                        &pv,
-                        self.pb,
-                        &roles,
-                        &s.name,
-                        &Scope::default(),
-                        None,
-                        d,
-                        None,
-                    )
+                    context::task_context(&pv, self.pb, &roles, &s.name, &Scope::default(), None, d)
                 })?;
         }
         Ok(pv)
@@ -468,12 +465,14 @@ impl<'a> Batch<'a> {
     ) -> Vec<(usize, TaskResult)> {
         let wanted: BTreeSet<usize> = run.hosts.iter().copied().collect();
         let offline = match self.mode {
-            Mode::Offline { keep, .. } => Some(keep),
+            Mode::Offline { keep, .. } => Some(*keep),
             Mode::Live => None,
         };
+        // Progress is for runs on hosts; an offline run is over in milliseconds.
         let progress = crate::report::progress(
-            &run.task.display_name(run.scope.role.map(|r| r.name.as_str())),
-            wanted.len(),
+            &run.task
+                .display_name(run.scope.role.map(|r| r.name.as_str())),
+            if offline.is_some() { 0 } else { wanted.len() },
         );
         let results = join_all(slots.iter_mut().enumerate().map(|(i, s)| {
             let (wanted, progress) = (&wanted, &progress);
@@ -524,12 +523,9 @@ impl<'a> Batch<'a> {
         cx: &PlayCx<'_>,
         run: &Run<'a>,
         slots: &mut [Slot],
-    ) -> (
-        Vec<(usize, TaskResult)>,
-        Vec<(String, Option<Json>, Included<'a>)>,
-    ) {
+    ) -> (Vec<(usize, TaskResult)>, Vec<IncludeGroup<'a>>) {
         let mut results = Vec::new();
-        let mut groups: Vec<(String, Option<Json>, Included<'a>)> = Vec::new();
+        let mut groups: Vec<IncludeGroup<'a>> = Vec::new();
         let mut cache: HashMap<PathBuf, Arc<Vec<Item>>> = HashMap::new();
         for &h in &run.hosts {
             let s = &mut slots[h];
@@ -570,9 +566,8 @@ impl<'a> Batch<'a> {
         run: &Run<'a>,
         s: &mut Slot,
         cache: &mut HashMap<PathBuf, Arc<Vec<Item>>>,
-    ) -> anyhow::Result<
-        Option<Vec<(String, Option<Json>, IncludedContent<'a>, Option<Value>)>>,
-    > {
+    ) -> anyhow::Result<Option<Vec<(String, Option<Json>, IncludedContent<'a>, Option<Value>)>>>
+    {
         let task = &run.task;
         let base = cx.vars(&s.name, &s.vars, &run.scope, Some(task), None)?;
         let conds: Vec<_> = run
@@ -681,10 +676,7 @@ impl<'a> Batch<'a> {
             let s = &mut slots[h];
             let holds = cx
                 .vars(&s.name, &s.vars, &run.scope, Some(&run.task), None)
-                .and_then(|ctx| {
-                    context::conditions_hold(self.templar, &conds, &ctx, &s.name)
-                        .map_err(Into::into)
-                })
+                .and_then(|ctx| context::conditions_hold(self.templar, &conds, &ctx, &s.name))
                 .unwrap_or(false);
             if holds {
                 applies.push(h);
@@ -704,8 +696,14 @@ fn same_content(a: &IncludedContent<'_>, b: &IncludedContent<'_>) -> bool {
     match (a, b) {
         (IncludedContent::Tasks(x), IncludedContent::Tasks(y)) => Arc::ptr_eq(x, y),
         (
-            IncludedContent::Role { role: r1, tasks: t1 },
-            IncludedContent::Role { role: r2, tasks: t2 },
+            IncludedContent::Role {
+                role: r1,
+                tasks: t1,
+            },
+            IncludedContent::Role {
+                role: r2,
+                tasks: t2,
+            },
         ) => {
             r1.path == r2.path
                 && match (t1, t2) {

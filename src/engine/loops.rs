@@ -213,9 +213,7 @@ fn subelements(terms: Vec<Json>) -> anyhow::Result<Vec<Json>> {
                     out.push(json!([el.clone(), s.clone()]));
                 }
             }
-            Some(other) => anyhow::bail!(
-                "the key {key} should point to a list, got '{other}'"
-            ),
+            Some(other) => anyhow::bail!("the key {key} should point to a list, got '{other}'"),
             None if skip_missing => {}
             None => anyhow::bail!("could not find '{key}' key in iterated item '{el}'"),
         }
@@ -231,7 +229,10 @@ fn sequence(spec: &str) -> anyhow::Result<Vec<Json>> {
         if let Some(h) = v.strip_prefix("0x") {
             return Ok(i64::from_str_radix(h, 16)?);
         }
-        if let Some(o) = v.strip_prefix("0o").or_else(|| v.strip_prefix('0').filter(|r| !r.is_empty())) {
+        if let Some(o) = v
+            .strip_prefix("0o")
+            .or_else(|| v.strip_prefix('0').filter(|r| !r.is_empty()))
+        {
             return Ok(i64::from_str_radix(o, 8)?);
         }
         Ok(v.parse()?)
@@ -411,7 +412,10 @@ fn first_found(
 fn str_list(v: Option<&Json>) -> Vec<String> {
     match v {
         Some(Json::String(s)) => vec![s.clone()],
-        Some(Json::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        Some(Json::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -493,7 +497,9 @@ fn printf_int(format: &str, n: i64) -> String {
             out.push_str(&body);
             out.extend(std::iter::repeat_n(' ', pad));
         } else if zero {
-            let (sign, digits) = body.strip_prefix('-').map_or(("", body.as_str()), |d| ("-", d));
+            let (sign, digits) = body
+                .strip_prefix('-')
+                .map_or(("", body.as_str()), |d| ("-", d));
             out.push_str(sign);
             out.extend(std::iter::repeat_n('0', pad));
             out.push_str(digits);

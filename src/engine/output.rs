@@ -532,14 +532,4 @@ mod tests {
             ]
         );
     }
-
-    #[test]
-    fn recap_counts() {
-        let mut s = Stats::default();
-        s.count(Status::Changed, false);
-        s.count(Status::Ok, false);
-        s.count(Status::Failed, true);
-        s.count(Status::Skipped, false);
-        assert_eq!((s.ok, s.changed, s.ignored, s.skipped), (3, 1, 1, 1));
-    }
 }

@@ -28,7 +28,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn count(&mut self, status: Status, ignored: bool) {
+    pub(crate) fn count(&mut self, status: Status, ignored: bool) {
         match status {
             Status::Ok => self.ok += 1,
             Status::Changed => {
@@ -238,7 +238,7 @@ impl<'a> Schedule<'a> {
     }
 
     /// What to do next.
-    pub fn next(&mut self) -> Next<'a> {
+    pub fn next_step(&mut self) -> Next<'a> {
         debug_assert!(!self.awaiting, "results of the last step were not recorded");
         loop {
             match &mut self.phase {
@@ -617,12 +617,30 @@ impl<'a> Schedule<'a> {
         }
     }
 
-    /// How the batch ended; call once [`Schedule::next`] returned [`Next::Done`].
+    /// How the batch ended; call once [`Schedule::next_step`] returned [`Next::Done`].
     pub fn end(&self) -> BatchEnd {
         let all_out = (0..self.hosts.len()).all(|h| self.out.contains(&h));
         BatchEnd {
             out: self.out.iter().map(|h| self.hosts[*h].clone()).collect(),
             abort: self.abort || all_out,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recap_counts() {
+        let mut s = Stats::default();
+        s.count(Status::Changed, false);
+        s.count(Status::Ok, false);
+        s.count(Status::Failed, true);
+        s.count(Status::Skipped, false);
+        s.count(Status::Failed, false);
+        assert_eq!((s.ok, s.changed, s.ignored, s.skipped), (3, 1, 1, 1));
+        // A failure is counted by the scheduler (`failed` or `rescued`), not here.
+        assert_eq!((s.failed, s.rescued), (0, 0));
     }
 }

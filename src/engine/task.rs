@@ -83,7 +83,7 @@ pub struct HostVars {
 impl HostVars {
     /// The data layer as one template value.
     fn data_value(&self) -> Value {
-        Value::from_iter(self.data.iter().map(|(k, v)| (k.clone(), v.clone())))
+        Value::from_pairs(self.data.iter().map(|(k, v)| (k.as_str(), v.clone())))
     }
 }
 
@@ -110,6 +110,7 @@ impl std::fmt::Debug for dyn Sink + '_ {
 }
 
 /// Where a host's tasks run: its connection, or nowhere (offline).
+#[allow(missing_debug_implementations)] // a connection and a borrowed output list
 pub enum On<'a> {
     Host(&'a dyn registry::Exec),
     Offline {
@@ -134,8 +135,9 @@ impl<'a> PlayCx<'a> {
             included: &hv.included,
             data: &data,
             extra_vars: self.extra_vars,
+            item,
         };
-        context::task_context(self.pv, self.pb, self.roles, host, scope, task, dynamic, item)
+        context::task_context(self.pv, self.pb, self.roles, host, scope, task, dynamic)
     }
 
     /// Runs `task` on one host; never fails: an error is the task's failed result.
@@ -154,6 +156,55 @@ impl<'a> PlayCx<'a> {
     }
 
     async fn try_run(
+        &self,
+        host: &str,
+        hv: &mut HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<TaskResult> {
+        let offline = matches!(on, On::Offline { .. });
+        if offline {
+            let runs = registry::find(&task.module).map(|m| m.spec().runs);
+            if runs == Some(registry::Runs::Host) || task.module == "lineinfile" {
+                // Nothing of a host module runs offline; what it registers is unknown.
+                if let Some(name) = &task.register {
+                    hv.data.insert(name.clone(), unknown(&task.module));
+                }
+                return Ok(TaskResult::single(Outcome::offline(&task.module)));
+            }
+            let r = self.run_items(host, hv, on, task, scope).await;
+            let needs_host = match &r {
+                Err(e) => format!("{e:#}").contains(OFFLINE),
+                Ok(r) => r.items.iter().any(|i| {
+                    i.outcome.status == Status::Failed
+                        && i.outcome.msg().is_some_and(|m| m.contains(OFFLINE))
+                }),
+            };
+            // A file that cannot be rendered is an error; a controller module is skipped.
+            if !needs_host || runs != Some(registry::Runs::Controller) {
+                return r;
+            }
+            // A controller module that needs a host's result cannot run offline: skip it, and
+            // leave what it would set unknown.
+            let mut names: Vec<String> = task.register.iter().cloned().collect();
+            if task.module == "set_fact" {
+                names.extend(task.args.keys().filter(|k| *k != "cacheable").cloned());
+            }
+            for n in names {
+                hv.data.insert(n, unknown(&task.module));
+            }
+            let skip = Outcome::new(Status::Skipped).with(
+                "skip_reason",
+                "it needs the result of a task on the host, which hactl render and hactl lint \
+                 do not run",
+            );
+            return Ok(TaskResult::single(skip));
+        }
+        self.run_items(host, hv, on, task, scope).await
+    }
+
+    async fn run_items(
         &self,
         host: &str,
         hv: &mut HostVars,
@@ -433,6 +484,17 @@ impl<'a> PlayCx<'a> {
     }
 }
 
+/// What every offline "cannot know" error says.
+const OFFLINE: &str = "which hactl render and hactl lint do not run";
+
+/// A value that fails when used, naming the host module it would come from.
+fn unknown(module: &str) -> Value {
+    Value::from(minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!("this is the result of the '{module}' module on the host, {OFFLINE}"),
+    ))
+}
+
 /// What `register` stores: the result, or for a loop `{results: [...], changed, ...}`. A
 /// host module that did not run (offline) registers a value that fails when used, naming
 /// why, so nothing downstream silently sees an empty result.
@@ -443,13 +505,7 @@ fn registered(result: &TaskResult, looped: bool, status: Status) -> Value {
         .find_map(|i| i.outcome.result.get("skipped_offline"))
         .and_then(Json::as_str);
     if let Some(module) = offline {
-        return Value::from(minijinja::Error::new(
-            minijinja::ErrorKind::InvalidOperation,
-            format!(
-                "this is the result of the '{module}' module on the host, which hactl render and \
-                 hactl lint do not run"
-            ),
-        ));
+        return unknown(module);
     }
     if !looped {
         return result

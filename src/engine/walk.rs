@@ -161,8 +161,11 @@ pub struct Included<'a> {
 pub enum IncludedContent<'a> {
     /// The tasks of a file.
     Tasks(Arc<Vec<Item>>),
-    /// A role's tasks (its dependencies first), with the parameters the include passes.
-    Role(&'a Role, Option<&'a crate::playbook::Vars>),
+    /// A role (its dependencies first): its `tasks/main.yml`, or the file `tasks_from` names.
+    Role {
+        role: &'a Role,
+        tasks: Option<Arc<Vec<Item>>>,
+    },
 }
 
 /// Tag selection, as `--tags` / `--skip-tags` ask.
@@ -457,7 +460,9 @@ impl<'a> Walker<'a> {
     pub fn fail(&mut self, host: usize) -> bool {
         let rescued = self.stack.iter().any(|f| {
             f.block.as_ref().is_some_and(|b| {
-                b.section == Section::Block && !b.block.rescue.is_empty() && b.entered.contains(&host)
+                b.section == Section::Block
+                    && !b.block.rescue.is_empty()
+                    && b.entered.contains(&host)
             })
         });
         if !self.fail_in(self.stack.len(), host) {
@@ -502,8 +507,17 @@ impl<'a> Walker<'a> {
                 IncludedContent::Tasks(items) => {
                     self.push(List::Loaded(items), inner, Some(g.hosts));
                 }
-                IncludedContent::Role(role, params) => {
-                    self.role_frames(role, params, &inner, Some(g.hosts));
+                IncludedContent::Role { role, tasks } => {
+                    self.role_frames(role, None, &inner, Some(g.hosts.clone()));
+                    if let Some(items) = tasks {
+                        // `tasks_from`: that file instead of the role's main tasks.
+                        if let Some(top) = self.stack.iter_mut().rev().find(|f| {
+                            f.scope.role.is_some_and(|r| r.path == role.path)
+                                && matches!(f.list, List::Borrowed(_))
+                        }) {
+                            top.list = List::Loaded(items);
+                        }
+                    }
                 }
             }
         }
@@ -514,7 +528,6 @@ impl<'a> Walker<'a> {
         self.stack.clear();
         self.parts.clear();
     }
-
 }
 
 fn is_meta(t: &Task, what: &str) -> bool {

@@ -64,7 +64,8 @@ pub async fn put(cx: &mut Cx<'_>, module: &str) -> Result<Outcome, Unreachable> 
                 });
             }
         }
-        return Ok(Outcome::changed(false).with("dest", opts.dest));
+        // Whether the host's file would change is unknown without the host.
+        return Ok(Outcome::offline(module));
     }
     let step = file_put::plan(content.unwrap_or_default(), &opts, cx.mode);
     cx.step(step).await

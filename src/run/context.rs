@@ -199,7 +199,7 @@ pub struct Scope<'a> {
 }
 
 /// The layers of one task's variables that change while a play runs on a host.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Dynamic<'a> {
     /// Play `vars` and `vars_files`.
     pub play_layers: &'a [Value],
@@ -209,10 +209,11 @@ pub struct Dynamic<'a> {
     /// templated.
     pub data: &'a Value,
     pub extra_vars: &'a Vars,
+    /// The loop item's layer (a [`Data`] layer), inside a loop.
+    pub item: Option<Value>,
 }
 
-/// The variables `task` sees on `host`, in Ansible's precedence; `item` is the loop layer
-/// (a [`Data`] layer).
+/// The variables `task` sees on `host`, in Ansible's precedence.
 pub fn task_context(
     pv: &PlayVars,
     pb: &Playbook,
@@ -221,7 +222,6 @@ pub fn task_context(
     scope: &Scope<'_>,
     task: Option<&crate::playbook::Task>,
     dynamic: Dynamic<'_>,
-    item: Option<Value>,
 ) -> anyhow::Result<Value> {
     let layers = RoleLayers::for_task(pb, roles, scope.role, scope.params);
     let mut above: Vec<Value> = dynamic.play_layers.to_vec();
@@ -237,7 +237,7 @@ pub fn task_context(
     // templated again (a host's output must not be evaluated on the controller).
     above.push(Data::layer(dynamic.data.clone()));
     above.push(to_value(dynamic.extra_vars));
-    if let Some(item) = item {
+    if let Some(item) = dynamic.item {
         above.push(item);
     }
     pv.host_context_layered(host, &layers.defaults, &above)

@@ -4,7 +4,6 @@
 
 pub mod adhoc;
 pub mod agent;
-pub mod apply;
 pub mod context;
 pub mod interrupt;
 pub mod lookup;
