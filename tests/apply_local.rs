@@ -6,115 +6,13 @@
 //! the tests drop to `nobody` (setpriv), because root's list would go to `/var/lib/hactl`.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+mod common;
 
-const NOBODY: u32 = 65534;
-
-/// A temp dir with `home/` and `out/`, and a way to run hactl there.
-struct Sandbox {
-    dir: tempfile::TempDir,
-    /// Run as root: hactl runs as `nobody`.
-    drop_root: bool,
-}
-
-fn running_as_root() -> bool {
-    let out = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .expect("id -u");
-    String::from_utf8_lossy(&out.stdout).trim() == "0"
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for sub in ["home", "out"] {
-            std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
-        }
-        let drop_root = running_as_root();
-        Sandbox { dir, drop_root }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn out(&self) -> PathBuf {
-        self.path("out")
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
-    }
-
-    /// Hands the whole tree to the user hactl runs as.
-    fn hand_over(&self) {
-        if !self.drop_root {
-            return;
-        }
-        fn walk(p: &Path) {
-            std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).expect("chown");
-            if p.is_dir() {
-                for e in std::fs::read_dir(p).expect("read dir") {
-                    walk(&e.expect("entry").path());
-                }
-            }
-        }
-        walk(self.dir.path());
-    }
-
-    /// `hactl ARGS` in the sandbox, with `HOME` in it (setpriv execs hactl: same process).
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        self.hand_over();
-        let bin = env!("CARGO_BIN_EXE_hactl");
-        let mut cmd = if self.drop_root {
-            let mut c = std::process::Command::new("setpriv");
-            c.args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-                bin,
-            ]);
-            c
-        } else {
-            std::process::Command::new(bin)
-        };
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("HOME", self.path("home"))
-            .env_remove("HACTL_INVENTORY");
-        cmd
-    }
-
-    /// Runs `hactl ARGS` to its end.
-    fn hactl(&self, args: &[&str]) -> Output {
-        Command::from_std(self.command(args))
-            .timeout(Duration::from_secs(60))
-            .output()
-            .expect("run hactl")
-    }
-
-    /// The user hactl's scripts run as.
-    fn user(&self) -> String {
-        if self.drop_root {
-            return "nobody".into();
-        }
-        let out = std::process::Command::new("id")
-            .arg("-un")
-            .output()
-            .expect("id -un");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
+use common::local::{NOBODY, Sandbox};
 
 fn text(out: &Output) -> String {
     format!(

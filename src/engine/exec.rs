@@ -631,7 +631,7 @@ impl<'a> Batch<'a> {
                     None => None,
                 };
                 out.push((
-                    format!("role {}", role.name),
+                    role.name.clone(),
                     item,
                     IncludedContent::Role { role, tasks },
                     vars,
@@ -734,10 +734,11 @@ fn find_tasks(
     if let Some(dir) = task.origin.file.parent() {
         let beside = dir.join(path);
         if beside.is_file() {
-            return Ok(beside);
+            return Ok(std::fs::canonicalize(&beside).unwrap_or(beside));
         }
     }
-    crate::run::lookup::find(file, "tasks", role, playbook_dir, "tasks file")
+    let found = crate::run::lookup::find(file, "tasks", role, playbook_dir, "tasks file")?;
+    Ok(std::fs::canonicalize(&found).unwrap_or(found))
 }
 
 fn load_cached(

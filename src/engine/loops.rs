@@ -201,16 +201,15 @@ fn subelements(terms: Vec<Json>) -> anyhow::Result<Vec<Json>> {
         Json::Object(m) => m.into_values().collect(),
         other => anyhow::bail!("the first term of subelements must be a list, not {other}"),
     };
+    let keys: Vec<&str> = key.split('.').collect();
     let mut out = Vec::new();
-    for el in elements {
-        let mut cur = Some(&el);
-        for part in key.split('.') {
-            cur = cur.and_then(|c| c.get(part));
-        }
-        match cur {
+    for mut el in elements {
+        // As Ansible's lookup: the last key is taken out of the element it pairs.
+        let found = pop_path(&mut el, &keys);
+        match found {
             Some(Json::Array(subs)) => {
                 for s in subs {
-                    out.push(json!([el.clone(), s.clone()]));
+                    out.push(json!([el.clone(), s]));
                 }
             }
             Some(other) => anyhow::bail!("the key {key} should point to a list, got '{other}'"),
@@ -219,6 +218,16 @@ fn subelements(terms: Vec<Json>) -> anyhow::Result<Vec<Json>> {
         }
     }
     Ok(out)
+}
+
+/// Removes and returns the value at `keys` (a path of mapping keys) from `v`.
+fn pop_path(v: &mut Json, keys: &[&str]) -> Option<Json> {
+    let (last, parents) = keys.split_last()?;
+    let mut cur = v;
+    for k in parents {
+        cur = cur.get_mut(*k)?;
+    }
+    cur.as_object_mut()?.remove(*last)
 }
 
 /// `with_sequence: start=1 end=5 stride=1 format=web%02d` (or `count=N`, or `1-5/2`).

@@ -47,7 +47,7 @@ pub fn write_script(names: &BTreeSet<String>) -> String {
     }
     let quoted: Vec<String> = names.iter().map(|n| shell_quote(n)).collect();
     format!(
-        "{WHERE}\nmkdir -p \"${{f%/*}}\" && printf '%s\\n' {} > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"\n",
+        "{WHERE}\nmkdir -p \"${{f%/*}}\" && printf '%s\\n' {} > \"$f.tmp.$$\" && mv -f \"$f.tmp.$$\" \"$f\"\n",
         quoted.join(" ")
     )
 }
@@ -100,7 +100,10 @@ mod tests {
         let names: BTreeSet<String> = ["restart nginx".to_string(), "it's".to_string()].into();
         let s = write_script(&names);
         assert!(s.contains("'restart nginx'"), "{s}");
-        assert!(s.contains("> \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\""), "{s}");
+        assert!(
+            s.contains("> \"$f.tmp.$$\" && mv -f \"$f.tmp.$$\" \"$f\""),
+            "{s}"
+        );
         assert!(write_script(&BTreeSet::new()).contains("rm -f \"$f\""));
     }
 

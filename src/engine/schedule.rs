@@ -287,7 +287,7 @@ impl<'a> Schedule<'a> {
                         share_with: Vec::new(),
                     });
                 }
-                Phase::Walk => match self.walker.next(&self.alive) {
+                Phase::Walk => match self.walk() {
                     None => {
                         self.report_down();
                         self.phase = Phase::Done;
@@ -304,10 +304,24 @@ impl<'a> Schedule<'a> {
         }
     }
 
+    /// The walker's next step; hosts whose failure left the outermost block on the way are
+    /// out of the play.
+    fn walk(&mut self) -> Option<Step<'a>> {
+        let step = self.walker.next(&self.alive);
+        for h in self.walker.take_failed_out() {
+            self.alive.remove(&h);
+            self.out.insert(h);
+        }
+        step
+    }
+
     fn task(&mut self, step: TaskStep<'a>) -> Next<'a> {
         let TaskStep { task, scope, hosts } = step;
         let role = scope.role.map(|r| r.name.as_str());
-        self.banner(Banner::Task, task.display_name(role));
+        // ansible-core 2.19 announces a `meta` task once per host it runs on (see `meta`).
+        if task.module != "meta" {
+            self.banner(Banner::Task, task.display_name(role));
+        }
         self.report_down();
         self.awaiting = true;
         let mut run = Run {
@@ -416,6 +430,10 @@ impl<'a> Schedule<'a> {
             }
             let status = r.status.unwrap_or(Status::Ok);
             self.stats[h].count(status, r.ignored);
+            // An ignored failure that changed something counts as changed, as in Ansible.
+            if status == Status::Failed && r.ignored && r.changed() {
+                self.stats[h].changed += 1;
+            }
             if status == Status::Changed {
                 self.notify(h, &run.task.notify);
             }
@@ -577,44 +595,51 @@ impl<'a> Schedule<'a> {
     }
 
     /// The results of a [`Next::Meta`]: the hosts on which it applies (its `when` held).
+    /// As ansible-core 2.19 runs `meta` host by host, the task's banner comes once per host,
+    /// with `skipping` under it where the condition was false (not counted in the recap);
+    /// `end_play` and `end_batch` stop at the first host they apply to.
     pub fn meta(&mut self, run: &Run<'a>, what: &str, applies: Vec<usize>, skipped: Vec<usize>) {
         self.awaiting = false;
-        let results: Vec<(String, TaskResult)> = skipped
-            .iter()
-            .map(|h| (self.hosts[*h].clone(), TaskResult::skipped()))
-            .collect();
-        for h in &skipped {
-            self.stats[*h].skipped += 1;
-        }
-        if !results.is_empty() {
-            self.events.push(Event::Results {
-                no_log: false,
-                results,
-            });
-        }
-        if applies.is_empty() {
-            return;
-        }
-        let _ = run;
-        match what {
-            "end_play" | "end_batch" => {
-                self.alive.clear();
-                self.walker.end();
-                self.phase = Phase::Done;
+        let name = run
+            .task
+            .display_name(run.scope.role.map(|r| r.name.as_str()));
+        let mut flush = false;
+        for &h in &run.hosts {
+            self.banner(Banner::Task, name.clone());
+            if skipped.contains(&h) {
+                self.events.push(Event::Results {
+                    no_log: false,
+                    results: vec![(self.hosts[h].clone(), TaskResult::skipped())],
+                });
+                continue;
             }
-            "end_host" => {
-                for h in applies {
+            if !applies.contains(&h) {
+                continue;
+            }
+            match what {
+                "end_play" | "end_batch" => {
+                    self.alive.clear();
+                    self.walker.end();
+                    self.phase = Phase::Done;
+                    return;
+                }
+                "end_host" => {
                     self.alive.remove(&h);
                 }
-                self.check_left();
-            }
-            "clear_host_errors" => {
-                for h in applies {
+                "clear_host_errors" => {
                     self.out.remove(&h);
                 }
+                "flush_handlers" => flush = true,
+                _ => {}
             }
-            _ => {}
         }
+        if flush {
+            self.phase = Phase::Flush {
+                next: 0,
+                ran: vec![BTreeSet::new(); self.hosts.len()],
+            };
+        }
+        self.check_left();
     }
 
     /// How the batch ended; call once [`Schedule::next_step`] returned [`Next::Done`].

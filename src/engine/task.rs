@@ -65,6 +65,13 @@ impl TaskResult {
     pub fn failed(msg: impl Into<String>) -> TaskResult {
         TaskResult::single(Outcome::failed(msg))
     }
+
+    /// Whether any item's result says it changed something.
+    pub fn changed(&self) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.outcome.result.get("changed") == Some(&Json::Bool(true)))
+    }
 }
 
 /// The variables a host has gathered or set during a play.

@@ -82,6 +82,9 @@ struct Frame<'a> {
     /// Only these hosts walk the frame (an included file); `None`: everyone who reaches it.
     only: Option<HostSet>,
     block: Option<BlockState>,
+    /// Groups of an include still to walk, next last: each is walked above this frame once
+    /// the one before it is done, so the hosts of one group never restrict another's.
+    queue: Vec<(Scope<'a>, Included<'a>)>,
 }
 
 impl Frame<'_> {
@@ -203,6 +206,8 @@ pub struct Walker<'a> {
     done_roles: Vec<(std::path::PathBuf, String)>,
     /// Hosts whose failure left the outermost block since the last call: out of the play.
     failed_out: Vec<usize>,
+    /// Every host whose failure reached the top: it walks no further.
+    gone: HostSet,
     pub handlers: Vec<Handler<'a>>,
 }
 
@@ -226,6 +231,7 @@ impl<'a> Walker<'a> {
             tags,
             done_roles: Vec::new(),
             failed_out: Vec::new(),
+            gone: HostSet::new(),
             handlers: Vec::new(),
         };
         // Handlers: the roles' first (those the play uses, then those its tasks include), in
@@ -299,6 +305,7 @@ impl<'a> Walker<'a> {
                         next: 0,
                         scope: inner,
                         only: None,
+                        queue: Vec::new(),
                         block: Some(BlockState {
                             block: b,
                             section: Section::Block,
@@ -308,7 +315,14 @@ impl<'a> Walker<'a> {
                         }),
                     });
                 }
-                Item::Task(t) if is_meta(&t, "flush_handlers") => return Some(Step::Flush),
+                Item::Task(t) if is_meta(&t, "flush_handlers") => {
+                    // Handlers flush whatever the tags select.
+                    return Some(Step::Task(TaskStep {
+                        task: t,
+                        scope,
+                        hosts: running,
+                    }));
+                }
                 Item::Task(t) if t.module == "import_role" => {
                     let mut inner = scope;
                     inner.when.extend(t.keywords.when.iter().cloned());
@@ -338,7 +352,7 @@ impl<'a> Walker<'a> {
         alive
             .iter()
             .copied()
-            .filter(|h| self.stack.iter().all(|f| f.admits(*h)))
+            .filter(|h| !self.gone.contains(h) && self.stack.iter().all(|f| f.admits(*h)))
             .collect()
     }
 
@@ -349,6 +363,7 @@ impl<'a> Walker<'a> {
             scope,
             only,
             block: None,
+            queue: Vec::new(),
         });
     }
 
@@ -421,8 +436,13 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A frame's list ran out: the next section of a block, or leave the frame.
+    /// A frame's list ran out: the next group of an include, the next section of a block, or
+    /// leave the frame.
     fn end_of_list(&mut self, depth: usize) {
+        if let Some((scope, group)) = self.stack[depth].queue.pop() {
+            self.walk_group(&scope, group);
+            return;
+        }
         let frame = &mut self.stack[depth];
         if let Some(b) = &mut frame.block {
             match b.section {
@@ -449,7 +469,7 @@ impl<'a> Walker<'a> {
         if let Some(b) = done.block {
             for host in b.failing {
                 if !self.fail_in(depth, host) {
-                    self.failed_out.push(host);
+                    self.out(host);
                 }
             }
         }
@@ -466,7 +486,7 @@ impl<'a> Walker<'a> {
             })
         });
         if !self.fail_in(self.stack.len(), host) {
-            self.failed_out.push(host);
+            self.out(host);
         }
         rescued
     }
@@ -480,6 +500,12 @@ impl<'a> Walker<'a> {
             }
         }
         false
+    }
+
+    fn out(&mut self, host: usize) {
+        if self.gone.insert(host) {
+            self.failed_out.push(host);
+        }
     }
 
     /// Hosts whose failure reached the top of the play since the last call.
@@ -496,27 +522,41 @@ impl<'a> Walker<'a> {
         })
     }
 
-    /// The included groups of the include step just given, walked next, first group first.
+    /// The included groups of the include step just given, walked next, one after the
+    /// other, first group first.
     pub fn include(&mut self, scope: &Scope<'a>, groups: Vec<Included<'a>>) {
-        for g in groups.into_iter().rev() {
-            let mut inner = scope.clone();
-            if let Some(vars) = g.vars {
-                inner.vars.push(vars);
+        if groups.is_empty() {
+            return;
+        }
+        self.push(List::Borrowed(&[]), scope.clone(), None);
+        if let Some(top) = self.stack.last_mut() {
+            top.queue = groups
+                .into_iter()
+                .rev()
+                .map(|g| (scope.clone(), g))
+                .collect();
+        }
+    }
+
+    /// Pushes the frames of one included group.
+    fn walk_group(&mut self, scope: &Scope<'a>, g: Included<'a>) {
+        let mut inner = scope.clone();
+        if let Some(vars) = g.vars {
+            inner.vars.push(vars);
+        }
+        match g.content {
+            IncludedContent::Tasks(items) => {
+                self.push(List::Loaded(items), inner, Some(g.hosts));
             }
-            match g.content {
-                IncludedContent::Tasks(items) => {
-                    self.push(List::Loaded(items), inner, Some(g.hosts));
-                }
-                IncludedContent::Role { role, tasks } => {
-                    self.role_frames(role, None, &inner, Some(g.hosts.clone()));
-                    if let Some(items) = tasks {
-                        // `tasks_from`: that file instead of the role's main tasks.
-                        if let Some(top) = self.stack.iter_mut().rev().find(|f| {
-                            f.scope.role.is_some_and(|r| r.path == role.path)
-                                && matches!(f.list, List::Borrowed(_))
-                        }) {
-                            top.list = List::Loaded(items);
-                        }
+            IncludedContent::Role { role, tasks } => {
+                self.role_frames(role, None, &inner, Some(g.hosts.clone()));
+                if let Some(items) = tasks {
+                    // `tasks_from`: that file instead of the role's main tasks.
+                    if let Some(top) = self.stack.iter_mut().rev().find(|f| {
+                        f.scope.role.is_some_and(|r| r.path == role.path)
+                            && matches!(f.list, List::Borrowed(_))
+                    }) {
+                        top.list = List::Loaded(items);
                     }
                 }
             }

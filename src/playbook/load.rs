@@ -236,7 +236,7 @@ impl Loader {
                 "name" => play.name = string(v, file, key)?,
                 "gather_facts" => play.gather_facts = boolean(v, file, key)?,
                 "vars" => play.vars = value::vars(v, file, key)?,
-                "vars_files" => play.vars_files = string_list(v, file, key)?,
+                "vars_files" => play.vars_files = vars_files(v, file)?,
                 "roles" => play.roles = self.role_uses(v, file)?,
                 "pre_tasks" => play.pre_tasks = self.items(v, &ctx)?,
                 "tasks" => play.tasks = self.items(v, &ctx)?,
@@ -477,5 +477,19 @@ impl Loader {
             keywords,
             origin,
         })
+    }
+}
+
+/// `vars_files`: a file, or a list whose entries are files or lists of fallbacks.
+fn vars_files(v: &Node, file: &Path) -> Result<Vec<Vec<String>>, Error> {
+    match v.as_seq() {
+        None => Ok(vec![vec![string(v, file, "vars_files")?]]),
+        Some(items) => items
+            .iter()
+            .map(|i| match i.as_seq() {
+                Some(_) => string_list(i, file, "vars_files"),
+                None => string(i, file, "vars_files").map(|s| vec![s]),
+            })
+            .collect(),
     }
 }

@@ -57,7 +57,8 @@ pub struct Play {
     pub keywords: Keywords,
     pub gather_facts: bool,
     pub vars: Vars,
-    pub vars_files: Vec<String>,
+    /// Each entry: a file, or a list of fallbacks of which the first that exists is read.
+    pub vars_files: Vec<Vec<String>>,
     pub roles: Vec<RoleUse>,
     pub pre_tasks: Vec<Item>,
     pub tasks: Vec<Item>,

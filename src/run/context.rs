@@ -253,9 +253,19 @@ pub fn play_layers(
     ctx: impl Fn(&[Value]) -> anyhow::Result<Value>,
 ) -> anyhow::Result<Vec<Value>> {
     let mut layers = vec![to_value(&play.vars)];
-    for file in &play.vars_files {
-        let name = templar.render_str(file, "vars_files", &ctx(&layers)?, host)?;
-        let path = pb.dir.join(name);
+    for candidates in &play.vars_files {
+        // An entry that is a list names fallbacks: the first file that exists is read.
+        let mut names = Vec::new();
+        for file in candidates {
+            names.push(templar.render_str(file, "vars_files", &ctx(&layers)?, host)?);
+        }
+        let Some(path) = names.iter().map(|n| pb.dir.join(n)).find(|p| p.is_file()) else {
+            anyhow::bail!(
+                "{}: vars file {} was not found",
+                play.origin,
+                names.join(" or ")
+            );
+        };
         let parsed = crate::yaml::parse_file(&path)?;
         let vars = crate::playbook::value::vars(&parsed.root, &path, "a vars file")?;
         layers.push(to_value(&vars));
