@@ -56,6 +56,12 @@ fn find(text: &str, value: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Where the first decrypted value in `text` is (the longest one, at its first place).
+pub fn first(text: &str) -> Option<(usize, usize)> {
+    let values = VALUES.read().ok()?;
+    values.iter().find_map(|v| find(text, v).first().copied())
+}
+
 /// Whether `line` shows a decrypted value.
 pub fn contains(line: &str) -> bool {
     let Ok(values) = VALUES.read() else {
