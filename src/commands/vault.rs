@@ -210,7 +210,11 @@ fn decrypt(a: &VaultDecryptArgs) -> anyhow::Result<()> {
 fn view(a: &VaultViewArgs) -> anyhow::Result<()> {
     let secrets = secrets(&a.vault, Purpose::Decrypt)?;
     for file in &a.files {
-        let plain = decrypt_input(file, &secrets)?;
+        let mut plain = decrypt_input(file, &secrets)?;
+        // ansible-vault's pager ends the text with a newline when it lacks one.
+        if !plain.ends_with(b"\n") {
+            plain.push(b'\n');
+        }
         write_output(Path::new("-"), &plain)?;
     }
     Ok(())

@@ -156,6 +156,10 @@ impl VaultSecrets {
 }
 
 fn from_file(path: &Path, label: Option<&str>) -> Result<Vec<u8>, SecretError> {
+    // Absolute, as Ansible's unfrackpath makes it: a script named `pw.sh` runs from the current
+    // folder, not from PATH.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SecretError::NotFound(path.to_path_buf()),
         _ => SecretError::Read(path.to_path_buf(), e),
