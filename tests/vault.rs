@@ -102,12 +102,26 @@ fn wrong_and_missing_passwords_name_the_file() {
     );
 }
 
+/// The passwords of the render fixture: group_vars and the inline value use `pw.txt`, the
+/// `vars_files` file `pw-prod.txt` under the label `prod`.
+const PASSWORDS: &[&str] = &[
+    "--vault-password-file",
+    "pw.txt",
+    "--vault-id",
+    "prod@pw-prod.txt",
+];
+
+/// What the fixture's template renders to.
+const RENDERED: &str =
+    "port 8443\nauth Kx7-vrrp-G0lden\ntoken=tok-Inline-42\ndb Db-Pw-vars-files\n";
+
 /// The render fixture copied to a temporary folder (the test must not write into the repo).
 fn render_fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     copy_dir(&golden().join("render"), dir.path());
     std::fs::copy(golden().join("pw.txt"), dir.path().join("pw.txt")).expect("pw");
-    std::fs::copy(golden().join("pw-prod.txt"), dir.path().join("wrong.txt")).expect("pw");
+    std::fs::copy(golden().join("pw-prod.txt"), dir.path().join("pw-prod.txt")).expect("pw");
+    std::fs::write(dir.path().join("wrong.txt"), "not-the-password\n").expect("pw");
     dir
 }
 
@@ -145,19 +159,15 @@ fn render(dir: &Path, opts: &[&str]) -> std::process::Output {
 #[test]
 fn render_decrypts_group_vars_and_inline_values() {
     let dir = render_fixture();
-    let out = render(dir.path(), &["--vault-password-file", "pw.txt"]);
+    let out = render(dir.path(), PASSWORDS);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let conf = read(&dir.path().join("out/lb1/etc/app.conf"));
     // The inline value is not templated again ({{ }} would be), the group_vars one is.
-    assert_eq!(
-        conf,
-        "port 8443\nauth Kx7-vrrp-G0lden\ntoken=tok-Inline-42\n"
-    );
+    assert_eq!(read(&dir.path().join("out/lb1/etc/app.conf")), RENDERED);
     // The same through ANSIBLE_VAULT_PASSWORD_FILE and through an executable password file.
     let out = hactl()
         .current_dir(dir.path())
@@ -172,6 +182,7 @@ fn render_decrypts_group_vars_and_inline_values() {
             "--out",
             "out2",
         ])
+        .args(["--vault-id", "prod@pw-prod.txt"])
         .output()
         .expect("run");
     assert!(
@@ -179,16 +190,25 @@ fn render_decrypts_group_vars_and_inline_values() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(read(&dir.path().join("out2/lb1/etc/app.conf")), RENDERED);
+    // Without the vars_files password, that file is named (it is read per host, at render).
+    let out = render(dir.path(), &["--vault-password-file", "pw.txt"]);
+    assert!(!out.status.success());
+    insta::assert_snapshot!("wrong_password_vars_files", stderr_of(&out, dir.path()));
     let script = dir.path().join("pw.sh");
     std::fs::write(&script, "#!/bin/sh\necho hactl-golden-pw\n").expect("write");
     let exec = std::os::unix::fs::PermissionsExt::from_mode(0o755);
     std::fs::set_permissions(&script, exec).expect("chmod");
-    let out = render(dir.path(), &["--vault-id", "lbs@pw.sh"]);
+    let out = render(
+        dir.path(),
+        &["--vault-id", "lbs@pw.sh", "--vault-id", "pw-prod.txt"],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(read(&dir.path().join("out/lb1/etc/app.conf")), RENDERED);
 }
 
 /// An error message with the temporary folder replaced, for a stable snapshot.
@@ -393,5 +413,67 @@ fn round_trips_with_ansible_vault() {
     assert_eq!(
         parsed.root.get("tok").and_then(|n| n.as_str()),
         Some("a\"b'c é")
+    );
+}
+
+/// `hactl apply --check --diff` (and `--json`) on the local connection: the template's new
+/// content holds a decrypted value and the file on disk the old one; neither shows.
+#[test]
+fn apply_diffs_and_json_mask_decrypted_values() {
+    let dir = render_fixture();
+    let d = dir.path();
+    let dest = d.join("app.conf");
+    std::fs::write(
+        &dest,
+        "port 8443\nauth Old-vrrp-Pw9\ntoken=Old-tok-77\ndb Db-Pw-vars-files\n",
+    )
+    .expect("write");
+    std::fs::write(d.join("local.ini"), "[lbs]\nlb1 ansible_connection=local\n").expect("write");
+    let site = read(&d.join("site.yml")).replace("/etc/app.conf", &dest.display().to_string());
+    std::fs::write(d.join("site.yml"), site).expect("write");
+    for extra in [&[][..], &["--json"][..]] {
+        let out = hactl()
+            .current_dir(d)
+            .env("HOME", d)
+            .args([
+                "apply",
+                "local.ini",
+                "site.yml",
+                "--check",
+                "--diff",
+                "--show-secrets",
+            ])
+            .args(PASSWORDS)
+            .args(["--color", "never"])
+            .args(extra)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("port 8443") || stdout.contains("auth "),
+            "no diff: {stdout}"
+        );
+        for secret in [
+            "Kx7-vrrp-G0lden",
+            "tok-Inline-42",
+            "Old-vrrp-Pw9",
+            "Old-tok-77",
+        ] {
+            assert!(
+                !stdout.contains(secret),
+                "{secret} shows in {extra:?}: {stdout}"
+            );
+        }
+        assert!(stdout.contains("hidden vault value"), "{stdout}");
+    }
+    assert_eq!(
+        read(&dest),
+        "port 8443\nauth Old-vrrp-Pw9\ntoken=Old-tok-77\ndb Db-Pw-vars-files\n",
+        "check mode wrote the file"
     );
 }

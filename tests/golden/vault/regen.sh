@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")"
 AV=${1:-/opt/ansible-venv/bin/ansible-vault}
-"$AV" --version | head -1 > ansible-vault.version
+"$AV" --version | sed -n 1p > ansible-vault.version
 
 # Random salts: only decryption by hactl is checked on these.
 rm -f v11.yml v12.yml v11-16bytes.bin
@@ -26,12 +26,16 @@ ANSIBLE_VAULT_ENCRYPT_SALT=hactl-golden-salt \
 # The render fixture: a fully encrypted group_vars file and an inline !vault value.
 P=render
 "$AV" encrypt --vault-password-file pw.txt --output "$P/group_vars/lbs/vault.yml" "$P/vault-plain.yml"
+# A vars_files file under another label (format 1.2).
+"$AV" encrypt --vault-id prod@pw-prod.txt --output "$P/secret-vars.yml" "$P/secret-vars-plain.yml"
 {
     echo '- hosts: lbs'
     echo '  gather_facts: false'
     echo '  vars:'
     "$AV" encrypt_string --vault-password-file pw.txt --name api_token 'tok-Inline-42' 2>/dev/null \
         | sed 's/^/    /'
+    echo '  vars_files:'
+    echo '    - secret-vars.yml'
     echo '  tasks:'
     echo '    - name: app config'
     echo '      template:'
