@@ -14,11 +14,19 @@ pub const MASK: &str = "********";
 
 static VALUES: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Remembers a decrypted value (and each of its lines, for a multi-line value).
+/// Remembers a decrypted value (and each of its lines, for a multi-line value, and its
+/// JSON-escaped spelling, which JSON output such as `hactl inventory --list` shows).
 pub fn remember(value: &str) {
     let mut parts: Vec<&str> = vec![value];
     if value.contains('\n') {
         parts.extend(value.lines());
+    }
+    let quoted = serde_json::to_string(value).unwrap_or_default();
+    let escaped = quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default();
+    if escaped != value {
+        parts.push(escaped);
     }
     let Ok(mut values) = VALUES.write() else {
         return;
@@ -121,6 +129,8 @@ mod tests {
         remember("s3cr3t-pass");
         remember("ab");
         remember("line one\n  line two  \n");
+        remember("q\"uo\\ted");
+        assert_eq!(redact(r#"{"k": "q\"uo\\ted"}"#), r#"{"k": "********"}"#);
         assert!(contains("auth_pass s3cr3t-pass"));
         assert!(contains("url=https://u:s3cr3t-pass@h/"));
         assert!(contains("x = ab"));
