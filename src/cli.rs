@@ -31,6 +31,33 @@ pub enum Command {
     ///
     /// Exit 0 when clean (or warnings only), 1 on errors.
     Lint(LintArgs),
+    /// Encrypt and decrypt files and strings with Ansible Vault (like ansible-vault).
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+/// Vault passwords, as ansible-playbook takes them. ANSIBLE_VAULT_PASSWORD_FILE names one more
+/// password file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VaultArgs {
+    /// A vault password: [LABEL@]SOURCE, where SOURCE is a file, an executable (run, its output
+    /// is the password) or `prompt`. May be given more than once.
+    #[arg(long = "vault-id", value_name = "[LABEL@]SOURCE")]
+    pub vault_ids: Vec<String>,
+    /// Vault password file; an executable one is run and its output used.
+    #[arg(
+        long = "vault-password-file",
+        visible_alias = "vault-pass-file",
+        value_name = "FILE"
+    )]
+    pub vault_password_files: Vec<PathBuf>,
+    /// Ask for the vault password (without echo).
+    #[arg(
+        short = 'J',
+        long = "ask-vault-pass",
+        visible_alias = "ask-vault-password"
+    )]
+    pub ask_vault_pass: bool,
 }
 
 /// How to reach hosts; inventory variables (`ansible_user`, ...) win over these for their host.
@@ -120,6 +147,8 @@ pub struct ApplyArgs {
     pub color: String,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +185,8 @@ pub struct RunArgs {
     pub no_stream: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +211,8 @@ pub struct InventoryArgs {
     /// Further limit the selected hosts with a pattern.
     #[arg(short = 'l', long)]
     pub limit: Option<String>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +234,8 @@ pub struct RenderArgs {
     /// Extra variables: key=value, JSON, or @file.
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 #[derive(Debug, Args)]
@@ -236,4 +271,70 @@ pub struct LintArgs {
     /// Print the findings as one JSON document.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Encrypt files in place (or to --output); no FILE or `-` reads standard input.
+    Encrypt(VaultEncryptArgs),
+    /// Decrypt files in place (or to --output, `-` for standard output).
+    Decrypt(VaultDecryptArgs),
+    /// Print the decrypted content of files.
+    View(VaultViewArgs),
+    /// Encrypt strings into `!vault |` YAML values to paste into a playbook or vars file.
+    #[command(name = "encrypt_string", visible_alias = "encrypt-string")]
+    EncryptString(VaultEncryptStringArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VaultEncryptArgs {
+    pub files: Vec<PathBuf>,
+    /// Write here instead of in place (`-`: standard output); only with one input.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The vault id (label) whose password encrypts, when several are given.
+    #[arg(long = "encrypt-vault-id", value_name = "LABEL")]
+    pub encrypt_vault_id: Option<String>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultDecryptArgs {
+    pub files: Vec<PathBuf>,
+    /// Write here instead of in place (`-`: standard output); only with one input.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultViewArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultEncryptStringArgs {
+    /// Strings to encrypt; none (or `-`) reads standard input.
+    pub strings: Vec<String>,
+    /// Variable names for the strings, in order.
+    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Variable name for the string read from standard input.
+    #[arg(long = "stdin-name", value_name = "NAME")]
+    pub stdin_name: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The vault id (label) whose password encrypts, when several are given.
+    #[arg(long = "encrypt-vault-id", value_name = "LABEL")]
+    pub encrypt_vault_id: Option<String>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }

@@ -7,6 +7,7 @@
 //! - [`lint`]: checks of rendered keepalived configs (`hactl lint`, and `hactl apply`);
 //! - [`status`]: the VRRP state of a whole fleet (`hactl status`);
 //! - [`commands`]: one function per subcommand, called by `main`;
+//! - [`vault`]: Ansible Vault, encrypted files and `!vault` values;
 //! - [`report`]: the one place that writes to the terminal.
 
 pub mod cli;
@@ -23,4 +24,5 @@ pub mod run;
 pub mod status;
 pub mod template;
 pub mod transport;
+pub mod vault;
 pub mod yaml;

@@ -1,11 +1,17 @@
 //! The one place that writes to the terminal: messages, warnings, errors, diffs and the
 //! `--json` event stream. The output mode (human or JSON, colour or not) is set once per
 //! process by the command, so every writer below agrees on it.
+//!
+//! Values decrypted from Ansible Vault data never reach the terminal: every message, warning,
+//! error and `--json` event has them replaced by `********`, and a diff line showing one is
+//! masked whatever `--show-secrets` says (see [`crate::vault::revealed`]).
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
+
+use crate::vault::revealed;
 
 mod progress;
 pub use progress::Progress;
@@ -65,16 +71,30 @@ pub fn want_color(choice: &str) -> bool {
 
 /// Writes one JSON event as a line of the `--json` stream.
 pub fn event(v: &serde_json::Value) {
-    println!("{v}");
+    if revealed::any() {
+        println!("{}", revealed::redact_json(v));
+    } else {
+        println!("{v}");
+    }
+}
+
+/// `text` without decrypted vault values.
+fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    if revealed::any() {
+        std::borrow::Cow::Owned(revealed::redact(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Prints an error with its whole chain of causes.
 pub fn error(err: &anyhow::Error) {
-    eprintln!("ERROR: {err:#}");
+    eprintln!("ERROR: {}", redact(&format!("{err:#}")));
 }
 
 /// Prints a warning the way Ansible does.
 pub fn warning(msg: &str) {
+    let msg = redact(msg);
     let bar = progress::ACTIVE.lock().ok().and_then(|a| a.clone());
     match bar {
         Some(bar) => bar.suspend(|| eprintln!("[WARNING]: {msg}")),
@@ -85,7 +105,7 @@ pub fn warning(msg: &str) {
 /// Prints a line of regular output (nothing in `--json` mode: the stream stays clean).
 pub fn out(line: &str) {
     if !mode().json {
-        print_line(line);
+        print_line(&redact(line));
     }
 }
 
@@ -106,20 +126,25 @@ pub fn diff_out(text: &str) {
     }
 }
 
-/// A unified diff of a file. Secrets stay hidden: a `no_log` task shows no content, and lines
-/// that set a password, secret, token or key are masked unless `show_secrets`.
+/// A unified diff of a file. Secrets stay hidden: a `no_log` task shows no content, lines
+/// showing a value decrypted from the vault are always masked (see [`mask_vaulted`]), and
+/// lines that set a password, secret, token or key are masked unless `show_secrets`.
 pub fn diff_text(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) -> String {
     if hide {
         return format!("--- before: {path}\n+++ after: {path}\n(content hidden: no_log)\n");
     }
-    let mask = |text: &str| -> String {
-        if show_secrets {
-            text.to_string()
-        } else {
-            text.split_inclusive('\n').map(mask_secret).collect()
-        }
+    let (before, after) = mask_vaulted(before, after);
+    let mask = |lines: &[Line]| -> String {
+        lines
+            .iter()
+            .map(|l| match l {
+                Line::Masked(text) => text.clone(),
+                Line::Plain(text) if show_secrets => (*text).to_owned(),
+                Line::Plain(text) => mask_secret(text),
+            })
+            .collect()
     };
-    let (before, after) = (mask(before), mask(after));
+    let (before, after) = (mask(&before), mask(&after));
     let diff = similar::TextDiff::from_lines(&before, &after);
     diff.unified_diff()
         .context_radius(3)
@@ -149,6 +174,71 @@ pub fn colorize(diff: &str) -> String {
             format!("\x1b[{code}m{body}\x1b[0m{nl}")
         })
         .collect()
+}
+
+/// A line of a file being diffed, masked for holding a vault value or not.
+enum Line<'a> {
+    Plain(&'a str),
+    Masked(String),
+}
+
+/// Masks every line of `after` that shows a decrypted vault value, replacing the value with
+/// `********` and a short fingerprint. The old value a line of `before` held is not known to
+/// be secret, so a `before` line shaped like a masked `after` line (the same text before and
+/// after the secret: `url https://u:OLD@h` against `url https://u:NEW@h`) is masked too, and
+/// so is any `before` line showing a decrypted value.
+fn mask_vaulted<'a>(before: &'a str, after: &'a str) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
+    let split =
+        |text: &'a str| -> Vec<Line<'a>> { text.split_inclusive('\n').map(Line::Plain).collect() };
+    let (mut before, mut after) = (split(before), split(after));
+    if !revealed::any() {
+        return (before, after);
+    }
+    let mut shapes: Vec<(String, String)> = Vec::new();
+    for line in &mut after {
+        let Line::Plain(text) = *line else { continue };
+        if let Some((start, end)) = revealed::first(text) {
+            shapes.push((text[..start].to_owned(), text[end..].to_owned()));
+            *line = Line::Masked(mask_span(text, start, end));
+        }
+    }
+    for line in &mut before {
+        let Line::Plain(text) = *line else { continue };
+        let span = revealed::first(text).or_else(|| {
+            shapes.iter().find_map(|(prefix, suffix)| {
+                let fits = text.len() > prefix.len() + suffix.len()
+                    && text.starts_with(prefix.as_str())
+                    && text.ends_with(suffix.as_str())
+                    && !(prefix.trim().is_empty() && suffix.trim().is_empty());
+                fits.then(|| (prefix.len(), text.len() - suffix.len()))
+            })
+        });
+        if let Some((start, end)) = span {
+            *line = Line::Masked(mask_span(text, start, end));
+        }
+    }
+    (before, after)
+}
+
+/// `line` with `start..end` replaced by `********` and a fingerprint of the hidden text (and
+/// of any further decrypted value on the line) appended, so a change still shows.
+fn mask_span(line: &str, start: usize, end: usize) -> String {
+    let (body, newline) = match line.strip_suffix('\n') {
+        Some(b) => (b, "\n"),
+        None => (line, ""),
+    };
+    let end = end.min(body.len());
+    let hidden = &body[start..end];
+    let rest = revealed::redact(&body[end..]);
+    let digest =
+        sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), hidden));
+    format!(
+        "{}{}{rest} (hidden vault value, fingerprint {:02x}{:02x}){newline}",
+        revealed::redact(&body[..start]),
+        revealed::MASK,
+        digest[0],
+        digest[1]
+    )
 }
 
 /// Masks the value on a line that sets a secret (`auth_pass x`, `password: x`, `token=x`).
@@ -195,6 +285,24 @@ mod tests {
     fn colour_choice() {
         assert!(want_color("always"));
         assert!(!want_color("never"));
+    }
+
+    #[test]
+    fn vault_values_are_masked_in_diffs_even_with_show_secrets() {
+        revealed::remember("Vq9-new-secret");
+        let text = diff_text(
+            "/etc/app.conf",
+            "a\nurl https://u:Old-0ne@db/x\nmaster Old-0ne\n",
+            "a\nurl https://u:Vq9-new-secret@db/x\nmaster Vq9-new-secret\n",
+            false,
+            true,
+        );
+        assert!(!text.contains("Vq9-new-secret"), "{text}");
+        // The old value, on a line shaped as a masked one, is hidden too.
+        assert!(!text.contains("Old-0ne"), "{text}");
+        assert!(text.contains("+url https://u:********@db/x (hidden vault value, fingerprint "));
+        assert!(text.contains("-url https://u:********@db/x (hidden vault value, fingerprint "));
+        assert_eq!(redact("pw=Vq9-new-secret"), "pw=********");
     }
 
     #[test]

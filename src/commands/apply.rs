@@ -7,6 +7,7 @@ use crate::cli::ApplyArgs;
 use crate::{engine, inventory, playbook, report, run};
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    super::vault::install(&args.vault)?;
     report::set_mode(report::Mode {
         json: args.json,
         color: !args.json && report::want_color(&args.color),

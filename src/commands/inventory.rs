@@ -11,6 +11,7 @@ use crate::report;
 
 /// Runs `hactl inventory`.
 pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
+    super::vault::install(&args.vault)?;
     if args.limit.is_some() {
         anyhow::bail!("`hactl inventory --limit` is not supported yet");
     }

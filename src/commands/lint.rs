@@ -9,6 +9,7 @@ use crate::lint::{self, output, source};
 use crate::{inventory, playbook, report, run};
 
 pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
+    super::vault::install(&args.vault)?;
     let sources = inventory::resolve_sources(args.inventory.as_slice())?;
     let playbook_path = match &args.playbook {
         Some(p) => p.clone(),

@@ -10,6 +10,7 @@ pub mod lint;
 pub mod render;
 pub mod run;
 pub mod status;
+pub mod vault;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -20,5 +21,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Vault(cmd) => vault::run(&cmd),
     }
 }

@@ -6,6 +6,7 @@ use crate::cli::RenderArgs;
 use crate::{inventory, playbook, report, run};
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    super::vault::install(&args.vault)?;
     let loaded = playbook::load(&args.playbook)?;
     for w in &loaded.warnings {
         report::warning(w);

@@ -22,6 +22,7 @@ pub enum TargetError {
 
 /// Loads the inventory and prints the selected hosts the way `ansible --list-hosts` does.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    super::vault::install(&args.vault)?;
     let sources = inventory::resolve_sources(&args.source.inventory)?;
     let loaded = inventory::load(&sources)?;
     for warning in &loaded.warnings {

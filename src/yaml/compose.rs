@@ -17,6 +17,7 @@ use super::error::{Error, Warning};
 use super::node::{Mark, Node, Yaml};
 use super::resolve::{self, Tag};
 use super::{Parsed, json, syntax};
+use crate::vault::VaultSecrets;
 
 mod mapping;
 
@@ -35,7 +36,12 @@ pub(crate) enum Mode {
 /// saphyr's tab-after-colon refusals worked around per file; more means a pathological file.
 const MAX_TAB_FIXES: usize = 100;
 
-pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> {
+pub(crate) fn load(
+    src: &str,
+    file: &Path,
+    mode: Mode,
+    secrets: &VaultSecrets,
+) -> Result<Parsed, Error> {
     if let Some(mark) = syntax::incompatible_version(src) {
         let message = "found incompatible YAML document (only version 1 is supported)".to_owned();
         return Err(Error {
@@ -52,6 +58,7 @@ pub(crate) fn load(src: &str, file: &Path, mode: Mode) -> Result<Parsed, Error> 
             src: &text,
             file,
             mode,
+            secrets,
             anchors: HashMap::new(),
             unsafe_depth: 0,
             depth: 0,
@@ -96,6 +103,8 @@ struct Composer<'f, 'i> {
     src: &'i str,
     file: &'f Path,
     mode: Mode,
+    /// Passwords for `!vault` values.
+    secrets: &'f VaultSecrets,
     /// Finished anchored nodes by saphyr's anchor id, with their node counts.
     anchors: HashMap<usize, (Node, usize)>,
     /// Above zero inside an `!unsafe` node: strings built there are [`Yaml::Unsafe`].
@@ -279,6 +288,11 @@ impl<'i> Composer<'_, 'i> {
             // PyYAML resolves a plain scalar tagged `!` as if untagged.
             Some("!") if plain => return self.scalar(text, style, None, mark),
             None | Some("!") => Tag::Str,
+            Some("!vault" | "!vault-encrypted") => {
+                let plain = json::decrypt_value(&text, self.secrets)
+                    .map_err(|message| self.error(mark, message))?;
+                return Ok(Node::new(plain, mark));
+            }
             Some("!unsafe") => {
                 // Ansible re-resolves the scalar as if it were plain, even when quoted.
                 self.unsafe_depth += 1;
@@ -309,7 +323,7 @@ impl<'i> Composer<'_, 'i> {
 
     fn unknown_tag(&self, tag: &str, mark: Mark) -> Error {
         let message = match tag {
-            "!vault" | "!vault-encrypted" => json::VAULT_UNSUPPORTED.to_owned(),
+            "!vault" | "!vault-encrypted" => format!("The '{tag}' tag requires a string value."),
             _ => resolve::no_constructor(tag),
         };
         self.error(mark, message)

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::compose::Entry;
 use super::node::{Mark, Node, Yaml};
+use crate::vault::{self, VaultSecrets};
 
 /// Whether Python's `json.loads` would accept `src` (serde_json's grammar, minus Python's
 /// `NaN`/`Infinity` extensions which Ansible files do not use).
@@ -39,8 +40,12 @@ fn number(text: &str) -> Yaml {
 }
 
 /// `{"__ansible_unsafe": "text"}`, Ansible's JSON spelling of an `!unsafe` string, or
-/// `{"__ansible_vault": "..."}`, its spelling of `!vault`, which we refuse as we refuse `!vault`.
-pub(crate) fn tagged_object(entries: &[Entry], mark: Mark) -> Option<Result<Node, String>> {
+/// `{"__ansible_vault": "..."}`, its spelling of `!vault`, decrypted as `!vault` is.
+pub(crate) fn tagged_object(
+    entries: &[Entry],
+    mark: Mark,
+    secrets: &VaultSecrets,
+) -> Option<Result<Node, String>> {
     let [entry] = entries else {
         return None;
     };
@@ -52,33 +57,53 @@ pub(crate) fn tagged_object(entries: &[Entry], mark: Mark) -> Option<Result<Node
                 entry.value.kind()
             ))),
         },
-        "__ansible_vault" => Some(Err(VAULT_UNSUPPORTED.to_owned())),
+        "__ansible_vault" => Some(match entry.value.as_str() {
+            Some(text) => decrypt_value(text, secrets).map(|v| Node::new(v, mark)),
+            None => Err(format!(
+                "__ansible_vault is {}, not a string",
+                entry.value.kind()
+            )),
+        }),
         _ => None,
     }
 }
 
-/// Why a vault-encrypted value cannot be loaded.
-pub(crate) const VAULT_UNSUPPORTED: &str =
-    "vault-encrypted values (`!vault`, `__ansible_vault`) are not supported yet";
+/// A `!vault` (or `__ansible_vault`) value decrypted: an `!unsafe` string, since Ansible 2.19
+/// never templates what it decrypted, remembered as a secret so no output shows it.
+pub(crate) fn decrypt_value(text: &str, secrets: &VaultSecrets) -> Result<Yaml, String> {
+    if !vault::is_encrypted(text.as_bytes()) {
+        return Err("Input is not vault encrypted data.".to_owned());
+    }
+    let plain = vault::decrypt_text(text, secrets).map_err(|e| e.to_string())?;
+    vault::revealed::remember(&plain);
+    Ok(Yaml::Unsafe(plain))
+}
 
 /// serde_json's value as nodes, all at 1:1: the fallback when the YAML parser refuses JSON.
-pub(crate) fn to_node(value: &Value) -> Result<Node, String> {
+pub(crate) fn to_node(value: &Value, secrets: &VaultSecrets) -> Result<Node, String> {
     let yaml = match value {
         Value::Null => Yaml::Null,
         Value::Bool(b) => Yaml::Bool(*b),
         Value::Number(n) => number(&n.to_string()),
         Value::String(s) => Yaml::Str(s.clone()),
-        Value::Array(items) => Yaml::Seq(items.iter().map(to_node).collect::<Result<_, _>>()?),
+        Value::Array(items) => Yaml::Seq(
+            items
+                .iter()
+                .map(|v| to_node(v, secrets))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => match (map.len(), map.get("__ansible_unsafe")) {
             (1, Some(Value::String(s))) => Yaml::Unsafe(s.clone()),
             (1, Some(_)) => return Err("__ansible_unsafe is not a string".to_owned()),
-            _ if map.len() == 1 && map.contains_key("__ansible_vault") => {
-                return Err(VAULT_UNSUPPORTED.to_owned());
-            }
+            (1, None) if map.contains_key("__ansible_vault") => match map.get("__ansible_vault") {
+                Some(Value::String(text)) => decrypt_value(text, secrets)?,
+                _ => return Err("__ansible_vault is not a string".to_owned()),
+            },
             _ => Yaml::Map(
                 map.iter()
                     .map(|(k, v)| {
-                        Ok((Node::new(Yaml::Unsafe(k.clone()), Mark::START), to_node(v)?))
+                        let key = Node::new(Yaml::Unsafe(k.clone()), Mark::START);
+                        Ok((key, to_node(v, secrets)?))
                     })
                     .collect::<Result<_, String>>()?,
             ),
@@ -95,8 +120,12 @@ mod tests {
 
     #[test]
     fn fallback_conversion_follows_ansible_s_json_decoder() {
-        let node = to_node(&json!({"k": [1, 1.5, "s", null, true, {"__ansible_unsafe": "u"}]}))
-            .expect("converts");
+        let none = VaultSecrets::default();
+        let node = to_node(
+            &json!({"k": [1, 1.5, "s", null, true, {"__ansible_unsafe": "u"}]}),
+            &none,
+        )
+        .expect("converts");
         let Yaml::Map(pairs) = &node.value else {
             panic!("{node:?}")
         };
@@ -114,7 +143,7 @@ mod tests {
                 Yaml::Unsafe("u".to_owned()),
             ]
         );
-        assert!(to_node(&json!({"__ansible_vault": "x"})).is_err());
+        assert!(to_node(&json!({"__ansible_vault": "x"}), &none).is_err());
     }
 
     #[test]

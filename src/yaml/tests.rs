@@ -255,10 +255,13 @@ fn error_display_names_file_line_and_column() {
 
 #[test]
 fn unsupported_and_failing_tags_are_errors() {
-    assert!(
-        fail("a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n")
-            .message
-            .contains("vault")
+    assert_eq!(
+        fail("a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n").message,
+        "Attempting to decrypt but no vault secrets found."
+    );
+    assert_eq!(
+        fail("a: !vault [1]\n").message,
+        "The '!vault' tag requires a string value."
     );
     assert!(fail("a: !!binary aGk=\n").message.contains("constructor"));
     assert!(fail("a: !!int x\n").message.contains("integer"));
@@ -302,11 +305,10 @@ fn valid_json_is_read_with_json_rules() {
 }
 
 #[test]
-fn json_vault_objects_are_refused_and_unsafe_objects_need_a_string() {
-    assert!(
-        fail("{\"v\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1\"}}")
-            .message
-            .contains("vault")
+fn json_vault_objects_need_a_password_and_unsafe_objects_need_a_string() {
+    assert_eq!(
+        fail("{\"v\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1;AES256\\n\"}}").message,
+        "Attempting to decrypt but no vault secrets found."
     );
     assert!(
         fail("{\"u\": {\"__ansible_unsafe\": 1}}")
@@ -401,4 +403,80 @@ fn tab_indented_json_keeps_its_positions() {
     let root = load("{\n\t\"a\":\t[1,\n\t2]}").root;
     let items = root.get("a").and_then(Node::as_seq).expect("a");
     assert_eq!((items[1].mark, &items[1].value), (at(3, 2), &Yaml::Int(2)));
+}
+
+fn secrets(password: &str) -> crate::vault::VaultSecrets {
+    crate::vault::VaultSecrets {
+        secrets: vec![crate::vault::Secret {
+            label: "default".into(),
+            password: password.as_bytes().to_vec(),
+        }],
+    }
+}
+
+/// `text` as a `!vault |` block indented by `indent` spaces.
+fn vault_block(plain: &str, indent: usize) -> String {
+    let text = crate::vault::format::encrypt_with_salt(plain.as_bytes(), b"pw", None, b"salt-yaml");
+    let pad = " ".repeat(indent);
+    let mut out = "!vault |\n".to_owned();
+    for line in text.lines() {
+        out.push_str(&format!("{pad}{line}\n"));
+    }
+    out
+}
+
+#[test]
+fn vault_values_decrypt_to_unsafe_strings() {
+    let src = format!("a: 1\nb: {}c: 2\n", vault_block("{{ 123 }}", 4));
+    let parsed = parse_str_with(&src, Path::new("t.yml"), &secrets("pw")).expect("decrypts");
+    // Never templated, and never resolved as YAML (a string, not an integer).
+    assert_eq!(
+        parsed.root.get("b").map(|n| &n.value),
+        Some(&Yaml::Unsafe("{{ 123 }}".into()))
+    );
+    assert!(crate::vault::revealed::contains("x {{ 123 }} y"));
+    let err = parse_str_with(&src, Path::new("t.yml"), &secrets("wrong")).expect_err("wrong");
+    assert_eq!(
+        err.to_string(),
+        "t.yml:2:4: Decryption failed (no vault secrets were found that could decrypt)."
+    );
+    let err = parse_str_with(&src, Path::new("t.yml"), &Default::default()).expect_err("none");
+    assert_eq!(
+        err.to_string(),
+        "t.yml:2:4: Attempting to decrypt but no vault secrets found."
+    );
+    let err = parse_str_with("a: !vault plain\n", Path::new("t.yml"), &secrets("pw"))
+        .expect_err("not vault data");
+    assert_eq!(err.message, "Input is not vault encrypted data.");
+}
+
+#[test]
+fn encrypted_files_are_decrypted_then_read() {
+    let text = crate::vault::format::encrypt_with_salt(
+        b"vault_db_password: Xyzzy-7731\nport: 5432\n",
+        b"pw",
+        Some("prod"),
+        b"salt",
+    );
+    let parsed = parse_str_with(&text, Path::new("v.yml"), &secrets("pw")).expect("decrypts");
+    assert_eq!(
+        parsed.root.to_json(),
+        json!({"vault_db_password": "Xyzzy-7731", "port": 5432})
+    );
+    // Values from an encrypted file are secrets; its keys are not.
+    assert!(crate::vault::revealed::contains("password Xyzzy-7731"));
+    assert!(!crate::vault::revealed::contains("vault_db_password:"));
+    let err = parse_str_with(&text, Path::new("v.yml"), &secrets("no")).expect_err("wrong");
+    assert_eq!(
+        err.to_string(),
+        "v.yml:1:1: Decryption failed (no vault secrets were found that could decrypt)."
+    );
+    let json = format!(
+        "{{\"v\": {{\"__ansible_vault\": {}}}}}",
+        serde_json::to_string(&text).expect("json")
+    );
+    let parsed = parse_str_with(&json, Path::new("v.json"), &secrets("pw")).expect("json vault");
+    assert!(
+        matches!(parsed.root.get("v").map(|n| &n.value), Some(Yaml::Unsafe(s)) if s.contains("Xyzzy"))
+    );
 }

@@ -20,7 +20,7 @@ impl Composer<'_, '_> {
         }
         let entries = entries?;
         if self.mode == Mode::Json {
-            if let Some(node) = json::tagged_object(&entries, mark) {
+            if let Some(node) = json::tagged_object(&entries, mark, self.secrets) {
                 return node.map_err(|message| self.error(mark, message));
             }
         }
