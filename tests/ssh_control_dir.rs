@@ -28,10 +28,7 @@ fn run_with(dir: &std::path::Path) -> (Option<i32>, String) {
 
 #[test]
 fn a_shared_control_folder_stops_the_run_before_connecting() {
-    if !root() {
-        eprintln!("skipped: needs root for unshare --net and chown");
-        return;
-    }
+    assert!(root(), "needs root: unshare --net and chown");
     let tmp = tempfile::tempdir().expect("tempdir");
     let open = tmp.path().join("open");
     std::fs::create_dir(&open).expect("mkdir");
