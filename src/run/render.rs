@@ -477,7 +477,7 @@ fn write_file(out: &Path, path: &Path, bytes: &[u8], mode: &FileMode) -> anyhow:
 
 /// A `mode:` as chmod reads it: octal (`0640`, `640`), or symbolic (`u=rw,g=r,o=`, `a+x`)
 /// applied to `base` (the mode a new file would get).
-fn parse_mode(mode: &str, base: u32) -> anyhow::Result<u32> {
+pub(crate) fn parse_mode(mode: &str, base: u32) -> anyhow::Result<u32> {
     let bad = || anyhow::anyhow!("mode {mode:?} is neither octal nor symbolic (like u=rw,g=r)");
     if !mode.is_empty() && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         let m = u32::from_str_radix(mode, 8).map_err(|_| bad())?;
