@@ -141,3 +141,51 @@ fn binary_exits_non_zero_with_one_clear_line() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr).trim_end(), @r#"ERROR: host "nope" is not in the inventory"#);
 }
+
+#[test]
+fn an_empty_host_range_after_many_others_loads_at_once() {
+    // Twenty ranges of three then an empty one: expanded the way Ansible does it, this walks
+    // 3.5 billion prefixes before finding that nothing comes out (Ansible's answer: no hosts).
+    let started = std::time::Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hosts.ini");
+    let text = format!("[g]\nh{}[3:1]\nok1\n", "[1:3]".repeat(20));
+    std::fs::write(&path, text).expect("write");
+    let inv = inventory::load(&[path]).expect("loads");
+    assert_eq!(
+        inv.inventory.hosts.keys().collect::<Vec<_>>(),
+        ["ok1"],
+        "no host from the empty range"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_pattern_of_too_many_hosts_is_refused_before_they_are_built() {
+    let started = std::time::Instant::now();
+    // 226 bytes that would be millions of hosts.
+    let text = "[g]\nh[0:9][0:9][0:9][0:9][0:9][0:9][0:9]\n";
+    let err = ini_error(text);
+    assert!(
+        err.starts_with("<dir>/hosts.ini:2: host pattern") && err.contains("more than 1000000"),
+        "{err}"
+    );
+    let yaml = "all:\n  hosts:\n    h[0:9][0:9][0:9][0:9][0:9][0:9][0:9]:\n";
+    let err = load_error(&[("hosts.yml", yaml)], "hosts.yml");
+    assert!(
+        err.starts_with("<dir>/hosts.yml:3:") && err.contains("more than 1000000"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn an_inventory_of_too_many_hosts_is_refused_at_the_line_that_crosses_the_limit() {
+    // Each line is within the limit of one pattern; together they are not.
+    let text = "[g]\na[0:599999]\nb[0:599999]\n";
+    let err = ini_error(text);
+    assert!(
+        err.starts_with("<dir>/hosts.ini:3: the inventory would have more than 1000000 hosts"),
+        "{err}"
+    );
+}

@@ -126,14 +126,50 @@ fn report(diagnostics: &[Diagnostic]) {
     }
 }
 
+/// The exit status after stdout or stderr turned out to be a closed pipe
+/// (`hactl-agent status | grep -q`): 128 + SIGPIPE, what a shell reports for a program killed
+/// by SIGPIPE, as coreutils' are. The process ends quietly: there is nobody left to tell.
+pub const PIPE_CLOSED: u8 = 141;
+
 /// The one place that writes to the terminal.
-#[allow(clippy::print_stderr)]
 fn report_line(line: &str) {
-    eprintln!("{line}");
+    write_or_exit(&mut std::io::stderr().lock(), line);
 }
 
 /// The one place that writes to stdout: status output.
-#[allow(clippy::print_stdout)]
 fn output(text: &str) {
-    println!("{text}");
+    write_or_exit(&mut std::io::stdout().lock(), text);
+}
+
+/// Writes `text` and a newline; a failed write (Rust ignores SIGPIPE, so a closed pipe comes
+/// back as an error) ends the process: quietly with [`PIPE_CLOSED`] for a closed pipe, else 1.
+fn write_or_exit(w: &mut dyn std::io::Write, text: &str) {
+    let written = w
+        .write_all(text.as_bytes())
+        .and_then(|()| w.write_all(b"\n"))
+        .and_then(|()| w.flush());
+    if let Err(e) = written {
+        std::process::exit(exit_status(&e).into());
+    }
+}
+
+fn exit_status(e: &std::io::Error) -> u8 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        PIPE_CLOSED
+    } else {
+        exit::INVALID
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_the_sigpipe_status() {
+        let closed = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert_eq!(exit_status(&closed), 141);
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(exit_status(&full), exit::INVALID);
+    }
 }

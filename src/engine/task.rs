@@ -416,6 +416,7 @@ impl<'a> PlayCx<'a> {
             facts: &hv.facts,
             vars: ctx,
             templar: self.templar,
+            task,
             role_path: scope.role.map(|r| r.path.as_path()),
             playbook_dir: Path::new(&self.pb.dir),
             at,

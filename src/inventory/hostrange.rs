@@ -14,8 +14,9 @@ pub struct Expanded {
     pub port: Option<u64>,
 }
 
-/// More hosts than this from one pattern is surely a typo (Ansible would try to build them all).
-const MAX_HOSTS: usize = 1_000_000;
+/// More hosts than this from one pattern, or in one inventory, is surely a typo (Ansible would
+/// try to build them all): `h[1:3][1:3]...` twenty times is 3.5 billion names.
+pub const MAX_HOSTS: usize = 1_000_000;
 
 /// Splits off the port and expands ranges.
 pub fn expand(pattern: &str) -> Result<Expanded, String> {
@@ -165,14 +166,133 @@ fn is_ipv6(s: &str) -> bool {
     plain.contains(':') && plain.parse::<Ipv6Addr>().is_ok()
 }
 
-/// Expands the first `[...]` in `line`, then recurses on each result that still has one.
+/// Expands every range of `line`. Ansible expands the first `[...]` and recurses on each
+/// result; since the text before a range holds no bracket, that is the product of the ranges
+/// from left to right, so they are all read and checked, and the hosts counted (checked
+/// arithmetic), before a single name is built. An empty range (`[3:1]`) gives no hosts, as in
+/// Ansible, which then never looks at the ranges after it; found before anything is built, it
+/// costs nothing (Ansible would first walk every prefix of the ranges before it).
 fn expand_ranges(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    expand_into(line, &mut out)?;
-    Ok(out)
+    let Some(Plan {
+        ranges,
+        last,
+        total,
+    }) = plan(line)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(total);
+    let mut index = vec![0usize; ranges.len()];
+    loop {
+        let mut name = String::new();
+        for ((head, range), &k) in ranges.iter().zip(&index) {
+            name.push_str(head);
+            name.push_str(&range.item(k));
+        }
+        name.push_str(&last);
+        out.push(name);
+        // The last range turns fastest, as in Ansible's recursion.
+        let mut pos = ranges.len();
+        loop {
+            if pos == 0 {
+                return Ok(out);
+            }
+            pos -= 1;
+            index[pos] += 1;
+            if index[pos] < ranges[pos].1.len() {
+                break;
+            }
+            index[pos] = 0;
+        }
+    }
 }
 
-fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
+/// A pattern read and checked: its ranges (each with the text before it), the text after the
+/// last one, and how many hosts they make.
+#[derive(Debug)]
+struct Plan {
+    ranges: Vec<(String, Range)>,
+    last: String,
+    total: usize,
+}
+
+/// Reads every range of `line`; `None` when one is empty (no hosts).
+fn plan(line: &str) -> Result<Option<Plan>, String> {
+    let mut ranges: Vec<(String, Range)> = Vec::new();
+    let mut rest = line.to_string();
+    let last = loop {
+        let (head, range, tail) = split_range(&rest)?;
+        if range.len() == 0 {
+            return Ok(None);
+        }
+        ranges.push((head, range));
+        if !tail.contains('[') {
+            break tail;
+        }
+        rest = tail;
+    };
+    let total = ranges
+        .iter()
+        .try_fold(1usize, |n, (_, r)| {
+            n.checked_mul(r.len()).filter(|&n| n <= MAX_HOSTS)
+        })
+        .ok_or_else(|| {
+            format!(
+                "host pattern {line:?} gives more than {MAX_HOSTS} hosts (the limit of one pattern)"
+            )
+        })?;
+    Ok(Some(Plan {
+        ranges,
+        last,
+        total,
+    }))
+}
+
+/// How many hosts [`expand`] would give for `pattern`, without building them (the same
+/// checks and errors).
+pub fn count(pattern: &str) -> Result<usize, String> {
+    let name = match parse_address(pattern) {
+        Some((host, _)) => host,
+        None => pattern.to_string(),
+    };
+    if !name.contains('[') {
+        return Ok(1);
+    }
+    Ok(plan(&name)?.map_or(0, |p| p.total))
+}
+
+/// The items of one `[begin:end:step]`, not built until asked for.
+#[derive(Debug, Clone)]
+enum Range {
+    Letters(Vec<char>),
+    Numbers {
+        begin: i128,
+        step: i128,
+        count: usize,
+        width: Option<usize>,
+    },
+}
+
+impl Range {
+    fn len(&self) -> usize {
+        match self {
+            Range::Letters(l) => l.len(),
+            Range::Numbers { count, .. } => *count,
+        }
+    }
+
+    fn item(&self, k: usize) -> String {
+        match self {
+            Range::Letters(l) => l.get(k).map(char::to_string).unwrap_or_default(),
+            Range::Numbers {
+                begin, step, width, ..
+            } => zfill(&(begin + k as i128 * step).to_string(), *width),
+        }
+    }
+}
+
+/// Ansible's first step: the text before the first range, the range, and the rest.
+fn split_range(line: &str) -> Result<(String, Range, String), String> {
     // Ansible replaces the first `[` and the first `]` with `|` and splits on `|`.
     let replaced = line.replacen('[', "|", 1).replacen(']', "|", 1);
     let parts: Vec<&str> = replaced.split('|').collect();
@@ -202,20 +322,16 @@ fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
         return Err("host range step must not be zero".into());
     }
     const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let seq: Vec<String> = match (LETTERS.find(beg), LETTERS.find(end)) {
+    let parsed = match (LETTERS.find(beg), LETTERS.find(end)) {
         (Some(b), Some(e)) => {
             if b > e {
                 return Err("host range must have begin <= end".into());
             }
-            if step < 0 {
-                Vec::new()
-            } else {
-                LETTERS[b..=e]
-                    .chars()
-                    .step_by(step as usize)
-                    .map(String::from)
-                    .collect()
-            }
+            let letters = match usize::try_from(step) {
+                Ok(step) => LETTERS[b..=e].chars().step_by(step).collect(),
+                Err(_) => Vec::new(),
+            };
+            Range::Letters(letters)
         }
         _ => {
             let b = py_int(beg)
@@ -228,30 +344,19 @@ fn expand_into(line: &str, out: &mut Vec<String>) -> Result<(), String> {
             } else {
                 ceil_div((b - (e + 1)).max(0), -step)
             };
-            if count > MAX_HOSTS as i128 || out.len() as i128 + count > MAX_HOSTS as i128 {
-                return Err(format!(
-                    "host range in {line:?} gives more than {MAX_HOSTS} hosts"
-                ));
+            let count = usize::try_from(count)
+                .ok()
+                .filter(|&c| c <= MAX_HOSTS)
+                .ok_or_else(|| format!("host range [{range}] gives more than {MAX_HOSTS} hosts"))?;
+            Range::Numbers {
+                begin: b,
+                step,
+                count,
+                width,
             }
-            (0..count)
-                .map(|k| zfill(&(b + k * step).to_string(), width))
-                .collect()
         }
     };
-    for item in seq {
-        let name = format!("{head}{item}{tail}");
-        if name.contains('[') {
-            expand_into(&name, out)?;
-        } else {
-            out.push(name);
-        }
-        if out.len() > MAX_HOSTS {
-            return Err(format!(
-                "host range in {line:?} gives more than {MAX_HOSTS} hosts"
-            ));
-        }
-    }
-    Ok(())
+    Ok((head.to_string(), parsed, tail.to_string()))
 }
 
 fn ceil_div(n: i128, d: i128) -> i128 {
@@ -311,7 +416,13 @@ mod tests {
         assert_eq!(hosts("web[01:03].x"), ["web01.x", "web02.x", "web03.x"]);
         assert_eq!(hosts("w[0:6:2]"), ["w0", "w2", "w4", "w6"]);
         assert_eq!(hosts("w[:2]"), ["w0", "w1", "w2"]);
-        assert_eq!(hosts("w[3:1]"), Vec::<String>::new());
+        assert_eq!(
+            hosts("w[3:1]"),
+            Vec::<String>::new(),
+            "as Ansible: no hosts"
+        );
+        assert_eq!(hosts("w[3:1:-1]"), ["w3"], "Python's range(3, 2, -1)");
+        assert_eq!(hosts("w[5:1:-2]"), ["w5", "w3"]);
     }
 
     #[test]
@@ -354,5 +465,50 @@ mod tests {
         assert!(expand("web[c:a]").is_err());
         assert!(expand("web[1:2:3:4]").is_err());
         assert!(expand("web[1:x]").is_err());
+    }
+
+    #[test]
+    fn an_empty_range_is_found_before_anything_is_expanded() {
+        assert_eq!(hosts("w[1:3:-1]"), Vec::<String>::new());
+        assert_eq!(hosts("w[a:c:-1]"), Vec::<String>::new());
+        // Twenty ranges of three, then an empty one: Ansible walks 3.5 billion prefixes.
+        let pattern = format!("h{}[3:1]", "[1:3]".repeat(20));
+        let started = std::time::Instant::now();
+        assert_eq!(hosts(&pattern), Vec::<String>::new());
+        // Ansible never reads the ranges after an empty one.
+        assert_eq!(hosts("h[3:1][1:x]"), Vec::<String>::new());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A bad range after good ones is found without building anything.
+        assert!(expand(&format!("h{}[1:x]", "[1:3]".repeat(20))).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn too_many_hosts_are_counted_not_built() {
+        let started = std::time::Instant::now();
+        let err = expand(&format!("h{}", "[1:3]".repeat(20))).expect_err("3^20");
+        assert!(err.contains("more than 1000000 hosts"), "{err}");
+        let err = expand("h[0:9999999999999]").expect_err("huge");
+        assert!(err.contains("more than 1000000"), "{err}");
+        let err = expand("h[0:999][0:999][0:1]").expect_err("2 million");
+        assert!(err.contains("more than 1000000"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Exactly the limit is fine.
+        assert_eq!(hosts("h[0:999]-[0:999]").len(), 1_000_000);
+        assert_eq!(count("h[0:999]-[0:999]"), Ok(1_000_000));
+        assert!(count(&format!("h{}", "[1:3]".repeat(20))).is_err());
+        assert_eq!(count("w[3:1]"), Ok(0));
+        assert_eq!(count("w[1:2]:22"), Ok(2));
+    }
+
+    #[test]
+    fn ranges_expand_as_ansible_nests_them() {
+        assert_eq!(hosts("a[1:2]b[x:y]c"), ["a1bxc", "a1byc", "a2bxc", "a2byc"]);
+        assert_eq!(
+            hosts("n[01:02].[a:b]"),
+            ["n01.a", "n01.b", "n02.a", "n02.b"]
+        );
+        // A `]` left over after the last range stays in the name.
+        assert_eq!(hosts("a[1:2]b]"), ["a1b]", "a2b]"]);
     }
 }

@@ -367,6 +367,13 @@ impl<'a> Builder<'a> {
             return Err(format!("Could not find group {group} in inventory"));
         }
         let is_new = !self.inv.hosts.contains_key(name);
+        if is_new && self.inv.hosts.len() >= super::hostrange::MAX_HOSTS {
+            return Err(format!(
+                "the inventory would have more than {} hosts (the limit of one inventory; \
+                 '{name}' is one too many)",
+                super::hostrange::MAX_HOSTS
+            ));
+        }
         if is_new {
             self.inv.hosts.insert(
                 name.to_string(),

@@ -13,7 +13,7 @@
 //! `ansible-inventory --list` prints for them; [`unsafe_text`] recognises it.
 
 pub mod error;
-mod hostrange;
+pub mod hostrange;
 mod ini;
 mod loader;
 pub mod model;

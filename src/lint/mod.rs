@@ -5,8 +5,9 @@
 //! rendered file. Rules (ids are stable; see [`RULES`]):
 //!
 //! - per file ([`single`]): track scripts that keepalived 2.x runs without a shell although
-//!   they are written for one, `auth_pass` longer than keepalived keeps, and the parser's own
-//!   errors and warnings;
+//!   they are written for one, `auth_pass` longer than keepalived keeps, `auth_pass` in a file
+//!   its task writes without a `mode:` or readable by others, and the parser's own errors and
+//!   warnings;
 //! - across the hosts of a VRID ([`pairs`]): one VRID with different VIPs on one segment, two
 //!   MASTERs at the same priority, priority gaps that track weights cannot cross, and
 //!   `advert_int`/`version` mismatches.
@@ -86,6 +87,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         single::AUTH_PASS,
         Severity::Warning,
         "auth_pass longer than the 8 characters keepalived keeps",
+    ),
+    (
+        single::AUTH_PASS_READABLE,
+        Severity::Warning,
+        "auth_pass in a file its template/copy task writes without a mode, or world-readable",
     ),
     (
         pairs::MISMATCH,

@@ -12,6 +12,10 @@ pub struct HostConfig {
     pub file: String,
     /// The template it was rendered from, when known.
     pub src: Option<String>,
+    /// The task that writes it (`task 'NAME' at FILE:LINE`), when known.
+    pub task: Option<String>,
+    /// That task's `mode:` argument, as written.
+    pub mode: Option<String>,
     pub text: String,
 }
 
@@ -20,6 +24,9 @@ pub struct HostConfig {
 pub struct Parsed<'a> {
     pub host: &'a str,
     pub file: &'a str,
+    /// The task that writes the file, and its `mode:`.
+    pub task: Option<&'a str>,
+    pub mode: Option<&'a str>,
     /// `None` when the file has errors (they are in `diagnostics`).
     pub config: Option<Config>,
     pub diagnostics: Vec<Diagnostic>,
@@ -36,6 +43,8 @@ impl<'a> Parsed<'a> {
         Parsed {
             host: &c.host,
             file: &c.file,
+            task: c.task.as_deref(),
+            mode: c.mode.as_deref(),
             config,
             diagnostics,
             statements: standalone.statements,

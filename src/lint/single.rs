@@ -19,6 +19,7 @@ use super::{Finding, Severity};
 pub const SCRIPT_SHELL: &str = "script-needs-shell";
 pub const SCRIPT_WORDS: &str = "script-unquoted";
 pub const AUTH_PASS: &str = "auth-pass-length";
+pub const AUTH_PASS_READABLE: &str = "auth-pass-world-readable";
 pub const PARSE_ERROR: &str = "parse-error";
 pub const PARSE_WARNING: &str = "parse-warning";
 
@@ -54,6 +55,7 @@ pub fn check(p: &Parsed<'_>, out: &mut Vec<Finding>) {
     }
     let mut all = Vec::new();
     walk(&p.statements, &mut all);
+    let mut told_readable = false;
     for (st, parent) in all {
         let parent_kw = parent.map(|s| s.keyword());
         match (st.keyword(), parent_kw) {
@@ -70,6 +72,18 @@ pub fn check(p: &Parsed<'_>, out: &mut Vec<Finding>) {
                 }
             }
             ("auth_pass", Some("authentication")) => {
+                if let Some(task) = p.task.filter(|_| !told_readable) {
+                    if let Some((message, hint)) = readable(task, p.mode) {
+                        told_readable = true;
+                        out.push(finding(
+                            AUTH_PASS_READABLE,
+                            Severity::Warning,
+                            st.loc.line,
+                            message,
+                            Some(hint),
+                        ));
+                    }
+                }
                 let len = st.arg(0).map_or(0, str::len);
                 if len > AUTH_PASS_MAX {
                     out.push(finding(
@@ -88,6 +102,36 @@ pub fn check(p: &Parsed<'_>, out: &mut Vec<Finding>) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Whether a file holding `auth_pass`, written by `task` with `mode`, is readable by every
+/// user of the host: with no `mode:` a new file gets 0644 (umask 022) and an existing one keeps
+/// its mode; a symbolic mode is applied to 0644. The message and hint, if so.
+fn readable(task: &str, mode: Option<&str>) -> Option<(String, String)> {
+    let hint = "add mode: \"0640\" (or \"0600\") to the task: only root (and the group) need \
+                to read the VRRP password"
+        .to_string();
+    match mode {
+        None => Some((
+            format!(
+                "auth_pass is in a file that {task} writes without a mode: a new file is 0644, \
+                 readable by every user of the host"
+            ),
+            hint,
+        )),
+        Some(m) => {
+            let bits = crate::run::render::parse_mode(m, 0o644).ok()?;
+            (bits & 0o004 != 0).then(|| {
+                (
+                    format!(
+                        "auth_pass is in a file that {task} writes with mode {m}: readable by \
+                         every user of the host"
+                    ),
+                    hint,
+                )
+            })
         }
     }
 }

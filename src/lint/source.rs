@@ -88,6 +88,8 @@ pub fn render(
             host: f.host,
             file: f.dest,
             src: f.src,
+            task: Some(f.task),
+            mode: f.mode,
             text: String::from_utf8_lossy(&f.bytes).into_owned(),
         })
         .collect();

@@ -8,6 +8,8 @@ fn host(name: &str, extra: &str, body: &str) -> HostConfig {
         host: name.into(),
         file: "/etc/keepalived/keepalived.conf".into(),
         src: None,
+        task: None,
+        mode: None,
         text: format!(
             "global_defs {{\n enable_script_security\n script_user root\n}}\n{extra}\n\
              vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 14\n{body}\n \
@@ -191,4 +193,46 @@ fn parse_errors_name_host_and_line() {
         "{found:?}"
     );
     assert!(has_errors(&found));
+}
+
+#[test]
+fn auth_pass_in_a_world_readable_file() {
+    let auth = format!("{MASTER}\n authentication {{\n  auth_type PASS\n  auth_pass 01234567\n }}");
+    let written = |mode: Option<&str>| {
+        let mut c = host("lb1", "", &auth);
+        c.task = Some("task 'config keepalived' at roles/nginx/tasks/main.yml:31:3".into());
+        c.mode = mode.map(String::from);
+        check(&[c, host("lb2", "", BACKUP)])
+    };
+    for mode in [
+        None,
+        Some("0644"),
+        Some("0604"),
+        Some("u=rw,g=r,o=r"),
+        Some("o+r"),
+    ] {
+        let found = written(mode);
+        assert_eq!(found.len(), 1, "{mode:?}: {found:?}");
+        assert_eq!(
+            (found[0].rule, found[0].line, found[0].severity),
+            ("auth-pass-world-readable", 13, Severity::Warning),
+            "{mode:?}"
+        );
+        assert!(
+            found[0].message.contains("task 'config keepalived'"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            !format!("{found:?}").contains("01234567"),
+            "no password shown"
+        );
+    }
+    for mode in ["0640", "0600", "640", "u=rw,g=r,o=", "go-rwx", "o-r"] {
+        assert_eq!(written(Some(mode)), [], "{mode}");
+    }
+    // A file without auth_pass may be world-readable.
+    let mut plain = host("lb1", "", MASTER);
+    plain.task = Some("task 'x' at site.yml:3:7".into());
+    assert_eq!(check(&[plain, host("lb2", "", BACKUP)]), []);
 }

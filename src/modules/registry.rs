@@ -89,6 +89,8 @@ pub struct Rendered {
     pub src: Option<String>,
     /// The `mode` the task asks for, as written.
     pub mode: Option<String>,
+    /// Which task rendered it: `task 'NAME' at FILE:LINE:COL`.
+    pub task: String,
     pub bytes: Vec<u8>,
 }
 
@@ -137,6 +139,8 @@ pub struct Cx<'a> {
     /// The task's variables, for modules that evaluate expressions (`assert`, `debug var=`).
     pub vars: &'a minijinja::Value,
     pub templar: &'a crate::template::Templar,
+    /// The task being run.
+    pub task: &'a crate::playbook::Task,
     /// The role the task belongs to (its folder), for finding `templates/` and `files/`.
     pub role_path: Option<&'a Path>,
     pub playbook_dir: &'a Path,

@@ -55,11 +55,17 @@ pub async fn put(cx: &mut Cx<'_>, module: &str) -> Result<Outcome, Unreachable> 
         let dest = dest_path(&opts.dest, &opts.name);
         if let Some(bytes) = content {
             if keep.is_none_or(|keep| keep(&dest)) {
+                let name = cx
+                    .task
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| cx.task.module.clone());
                 rendered.push(Rendered {
                     host: cx.host.to_string(),
                     dest,
                     src,
                     mode: opts.mode.clone(),
+                    task: format!("task '{name}' at {}", cx.task.origin),
                     bytes,
                 });
             }

@@ -6,8 +6,9 @@
 //! for the same host, user, port, key and options finds its socket and opens a channel on it
 //! in about 10 ms.
 //!
-//! The sockets live in `HACTL_CONTROL_PATH_DIR`, else `~/.hactl/cp` (mode 0700, like
-//! `~/.ansible/cp`). The `openssh` crate makes each master's socket inside a fresh folder of
+//! The sockets live in `HACTL_CONTROL_PATH_DIR`, else `~/.hactl/cp` (made with mode 0700,
+//! like `~/.ansible/cp`; an existing folder that another user owns, or whose mode lets group
+//! or others in, is refused before any connection is made). The `openssh` crate makes each master's socket inside a fresh folder of
 //! that directory; a symlink named by a hash of everything that shapes the connection (and of
 //! the network namespace, since a socket in the file system would otherwise hand a run in one
 //! namespace a master that lives in another) points at it.
@@ -29,28 +30,78 @@ pub struct Slot {
     pub link: PathBuf,
 }
 
-/// The control directory, created 0700 if missing; `None` if there is no home to put it in
-/// or it cannot be made (then hactl connects without persistence).
-fn control_dir() -> Option<PathBuf> {
+/// The control directory, created 0700 if missing. `Ok(None)` if there is no home to put it in
+/// or it cannot be made (then hactl connects without persistence); an error if it exists but
+/// is not private (see [`check_private`]).
+fn control_dir() -> Result<Option<PathBuf>, String> {
     let dir = match std::env::var_os("HACTL_CONTROL_PATH_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".hactl/cp"),
+        _ => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".hactl/cp"),
+            None => return Ok(None),
+        },
     };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .ok()?;
-    // A directory another user can write to could be handed a socket of theirs.
-    let meta = std::fs::metadata(&dir).ok()?;
-    (meta.permissions().mode() & 0o022 == 0).then_some(dir)
+    prepare(&dir)
 }
 
-/// The slot for `target`, or `None` when persistence cannot be used.
-pub fn slot(target: &Target) -> Option<Slot> {
-    let dir = control_dir()?;
+/// Makes `dir` (0700) if it is missing, then checks that it is private.
+fn prepare(dir: &Path) -> Result<Option<PathBuf>, String> {
+    if std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    check_private(dir)?;
+    Ok(Some(dir.to_path_buf()))
+}
+
+/// Refuses a control directory that another user owns or that group or others may use: a
+/// socket planted there would carry this run's commands to the planter's master (OpenSSH
+/// likewise refuses unsafe control paths). Symlinks are followed: what counts is the folder
+/// the sockets end up in.
+pub fn check_private(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta =
+        std::fs::metadata(dir).map_err(|e| format!("ssh control folder {}: {e}", dir.display()))?;
+    let fix = "make it yours with mode 0700, set HACTL_CONTROL_PATH_DIR to a private folder, \
+               or run with --ssh-persist 0";
+    if !meta.is_dir() {
+        return Err(format!(
+            "ssh control folder {} is not a folder; {fix}",
+            dir.display()
+        ));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "refusing the ssh control folder {}: it is owned by uid {}, not by this user \
+             (uid {me}), who could hand hactl a socket of theirs; {fix}",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "refusing the ssh control folder {}: its mode is {mode:04o}, not 0700 (group or \
+             others may use it); {fix}",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The slot for `target`; `Ok(None)` when persistence cannot be used, an error when the
+/// control directory is not safe to use.
+pub fn slot(target: &Target) -> Result<Option<Slot>, String> {
+    let Some(dir) = control_dir()? else {
+        return Ok(None);
+    };
     let link = dir.join(key(target));
-    Some(Slot { dir, link })
+    Ok(Some(Slot { dir, link }))
 }
 
 /// A short hash of everything that shapes a connection to `target`.
@@ -186,6 +237,52 @@ mod tests {
         ] {
             assert_ne!(key(&changed), base, "{changed:?}");
         }
+    }
+
+    #[test]
+    fn a_folder_made_fresh_is_private_and_used() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("a/cp");
+        assert_eq!(prepare(&dir), Ok(Some(dir.clone())));
+        let mode = std::fs::metadata(&dir).expect("made").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // And again, now that it exists.
+        assert_eq!(prepare(&dir), Ok(Some(dir.clone())));
+    }
+
+    #[test]
+    fn a_folder_others_may_use_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for mode in [0o755, 0o750, 0o705, 0o710, 0o701, 0o777, 0o1777] {
+            let dir = tmp.path().join(format!("cp{mode:o}"));
+            std::fs::create_dir(&dir).expect("mkdir");
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let err = prepare(&dir).expect_err("refused");
+            assert!(
+                err.contains(&format!("{}", dir.display())) && err.contains("not 0700"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_folder_of_another_user_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("cp");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let me = nix::unistd::geteuid().as_raw();
+        let other = if me == 65534 { 65533 } else { 65534 };
+        if std::os::unix::fs::chown(&dir, Some(other), None).is_err() {
+            // Only root can give a folder away; as another user the check is the same code.
+            return;
+        }
+        let err = prepare(&dir).expect_err("refused");
+        assert!(err.contains(&format!("owned by uid {other}")), "{err}");
+        // A symlink to it is no way around the check.
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).expect("symlink");
+        assert!(prepare(&link).is_err());
     }
 
     #[test]

@@ -51,7 +51,14 @@ pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
         .persist
         .map(|d| d.as_secs())
         .and_then(|s| std::num::NonZeroUsize::new(usize::try_from(s).ok()?));
-    let slot = idle.and_then(|_| persist::slot(target));
+    // An unsafe control folder stops the connection before anything is sent.
+    let slot = match idle {
+        Some(_) => persist::slot(target).map_err(|message| TransportError::Connect {
+            host: target.name.clone(),
+            message,
+        })?,
+        None => None,
+    };
     if let Some(slot) = &slot {
         if let Some(t) = resume(target, slot).await {
             return Ok(t);
