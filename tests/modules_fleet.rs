@@ -22,8 +22,9 @@ fn args(v: Value) -> Map<String, Value> {
 }
 
 async fn run(conn: &Connection, module: &str, a: Value, mode: Mode) -> Outcome {
-    let step = modules::plan(module, &args(a), mode, &Map::new()).expect("valid arguments");
-    modules::execute(conn, step).await.expect("transport")
+    modules::registry::run_on(conn, module, args(a), mode, &Map::new())
+        .await
+        .expect("transport")
 }
 
 async fn put(conn: &Connection, content: &str, a: Value, mode: Mode) -> Outcome {

@@ -37,6 +37,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         conn: args.connection.clone(),
         force_handlers: args.force_handlers,
         skip_lint: args.skip_lint,
+        ..Default::default()
     };
     let printer = engine::output::Printer {
         show_secrets: args.show_secrets,

@@ -48,7 +48,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 /// Runs the command or module on `hosts` and prints each result, then the grouped summary.
 fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<ExitCode> {
     let module = crate::playbook::short_module(&args.module).to_string();
-    let free_form = matches!(module.as_str(), "command" | "shell" | "raw");
+    let Some(spec) = crate::modules::registry::find(&module).map(|m| m.spec()) else {
+        let names = crate::modules::registry::names();
+        anyhow::bail!(
+            "couldn't resolve module/action '{module}'; hactl's modules: {}",
+            names.join(", ")
+        );
+    };
+    if spec.runs == crate::modules::registry::Runs::Engine {
+        anyhow::bail!("'{module}' is playbook control flow; it cannot run as an ad hoc module");
+    }
+    let free_form = spec.free_form;
     let mut module_args = serde_json::Map::new();
     if let Some(a) = &args.args {
         for (k, v) in crate::playbook::kv::parse_kv(a, free_form)? {
@@ -61,22 +71,13 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
         }
         module_args.insert("_raw_params".into(), serde_json::Value::String(cmd.clone()));
     }
-    if free_form && !module_args.contains_key("_raw_params") {
+    if matches!(spec.name, "command" | "shell" | "raw") && !module_args.contains_key("_raw_params")
+    {
         anyhow::bail!("no command given: hactl run PATTERN 'COMMAND'");
     }
-    let targets = hosts
-        .iter()
-        .map(|h| crate::run::target::target(inv, h, &args.connection))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!(e))?;
     let job = crate::run::adhoc::Job {
         module,
         args: module_args,
-        become_user: args
-            .connection
-            .become_
-            .then(|| args.connection.become_user.clone()),
-        forks: args.connection.forks.unwrap_or(hosts.len().clamp(1, 256)),
         mode: crate::modules::Mode::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -91,8 +92,10 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
     let on_line =
         stream.then_some(|host: &str, line: &str| report::out(&format!("{host} | {line}")));
     let results = runtime.block_on(crate::run::adhoc::run_streaming(
-        targets,
+        inv,
+        hosts,
         job,
+        &args.connection,
         on_line,
         |r| {
             if args.json {
@@ -103,7 +106,7 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
                 report::out(&crate::run::adhoc::format_result(r));
             }
         },
-    ));
+    ))?;
     if args.json {
         report::event(&crate::run::adhoc::json_recap(&results));
     } else if !args.no_summary && !results.is_empty() {

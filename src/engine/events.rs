@@ -26,6 +26,9 @@ pub enum Event {
         no_log: bool,
         results: Vec<(String, TaskResult)>,
     },
+    /// One host is done with a task (or handler): sent as each host finishes, before the
+    /// task's [`Event::Results`].
+    HostDone { host: String, result: TaskResult },
     /// A host that could not be reached (or whose connection broke).
     Unreachable { host: String, msg: String },
     /// `included: FILE for HOSTS`.

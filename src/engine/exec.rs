@@ -38,6 +38,24 @@ pub struct Options {
     pub force_handlers: bool,
     /// Do not lint the keepalived configs before the first task.
     pub skip_lint: bool,
+    /// Run on exactly these hosts instead of each play's pattern (`hactl run` has selected
+    /// them already).
+    pub hosts: Option<Vec<String>>,
+    /// Where command output goes line by line as it comes (`hactl run`).
+    pub stream: Option<Stream>,
+}
+
+/// What receives a line a command printed: (host, line).
+pub type OnLine = dyn Fn(&str, &str) + Send + Sync;
+
+/// A callback for the lines commands print.
+#[derive(Clone)]
+pub struct Stream(pub Arc<OnLine>);
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
 }
 
 /// Where a run happens.
@@ -77,13 +95,18 @@ pub async fn run(
     let mut out: BTreeSet<String> = BTreeSet::new();
     let templar = Templar::new();
     'plays: for play in &pb.plays {
-        let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
-        for w in &selection.warnings {
-            sink.event(Event::Warning(w.clone()));
-            result.warnings.push(w.clone());
-        }
-        let hosts: Vec<String> = selection
-            .hosts
+        let selected = match &opts.hosts {
+            Some(hosts) => hosts.clone(),
+            None => {
+                let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
+                for w in &selection.warnings {
+                    sink.event(Event::Warning(w.clone()));
+                    result.warnings.push(w.clone());
+                }
+                selection.hosts
+            }
+        };
+        let hosts: Vec<String> = selected
             .iter()
             .filter(|h| !out.contains(*h))
             .cloned()
@@ -216,6 +239,7 @@ impl<'a> Batch<'a> {
                     .as_deref()
                     .unwrap_or(&self.opts.conn.become_user),
                 sink: self.sink,
+                stream: self.opts.stream.as_ref(),
             };
             match next {
                 Next::Done => break,
@@ -504,6 +528,10 @@ impl<'a> Batch<'a> {
                 let failed =
                     r.unreachable.is_some() || r.status == Some(crate::modules::Status::Failed);
                 progress.host_done(&s.name, failed);
+                self.sink.event(Event::HostDone {
+                    host: s.name.clone(),
+                    result: r.clone(),
+                });
                 Some((i, r))
             }
         }))

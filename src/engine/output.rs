@@ -40,6 +40,7 @@ impl Sink for Printer {
                     task_result(host, r, no_log, self.show_secrets);
                 }
             }
+            Event::HostDone { .. } => {}
             Event::Unreachable { host, msg } => unreachable(&host, &msg),
             Event::Included { file, hosts, item } => included(&file, &hosts, item.as_ref()),
             Event::Pending { host, name } => pending(&host, &name),

@@ -108,6 +108,8 @@ pub struct PlayCx<'a> {
     pub become_: bool,
     pub become_user: &'a str,
     pub sink: &'a dyn Sink,
+    /// `hactl run`: the lines commands print, as they come (host, line).
+    pub stream: Option<&'a super::exec::Stream>,
 }
 
 impl std::fmt::Debug for dyn Sink + '_ {
@@ -398,10 +400,24 @@ impl<'a> PlayCx<'a> {
             (true, None) => Some(self.become_user),
             (false, _) => None,
         };
+        // The module's own markers (`hactl:KEY=VALUE`) are not the command's output.
+        let lines = |line: &str| {
+            if let Some(f) = self.stream {
+                if !line.starts_with("hactl:") {
+                    (f.0)(host, line);
+                }
+            }
+        };
+        let streams = self.stream.is_some()
+            && matches!(
+                registry::canonical(&task.module),
+                Some("command" | "shell" | "raw")
+            );
         let at = match on {
             On::Host(conn) => Where::Host {
                 conn: *conn,
                 become_user,
+                stream: if streams { Some(&lines) } else { None },
             },
             On::Offline { rendered, keep } => Where::Offline {
                 rendered,

@@ -6,8 +6,9 @@
 //! decides idempotence on the host itself (hashes, `stat`, `dpkg-query`), so a task costs one
 //! round trip and the host needs only a shell and coreutils.
 //!
-//! Modules that never touch the host (`debug`, `set_fact`, `assert`, ...) and the controller
-//! side of `template`/`copy` (rendering, reading `src`) belong to the runner, not here.
+//! Every module is one type listed once in [`registry::MODULES`]; modules that never touch the
+//! host (`debug`, `set_fact`, `assert`, ...) run on the controller, and `template`/`copy`
+//! render there before they put the result on the host.
 
 pub mod args;
 pub mod assert;
@@ -131,35 +132,6 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ArgError(pub String);
-
-/// Plans a host-side module from its rendered arguments.
-pub fn plan(
-    module: &str,
-    args: &Map<String, Value>,
-    mode: Mode,
-    facts: &Map<String, Value>,
-) -> Result<Step, ArgError> {
-    match module {
-        "command" | "shell" | "raw" => command::plan(module, args, mode),
-        "service" | "systemd" | "systemd_service" => service::plan(module, args, mode),
-        "package" | "apt" | "yum" | "dnf" => package::plan(module, args, mode, facts),
-        "file" => file::plan(args, mode),
-        "ping" => Ok(Step::Remote(Remote {
-            script: "echo pong".into(),
-            stdin: Vec::new(),
-            finish: Box::new(|out| {
-                if out.success() {
-                    Outcome::changed(false).with("ping", "pong")
-                } else {
-                    protocol::failed_from(&out, "ping failed")
-                }
-            }),
-        })),
-        other => Err(ArgError(format!(
-            "hactl cannot run the module '{other}' on a host"
-        ))),
-    }
-}
 
 /// Runs a planned step on a host.
 pub async fn execute<T: crate::transport::Transport>(

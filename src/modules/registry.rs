@@ -67,6 +67,14 @@ pub trait Exec: Send + Sync {
         script: &'a str,
         stdin: &'a [u8],
     ) -> BoxFuture<'a, Result<ExecOutput, TransportError>>;
+
+    /// As [`Exec::exec_boxed`], handing each stdout line to `on_line` as it arrives.
+    fn exec_streaming_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+        on_line: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<ExecOutput, TransportError>>;
 }
 
 impl<T: Transport> Exec for T {
@@ -76,6 +84,15 @@ impl<T: Transport> Exec for T {
         stdin: &'a [u8],
     ) -> BoxFuture<'a, Result<ExecOutput, TransportError>> {
         Box::pin(self.exec(script, stdin))
+    }
+
+    fn exec_streaming_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+        on_line: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<ExecOutput, TransportError>> {
+        Box::pin(self.exec_streaming(script, stdin, on_line))
     }
 }
 
@@ -100,6 +117,8 @@ pub enum Where<'a> {
     Host {
         conn: &'a dyn Exec,
         become_user: Option<&'a str>,
+        /// Where the lines a command prints go as they come (`hactl run`), if anywhere.
+        stream: Option<&'a (dyn Fn(&str) + Send + Sync)>,
     },
     /// Nowhere: `hactl render` and `hactl lint`. Controller modules run, files are rendered
     /// into `rendered` (when `keep` says so), host modules report [`Outcome::offline`].
@@ -176,7 +195,11 @@ impl Cx<'_> {
     ) -> Result<Option<ExecOutput>, Unreachable> {
         match &self.at {
             Where::Offline { .. } => Ok(None),
-            Where::Host { conn, become_user } => {
+            Where::Host {
+                conn,
+                become_user,
+                stream,
+            } => {
                 let wrapped;
                 let script = match become_user {
                     Some(user) => {
@@ -185,10 +208,11 @@ impl Cx<'_> {
                     }
                     None => script,
                 };
-                conn.exec_boxed(script, stdin)
-                    .await
-                    .map(Some)
-                    .map_err(|e| Unreachable(e.to_string()))
+                let out = match stream {
+                    Some(on_line) => conn.exec_streaming_boxed(script, stdin, *on_line).await,
+                    None => conn.exec_boxed(script, stdin).await,
+                };
+                out.map(Some).map_err(|e| Unreachable(e.to_string()))
             }
         }
     }
@@ -197,6 +221,42 @@ impl Cx<'_> {
     pub fn offline(&self) -> bool {
         matches!(self.at, Where::Offline { .. })
     }
+}
+
+/// Runs `module` on a connection outside any play (tests, tools): its arguments as given, no
+/// variables but the host's `facts`.
+pub async fn run_on(
+    conn: &dyn Exec,
+    module: &str,
+    args: Map<String, Value>,
+    mode: Mode,
+    facts: &Map<String, Value>,
+) -> Result<Outcome, Unreachable> {
+    let Some(m) = find(module) else {
+        return Ok(Outcome::failed(format!("hactl has no module '{module}'")));
+    };
+    let task = crate::playbook::Task::adhoc(module, args.clone().into_iter().collect());
+    let templar = crate::template::Templar::new();
+    let vars = minijinja::Value::from_pairs(std::iter::empty::<(String, minijinja::Value)>());
+    let dir = std::env::current_dir().unwrap_or_default();
+    let mut cx = Cx {
+        module,
+        args,
+        mode,
+        host: "",
+        facts,
+        vars: &vars,
+        templar: &templar,
+        task: &task,
+        role_path: None,
+        playbook_dir: &dir,
+        at: Where::Host {
+            conn,
+            become_user: None,
+            stream: None,
+        },
+    };
+    m.run(&mut cx).await
 }
 
 /// Every module hactl runs, in the order `hactl run -m` lists them.

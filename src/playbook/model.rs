@@ -202,3 +202,64 @@ impl Task {
         }
     }
 }
+
+impl Task {
+    /// A task made on the command line (`hactl run -m MODULE -a ARGS`).
+    pub fn adhoc(module: &str, args: Vars) -> Task {
+        Task {
+            name: None,
+            module: module.to_string(),
+            args,
+            keywords: Keywords::default(),
+            notify: Vec::new(),
+            listen: Vec::new(),
+            register: None,
+            looping: None,
+            loop_control: LoopControl::default(),
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            until: Vec::new(),
+            retries: None,
+            delay: None,
+            delegate_to: None,
+            origin: Origin {
+                file: PathBuf::from("<command line>"),
+                mark: crate::yaml::Mark::START,
+            },
+            role: None,
+        }
+    }
+}
+
+impl Playbook {
+    /// The one-task playbook of an ad hoc run (`hactl run PATTERN -m MODULE -a ARGS`): a play
+    /// on `pattern` without fact gathering, run from the current folder.
+    pub fn adhoc(pattern: &str, module: &str, args: Vars) -> Playbook {
+        let dir = std::env::current_dir().unwrap_or_default();
+        let task = Task::adhoc(module, args);
+        let origin = task.origin.clone();
+        let play = Play {
+            name: format!("Ansible Ad-Hoc ({pattern})"),
+            hosts: pattern.to_string(),
+            keywords: Keywords::default(),
+            gather_facts: false,
+            vars: Vars::new(),
+            vars_files: Vec::new(),
+            roles: Vec::new(),
+            pre_tasks: Vec::new(),
+            tasks: vec![Item::Task(std::sync::Arc::new(task))],
+            post_tasks: Vec::new(),
+            handlers: Vec::new(),
+            serial: Vec::new(),
+            force_handlers: false,
+            max_fail_percentage: None,
+            origin,
+        };
+        Playbook {
+            path: dir.join("<command line>"),
+            dir,
+            plays: vec![play],
+            roles: IndexMap::new(),
+        }
+    }
+}

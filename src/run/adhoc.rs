@@ -1,24 +1,24 @@
-//! Ad hoc runs (`hactl run PATTERN 'command'`): one module on every selected host, all hosts
-//! at once (up to `--forks`), each host's result printed as it arrives, then identical results
-//! grouped with the hosts that gave them.
+//! Ad hoc runs (`hactl run PATTERN 'command'`, `-m MODULE -a ARGS`): one task on every
+//! selected host at once (up to `--forks`), run by the playbook engine as a one-task play, so
+//! every module of the registry works and arguments are templated with each host's variables
+//! as in `ansible`. Each host's result is handed over as it arrives (command output line by
+//! line before that), then identical results are grouped with the hosts that gave them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
-use tokio::sync::{Semaphore, mpsc};
 
-use super::target::become_script;
-use crate::modules::{self, Mode, Outcome, Status, Step};
-use crate::transport::{self, Target, Transport};
+use crate::cli::ConnectionArgs;
+use crate::engine::{Event, Sink};
+use crate::inventory::Inventory;
+use crate::modules::{Mode, Outcome, Status};
+use crate::playbook::Playbook;
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub module: String,
     pub args: Map<String, Value>,
-    /// Run as this user through sudo.
-    pub become_user: Option<String>,
-    pub forks: usize,
     pub mode: Mode,
 }
 
@@ -29,108 +29,76 @@ pub struct HostResult {
     pub outcome: Result<Outcome, String>,
 }
 
-/// Runs `job` on every target; `on_result` sees each host's result as soon as it is in.
-/// Results come back in the targets' order.
-pub async fn run(
-    targets: Vec<Target>,
-    job: Job,
-    on_result: impl FnMut(&HostResult),
-) -> Vec<HostResult> {
-    run_streaming(targets, job, None::<fn(&str, &str)>, on_result).await
+/// Hands each host's result to the caller as it arrives.
+struct Results<F> {
+    on_result: Mutex<F>,
+    all: Mutex<Vec<HostResult>>,
 }
 
-/// What a host's task sends back: a line of output as it is printed, or the result.
-enum Msg {
-    Line(String, String),
-    Done(HostResult),
+impl<F: FnMut(&HostResult) + Send> Sink for Results<F> {
+    fn event(&self, event: Event) {
+        let r = match event {
+            Event::HostDone { host, result } => HostResult {
+                host,
+                outcome: match result.unreachable {
+                    Some(msg) => Err(msg),
+                    None => Ok(result
+                        .items
+                        .into_iter()
+                        .next()
+                        .map(|i| i.outcome)
+                        .unwrap_or_else(|| Outcome::changed(false))),
+                },
+            },
+            Event::Unreachable { host, msg } => HostResult {
+                host,
+                outcome: Err(msg),
+            },
+            Event::Warning(w) => {
+                crate::report::warning(&w);
+                return;
+            }
+            _ => return,
+        };
+        if let Ok(mut f) = self.on_result.lock() {
+            (*f)(&r);
+        }
+        if let Ok(mut all) = self.all.lock() {
+            all.push(r);
+        }
+    }
 }
 
-/// Like [`run`]; with `on_line`, a `command`/`shell`/`raw` job's stdout lines reach it (host,
-/// line) as the hosts print them, before that host's result.
+/// Runs `job` on `hosts`; `on_line` sees a `command`/`shell`/`raw` job's stdout lines (host,
+/// line) as the hosts print them, `on_result` each host's result as soon as it is in.
+/// Results come back in the hosts' order.
 pub async fn run_streaming(
-    targets: Vec<Target>,
+    inv: &Inventory,
+    hosts: &[String],
     job: Job,
-    mut on_line: Option<impl FnMut(&str, &str)>,
-    mut on_result: impl FnMut(&HostResult),
-) -> Vec<HostResult> {
-    let order: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-    let gate = Arc::new(Semaphore::new(job.forks.max(1)));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let stream = on_line.is_some() && matches!(job.module.as_str(), "command" | "shell" | "raw");
-    let job = Arc::new(job);
-    for target in targets {
-        let (gate, tx, job) = (gate.clone(), tx.clone(), job.clone());
-        tokio::spawn(async move {
-            let _slot = gate.acquire().await;
-            let host = target.name.clone();
-            let lines = tx.clone();
-            let send = move |line: &str| {
-                // The module's own markers are not the command's output.
-                if !line.starts_with("hactl:") {
-                    let _ = lines.send(Msg::Line(host.clone(), line.to_string()));
-                }
-            };
-            let on_line: Option<&(dyn Fn(&str) + Send + Sync)> =
-                if stream { Some(&send) } else { None };
-            let outcome = one_host(&target, &job, on_line).await;
-            let _ = tx.send(Msg::Done(HostResult {
-                host: target.name.clone(),
-                outcome,
-            }));
-        });
-    }
-    drop(tx);
-    let mut results = Vec::with_capacity(order.len());
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            Msg::Line(host, line) => {
-                if let Some(f) = on_line.as_mut() {
-                    f(&host, &line);
-                }
-            }
-            Msg::Done(result) => {
-                on_result(&result);
-                results.push(result);
-            }
-        }
-    }
-    results.sort_by_key(|r| order.iter().position(|h| *h == r.host));
-    results
-}
-
-async fn one_host(
-    target: &Target,
-    job: &Job,
-    on_line: Option<&(dyn Fn(&str) + Send + Sync)>,
-) -> Result<Outcome, String> {
-    let step = match modules::plan(&job.module, &job.args, job.mode, &Map::new()) {
-        Ok(step) => step,
-        Err(e) => return Ok(Outcome::failed(e.0)),
+    conn: &ConnectionArgs,
+    on_line: Option<impl Fn(&str, &str) + Send + Sync + 'static>,
+    on_result: impl FnMut(&HostResult) + Send,
+) -> anyhow::Result<Vec<HostResult>> {
+    let args = job.args.into_iter().collect();
+    let pb = Playbook::adhoc(&hosts.join(","), &job.module, args);
+    let opts = crate::engine::Options {
+        check: job.mode.check,
+        diff: job.mode.diff,
+        conn: conn.clone(),
+        skip_lint: true,
+        hosts: Some(hosts.to_vec()),
+        stream: on_line.map(|f| crate::engine::exec::Stream(Arc::new(f))),
+        ..Default::default()
     };
-    // Errors name the host already; the report puts it first.
-    let text = |e: transport::TransportError| {
-        let full = e.to_string();
-        full.strip_prefix(&format!("{}: ", target.name))
-            .map(String::from)
-            .unwrap_or(full)
+    let sink = Results {
+        on_result: Mutex::new(on_result),
+        all: Mutex::new(Vec::new()),
     };
-    let conn = transport::connect(target).await.map_err(text)?;
-    let outcome = match step {
-        Step::Done(outcome) => Ok(outcome),
-        Step::Remote(remote) => {
-            let script = match &job.become_user {
-                Some(user) => become_script(&remote.script, user),
-                None => remote.script,
-            };
-            let out = match on_line {
-                Some(f) => conn.exec_streaming(&script, &remote.stdin, f).await,
-                None => conn.exec(&script, &remote.stdin).await,
-            };
-            out.map(remote.finish).map_err(text)
-        }
-    };
-    let _ = conn.close().await;
-    outcome
+    crate::engine::run(inv, &pb, &opts, &crate::engine::Mode::Live, &sink).await?;
+    let mut results = sink.all.into_inner().unwrap_or_default();
+    results.sort_by_key(|r| hosts.iter().position(|h| *h == r.host));
+    Ok(results)
 }
 
 /// The exit code `ansible` gives: 4 if a host was unreachable, else 2 if one failed, else 0.
