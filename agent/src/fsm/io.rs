@@ -98,6 +98,8 @@ pub enum Reason {
     FaultCleared,
     /// Agent shutdown.
     Shutdown,
+    /// Another member of the sync group changed state and took this one along.
+    SyncGroup,
 }
 
 /// The state a notify script is told about (keepalived's notify_* words).
