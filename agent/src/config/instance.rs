@@ -59,6 +59,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         preempt_delay: Duration::ZERO,
         auth: None,
         vips: Vec::new(),
+        excluded_vips: Vec::new(),
         src_ip: None,
         unicast_peers: Vec::new(),
         check_unicast_src: false,
@@ -202,11 +203,15 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 }
             }
         }
-        "virtual_ipaddress" => {
+        "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
             for v in ctx.block(s).unwrap_or_default() {
                 ctx.no_block(v);
                 if let Some(vip) = vip(ctx, v) {
-                    inst.vips.push(vip);
+                    if kw == "virtual_ipaddress" {
+                        inst.vips.push(vip);
+                    } else {
+                        inst.excluded_vips.push(vip);
+                    }
                 }
             }
         }

@@ -299,11 +299,6 @@ pub const INSTANCE: Known = Known {
             "go to FAULT when the advert source address disappears from the interface",
         ),
         (
-            "virtual_ipaddress_excluded",
-            "add these addresses as MASTER (and remove them as BACKUP) without listing them in \
-             adverts",
-        ),
-        (
             "promote_secondaries",
             "set promote_secondaries on the interface, so removing a VIP keeps the other \
              addresses of its subnet",

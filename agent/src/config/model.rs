@@ -161,6 +161,8 @@ pub struct Instance {
     pub preempt_delay: Duration,
     pub auth: Option<Auth>,
     pub vips: Vec<VirtualIp>,
+    /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
+    pub excluded_vips: Vec<VirtualIp>,
     /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
     pub src_ip: Option<Ipv4Addr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.

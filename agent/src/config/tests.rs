@@ -578,7 +578,6 @@ fn behaviour_changing_keywords_are_refused() {
         ]
     );
     for kw in [
-        "virtual_ipaddress_excluded {\n 198.51.100.9\n}",
         "virtual_routes {\n 203.0.113.0/24 via 198.51.100.254\n}",
         "virtual_rules {\n from 198.51.100.1 table 100\n}",
         "track_process {\n nginx\n}",
@@ -969,4 +968,27 @@ fn local_probe_finds_programs_as_keepalived_does() {
     assert_eq!(local_probe(path), Found::NotExecutable);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     assert_eq!(local_probe(path), Found::Executable);
+}
+
+/// `virtual_ipaddress_excluded` reads like `virtual_ipaddress` and stays out of the VIPs.
+#[test]
+fn excluded_addresses_are_read_apart_from_the_vips() {
+    let p = parse_str(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n virtual_ipaddress_excluded {\n  203.0.113.9/24 dev eth1 label eth1:x\n  bogus\n }\n}\n",
+        "test.conf",
+    )
+    .expect("parses");
+    let inst = &p.config.instances[0];
+    assert_eq!(inst.vips.len(), 1);
+    assert_eq!(inst.excluded_vips.len(), 1);
+    let x = &inst.excluded_vips[0];
+    assert_eq!(x.addr, std::net::Ipv4Addr::new(203, 0, 113, 9));
+    assert_eq!(
+        (x.prefix, x.dev.as_deref(), x.label.as_deref()),
+        (24, Some("eth1"), Some("eth1:x"))
+    );
+    assert!(
+        p.has_warnings(),
+        "the bogus entry is reported as keepalived does"
+    );
 }

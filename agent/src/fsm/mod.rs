@@ -12,12 +12,12 @@
 //! validation ([`crate::packet::check()`] runs first); sync groups are [`Group`]'s, which drives
 //! the machines of its members.
 
+pub mod group;
 mod io;
 mod params;
 mod receive;
 pub mod timing;
 mod transitions;
-pub mod group;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -9,10 +9,10 @@
 //! - At start every instance first removes addresses equal to its own VIPs, which a crashed
 //!   run may have left behind (and nothing else).
 //!
-//! Sync groups: a FAULT of any member (its own tracking, or the group's `track_*`) puts
-//! every member in FAULT. MASTER/BACKUP changes are not yet propagated between members.
-//! The VRRP decisions are the state machine's ([`crate::fsm`]); the translation from config
-//! is [`spec`]; tracked objects are shared through [`tracking`].
+//! Each instance runs as a task of its own; the members of a `vrrp_sync_group` share one task,
+//! so that they change state together as keepalived syncs them ([`crate::fsm::Group`]).
+//! The VRRP decisions are the state machines'; the translation from config is [`spec`];
+//! tracked objects are shared through [`tracking`].
 
 pub mod instance;
 pub mod spec;
@@ -30,7 +30,7 @@ use crate::config::{self, ConfigError};
 use crate::network::{NetError, Netlink};
 use crate::status::{self, Board, InstanceStatus, StatusError};
 use instance::{Command, StartOptions};
-use spec::{InstanceSpec, SpecError};
+use spec::{InstanceSpec, SpecError, UnitSpec};
 use tracking::Tracking;
 
 /// Longest wait for instances to leave at shutdown or reload.
@@ -80,12 +80,26 @@ pub fn run_blocking(options: &RunOptions) -> Result<(), RunError> {
     rt.block_on(run(options))
 }
 
-/// A running instance.
+/// A running unit: an instance, or the members of a sync group.
 struct Running {
-    spec: InstanceSpec,
-    status: status::Shared,
+    unit: UnitSpec,
+    statuses: Vec<status::Shared>,
     commands: mpsc::Sender<Command>,
     task: JoinHandle<()>,
+}
+
+fn all_statuses(running: &[Running]) -> Vec<status::Shared> {
+    running
+        .iter()
+        .flat_map(|r| r.statuses.iter().cloned())
+        .collect()
+}
+
+fn all_specs(units: &[UnitSpec]) -> Vec<InstanceSpec> {
+    units
+        .iter()
+        .flat_map(|u| u.members.iter().cloned())
+        .collect()
 }
 
 /// The daemon: runs until SIGTERM/SIGINT.
@@ -93,16 +107,16 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
-    let specs = load(&options.config)?;
+    let units = load(&options.config)?;
     let netlink = Netlink::connect()?;
     let mut tracking = Tracking::start()?;
-    tracking.update(&specs, &netlink).await;
+    tracking.update(&all_specs(&units), &netlink).await;
     let board = Arc::new(Board {
         config: options.config.display().to_string(),
         instances: Mutex::new(Vec::new()),
     });
     let server = status::serve(&options.socket, board.clone())?;
-    let mut running: Vec<Running> = specs
+    let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
             start(
@@ -114,9 +128,9 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             )
         })
         .collect();
-    board.set(running.iter().map(|r| r.status.clone()).collect());
+    board.set(all_statuses(&running));
     tracing::info!(config = %options.config.display(), socket = %options.socket.display(),
-        instances = running.len(), "hactl-agent running");
+        units = running.len(), "hactl-agent running");
 
     loop {
         tokio::select! {
@@ -124,7 +138,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 running = reload(options, running, &mut tracking, &netlink).await;
-                board.set(running.iter().map(|r| r.status.clone()).collect());
+                board.set(all_statuses(&running));
             }
         }
     }
@@ -135,35 +149,43 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     Ok(())
 }
 
-fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
+fn load(path: &Path) -> Result<Vec<UnitSpec>, RunError> {
     let parsed = config::parse_file(path)?;
     for w in &parsed.warnings {
         tracing::warn!("{w}");
     }
-    for g in &parsed.config.sync_groups {
-        tracing::warn!(group = %g.name, "vrrp_sync_group: only FAULT is shared between members");
-    }
-    Ok(spec::build(&parsed.config)?)
+    Ok(spec::units(&parsed.config)?)
 }
 
-fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Running {
-    let mut initial =
-        InstanceStatus::new(&spec.name, &spec.ifname, spec.vrid, spec.params.priority);
-    initial.vips = spec
-        .vips
+fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running {
+    let statuses: Vec<status::Shared> = unit
+        .members
         .iter()
-        .map(|v| format!("{}/{}", v.addr, v.prefix))
+        .map(|spec| {
+            let mut initial =
+                InstanceStatus::new(&spec.name, &spec.ifname, spec.vrid, spec.params.priority);
+            initial.vips = spec
+                .vips
+                .iter()
+                .map(|v| format!("{}/{}", v.addr, v.prefix))
+                .collect();
+            Arc::new(Mutex::new(initial))
+        })
         .collect();
-    let status = Arc::new(Mutex::new(initial));
     let (commands, rx) = mpsc::channel(4);
-    let inputs = tracking.inputs(&spec);
-    let (s, st) = (spec.clone(), status.clone());
+    let inputs = unit.members.iter().map(|s| tracking.inputs(s)).collect();
+    let (u, st) = (unit.clone(), statuses.clone());
     let task = tokio::spawn(async move {
-        let name = s.name.clone();
-        // Each instance gets its own netlink socket: the kernel refuses (EBUSY) a second
+        let name = u
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        // Each task gets its own netlink socket: the kernel refuses (EBUSY) a second
         // address dump on a socket while one is in progress.
         let result = match Netlink::connect() {
-            Ok(nl) => instance::run(s, inputs, st, nl, rx, options).await,
+            Ok(nl) => instance::run(u, inputs, st, nl, rx, options).await,
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -171,8 +193,8 @@ fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Runn
         }
     });
     Running {
-        spec,
-        status,
+        unit,
+        statuses,
         commands,
         task,
     }
@@ -182,7 +204,10 @@ async fn stop(r: Running) {
     let _ = r.commands.send(Command::Stop).await;
     let mut task = r.task;
     if tokio::time::timeout(STOP_TIMEOUT, &mut task).await.is_err() {
-        tracing::warn!(instance = %r.spec.name, "instance did not stop in time");
+        tracing::warn!(
+            instances = r.unit.members.len(),
+            "instance did not stop in time"
+        );
         task.abort();
     }
 }
@@ -198,7 +223,7 @@ async fn reload(
     tracking: &mut Tracking,
     netlink: &Netlink,
 ) -> Vec<Running> {
-    let specs = match load(&options.config) {
+    let units = match load(&options.config) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "reload failed; keeping the running configuration");
@@ -206,14 +231,14 @@ async fn reload(
         }
     };
     let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
-        running.into_iter().partition(|r| specs.contains(&r.spec));
-    let (stopped, started) = (to_stop.len(), specs.len().saturating_sub(keep.len()));
+        running.into_iter().partition(|r| units.contains(&r.unit));
+    let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
     // Stop first: a changed instance must give up its VIPs before its successor starts.
     stop_all(to_stop).await;
-    tracking.update(&specs, netlink).await;
+    tracking.update(&all_specs(&units), netlink).await;
     let mut next = Vec::new();
-    for s in specs {
-        if let Some(i) = keep.iter().position(|r| r.spec == s) {
+    for s in units {
+        if let Some(i) = keep.iter().position(|r| r.unit == s) {
             next.push(keep.swap_remove(i));
         } else {
             next.push(start(

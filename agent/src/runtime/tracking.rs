@@ -34,11 +34,7 @@ pub struct Tracking {
     link_tx: Arc<watch::Sender<BTreeMap<String, bool>>>,
     scripts: HashMap<String, (ScriptConfig, watch::Receiver<Option<bool>>)>,
     files: HashMap<String, (PathBuf, watch::Receiver<i64>)>,
-    /// Per sync group: which members are faulted by their own tracking.
-    groups: HashMap<String, GroupFaults>,
 }
-
-type GroupFaults = Arc<watch::Sender<BTreeMap<String, bool>>>;
 
 impl Tracking {
     /// Starts the link monitor. Must run inside the tokio runtime, in the agent's namespace.
@@ -65,7 +61,6 @@ impl Tracking {
             link_tx,
             scripts: HashMap::new(),
             files: HashMap::new(),
-            groups: HashMap::new(),
         })
     }
 
@@ -77,11 +72,6 @@ impl Tracking {
         let mut ifnames = Vec::new();
         for spec in specs {
             ifnames.push(spec.ifname.clone());
-            if let Some(g) = &spec.sync_group {
-                self.groups
-                    .entry(g.clone())
-                    .or_insert_with(|| Arc::new(watch::channel(BTreeMap::new()).0));
-            }
             for t in &spec.track {
                 match t {
                     TrackSpec::Script { script, .. } => {
@@ -167,19 +157,10 @@ impl Tracking {
             };
             items.extend(item);
         }
-        let group = spec.sync_group.as_ref().and_then(|g| {
-            let faults = self.groups.get(g)?;
-            Some(GroupMember {
-                me: spec.name.clone(),
-                faults: faults.clone(),
-            })
-        });
         Inputs {
             items,
             links: self.links.clone(),
             bump: self.bump.subscribe(),
-            bumper: self.bump.clone(),
-            group,
         }
     }
 }
@@ -210,38 +191,9 @@ pub struct Inputs {
     items: Vec<Input>,
     links: watch::Receiver<BTreeMap<String, bool>>,
     bump: watch::Receiver<u64>,
-    bumper: Bump,
-    group: Option<GroupMember>,
-}
-
-/// An instance's place in its sync group.
-#[derive(Debug)]
-struct GroupMember {
-    me: String,
-    faults: GroupFaults,
 }
 
 impl Inputs {
-    /// Tells the other members of our sync group whether our own tracking faults us.
-    pub fn publish_fault(&self, fault: bool) {
-        let Some(g) = &self.group else { return };
-        if g.faults
-            .send_if_modified(|m| m.insert(g.me.clone(), fault) != Some(fault))
-        {
-            self.bumper.send_modify(|n| *n += 1);
-        }
-    }
-
-    /// Whether another member of our sync group is faulted.
-    pub fn group_fault(&self) -> Option<String> {
-        let g = self.group.as_ref()?;
-        let faults = g.faults.borrow();
-        faults
-            .iter()
-            .find(|(name, f)| **f && **name != g.me)
-            .map(|(name, _)| name.clone())
-    }
-
     /// The effective priority and fault state from the current values.
     pub fn effective(&self, base: u8) -> track::Effective {
         let links = self.links.borrow();
