@@ -1,0 +1,285 @@
+//! Sync groups, virtual/static addresses, routes and rules on the wire and in the kernel, as
+//! root, in throw-away namespaces on a bridge: each scenario runs once with keepalived 2.2.7
+//! where the agent will be and checks keepalived does what the test expects, then with the
+//! agent there, checking it does the same (`ip addr`, `ip route`, `ip rule`, notify logs).
+//!
+//! Not root, or no keepalived: the tests are reported as ignored, not passed.
+
+#[allow(dead_code)] // helpers shared with other test binaries
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::lan::{Daemon, Host, Lan, wait_for};
+use common::netns::is_root;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+const VIP14: &str = "198.51.100.100";
+const VIP24: &str = "198.51.100.200";
+/// From a cold start: a sync group may wait one Master_Down_Interval more than an instance.
+const CONVERGE: Duration = Duration::from_secs(12);
+/// A priority 0 advert hands over after the backup's skew time; FAULT is seen within a
+/// script interval.
+const HANDOVER: Duration = Duration::from_secs(5);
+
+// The harness lists each test as "ignored" when it cannot run; one stderr line says why.
+#[allow(clippy::print_stderr)]
+fn main() {
+    let args = Arguments::from_args();
+    let root = is_root();
+    let keepalived = Command::new("keepalived").arg("--version").output().is_ok();
+    if !root || !keepalived {
+        eprintln!("interop_sync: needs root and keepalived, so the tests are SKIPPED (ignored)");
+    }
+    let tests: Vec<(&str, fn())> = vec![
+        (
+            "sync_group_track_fault_on_agent_master_moves_both_vips_to_keepalived",
+            || group_fault_moves_both(Role::AgentMaster),
+        ),
+        (
+            "sync_group_track_fault_on_keepalived_master_moves_both_vips_to_agent",
+            || group_fault_moves_both(Role::AgentBackup),
+        ),
+        (
+            "sync_group_track_fault_keepalived_vs_keepalived_reference",
+            || group_fault_moves_both(Role::Reference),
+        ),
+        ("sync_group_holds_a_member_back_like_keepalived", || {
+            group_holds_member(false)
+        }),
+        (
+            "sync_group_holds_a_member_back_keepalived_reference",
+            || group_holds_member(true),
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| {
+            Trial::test(name, move || {
+                f();
+                Ok::<(), Failed>(())
+            })
+            .with_ignored_flag(!root || !keepalived)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Who runs what in the two-host sync group scenario.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// The agent on the master (a), keepalived on the backup (b).
+    AgentMaster,
+    /// keepalived on a, the agent on b.
+    AgentBackup,
+    /// keepalived on both: what the test expects of keepalived itself.
+    Reference,
+}
+
+fn start(host: &Host, agent: bool) -> Daemon {
+    if agent {
+        host.start_agent()
+    } else {
+        host.start_keepalived()
+    }
+}
+
+/// A sync group G of VI_1 (VRID 14, .100) and VI_r2 (VRID 24, .200) at `priority`; VI_1
+/// tracks `chk_down` (weight 0: FAULT while /etc/keepalived/down exists). The group's
+/// generic `notify` appends its arguments to /etc/keepalived/group.log, VI_1's to
+/// /etc/keepalived/vi1.log.
+fn group_config(router_id: &str, priority: u8) -> String {
+    format!(
+        "global_defs {{
+    router_id {router_id}
+    vrrp_mcast_group4 224.0.100.19
+    enable_script_security
+    script_user root
+}}
+
+vrrp_script chk_down {{
+    script \"/bin/test ! -f /etc/keepalived/down\"
+    interval 1
+}}
+
+vrrp_sync_group G {{
+    group {{
+        VI_1
+        VI_r2
+    }}
+    notify \"/bin/sh -c 'echo $* >> /etc/keepalived/group.log' notify\"
+}}
+
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 14
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP14}
+    }}
+    track_script {{
+        chk_down
+    }}
+    notify \"/bin/sh -c 'echo $* >> /etc/keepalived/vi1.log' notify\"
+}}
+
+vrrp_instance VI_r2 {{
+    interface eth0
+    virtual_router_id 24
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP24}
+    }}
+}}
+"
+    )
+}
+
+/// Which of the two hosts hold each VIP.
+fn holders(hosts: &[Host]) -> Vec<(bool, bool)> {
+    hosts
+        .iter()
+        .map(|h| (h.holds(VIP14), h.holds(VIP24)))
+        .collect()
+}
+
+/// Waits until host `owner` alone holds both VIPs (`None`: nobody holds either).
+fn both_on(hosts: &[Host], owner: Option<usize>, limit: Duration, logs: &[&Daemon]) {
+    let want: Vec<(bool, bool)> = (0..hosts.len())
+        .map(|i| (Some(i) == owner, Some(i) == owner))
+        .collect();
+    if wait_for(limit, || holders(hosts) == want).is_none() {
+        let logs: Vec<String> = logs.iter().map(|d| d.log()).collect();
+        panic!(
+            "want both VIPs on {owner:?} within {limit:?}, have {:?}\n{}",
+            holders(hosts),
+            logs.join("\n----\n")
+        );
+    }
+}
+
+fn read(host: &Host, file: &str) -> String {
+    std::fs::read_to_string(host.etc().join(file)).unwrap_or_default()
+}
+
+/// Waits until `file` on `host` has the line `line`.
+fn logged(host: &Host, file: &str, line: &str, logs: &[&Daemon]) {
+    let ok = wait_for(Duration::from_secs(3), || {
+        read(host, file).lines().any(|l| l == line)
+    });
+    assert!(
+        ok.is_some(),
+        "{file} on {} lacks {line:?}:\n{}\n----\n{}",
+        host.name,
+        read(host, file),
+        logs.iter()
+            .map(|d| d.log())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    );
+}
+
+/// Host a (priority 150) masters both instances of the group; b (100) backs up. VI_1's track
+/// script fails on a: a's whole group goes FAULT (VI_r2 too, though nothing of its own
+/// failed), b takes both VIPs; the script recovers and a takes both back. The group's and
+/// VI_1's notify scripts report each step as keepalived's do.
+fn group_fault_moves_both(role: Role) {
+    let lan = Lan::new(
+        match role {
+            Role::AgentMaster => "sgm",
+            Role::AgentBackup => "sgb",
+            Role::Reference => "sgr",
+        },
+        2,
+    );
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    a.write_config(&group_config("lba", 150));
+    b.write_config(&group_config("lbb", 100));
+    let da = start(a, role == Role::AgentMaster);
+    let db = start(b, role == Role::AgentBackup);
+    let logs = [&da, &db];
+    both_on(&lan.hosts, Some(0), CONVERGE, &logs);
+    logged(a, "group.log", "GROUP G MASTER 0", &logs);
+    logged(a, "vi1.log", "INSTANCE VI_1 MASTER 150", &logs);
+    logged(b, "group.log", "GROUP G BACKUP 0", &logs);
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    both_on(&lan.hosts, Some(1), HANDOVER, &logs);
+    logged(a, "group.log", "GROUP G FAULT 0", &logs);
+    logged(a, "vi1.log", "INSTANCE VI_1 FAULT 150", &logs);
+    logged(b, "group.log", "GROUP G MASTER 0", &logs);
+    if role == Role::AgentMaster {
+        let s = common_status(a);
+        assert!(
+            s.iter().all(|(_, state)| state == "FAULT"),
+            "both members FAULT: {s:?}"
+        );
+    }
+
+    std::fs::remove_file(a.etc().join("down")).expect("rm down");
+    both_on(&lan.hosts, Some(0), CONVERGE, &logs);
+    logged(a, "group.log", "GROUP G BACKUP 0", &logs);
+    logged(b, "group.log", "GROUP G BACKUP 0", &logs);
+    // b went MASTER once, a's group twice (start and after the fault).
+    let masters = |h: &Host| {
+        read(h, "group.log")
+            .lines()
+            .filter(|l| *l == "GROUP G MASTER 0")
+            .count()
+    };
+    assert!(wait_for(Duration::from_secs(3), || masters(a) == 2).is_some());
+    assert_eq!(masters(b), 1, "{}", read(b, "group.log"));
+}
+
+/// (name, state) of every instance the agent on `host` runs.
+fn common_status(host: &Host) -> Vec<(String, String)> {
+    hactl_agent::status::query(&host.socket())
+        .expect("status socket answers")
+        .instances
+        .into_iter()
+        .map(|i| (i.name, i.state))
+        .collect()
+}
+
+/// Host a runs keepalived without a sync group: VI_1 at 100, VI_r2 at 200 (VI_r2 tracks
+/// `chk_down`). Host b runs the sync group at 150 for both. b would win VI_1 on its own, but
+/// its VI_r2 hears a better master, so the group holds VI_1 in BACKUP: a holds both. When
+/// a's VI_r2 faults, b's VI_r2 takes over and the group takes VI_1 along, preempting a.
+fn group_holds_member(reference: bool) {
+    let lan = Lan::new(if reference { "shr" } else { "sha" }, 2);
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let plain = group_config("lba", 100)
+        .replace(
+            "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_r2\n    }\n    notify \"/bin/sh -c 'echo $* >> /etc/keepalived/group.log' notify\"\n}\n",
+            "",
+        )
+        .replace(
+            "    track_script {\n        chk_down\n    }\n",
+            "",
+        )
+        .replace(
+            "    priority 100\n    advert_int 1\n    virtual_ipaddress {\n        198.51.100.200\n    }\n",
+            "    priority 200\n    advert_int 1\n    virtual_ipaddress {\n        198.51.100.200\n    }\n    track_script {\n        chk_down\n    }\n",
+        );
+    assert!(!plain.contains("vrrp_sync_group") && plain.contains("priority 200"));
+    a.write_config(&plain);
+    b.write_config(&group_config("lbb", 150));
+    let da = a.start_keepalived();
+    let db = start(b, !reference);
+    let logs = [&da, &db];
+    both_on(&lan.hosts, Some(0), CONVERGE, &logs);
+    // Held, not converging late: b stays out for several more master-down intervals.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(holders(&lan.hosts), vec![(true, true), (false, false)]);
+    if !reference {
+        let s = common_status(b);
+        assert!(s.iter().all(|(_, st)| st == "BACKUP"), "{s:?}");
+    }
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    both_on(&lan.hosts, Some(1), HANDOVER, &logs);
+    logged(b, "group.log", "GROUP G MASTER 0", &logs);
+}
