@@ -52,6 +52,10 @@ fn main() {
             "sync_group_holds_a_member_back_keepalived_reference",
             || group_holds_member(true),
         ),
+        (
+            "routes_rules_excluded_and_static_entries_match_keepalived_in_the_kernel",
+            routes_rules_statics,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -282,4 +286,172 @@ fn group_holds_member(reference: bool) {
     std::fs::write(a.etc().join("down"), "").expect("touch down");
     both_on(&lan.hosts, Some(1), HANDOVER, &logs);
     logged(b, "group.log", "GROUP G MASTER 0", &logs);
+}
+
+/// One instance with excluded addresses, virtual routes and rules, and static entries; VI_1
+/// faults on /etc/keepalived/down. 198.51.100.77 is on eth0 before the daemon starts: as a
+/// static address it is not the daemon's, so it stays after the stop.
+const ROUTES_CONFIG: &str = "global_defs {
+    router_id lba
+    vrrp_mcast_group4 224.0.100.19
+    enable_script_security
+    script_user root
+}
+
+static_ipaddress {
+    198.51.100.77/32 dev eth0
+    198.51.100.78/32 dev eth0
+}
+
+static_routes {
+    203.0.113.200/32 via 198.51.100.254 dev eth0
+    blackhole 203.0.113.240/28 table 200 no_track
+}
+
+static_rules {
+    from 198.51.100.78 table 200 priority 200
+}
+
+vrrp_script chk_down {
+    script \"/bin/test ! -f /etc/keepalived/down\"
+    interval 1
+}
+
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 14
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.100
+    }
+    virtual_ipaddress_excluded {
+        198.51.100.150/24
+        203.0.113.9/32 dev eth0
+    }
+    virtual_routes {
+        203.0.113.0/25 via 198.51.100.254 dev eth0
+        blackhole 203.0.113.128/26 no_track
+        default via 198.51.100.254 dev eth0 table 100 metric 5
+        203.0.113.192/27 dev eth0 src 198.51.100.100 table 100
+    }
+    virtual_rules {
+        from 198.51.100.100 table 100 priority 100
+        to 203.0.113.224/27 blackhole priority 101
+        iif eth0 from 198.51.100.150 table 100 priority 102 no_track
+    }
+    track_script {
+        chk_down
+    }
+}
+";
+
+/// The host's IPv4 addresses on eth0, routes in every table and rules, as `ip` prints them.
+fn kernel_state(host: &Host) -> String {
+    let addrs: Vec<String> = host
+        .ns
+        .ip(&["-4", "addr", "show", "dev", "eth0"])
+        .lines()
+        .filter(|l| l.trim_start().starts_with("inet "))
+        .map(str::to_owned)
+        .collect();
+    format!(
+        "{}\n--\n{}--\n{}",
+        addrs.join("\n"),
+        host.ns.ip(&["-4", "route", "show", "table", "all"]),
+        host.ns.ip(&["-4", "rule", "show"])
+    )
+}
+
+/// Runs the scenario with keepalived or the agent: the kernel's state as MASTER, in FAULT,
+/// and after the stop.
+fn routes_run(agent: bool) -> [String; 3] {
+    let lan = Lan::new(if agent { "rta" } else { "rtk" }, 1);
+    let a = &lan.hosts[0];
+    a.ns.ip(&["addr", "add", "198.51.100.77/32", "dev", "eth0"]);
+    a.write_config(ROUTES_CONFIG);
+    let mut d = start(a, agent);
+    let master = wait_for(CONVERGE, || {
+        a.holds(VIP14)
+            && a.ns
+                .ip(&["-4", "rule", "show"])
+                .contains("203.0.113.224/27")
+    });
+    assert!(master.is_some(), "no MASTER:\n{}", d.log());
+    std::thread::sleep(Duration::from_millis(500));
+    let as_master = kernel_state(a);
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    let fault = wait_for(HANDOVER, || !a.holds(VIP14));
+    assert!(fault.is_some(), "no FAULT:\n{}", d.log());
+    std::thread::sleep(Duration::from_millis(500));
+    let in_fault = kernel_state(a);
+
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait_exit(Duration::from_secs(10));
+    let stopped = kernel_state(a);
+    [as_master, in_fault, stopped]
+}
+
+/// keepalived and the agent leave the kernel in the same state at each step: excluded
+/// addresses, routes (protocol keepalived, scope as keepalived sets it) and rules as MASTER,
+/// gone in FAULT with the static ones still there, and gone after the stop, except that the
+/// agent leaves 198.51.100.77, which it found there (keepalived removes it too).
+fn routes_rules_statics() {
+    let keepalived = routes_run(false);
+    let agent = routes_run(true);
+    // What keepalived does, so the comparison means something.
+    let [m, f, s] = &keepalived;
+    for want in [
+        "inet 198.51.100.150/24",
+        "inet 203.0.113.9/32",
+        "203.0.113.0/25 via 198.51.100.254 dev eth0 proto keepalived",
+        "blackhole 203.0.113.128/26 proto keepalived",
+        "default via 198.51.100.254 dev eth0 table 100 proto keepalived metric 5",
+        "from 198.51.100.100 lookup 100 proto keepalived",
+        "203.0.113.200 via 198.51.100.254 dev eth0 proto keepalived",
+        "inet 198.51.100.78/32",
+    ] {
+        assert!(
+            m.contains(want),
+            "keepalived as MASTER lacks {want:?}:\n{m}"
+        );
+    }
+    assert!(
+        !f.contains("203.0.113.0/25") && !f.contains("198.51.100.150"),
+        "{f}"
+    );
+    assert!(
+        f.contains("203.0.113.200") && f.contains("from 198.51.100.78"),
+        "{f}"
+    );
+    // keepalived removes at stop even the static address that was there before it started;
+    // the agent removes only what it added, so it leaves that one.
+    assert!(
+        !s.contains("198.51.100.77/32") && !s.contains("198.51.100.78"),
+        "{s}"
+    );
+    let a_stopped = &agent[2];
+    assert!(a_stopped.contains("inet 198.51.100.77/32"), "{a_stopped}");
+    let without_77: String = a_stopped
+        .lines()
+        .filter(|l| !l.contains("198.51.100.77"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let agent = [agent[0].clone(), agent[1].clone(), without_77];
+    let keepalived_lines = [
+        m.clone(),
+        f.clone(),
+        format!("{}\n", s.trim_end_matches('\n')),
+    ];
+    for (step, (k, a)) in ["MASTER", "FAULT", "stopped"]
+        .iter()
+        .zip(keepalived_lines.iter().zip(agent.iter()))
+    {
+        assert_eq!(
+            a.trim_end(),
+            k.trim_end(),
+            "{step}: agent (left) and keepalived (right) differ"
+        );
+    }
 }

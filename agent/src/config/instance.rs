@@ -69,6 +69,8 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         track_files: Vec::new(),
         notify: Notify::default(),
         garp: config.global.garp,
+        routes: Vec::new(),
+        rules: Vec::new(),
     };
     for s in block {
         keyword(ctx, s, name, &mut raw, &mut inst);
@@ -213,6 +215,24 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                         inst.excluded_vips.push(vip);
                     }
                 }
+            }
+        }
+        "virtual_routes" => {
+            for e in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(e);
+                if let Some(r) = super::route::route(ctx, e) {
+                    inst.routes.push(r);
+                }
+            }
+        }
+        "virtual_rules" => {
+            for e in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(e);
+                let mut next = ctx.next_rule_priority;
+                if let Some(r) = super::route::rule(ctx, e, &mut next) {
+                    inst.rules.push(r);
+                }
+                ctx.next_rule_priority = next;
             }
         }
         "mcast_src_ip" | "unicast_src_ip" => {

@@ -87,18 +87,6 @@ pub const TOP_LEVEL: Known = Known {
         ),
         ("net_namespace_ipvs", LVS),
         (
-            "static_ipaddress",
-            "add these addresses to the host at start, whatever the VRRP state",
-        ),
-        (
-            "static_routes",
-            "add these routes to the host at start, whatever the VRRP state",
-        ),
-        (
-            "static_rules",
-            "add these policy routing rules to the host at start, whatever the VRRP state",
-        ),
-        (
             "track_group",
             "tie static addresses and routes to the state of a group of VRRP instances",
         ),
@@ -304,14 +292,6 @@ pub const INSTANCE: Known = Known {
              addresses of its subnet",
         ),
         ("linkbeat_use_polling", LINKBEAT),
-        (
-            "virtual_routes",
-            "add these routes as MASTER and remove them as BACKUP",
-        ),
-        (
-            "virtual_rules",
-            "add these policy routing rules as MASTER and remove them as BACKUP",
-        ),
         ("skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         ("strict_mode", STRICT),
         (

@@ -42,6 +42,7 @@ mod keywords;
 pub mod lexer;
 mod model;
 mod parse;
+mod route;
 mod script;
 mod source;
 mod tree;
@@ -53,6 +54,7 @@ use std::path::Path;
 
 pub use error::{ConfigError, Diagnostic, Location, Severity};
 pub use model::*;
+pub use route::RTPROT_KEEPALIVED;
 pub use tree::Stmt;
 
 /// A configuration keepalived would run, with what was found on the way.
@@ -120,7 +122,10 @@ pub fn parse_standalone(src: &str, origin: &str) -> Standalone {
 fn finish(reader: source::Reader, probe: Option<validate::Probe>) -> Result<Parsed, ConfigError> {
     let mut diagnostics = reader.diagnostics;
     let stmts = tree::build(reader.lines, &mut diagnostics);
-    let mut ctx = parse::Ctx { diagnostics };
+    let mut ctx = parse::Ctx {
+        diagnostics,
+        ..parse::Ctx::default()
+    };
     let mut config = parse::config(&mut ctx, &stmts);
     validate::validate(&mut ctx, &mut config, probe);
     let diagnostics = ctx.diagnostics;

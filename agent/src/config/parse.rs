@@ -15,9 +15,20 @@ use super::tree::Stmt;
 use super::values::integer;
 
 /// Collects diagnostics while the model is built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Ctx {
     pub diagnostics: Vec<Diagnostic>,
+    /// keepalived's preference for the next rule that names none (file order).
+    pub next_rule_priority: u32,
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Ctx {
+            diagnostics: Vec::new(),
+            next_rule_priority: super::route::RULE_START_PRIORITY,
+        }
+    }
 }
 
 impl Ctx {
@@ -106,7 +117,11 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
                     config.track_files.push(file);
                 }
             }
-            "vrrp_instance" => instances.push(st),
+            // Instances and static entries are read once the scripts and globals are known,
+            // in file order (rules without a preference are numbered in that order).
+            "vrrp_instance" | "static_ipaddress" | "static_routes" | "static_rules" => {
+                instances.push(st)
+            }
             "vrrp_sync_group" => {
                 if let Some(group) = sync_group(ctx, st) {
                     config.sync_groups.push(group);
@@ -117,6 +132,41 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
     }
     // Instances use the global defaults and the scripts, wherever those are in the file.
     for st in instances {
+        match st.keyword() {
+            "static_ipaddress" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    if let Some(a) = super::vip::vip(ctx, e) {
+                        if a.dev.is_none() {
+                            ctx.error(&e.loc, format!("static address {}: keepalived would put it on its default interface; hactl-agent needs 'dev'", e.keyword()));
+                        }
+                        config.static_addresses.push(a);
+                    }
+                }
+                continue;
+            }
+            "static_routes" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    if let Some(r) = super::route::route(ctx, e) {
+                        config.static_routes.push(r);
+                    }
+                }
+                continue;
+            }
+            "static_rules" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    let mut next = ctx.next_rule_priority;
+                    if let Some(r) = super::route::rule(ctx, e, &mut next) {
+                        config.static_rules.push(r);
+                    }
+                    ctx.next_rule_priority = next;
+                }
+                continue;
+            }
+            _ => {}
+        }
         if let Some(instance) = super::instance::instance(ctx, st, &config) {
             if config.instances.iter().any(|i| i.name == instance.name) {
                 ctx.error(

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
+use crate::network::route::{KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpSender, NetError, Netlink, Vip, VrrpIo, VrrpSocket,
     VrrpSocketConfig, addr,
@@ -83,6 +84,10 @@ struct Member {
     vip_addrs: Vec<IpAddr>,
     /// `unicast_peer`s as the receive checks take them.
     peers: Vec<packet::UnicastPeer>,
+    /// `virtual_routes` and `virtual_rules` (interfaces resolved), with what this run added.
+    routes: Vec<(String, KernelRoute)>,
+    rules: Vec<(String, KernelRule)>,
+    route_manager: RouteManager,
     /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
     waiting: bool,
@@ -101,7 +106,7 @@ struct Unit {
     notifier: Notifier,
 }
 
-fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
+pub(crate) fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
     let mut vip = Vip::new(network::ifindex(&v.dev)?, v.addr, v.prefix);
     vip.broadcast = v.brd;
     vip.label = v.label.clone();
@@ -167,6 +172,12 @@ impl Member {
         spec.params.primary_address = IpAddr::V4(primary);
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
+        let routes = resolve_routes(&spec.routes)?;
+        let rules = spec
+            .rules
+            .iter()
+            .map(|r| (r.text.clone(), r.rule.clone()))
+            .collect();
         tracing::info!(
             instance = %spec.name, interface = %spec.ifname, vrid = spec.vrid,
             priority = spec.params.priority, source = %primary, "instance starting"
@@ -181,6 +192,9 @@ impl Member {
             excluded,
             vip_addrs,
             peers,
+            routes,
+            rules,
+            route_manager: RouteManager::new(netlink.clone()),
             faulted: false,
             waiting: true,
             status,
@@ -220,30 +234,53 @@ impl Member {
         }
     }
 
-    /// keepalived adds the VIPs, then the excluded addresses.
+    /// keepalived adds the VIPs, then the excluded addresses, the routes and the rules
+    /// (`vrrp_state_become_master`).
     async fn add_vips(&mut self) {
-        for vip in self
-            .vips
-            .iter()
-            .chain(&self.excluded)
-            .cloned()
-            .collect::<Vec<_>>()
-        {
+        let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
+        for vip in all {
             if let Err(e) = self.addresses.add(&vip).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "adding VIP");
             }
         }
+        for (text, route) in &self.routes {
+            match self.route_manager.add_route(route).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(instance = %self.spec.name, route = %text,
+                    "route already present: left to its owner, never removed"),
+                Err(e) => {
+                    tracing::error!(instance = %self.spec.name, route = %text, error = %e, "adding route")
+                }
+            }
+        }
+        for (text, rule) in &self.rules {
+            match self.route_manager.add_rule(rule).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(instance = %self.spec.name, rule = %text,
+                    "rule already present: left to its owner, never removed"),
+                Err(e) => {
+                    tracing::error!(instance = %self.spec.name, rule = %text, error = %e, "adding rule")
+                }
+            }
+        }
     }
 
+    /// The rules, the routes, then the addresses (keepalived `vrrp_restore_interface`); only
+    /// what this run added.
     async fn remove_vips(&mut self) {
         self.garp_tasks.abort_all();
-        for vip in self
-            .vips
-            .iter()
-            .chain(&self.excluded)
-            .cloned()
-            .collect::<Vec<_>>()
-        {
+        for (text, rule) in &self.rules {
+            if let Err(e) = self.route_manager.remove_rule(rule).await {
+                tracing::error!(instance = %self.spec.name, rule = %text, error = %e, "removing rule");
+            }
+        }
+        for (text, route) in &self.routes {
+            if let Err(e) = self.route_manager.remove_route(route).await {
+                tracing::error!(instance = %self.spec.name, route = %text, error = %e, "removing route");
+            }
+        }
+        let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
+        for vip in all {
             if let Err(e) = self.addresses.remove(&vip).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "removing VIP");
             }
@@ -510,6 +547,22 @@ impl Unit {
         self.notifier
             .notify(&group.notify, Kind::Group, &group.name, notify_state, 0);
     }
+}
+
+/// Routes with their interfaces resolved (a missing one stops the start, as for a VIP).
+pub(crate) fn resolve_routes(
+    routes: &[super::spec::RouteSpec],
+) -> Result<Vec<(String, KernelRoute)>, NetError> {
+    routes
+        .iter()
+        .map(|r| {
+            let mut route = r.route.clone();
+            if let Some(dev) = &r.dev {
+                route.oif = Some(network::ifindex(dev)?);
+            }
+            Ok((r.text.clone(), route))
+        })
+        .collect()
 }
 
 /// The next packet on any member's socket, with the member's index. Cancel-safe.

@@ -16,6 +16,7 @@
 
 pub mod instance;
 pub mod spec;
+pub mod statics;
 pub mod tracking;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,8 @@ use crate::config::{self, ConfigError};
 use crate::network::{NetError, Netlink};
 use crate::status::{self, Board, InstanceStatus, StatusError};
 use instance::{Command, StartOptions};
-use spec::{InstanceSpec, SpecError, UnitSpec};
+use spec::{InstanceSpec, SpecError, StaticSpec, UnitSpec};
+use statics::Statics;
 use tracking::Tracking;
 
 /// Longest wait for instances to leave at shutdown or reload.
@@ -107,8 +109,11 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
-    let units = load(&options.config)?;
+    let (units, static_spec) = load(&options.config)?;
     let netlink = Netlink::connect()?;
+    // keepalived sets the static entries before it starts any instance.
+    let mut statics = Statics::new(netlink.clone());
+    statics.apply(&static_spec).await;
     let mut tracking = Tracking::start()?;
     tracking.update(&all_specs(&units), &netlink).await;
     let board = Arc::new(Board {
@@ -137,24 +142,25 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload(options, running, &mut tracking, &netlink).await;
+                running = reload(options, running, &mut tracking, &netlink, &mut statics).await;
                 board.set(all_statuses(&running));
             }
         }
     }
     tracing::info!("stopping");
     stop_all(running).await;
+    statics.clear().await;
     server.abort();
     let _ = std::fs::remove_file(&options.socket);
     Ok(())
 }
 
-fn load(path: &Path) -> Result<Vec<UnitSpec>, RunError> {
+fn load(path: &Path) -> Result<(Vec<UnitSpec>, StaticSpec), RunError> {
     let parsed = config::parse_file(path)?;
     for w in &parsed.warnings {
         tracing::warn!("{w}");
     }
-    Ok(spec::units(&parsed.config)?)
+    Ok((spec::units(&parsed.config)?, spec::statics(&parsed.config)))
 }
 
 fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running {
@@ -222,8 +228,9 @@ async fn reload(
     running: Vec<Running>,
     tracking: &mut Tracking,
     netlink: &Netlink,
+    statics: &mut Statics,
 ) -> Vec<Running> {
-    let units = match load(&options.config) {
+    let (units, static_spec) = match load(&options.config) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "reload failed; keeping the running configuration");
@@ -235,6 +242,7 @@ async fn reload(
     let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
     // Stop first: a changed instance must give up its VIPs before its successor starts.
     stop_all(to_stop).await;
+    statics.apply(&static_spec).await;
     tracking.update(&all_specs(&units), netlink).await;
     let mut next = Vec::new();
     for s in units {

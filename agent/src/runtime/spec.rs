@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::config::{self, Config, Instance, TrackFileInit, VrrpVersion};
 use crate::fsm::{GarpParams, InitialState, Params, Preempt};
+use crate::network::route::{KernelRoute, KernelRule, RouteMode};
 use crate::notify::NotifyScripts;
 use crate::packet::{AuthConfig, Version};
 use crate::track::{RunAs, ScriptCommand, ScriptConfig, TrackError};
@@ -109,6 +110,110 @@ pub struct InstanceSpec {
     pub garp_interval: Duration,
     /// The `vrrp_sync_group` this instance belongs to.
     pub sync_group: Option<String>,
+    /// `virtual_routes`, installed as MASTER after the addresses.
+    pub routes: Vec<RouteSpec>,
+    /// `virtual_rules`, installed as MASTER after the routes.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// A route as configured, its interface still by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The config entry, for logs.
+    pub text: String,
+    /// `oif` is filled in from `dev` at start.
+    pub route: KernelRoute,
+    pub dev: Option<String>,
+}
+
+/// A policy routing rule as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub text: String,
+    pub rule: KernelRule,
+}
+
+/// `static_ipaddress`, `static_routes`, `static_rules`: set at start whatever the VRRP
+/// state, removed at stop.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaticSpec {
+    pub addresses: Vec<VipSpec>,
+    pub routes: Vec<RouteSpec>,
+    pub rules: Vec<RuleSpec>,
+}
+
+fn route_spec(r: &config::Route) -> RouteSpec {
+    RouteSpec {
+        text: r.text.clone(),
+        route: KernelRoute {
+            dst: r.dst,
+            dst_len: r.dst_len,
+            via: r.via,
+            pref_src: r.src,
+            oif: None,
+            table: r.table,
+            metric: r.metric,
+            scope: r.scope.unwrap_or(0),
+            protocol: r.protocol,
+            kind: match r.kind {
+                config::RouteKind::Unicast => 1,
+                config::RouteKind::Blackhole => 6,
+                config::RouteKind::Unreachable => 7,
+                config::RouteKind::Prohibit => 8,
+                config::RouteKind::Throw => 9,
+            },
+            onlink: r.onlink,
+            mode: match r.mode {
+                config::RouteMode::Prepend => RouteMode::Prepend,
+                config::RouteMode::Add => RouteMode::Add,
+                config::RouteMode::Append => RouteMode::Append,
+            },
+        },
+        dev: r.dev.clone(),
+    }
+}
+
+fn rule_spec(r: &config::Rule) -> RuleSpec {
+    let (action, table) = match r.action {
+        config::RuleAction::Table(t) => (1, t),
+        config::RuleAction::Blackhole => (6, 0),
+        config::RuleAction::Unreachable => (7, 0),
+        config::RuleAction::Prohibit => (8, 0),
+    };
+    RuleSpec {
+        text: r.text.clone(),
+        rule: KernelRule {
+            from: r.from,
+            to: r.to,
+            action,
+            table,
+            priority: r.priority,
+            iif: r.iif.clone(),
+            oif: r.oif.clone(),
+            invert: r.invert,
+            protocol: r.tracked.then_some(crate::config::RTPROT_KEEPALIVED),
+        },
+    }
+}
+
+/// The static addresses, routes and rules of `config`.
+pub fn statics(config: &Config) -> StaticSpec {
+    StaticSpec {
+        addresses: config
+            .static_addresses
+            .iter()
+            .map(|v| VipSpec {
+                addr: v.addr,
+                prefix: v.prefix,
+                dev: v.dev.clone().unwrap_or_default(),
+                brd: v.brd,
+                label: v.label.clone(),
+                scope: v.scope.clone(),
+            })
+            .collect(),
+        routes: config.static_routes.iter().map(route_spec).collect(),
+        rules: config.static_rules.iter().map(rule_spec).collect(),
+    }
 }
 
 /// A `vrrp_sync_group`'s own settings.
@@ -275,6 +380,8 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
             .iter()
             .find(|g| g.members.contains(&inst.name))
             .map(|g| g.name.clone()),
+        routes: inst.routes.iter().map(route_spec).collect(),
+        rules: inst.rules.iter().map(rule_spec).collect(),
     })
 }
 
@@ -295,6 +402,28 @@ fn tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError>
             ..inst.clone()
         };
         out.extend(own_tracks(config, &group_view)?);
+    }
+    // keepalived tracks the interface of every tracked route and rule: down means FAULT.
+    let devs = inst
+        .routes
+        .iter()
+        .filter(|r| r.tracked)
+        .filter_map(|r| r.dev.clone())
+        .chain(
+            inst.rules
+                .iter()
+                .filter(|r| r.tracked)
+                .flat_map(|r| r.iif.iter().chain(&r.oif).cloned()),
+        );
+    for name in devs {
+        let t = TrackSpec::Interface {
+            name,
+            weight: 0,
+            reverse: false,
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
     }
     Ok(out)
 }
