@@ -202,8 +202,8 @@ fn group_fault_moves_both(role: Role) {
     let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
     a.write_config(&group_config("lba", 150));
     b.write_config(&group_config("lbb", 100));
-    let da = start(a, role == Role::AgentMaster);
-    let db = start(b, role == Role::AgentBackup);
+    let mut da = start(a, role == Role::AgentMaster);
+    let mut db = start(b, role == Role::AgentBackup);
     let logs = [&da, &db];
     both_on(&lan.hosts, Some(0), CONVERGE, &logs);
     logged(a, "group.log", "GROUP G MASTER 0", &logs);
@@ -236,6 +236,22 @@ fn group_fault_moves_both(role: Role) {
     };
     assert!(wait_for(Duration::from_secs(3), || masters(a) == 2).is_some());
     assert_eq!(masters(b), 1, "{}", read(b, "group.log"));
+
+    // A graceful stop runs the generic notify of every instance, then of the group, with STOP.
+    for (host, daemon, priority) in [(b, &mut db, 100), (a, &mut da, 150)] {
+        daemon.signal(nix::sys::signal::Signal::SIGTERM);
+        daemon.wait_exit(Duration::from_secs(10));
+        let stop = format!("INSTANCE VI_1 STOP {priority}");
+        for (file, line) in [("vi1.log", stop.as_str()), ("group.log", "GROUP G STOP 0")] {
+            assert!(
+                read(host, file).lines().any(|l| l == line),
+                "{role:?} {}: {file} lacks {line:?}:\n{}\n{}",
+                host.name,
+                read(host, file),
+                daemon.log()
+            );
+        }
+    }
 }
 
 /// (name, state) of every instance the agent on `host` runs.

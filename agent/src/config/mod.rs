@@ -30,9 +30,14 @@
 //! - `vrrp_iptables` is reported as keepalived 2.2.7 built for Debian reports it (no iptables
 //!   support); the agent manages no firewall rules either way.
 //! - Keywords of features the agent does not implement are errors when keepalived would change
-//!   failover or the host with them (LVS, VMAC, static and virtual routes, notify FIFOs, other
-//!   timers...), and notes when they only tune keepalived's own process or reporting (see
-//!   `keywords`); unknown keywords are warnings, as in keepalived.
+//!   failover or the host with them (LVS, VMAC, notify FIFOs, other timers...), and notes when
+//!   they only tune keepalived's own process or reporting (see `keywords`); unknown keywords
+//!   are warnings, as in keepalived.
+//! - Routes and rules (`virtual_routes`, `virtual_rules`, `static_routes`, `static_rules`):
+//!   the common options are read as keepalived reads them (see `route`); the others (MPLS,
+//!   encap, nexthop, metrics such as mtu, fwmark, port ranges, goto/nop...) are errors. Table
+//!   names are main, local, default and those in /etc/iproute2/rt_tables.
+//! - A `static_ipaddress` without `dev` is an error (keepalived uses its default interface).
 
 mod complete;
 mod error;

@@ -14,6 +14,8 @@
 //!   master among them after a priority 0 advert.
 //! - The end of a member's own fault: it stays in FAULT while another member has a fault of
 //!   its own; otherwise it enters BACKUP and takes the others out of FAULT with it.
+//! - A master member that hears a lower-priority advert sends gratuitous ARPs for every
+//!   master member (each with its own `garp_lower_prio_*`).
 //!
 //! The group has a state too (BACKUP at start, MASTER at start only when every member is an
 //! address owner, FAULT when a member starts faulted). Its own notify scripts run when that
@@ -161,7 +163,21 @@ impl Group {
             }
             other => {
                 let prev = self.members[i].state();
+                let before = out.len();
                 self.feed(now, i, other, &mut out);
+                let lower_prio = matches!(other, Event::Advert(_))
+                    && prev == State::Master
+                    && out[before..]
+                        .iter()
+                        .any(|(_, a)| matches!(a, Action::SendGratuitousArp { .. }));
+                if lower_prio {
+                    // keepalived refreshes the other members' neighbours too.
+                    for j in (0..self.members.len()).filter(|&j| j != i) {
+                        let mut actions = Vec::new();
+                        self.members[j].sync_lower_prio_garp(now, &mut actions);
+                        self.push(j, actions, &mut out);
+                    }
+                }
                 self.after(now, i, prev, &mut out);
             }
         }

@@ -312,6 +312,22 @@ impl Fsm {
         self.faulted = false;
     }
 
+    /// Another member, as MASTER, heard a lower-priority advert: a master sends its own
+    /// gratuitous ARPs too, now and after `garp_lower_prio_delay` (keepalived
+    /// `vrrp_state_master_rx`).
+    pub(crate) fn sync_lower_prio_garp(&mut self, now: Duration, out: &mut Vec<Action>) {
+        let garp = self.params.garp;
+        if self.state != State::Master || garp.lower_prio_repeat == 0 {
+            return;
+        }
+        out.push(Action::SendGratuitousArp {
+            repeat: garp.lower_prio_repeat,
+        });
+        if !garp.lower_prio_delay.is_zero() {
+            self.set_timer(Timer::LowerPrioGarp, now + garp.lower_prio_delay, out);
+        }
+    }
+
     /// Its own tracking faults it.
     pub(crate) fn own_fault(&self) -> bool {
         self.faulted

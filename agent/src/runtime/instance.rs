@@ -543,7 +543,7 @@ impl Unit {
             return;
         };
         let (name, notify_state) = notify_names(state);
-        tracing::info!(group = %group.name, "VRRP_Group({}) Syncing instances to {name} state", group.name);
+        tracing::info!(group = %group.name, "group entering {name} state");
         self.notifier
             .notify(&group.notify, Kind::Group, &group.name, notify_state, 0);
     }

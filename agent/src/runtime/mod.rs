@@ -6,8 +6,12 @@
 //! - SIGHUP: the config is read again. Instances whose spec did not change keep running
 //!   untouched (a master stays master); changed ones are stopped and restarted, removed ones
 //!   stopped, new ones started. A config that does not parse is logged and ignored.
-//! - At start every instance first removes addresses equal to its own VIPs, which a crashed
-//!   run may have left behind (and nothing else).
+//! - At start every instance first removes addresses equal to its own VIPs (and excluded
+//!   addresses), which a crashed run may have left behind (and nothing else).
+//! - `static_ipaddress`/`static_routes`/`static_rules` are set before any instance starts,
+//!   brought in line with the config at SIGHUP and removed at stop ([`statics`]). An
+//!   instance's `virtual_routes`/`virtual_rules` come and go with its VIPs. Only what this run
+//!   added is ever removed.
 //!
 //! Each instance runs as a task of its own; the members of a `vrrp_sync_group` share one task,
 //! so that they change state together as keepalived syncs them ([`crate::fsm::Group`]).

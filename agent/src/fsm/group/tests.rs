@@ -226,3 +226,20 @@ fn a_lone_instance_is_not_held() {
     assert!(out.contains(&(Target::Member(0), Action::AddVips)));
     assert!(notifies(&out).iter().all(|(t, _)| *t != Target::Group));
 }
+
+#[test]
+fn a_lower_priority_advert_refreshes_every_master_members_neighbours() {
+    let mut g = pair();
+    let t = both_master(&mut g) + us(500_000);
+    let out = g.handle(t, 0, advert(100));
+    for m in [0, 1] {
+        assert!(
+            out.contains(&(Target::Member(m), Action::SendGratuitousArp { repeat: 5 })),
+            "{m}: {out:?}"
+        );
+        assert_eq!(
+            g.member(m).deadline(Timer::LowerPrioGarp),
+            Some(t + Duration::from_secs(5))
+        );
+    }
+}
