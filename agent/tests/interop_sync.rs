@@ -56,6 +56,10 @@ fn main() {
             "routes_rules_excluded_and_static_entries_match_keepalived_in_the_kernel",
             routes_rules_statics,
         ),
+        (
+            "address_owner_returns_from_fault_through_backup_like_keepalived",
+            owner_after_fault,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -470,4 +474,64 @@ fn routes_rules_statics() {
             "{step}: agent (left) and keepalived (right) differ"
         );
     }
+}
+
+/// The address owner (priority 255, `state MASTER`) faults on its track script and recovers;
+/// how long until it holds its VIP again.
+fn owner_back_after(agent: bool) -> Duration {
+    let lan = Lan::new(if agent { "owa" } else { "owk" }, 1);
+    let a = &lan.hosts[0];
+    a.write_config(&format!(
+        "vrrp_script chk_down {{
+    script \"/bin/test ! -f /etc/keepalived/down\"
+    interval 1
+}}
+
+vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 14
+    priority 255
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP14}
+    }}
+    track_script {{
+        chk_down
+    }}
+}}
+"
+    ));
+    let d = start(a, agent);
+    assert!(
+        wait_for(CONVERGE, || a.holds(VIP14)).is_some(),
+        "{}",
+        d.log()
+    );
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    assert!(
+        wait_for(HANDOVER, || !a.holds(VIP14)).is_some(),
+        "{}",
+        d.log()
+    );
+    std::fs::remove_file(a.etc().join("down")).expect("rm down");
+    wait_for(Duration::from_secs(10), || a.holds(VIP14))
+        .unwrap_or_else(|| panic!("VIP not back:\n{}", d.log()))
+}
+
+/// keepalived brings the owner back from FAULT as BACKUP: it masters only when its
+/// master-down timer (3 s + 1/256 s) runs out, a script interval after the fault cleared.
+fn owner_after_fault() {
+    let keepalived = owner_back_after(false);
+    let agent = owner_back_after(true);
+    assert!(
+        keepalived > Duration::from_secs(3),
+        "keepalived: {keepalived:?}"
+    );
+    assert!(agent > Duration::from_secs(3), "agent: {agent:?}");
+    let diff = agent.abs_diff(keepalived);
+    assert!(
+        diff < Duration::from_millis(1500),
+        "agent {agent:?}, keepalived {keepalived:?}"
+    );
 }

@@ -220,18 +220,17 @@ impl Fsm {
         });
     }
 
-    /// Fault over: back to BACKUP with a fresh master-down timer, or straight to MASTER for
-    /// the address owner (keepalived `try_up_instance` and `vrrp_state_leave_fault`).
+    /// Fault over: back to BACKUP with a fresh master-down timer (keepalived
+    /// `try_up_instance` and `vrrp_state_leave_fault`). The address owner too: the fault left
+    /// it wanting FAULT, not MASTER, so keepalived 2.2.7 brings it back as BACKUP and it
+    /// becomes master when the timer runs out (seen on the wire: about 3 s after the fault
+    /// cleared, where it was master at once at start).
     pub(super) fn fault_cleared(&mut self, now: Duration, out: &mut Vec<Action>) {
         self.faulted = false;
         if self.state != State::Fault {
             return;
         }
-        if self.params.starts_as_owner() && self.base_priority == PRIORITY_OWNER {
-            self.become_master(now, Reason::FaultCleared, out);
-        } else {
-            self.enter_backup(now, Reason::FaultCleared, out);
-        }
+        self.enter_backup(now, Reason::FaultCleared, out);
     }
 
     /// Agent stop: a master sends priority 0 and releases the VIPs; every state notifies STOP.
