@@ -383,9 +383,9 @@ fn kernel_state(host: &Host) -> String {
     )
 }
 
-/// Runs the scenario with keepalived or the agent: the kernel's state as MASTER, in FAULT,
-/// and after the stop.
-fn routes_run(agent: bool) -> [String; 3] {
+/// Runs the scenario with keepalived or the agent: the kernel's state as MASTER, after an
+/// operator deleted a virtual and a static route, in FAULT, and after the stop.
+fn routes_run(agent: bool) -> [String; 4] {
     let lan = Lan::new(if agent { "rta" } else { "rtk" }, 1);
     let a = &lan.hosts[0];
     a.ns.ip(&["addr", "add", "198.51.100.77/32", "dev", "eth0"]);
@@ -401,6 +401,27 @@ fn routes_run(agent: bool) -> [String; 3] {
     std::thread::sleep(Duration::from_millis(500));
     let as_master = kernel_state(a);
 
+    // keepalived: a tracked virtual route deleted under a MASTER sends it to BACKUP and back
+    // after its skew time (everything added again); a static route is put back.
+    let backups = |d: &Daemon| d.log().matches("Entering BACKUP STATE").count();
+    let before = backups(&d);
+    a.ns.ip(&["route", "del", "203.0.113.0/25"]);
+    a.ns.ip(&["route", "del", "203.0.113.200"]);
+    let restored = wait_for(HANDOVER, || {
+        let routes = a.ns.ip(&["-4", "route", "show"]);
+        backups(&d) > before
+            && a.holds(VIP14)
+            && routes.contains("203.0.113.0/25")
+            && routes.contains("203.0.113.200")
+    });
+    assert!(
+        restored.is_some(),
+        "deleted routes not handled like keepalived:\n{}",
+        d.log()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let after_delete = kernel_state(a);
+
     std::fs::write(a.etc().join("down"), "").expect("touch down");
     let fault = wait_for(HANDOVER, || !a.holds(VIP14));
     assert!(fault.is_some(), "no FAULT:\n{}", d.log());
@@ -410,7 +431,7 @@ fn routes_run(agent: bool) -> [String; 3] {
     d.signal(nix::sys::signal::Signal::SIGTERM);
     d.wait_exit(Duration::from_secs(10));
     let stopped = kernel_state(a);
-    [as_master, in_fault, stopped]
+    [as_master, after_delete, in_fault, stopped]
 }
 
 /// keepalived and the agent leave the kernel in the same state at each step: excluded
@@ -421,7 +442,8 @@ fn routes_rules_statics() {
     let keepalived = routes_run(false);
     let agent = routes_run(true);
     // What keepalived does, so the comparison means something.
-    let [m, f, s] = &keepalived;
+    let [m, r, f, s] = &keepalived;
+    assert_eq!(r, m, "keepalived restores everything after the deletions");
     for want in [
         "inet 198.51.100.150/24",
         "inet 203.0.113.9/32",
@@ -451,20 +473,21 @@ fn routes_rules_statics() {
         !s.contains("198.51.100.77/32") && !s.contains("198.51.100.78"),
         "{s}"
     );
-    let a_stopped = &agent[2];
+    let a_stopped = &agent[3];
     assert!(a_stopped.contains("inet 198.51.100.77/32"), "{a_stopped}");
     let without_77: String = a_stopped
         .lines()
         .filter(|l| !l.contains("198.51.100.77"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let agent = [agent[0].clone(), agent[1].clone(), without_77];
-    let keepalived_lines = [
-        m.clone(),
-        f.clone(),
-        format!("{}\n", s.trim_end_matches('\n')),
+    let agent = [
+        agent[0].clone(),
+        agent[1].clone(),
+        agent[2].clone(),
+        without_77,
     ];
-    for (step, (k, a)) in ["MASTER", "FAULT", "stopped"]
+    let keepalived_lines = [m.clone(), r.clone(), f.clone(), s.clone()];
+    for (step, (k, a)) in ["MASTER", "after deletions", "FAULT", "stopped"]
         .iter()
         .zip(keepalived_lines.iter().zip(agent.iter()))
     {

@@ -140,6 +140,20 @@ impl Group {
                 }
                 self.group_notify(NotifyState::Stop, &mut out);
             }
+            Event::VipsDeleted => {
+                // keepalived `set_vrrp_backup`: every master member goes, and the group is
+                // BACKUP without running its notify scripts.
+                if self.members[i].state() != State::Master {
+                    return out;
+                }
+                self.feed(now, i, Event::VipsDeleted, &mut out);
+                for j in (0..self.members.len()).filter(|&j| j != i) {
+                    if self.members[j].state() == State::Master {
+                        self.feed(now, j, Event::VipsDeleted, &mut out);
+                    }
+                }
+                self.state = State::Backup;
+            }
             Event::Fault => {
                 let first = !self.members.iter().any(Fsm::own_fault);
                 self.feed(now, i, Event::Fault, &mut out);

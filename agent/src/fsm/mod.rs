@@ -166,6 +166,7 @@ impl Fsm {
             Event::Fault => self.fault(&mut out),
             Event::FaultCleared => self.fault_cleared(now, &mut out),
             Event::Shutdown => self.shutdown(&mut out),
+            Event::VipsDeleted => self.vips_deleted(now, &mut out),
         }
         out
     }

@@ -233,6 +233,28 @@ impl Fsm {
         self.enter_backup(now, Reason::FaultCleared, out);
     }
 
+    /// keepalived `set_vrrp_backup`: a master whose address, route or rule was deleted under
+    /// it sends priority 0, releases the rest and goes BACKUP with a master-down timer of
+    /// Skew_Time only, so it takes over again at once unless a peer does.
+    pub(super) fn vips_deleted(&mut self, now: Duration, out: &mut Vec<Action>) {
+        if self.state != State::Master {
+            return;
+        }
+        self.state = State::Backup;
+        self.wantstate = State::Backup;
+        self.preempt_until = None;
+        self.garp_refresh_at = None;
+        self.cancel_all_timers(out);
+        out.push(Action::SendAdvert { priority: 0 });
+        out.push(Action::RemoveVips);
+        out.push(Action::Notify {
+            state: NotifyState::Backup,
+            reason: Reason::VipsDeleted,
+        });
+        self.next_master_reason = Reason::MasterDown;
+        self.arm_master_down(now, self.skew_time(), out);
+    }
+
     /// Agent stop: a master sends priority 0 and releases the VIPs; every state notifies STOP.
     pub(super) fn shutdown(&mut self, out: &mut Vec<Action>) {
         if self.state == State::Init {

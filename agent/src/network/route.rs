@@ -285,3 +285,176 @@ impl RouteManager {
         self.rules.contains(r)
     }
 }
+
+/// Something of ours the kernel reports deleted (RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE),
+/// with the fields keepalived matches on (`address_is_ours`, `route_is_ours`,
+/// `compare_rule` in keepalived_netlink.c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    Address {
+        ifindex: u32,
+        addr: Ipv4Addr,
+    },
+    Route {
+        table: u32,
+        dst: Ipv4Addr,
+        dst_len: u8,
+        /// RTA_PRIORITY, 0 when absent.
+        metric: u32,
+        oif: Option<u32>,
+        protocol: u8,
+    },
+    Rule {
+        priority: Option<u32>,
+        action: u8,
+        table: u32,
+        from: Option<(Ipv4Addr, u8)>,
+        to: Option<(Ipv4Addr, u8)>,
+        invert: bool,
+    },
+}
+
+impl Deleted {
+    /// Whether this deletion is of `r` (as keepalived compares them).
+    pub fn is_route(&self, r: &KernelRoute) -> bool {
+        let Deleted::Route {
+            table,
+            dst,
+            dst_len,
+            metric,
+            oif,
+            protocol,
+        } = self
+        else {
+            return false;
+        };
+        *protocol == r.protocol
+            && *table == r.table
+            && *dst_len == r.dst_len
+            && *dst == r.dst
+            && *metric == r.metric.unwrap_or(0)
+            && r.oif.is_none_or(|o| *oif == Some(o))
+    }
+
+    /// Whether this deletion is of `r`.
+    pub fn is_rule(&self, r: &KernelRule) -> bool {
+        let Deleted::Rule {
+            priority,
+            action,
+            table,
+            from,
+            to,
+            invert,
+        } = self
+        else {
+            return false;
+        };
+        let r_table = if r.action == 1 { r.table } else { 0 };
+        *priority == Some(r.priority)
+            && *action == r.action
+            && *table == r_table
+            && *invert == r.invert
+            && *from == r.from
+            && *to == r.to
+    }
+}
+
+fn deleted_route(m: &RouteMessage) -> Option<Deleted> {
+    if m.header.address_family != AddressFamily::Inet {
+        return None;
+    }
+    let mut table = u32::from(m.header.table);
+    let mut dst = Ipv4Addr::UNSPECIFIED;
+    let mut metric = 0;
+    let mut oif = None;
+    for a in &m.attributes {
+        match a {
+            RouteAttribute::Table(t) => table = *t,
+            RouteAttribute::Destination(RouteAddress::Inet(d)) => dst = *d,
+            RouteAttribute::Priority(p) => metric = *p,
+            RouteAttribute::Oif(o) => oif = Some(*o),
+            _ => {}
+        }
+    }
+    Some(Deleted::Route {
+        table,
+        dst,
+        dst_len: m.header.destination_prefix_length,
+        metric,
+        oif,
+        protocol: u8::from(m.header.protocol),
+    })
+}
+
+fn deleted_rule(m: &RuleMessage) -> Option<Deleted> {
+    if m.header.family != AddressFamily::Inet {
+        return None;
+    }
+    let mut table = u32::from(m.header.table);
+    let mut priority = None;
+    let mut from = None;
+    let mut to = None;
+    for a in &m.attributes {
+        match a {
+            RuleAttribute::Table(t) => table = *t,
+            RuleAttribute::Priority(p) => priority = Some(*p),
+            RuleAttribute::Source(IpAddr::V4(s)) => from = Some((*s, m.header.src_len)),
+            RuleAttribute::Destination(IpAddr::V4(d)) => to = Some((*d, m.header.dst_len)),
+            _ => {}
+        }
+    }
+    Some(Deleted::Rule {
+        priority,
+        action: u8::from(m.header.action),
+        table,
+        from,
+        to,
+        invert: m.header.flags.contains(RuleFlags::Invert),
+    })
+}
+
+/// Subscribes to IPv4 address, route and rule notifications and forwards each deletion until
+/// the receiver is dropped. Must run inside a tokio runtime, in the agent's namespace.
+pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetError> {
+    use rtnetlink::MulticastGroup;
+    use rtnetlink::packet_route::address::AddressAttribute;
+    let groups = [
+        MulticastGroup::Ipv4Ifaddr,
+        MulticastGroup::Ipv4Route,
+        MulticastGroup::Ipv4Rule,
+    ];
+    let (conn, _handle, mut messages) =
+        rtnetlink::new_multicast_connection(&groups).map_err(|e| NetError::Io {
+            op: "open netlink socket for address, route and rule changes",
+            ifname: String::new(),
+            source: e,
+        })?;
+    let conn_task = tokio::spawn(conn);
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(async move {
+        while let Some((msg, _)) = messages.next().await {
+            let deleted = match msg.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => m
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a {
+                        AddressAttribute::Local(IpAddr::V4(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .map(|addr| Deleted::Address {
+                        ifindex: m.header.index,
+                        addr,
+                    }),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRoute(m)) => deleted_route(&m),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRule(m)) => deleted_rule(&m),
+                _ => None,
+            };
+            let Some(d) = deleted else { continue };
+            if tx.send(d).await.is_err() {
+                break;
+            }
+        }
+        conn_task.abort();
+    });
+    Ok(rx)
+}

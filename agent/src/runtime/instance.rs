@@ -12,14 +12,14 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
-use crate::network::route::{KernelRoute, KernelRule, RouteManager};
+use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpSender, NetError, Netlink, Vip, VrrpIo, VrrpSocket,
     VrrpSocketConfig, addr,
@@ -51,12 +51,13 @@ pub struct StartOptions {
 pub async fn run(
     unit: UnitSpec,
     inputs: Vec<Inputs>,
+    deletions: broadcast::Receiver<Deleted>,
     statuses: Vec<Shared>,
     netlink: Netlink,
     commands: mpsc::Receiver<Command>,
     options: StartOptions,
 ) -> Result<(), NetError> {
-    match Unit::start(unit, inputs, statuses.clone(), netlink, options).await {
+    match Unit::start(unit, inputs, deletions, statuses.clone(), netlink, options).await {
         Ok(unit) => {
             unit.run(commands).await;
             Ok(())
@@ -87,6 +88,8 @@ struct Member {
     /// `virtual_routes` and `virtual_rules` (interfaces resolved), with what this run added.
     routes: Vec<(String, KernelRoute)>,
     rules: Vec<(String, KernelRule)>,
+    /// The routes whose deletion by someone else sends this instance to BACKUP.
+    tracked_routes: Vec<KernelRoute>,
     route_manager: RouteManager,
     /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
@@ -99,6 +102,7 @@ struct Unit {
     members: Vec<Member>,
     /// Kept apart from `members` so that waiting on them and on the sockets can overlap.
     inputs: Vec<Inputs>,
+    deletions: broadcast::Receiver<Deleted>,
     group: Group,
     spec: UnitSpec,
     epoch: Instant,
@@ -173,6 +177,12 @@ impl Member {
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
         let routes = resolve_routes(&spec.routes)?;
+        let tracked_routes = routes
+            .iter()
+            .zip(&spec.routes)
+            .filter(|(_, s)| s.tracked)
+            .map(|((_, r), _)| r.clone())
+            .collect();
         let rules = spec
             .rules
             .iter()
@@ -194,11 +204,31 @@ impl Member {
             peers,
             routes,
             rules,
+            tracked_routes,
             route_manager: RouteManager::new(netlink.clone()),
             faulted: false,
             waiting: true,
             status,
         })
+    }
+
+    /// Whether `d` deleted one of this instance's addresses, or a tracked route or rule it
+    /// added (keepalived `address_is_ours`, `route_is_ours`, `rule_is_ours`).
+    fn lost(&self, d: &Deleted) -> bool {
+        match d {
+            Deleted::Address { ifindex, addr } => self
+                .vips
+                .iter()
+                .chain(&self.excluded)
+                .any(|v| v.ifindex == *ifindex && v.addr == *addr),
+            Deleted::Route { .. } => self
+                .tracked_routes
+                .iter()
+                .any(|r| self.route_manager.owns_route(r) && d.is_route(r)),
+            Deleted::Rule { .. } => self.rules.iter().any(|(_, r)| {
+                r.protocol.is_some() && self.route_manager.owns_rule(r) && d.is_rule(r)
+            }),
+        }
     }
 
     /// Checks a packet; the advert it carries, if it is one for this instance.
@@ -367,6 +397,7 @@ impl Unit {
     async fn start(
         spec: UnitSpec,
         inputs: Vec<Inputs>,
+        deletions: broadcast::Receiver<Deleted>,
         statuses: Vec<Shared>,
         netlink: Netlink,
         options: StartOptions,
@@ -389,6 +420,7 @@ impl Unit {
         Ok(Unit {
             members,
             inputs,
+            deletions,
             group,
             spec,
             epoch: Instant::now(),
@@ -438,6 +470,7 @@ impl Unit {
                 },
                 // Every member's inputs share one change counter: one wait covers them all.
                 () = self.inputs[0].changed() => self.track_changed().await,
+                d = next_deletion(&mut self.deletions) => self.deleted(&d).await,
             }
         }
         self.feed(0, Event::Shutdown).await;
@@ -476,6 +509,18 @@ impl Unit {
             self.feed(0, Event::Startup).await;
         }
         self.publish();
+    }
+
+    /// One of a MASTER member's addresses, routes or rules was deleted by someone else.
+    async fn deleted(&mut self, d: &Deleted) {
+        let lost = (0..self.members.len()).find(|&i| {
+            self.group.member(i).state() == fsm::State::Master && self.members[i].lost(d)
+        });
+        if let Some(i) = lost {
+            tracing::warn!(instance = %self.members[i].spec.name, deleted = ?d,
+                "someone else deleted an address, route or rule of this MASTER");
+            self.feed(i, Event::VipsDeleted).await;
+        }
     }
 
     async fn feed(&mut self, i: usize, event: Event) {
@@ -565,6 +610,19 @@ pub(crate) fn resolve_routes(
         .collect()
 }
 
+/// The next deletion; never, once the monitor is gone.
+pub(crate) async fn next_deletion(rx: &mut broadcast::Receiver<Deleted>) -> Deleted {
+    loop {
+        match rx.recv().await {
+            Ok(d) => return d,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "address/route/rule deletions missed");
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
 /// The next packet on any member's socket, with the member's index. Cancel-safe.
 async fn recv_any(members: &[Member]) -> (usize, Result<network::ReceivedPacket, NetError>) {
     let recvs = members
@@ -596,6 +654,7 @@ pub fn reason_name(reason: Reason) -> &'static str {
         Reason::FaultCleared => "fault_cleared",
         Reason::Shutdown => "shutdown",
         Reason::SyncGroup => "sync_group",
+        Reason::VipsDeleted => "vips_deleted",
     }
 }
 

@@ -119,6 +119,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let mut statics = Statics::new(netlink.clone());
     statics.apply(&static_spec).await;
     let mut tracking = Tracking::start()?;
+    let mut static_deletions = tracking.deletions();
     tracking.update(&all_specs(&units), &netlink).await;
     let board = Arc::new(Board {
         config: options.config.display().to_string(),
@@ -149,6 +150,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
                 running = reload(options, running, &mut tracking, &netlink, &mut statics).await;
                 board.set(all_statuses(&running));
             }
+            d = instance::next_deletion(&mut static_deletions) => statics.deleted(&d).await,
         }
     }
     tracing::info!("stopping");
@@ -184,6 +186,7 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
         .collect();
     let (commands, rx) = mpsc::channel(4);
     let inputs = unit.members.iter().map(|s| tracking.inputs(s)).collect();
+    let deletions = tracking.deletions();
     let (u, st) = (unit.clone(), statuses.clone());
     let task = tokio::spawn(async move {
         let name = u
@@ -195,7 +198,7 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
         // Each task gets its own netlink socket: the kernel refuses (EBUSY) a second
         // address dump on a socket while one is in progress.
         let result = match Netlink::connect() {
-            Ok(nl) => instance::run(u, inputs, st, nl, rx, options).await,
+            Ok(nl) => instance::run(u, inputs, deletions, st, nl, rx, options).await,
             Err(e) => Err(e),
         };
         if let Err(e) = result {

@@ -124,6 +124,8 @@ pub struct RouteSpec {
     /// `oif` is filled in from `dev` at start.
     pub route: KernelRoute,
     pub dev: Option<String>,
+    /// Its deletion by someone else sends a MASTER to BACKUP (a static one is put back).
+    pub tracked: bool,
 }
 
 /// A policy routing rule as configured.
@@ -170,6 +172,7 @@ fn route_spec(r: &config::Route) -> RouteSpec {
             },
         },
         dev: r.dev.clone(),
+        tracked: r.tracked,
     }
 }
 

@@ -1,9 +1,10 @@
 //! `static_ipaddress`, `static_routes` and `static_rules`: set at start whatever the VRRP
-//! state, brought in line with the config at reload, removed at stop (keepalived
-//! vrrp_daemon.c). Only what this run added is ever removed: an identical address, route or
-//! rule that was already there is left alone, as keepalived leaves it.
+//! state, brought in line with the config at reload, put back when someone else deletes them
+//! (unless `no_track`), removed at stop (keepalived vrrp_daemon.c and
+//! `reinstate_static_*`). Only what this run added is ever removed: an address, route or rule
+//! that was already there is left alone (keepalived removes such an address at stop too).
 
-use crate::network::route::{KernelRoute, KernelRule, RouteManager};
+use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{AddressIo, InterfaceAddress, Netlink, Vip};
 
 use super::instance::{resolve_routes, vip_of};
@@ -17,6 +18,8 @@ pub struct Statics {
     routes: RouteManager,
     route_list: Vec<(String, KernelRoute)>,
     rule_list: Vec<(String, KernelRule)>,
+    /// The static routes put back when deleted.
+    tracked_routes: Vec<KernelRoute>,
 }
 
 impl Statics {
@@ -27,6 +30,7 @@ impl Statics {
             addresses: Vec::new(),
             route_list: Vec::new(),
             rule_list: Vec::new(),
+            tracked_routes: Vec::new(),
         }
     }
 
@@ -47,6 +51,12 @@ impl Statics {
                 Vec::new()
             }
         };
+        self.tracked_routes = want_routes
+            .iter()
+            .zip(&spec.routes)
+            .filter(|(_, s)| s.tracked)
+            .map(|((_, r), _)| r.clone())
+            .collect();
         let want_rules: Vec<(String, KernelRule)> = spec
             .rules
             .iter()
@@ -117,6 +127,53 @@ impl Statics {
                     tracing::warn!(rule = %text, "static rule already present: left to its owner")
                 }
                 Err(e) => tracing::error!(rule = %text, error = %e, "adding static rule"),
+            }
+        }
+    }
+
+    /// Someone else deleted something: a static address, tracked route or tracked rule this
+    /// run added is put back, as keepalived does.
+    pub async fn deleted(&mut self, d: &Deleted) {
+        match d {
+            Deleted::Address { ifindex, addr } => {
+                let Some(vip) = self
+                    .addresses
+                    .iter()
+                    .find(|v| v.ifindex == *ifindex && v.addr == *addr)
+                    .cloned()
+                else {
+                    return;
+                };
+                tracing::warn!(addr = %vip.addr, "restoring deleted static address");
+                if let Err(e) = self.netlink.add(&vip).await {
+                    tracing::error!(addr = %vip.addr, error = %e, "restoring static address");
+                }
+            }
+            Deleted::Route { .. } => {
+                let found = self
+                    .route_list
+                    .iter()
+                    .find(|(_, r)| self.tracked_routes.contains(r) && d.is_route(r))
+                    .cloned();
+                if let Some((text, route)) = found {
+                    tracing::warn!(route = %text, "restoring deleted static route");
+                    if let Err(e) = self.routes.add_route(&route).await {
+                        tracing::error!(route = %text, error = %e, "restoring static route");
+                    }
+                }
+            }
+            Deleted::Rule { .. } => {
+                let found = self
+                    .rule_list
+                    .iter()
+                    .find(|(_, r)| r.protocol.is_some() && d.is_rule(r))
+                    .cloned();
+                if let Some((text, rule)) = found {
+                    tracing::warn!(rule = %text, "restoring deleted static rule");
+                    if let Err(e) = self.routes.add_rule(&rule).await {
+                        tracing::error!(rule = %text, error = %e, "restoring static rule");
+                    }
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::spec::{InstanceSpec, TrackSpec};
 use crate::config::TrackFileInit;
+use crate::network::route::Deleted;
 use crate::network::{self, Netlink};
 use crate::track::{self, ScriptConfig, Tracked};
 
@@ -34,6 +35,8 @@ pub struct Tracking {
     link_tx: Arc<watch::Sender<BTreeMap<String, bool>>>,
     scripts: HashMap<String, (ScriptConfig, watch::Receiver<Option<bool>>)>,
     files: HashMap<String, (PathBuf, watch::Receiver<i64>)>,
+    /// Addresses, routes and rules the kernel reports deleted.
+    deletions: tokio::sync::broadcast::Sender<Deleted>,
 }
 
 impl Tracking {
@@ -55,7 +58,17 @@ impl Tracking {
                 }
             }
         });
+        let (deletions, _) = tokio::sync::broadcast::channel(256);
+        let mut deleted = network::route::monitor_deletions()?;
+        let forward = deletions.clone();
+        tokio::spawn(async move {
+            while let Some(d) = deleted.recv().await {
+                // Nobody listening (no instance running yet) is fine.
+                let _ = forward.send(d);
+            }
+        });
         Ok(Tracking {
+            deletions,
             bump,
             links,
             link_tx,
@@ -115,6 +128,11 @@ impl Tracking {
                 true
             });
         }
+    }
+
+    /// Deletions of addresses, routes and rules from now on.
+    pub fn deletions(&self) -> tokio::sync::broadcast::Receiver<Deleted> {
+        self.deletions.subscribe()
     }
 
     /// The inputs of one instance, to be read whenever [`Inputs::changed`] fires.

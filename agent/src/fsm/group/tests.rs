@@ -243,3 +243,25 @@ fn a_lower_priority_advert_refreshes_every_master_members_neighbours() {
         );
     }
 }
+
+#[test]
+fn a_deleted_vip_sends_every_master_member_to_backup_without_a_group_notify() {
+    let mut g = pair();
+    let t = both_master(&mut g) + us(500_000);
+    let out = g.handle(t, 1, Event::VipsDeleted);
+    for m in [0, 1] {
+        assert_eq!(g.member(m).state(), State::Backup);
+        assert!(out.contains(&(Target::Member(m), Action::SendAdvert { priority: 0 })));
+        assert!(out.contains(&(Target::Member(m), Action::RemoveVips)));
+        // Master again after Skew_Time (priority 150: 106/256 s) unless a peer takes over.
+        assert_eq!(
+            g.member(m).deadline(Timer::MasterDown),
+            Some(t + us(414_062))
+        );
+    }
+    assert_eq!(g.state(), State::Backup);
+    assert!(
+        notifies(&out).iter().all(|(t, _)| *t != Target::Group),
+        "{out:?}"
+    );
+}
