@@ -330,19 +330,7 @@ pub const NO_ACCEPT: &str = "add nftables rules so that, as non-owner MASTER, th
 
 /// `vrrp_sync_group` keywords.
 pub const SYNC_GROUP: Known = Known {
-    refused: &[
-        ("track_process", TRACK_PROCESS),
-        ("track_bfd", TRACK_BFD),
-        (
-            "global_tracking",
-            "apply the group's tracking weights to every member's priority (and warn that \
-             global_tracking is deprecated)",
-        ),
-        (
-            "sync_group_tracking_weight",
-            "apply the group's tracking weights to every member's priority",
-        ),
-    ],
+    refused: &[("track_process", TRACK_PROCESS), ("track_bfd", TRACK_BFD)],
     notes: &["smtp_alert", "notify_priority_changes"],
 };
 

@@ -332,6 +332,9 @@ pub struct VirtualIp {
     pub brd: Option<Ipv4Addr>,
     pub label: Option<String>,
     pub scope: Option<String>,
+    /// `no_track`: its deletion by someone else is ignored (otherwise a MASTER goes BACKUP
+    /// and takes over again; a static address is put back).
+    pub no_track: bool,
 }
 
 /// A `track_script`, `track_interface` or `track_file` entry of an instance or sync group.
@@ -375,4 +378,7 @@ pub struct SyncGroup {
     pub track_interfaces: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub notify: Notify,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep the
+    /// weights of their own tracking.
+    pub tracking_weight: bool,
 }

@@ -195,6 +195,7 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
         notify: Notify::default(),
+        tracking_weight: false,
     };
     for s in block {
         match s.keyword() {
@@ -209,6 +210,15 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
             "track_script" => group.track_scripts = track_refs(ctx, s, name, 253),
             "track_interface" => group.track_interfaces = track_refs(ctx, s, name, 254),
             "track_file" => group.track_files = track_refs(ctx, s, name, 254),
+            "sync_group_tracking_weight" => {
+                ctx.no_block(s);
+                group.tracking_weight = true;
+            }
+            "global_tracking" => {
+                ctx.no_block(s);
+                ctx.warn(&s.loc, format!("({name}) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
+                group.tracking_weight = true;
+            }
             kw if notify(ctx, s, kw, &mut group.notify) => {}
             _ => ctx.other(s, &keywords::SYNC_GROUP),
         }

@@ -244,6 +244,7 @@ fn virtual_addresses() {
             brd: Some(Ipv4Addr::new(198, 51, 100, 255)),
             label: Some("eth1:1".into()),
             scope: Some("link".into()),
+            no_track: false,
         }
     );
     assert_eq!(
@@ -1150,4 +1151,29 @@ fn static_addresses_need_a_device() {
     assert_eq!(p.config.static_addresses.len(), 1);
     let errs = errors("static_ipaddress {\n 198.51.100.9/24\n}\n");
     assert!(errs[0].contains("needs 'dev'"), "{errs:?}");
+}
+
+/// `no_track` on an address, and `sync_group_tracking_weight` keeping members' weights.
+#[test]
+fn no_track_addresses_and_group_tracking_weight() {
+    let p = parse(&in_instance(
+        " virtual_ipaddress_excluded {\n  203.0.113.9 dev eth0 no_track\n }",
+    ));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert!(p.config.instances[0].excluded_vips[0].no_track);
+    let group = |extra: &str| {
+        format!(
+            "vrrp_script chk {{\n script /bin/true\n weight -20\n}}\n{}vrrp_instance VJ {{\n interface eth1\n virtual_router_id 2\n virtual_ipaddress {{\n  198.51.100.2\n }}\n}}\nvrrp_sync_group G {{\n group {{\n  VI\n  VJ\n }}\n{extra}}}\n",
+            in_instance(" track_script {\n  chk\n }")
+        )
+    };
+    let p = parse(&group(""));
+    assert!(p.config.instances[0].track_scripts.is_empty());
+    let p = parse(&group(" sync_group_tracking_weight\n"));
+    assert_eq!(p.config.instances[0].track_scripts.len(), 1);
+    let p = parse(&group(" global_tracking\n"));
+    assert_eq!(p.config.instances[0].track_scripts.len(), 1);
+    assert!(messages(&p, Severity::Warning).iter().any(|m| m.ends_with(
+        "(G) global_tracking is deprecated. Use track_interface/script/file on the sync group"
+    )));
 }

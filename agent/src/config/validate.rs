@@ -50,7 +50,10 @@ fn fixed_priority_tracking(ctx: &mut Ctx, config: &mut Config) {
         ..
     } = config;
     for inst in instances.iter_mut() {
-        let in_group = sync_groups.iter().any(|g| g.members.contains(&inst.name));
+        // `sync_group_tracking_weight` lets members keep their weights.
+        let in_group = sync_groups
+            .iter()
+            .any(|g| g.members.contains(&inst.name) && !g.tracking_weight);
         if !in_group && inst.priority != 255 {
             continue;
         }

@@ -82,6 +82,8 @@ struct Member {
     vips: Vec<Vip>,
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, never advertised.
     excluded: Vec<Vip>,
+    /// The VIPs and excluded addresses without `no_track`.
+    tracked_addrs: Vec<Vip>,
     vip_addrs: Vec<IpAddr>,
     /// `unicast_peer`s as the receive checks take them.
     peers: Vec<packet::UnicastPeer>,
@@ -156,6 +158,12 @@ impl Member {
             .map(vip_of)
             .collect::<Result<Vec<_>, _>>()?;
         let all: Vec<Vip> = vips.iter().chain(&excluded).cloned().collect();
+        let tracked_addrs = all
+            .iter()
+            .zip(spec.vips.iter().chain(&spec.excluded_vips))
+            .filter(|(_, s)| s.tracked)
+            .map(|(v, _)| v.clone())
+            .collect();
         if options.cleanup_stale {
             let mut ifindexes: Vec<u32> = all.iter().map(|v| v.ifindex).collect();
             ifindexes.sort_unstable();
@@ -200,6 +208,7 @@ impl Member {
             garp_tasks: JoinSet::new(),
             vips,
             excluded,
+            tracked_addrs,
             vip_addrs,
             peers,
             routes,
@@ -217,9 +226,8 @@ impl Member {
     fn lost(&self, d: &Deleted) -> bool {
         match d {
             Deleted::Address { ifindex, addr } => self
-                .vips
+                .tracked_addrs
                 .iter()
-                .chain(&self.excluded)
                 .any(|v| v.ifindex == *ifindex && v.addr == *addr),
             Deleted::Route { .. } => self
                 .tracked_routes

@@ -59,6 +59,8 @@ pub struct VipSpec {
     pub brd: Option<Ipv4Addr>,
     pub label: Option<String>,
     pub scope: Option<String>,
+    /// Its deletion by someone else counts (see [`crate::network::route::Deleted`]).
+    pub tracked: bool,
 }
 
 /// One object an instance tracks, with the weight that applies in this instance.
@@ -212,6 +214,7 @@ pub fn statics(config: &Config) -> StaticSpec {
                 brd: v.brd,
                 label: v.label.clone(),
                 scope: v.scope.clone(),
+                tracked: !v.no_track,
             })
             .collect(),
         routes: config.static_routes.iter().map(route_spec).collect(),
@@ -359,6 +362,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         brd: v.brd,
         label: v.label.clone(),
         scope: v.scope.clone(),
+        tracked: !v.no_track,
     };
     let vips = inst.vips.iter().map(vip_spec).collect();
     let excluded_vips = inst.excluded_vips.iter().map(vip_spec).collect();

@@ -20,6 +20,8 @@ pub struct Statics {
     rule_list: Vec<(String, KernelRule)>,
     /// The static routes put back when deleted.
     tracked_routes: Vec<KernelRoute>,
+    /// The static addresses put back when deleted.
+    tracked_addresses: Vec<Vip>,
 }
 
 impl Statics {
@@ -31,6 +33,7 @@ impl Statics {
             route_list: Vec::new(),
             rule_list: Vec::new(),
             tracked_routes: Vec::new(),
+            tracked_addresses: Vec::new(),
         }
     }
 
@@ -38,9 +41,15 @@ impl Statics {
     /// longer has. Rules go first on removal and last on addition, as in keepalived.
     pub async fn apply(&mut self, spec: &StaticSpec) {
         let mut want_addresses = Vec::new();
+        self.tracked_addresses.clear();
         for a in &spec.addresses {
             match vip_of(a) {
-                Ok(v) => want_addresses.push(v),
+                Ok(v) => {
+                    if a.tracked {
+                        self.tracked_addresses.push(v.clone());
+                    }
+                    want_addresses.push(v);
+                }
                 Err(e) => tracing::error!(addr = %a.addr, error = %e, "static address"),
             }
         }
@@ -139,6 +148,7 @@ impl Statics {
                 let Some(vip) = self
                     .addresses
                     .iter()
+                    .filter(|v| self.tracked_addresses.contains(v))
                     .find(|v| v.ifindex == *ifindex && v.addr == *addr)
                     .cloned()
                 else {
