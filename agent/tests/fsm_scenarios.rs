@@ -287,14 +287,19 @@ fn fault_before_startup_starts_in_fault() {
 }
 
 #[test]
-fn owner_comes_back_from_fault_as_master_at_once() {
+fn owner_comes_back_from_fault_as_backup_and_masters_after_the_down_interval() {
     let mut params = v2(255);
     params.initial_state = InitialState::Master;
     let mut sim = Sim::started(params);
     sim.event(secs(1), Event::Fault);
     sim.event(secs(2), Event::FaultCleared);
-    assert_eq!(sim.fsm.state(), State::Master);
-    assert_eq!(sim.notified(NotifyState::Master), vec![secs(0), secs(2)]);
+    assert_eq!(sim.fsm.state(), State::Backup);
+    sim.run_until(secs(10));
+    // Master_Down_Interval at 255: 3 s + 1/256 s (3906 us).
+    assert_eq!(
+        sim.notified(NotifyState::Master),
+        vec![secs(0), secs(5) + us(3_906)]
+    );
 }
 
 #[test]

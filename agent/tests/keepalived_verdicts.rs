@@ -44,18 +44,9 @@ const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("notify-fifo.conf", "notify_fifo"),
     ("promote-secondaries.conf", "promote_secondaries"),
     ("skip-check-adv-addr.conf", "skip_check_adv_addr"),
-    ("static-ipaddress.conf", "static_ipaddress"),
-    ("static-routes.conf", "static_routes"),
-    ("static-rules.conf", "static_rules"),
     ("track-process.conf", "track_process"),
     ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac.conf", "use_vmac"),
-    (
-        "virtual-ipaddress-excluded.conf",
-        "virtual_ipaddress_excluded",
-    ),
-    ("virtual-routes.conf", "virtual_routes"),
-    ("virtual-rules.conf", "virtual_rules"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),
     (
@@ -225,7 +216,7 @@ fn run_refuses_them_too() {
     let socket = dir.path().join("agent.sock");
     let output = Command::new(env!("CARGO_BIN_EXE_hactl-agent"))
         .current_dir(configs_dir())
-        .args(["run", "-f", "refused/virtual-routes.conf", "--socket"])
+        .args(["run", "-f", "refused/use-vmac.conf", "--socket"])
         .arg(&socket)
         .output()
         .expect("hactl-agent runs");
@@ -233,9 +224,9 @@ fn run_refuses_them_too() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "refused/virtual-routes.conf:5: error: keepalived would add these routes as MASTER \
-             and remove them as BACKUP; hactl-agent does not support 'virtual_routes'; run \
-             keepalived on this host"
+            "refused/use-vmac.conf:5: error: keepalived would create a macvlan interface with \
+             the VRRP virtual MAC and move the VIPs onto it; hactl-agent does not support \
+             'use_vmac'; run keepalived on this host"
         ),
         "{stderr}"
     );

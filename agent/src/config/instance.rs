@@ -59,6 +59,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         preempt_delay: Duration::ZERO,
         auth: None,
         vips: Vec::new(),
+        excluded_vips: Vec::new(),
         src_ip: None,
         unicast_peers: Vec::new(),
         check_unicast_src: false,
@@ -68,6 +69,8 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         track_files: Vec::new(),
         notify: Notify::default(),
         garp: config.global.garp,
+        routes: Vec::new(),
+        rules: Vec::new(),
     };
     for s in block {
         keyword(ctx, s, name, &mut raw, &mut inst);
@@ -202,12 +205,34 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 }
             }
         }
-        "virtual_ipaddress" => {
+        "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
             for v in ctx.block(s).unwrap_or_default() {
                 ctx.no_block(v);
                 if let Some(vip) = vip(ctx, v) {
-                    inst.vips.push(vip);
+                    if kw == "virtual_ipaddress" {
+                        inst.vips.push(vip);
+                    } else {
+                        inst.excluded_vips.push(vip);
+                    }
                 }
+            }
+        }
+        "virtual_routes" => {
+            for e in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(e);
+                if let Some(r) = super::route::route(ctx, e) {
+                    inst.routes.push(r);
+                }
+            }
+        }
+        "virtual_rules" => {
+            for e in ctx.block(s).unwrap_or_default() {
+                ctx.no_block(e);
+                let mut next = ctx.next_rule_priority;
+                if let Some(r) = super::route::rule(ctx, e, &mut next) {
+                    inst.rules.push(r);
+                }
+                ctx.next_rule_priority = next;
             }
         }
         "mcast_src_ip" | "unicast_src_ip" => {

@@ -87,18 +87,6 @@ pub const TOP_LEVEL: Known = Known {
         ),
         ("net_namespace_ipvs", LVS),
         (
-            "static_ipaddress",
-            "add these addresses to the host at start, whatever the VRRP state",
-        ),
-        (
-            "static_routes",
-            "add these routes to the host at start, whatever the VRRP state",
-        ),
-        (
-            "static_rules",
-            "add these policy routing rules to the host at start, whatever the VRRP state",
-        ),
-        (
             "track_group",
             "tie static addresses and routes to the state of a group of VRRP instances",
         ),
@@ -299,24 +287,11 @@ pub const INSTANCE: Known = Known {
             "go to FAULT when the advert source address disappears from the interface",
         ),
         (
-            "virtual_ipaddress_excluded",
-            "add these addresses as MASTER (and remove them as BACKUP) without listing them in \
-             adverts",
-        ),
-        (
             "promote_secondaries",
             "set promote_secondaries on the interface, so removing a VIP keeps the other \
              addresses of its subnet",
         ),
         ("linkbeat_use_polling", LINKBEAT),
-        (
-            "virtual_routes",
-            "add these routes as MASTER and remove them as BACKUP",
-        ),
-        (
-            "virtual_rules",
-            "add these policy routing rules as MASTER and remove them as BACKUP",
-        ),
         ("skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         ("strict_mode", STRICT),
         (
@@ -355,19 +330,7 @@ pub const NO_ACCEPT: &str = "add nftables rules so that, as non-owner MASTER, th
 
 /// `vrrp_sync_group` keywords.
 pub const SYNC_GROUP: Known = Known {
-    refused: &[
-        ("track_process", TRACK_PROCESS),
-        ("track_bfd", TRACK_BFD),
-        (
-            "global_tracking",
-            "apply the group's tracking weights to every member's priority (and warn that \
-             global_tracking is deprecated)",
-        ),
-        (
-            "sync_group_tracking_weight",
-            "apply the group's tracking weights to every member's priority",
-        ),
-    ],
+    refused: &[("track_process", TRACK_PROCESS), ("track_bfd", TRACK_BFD)],
     notes: &["smtp_alert", "notify_priority_changes"],
 };
 

@@ -30,9 +30,14 @@
 //! - `vrrp_iptables` is reported as keepalived 2.2.7 built for Debian reports it (no iptables
 //!   support); the agent manages no firewall rules either way.
 //! - Keywords of features the agent does not implement are errors when keepalived would change
-//!   failover or the host with them (LVS, VMAC, static and virtual routes, notify FIFOs, other
-//!   timers...), and notes when they only tune keepalived's own process or reporting (see
-//!   `keywords`); unknown keywords are warnings, as in keepalived.
+//!   failover or the host with them (LVS, VMAC, notify FIFOs, other timers...), and notes when
+//!   they only tune keepalived's own process or reporting (see `keywords`); unknown keywords
+//!   are warnings, as in keepalived.
+//! - Routes and rules (`virtual_routes`, `virtual_rules`, `static_routes`, `static_rules`):
+//!   the common options are read as keepalived reads them (see `route`); the others (MPLS,
+//!   encap, nexthop, metrics such as mtu, fwmark, port ranges, goto/nop...) are errors. Table
+//!   names are main, local, default and those in /etc/iproute2/rt_tables.
+//! - A `static_ipaddress` without `dev` is an error (keepalived uses its default interface).
 
 mod complete;
 mod error;
@@ -42,6 +47,7 @@ mod keywords;
 pub mod lexer;
 mod model;
 mod parse;
+mod route;
 mod script;
 mod source;
 mod tree;
@@ -53,6 +59,7 @@ use std::path::Path;
 
 pub use error::{ConfigError, Diagnostic, Location, Severity};
 pub use model::*;
+pub use route::RTPROT_KEEPALIVED;
 pub use tree::Stmt;
 
 /// A configuration keepalived would run, with what was found on the way.
@@ -120,7 +127,10 @@ pub fn parse_standalone(src: &str, origin: &str) -> Standalone {
 fn finish(reader: source::Reader, probe: Option<validate::Probe>) -> Result<Parsed, ConfigError> {
     let mut diagnostics = reader.diagnostics;
     let stmts = tree::build(reader.lines, &mut diagnostics);
-    let mut ctx = parse::Ctx { diagnostics };
+    let mut ctx = parse::Ctx {
+        diagnostics,
+        ..parse::Ctx::default()
+    };
     let mut config = parse::config(&mut ctx, &stmts);
     validate::validate(&mut ctx, &mut config, probe);
     let diagnostics = ctx.diagnostics;

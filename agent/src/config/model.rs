@@ -19,6 +19,12 @@ pub struct Config {
     pub track_files: Vec<TrackFile>,
     pub instances: Vec<Instance>,
     pub sync_groups: Vec<SyncGroup>,
+    /// `static_ipaddress`: added at start whatever the VRRP state, removed at stop.
+    pub static_addresses: Vec<VirtualIp>,
+    /// `static_routes`: installed at start, removed at stop.
+    pub static_routes: Vec<Route>,
+    /// `static_rules`: installed at start, removed at stop.
+    pub static_rules: Vec<Rule>,
 }
 
 /// `global_defs { }`: the parts that change VRRP behaviour.
@@ -161,6 +167,8 @@ pub struct Instance {
     pub preempt_delay: Duration,
     pub auth: Option<Auth>,
     pub vips: Vec<VirtualIp>,
+    /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
+    pub excluded_vips: Vec<VirtualIp>,
     /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
     pub src_ip: Option<Ipv4Addr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
@@ -177,6 +185,82 @@ pub struct Instance {
     pub track_files: Vec<TrackRef>,
     pub notify: Notify,
     pub garp: Garp,
+    /// `virtual_routes`: installed as MASTER, removed on leaving MASTER.
+    pub routes: Vec<Route>,
+    /// `virtual_rules`: installed as MASTER, removed on leaving MASTER.
+    pub rules: Vec<Rule>,
+}
+
+/// One `virtual_routes`/`static_routes` entry (IPv4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The entry as written, for logs.
+    pub text: String,
+    pub location: Location,
+    pub kind: RouteKind,
+    pub dst: Ipv4Addr,
+    pub dst_len: u8,
+    pub via: Option<Ipv4Addr>,
+    /// `src`: the preferred source address.
+    pub src: Option<Ipv4Addr>,
+    pub dev: Option<String>,
+    /// Default 254 (main).
+    pub table: u32,
+    pub metric: Option<u32>,
+    /// `None`: universe (keepalived sets no other scope by itself, even without `via`).
+    pub scope: Option<u8>,
+    /// keepalived's own (18) unless `protocol` is given with `no_track`.
+    pub protocol: u8,
+    pub onlink: bool,
+    /// Tracked (the default when `dev` is given, unless `no_track`): the instance also
+    /// tracks `dev`, going to FAULT while it is down.
+    pub tracked: bool,
+    pub mode: RouteMode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteKind {
+    Unicast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Throw,
+}
+
+/// How a route joins others to the same destination: keepalived's default prepends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteMode {
+    Prepend,
+    /// `add`: fail if the route exists.
+    Add,
+    Append,
+}
+
+/// One `virtual_rules`/`static_rules` entry (IPv4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub text: String,
+    pub location: Location,
+    pub from: Option<(Ipv4Addr, u8)>,
+    pub to: Option<(Ipv4Addr, u8)>,
+    pub action: RuleAction,
+    /// Given, or counted down from 16384 as keepalived does (with its warning).
+    pub priority: u32,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    /// `not`.
+    pub invert: bool,
+    /// Tracked (unless `no_track`): installed with protocol 18, and the instance tracks
+    /// `iif`/`oif`.
+    pub tracked: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleAction {
+    Table(u32),
+    Blackhole,
+    Unreachable,
+    Prohibit,
 }
 
 /// One `unicast_peer` entry: `ADDR [min_ttl N] [max_ttl N]`.
@@ -248,6 +332,9 @@ pub struct VirtualIp {
     pub brd: Option<Ipv4Addr>,
     pub label: Option<String>,
     pub scope: Option<String>,
+    /// `no_track`: its deletion by someone else is ignored (otherwise a MASTER goes BACKUP
+    /// and takes over again; a static address is put back).
+    pub no_track: bool,
 }
 
 /// A `track_script`, `track_interface` or `track_file` entry of an instance or sync group.
@@ -291,4 +378,7 @@ pub struct SyncGroup {
     pub track_interfaces: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub notify: Notify,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep the
+    /// weights of their own tracking.
+    pub tracking_weight: bool,
 }

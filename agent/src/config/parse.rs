@@ -15,9 +15,20 @@ use super::tree::Stmt;
 use super::values::integer;
 
 /// Collects diagnostics while the model is built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Ctx {
     pub diagnostics: Vec<Diagnostic>,
+    /// keepalived's preference for the next rule that names none (file order).
+    pub next_rule_priority: u32,
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Ctx {
+            diagnostics: Vec::new(),
+            next_rule_priority: super::route::RULE_START_PRIORITY,
+        }
+    }
 }
 
 impl Ctx {
@@ -106,7 +117,11 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
                     config.track_files.push(file);
                 }
             }
-            "vrrp_instance" => instances.push(st),
+            // Instances and static entries are read once the scripts and globals are known,
+            // in file order (rules without a preference are numbered in that order).
+            "vrrp_instance" | "static_ipaddress" | "static_routes" | "static_rules" => {
+                instances.push(st)
+            }
             "vrrp_sync_group" => {
                 if let Some(group) = sync_group(ctx, st) {
                     config.sync_groups.push(group);
@@ -117,6 +132,41 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
     }
     // Instances use the global defaults and the scripts, wherever those are in the file.
     for st in instances {
+        match st.keyword() {
+            "static_ipaddress" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    if let Some(a) = super::vip::vip(ctx, e) {
+                        if a.dev.is_none() {
+                            ctx.error(&e.loc, format!("static address {}: keepalived would put it on its default interface; hactl-agent needs 'dev'", e.keyword()));
+                        }
+                        config.static_addresses.push(a);
+                    }
+                }
+                continue;
+            }
+            "static_routes" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    if let Some(r) = super::route::route(ctx, e) {
+                        config.static_routes.push(r);
+                    }
+                }
+                continue;
+            }
+            "static_rules" => {
+                for e in ctx.block(st).unwrap_or_default() {
+                    ctx.no_block(e);
+                    let mut next = ctx.next_rule_priority;
+                    if let Some(r) = super::route::rule(ctx, e, &mut next) {
+                        config.static_rules.push(r);
+                    }
+                    ctx.next_rule_priority = next;
+                }
+                continue;
+            }
+            _ => {}
+        }
         if let Some(instance) = super::instance::instance(ctx, st, &config) {
             if config.instances.iter().any(|i| i.name == instance.name) {
                 ctx.error(
@@ -145,6 +195,7 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
         notify: Notify::default(),
+        tracking_weight: false,
     };
     for s in block {
         match s.keyword() {
@@ -159,6 +210,15 @@ fn sync_group(ctx: &mut Ctx, st: &Stmt) -> Option<SyncGroup> {
             "track_script" => group.track_scripts = track_refs(ctx, s, name, 253),
             "track_interface" => group.track_interfaces = track_refs(ctx, s, name, 254),
             "track_file" => group.track_files = track_refs(ctx, s, name, 254),
+            "sync_group_tracking_weight" => {
+                ctx.no_block(s);
+                group.tracking_weight = true;
+            }
+            "global_tracking" => {
+                ctx.no_block(s);
+                ctx.warn(&s.loc, format!("({name}) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
+                group.tracking_weight = true;
+            }
             kw if notify(ctx, s, kw, &mut group.notify) => {}
             _ => ctx.other(s, &keywords::SYNC_GROUP),
         }

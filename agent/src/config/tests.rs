@@ -244,6 +244,7 @@ fn virtual_addresses() {
             brd: Some(Ipv4Addr::new(198, 51, 100, 255)),
             label: Some("eth1:1".into()),
             scope: Some("link".into()),
+            no_track: false,
         }
     );
     assert_eq!(
@@ -578,9 +579,6 @@ fn behaviour_changing_keywords_are_refused() {
         ]
     );
     for kw in [
-        "virtual_ipaddress_excluded {\n 198.51.100.9\n}",
-        "virtual_routes {\n 203.0.113.0/24 via 198.51.100.254\n}",
-        "virtual_rules {\n from 198.51.100.1 table 100\n}",
         "track_process {\n nginx\n}",
         "track_bfd {\n b1\n}",
         "use_vmac",
@@ -627,9 +625,6 @@ fn behaviour_changing_keywords_are_refused() {
         "virtual_server 198.51.100.1 80 {\n delay_loop 6\n}",
         "virtual_server_group g {\n 198.51.100.1 80\n}",
         "bfd_instance b1 {\n neighbor_ip 198.51.100.2\n}",
-        "static_ipaddress {\n 198.51.100.9/24 dev eth0\n}",
-        "static_routes {\n 203.0.113.0/24 via 198.51.100.254\n}",
-        "static_rules {\n from 198.51.100.1 table 100\n}",
         "vrrp_track_process p {\n process nginx\n}",
     ] {
         let errs = errors(top);
@@ -969,4 +964,216 @@ fn local_probe_finds_programs_as_keepalived_does() {
     assert_eq!(local_probe(path), Found::NotExecutable);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     assert_eq!(local_probe(path), Found::Executable);
+}
+
+/// `virtual_ipaddress_excluded` reads like `virtual_ipaddress` and stays out of the VIPs.
+#[test]
+fn excluded_addresses_are_read_apart_from_the_vips() {
+    let p = parse_str(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n virtual_ipaddress_excluded {\n  203.0.113.9/24 dev eth1 label eth1:x\n  bogus\n }\n}\n",
+        "test.conf",
+    )
+    .expect("parses");
+    let inst = &p.config.instances[0];
+    assert_eq!(inst.vips.len(), 1);
+    assert_eq!(inst.excluded_vips.len(), 1);
+    let x = &inst.excluded_vips[0];
+    assert_eq!(x.addr, std::net::Ipv4Addr::new(203, 0, 113, 9));
+    assert_eq!(
+        (x.prefix, x.dev.as_deref(), x.label.as_deref()),
+        (24, Some("eth1"), Some("eth1:x"))
+    );
+    assert!(
+        p.has_warnings(),
+        "the bogus entry is reported as keepalived does"
+    );
+}
+
+fn in_instance(body: &str) -> String {
+    format!(
+        "vrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  198.51.100.1\n }}\n{body}\n}}\n"
+    )
+}
+
+/// The common route forms, read as keepalived reads them.
+#[test]
+fn virtual_routes_common_forms() {
+    let p = parse(&in_instance(
+        " virtual_routes {\n  203.0.113.0/24 via 198.51.100.254 dev eth0\n  blackhole 203.0.113.64/26 no_track\n  to 203.0.113.32/27 dev eth1 src 198.51.100.1 metric 7 table 100 scope link\n  default via 198.51.100.254 dev eth0 table main\n }",
+    ));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    let r = &p.config.instances[0].routes;
+    assert_eq!(r.len(), 4);
+    assert_eq!(
+        (r[0].dst, r[0].dst_len, r[0].via, r[0].dev.as_deref()),
+        (
+            Ipv4Addr::new(203, 0, 113, 0),
+            24,
+            Some(Ipv4Addr::new(198, 51, 100, 254)),
+            Some("eth0")
+        )
+    );
+    assert!(r[0].tracked);
+    assert_eq!((r[0].table, r[0].protocol, r[0].scope), (254, 18, None));
+    assert_eq!(r[1].kind, RouteKind::Blackhole);
+    assert!(!r[1].tracked);
+    assert_eq!(
+        (r[2].src, r[2].metric, r[2].table, r[2].scope),
+        (
+            Some(Ipv4Addr::new(198, 51, 100, 1)),
+            Some(7),
+            100,
+            Some(253)
+        )
+    );
+    assert_eq!((r[3].dst, r[3].dst_len), (Ipv4Addr::UNSPECIFIED, 0));
+}
+
+/// keepalived's verdicts on bad routes: skipped with its message, or kept with a warning.
+#[test]
+fn bad_routes_get_keepalived_messages() {
+    for (entry, message, kept) in [
+        (
+            "203.0.113.0/24 via 198.51.100.254",
+            "Warning - cannot track route 203.0.113.0/24 with no interface specified, not tracking",
+            true,
+        ),
+        (
+            "203.0.113.0/24 via bogus dev eth0",
+            "invalid route via address bogus",
+            false,
+        ),
+        (
+            "203.0.113.0/24 dev eth0 bogus",
+            "unknown route keyword bogus",
+            false,
+        ),
+        (
+            "via 198.51.100.254 dev eth0",
+            "Route must have a destination",
+            false,
+        ),
+        (
+            "203.0.113.0/24 gw 198.51.100.254 dev eth0",
+            "\"gw\" for routes is deprecated. Please use \"via\"",
+            true,
+        ),
+        (
+            "203.0.113.0/24 dev eth0 table nosuchtable",
+            "Routing table nosuchtable not found for route",
+            false,
+        ),
+        (
+            "203.0.113.0/24 dev eth0 metric x",
+            "Invalid metric x specified for route",
+            false,
+        ),
+        (
+            "203.0.113.0/24 dev eth0 protocol static",
+            "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol",
+            true,
+        ),
+        (
+            "to blackhole 203.0.113.0/24",
+            "unknown route keyword blackhole",
+            false,
+        ),
+    ] {
+        let p = parse(&in_instance(&format!(" virtual_routes {{\n  {entry}\n }}")));
+        let warnings = messages(&p, Severity::Warning);
+        assert!(
+            warnings.iter().any(|w| w.ends_with(message)),
+            "{entry}: {warnings:?}"
+        );
+        assert_eq!(
+            p.config.instances[0].routes.len(),
+            usize::from(kept),
+            "{entry}"
+        );
+    }
+    // Options keepalived would act on that the agent does not implement are refused.
+    let errs = errors(&in_instance(
+        " virtual_routes {\n  203.0.113.0/24 dev eth0 mtu 1400\n }",
+    ));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("does not support the 'mtu' route option"),
+        "{errs:?}"
+    );
+    let errs = errors(&in_instance(
+        " virtual_routes {\n  2001:db8::/64 dev eth0\n }",
+    ));
+    assert!(errs[0].contains("IPv4"), "{errs:?}");
+}
+
+/// Rules: the common forms, keepalived's warnings, and its preference counter in file order.
+#[test]
+fn virtual_and_static_rules() {
+    let text = format!(
+        "static_rules {{\n from 198.51.100.9 table 100\n}}\n{}",
+        in_instance(
+            " virtual_rules {\n  to 203.0.113.0/24 lookup 101 preference 50\n  not from 198.51.100.1 blackhole priority 51\n  iif eth0 table 102\n  from 198.51.100.1 priority 5\n  from 198.51.100.1 table 0 priority 6\n }"
+        )
+    );
+    let p = parse(&text);
+    let warnings = messages(&p, Severity::Warning);
+    assert!(warnings.iter().any(|w| w.ends_with("Rule has no preference specified - setting to 16384. This is probably not what you want.")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.ends_with("Rule has no preference specified - setting to 16383. This is probably not what you want.")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.ends_with("No action specified for rule - ignoring"))
+    );
+    assert!(warnings.iter().any(|w| w.ends_with("Table 0 is not valid")));
+    assert_eq!(p.config.static_rules[0].priority, 16384);
+    let rules = &p.config.instances[0].rules;
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[0].action, RuleAction::Table(101));
+    assert_eq!(rules[0].to, Some((Ipv4Addr::new(203, 0, 113, 0), 24)));
+    assert_eq!(
+        (rules[1].action, rules[1].invert),
+        (RuleAction::Blackhole, true)
+    );
+    assert_eq!(
+        (rules[2].iif.as_deref(), rules[2].priority),
+        (Some("eth0"), 16383)
+    );
+    let errs = errors(&in_instance(
+        " virtual_rules {\n  fwmark 1 table 100 priority 1\n }",
+    ));
+    assert!(errs[0].contains("'fwmark' rule option"), "{errs:?}");
+}
+
+/// A static address needs `dev` (keepalived would use its default interface).
+#[test]
+fn static_addresses_need_a_device() {
+    let p = parse("static_ipaddress {\n 198.51.100.9/24 dev eth0\n}\n");
+    assert_eq!(p.config.static_addresses.len(), 1);
+    let errs = errors("static_ipaddress {\n 198.51.100.9/24\n}\n");
+    assert!(errs[0].contains("needs 'dev'"), "{errs:?}");
+}
+
+/// `no_track` on an address, and `sync_group_tracking_weight` keeping members' weights.
+#[test]
+fn no_track_addresses_and_group_tracking_weight() {
+    let p = parse(&in_instance(
+        " virtual_ipaddress_excluded {\n  203.0.113.9 dev eth0 no_track\n }",
+    ));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert!(p.config.instances[0].excluded_vips[0].no_track);
+    let group = |extra: &str| {
+        format!(
+            "vrrp_script chk {{\n script /bin/true\n weight -20\n}}\n{}vrrp_instance VJ {{\n interface eth1\n virtual_router_id 2\n virtual_ipaddress {{\n  198.51.100.2\n }}\n}}\nvrrp_sync_group G {{\n group {{\n  VI\n  VJ\n }}\n{extra}}}\n",
+            in_instance(" track_script {\n  chk\n }")
+        )
+    };
+    let p = parse(&group(""));
+    assert!(p.config.instances[0].track_scripts.is_empty());
+    let p = parse(&group(" sync_group_tracking_weight\n"));
+    assert_eq!(p.config.instances[0].track_scripts.len(), 1);
+    let p = parse(&group(" global_tracking\n"));
+    assert_eq!(p.config.instances[0].track_scripts.len(), 1);
+    assert!(messages(&p, Severity::Warning).iter().any(|m| m.ends_with(
+        "(G) global_tracking is deprecated. Use track_interface/script/file on the sync group"
+    )));
 }

@@ -32,6 +32,154 @@ pub(crate) fn validate(ctx: &mut Ctx, config: &mut Config, probe: Option<Probe>)
     duplicate_vrids(ctx, config);
     sync_groups(ctx, config);
     script_security(ctx, config, probe);
+    fixed_priority_tracking(ctx, config);
+    owner_group_tracking(ctx, config);
+}
+
+/// keepalived `vrrp_complete_instance`: a member of a sync group, or an address owner, runs
+/// at a fixed priority, so its own tracking cannot carry weights. A weighted interface
+/// becomes a plain FAULT trigger in a group (an owner stops tracking it); a weighted script
+/// is dropped; a track file at the default weight 1 becomes a FAULT trigger, one with
+/// another weight is dropped. Each is reported as keepalived reports it.
+fn fixed_priority_tracking(ctx: &mut Ctx, config: &mut Config) {
+    let Config {
+        instances,
+        sync_groups,
+        scripts,
+        track_files,
+        ..
+    } = config;
+    for inst in instances.iter_mut() {
+        // `sync_group_tracking_weight` lets members keep their weights.
+        let in_group = sync_groups
+            .iter()
+            .any(|g| g.members.contains(&inst.name) && !g.tracking_weight);
+        if !in_group && inst.priority != 255 {
+            continue;
+        }
+        let why = if in_group {
+            "SYNC group"
+        } else {
+            "address owner"
+        };
+        let name = inst.name.clone();
+        let loc = inst.location.clone();
+        inst.track_interfaces.retain_mut(|t| {
+            if t.weight.unwrap_or(0) == 0 {
+                return true;
+            }
+            let weight = if in_group { "weight " } else { "" };
+            ctx.warn(
+                &loc,
+                format!(
+                    "({name}) ignoring {} tracked interface {weight}due to {why}",
+                    t.name
+                ),
+            );
+            t.weight = Some(0);
+            in_group
+        });
+        let why = if in_group {
+            "SYNC group"
+        } else {
+            "address_owner"
+        };
+        inst.track_scripts.retain(|t| {
+            let weight = t.weight.unwrap_or_else(|| {
+                scripts
+                    .iter()
+                    .find(|s| s.name == t.name)
+                    .map_or(0, |s| s.weight)
+            });
+            if weight == 0 {
+                return true;
+            }
+            ctx.warn(
+                &loc,
+                format!(
+                    "({name}) ignoring tracked script {} with weights due to {why}",
+                    t.name
+                ),
+            );
+            false
+        });
+        inst.track_files.retain_mut(|t| {
+            let file = track_files.iter().find(|f| f.name == t.name);
+            let weight = t.weight.unwrap_or_else(|| file.map_or(1, |f| f.weight));
+            let fname = file.map_or(t.name.clone(), |f| f.path.display().to_string());
+            match weight {
+                0 => true,
+                1 => {
+                    ctx.warn(
+                        &loc,
+                        format!(
+                            "({name}) ignoring weight from tracked file {fname} due to {why}. \
+                             specify weight 0"
+                        ),
+                    );
+                    t.weight = Some(0);
+                    true
+                }
+                w => {
+                    ctx.warn(
+                        &loc,
+                        format!(
+                            "({name}) ignoring tracked file {fname} with weight {w} due to {why}"
+                        ),
+                    );
+                    false
+                }
+            }
+        });
+    }
+}
+
+/// keepalived `sync_group_tracking_init`: a group's own tracking keeps its weights (they
+/// apply to every member) unless a member is an address owner, whose priority cannot move.
+fn owner_group_tracking(ctx: &mut Ctx, config: &mut Config) {
+    let Config {
+        instances,
+        sync_groups,
+        scripts,
+        track_files,
+        ..
+    } = config;
+    for g in sync_groups.iter_mut() {
+        let has_owner = instances
+            .iter()
+            .any(|i| i.priority == 255 && g.members.contains(&i.name));
+        if !has_owner {
+            continue;
+        }
+        let (gname, loc) = (g.name.clone(), g.location.clone());
+        for t in &mut g.track_scripts {
+            let weight = t.weight.unwrap_or_else(|| {
+                scripts
+                    .iter()
+                    .find(|s| s.name == t.name)
+                    .map_or(0, |s| s.weight)
+            });
+            if weight != 0 {
+                ctx.warn(&loc, format!("({gname}) Cannot have weighted track script '{}' with member having priority 255 - clearing weight", t.name));
+                t.weight = Some(0);
+            }
+        }
+        for t in &mut g.track_files {
+            let file = track_files.iter().find(|f| f.name == t.name);
+            let weight = t.weight.unwrap_or_else(|| file.map_or(1, |f| f.weight));
+            if weight != 0 {
+                let fname = file.map_or(t.name.clone(), |f| f.path.display().to_string());
+                ctx.warn(&loc, format!("({gname}) Cannot have weighted track file '{fname}' with member having priority 255 - setting weight 0"));
+                t.weight = Some(0);
+            }
+        }
+        for t in &mut g.track_interfaces {
+            if t.weight.unwrap_or(0) != 0 {
+                ctx.warn(&loc, format!("({gname}) Cannot have weighted track interface '{}' with member having priority 255 - clearing weight", t.name));
+                t.weight = Some(0);
+            }
+        }
+    }
 }
 
 /// keepalived's lookup, as root: a name without `/` is searched in PATH (default

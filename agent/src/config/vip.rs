@@ -48,9 +48,15 @@ pub(crate) fn vip(ctx: &mut Ctx, s: &Stmt) -> Option<VirtualIp> {
         brd: None,
         label: None,
         scope: None,
+        no_track: false,
     };
     let mut words = s.words[1..].iter();
     while let Some(option) = words.next() {
+        // keepalived's one flag without a value that the agent implements.
+        if option == "no_track" {
+            vip.no_track = true;
+            continue;
+        }
         let Some(value) = words.next() else {
             ctx.warn(
                 &s.loc,

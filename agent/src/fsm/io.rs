@@ -62,6 +62,10 @@ pub enum Event {
     FaultCleared,
     /// The agent stops this instance.
     Shutdown,
+    /// As MASTER, one of our VIPs, excluded addresses, tracked routes or tracked rules was
+    /// deleted by someone else: keepalived's `set_vrrp_backup` (priority 0 advert, BACKUP,
+    /// master again after Skew_Time unless a peer takes over).
+    VipsDeleted,
 }
 
 /// The timers the machine runs; at most one deadline per timer.
@@ -98,6 +102,10 @@ pub enum Reason {
     FaultCleared,
     /// Agent shutdown.
     Shutdown,
+    /// Another member of the sync group changed state and took this one along.
+    SyncGroup,
+    /// Someone else deleted one of our addresses, routes or rules.
+    VipsDeleted,
 }
 
 /// The state a notify script is told about (keepalived's notify_* words).

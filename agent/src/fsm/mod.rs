@@ -9,8 +9,10 @@
 //! Behaviour follows RFC 3768 (v2) and RFC 5798 (v3) as keepalived 2.2.7 implements them
 //! (`vrrp.c`, `vrrp_scheduler.c`, `vrrp_track.c`); where the two differ the wire behaviour is
 //! keepalived's, and the difference is noted where it is implemented. It does not own packet
-//! validation ([`crate::packet::check()`] runs first) or sync groups.
+//! validation ([`crate::packet::check()`] runs first); sync groups are [`Group`]'s, which drives
+//! the machines of its members.
 
+pub mod group;
 mod io;
 mod params;
 mod receive;
@@ -20,6 +22,7 @@ mod transitions;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use group::{Group, Target};
 pub use io::{Action, AdvertInfo, Event, NotifyState, Reason, State, Timer};
 pub use params::{GarpParams, InitialState, Params, Preempt};
 
@@ -49,6 +52,13 @@ pub struct Fsm {
     /// When the next GARP refresh burst is due (checked at each advert, as keepalived does).
     garp_refresh_at: Option<Duration>,
     deadlines: [Option<Duration>; 4],
+    /// keepalived's `wantstate`: the state this instance would be in without its sync group
+    /// (a backup whose master-down timer ran out wants MASTER even while the group holds it).
+    wantstate: State,
+    /// Member of a `vrrp_sync_group`: becoming MASTER needs [`Fsm::may_master`].
+    in_sync: bool,
+    /// Set by the group before each event: keepalived's `vrrp_sync_can_goto_master`.
+    may_master: bool,
 }
 
 impl Fsm {
@@ -67,6 +77,9 @@ impl Fsm {
             master: None,
             garp_refresh_at: None,
             deadlines: [None; 4],
+            wantstate: State::Backup,
+            in_sync: false,
+            may_master: true,
             params,
         }
     }
@@ -74,6 +87,11 @@ impl Fsm {
     /// Current state.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// The state the instance wants, its sync group aside (keepalived's `wantstate`).
+    pub fn wantstate(&self) -> State {
+        self.wantstate
     }
 
     /// The normalised parameters.
@@ -148,6 +166,7 @@ impl Fsm {
             Event::Fault => self.fault(&mut out),
             Event::FaultCleared => self.fault_cleared(now, &mut out),
             Event::Shutdown => self.shutdown(&mut out),
+            Event::VipsDeleted => self.vips_deleted(now, &mut out),
         }
         out
     }

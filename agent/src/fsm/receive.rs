@@ -29,6 +29,9 @@ impl Fsm {
             }
             self.master = Some((advert.source, advert.priority));
             self.next_master_reason = Reason::MasterDown;
+            // keepalived: a backup held by its sync group stops wanting MASTER once it hears
+            // a master it accepts.
+            self.wantstate = super::State::Backup;
             if let Preempt::Delay(delay) = self.params.preempt {
                 if advert.priority >= self.effective_priority {
                     self.preempt_until = None;
@@ -99,7 +102,7 @@ impl Fsm {
                 self.master_adver_int = advert.advert_interval;
             }
             self.master = Some((advert.source, advert.priority));
-            self.leave_master(now, out);
+            self.leave_master(now, Reason::HigherPriority, out);
             return;
         }
         self.restart_advert_timer(now, out);

@@ -34,6 +34,7 @@ impl Fsm {
     /// Enters BACKUP from INIT or FAULT (not from MASTER: see [`Self::leave_master`]).
     pub(super) fn enter_backup(&mut self, now: Duration, reason: Reason, out: &mut Vec<Action>) {
         self.state = State::Backup;
+        self.wantstate = State::Backup;
         self.preempt_until = None;
         self.master_adver_int = self.params.advert_interval;
         self.next_master_reason = Reason::MasterDown;
@@ -60,6 +61,7 @@ impl Fsm {
     /// keepalived `vrrp_state_goto_master` and `vrrp_state_become_master`.
     pub(super) fn become_master(&mut self, now: Duration, reason: Reason, out: &mut Vec<Action>) {
         self.state = State::Master;
+        self.wantstate = State::Master;
         self.preempt_until = None;
         // RFC 5798 6.4.3: a new master advertises its own interval. (keepalived 2.2.7 resets
         // this only when detailed logging is on, but it sends adverts on its own interval
@@ -88,9 +90,11 @@ impl Fsm {
         self.set_timer(Timer::Advert, now + self.params.advert_interval, out);
     }
 
-    /// MASTER to BACKUP on a better master's advert.
-    pub(super) fn leave_master(&mut self, now: Duration, out: &mut Vec<Action>) {
+    /// MASTER to BACKUP on a better master's advert (or with its sync group; keepalived
+    /// sends no priority 0 advert either way).
+    pub(super) fn leave_master(&mut self, now: Duration, reason: Reason, out: &mut Vec<Action>) {
         self.state = State::Backup;
+        self.wantstate = State::Backup;
         self.preempt_until = None;
         self.garp_refresh_at = None;
         // keepalived leaves its delayed-GARP thread running; GARPs for addresses we no longer
@@ -99,7 +103,7 @@ impl Fsm {
         out.push(Action::RemoveVips);
         out.push(Action::Notify {
             state: NotifyState::Backup,
-            reason: Reason::HigherPriority,
+            reason,
         });
         self.next_master_reason = Reason::MasterDown;
         self.arm_master_down(now, self.master_down_interval(), out);
@@ -122,6 +126,13 @@ impl Fsm {
         }
         match (timer, self.state) {
             (Timer::MasterDown, State::Backup) => {
+                self.wantstate = State::Master;
+                if self.in_sync && !self.may_master {
+                    // keepalived `vrrp_sync_can_goto_master`: the group prefers BACKUP until
+                    // every member wants MASTER; wait another Master_Down_Interval.
+                    self.arm_master_down(now, self.master_down_interval(), out);
+                    return;
+                }
                 let reason = self.next_master_reason;
                 self.become_master(now, reason, out);
             }
@@ -189,6 +200,12 @@ impl Fsm {
     /// An interface or track fault: leave MASTER or BACKUP for FAULT, nothing armed.
     pub(super) fn fault(&mut self, out: &mut Vec<Action>) {
         self.faulted = true;
+        self.enter_fault(Reason::Fault, out);
+    }
+
+    /// MASTER or BACKUP to FAULT (a master sends priority 0 first).
+    fn enter_fault(&mut self, reason: Reason, out: &mut Vec<Action>) {
+        self.wantstate = State::Fault;
         match self.state {
             State::Init | State::Fault => return,
             State::Master => self.stop_mastering(out),
@@ -199,22 +216,43 @@ impl Fsm {
         self.preempt_until = None;
         out.push(Action::Notify {
             state: NotifyState::Fault,
-            reason: Reason::Fault,
+            reason,
         });
     }
 
-    /// Fault over: back to BACKUP with a fresh master-down timer, or straight to MASTER for
-    /// the address owner (keepalived `try_up_instance` and `vrrp_state_leave_fault`).
+    /// Fault over: back to BACKUP with a fresh master-down timer (keepalived
+    /// `try_up_instance` and `vrrp_state_leave_fault`). The address owner too: the fault left
+    /// it wanting FAULT, not MASTER, so keepalived 2.2.7 brings it back as BACKUP and it
+    /// becomes master when the timer runs out (seen on the wire: about 3 s after the fault
+    /// cleared, where it was master at once at start).
     pub(super) fn fault_cleared(&mut self, now: Duration, out: &mut Vec<Action>) {
         self.faulted = false;
         if self.state != State::Fault {
             return;
         }
-        if self.params.starts_as_owner() && self.base_priority == PRIORITY_OWNER {
-            self.become_master(now, Reason::FaultCleared, out);
-        } else {
-            self.enter_backup(now, Reason::FaultCleared, out);
+        self.enter_backup(now, Reason::FaultCleared, out);
+    }
+
+    /// keepalived `set_vrrp_backup`: a master whose address, route or rule was deleted under
+    /// it sends priority 0, releases the rest and goes BACKUP with a master-down timer of
+    /// Skew_Time only, so it takes over again at once unless a peer does.
+    pub(super) fn vips_deleted(&mut self, now: Duration, out: &mut Vec<Action>) {
+        if self.state != State::Master {
+            return;
         }
+        self.state = State::Backup;
+        self.wantstate = State::Backup;
+        self.preempt_until = None;
+        self.garp_refresh_at = None;
+        self.cancel_all_timers(out);
+        out.push(Action::SendAdvert { priority: 0 });
+        out.push(Action::RemoveVips);
+        out.push(Action::Notify {
+            state: NotifyState::Backup,
+            reason: Reason::VipsDeleted,
+        });
+        self.next_master_reason = Reason::MasterDown;
+        self.arm_master_down(now, self.skew_time(), out);
     }
 
     /// Agent stop: a master sends priority 0 and releases the VIPs; every state notifies STOP.
@@ -231,5 +269,88 @@ impl Fsm {
             state: NotifyState::Stop,
             reason: Reason::Shutdown,
         });
+    }
+}
+
+/// What a sync group does to its members (keepalived `vrrp_sync.c` and `try_up_instance`).
+impl Fsm {
+    /// Joins a sync group: MASTER only when the group lets it ([`Fsm::set_may_master`]).
+    pub(crate) fn join_sync_group(&mut self) {
+        self.in_sync = true;
+    }
+
+    /// keepalived's `vrrp_sync_can_goto_master` for the next event.
+    pub(crate) fn set_may_master(&mut self, may: bool) {
+        self.may_master = may;
+    }
+
+    /// The group takes this member to MASTER (keepalived `vrrp_state_goto_master` from
+    /// `vrrp_sync_master`): it wants MASTER; it goes there unless the group holds it, in
+    /// which case a backup waits another Master_Down_Interval.
+    pub(crate) fn sync_master(&mut self, now: Duration, out: &mut Vec<Action>) {
+        self.wantstate = State::Master;
+        if self.state == State::Master {
+            return;
+        }
+        if self.in_sync && !self.may_master {
+            if self.state == State::Backup {
+                self.arm_master_down(now, self.master_down_interval(), out);
+            }
+            return;
+        }
+        self.become_master(now, Reason::SyncGroup, out);
+    }
+
+    /// The group takes this member to BACKUP (keepalived `vrrp_sync_backup`): a master
+    /// releases its addresses without a priority 0 advert; FAULT or INIT leave for BACKUP.
+    pub(crate) fn sync_backup(&mut self, now: Duration, out: &mut Vec<Action>) {
+        match self.state {
+            State::Backup => {}
+            State::Master => self.leave_master(now, Reason::SyncGroup, out),
+            State::Fault | State::Init => self.enter_backup(now, Reason::SyncGroup, out),
+        }
+    }
+
+    /// The group takes this member to FAULT (keepalived `vrrp_sync_fault`); its own tracking
+    /// is not at fault.
+    pub(crate) fn sync_fault(&mut self, out: &mut Vec<Action>) {
+        if self.state == State::Init {
+            // Not started yet: it starts in FAULT with the group.
+            self.state = State::Fault;
+            self.wantstate = State::Fault;
+            out.push(Action::Notify {
+                state: NotifyState::Fault,
+                reason: Reason::SyncGroup,
+            });
+            return;
+        }
+        self.enter_fault(Reason::SyncGroup, out);
+    }
+
+    /// Its own fault is over but another member's is not: it stays in FAULT with the group
+    /// (keepalived `try_up_instance` returning early).
+    pub(crate) fn clear_own_fault(&mut self) {
+        self.faulted = false;
+    }
+
+    /// Another member, as MASTER, heard a lower-priority advert: a master sends its own
+    /// gratuitous ARPs too, now and after `garp_lower_prio_delay` (keepalived
+    /// `vrrp_state_master_rx`).
+    pub(crate) fn sync_lower_prio_garp(&mut self, now: Duration, out: &mut Vec<Action>) {
+        let garp = self.params.garp;
+        if self.state != State::Master || garp.lower_prio_repeat == 0 {
+            return;
+        }
+        out.push(Action::SendGratuitousArp {
+            repeat: garp.lower_prio_repeat,
+        });
+        if !garp.lower_prio_delay.is_zero() {
+            self.set_timer(Timer::LowerPrioGarp, now + garp.lower_prio_delay, out);
+        }
+    }
+
+    /// Its own tracking faults it.
+    pub(crate) fn own_fault(&self) -> bool {
+        self.faulted
     }
 }

@@ -10,6 +10,7 @@ pub mod addr;
 pub mod fake;
 pub mod garp;
 pub mod link;
+pub mod route;
 pub mod vrrp_socket;
 
 use std::future::Future;

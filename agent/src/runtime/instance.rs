@@ -1,21 +1,25 @@
-//! One VRRP instance as a tokio task: drives its [`Fsm`] with monotonic time and carries out
-//! the actions on the real socket, netlink, gratuitous ARP and notify scripts.
+//! A VRRP instance, or a sync group of them, as one tokio task: drives the [`Group`] of state
+//! machines with monotonic time and carries out their actions on the real sockets, netlink,
+//! gratuitous ARP and notify scripts.
 //!
-//! The loop waits on four things at once: a command from the daemon (stop), a packet, the
-//! state machine's next timer, and a change in what the instance tracks. Nothing in it waits
-//! on a script, so adverts go out on time whatever the checks do. It does not decide anything
-//! about VRRP itself: that is the state machine's job.
+//! The loop waits on four things at once: a command from the daemon (stop), a packet on any
+//! member's socket, the machines' next timer, and a change in what the members track. Nothing
+//! in it waits on a script, so adverts go out on time whatever the checks do. It does not
+//! decide anything about VRRP itself: that is the state machines' job. The members of a sync
+//! group share one task so that one member's transition moves the others at once, as in
+//! keepalived's single-threaded scheduler.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::spec::InstanceSpec;
+use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
-use crate::fsm::{self, Action, AdvertInfo, Event, Fsm, Reason};
+use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
+use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpSender, NetError, Netlink, Vip, VrrpIo, VrrpSocket,
     VrrpSocketConfig, addr,
@@ -41,55 +45,92 @@ pub struct StartOptions {
     pub cleanup_stale: bool,
 }
 
-/// Runs one instance until told to stop. Errors at start are recorded in the status and
-/// returned; once running, I/O errors are logged and the instance carries on.
+/// Runs one unit (an instance, or the members of a sync group) until told to stop. Errors at
+/// start are recorded in every member's status and returned; once running, I/O errors are
+/// logged and the unit carries on.
 pub async fn run(
-    spec: InstanceSpec,
-    inputs: Inputs,
-    status: Shared,
+    unit: UnitSpec,
+    inputs: Vec<Inputs>,
+    deletions: broadcast::Receiver<Deleted>,
+    statuses: Vec<Shared>,
     netlink: Netlink,
     commands: mpsc::Receiver<Command>,
     options: StartOptions,
 ) -> Result<(), NetError> {
-    let result = Instance::start(spec, inputs, status.clone(), netlink, options).await;
-    match result {
-        Ok(instance) => {
-            instance.run(commands).await;
+    match Unit::start(unit, inputs, deletions, statuses.clone(), netlink, options).await {
+        Ok(unit) => {
+            unit.run(commands).await;
             Ok(())
         }
         Err(e) => {
-            status::lock(&status).error = Some(e.to_string());
+            for s in &statuses {
+                status::lock(s).error = Some(e.to_string());
+            }
             Err(e)
         }
     }
 }
 
-struct Instance {
+/// The I/O of one instance.
+struct Member {
     spec: InstanceSpec,
-    fsm: Fsm,
-    epoch: Instant,
     socket: VrrpSocket,
     garp: Option<std::sync::Arc<GarpSender>>,
     garp_tasks: JoinSet<()>,
     addresses: AddressManager<Netlink>,
+    /// The VIPs, listed in adverts.
     vips: Vec<Vip>,
+    /// `virtual_ipaddress_excluded`: added and removed with the VIPs, never advertised.
+    excluded: Vec<Vip>,
+    /// The VIPs and excluded addresses without `no_track`.
+    tracked_addrs: Vec<Vip>,
     vip_addrs: Vec<IpAddr>,
     /// `unicast_peer`s as the receive checks take them.
     peers: Vec<packet::UnicastPeer>,
-    inputs: Inputs,
-    /// Fault as last fed to the state machine, and whether Startup has been fed.
+    /// `virtual_routes` and `virtual_rules` (interfaces resolved), with what this run added.
+    routes: Vec<(String, KernelRoute)>,
+    rules: Vec<(String, KernelRule)>,
+    /// The routes whose deletion by someone else sends this instance to BACKUP.
+    tracked_routes: Vec<KernelRoute>,
+    route_manager: RouteManager,
+    /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
-    started: bool,
+    waiting: bool,
     status: Shared,
+}
+
+/// The running task: its members, their machines and the group's notify scripts.
+struct Unit {
+    members: Vec<Member>,
+    /// Kept apart from `members` so that waiting on them and on the sockets can overlap.
+    inputs: Vec<Inputs>,
+    deletions: broadcast::Receiver<Deleted>,
+    group: Group,
+    spec: UnitSpec,
+    epoch: Instant,
+    started: bool,
     notifier: Notifier,
 }
 
-impl Instance {
+pub(crate) fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
+    let mut vip = Vip::new(network::ifindex(&v.dev)?, v.addr, v.prefix);
+    vip.broadcast = v.brd;
+    vip.label = v.label.clone();
+    if let Some(scope) = v
+        .scope
+        .as_deref()
+        .and_then(|s| s.parse::<addr::Scope>().ok())
+    {
+        vip.scope = scope;
+    }
+    Ok(vip)
+}
+
+impl Member {
     async fn start(
         mut spec: InstanceSpec,
-        inputs: Inputs,
         status: Shared,
-        netlink: Netlink,
+        netlink: &Netlink,
         options: StartOptions,
     ) -> Result<Self, NetError> {
         let ifindex = network::ifindex(&spec.ifname)?;
@@ -106,25 +147,29 @@ impl Instance {
                 None
             }
         };
-        let mut vips = Vec::new();
-        for v in &spec.vips {
-            let mut vip = Vip::new(network::ifindex(&v.dev)?, v.addr, v.prefix);
-            vip.broadcast = v.brd;
-            vip.label = v.label.clone();
-            if let Some(scope) = v
-                .scope
-                .as_deref()
-                .and_then(|s| s.parse::<addr::Scope>().ok())
-            {
-                vip.scope = scope;
-            }
-            vips.push(vip);
-        }
+        let vips = spec
+            .vips
+            .iter()
+            .map(vip_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let excluded = spec
+            .excluded_vips
+            .iter()
+            .map(vip_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let all: Vec<Vip> = vips.iter().chain(&excluded).cloned().collect();
+        let tracked_addrs = all
+            .iter()
+            .zip(spec.vips.iter().chain(&spec.excluded_vips))
+            .filter(|(_, s)| s.tracked)
+            .map(|(v, _)| v.clone())
+            .collect();
         if options.cleanup_stale {
-            let mut ifindexes: Vec<u32> = vips.iter().map(|v| v.ifindex).collect();
+            let mut ifindexes: Vec<u32> = all.iter().map(|v| v.ifindex).collect();
+            ifindexes.sort_unstable();
             ifindexes.dedup();
             for index in ifindexes {
-                for gone in addr::cleanup_stale(&netlink, index, &vips).await? {
+                for gone in addr::cleanup_stale(netlink, index, &all).await? {
                     tracing::warn!(
                         instance = %spec.name, addr = %gone.addr, prefix = gone.prefix_len,
                         "removed a stale VIP left by an earlier run"
@@ -134,79 +179,68 @@ impl Instance {
         }
         let primary = match spec.src_ip {
             Some(src) => src,
-            None => primary_address(&netlink, ifindex, &vips).await?,
+            None => primary_address(netlink, ifindex, &all).await?,
         };
         spec.params.primary_address = IpAddr::V4(primary);
-        let fsm = Fsm::new(spec.params.clone());
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
+        let routes = resolve_routes(&spec.routes)?;
+        let tracked_routes = routes
+            .iter()
+            .zip(&spec.routes)
+            .filter(|(_, s)| s.tracked)
+            .map(|((_, r), _)| r.clone())
+            .collect();
+        let rules = spec
+            .rules
+            .iter()
+            .map(|r| (r.text.clone(), r.rule.clone()))
+            .collect();
         tracing::info!(
             instance = %spec.name, interface = %spec.ifname, vrid = spec.vrid,
             priority = spec.params.priority, source = %primary, "instance starting"
         );
-        Ok(Instance {
-            addresses: AddressManager::new(netlink, vips.clone()),
+        Ok(Member {
+            addresses: AddressManager::new(netlink.clone(), all),
             spec,
-            fsm,
-            epoch: Instant::now(),
             socket,
             garp,
             garp_tasks: JoinSet::new(),
             vips,
+            excluded,
+            tracked_addrs,
             vip_addrs,
             peers,
-            inputs,
+            routes,
+            rules,
+            tracked_routes,
+            route_manager: RouteManager::new(netlink.clone()),
             faulted: false,
-            started: false,
+            waiting: true,
             status,
-            notifier: Notifier::new(),
         })
     }
 
-    fn now(&self) -> Duration {
-        self.epoch.elapsed()
-    }
-
-    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        self.track_changed().await;
-        loop {
-            let deadline = self.fsm.next_timer().map(|(t, at)| (t, self.epoch + at));
-            let timer = async move {
-                match deadline {
-                    Some((t, at)) => {
-                        tokio::time::sleep_until(at).await;
-                        t
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                biased;
-                cmd = commands.recv() => match cmd {
-                    Some(Command::Stop) | None => break,
-                },
-                t = timer => {
-                    self.feed(Event::TimerExpired(t)).await;
-                }
-                packet = self.socket.recv() => match packet {
-                    Ok(p) => self.received(&p.bytes).await,
-                    Err(e) => {
-                        tracing::warn!(instance = %self.spec.name, error = %e, "receive failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
-                () = self.inputs.changed() => self.track_changed().await,
-            }
+    /// Whether `d` deleted one of this instance's addresses, or a tracked route or rule it
+    /// added (keepalived `address_is_ours`, `route_is_ours`, `rule_is_ours`).
+    fn lost(&self, d: &Deleted) -> bool {
+        match d {
+            Deleted::Address { ifindex, addr } => self
+                .tracked_addrs
+                .iter()
+                .any(|v| v.ifindex == *ifindex && v.addr == *addr),
+            Deleted::Route { .. } => self
+                .tracked_routes
+                .iter()
+                .any(|r| self.route_manager.owns_route(r) && d.is_route(r)),
+            Deleted::Rule { .. } => self.rules.iter().any(|(_, r)| {
+                r.protocol.is_some() && self.route_manager.owns_rule(r) && d.is_rule(r)
+            }),
         }
-        self.feed(Event::Shutdown).await;
-        // A stopped member no longer faults its group.
-        self.inputs.publish_fault(false);
-        self.garp_tasks.abort_all();
-        self.notifier.drain(NOTIFY_DRAIN).await;
-        tracing::info!(instance = %self.spec.name, "instance stopped");
     }
 
-    async fn received(&mut self, bytes: &[u8]) {
+    /// Checks a packet; the advert it carries, if it is one for this instance.
+    fn check(&self, bytes: &[u8]) -> Option<AdvertInfo> {
         let local = LocalInstance {
             version: self.spec.params.version,
             vrid: self.spec.vrid,
@@ -222,85 +256,72 @@ impl Instance {
         match packet::check(bytes, &local) {
             Ok(r) => {
                 status::lock(&self.status).counters.adverts_received += 1;
-                let info = AdvertInfo {
+                Some(AdvertInfo {
                     priority: r.advert.priority,
                     source: r.source,
                     advert_interval: r.advert.advert_interval(),
-                };
-                self.feed(Event::Advert(info)).await;
+                })
             }
             // Other routers' VRIDs share the group and the socket: not ours to count.
-            Err(DropReason::Vrid) => {}
+            Err(DropReason::Vrid) => None,
             Err(reason) => {
                 tracing::debug!(instance = %self.spec.name, %reason, "advert dropped");
                 status::lock(&self.status).counters.drop(reason);
+                None
             }
         }
     }
 
-    /// Recomputes the effective priority and fault state and feeds what changed.
-    async fn track_changed(&mut self) {
-        let effective = self.inputs.effective(self.spec.params.priority);
-        let total = i32::from(effective.priority) - i32::from(self.spec.params.priority);
-        self.feed(Event::TrackWeight { total }).await;
-        self.inputs.publish_fault(effective.fault);
-        let by_group = self.inputs.group_fault();
-        let fault = effective.fault || by_group.is_some();
-        if fault != self.faulted {
-            self.faulted = fault;
-            if let Some(member) = by_group.filter(|_| !effective.fault) {
-                tracing::info!(instance = %self.spec.name, %member, "sync group member is in FAULT");
+    /// keepalived adds the VIPs, then the excluded addresses, the routes and the rules
+    /// (`vrrp_state_become_master`).
+    async fn add_vips(&mut self) {
+        let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
+        for vip in all {
+            if let Err(e) = self.addresses.add(&vip).await {
+                tracing::error!(instance = %self.spec.name, error = %e, "adding VIP");
             }
-            let event = if fault {
-                Event::Fault
-            } else {
-                Event::FaultCleared
-            };
-            self.feed(event).await;
         }
-        // A weight-0 script with no result yet holds the instance in INIT, as in keepalived.
-        if !self.started && !effective.waiting {
-            self.started = true;
-            self.feed(Event::Startup).await;
-        }
-        self.publish();
-    }
-
-    async fn feed(&mut self, event: Event) {
-        let actions = self.fsm.handle(self.now(), event);
-        for action in actions {
-            self.act(action).await;
-        }
-        self.publish();
-    }
-
-    fn publish(&self) {
-        let mut s = status::lock(&self.status);
-        s.effective_priority = self.fsm.effective_priority();
-        s.master = self.fsm.master().map(|(a, _)| a.to_string());
-    }
-
-    async fn act(&mut self, action: Action) {
-        match action {
-            Action::SendAdvert { priority } => self.send_advert(priority).await,
-            Action::AddVips => {
-                for vip in self.vips.clone() {
-                    if let Err(e) = self.addresses.add(&vip).await {
-                        tracing::error!(instance = %self.spec.name, error = %e, "adding VIP");
-                    }
+        for (text, route) in &self.routes {
+            match self.route_manager.add_route(route).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(instance = %self.spec.name, route = %text,
+                    "route already present: left to its owner, never removed"),
+                Err(e) => {
+                    tracing::error!(instance = %self.spec.name, route = %text, error = %e, "adding route")
                 }
             }
-            Action::RemoveVips => {
-                self.garp_tasks.abort_all();
-                for vip in self.vips.clone() {
-                    if let Err(e) = self.addresses.remove(&vip).await {
-                        tracing::error!(instance = %self.spec.name, error = %e, "removing VIP");
-                    }
+        }
+        for (text, rule) in &self.rules {
+            match self.route_manager.add_rule(rule).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(instance = %self.spec.name, rule = %text,
+                    "rule already present: left to its owner, never removed"),
+                Err(e) => {
+                    tracing::error!(instance = %self.spec.name, rule = %text, error = %e, "adding rule")
                 }
             }
-            Action::SendGratuitousArp { repeat } => self.send_garp(repeat),
-            Action::SetTimer { .. } | Action::CancelTimer(_) => {}
-            Action::Notify { state, reason } => self.notify(state, reason),
+        }
+    }
+
+    /// The rules, the routes, then the addresses (keepalived `vrrp_restore_interface`); only
+    /// what this run added.
+    async fn remove_vips(&mut self) {
+        self.garp_tasks.abort_all();
+        for (text, rule) in &self.rules {
+            if let Err(e) = self.route_manager.remove_rule(rule).await {
+                tracing::error!(instance = %self.spec.name, rule = %text, error = %e, "removing rule");
+            }
+        }
+        for (text, route) in &self.routes {
+            if let Err(e) = self.route_manager.remove_route(route).await {
+                tracing::error!(instance = %self.spec.name, route = %text, error = %e, "removing route");
+            }
+        }
+        let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
+        for vip in all {
+            if let Err(e) = self.addresses.remove(&vip).await {
+                tracing::error!(instance = %self.spec.name, error = %e, "removing VIP");
+            }
         }
     }
 
@@ -351,12 +372,17 @@ impl Instance {
     }
 
     /// Sends `repeat` rounds in the background, `vrrp_garp_interval` apart; leaving MASTER
-    /// aborts them.
+    /// aborts them. keepalived announces the excluded addresses too.
     fn send_garp(&mut self, repeat: u32) {
         let Some(sender) = self.garp.clone() else {
             return;
         };
-        let vips: Vec<Ipv4Addr> = self.vips.iter().map(|v| v.addr).collect();
+        let vips: Vec<Ipv4Addr> = self
+            .vips
+            .iter()
+            .chain(&self.excluded)
+            .map(|v| v.addr)
+            .collect();
         let interval = self.spec.garp_interval;
         let name = self.spec.name.clone();
         self.garp_tasks.spawn(async move {
@@ -373,33 +399,253 @@ impl Instance {
         });
         while self.garp_tasks.try_join_next().is_some() {}
     }
+}
 
-    fn notify(&mut self, state: fsm::NotifyState, reason: Reason) {
-        let (name, notify_state) = match state {
-            fsm::NotifyState::Master => ("MASTER", notify::NotifyState::Master),
-            fsm::NotifyState::Backup => ("BACKUP", notify::NotifyState::Backup),
-            fsm::NotifyState::Fault => ("FAULT", notify::NotifyState::Fault),
-            fsm::NotifyState::Stop => ("INIT", notify::NotifyState::Stop),
-        };
-        let priority = self.fsm.effective_priority();
+impl Unit {
+    async fn start(
+        spec: UnitSpec,
+        inputs: Vec<Inputs>,
+        deletions: broadcast::Receiver<Deleted>,
+        statuses: Vec<Shared>,
+        netlink: Netlink,
+        options: StartOptions,
+    ) -> Result<Self, NetError> {
+        let mut members = Vec::new();
+        for (s, status) in spec.members.iter().zip(statuses) {
+            members.push(Member::start(s.clone(), status, &netlink, options).await?);
+        }
+        let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
+        let group =
+            match &spec.group {
+                Some(g) => {
+                    tracing::info!(group = %g.name, members = members.len(), "sync group starting");
+                    Group::sync(params)
+                }
+                None => Group::solo(params.into_iter().next().ok_or_else(|| {
+                    NetError::NoSuchInterface("(a unit without instances)".into())
+                })?),
+            };
+        Ok(Unit {
+            members,
+            inputs,
+            deletions,
+            group,
+            spec,
+            epoch: Instant::now(),
+            started: false,
+            notifier: Notifier::new(),
+        })
+    }
+
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        self.track_changed().await;
+        loop {
+            let deadline = self
+                .group
+                .next_timer()
+                .map(|(i, t, at)| (i, t, self.epoch + at));
+            let timer = async move {
+                match deadline {
+                    Some((i, t, at)) => {
+                        tokio::time::sleep_until(at).await;
+                        (i, t)
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Stop) | None => break,
+                },
+                (i, t) = timer => {
+                    self.feed(i, Event::TimerExpired(t)).await;
+                }
+                (i, packet) = recv_any(&self.members) => match packet {
+                    Ok(p) => {
+                        if let Some(advert) = self.members[i].check(&p.bytes) {
+                            self.feed(i, Event::Advert(advert)).await;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(instance = %self.members[i].spec.name, error = %e, "receive failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                // Every member's inputs share one change counter: one wait covers them all.
+                () = self.inputs[0].changed() => self.track_changed().await,
+                d = next_deletion(&mut self.deletions) => self.deleted(&d).await,
+            }
+        }
+        self.feed(0, Event::Shutdown).await;
+        for m in &mut self.members {
+            m.garp_tasks.abort_all();
+        }
+        self.notifier.drain(NOTIFY_DRAIN).await;
+        for m in &self.members {
+            tracing::info!(instance = %m.spec.name, "instance stopped");
+        }
+    }
+
+    /// Recomputes every member's effective priority and fault state and feeds what changed;
+    /// starts the members once no script result is awaited.
+    async fn track_changed(&mut self) {
+        for i in 0..self.members.len() {
+            let base = self.members[i].spec.params.priority;
+            let effective = self.inputs[i].effective(base);
+            let total = i32::from(effective.priority) - i32::from(base);
+            self.feed(i, Event::TrackWeight { total }).await;
+            if effective.fault != self.members[i].faulted {
+                self.members[i].faulted = effective.fault;
+                let event = if effective.fault {
+                    Event::Fault
+                } else {
+                    Event::FaultCleared
+                };
+                self.feed(i, event).await;
+            }
+            self.members[i].waiting = effective.waiting;
+        }
+        // A weight-0 script with no result yet holds the instance (and its sync group) in
+        // INIT, as in keepalived.
+        if !self.started && !self.members.iter().any(|m| m.waiting) {
+            self.started = true;
+            self.feed(0, Event::Startup).await;
+        }
+        self.publish();
+    }
+
+    /// One of a MASTER member's addresses, routes or rules was deleted by someone else.
+    async fn deleted(&mut self, d: &Deleted) {
+        let lost = (0..self.members.len()).find(|&i| {
+            self.group.member(i).state() == fsm::State::Master && self.members[i].lost(d)
+        });
+        if let Some(i) = lost {
+            tracing::warn!(instance = %self.members[i].spec.name, deleted = ?d,
+                "someone else deleted an address, route or rule of this MASTER");
+            self.feed(i, Event::VipsDeleted).await;
+        }
+    }
+
+    async fn feed(&mut self, i: usize, event: Event) {
+        let actions = self.group.handle(self.now(), i, event);
+        for (target, action) in actions {
+            match target {
+                Target::Member(j) => self.act(j, action).await,
+                Target::Group => {
+                    if let Action::Notify { state, .. } = action {
+                        self.group_notify(state);
+                    }
+                }
+            }
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        for (i, m) in self.members.iter().enumerate() {
+            let fsm = self.group.member(i);
+            let mut s = status::lock(&m.status);
+            s.effective_priority = fsm.effective_priority();
+            s.master = fsm.master().map(|(a, _)| a.to_string());
+        }
+    }
+
+    async fn act(&mut self, i: usize, action: Action) {
+        let m = &mut self.members[i];
+        match action {
+            Action::SendAdvert { priority } => m.send_advert(priority).await,
+            Action::AddVips => m.add_vips().await,
+            Action::RemoveVips => m.remove_vips().await,
+            Action::SendGratuitousArp { repeat } => m.send_garp(repeat),
+            Action::SetTimer { .. } | Action::CancelTimer(_) => {}
+            Action::Notify { state, reason } => self.notify(i, state, reason),
+        }
+    }
+
+    fn notify(&mut self, i: usize, state: fsm::NotifyState, reason: Reason) {
+        let (name, notify_state) = notify_names(state);
+        let priority = self.group.member(i).effective_priority();
+        let m = &self.members[i];
         tracing::info!(
-            instance = %self.spec.name, reason = reason_name(reason), priority,
+            instance = %m.spec.name, reason = reason_name(reason), priority,
             "Entering {name} STATE"
         );
         {
-            let mut s = status::lock(&self.status);
+            let mut s = status::lock(&m.status);
             s.transition(name, reason_name(reason));
             if state == fsm::NotifyState::Master {
                 s.counters.became_master += 1;
             }
         }
         self.notifier.notify(
-            &self.spec.notify,
+            &m.spec.notify,
             Kind::Instance,
-            &self.spec.name,
+            &m.spec.name,
             notify_state,
             priority,
         );
+    }
+
+    fn group_notify(&mut self, state: fsm::NotifyState) {
+        let Some(group) = &self.spec.group else {
+            return;
+        };
+        let (name, notify_state) = notify_names(state);
+        tracing::info!(group = %group.name, "group entering {name} state");
+        self.notifier
+            .notify(&group.notify, Kind::Group, &group.name, notify_state, 0);
+    }
+}
+
+/// Routes with their interfaces resolved (a missing one stops the start, as for a VIP).
+pub(crate) fn resolve_routes(
+    routes: &[super::spec::RouteSpec],
+) -> Result<Vec<(String, KernelRoute)>, NetError> {
+    routes
+        .iter()
+        .map(|r| {
+            let mut route = r.route.clone();
+            if let Some(dev) = &r.dev {
+                route.oif = Some(network::ifindex(dev)?);
+            }
+            Ok((r.text.clone(), route))
+        })
+        .collect()
+}
+
+/// The next deletion; never, once the monitor is gone.
+pub(crate) async fn next_deletion(rx: &mut broadcast::Receiver<Deleted>) -> Deleted {
+    loop {
+        match rx.recv().await {
+            Ok(d) => return d,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "address/route/rule deletions missed");
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
+/// The next packet on any member's socket, with the member's index. Cancel-safe.
+async fn recv_any(members: &[Member]) -> (usize, Result<network::ReceivedPacket, NetError>) {
+    let recvs = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Box::pin(async move { (i, m.socket.recv().await) }));
+    futures::future::select_all(recvs).await.0
+}
+
+fn notify_names(state: fsm::NotifyState) -> (&'static str, notify::NotifyState) {
+    match state {
+        fsm::NotifyState::Master => ("MASTER", notify::NotifyState::Master),
+        fsm::NotifyState::Backup => ("BACKUP", notify::NotifyState::Backup),
+        fsm::NotifyState::Fault => ("FAULT", notify::NotifyState::Fault),
+        fsm::NotifyState::Stop => ("INIT", notify::NotifyState::Stop),
     }
 }
 
@@ -415,6 +661,8 @@ pub fn reason_name(reason: Reason) -> &'static str {
         Reason::Fault => "fault",
         Reason::FaultCleared => "fault_cleared",
         Reason::Shutdown => "shutdown",
+        Reason::SyncGroup => "sync_group",
+        Reason::VipsDeleted => "vips_deleted",
     }
 }
 

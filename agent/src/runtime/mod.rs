@@ -6,16 +6,21 @@
 //! - SIGHUP: the config is read again. Instances whose spec did not change keep running
 //!   untouched (a master stays master); changed ones are stopped and restarted, removed ones
 //!   stopped, new ones started. A config that does not parse is logged and ignored.
-//! - At start every instance first removes addresses equal to its own VIPs, which a crashed
-//!   run may have left behind (and nothing else).
+//! - At start every instance first removes addresses equal to its own VIPs (and excluded
+//!   addresses), which a crashed run may have left behind (and nothing else).
+//! - `static_ipaddress`/`static_routes`/`static_rules` are set before any instance starts,
+//!   brought in line with the config at SIGHUP and removed at stop ([`statics`]). An
+//!   instance's `virtual_routes`/`virtual_rules` come and go with its VIPs. Only what this run
+//!   added is ever removed.
 //!
-//! Sync groups: a FAULT of any member (its own tracking, or the group's `track_*`) puts
-//! every member in FAULT. MASTER/BACKUP changes are not yet propagated between members.
-//! The VRRP decisions are the state machine's ([`crate::fsm`]); the translation from config
-//! is [`spec`]; tracked objects are shared through [`tracking`].
+//! Each instance runs as a task of its own; the members of a `vrrp_sync_group` share one task,
+//! so that they change state together as keepalived syncs them ([`crate::fsm::Group`]).
+//! The VRRP decisions are the state machines'; the translation from config is [`spec`];
+//! tracked objects are shared through [`tracking`].
 
 pub mod instance;
 pub mod spec;
+pub mod statics;
 pub mod tracking;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +35,8 @@ use crate::config::{self, ConfigError};
 use crate::network::{NetError, Netlink};
 use crate::status::{self, Board, InstanceStatus, StatusError};
 use instance::{Command, StartOptions};
-use spec::{InstanceSpec, SpecError};
+use spec::{InstanceSpec, SpecError, StaticSpec, UnitSpec};
+use statics::Statics;
 use tracking::Tracking;
 
 /// Longest wait for instances to leave at shutdown or reload.
@@ -80,12 +86,26 @@ pub fn run_blocking(options: &RunOptions) -> Result<(), RunError> {
     rt.block_on(run(options))
 }
 
-/// A running instance.
+/// A running unit: an instance, or the members of a sync group.
 struct Running {
-    spec: InstanceSpec,
-    status: status::Shared,
+    unit: UnitSpec,
+    statuses: Vec<status::Shared>,
     commands: mpsc::Sender<Command>,
     task: JoinHandle<()>,
+}
+
+fn all_statuses(running: &[Running]) -> Vec<status::Shared> {
+    running
+        .iter()
+        .flat_map(|r| r.statuses.iter().cloned())
+        .collect()
+}
+
+fn all_specs(units: &[UnitSpec]) -> Vec<InstanceSpec> {
+    units
+        .iter()
+        .flat_map(|u| u.members.iter().cloned())
+        .collect()
 }
 
 /// The daemon: runs until SIGTERM/SIGINT.
@@ -93,16 +113,20 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
-    let specs = load(&options.config)?;
+    let (units, static_spec) = load(&options.config)?;
     let netlink = Netlink::connect()?;
+    // keepalived sets the static entries before it starts any instance.
+    let mut statics = Statics::new(netlink.clone());
+    statics.apply(&static_spec).await;
     let mut tracking = Tracking::start()?;
-    tracking.update(&specs, &netlink).await;
+    let mut static_deletions = tracking.deletions();
+    tracking.update(&all_specs(&units), &netlink).await;
     let board = Arc::new(Board {
         config: options.config.display().to_string(),
         instances: Mutex::new(Vec::new()),
     });
     let server = status::serve(&options.socket, board.clone())?;
-    let mut running: Vec<Running> = specs
+    let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
             start(
@@ -114,56 +138,67 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             )
         })
         .collect();
-    board.set(running.iter().map(|r| r.status.clone()).collect());
+    board.set(all_statuses(&running));
     tracing::info!(config = %options.config.display(), socket = %options.socket.display(),
-        instances = running.len(), "hactl-agent running");
+        units = running.len(), "hactl-agent running");
 
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload(options, running, &mut tracking, &netlink).await;
-                board.set(running.iter().map(|r| r.status.clone()).collect());
+                running = reload(options, running, &mut tracking, &netlink, &mut statics).await;
+                board.set(all_statuses(&running));
             }
+            d = instance::next_deletion(&mut static_deletions) => statics.deleted(&d).await,
         }
     }
     tracing::info!("stopping");
     stop_all(running).await;
+    statics.clear().await;
     server.abort();
     let _ = std::fs::remove_file(&options.socket);
     Ok(())
 }
 
-fn load(path: &Path) -> Result<Vec<InstanceSpec>, RunError> {
+fn load(path: &Path) -> Result<(Vec<UnitSpec>, StaticSpec), RunError> {
     let parsed = config::parse_file(path)?;
     for w in &parsed.warnings {
         tracing::warn!("{w}");
     }
-    for g in &parsed.config.sync_groups {
-        tracing::warn!(group = %g.name, "vrrp_sync_group: only FAULT is shared between members");
-    }
-    Ok(spec::build(&parsed.config)?)
+    Ok((spec::units(&parsed.config)?, spec::statics(&parsed.config)))
 }
 
-fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Running {
-    let mut initial =
-        InstanceStatus::new(&spec.name, &spec.ifname, spec.vrid, spec.params.priority);
-    initial.vips = spec
-        .vips
+fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running {
+    let statuses: Vec<status::Shared> = unit
+        .members
         .iter()
-        .map(|v| format!("{}/{}", v.addr, v.prefix))
+        .map(|spec| {
+            let mut initial =
+                InstanceStatus::new(&spec.name, &spec.ifname, spec.vrid, spec.params.priority);
+            initial.vips = spec
+                .vips
+                .iter()
+                .map(|v| format!("{}/{}", v.addr, v.prefix))
+                .collect();
+            Arc::new(Mutex::new(initial))
+        })
         .collect();
-    let status = Arc::new(Mutex::new(initial));
     let (commands, rx) = mpsc::channel(4);
-    let inputs = tracking.inputs(&spec);
-    let (s, st) = (spec.clone(), status.clone());
+    let inputs = unit.members.iter().map(|s| tracking.inputs(s)).collect();
+    let deletions = tracking.deletions();
+    let (u, st) = (unit.clone(), statuses.clone());
     let task = tokio::spawn(async move {
-        let name = s.name.clone();
-        // Each instance gets its own netlink socket: the kernel refuses (EBUSY) a second
+        let name = u
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        // Each task gets its own netlink socket: the kernel refuses (EBUSY) a second
         // address dump on a socket while one is in progress.
         let result = match Netlink::connect() {
-            Ok(nl) => instance::run(s, inputs, st, nl, rx, options).await,
+            Ok(nl) => instance::run(u, inputs, deletions, st, nl, rx, options).await,
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -171,8 +206,8 @@ fn start(spec: InstanceSpec, tracking: &Tracking, options: StartOptions) -> Runn
         }
     });
     Running {
-        spec,
-        status,
+        unit,
+        statuses,
         commands,
         task,
     }
@@ -182,7 +217,10 @@ async fn stop(r: Running) {
     let _ = r.commands.send(Command::Stop).await;
     let mut task = r.task;
     if tokio::time::timeout(STOP_TIMEOUT, &mut task).await.is_err() {
-        tracing::warn!(instance = %r.spec.name, "instance did not stop in time");
+        tracing::warn!(
+            instances = r.unit.members.len(),
+            "instance did not stop in time"
+        );
         task.abort();
     }
 }
@@ -197,8 +235,9 @@ async fn reload(
     running: Vec<Running>,
     tracking: &mut Tracking,
     netlink: &Netlink,
+    statics: &mut Statics,
 ) -> Vec<Running> {
-    let specs = match load(&options.config) {
+    let (units, static_spec) = match load(&options.config) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "reload failed; keeping the running configuration");
@@ -206,14 +245,15 @@ async fn reload(
         }
     };
     let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
-        running.into_iter().partition(|r| specs.contains(&r.spec));
-    let (stopped, started) = (to_stop.len(), specs.len().saturating_sub(keep.len()));
+        running.into_iter().partition(|r| units.contains(&r.unit));
+    let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
     // Stop first: a changed instance must give up its VIPs before its successor starts.
     stop_all(to_stop).await;
-    tracking.update(&specs, netlink).await;
+    statics.apply(&static_spec).await;
+    tracking.update(&all_specs(&units), netlink).await;
     let mut next = Vec::new();
-    for s in specs {
-        if let Some(i) = keep.iter().position(|r| r.spec == s) {
+    for s in units {
+        if let Some(i) = keep.iter().position(|r| r.unit == s) {
             next.push(keep.swap_remove(i));
         } else {
             next.push(start(

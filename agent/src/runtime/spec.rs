@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::config::{self, Config, Instance, TrackFileInit, VrrpVersion};
 use crate::fsm::{GarpParams, InitialState, Params, Preempt};
+use crate::network::route::{KernelRoute, KernelRule, RouteMode};
 use crate::notify::NotifyScripts;
 use crate::packet::{AuthConfig, Version};
 use crate::track::{RunAs, ScriptCommand, ScriptConfig, TrackError};
@@ -58,6 +59,8 @@ pub struct VipSpec {
     pub brd: Option<Ipv4Addr>,
     pub label: Option<String>,
     pub scope: Option<String>,
+    /// Its deletion by someone else counts (see [`crate::network::route::Deleted`]).
+    pub tracked: bool,
 }
 
 /// One object an instance tracks, with the weight that applies in this instance.
@@ -93,6 +96,8 @@ pub struct InstanceSpec {
     pub params: Params,
     pub auth: AuthConfig,
     pub vips: Vec<VipSpec>,
+    /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
+    pub excluded_vips: Vec<VipSpec>,
     /// Multicast group adverts go to (unused with unicast peers).
     pub group: Ipv4Addr,
     pub unicast_peers: Vec<config::UnicastPeer>,
@@ -105,8 +110,171 @@ pub struct InstanceSpec {
     pub notify: NotifyScripts,
     /// `vrrp_garp_interval`: pause between gratuitous ARP rounds.
     pub garp_interval: Duration,
-    /// The `vrrp_sync_group` this instance belongs to: a fault of any member faults all.
+    /// The `vrrp_sync_group` this instance belongs to.
     pub sync_group: Option<String>,
+    /// `virtual_routes`, installed as MASTER after the addresses.
+    pub routes: Vec<RouteSpec>,
+    /// `virtual_rules`, installed as MASTER after the routes.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// A route as configured, its interface still by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The config entry, for logs.
+    pub text: String,
+    /// `oif` is filled in from `dev` at start.
+    pub route: KernelRoute,
+    pub dev: Option<String>,
+    /// Its deletion by someone else sends a MASTER to BACKUP (a static one is put back).
+    pub tracked: bool,
+}
+
+/// A policy routing rule as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub text: String,
+    pub rule: KernelRule,
+}
+
+/// `static_ipaddress`, `static_routes`, `static_rules`: set at start whatever the VRRP
+/// state, removed at stop.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaticSpec {
+    pub addresses: Vec<VipSpec>,
+    pub routes: Vec<RouteSpec>,
+    pub rules: Vec<RuleSpec>,
+}
+
+fn route_spec(r: &config::Route) -> RouteSpec {
+    RouteSpec {
+        text: r.text.clone(),
+        route: KernelRoute {
+            dst: r.dst,
+            dst_len: r.dst_len,
+            via: r.via,
+            pref_src: r.src,
+            oif: None,
+            table: r.table,
+            metric: r.metric,
+            scope: r.scope.unwrap_or(0),
+            protocol: r.protocol,
+            kind: match r.kind {
+                config::RouteKind::Unicast => 1,
+                config::RouteKind::Blackhole => 6,
+                config::RouteKind::Unreachable => 7,
+                config::RouteKind::Prohibit => 8,
+                config::RouteKind::Throw => 9,
+            },
+            onlink: r.onlink,
+            mode: match r.mode {
+                config::RouteMode::Prepend => RouteMode::Prepend,
+                config::RouteMode::Add => RouteMode::Add,
+                config::RouteMode::Append => RouteMode::Append,
+            },
+        },
+        dev: r.dev.clone(),
+        tracked: r.tracked,
+    }
+}
+
+fn rule_spec(r: &config::Rule) -> RuleSpec {
+    let (action, table) = match r.action {
+        config::RuleAction::Table(t) => (1, t),
+        config::RuleAction::Blackhole => (6, 0),
+        config::RuleAction::Unreachable => (7, 0),
+        config::RuleAction::Prohibit => (8, 0),
+    };
+    RuleSpec {
+        text: r.text.clone(),
+        rule: KernelRule {
+            from: r.from,
+            to: r.to,
+            action,
+            table,
+            priority: r.priority,
+            iif: r.iif.clone(),
+            oif: r.oif.clone(),
+            invert: r.invert,
+            protocol: r.tracked.then_some(crate::config::RTPROT_KEEPALIVED),
+        },
+    }
+}
+
+/// The static addresses, routes and rules of `config`.
+pub fn statics(config: &Config) -> StaticSpec {
+    StaticSpec {
+        addresses: config
+            .static_addresses
+            .iter()
+            .map(|v| VipSpec {
+                addr: v.addr,
+                prefix: v.prefix,
+                dev: v.dev.clone().unwrap_or_default(),
+                brd: v.brd,
+                label: v.label.clone(),
+                scope: v.scope.clone(),
+                tracked: !v.no_track,
+            })
+            .collect(),
+        routes: config.static_routes.iter().map(route_spec).collect(),
+        rules: config.static_rules.iter().map(rule_spec).collect(),
+    }
+}
+
+/// A `vrrp_sync_group`'s own settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    pub name: String,
+    /// The group's `notify_*` scripts (`notify` gets `GROUP name STATE 0`).
+    pub notify: NotifyScripts,
+}
+
+/// What one runtime task runs: an instance, or the members of a sync group together. Equal
+/// units mean a reload keeps the task (and its mastership) untouched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitSpec {
+    pub group: Option<GroupSpec>,
+    /// In the group's member order.
+    pub members: Vec<InstanceSpec>,
+}
+
+/// Groups the instances of `config` into units: one per sync group (members in the group's
+/// order), one per instance outside any group (in config order).
+pub fn units(config: &Config) -> Result<Vec<UnitSpec>, SpecError> {
+    let specs = build(config)?;
+    let mut out: Vec<UnitSpec> = Vec::new();
+    for spec in &specs {
+        let Some(gname) = &spec.sync_group else {
+            out.push(UnitSpec {
+                group: None,
+                members: vec![spec.clone()],
+            });
+            continue;
+        };
+        if out
+            .iter()
+            .any(|u| u.group.as_ref().is_some_and(|g| &g.name == gname))
+        {
+            continue;
+        }
+        let Some(g) = config.sync_groups.iter().find(|g| &g.name == gname) else {
+            continue;
+        };
+        let members = g
+            .members
+            .iter()
+            .filter_map(|m| specs.iter().find(|s| &s.name == m).cloned())
+            .collect();
+        out.push(UnitSpec {
+            group: Some(GroupSpec {
+                name: g.name.clone(),
+                notify: notify_scripts(&g.notify),
+            }),
+            members,
+        });
+    }
+    Ok(out)
 }
 
 impl InstanceSpec {
@@ -187,18 +355,17 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         lower_prio_delay: inst.garp.delay,
         lower_prio_repeat: inst.garp.repeat,
     };
-    let vips = inst
-        .vips
-        .iter()
-        .map(|v| VipSpec {
-            addr: v.addr,
-            prefix: v.prefix,
-            dev: v.dev.clone().unwrap_or_else(|| ifname.clone()),
-            brd: v.brd,
-            label: v.label.clone(),
-            scope: v.scope.clone(),
-        })
-        .collect();
+    let vip_spec = |v: &config::VirtualIp| VipSpec {
+        addr: v.addr,
+        prefix: v.prefix,
+        dev: v.dev.clone().unwrap_or_else(|| ifname.clone()),
+        brd: v.brd,
+        label: v.label.clone(),
+        scope: v.scope.clone(),
+        tracked: !v.no_track,
+    };
+    let vips = inst.vips.iter().map(vip_spec).collect();
+    let excluded_vips = inst.excluded_vips.iter().map(vip_spec).collect();
     Ok(InstanceSpec {
         name: inst.name.clone(),
         ifname,
@@ -206,6 +373,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         params,
         auth,
         vips,
+        excluded_vips,
         group: config.global.mcast_group4,
         unicast_peers: inst.unicast_peers.clone(),
         check_unicast_src: inst.check_unicast_src,
@@ -219,34 +387,50 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
             .iter()
             .find(|g| g.members.contains(&inst.name))
             .map(|g| g.name.clone()),
+        routes: inst.routes.iter().map(route_spec).collect(),
+        rules: inst.rules.iter().map(rule_spec).collect(),
     })
 }
 
 fn tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecError> {
     let mut out = own_tracks(config, inst)?;
-    // A sync group's own track_* entries apply to every member, and only as FAULT (keepalived
-    // ignores their weights unless `sync_group_tracking_weight`, which is not supported).
+    // A sync group's own track_* entries apply to every member with their weights
+    // (keepalived `sync_group_tracking_init`; validation cleared them where a member is an
+    // address owner).
     if let Some(g) = config
         .sync_groups
         .iter()
         .find(|g| g.members.contains(&inst.name))
     {
-        let fault_only = |refs: &[config::TrackRef]| -> Vec<config::TrackRef> {
-            refs.iter()
-                .map(|r| config::TrackRef {
-                    weight: Some(0),
-                    reverse: false,
-                    ..r.clone()
-                })
-                .collect()
-        };
         let group_view = Instance {
-            track_scripts: fault_only(&g.track_scripts),
-            track_files: fault_only(&g.track_files),
-            track_interfaces: fault_only(&g.track_interfaces),
+            track_scripts: g.track_scripts.clone(),
+            track_files: g.track_files.clone(),
+            track_interfaces: g.track_interfaces.clone(),
             ..inst.clone()
         };
         out.extend(own_tracks(config, &group_view)?);
+    }
+    // keepalived tracks the interface of every tracked route and rule: down means FAULT.
+    let devs = inst
+        .routes
+        .iter()
+        .filter(|r| r.tracked)
+        .filter_map(|r| r.dev.clone())
+        .chain(
+            inst.rules
+                .iter()
+                .filter(|r| r.tracked)
+                .flat_map(|r| r.iif.iter().chain(&r.oif).cloned()),
+        );
+    for name in devs {
+        let t = TrackSpec::Interface {
+            name,
+            weight: 0,
+            reverse: false,
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
     }
     Ok(out)
 }
@@ -457,22 +641,43 @@ vrrp_instance VI_r2 {
     }
 
     #[test]
-    fn sync_group_membership_and_fault_only_group_tracking() {
+    fn sync_group_members_lose_weighted_own_tracking_and_keep_group_weights() {
         let text = format!(
-            "{SEED}vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_r2\n }}\n track_interface {{\n  eth9 weight -30\n }}\n}}\n"
+            "{SEED}vrrp_sync_group G {{\n group {{\n  VI_r2\n  VI_1\n }}\n track_interface {{\n  eth9 weight -30\n }}\n}}\n"
         );
         let parsed = config::parse_str(&text, "g.conf").expect("parses");
+        let messages: Vec<String> = parsed.warnings.iter().map(|d| d.message.clone()).collect();
+        for want in [
+            "(VI_1) ignoring eth1 tracked interface weight due to SYNC group",
+            "(VI_1) ignoring tracked script chk_down with weights due to SYNC group",
+            "(VI_r2) ignoring tracked script chk_down with weights due to SYNC group",
+        ] {
+            assert!(messages.iter().any(|m| m == want), "{want}: {messages:?}");
+        }
         let specs = build(&parsed.config).expect("builds");
         assert_eq!(specs[1].sync_group.as_deref(), Some("G"));
+        // VI_1: the script is gone, eth1 is a FAULT trigger, the group's eth9 keeps -30.
         assert_eq!(
-            specs[1].track.last(),
-            Some(&TrackSpec::Interface {
-                name: "eth9".into(),
-                weight: 0,
-                reverse: false
-            })
+            specs[0].track,
+            vec![
+                TrackSpec::Interface {
+                    name: "eth1".into(),
+                    weight: 0,
+                    reverse: false
+                },
+                TrackSpec::Interface {
+                    name: "eth9".into(),
+                    weight: -30,
+                    reverse: false
+                }
+            ]
         );
         assert_eq!(seed()[0].sync_group, None);
+        let units = units(&parsed.config).expect("units");
+        assert_eq!(units.len(), 1);
+        let names: Vec<&str> = units[0].members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["VI_r2", "VI_1"], "the group's order");
+        assert_eq!(units[0].group.as_ref().map(|g| g.name.as_str()), Some("G"));
     }
 
     #[test]

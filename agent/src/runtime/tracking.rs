@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::spec::{InstanceSpec, TrackSpec};
 use crate::config::TrackFileInit;
+use crate::network::route::Deleted;
 use crate::network::{self, Netlink};
 use crate::track::{self, ScriptConfig, Tracked};
 
@@ -34,11 +35,9 @@ pub struct Tracking {
     link_tx: Arc<watch::Sender<BTreeMap<String, bool>>>,
     scripts: HashMap<String, (ScriptConfig, watch::Receiver<Option<bool>>)>,
     files: HashMap<String, (PathBuf, watch::Receiver<i64>)>,
-    /// Per sync group: which members are faulted by their own tracking.
-    groups: HashMap<String, GroupFaults>,
+    /// Addresses, routes and rules the kernel reports deleted.
+    deletions: tokio::sync::broadcast::Sender<Deleted>,
 }
-
-type GroupFaults = Arc<watch::Sender<BTreeMap<String, bool>>>;
 
 impl Tracking {
     /// Starts the link monitor. Must run inside the tokio runtime, in the agent's namespace.
@@ -59,13 +58,22 @@ impl Tracking {
                 }
             }
         });
+        let (deletions, _) = tokio::sync::broadcast::channel(256);
+        let mut deleted = network::route::monitor_deletions()?;
+        let forward = deletions.clone();
+        tokio::spawn(async move {
+            while let Some(d) = deleted.recv().await {
+                // Nobody listening (no instance running yet) is fine.
+                let _ = forward.send(d);
+            }
+        });
         Ok(Tracking {
+            deletions,
             bump,
             links,
             link_tx,
             scripts: HashMap::new(),
             files: HashMap::new(),
-            groups: HashMap::new(),
         })
     }
 
@@ -77,11 +85,6 @@ impl Tracking {
         let mut ifnames = Vec::new();
         for spec in specs {
             ifnames.push(spec.ifname.clone());
-            if let Some(g) = &spec.sync_group {
-                self.groups
-                    .entry(g.clone())
-                    .or_insert_with(|| Arc::new(watch::channel(BTreeMap::new()).0));
-            }
             for t in &spec.track {
                 match t {
                     TrackSpec::Script { script, .. } => {
@@ -127,6 +130,11 @@ impl Tracking {
         }
     }
 
+    /// Deletions of addresses, routes and rules from now on.
+    pub fn deletions(&self) -> tokio::sync::broadcast::Receiver<Deleted> {
+        self.deletions.subscribe()
+    }
+
     /// The inputs of one instance, to be read whenever [`Inputs::changed`] fires.
     pub fn inputs(&self, spec: &InstanceSpec) -> Inputs {
         let mut items = vec![Input::Interface {
@@ -167,19 +175,10 @@ impl Tracking {
             };
             items.extend(item);
         }
-        let group = spec.sync_group.as_ref().and_then(|g| {
-            let faults = self.groups.get(g)?;
-            Some(GroupMember {
-                me: spec.name.clone(),
-                faults: faults.clone(),
-            })
-        });
         Inputs {
             items,
             links: self.links.clone(),
             bump: self.bump.subscribe(),
-            bumper: self.bump.clone(),
-            group,
         }
     }
 }
@@ -210,38 +209,9 @@ pub struct Inputs {
     items: Vec<Input>,
     links: watch::Receiver<BTreeMap<String, bool>>,
     bump: watch::Receiver<u64>,
-    bumper: Bump,
-    group: Option<GroupMember>,
-}
-
-/// An instance's place in its sync group.
-#[derive(Debug)]
-struct GroupMember {
-    me: String,
-    faults: GroupFaults,
 }
 
 impl Inputs {
-    /// Tells the other members of our sync group whether our own tracking faults us.
-    pub fn publish_fault(&self, fault: bool) {
-        let Some(g) = &self.group else { return };
-        if g.faults
-            .send_if_modified(|m| m.insert(g.me.clone(), fault) != Some(fault))
-        {
-            self.bumper.send_modify(|n| *n += 1);
-        }
-    }
-
-    /// Whether another member of our sync group is faulted.
-    pub fn group_fault(&self) -> Option<String> {
-        let g = self.group.as_ref()?;
-        let faults = g.faults.borrow();
-        faults
-            .iter()
-            .find(|(name, f)| **f && **name != g.me)
-            .map(|(name, _)| name.clone())
-    }
-
     /// The effective priority and fault state from the current values.
     pub fn effective(&self, base: u8) -> track::Effective {
         let links = self.links.borrow();
