@@ -107,7 +107,13 @@ fn compare(name: &str) -> Result<(), String> {
         );
         let playbook = format!("{name}.yml");
         let mut cmd = if ansible {
-            sb.program(program, &["-i", "hosts.ini", &playbook])
+            // ansible-core runs as the test's own user: its Python (a virtualenv under a home
+            // `nobody` cannot read) must run for the implicit localhost too.
+            sb.hand_over();
+            let mut c = std::process::Command::new(program);
+            c.args(["-i", "hosts.ini", &playbook])
+                .env("HOME", sb.path("home"));
+            c
         } else {
             sb.program(program, &["apply", "hosts.ini", &playbook])
         };

@@ -130,6 +130,7 @@ pub async fn run(
                 mode,
                 sink,
                 templar: &templar,
+                delegates: tokio::sync::Mutex::new(HashMap::new()),
             };
             let (end, stats, rendered, errors) = b.run(batch).await?;
             for (h, s) in stats {
@@ -179,6 +180,50 @@ struct Batch<'a> {
     mode: &'a Mode,
     sink: &'a dyn Sink,
     templar: &'a Templar,
+    /// Connections to hosts that tasks delegate to, opened when first needed.
+    delegates: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl super::task::Delegates for Batch<'_> {
+    fn connect<'b>(
+        &'b self,
+        host: &'b str,
+    ) -> futures::future::BoxFuture<'b, Result<Arc<Connection>, String>> {
+        Box::pin(async move {
+            let mut pool = self.delegates.lock().await;
+            if let Some(c) = pool.get(host) {
+                return Ok(c.clone());
+            }
+            let target = if self.inv.hosts.contains_key(host) {
+                crate::run::target::play_target(
+                    self.inv,
+                    host,
+                    &self.opts.conn,
+                    self.play,
+                    &self.opts.extra_vars,
+                )?
+            } else if pattern::LOCALHOST.contains(&host) {
+                // Ansible's implicit localhost: the controller, over the local connection.
+                transport::Target {
+                    name: host.to_string(),
+                    address: host.to_string(),
+                    connection: transport::ConnectionKind::Local,
+                    ..transport::Target::default()
+                }
+            } else {
+                return Err(format!(
+                    "delegate_to: the host '{host}' is not in the inventory"
+                ));
+            };
+            let conn = Arc::new(
+                transport::connect(&target)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+            pool.insert(host.to_string(), conn.clone());
+            Ok(conn)
+        })
+    }
 }
 
 type BatchResult = (BatchEnd, Vec<(String, Stats)>, Vec<Rendered>, Vec<String>);
@@ -240,6 +285,10 @@ impl<'a> Batch<'a> {
                     .unwrap_or(&self.opts.conn.become_user),
                 sink: self.sink,
                 stream: self.opts.stream.as_ref(),
+                delegates: match self.mode {
+                    Mode::Live => Some(self as &dyn super::task::Delegates),
+                    Mode::Offline { .. } => None,
+                },
             };
             match next {
                 Next::Done => break,
@@ -277,6 +326,11 @@ impl<'a> Batch<'a> {
         for s in slots {
             rendered.extend(s.rendered);
             if let Some(c) = s.conn {
+                let _ = c.close().await;
+            }
+        }
+        for (_, c) in self.delegates.lock().await.drain() {
+            if let Ok(c) = Arc::try_unwrap(c) {
                 let _ = c.close().await;
             }
         }

@@ -268,6 +268,15 @@ pub fn group_diffs<'a>(
 
 /// Prints one host's lines for a task: diffs first, then the status line(s).
 pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
+    // A delegated task shows where it ran: `ok: [h1 -> h2]`.
+    let label;
+    let host = match &r.delegated {
+        Some(to) if !report::mode().json => {
+            label = format!("{host} -> {to}");
+            label.as_str()
+        }
+        _ => host,
+    };
     let looped = r.items.iter().any(|i| i.item.is_some());
     if report::mode().json {
         json_task_result(host, r, no_log, show_secrets);

@@ -35,6 +35,8 @@ pub struct TaskResult {
     pub unreachable: Option<String>,
     /// The failure was ignored (`ignore_errors`).
     pub ignored: bool,
+    /// `delegate_to`: the host the task ran on instead (`ok: [h1 -> h2]`).
+    pub delegated: Option<String>,
 }
 
 impl TaskResult {
@@ -110,6 +112,23 @@ pub struct PlayCx<'a> {
     pub sink: &'a dyn Sink,
     /// `hactl run`: the lines commands print, as they come (host, line).
     pub stream: Option<&'a super::exec::Stream>,
+    /// Connections to the hosts tasks delegate to (`None` offline).
+    pub delegates: Option<&'a dyn Delegates>,
+}
+
+impl std::fmt::Debug for dyn Delegates + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Delegates")
+    }
+}
+
+/// Where `delegate_to` tasks run: a connection to any inventory host (or the controller for
+/// `localhost`), opened once and shared.
+pub trait Delegates: Send + Sync {
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<std::sync::Arc<crate::transport::Connection>, String>>;
 }
 
 impl std::fmt::Debug for dyn Sink + '_ {
@@ -271,6 +290,11 @@ impl<'a> PlayCx<'a> {
                 outcome,
             });
         }
+        for i in &mut result.items {
+            if let Some(Json::String(to)) = i.outcome.result.remove("_delegated_to") {
+                result.delegated = Some(to);
+            }
+        }
         let statuses: Vec<Status> = result.items.iter().map(|i| i.outcome.status).collect();
         let status = if statuses.contains(&Status::Failed) {
             Status::Failed
@@ -361,6 +385,43 @@ impl<'a> PlayCx<'a> {
 
     /// The module with its arguments rendered.
     async fn module(
+        &self,
+        host: &str,
+        hv: &HostVars,
+        on: &mut On<'_>,
+        task: &Task,
+        scope: &Scope<'_>,
+        ctx: &Value,
+    ) -> Result<Outcome, Unreachable> {
+        // `delegate_to`: the same task, with this host's variables, on another host.
+        let mut delegated = None;
+        if let (Some(to), On::Host(_), Some(pool)) = (&task.delegate_to, &*on, self.delegates) {
+            let name = match self.templar.render_str(to, "delegate_to", ctx, host) {
+                Ok(n) => n,
+                Err(e) => return Ok(Outcome::failed(format!("{e:#}"))),
+            };
+            if name != host {
+                match pool.connect(&name).await {
+                    Ok(conn) => delegated = Some((name, conn)),
+                    Err(e) => return Err(Unreachable(e)),
+                }
+            }
+        }
+        let mut o = match &delegated {
+            Some((_, conn)) => {
+                let mut there = On::Host(&**conn);
+                self.module_on(host, hv, &mut there, task, scope, ctx)
+                    .await?
+            }
+            None => self.module_on(host, hv, on, task, scope, ctx).await?,
+        };
+        if let Some((name, _)) = delegated {
+            o.result.insert("_delegated_to".into(), Json::String(name));
+        }
+        Ok(o)
+    }
+
+    async fn module_on(
         &self,
         host: &str,
         hv: &HostVars,
