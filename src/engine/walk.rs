@@ -209,11 +209,18 @@ pub struct Walker<'a> {
     /// Every host whose failure reached the top: it walks no further.
     gone: HostSet,
     pub handlers: Vec<Handler<'a>>,
+    /// What every task of the play inherits.
+    root: Scope<'a>,
 }
 
 impl<'a> Walker<'a> {
     pub fn new(pb: &'a Playbook, play: &'a Play, tags: Tags) -> Walker<'a> {
-        let root = Scope::default();
+        // A play's tags (and an importing playbook's `when`) reach every task of it.
+        let root = Scope {
+            when: play.keywords.when.clone(),
+            tags: play.keywords.tags.clone(),
+            ..Scope::default()
+        };
         let mut parts = std::collections::VecDeque::new();
         parts.push_back(Part::Items(&play.pre_tasks));
         parts.push_back(Part::Flush);
@@ -233,6 +240,7 @@ impl<'a> Walker<'a> {
             failed_out: Vec::new(),
             gone: HostSet::new(),
             handlers: Vec::new(),
+            root: root.clone(),
         };
         // Handlers: the roles' first (those the play uses, then those its tasks include), in
         // role order, then the play's.
@@ -274,7 +282,7 @@ impl<'a> Walker<'a> {
             if self.stack.is_empty() {
                 match self.parts.pop_front()? {
                     Part::Flush => return Some(Step::Flush),
-                    Part::Items(items) => self.push(List::Borrowed(items), Scope::default(), None),
+                    Part::Items(items) => self.push(List::Borrowed(items), self.root.clone(), None),
                     Part::Role(role_use, scope) => self.role(role_use, &scope, None),
                 }
                 continue;

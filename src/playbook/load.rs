@@ -101,19 +101,9 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
         loading: Vec::new(),
         warnings: Vec::new(),
     };
-    let parsed = loader.yaml(path)?;
     let file = path.to_path_buf();
-    let entries = parsed.as_seq().ok_or_else(|| {
-        Error::at(
-            &file,
-            parsed.mark,
-            format!("a playbook must be a list of plays, not {}", parsed.kind()),
-        )
-    })?;
-    let mut plays = Vec::with_capacity(entries.len());
-    for entry in entries {
-        plays.push(loader.play(entry, &file)?);
-    }
+    let mut plays = Vec::new();
+    loader.plays(&file, &mut plays, &mut Vec::new())?;
     for play in &plays {
         loader.check_notify(play)?;
     }
@@ -129,6 +119,117 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
 }
 
 impl Loader {
+    /// The plays of a playbook file, with those of the playbooks it imports in their place.
+    /// `importing` is the chain of files being read, to catch an import cycle.
+    fn plays(
+        &mut self,
+        file: &Path,
+        out: &mut Vec<Play>,
+        importing: &mut Vec<PathBuf>,
+    ) -> Result<(), Error> {
+        let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        if importing.contains(&canonical) {
+            return Err(Error::at(
+                file,
+                crate::yaml::Mark::START,
+                format!(
+                    "import_playbook recursion: {} imports itself through {}",
+                    file.display(),
+                    importing
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
+            ));
+        }
+        importing.push(canonical);
+        let parsed = self.yaml(file)?;
+        let entries = parsed.as_seq().ok_or_else(|| {
+            Error::at(
+                file,
+                parsed.mark,
+                format!("a playbook must be a list of plays, not {}", parsed.kind()),
+            )
+        })?;
+        for entry in entries {
+            let import = entry
+                .get("import_playbook")
+                .or_else(|| entry.get("ansible.builtin.import_playbook"));
+            let Some(target) = import else {
+                out.push(self.play(entry, file)?);
+                continue;
+            };
+            self.import_playbook(entry, target, file, out, importing)?;
+        }
+        importing.pop();
+        Ok(())
+    }
+
+    /// `- import_playbook: other.yml` (with `vars`, `tags` and `when` for its plays).
+    fn import_playbook(
+        &mut self,
+        entry: &Node,
+        target: &Node,
+        file: &Path,
+        out: &mut Vec<Play>,
+        importing: &mut Vec<PathBuf>,
+    ) -> Result<(), Error> {
+        let name = string(target, file, "import_playbook")?;
+        if name.contains("{{") {
+            return Err(Error::at(
+                file,
+                target.mark,
+                "import_playbook is static: its file name cannot use variables",
+            ));
+        }
+        let base = file.parent().unwrap_or(Path::new("."));
+        let path = base.join(&name);
+        if !path.is_file() {
+            return Err(Error::at(
+                file,
+                target.mark,
+                format!("could not find the playbook '{name}' to import"),
+            ));
+        }
+        let mut extra = Keywords::default();
+        for (k, v) in entry.as_map().unwrap_or_default() {
+            let key = k.as_str().unwrap_or_default();
+            match key {
+                "import_playbook" | "ansible.builtin.import_playbook" | "name" => {}
+                "vars" => extra.vars = value::vars(v, file, key)?,
+                "tags" | "when" => self.keyword(&mut extra, key, v, file)?,
+                _ => {
+                    return Err(Error::at(
+                        file,
+                        k.mark,
+                        format!("'{key}' is not a valid attribute for an import_playbook"),
+                    ));
+                }
+            }
+        }
+        // Roles beside the imported playbook are found first for its plays.
+        let roles_dir = path.parent().map(|d| d.join("roles"));
+        if let Some(d) = &roles_dir {
+            self.roles_path.insert(0, d.clone());
+        }
+        let mut imported = Vec::new();
+        let loaded = self.plays(&path, &mut imported, importing);
+        if roles_dir.is_some() {
+            self.roles_path.remove(0);
+        }
+        loaded?;
+        for mut play in imported {
+            for (k, v) in &extra.vars {
+                play.vars.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            play.keywords.tags.extend(extra.tags.iter().cloned());
+            play.keywords.when.extend(extra.when.iter().cloned());
+            out.push(play);
+        }
+        Ok(())
+    }
+
     pub(crate) fn warn(&mut self, message: String) {
         self.warnings.push(message);
     }
@@ -178,15 +279,6 @@ impl Loader {
                 file,
                 node.mark,
                 format!("a play must be a mapping, not {}", node.kind()),
-            ));
-        }
-        if node.get("import_playbook").is_some()
-            || node.get("ansible.builtin.import_playbook").is_some()
-        {
-            return Err(Error::at(
-                file,
-                node.mark,
-                "import_playbook is not supported by hactl yet",
             ));
         }
         let hosts = node.get("hosts").ok_or_else(|| {
@@ -251,6 +343,13 @@ impl Loader {
                     )?
                 }
                 "serial" => play.serial = serial(v, file)?,
+                "when" => {
+                    return Err(Error::at(
+                        file,
+                        k.mark,
+                        "'when' is not a valid attribute for a Play",
+                    ));
+                }
                 "connection" => play.keywords.connection = Some(connection(v, file)?),
                 "force_handlers" => play.force_handlers = boolean(v, file, key)?,
                 "max_fail_percentage" => {
