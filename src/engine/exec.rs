@@ -552,12 +552,24 @@ impl<'a> Batch<'a> {
                 .display_name(run.scope.role.map(|r| r.name.as_str())),
             if offline.is_some() { 0 } else { wanted.len() },
         );
+        // `throttle`: at most that many hosts at once for this task.
+        let throttle = match &run.task.keywords.throttle {
+            None => None,
+            Some(Json::Number(n)) => n.as_u64(),
+            Some(Json::String(t)) => t.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        let limit = throttle.map(|n| Semaphore::new(usize::try_from(n.max(1)).unwrap_or(1)));
         let results = join_all(slots.iter_mut().enumerate().map(|(i, s)| {
-            let (wanted, progress) = (&wanted, &progress);
+            let (wanted, progress, limit) = (&wanted, &progress, &limit);
             async move {
                 if !wanted.contains(&i) {
                     return None;
                 }
+                let _throttle = match limit {
+                    Some(l) => Some(l.acquire().await),
+                    None => None,
+                };
                 let _slot = gate.acquire().await;
                 progress.host_started(&s.name);
                 let r = match (offline, &s.conn) {

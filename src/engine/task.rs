@@ -436,12 +436,26 @@ impl<'a> PlayCx<'a> {
                 task.module
             )));
         };
-        let args = match context::template_json(
-            self.templar,
-            &Json::Object(task.args.clone().into_iter().collect()),
-            ctx,
-            host,
-        ) {
+        let mut raw = Json::Object(task.args.clone().into_iter().collect());
+        if let Json::Object(given) = &mut raw {
+            // `module_defaults`: arguments the task does not set, by the module's name as
+            // written, its short name or its FQCN.
+            let name = module.spec().name;
+            let keys = [
+                task.module.clone(),
+                name.to_string(),
+                format!("ansible.builtin.{name}"),
+                format!("ansible.legacy.{name}"),
+            ];
+            for key in keys {
+                if let Some(Json::Object(defaults)) = task.keywords.module_defaults.get(&key) {
+                    for (k, v) in defaults {
+                        given.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+        }
+        let args = match context::template_json(self.templar, &raw, ctx, host) {
             Ok(Json::Object(m)) => m
                 .into_iter()
                 .filter(|(_, v)| v.as_str() != Some(OMIT))
@@ -449,6 +463,33 @@ impl<'a> PlayCx<'a> {
             Ok(_) => Map::new(),
             Err(e) => return Ok(Outcome::failed(format!("{e:#}"))),
         };
+        // `environment`, rendered for this host; values must be scalars.
+        let mut env = Vec::new();
+        if !task.keywords.environment.is_empty() {
+            let raw = Json::Object(task.keywords.environment.clone().into_iter().collect());
+            match context::template_json(self.templar, &raw, ctx, host) {
+                Ok(Json::Object(m)) => {
+                    for (k, v) in m {
+                        let valid = !k.is_empty()
+                            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            && !k.starts_with(|c: char| c.is_ascii_digit());
+                        if !valid {
+                            return Ok(Outcome::failed(format!(
+                                "environment: '{k}' is not a valid variable name"
+                            )));
+                        }
+                        let text = match v {
+                            Json::String(s) => s,
+                            Json::Null => String::new(),
+                            other => crate::template::py_str(&to_value(&other)),
+                        };
+                        env.push((k, text));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Ok(Outcome::failed(format!("{e:#}"))),
+            }
+        }
         let mode = Mode {
             check: task.keywords.check_mode.unwrap_or(self.check),
             diff: task.keywords.diff.unwrap_or(self.diff),
@@ -479,6 +520,7 @@ impl<'a> PlayCx<'a> {
                 conn: *conn,
                 become_user,
                 stream: if streams { Some(&lines) } else { None },
+                env: &env,
             },
             On::Offline { rendered, keep } => Where::Offline {
                 rendered,

@@ -219,6 +219,7 @@ impl<'a> Walker<'a> {
         let root = Scope {
             when: play.keywords.when.clone(),
             tags: play.keywords.tags.clone(),
+            keywords: play.keywords.inherit(&crate::playbook::Keywords::default()),
             ..Scope::default()
         };
         let mut parts = std::collections::VecDeque::new();
@@ -253,6 +254,7 @@ impl<'a> Walker<'a> {
         for role in roles {
             let scope = Scope {
                 role: Some(role),
+                keywords: root.keywords.clone(),
                 ..Scope::default()
             };
             w.handler_items(&role.handlers, &scope);
@@ -265,7 +267,7 @@ impl<'a> Walker<'a> {
         for item in items {
             match item {
                 Item::Task(t) => self.handlers.push(Handler {
-                    task: t.clone(),
+                    task: inherited(t.clone(), scope),
                     scope: scope.clone(),
                 }),
                 Item::Block(b) => {
@@ -308,6 +310,7 @@ impl<'a> Walker<'a> {
                     if b.keywords.any_errors_fatal.is_some() {
                         inner.any_errors_fatal = b.keywords.any_errors_fatal;
                     }
+                    inner.keywords = b.keywords.inherit(&inner.keywords);
                     self.stack.push(Frame {
                         list: List::Section(b.clone(), Section::Block),
                         next: 0,
@@ -336,6 +339,7 @@ impl<'a> Walker<'a> {
                     inner.when.extend(t.keywords.when.iter().cloned());
                     inner.tags.extend(t.keywords.tags.iter().cloned());
                     inner.vars.push(to_value(&t.keywords.vars));
+                    inner.keywords = t.keywords.inherit(&inner.keywords);
                     let name = t.args.get("name").and_then(|v| v.as_str()).unwrap_or("");
                     if let Some(role) = self.pb.roles.values().find(|r| r.name == name) {
                         self.role_frames(role, None, &inner, None);
@@ -346,7 +350,7 @@ impl<'a> Walker<'a> {
                         continue;
                     }
                     return Some(Step::Task(TaskStep {
-                        task: t,
+                        task: inherited(t, &scope),
                         scope,
                         hosts: running,
                     }));
@@ -408,6 +412,7 @@ impl<'a> Walker<'a> {
         if role_use.keywords.any_errors_fatal.is_some() {
             scope.any_errors_fatal = role_use.keywords.any_errors_fatal;
         }
+        scope.keywords = role_use.keywords.inherit(&scope.keywords);
         for dep in &role.dependencies {
             self.role_sequence(dep, &scope, out);
         }
@@ -576,6 +581,17 @@ impl<'a> Walker<'a> {
         self.stack.clear();
         self.parts.clear();
     }
+}
+
+/// The task with the keywords its play, roles and blocks give it (its own win).
+fn inherited(t: Arc<Task>, scope: &Scope<'_>) -> Arc<Task> {
+    let keywords = t.keywords.inherit(&scope.keywords);
+    if keywords == t.keywords {
+        return t;
+    }
+    let mut own = (*t).clone();
+    own.keywords = keywords;
+    Arc::new(own)
 }
 
 fn is_meta(t: &Task, what: &str) -> bool {

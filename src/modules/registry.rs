@@ -119,6 +119,8 @@ pub enum Where<'a> {
         become_user: Option<&'a str>,
         /// Where the lines a command prints go as they come (`hactl run`), if anywhere.
         stream: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+        /// `environment`: variables exported for the module's scripts.
+        env: &'a [(String, String)],
     },
     /// Nowhere: `hactl render` and `hactl lint`. Controller modules run, files are rendered
     /// into `rendered` (when `keep` says so), host modules report [`Outcome::offline`].
@@ -199,7 +201,19 @@ impl Cx<'_> {
                 conn,
                 become_user,
                 stream,
+                env,
             } => {
+                let with_env;
+                let script = if env.is_empty() {
+                    script
+                } else {
+                    let exports: String = env
+                        .iter()
+                        .map(|(k, v)| format!("export {k}={}\n", crate::transport::shell_quote(v)))
+                        .collect();
+                    with_env = format!("{exports}{script}");
+                    with_env.as_str()
+                };
                 let wrapped;
                 let script = match become_user {
                     Some(user) => {
@@ -254,6 +268,7 @@ pub async fn run_on(
             conn,
             become_user: None,
             stream: None,
+            env: &[],
         },
     };
     m.run(&mut cx).await

@@ -88,10 +88,64 @@ pub struct Keywords {
     pub any_errors_fatal: Option<bool>,
     pub run_once: Option<bool>,
     pub environment: Vars,
+    /// `module_defaults`: arguments per module (its name or FQCN) that tasks get unless they
+    /// set them.
+    pub module_defaults: Vars,
+    /// `throttle`: at most this many hosts run the task at once (a number or a template).
+    pub throttle: Option<Value>,
     pub tags: Vec<String>,
     /// Conditions, all of which must hold (`when` as a list).
     pub when: Vec<Condition>,
     pub vars: Vars,
+}
+
+impl Keywords {
+    /// These keywords over those `outer` (a play, role or block) sets: what a task runs with.
+    /// `when`, `tags` and `vars` stay as they are: enclosing ones are layered separately.
+    pub fn inherit(&self, outer: &Keywords) -> Keywords {
+        let mut environment = outer.environment.clone();
+        environment.extend(self.environment.clone());
+        let mut module_defaults = outer.module_defaults.clone();
+        for (module, args) in &self.module_defaults {
+            match (module_defaults.get_mut(module), args) {
+                (Some(Value::Object(old)), Value::Object(new)) => {
+                    old.extend(new.clone());
+                }
+                _ => {
+                    module_defaults.insert(module.clone(), args.clone());
+                }
+            }
+        }
+        Keywords {
+            remote_user: self
+                .remote_user
+                .clone()
+                .or_else(|| outer.remote_user.clone()),
+            connection: self.connection.clone().or_else(|| outer.connection.clone()),
+            become_: self.become_.or(outer.become_),
+            become_user: self
+                .become_user
+                .clone()
+                .or_else(|| outer.become_user.clone()),
+            become_method: self
+                .become_method
+                .clone()
+                .or_else(|| outer.become_method.clone()),
+            check_mode: self.check_mode.or(outer.check_mode),
+            diff: self.diff.or(outer.diff),
+            no_log: self.no_log.or(outer.no_log),
+            ignore_errors: self.ignore_errors.or(outer.ignore_errors),
+            ignore_unreachable: self.ignore_unreachable.or(outer.ignore_unreachable),
+            any_errors_fatal: self.any_errors_fatal.or(outer.any_errors_fatal),
+            run_once: self.run_once.or(outer.run_once),
+            environment,
+            module_defaults,
+            throttle: self.throttle.clone().or_else(|| outer.throttle.clone()),
+            tags: self.tags.clone(),
+            when: self.when.clone(),
+            vars: self.vars.clone(),
+        }
+    }
 }
 
 /// A `when`/`changed_when`/`failed_when` expression: a bare Jinja2 expression or a boolean.

@@ -64,8 +64,6 @@ const TASK_KEYWORDS: &[&str] = &[
 /// Keywords hactl reads but does not act on yet; using one gets a warning, not silence.
 const IGNORED_KEYWORDS: &[&str] = &[
     "port",
-    "module_defaults",
-    "throttle",
     "timeout",
     "debugger",
     "become_flags",
@@ -305,6 +303,22 @@ impl Loader {
             "any_errors_fatal" => kw.any_errors_fatal = Some(boolean(v, file, key)?),
             "run_once" => kw.run_once = Some(boolean(v, file, key)?),
             "environment" => kw.environment = value::vars(v, file, key)?,
+            "module_defaults" => kw.module_defaults = value::vars(v, file, key)?,
+            "throttle" => {
+                let n = match &v.value {
+                    Yaml::Int(n) if *n >= 0 => Some(*n),
+                    Yaml::Str(s) => s.trim().parse::<i64>().ok().filter(|n| *n >= 0),
+                    _ => None,
+                };
+                if n.is_none() {
+                    return Err(Error::at(
+                        file,
+                        v.mark,
+                        "'throttle' must be a number of hosts (hactl does not template it)",
+                    ));
+                }
+                kw.throttle = Some(value::value(v));
+            }
             "vars" => kw.vars = value::vars(v, file, key)?,
             "tags" => kw.tags = tags(v, file)?,
             "when" => kw.when = conditions(v, file, key)?,

@@ -196,6 +196,9 @@ pub struct Scope<'a> {
     pub tags: Vec<String>,
     /// `any_errors_fatal` of the innermost enclosing block or role that sets it.
     pub any_errors_fatal: Option<bool>,
+    /// What the enclosing play, roles and blocks set for their tasks (`become`,
+    /// `ignore_errors`, `environment`, `module_defaults`, ...).
+    pub keywords: crate::playbook::Keywords,
 }
 
 /// The layers of one task's variables that change while a play runs on a host.
