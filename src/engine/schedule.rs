@@ -298,7 +298,7 @@ impl<'a> Schedule<'a> {
                             ran: vec![BTreeSet::new(); self.hosts.len()],
                         };
                     }
-                    Some(Step::Task(step)) => return self.task(step),
+                    Some(Step::Task(step)) => return self.task(*step),
                 },
             }
         }

@@ -108,7 +108,8 @@ impl Frame<'_> {
 #[derive(Debug, Clone)]
 enum Part<'a> {
     Items(&'a [Item]),
-    Role(&'a RoleUse, Scope<'a>),
+    /// A role of the play's `roles:` (under the play's root scope).
+    Role(&'a RoleUse),
     Flush,
 }
 
@@ -116,7 +117,7 @@ enum Part<'a> {
 #[derive(Debug, Clone)]
 pub enum Step<'a> {
     /// A task (or an include, or a `meta`) for `hosts`.
-    Task(TaskStep<'a>),
+    Task(Box<TaskStep<'a>>),
     /// Run the notified handlers.
     Flush,
 }
@@ -226,7 +227,7 @@ impl<'a> Walker<'a> {
         parts.push_back(Part::Items(&play.pre_tasks));
         parts.push_back(Part::Flush);
         for role_use in &play.roles {
-            parts.push_back(Part::Role(role_use, root.clone()));
+            parts.push_back(Part::Role(role_use));
         }
         parts.push_back(Part::Items(&play.tasks));
         parts.push_back(Part::Flush);
@@ -285,7 +286,10 @@ impl<'a> Walker<'a> {
                 match self.parts.pop_front()? {
                     Part::Flush => return Some(Step::Flush),
                     Part::Items(items) => self.push(List::Borrowed(items), self.root.clone(), None),
-                    Part::Role(role_use, scope) => self.role(role_use, &scope, None),
+                    Part::Role(role_use) => {
+                        let root = self.root.clone();
+                        self.role(role_use, &root, None);
+                    }
                 }
                 continue;
             }
@@ -328,11 +332,11 @@ impl<'a> Walker<'a> {
                 }
                 Item::Task(t) if is_meta(&t, "flush_handlers") => {
                     // Handlers flush whatever the tags select.
-                    return Some(Step::Task(TaskStep {
+                    return Some(Step::Task(Box::new(TaskStep {
                         task: t,
                         scope,
                         hosts: running,
-                    }));
+                    })));
                 }
                 Item::Task(t) if t.module == "import_role" => {
                     let mut inner = scope;
@@ -349,11 +353,11 @@ impl<'a> Walker<'a> {
                     if !self.tags.select(&scope.tags, &t.keywords.tags) {
                         continue;
                     }
-                    return Some(Step::Task(TaskStep {
+                    return Some(Step::Task(Box::new(TaskStep {
                         task: inherited(t, &scope),
                         scope,
                         hosts: running,
-                    }));
+                    })));
                 }
             }
         }
