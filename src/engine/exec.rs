@@ -106,11 +106,38 @@ pub async fn run(
                 selection.hosts
             }
         };
-        let hosts: Vec<String> = selected
+        let mut hosts: Vec<String> = selected
             .iter()
             .filter(|h| !out.contains(*h))
             .cloned()
             .collect();
+        match play.order.as_str() {
+            "reverse_inventory" => hosts.reverse(),
+            "sorted" => hosts.sort(),
+            "reverse_sorted" => {
+                hosts.sort();
+                hosts.reverse();
+            }
+            _ => {}
+        }
+        // `vars_prompt`: hactl asks nothing; a variable must come with -e, or its default
+        // is taken (said once).
+        for (name, default) in &play.vars_prompt {
+            if opts.extra_vars.contains_key(name) {
+                continue;
+            }
+            match default {
+                Some(_) => sink.event(Event::Warning(format!(
+                    "vars_prompt '{name}': hactl does not prompt; its default is used \
+                     (give -e {name}=... to set it)"
+                ))),
+                None => anyhow::bail!(
+                    "{}: vars_prompt asks for '{name}', which hactl does not prompt for: \
+                     give it with -e {name}=...",
+                    play.origin
+                ),
+            }
+        }
         if hosts.is_empty() {
             sink.event(Event::Play {
                 name: play.name.clone(),
@@ -515,6 +542,13 @@ impl<'a> Batch<'a> {
         };
         let pv = context::play_vars(self.inv, &all_facts, &info);
         let roles = context::play_roles(self.pb, self.play);
+        // `vars_prompt` defaults (hactl does not prompt), between play vars and vars_files.
+        let prompted: Vars = self
+            .play
+            .vars_prompt
+            .iter()
+            .filter_map(|(k, d)| Some((k.clone(), d.clone()?)))
+            .collect();
         for s in slots.iter_mut() {
             let empty = Value::from_pairs(std::iter::empty::<(String, Value)>());
             let no_included = Map::new();
@@ -529,6 +563,10 @@ impl<'a> Batch<'a> {
                     };
                     context::task_context(&pv, self.pb, &roles, &s.name, &Scope::default(), None, d)
                 })?;
+            if !prompted.is_empty() {
+                let at = s.vars.play_layers.len().min(1);
+                s.vars.play_layers.insert(at, to_value(&prompted));
+            }
         }
         Ok(pv)
     }

@@ -309,6 +309,8 @@ impl Loader {
             post_tasks: Vec::new(),
             handlers: Vec::new(),
             serial: Vec::new(),
+            order: "inventory".into(),
+            vars_prompt: Vec::new(),
             force_handlers: false,
             max_fail_percentage: None,
             origin: Origin {
@@ -343,6 +345,23 @@ impl Loader {
                     )?
                 }
                 "serial" => play.serial = serial(v, file)?,
+                "order" => {
+                    let order = string(v, file, key)?;
+                    if !["inventory", "reverse_inventory", "sorted", "reverse_sorted"]
+                        .contains(&order.as_str())
+                    {
+                        let msg = if order == "shuffle" {
+                            "hactl does not shuffle hosts (order: shuffle); use inventory, \
+                             reverse_inventory, sorted or reverse_sorted"
+                                .to_string()
+                        } else {
+                            format!("'{order}' is not a valid order for a play")
+                        };
+                        return Err(Error::at(file, v.mark, msg));
+                    }
+                    play.order = order;
+                }
+                "vars_prompt" => play.vars_prompt = vars_prompt(v, file)?,
                 "when" => {
                     return Err(Error::at(
                         file,
@@ -591,4 +610,23 @@ fn vars_files(v: &Node, file: &Path) -> Result<Vec<Vec<String>>, Error> {
             })
             .collect(),
     }
+}
+
+/// `vars_prompt`: each entry's `name` and `default`.
+fn vars_prompt(v: &Node, file: &Path) -> Result<Vec<(String, Option<serde_json::Value>)>, Error> {
+    let Some(items) = v.as_seq() else {
+        return Err(Error::at(file, v.mark, "'vars_prompt' must be a list"));
+    };
+    items
+        .iter()
+        .map(|i| {
+            let name = i
+                .get("name")
+                .ok_or_else(|| Error::at(file, i.mark, "a vars_prompt entry needs a name"))?;
+            Ok((
+                string(name, file, "name")?,
+                i.get("default").map(value::value),
+            ))
+        })
+        .collect()
 }

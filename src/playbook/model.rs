@@ -65,6 +65,11 @@ pub struct Play {
     pub post_tasks: Vec<Item>,
     pub handlers: Vec<Item>,
     pub serial: Vec<Batch>,
+    /// `order`: the order hosts run in (`inventory`, `reverse_inventory`, `sorted`,
+    /// `reverse_sorted`).
+    pub order: String,
+    /// `vars_prompt`: variables to ask for, with their defaults.
+    pub vars_prompt: Vec<(String, Option<Value>)>,
     pub force_handlers: bool,
     pub max_fail_percentage: Option<f64>,
     pub origin: Origin,
@@ -305,6 +310,8 @@ impl Playbook {
             post_tasks: Vec::new(),
             handlers: Vec::new(),
             serial: Vec::new(),
+            order: "inventory".into(),
+            vars_prompt: Vec::new(),
             force_handlers: false,
             max_fail_percentage: None,
             origin,

@@ -472,6 +472,17 @@ fn set_loop(
             "a task can have only one loop (loop or with_*)",
         ));
     }
+    if let Some(name) = &lookup {
+        let known = crate::engine::loops::WITH_LOOKUPS;
+        if !known.contains(&name.as_str()) {
+            return Err(Error::at(
+                file,
+                k.mark,
+                format!("hactl does not support with_{name}"),
+            )
+            .hint(format!("hactl runs with_{}", known.join(", with_"))));
+        }
+    }
     task.looping = Some(Loop::Items {
         lookup,
         value: value::value(v),
