@@ -494,6 +494,16 @@ impl<'a> PlayCx<'a> {
             check: task.keywords.check_mode.unwrap_or(self.check),
             diff: task.keywords.diff.unwrap_or(self.diff),
         };
+        if mode.check && !module.spec().check_mode {
+            // As Ansible: a module that cannot tell what it would change is skipped.
+            return Ok(Outcome::new(Status::Skipped).with(
+                "msg",
+                format!(
+                    "remote module ({}) does not support check mode",
+                    module.spec().name
+                ),
+            ));
+        }
         let become_user = match (
             task.keywords.become_.unwrap_or(self.become_),
             &task.keywords.become_user,
