@@ -18,6 +18,7 @@ pub mod engine;
 pub mod fail;
 pub mod file;
 pub mod file_put;
+pub mod group;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod package;
@@ -30,6 +31,7 @@ pub mod setup;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod user;
 
 use serde_json::{Map, Value};
 

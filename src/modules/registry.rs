@@ -226,6 +226,8 @@ pub static MODULES: &[&dyn Module] = &[
     &super::engine::IncludeRole,
     &super::engine::ImportRole,
     &super::include_vars::IncludeVars,
+    &super::user::User,
+    &super::group::Group,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
