@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod assert;
+pub mod authorized_key;
 pub mod command;
 pub mod copy;
 pub mod debug;

@@ -228,6 +228,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::include_vars::IncludeVars,
     &super::user::User,
     &super::group::Group,
+    &super::authorized_key::AuthorizedKey,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
