@@ -229,6 +229,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::user::User,
     &super::group::Group,
     &super::authorized_key::AuthorizedKey,
+    &super::get_url::GetUrl,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
