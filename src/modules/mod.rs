@@ -34,6 +34,7 @@ pub mod setup;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod uri;
 pub mod user;
 
 use serde_json::{Map, Value};

@@ -230,6 +230,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::group::Group,
     &super::authorized_key::AuthorizedKey,
     &super::get_url::GetUrl,
+    &super::uri::Uri,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
