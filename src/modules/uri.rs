@@ -475,6 +475,12 @@ impl Module for Uri {
 
     fn run<'a>(&'a self, cx: &'a mut Cx<'_>) -> BoxFuture<'a, Result<Outcome, Unreachable>> {
         Box::pin(async move {
+            // The engine does not read `Spec::check_mode` (yet): skip here, as Ansible does.
+            if cx.mode.check {
+                return Ok(Outcome::new(super::Status::Skipped)
+                    .with("skipped", true)
+                    .with("msg", "remote module (uri) does not support check mode"));
+            }
             let step = plan(&cx.args, cx.mode.check);
             cx.planned(step).await
         })

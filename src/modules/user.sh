@@ -53,6 +53,7 @@ if [ "$state" = absent ]; then
 fi
 
 # The groups as names, each checked (a gid counts as its group).
+resolve_groups() {
 want_groups=
 if [ "$groups_set" = 1 ] && [ -n "$groups" ]; then
     old_ifs=$IFS; IFS=,
@@ -64,10 +65,12 @@ if [ "$groups_set" = 1 ] && [ -n "$groups" ]; then
     done
     IFS=$old_ifs
 fi
+}
 
 if ! exists; then
     changed=1
     if [ "$check" = 1 ]; then echo "hactl:only_changed=1"; exit 0; fi
+    resolve_groups
     set --
     if [ -n "$uid" ]; then set -- "$@" -u "$uid"; [ "$non_unique" = 1 ] && set -- "$@" -o; fi
     if [ -n "$group" ]; then
@@ -99,6 +102,7 @@ if ! exists; then
     say system "$system"
     say create_home "$create_home"
 else
+    resolve_groups
     set --
     cur_uid=$(pw 3) cur_gid=$(pw 4) cur_comment=$(pw 5) cur_home=$(pw 6) cur_shell=$(pw 7)
     if [ -n "$uid" ] && [ "$uid" != "$cur_uid" ]; then
