@@ -36,6 +36,7 @@ pub mod template;
 pub mod testutil;
 pub mod uri;
 pub mod user;
+pub mod yum_repository;
 
 use serde_json::{Map, Value};
 

@@ -231,6 +231,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::authorized_key::AuthorizedKey,
     &super::get_url::GetUrl,
     &super::uri::Uri,
+    &super::yum_repository::YumRepository,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
