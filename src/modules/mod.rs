@@ -14,6 +14,7 @@ pub mod assert;
 pub mod authorized_key;
 pub mod command;
 pub mod copy;
+pub mod debconf;
 pub mod debug;
 pub mod engine;
 pub mod fail;

@@ -232,6 +232,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::get_url::GetUrl,
     &super::uri::Uri,
     &super::yum_repository::YumRepository,
+    &super::debconf::Debconf,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
