@@ -12,13 +12,18 @@
 
 pub mod args;
 pub mod assert;
+pub mod authorized_key;
 pub mod command;
 pub mod copy;
+pub mod debconf;
 pub mod debug;
 pub mod engine;
 pub mod fail;
 pub mod file;
 pub mod file_put;
+pub mod get_url;
+pub mod group;
+pub mod http;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod package;
@@ -31,6 +36,9 @@ pub mod setup;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod uri;
+pub mod user;
+pub mod yum_repository;
 
 use serde_json::{Map, Value};
 

@@ -70,3 +70,77 @@ pub fn with_args(body: &str, args: &[&str]) -> String {
     script.push_str(body);
     script
 }
+
+/// Hands a script its arguments by name: one `NAME='value'` line each (names are fixed
+/// identifiers chosen by the module, values are quoted), then the body. Scripts kept in `.sh`
+/// files list the names they expect in their header.
+pub fn with_vars(body: &str, vars: &[(&str, &str)]) -> String {
+    let mut script = String::with_capacity(body.len() + 64 * vars.len());
+    for (name, value) in vars {
+        debug_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        script.push_str(name);
+        script.push('=');
+        script.push_str(&crate::transport::shell_quote(value));
+        script.push('\n');
+    }
+    script.push_str(body);
+    script
+}
+
+/// `1` or `0`, as scripts read flags.
+pub fn flag(b: bool) -> &'static str {
+    if b { "1" } else { "0" }
+}
+
+/// What Ansible prints in place of a `no_log` parameter's value wherever it shows up.
+pub const MASK: &str = "********";
+
+/// Replaces every appearance of a secret (a password, `url_password`) in the result's strings
+/// with [`MASK`], as Ansible's `remove_values` does for `no_log` parameters: a tool's error
+/// message or an echoed URL never shows one.
+pub fn scrub(outcome: &mut Outcome, secrets: &[String]) {
+    fn walk(v: &mut serde_json::Value, secrets: &[&str]) {
+        match v {
+            serde_json::Value::String(s) => {
+                for secret in secrets {
+                    if s.contains(secret) {
+                        *s = s.replace(secret, MASK);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, secrets)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|i| walk(i, secrets)),
+            _ => {}
+        }
+    }
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() {
+        return;
+    }
+    for v in outcome.result.values_mut() {
+        walk(v, &secrets);
+    }
+    if let Some(d) = &mut outcome.diff {
+        for secret in &secrets {
+            d.after = d.after.replace(secret, MASK);
+            if let Some(b) = &mut d.before {
+                *b = b.replace(secret, MASK);
+            }
+        }
+    }
+}
+
+/// A failed outcome from a script that ended non-zero: its stderr (or `fallback`) as `msg`,
+/// and `rc` unless the script printed `hactl:norc=1` (a check of its own failed, not a tool).
+pub fn failed_script(out: &ExecOutput, fallback: &str) -> Outcome {
+    let fields = fields(&out.stdout);
+    let mut o = failed_from(out, fallback);
+    if field(&fields, "norc") == Some("1") {
+        o.result.remove("rc");
+    }
+    o
+}

@@ -301,6 +301,13 @@ pub static MODULES: &[&dyn Module] = &[
     &super::engine::IncludeRole,
     &super::engine::ImportRole,
     &super::include_vars::IncludeVars,
+    &super::user::User,
+    &super::group::Group,
+    &super::authorized_key::AuthorizedKey,
+    &super::get_url::GetUrl,
+    &super::uri::Uri,
+    &super::yum_repository::YumRepository,
+    &super::debconf::Debconf,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
