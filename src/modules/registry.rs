@@ -226,6 +226,9 @@ pub static MODULES: &[&dyn Module] = &[
     &super::engine::IncludeRole,
     &super::engine::ImportRole,
     &super::include_vars::IncludeVars,
+    &super::stat::Stat,
+    &super::slurp::Slurp,
+    &super::fetch::Fetch,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
