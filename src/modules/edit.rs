@@ -9,7 +9,6 @@ use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 
 use super::file_put::{self, PutOptions};
-use super::lineinfile::{Found, parse_read, read_script};
 use super::registry::{Cx, Unreachable};
 use super::{Outcome, Status, Step};
 use crate::transport::shell_quote;
@@ -140,14 +139,58 @@ pub fn expand(caps: &regex::Captures<'_>, template: &str) -> Result<String, Stri
 /// What the host has at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
-    File(Vec<u8>),
+    /// A file: its bytes, and the path with symlinks resolved (where Ansible writes).
+    File {
+        bytes: Vec<u8>,
+        real: String,
+    },
     Missing,
     Folder,
 }
 
-/// Reads a file on the host; `Err` is the outcome to report (offline, or the read failed).
+/// Prints `dir`, `none`, or `file REALPATH_BASE64` and then the file's bytes.
+const READ_SH: &str = r#"if [ -d "$path" ]; then echo dir
+elif [ -e "$path" ]; then
+    printf 'file %s\n' "$(realpath -- "$path" | base64 -w0)" && cat -- "$path"
+else echo none; fi
+"#;
+
+/// Reads what [`READ_SH`] printed.
+pub fn parse_read(stdout: &[u8]) -> Read {
+    let Some(nl) = stdout.iter().position(|b| *b == b'\n') else {
+        return Read::Missing;
+    };
+    let head = String::from_utf8_lossy(&stdout[..nl]);
+    match head.split_once(' ') {
+        Some(("file", real)) => {
+            use base64::Engine as _;
+            let real = base64::engine::general_purpose::STANDARD
+                .decode(real.trim())
+                .ok()
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .trim_end_matches('\n')
+                        .to_string()
+                })
+                .unwrap_or_default();
+            Read::File {
+                bytes: stdout[nl + 1..].to_vec(),
+                real,
+            }
+        }
+        _ if head == "dir" => Read::Folder,
+        _ => Read::Missing,
+    }
+}
+
+/// Reads a file on the host (a leading `~` is the user's home, as Ansible's `type='path'`);
+/// `Err` is the outcome to report (offline, or the read failed).
 pub async fn read(cx: &Cx<'_>, path: &str) -> Result<Result<Read, Outcome>, Unreachable> {
-    let Some(out) = cx.exec(&read_script(path), b"").await? else {
+    let script = assign(
+        &[("path", path)],
+        &format!("{}{READ_SH}", super::stat::EXPAND_HOME),
+    );
+    let Some(out) = cx.exec(&script, b"").await? else {
         return Ok(Err(Outcome::offline(cx.module)));
     };
     if !out.success() {
@@ -156,11 +199,7 @@ pub async fn read(cx: &Cx<'_>, path: &str) -> Result<Result<Read, Outcome>, Unre
             "could not read the file",
         )));
     }
-    Ok(Ok(match parse_read(&out.stdout) {
-        Found::File(b) => Read::File(b.to_vec()),
-        Found::Folder => Read::Folder,
-        Found::Nothing => Read::Missing,
-    }))
+    Ok(Ok(parse_read(&out.stdout)))
 }
 
 /// Writes the edited file when its content changed (or when owner, group or mode may

@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod assert;
+pub mod blockinfile;
 pub mod command;
 pub mod copy;
 pub mod debug;
@@ -21,11 +22,13 @@ pub mod fetch;
 pub mod file;
 pub mod file_put;
 pub mod include_vars;
+pub mod ini_file;
 pub mod lineinfile;
 pub mod package;
 pub mod ping;
 pub mod protocol;
 pub mod registry;
+pub mod replace;
 pub mod service;
 pub mod set_fact;
 pub mod setup;

@@ -229,6 +229,9 @@ pub static MODULES: &[&dyn Module] = &[
     &super::stat::Stat,
     &super::slurp::Slurp,
     &super::fetch::Fetch,
+    &super::blockinfile::BlockInFile,
+    &super::replace::Replace,
+    &super::ini_file::IniFile,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
