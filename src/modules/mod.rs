@@ -14,6 +14,7 @@ pub mod assert;
 pub mod blockinfile;
 pub mod command;
 pub mod copy;
+pub mod cron;
 pub mod debug;
 pub mod edit;
 pub mod engine;
@@ -34,6 +35,7 @@ pub mod set_fact;
 pub mod setup;
 pub mod slurp;
 pub mod stat;
+pub mod sysctl;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;

@@ -232,6 +232,8 @@ pub static MODULES: &[&dyn Module] = &[
     &super::blockinfile::BlockInFile,
     &super::replace::Replace,
     &super::ini_file::IniFile,
+    &super::sysctl::Sysctl,
+    &super::cron::Cron,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
