@@ -22,10 +22,12 @@ pub mod fail;
 pub mod fetch;
 pub mod file;
 pub mod file_put;
+pub mod hostname;
 pub mod include_vars;
 pub mod ini_file;
 pub mod lineinfile;
 pub mod package;
+pub mod pause;
 pub mod ping;
 pub mod protocol;
 pub mod registry;
@@ -39,6 +41,7 @@ pub mod sysctl;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod wait_for;
 
 use serde_json::{Map, Value};
 

@@ -234,6 +234,9 @@ pub static MODULES: &[&dyn Module] = &[
     &super::ini_file::IniFile,
     &super::sysctl::Sysctl,
     &super::cron::Cron,
+    &super::hostname::Hostname,
+    &super::wait_for::WaitFor,
+    &super::pause::Pause,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
