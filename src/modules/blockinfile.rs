@@ -268,6 +268,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::failed(e.0)),
     };
+    let mut differed = false;
     let before = match edit::read(cx, &p.path).await? {
         Err(o) => return Ok(o),
         Ok(Read::Folder) => {
@@ -286,7 +287,8 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
             ));
         }
         Ok(Read::Missing) => None,
-        Ok(Read::File { bytes, real }) => {
+        Ok(Read::File { bytes, real, attrs }) => {
+            differed = edit::attrs_differ(&p.put, &attrs);
             if !real.is_empty() {
                 p.put.dest = real;
             }
@@ -304,7 +306,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
     let msg = if cx.mode.check && before.is_none() {
         e.msg.clone()
     } else {
-        edit::attrs_msg(&e.msg, e.changed, &wrote)
+        edit::attrs_msg(&e.msg, e.changed, differed, &wrote)
     };
     let mut o = wrote.with("msg", msg);
     if let Some(b) = o.result.remove("backup_file") {

@@ -139,10 +139,12 @@ pub fn expand(caps: &regex::Captures<'_>, template: &str) -> Result<String, Stri
 /// What the host has at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
-    /// A file: its bytes, and the path with symlinks resolved (where Ansible writes).
+    /// A file: its bytes, the path with symlinks resolved (where Ansible writes), and its
+    /// `mode|uid|gid|user|group`.
     File {
         bytes: Vec<u8>,
         real: String,
+        attrs: String,
     },
     Missing,
     Folder,
@@ -151,7 +153,8 @@ pub enum Read {
 /// Prints `dir`, `none`, or `file REALPATH_BASE64` and then the file's bytes.
 const READ_SH: &str = r#"if [ -d "$path" ]; then echo dir
 elif [ -e "$path" ]; then
-    printf 'file %s\n' "$(realpath -- "$path" | base64 -w0)" && cat -- "$path"
+    a=$(stat -L -c '%a|%u|%g|%U|%G' -- "$path") || a=
+    printf 'file %s %s\n' "$(realpath -- "$path" | base64 -w0)" "$a" && cat -- "$path"
 else echo none; fi
 "#;
 
@@ -162,8 +165,9 @@ pub fn parse_read(stdout: &[u8]) -> Read {
     };
     let head = String::from_utf8_lossy(&stdout[..nl]);
     match head.split_once(' ') {
-        Some(("file", real)) => {
+        Some(("file", rest)) => {
             use base64::Engine as _;
+            let (real, attrs) = rest.split_once(' ').unwrap_or((rest, ""));
             let real = base64::engine::general_purpose::STANDARD
                 .decode(real.trim())
                 .ok()
@@ -176,6 +180,7 @@ pub fn parse_read(stdout: &[u8]) -> Read {
             Read::File {
                 bytes: stdout[nl + 1..].to_vec(),
                 real,
+                attrs: attrs.to_string(),
             }
         }
         _ if head == "dir" => Read::Folder,
@@ -245,13 +250,33 @@ pub async fn write(
 
 /// The message of a module that also sets owner, group and mode: Ansible's
 /// `check_file_attrs` appends this when the attributes changed.
-pub fn attrs_msg(msg: &str, content_changed: bool, wrote: &Outcome) -> String {
-    let attrs_changed = wrote.status == Status::Changed && !content_changed;
+/// `differed`: whether owner, group or mode differed before the write (see [`attrs_differ`]).
+pub fn attrs_msg(msg: &str, content_changed: bool, differed: bool, wrote: &Outcome) -> String {
+    let attrs_changed = wrote.status == Status::Changed && (!content_changed || differed);
     match (attrs_changed, msg.is_empty()) {
         (false, _) => msg.to_string(),
         (true, true) => "ownership, perms or SE linux context changed".into(),
         (true, false) => format!("{msg} and ownership, perms or SE linux context changed"),
     }
+}
+
+/// Whether the owner, group or mode a task asks for differ from a file's `attrs` (as
+/// [`Read::File`] has them). A symbolic mode counts as the same (it is applied, but the
+/// message cannot tell).
+pub fn attrs_differ(put: &PutOptions, attrs: &str) -> bool {
+    let v: Vec<&str> = attrs.split('|').collect();
+    if v.len() != 5 {
+        return false;
+    }
+    let mode = put.mode.as_deref().is_some_and(|m| {
+        match (u32::from_str_radix(m, 8), u32::from_str_radix(v[0], 8)) {
+            (Ok(want), Ok(have)) => want != have,
+            _ => false,
+        }
+    });
+    let owner = put.owner.as_deref().is_some_and(|o| o != v[1] && o != v[3]);
+    let group = put.group.as_deref().is_some_and(|g| g != v[2] && g != v[4]);
+    mode || owner || group
 }
 
 /// Lines as Python's `splitlines(True)`/`readlines()` gives them (split after each `\n`).

@@ -466,7 +466,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
             ));
         }
         Ok(Read::Missing) => None,
-        Ok(Read::File { bytes, real }) => {
+        Ok(Read::File { bytes, real, .. }) => {
             if !real.is_empty() {
                 p.put.dest = real;
             }

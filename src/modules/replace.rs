@@ -185,6 +185,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::failed(e.0)),
     };
+    let differed;
     let bytes = match edit::read(cx, &p.path).await? {
         Err(o) => return Ok(o),
         Ok(Read::Folder) => {
@@ -199,7 +200,8 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
                 257,
             ));
         }
-        Ok(Read::File { bytes, real }) => {
+        Ok(Read::File { bytes, real, attrs }) => {
+            differed = edit::attrs_differ(&p.put, &attrs);
             if !real.is_empty() {
                 p.put.dest = real;
             }
@@ -229,7 +231,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
     if wrote.status == Status::Failed {
         return Ok(wrote);
     }
-    let msg = edit::attrs_msg(&msg, changed, &wrote);
+    let msg = edit::attrs_msg(&msg, changed, differed, &wrote);
     Ok(wrote.with("rc", 0).with("msg", msg))
 }
 

@@ -178,6 +178,8 @@ pub struct Look {
     pub error: Option<String>,
     pub data: Option<Vec<u8>>,
     pub tcp: String,
+    /// `uid|gid|mode|size|owner|group|state` of an existing path.
+    pub pathinfo: Option<String>,
 }
 
 pub fn parse_look(stdout: &[u8]) -> Look {
@@ -201,7 +203,31 @@ pub fn parse_look(stdout: &[u8]) -> Look {
         error: field(&f, "error").map(str::to_string),
         data: b64("data_b64"),
         tcp,
+        pathinfo: field(&f, "pathinfo").map(str::to_string),
     }
+}
+
+/// Ansible's `add_path_info`: a result with an existing `path` also says its owner, group,
+/// mode, kind and size (`state` is then the kind: file, directory, link, hard).
+pub fn add_path_info(mut o: Outcome, info: &str) -> Outcome {
+    let v: Vec<&str> = info.split('|').collect();
+    if v.len() != 7 {
+        return o;
+    }
+    let num = |s: &str| s.parse::<u64>().map_or(Value::Null, |n| json!(n));
+    let mode = u32::from_str_radix(v[2], 8).unwrap_or(0);
+    for (k, val) in [
+        ("uid", num(v[0])),
+        ("gid", num(v[1])),
+        ("owner", json!(v[4])),
+        ("group", json!(v[5])),
+        ("mode", json!(format!("0{mode:03o}"))),
+        ("state", json!(v[6])),
+        ("size", num(v[3])),
+    ] {
+        o.result.insert(k.into(), val);
+    }
+    o
 }
 
 /// An address of `/proc/net/tcp` (`0100007F:0050`, or 32 hex digits for IPv6) as text.
@@ -343,6 +369,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
     let mut groups = json!([]);
     let mut groupdict = json!({});
     let what = if p.path.is_some() { "path" } else { "port" };
+    let mut pathinfo = None;
     if p.port.is_none() && p.path.is_none() && p.state != "drained" {
         tokio::time::sleep(Duration::from_secs(p.timeout)).await;
     } else if p.state == "absent" || p.state == "stopped" {
@@ -385,6 +412,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
                 return Ok(fail(format!("Failed to stat {path}, {e}")));
             }
             let up = if p.path.is_some() { l.exists } else { l.open };
+            pathinfo = l.pathinfo.clone();
             if up {
                 let Some(re) = &re else { break };
                 if let Some(data) = &l.data {
@@ -428,7 +456,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
             tokio::time::sleep(pause).await;
         }
     }
-    Ok(Outcome::changed(false)
+    let o = Outcome::changed(false)
         .with("state", p.state.clone())
         .with("port", p.port.map_or(Value::Null, |v| json!(v)))
         .with(
@@ -438,7 +466,11 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
         .with("match_groups", groups)
         .with("match_groupdict", groupdict)
         .with("path", p.path.clone().map_or(Value::Null, Value::String))
-        .with("elapsed", elapsed()))
+        .with("elapsed", elapsed());
+    Ok(match pathinfo {
+        Some(info) => add_path_info(o, &info),
+        None => o,
+    })
 }
 
 #[cfg(test)]

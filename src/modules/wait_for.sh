@@ -14,6 +14,16 @@ case $what in
 path)
     if err=$(LC_ALL=C stat -- "$path" 2>&1 >/dev/null); then
         echo "hactl:exists=1"
+        # What Ansible's add_path_info adds to a result with a path.
+        info=$(stat -c '%u|%g|%a|%s' -- "$path") || info=
+        uid=${info%%|*} rest=${info#*|}
+        gid=${rest%%|*}
+        owner=$(getent passwd "$uid" 2>/dev/null | cut -d: -f1)
+        grp=$(getent group "$gid" 2>/dev/null | cut -d: -f1)
+        if [ -L "$path" ]; then kind="link"; elif [ -d "$path" ]; then kind=directory
+        elif [ "$(stat -L -c %h -- "$path" 2>/dev/null)" -gt 1 ] 2>/dev/null; then kind=hard
+        else kind="file"; fi
+        echo "hactl:pathinfo=$info|${owner:-$uid}|${grp:-$gid}|$kind"
         if [ "$read" = 1 ] && [ -r "$path" ] && [ -f "$path" ]; then
             printf 'hactl:data_b64='; b64 <"$path"
         fi
