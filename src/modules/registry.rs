@@ -308,6 +308,17 @@ pub static MODULES: &[&dyn Module] = &[
     &super::uri::Uri,
     &super::yum_repository::YumRepository,
     &super::debconf::Debconf,
+    &super::stat::Stat,
+    &super::slurp::Slurp,
+    &super::fetch::Fetch,
+    &super::blockinfile::BlockInFile,
+    &super::replace::Replace,
+    &super::ini_file::IniFile,
+    &super::sysctl::Sysctl,
+    &super::cron::Cron,
+    &super::hostname::Hostname,
+    &super::wait_for::WaitFor,
+    &super::pause::Pause,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
