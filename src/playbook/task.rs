@@ -475,12 +475,10 @@ fn set_loop(
     if let Some(name) = &lookup {
         let known = crate::engine::loops::WITH_LOOKUPS;
         if !known.contains(&name.as_str()) {
-            return Err(Error::at(
-                file,
-                k.mark,
-                format!("hactl does not support with_{name}"),
-            )
-            .hint(format!("hactl runs with_{}", known.join(", with_"))));
+            return Err(
+                Error::at(file, k.mark, format!("hactl does not support with_{name}"))
+                    .hint(format!("hactl runs with_{}", known.join(", with_"))),
+            );
         }
     }
     task.looping = Some(Loop::Items {
