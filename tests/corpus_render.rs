@@ -97,7 +97,6 @@ const EXPECTED: &[(&str, Expect)] = &[
         ),
     ),
     ("oefenweb.sysctl", Identical),
-    ),
     (
         "robertdebock.keepalived",
         Fails(
@@ -106,7 +105,6 @@ const EXPECTED: &[(&str, Expect)] = &[
         ),
     ),
     ("singleplatform-eng.users", Identical),
-    ),
     (
         "willshersystems.sshd",
         Fails(
