@@ -350,6 +350,14 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
     if r.ignored {
         report::out("...ignoring");
     }
+    // Warnings a module returned, as Ansible shows them after the result.
+    for i in &r.items {
+        if let Some(Value::Array(warnings)) = i.outcome.result.get("warnings") {
+            for w in warnings.iter().filter_map(Value::as_str) {
+                report::warning(w);
+            }
+        }
+    }
 }
 
 /// The `host_result` events of one host's task: one per loop item, diffs masked as in the

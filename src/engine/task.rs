@@ -220,7 +220,8 @@ impl<'a> PlayCx<'a> {
                 names.extend(task.args.keys().filter(|k| *k != "cacheable").cloned());
             }
             for n in names {
-                hv.data.insert(n, unknown(&task.module));
+                let value = unknown_derived(&n, task);
+                hv.data.insert(n, value);
             }
             let skip = Outcome::new(Status::Skipped).with(
                 "skip_reason",
@@ -632,6 +633,18 @@ fn unknown(module: &str) -> Value {
     ))
 }
 
+/// A value a controller task would have set from something only a host knows.
+fn unknown_derived(name: &str, task: &Task) -> Value {
+    Value::from(minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!(
+            "'{name}' is set by the task at {} from the result of a task on the host, {OFFLINE} \
+             (give it with -e {name}=... to render with a value)",
+            task.origin
+        ),
+    ))
+}
+
 /// What `register` stores: the result, or for a loop `{results: [...], changed, ...}`. A
 /// host module that did not run (offline) registers a value that fails when used, naming
 /// why, so nothing downstream silently sees an empty result.
@@ -645,11 +658,15 @@ fn registered(result: &TaskResult, looped: bool, status: Status) -> Value {
         return unknown(module);
     }
     if !looped {
-        return result
+        // As ansible-core, a registered result always says whether it failed.
+        let mut r = result
             .items
             .first()
-            .map(|i| to_value(&i.outcome.result))
-            .unwrap_or_else(|| to_value(json!({})));
+            .map(|i| i.outcome.result.clone())
+            .unwrap_or_default();
+        r.entry("failed")
+            .or_insert(Json::Bool(status == Status::Failed));
+        return to_value(&r);
     }
     let results: Vec<Json> = result
         .items
