@@ -31,6 +31,8 @@ fn example(module: &str, out: &str) -> Option<(String, bool)> {
         "fail" => e("msg=boom".into(), false),
         "setup" => e("filter=ansible_os_family".into(), true),
         "include_vars" => e("vars.yml".into(), true),
+        "add_host" => e("name=h9 groups=extra".into(), true),
+        "group_by" => e("key=by_name".into(), true),
         _ => None,
     }
 }

@@ -55,7 +55,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     match stopped {
         Ok(done) => {
             let stats = done?.stats;
-            engine::output::recap(&inv.inventory, &stats);
+            engine::output::recap(&stats);
             Ok(ExitCode::from(engine::exit_code(&stats)))
         }
         Err(signal) => {

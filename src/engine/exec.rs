@@ -94,11 +94,14 @@ pub async fn run(
     // Hosts that failed or were unreachable take no part in later batches or plays.
     let mut out: BTreeSet<String> = BTreeSet::new();
     let templar = Templar::new();
+    // `add_host` and `group_by` change the inventory for the plays (and batches) after them.
+    let mut inventory = inv.clone();
+    let inv = &mut inventory;
     'plays: for play in &pb.plays {
         let selected = match &opts.hosts {
             Some(hosts) => hosts.clone(),
             None => {
-                let selection = pattern::select(inv, &play.hosts, opts.limit.as_deref())?;
+                let selection = pattern::select(&*inv, &play.hosts, opts.limit.as_deref())?;
                 for w in &selection.warnings {
                     sink.event(Event::Warning(w.clone()));
                     result.warnings.push(w.clone());
@@ -150,7 +153,8 @@ pub async fn run(
                 name: play.name.clone(),
             });
             let b = Batch {
-                inv,
+                inv: &*inv,
+                work: std::sync::Mutex::new(inv.clone()),
                 pb,
                 play,
                 opts,
@@ -160,11 +164,15 @@ pub async fn run(
                 delegates: tokio::sync::Mutex::new(HashMap::new()),
             };
             let (end, stats, rendered, errors) = b.run(batch).await?;
+            let changed = b.work.into_inner().ok();
             for (h, s) in stats {
                 result.stats.entry(h).or_default().add(&s);
             }
             result.rendered.extend(rendered);
             result.errors.extend(errors);
+            if let Some(changed) = changed {
+                *inv = changed;
+            }
             let abort = end.abort;
             out.extend(end.out);
             if abort {
@@ -201,6 +209,8 @@ struct Slot {
 /// One batch of one play.
 struct Batch<'a> {
     inv: &'a Inventory,
+    /// The inventory as `add_host` and `group_by` change it during the batch.
+    work: std::sync::Mutex<Inventory>,
     pb: &'a Playbook,
     play: &'a Play,
     opts: &'a Options,
@@ -641,11 +651,73 @@ impl<'a> Batch<'a> {
         }))
         .await;
         progress.finish();
-        let results: Vec<(usize, TaskResult)> = results.into_iter().flatten().collect();
+        let mut results: Vec<(usize, TaskResult)> = results.into_iter().flatten().collect();
         if let Some((first, r)) = results.first() {
             share_once(slots, *first, &run.share_with, &run.task, r);
         }
+        for (h, r) in &mut results {
+            self.inventory_changes(&slots[*h].name, r);
+        }
         results
+    }
+
+    /// `add_host` and `group_by` results: applied to the batch's inventory, and `changed`
+    /// when they changed it (as Ansible reports them).
+    fn inventory_changes(&self, host: &str, r: &mut TaskResult) {
+        let Ok(mut inv) = self.work.lock() else {
+            return;
+        };
+        let mut any = false;
+        for item in &mut r.items {
+            let res = &item.outcome.result;
+            let changed = if let Some(Json::Object(add)) = res.get("add_host") {
+                let name = add
+                    .get("host_name")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default();
+                let groups: Vec<String> = add
+                    .get("groups")
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|g| g.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let vars = match add.get("host_vars") {
+                    Some(Json::Object(v)) => v.clone(),
+                    _ => Map::new(),
+                };
+                inv.add_host_at_runtime(name, &groups, &vars)
+            } else if let Some(Json::String(group)) = res.get("add_group") {
+                let parents: Vec<String> = res
+                    .get("parent_groups")
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|g| g.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut changed = inv.add_group_at_runtime(group, &parents);
+                let before = inv.hosts.get(host).map(|h| h.groups.len());
+                inv.add_host(host, group);
+                changed |= inv.hosts.get(host).map(|h| h.groups.len()) != before;
+                changed
+            } else {
+                continue;
+            };
+            if changed && item.outcome.status == crate::modules::Status::Ok {
+                item.outcome.status = crate::modules::Status::Changed;
+                item.outcome
+                    .result
+                    .insert("changed".into(), Json::Bool(true));
+                any = true;
+            }
+        }
+        if any && r.status == Some(crate::modules::Status::Ok) {
+            r.status = Some(crate::modules::Status::Changed);
+        }
     }
 
     /// Resolves an include on each host: its `when`, its loop, the file or role it names.

@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::events::{Banner, Event, Sink};
 use super::schedule::Stats;
 use super::task::{ItemResult, TaskResult};
-use crate::inventory::Inventory;
 use crate::modules::{FileDiff, Status};
 use crate::report;
 
@@ -423,13 +422,12 @@ fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
     result.keys().all(|k| k == "msg" || k == "changed")
 }
 
-/// The recap, one line per host in inventory order.
-pub fn recap(inv: &Inventory, stats: &BTreeMap<String, Stats>) {
+/// The recap, one line per host.
+/// Hosts are sorted by name, as ansible-playbook sorts them (hosts `add_host` made too).
+pub fn recap(stats: &BTreeMap<String, Stats>) {
     if report::mode().json {
-        let hosts: serde_json::Map<String, Value> = inv
-            .hosts
-            .keys()
-            .filter_map(|h| stats.get(h).map(|s| (h, s)))
+        let hosts: serde_json::Map<String, Value> = stats
+            .iter()
             .map(|(h, s)| {
                 let counts = serde_json::json!({
                     "ok": s.ok, "changed": s.changed, "unreachable": s.unreachable,
@@ -443,8 +441,7 @@ pub fn recap(inv: &Inventory, stats: &BTreeMap<String, Stats>) {
         return;
     }
     banner("PLAY RECAP");
-    for host in inv.hosts.keys() {
-        let Some(s) = stats.get(host) else { continue };
+    for (host, s) in stats {
         report::out(&format!(
             "{host:<26} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
             s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored

@@ -347,6 +347,9 @@ impl<'a> Schedule<'a> {
         }
         if run.task.keywords.run_once == Some(true) && run.hosts.len() > 1 {
             run.share_with = run.hosts.split_off(1);
+        } else if crate::modules::registry::once_per_batch(&run.task.module) {
+            // `add_host`, `pause`: once for the batch, on its first host, nothing shared.
+            run.hosts.truncate(1);
         }
         Next::Run(run)
     }

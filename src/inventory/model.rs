@@ -132,3 +132,64 @@ impl Inventory {
         }
     }
 }
+
+impl Inventory {
+    /// `add_host` at run time: the host (new or not) in `groups` (made as needed, under `all`)
+    /// with `vars` set. Returns whether anything changed.
+    pub fn add_host_at_runtime(
+        &mut self,
+        name: &str,
+        groups: &[String],
+        vars: &serde_json::Map<String, Value>,
+    ) -> bool {
+        let mut changed = !self.hosts.contains_key(name);
+        let groups: Vec<String> = if groups.is_empty() && changed {
+            vec!["ungrouped".to_string()]
+        } else {
+            groups.to_vec()
+        };
+        for g in &groups {
+            changed |= self.add_group_at_runtime(g, &[]);
+            let before = self.hosts.get(name).map(|h| h.groups.len());
+            self.add_host(name, g);
+            changed |= self.hosts.get(name).map(|h| h.groups.len()) != before;
+        }
+        if let Some(host) = self.hosts.get_mut(name) {
+            for (k, v) in vars {
+                if host.vars.get(k) != Some(v) {
+                    host.vars.insert(k.clone(), v.clone());
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
+    /// `group_by` at run time: `group` (made as needed, under `parents`, themselves under
+    /// `all`). Returns whether the group or a parent link is new.
+    pub fn add_group_at_runtime(&mut self, group: &str, parents: &[String]) -> bool {
+        let mut changed = !self.groups.contains_key(group);
+        self.add_group(group);
+        let parents: Vec<String> = if parents.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            parents.to_vec()
+        };
+        for p in &parents {
+            if p != "all" && !self.groups.contains_key(p.as_str()) {
+                self.add_group(p);
+                self.add_child("all", p);
+                changed = true;
+            }
+            let linked = self
+                .groups
+                .get(group)
+                .is_some_and(|g| g.parents.iter().any(|x| x == p));
+            if !linked {
+                self.add_child(p, group);
+                changed = true;
+            }
+        }
+        changed
+    }
+}

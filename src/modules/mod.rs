@@ -10,6 +10,7 @@
 //! host (`debug`, `set_fact`, `assert`, ...) run on the controller, and `template`/`copy`
 //! render there before they put the result on the host.
 
+pub mod add_host;
 pub mod args;
 pub mod assert;
 pub mod authorized_key;
@@ -27,6 +28,7 @@ pub mod file;
 pub mod file_put;
 pub mod get_url;
 pub mod group;
+pub mod group_by;
 pub mod hostname;
 pub mod http;
 pub mod include_vars;

@@ -295,6 +295,8 @@ pub static MODULES: &[&dyn Module] = &[
     &super::assert::Assert,
     &super::fail::Fail,
     &super::setup::Setup,
+    &super::add_host::AddHost,
+    &super::group_by::GroupBy,
     &super::engine::Meta,
     &super::engine::IncludeTasks,
     &super::engine::ImportTasks,
@@ -320,6 +322,12 @@ pub static MODULES: &[&dyn Module] = &[
     &super::wait_for::WaitFor,
     &super::pause::Pause,
 ];
+
+/// Whether a module runs once for the whole batch, on its first host (Ansible's
+/// BYPASS_HOST_LOOP): `add_host` and `pause`.
+pub fn once_per_batch(name: &str) -> bool {
+    matches!(canonical(name), Some("add_host" | "pause"))
+}
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
 const BUILTIN_PREFIXES: &[&str] = &["ansible.builtin.", "ansible.legacy."];
