@@ -49,6 +49,25 @@ pub enum Command {
         #[arg(long, default_value = status::DEFAULT_SOCKET)]
         socket: PathBuf,
     },
+    /// Take instances out of service for maintenance: a master hands over at once (priority
+    /// 0 advert, as at a graceful stop) and the instance stays BACKUP until undrained, while
+    /// the agent keeps running. A member of a sync group drains its whole group.
+    Drain {
+        /// A vrrp_instance name, or `all`.
+        instance: String,
+        /// The running agent's status socket.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
+    /// Put drained instances back into service (with preemption a higher-priority instance
+    /// takes its VIPs back after a Master_Down_Interval).
+    Undrain {
+        /// A vrrp_instance name, or `all`.
+        instance: String,
+        /// The running agent's status socket.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
 }
 
 /// Exit codes of `check`.
@@ -63,6 +82,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { file } => check(&file),
         Command::Run { file, socket } => run_daemon(file, socket),
         Command::Status { json, socket } => show_status(&socket, json),
+        Command::Drain { instance, socket } => drain(&socket, true, &instance),
+        Command::Undrain { instance, socket } => drain(&socket, false, &instance),
+    }
+}
+
+fn drain(socket: &std::path::Path, drain: bool, instance: &str) -> ExitCode {
+    match status::control(socket, drain, status::Selector::parse(instance)) {
+        Ok(names) => {
+            let verb = if drain { "drained" } else { "undrained" };
+            output(&format!("{verb}: {}", names.join(", ")));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report_line(&format!("error: {e}"));
+            ExitCode::from(exit::INVALID)
+        }
     }
 }
 
