@@ -207,7 +207,6 @@ pub const GLOBAL: Known = Known {
         "vmac_addr_prefix",
         "vmac_prefix",
         "vrrp_cpu_affinity",
-        "vrrp_gna_interval",
         "vrrp_ipsets",
         "vrrp_mcast_group6",
         "vrrp_netlink_cmd_rcv_bufs",
