@@ -39,6 +39,10 @@ pub enum Command {
         /// Where to serve status.
         #[arg(long, default_value = status::DEFAULT_SOCKET)]
         socket: PathBuf,
+        /// Serve Prometheus metrics over HTTP at this address (`/metrics`), e.g.
+        /// 127.0.0.1:9650 or [::]:9650.
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Show the state of a running agent.
     Status {
@@ -80,7 +84,11 @@ pub mod exit {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { file } => check(&file),
-        Command::Run { file, socket } => run_daemon(file, socket),
+        Command::Run {
+            file,
+            socket,
+            metrics_listen,
+        } => run_daemon(file, socket, metrics_listen),
         Command::Status { json, socket } => show_status(&socket, json),
         Command::Drain { instance, socket } => drain(&socket, true, &instance),
         Command::Undrain { instance, socket } => drain(&socket, false, &instance),
@@ -101,7 +109,7 @@ fn drain(socket: &std::path::Path, drain: bool, instance: &str) -> ExitCode {
     }
 }
 
-fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
+fn run_daemon(config: PathBuf, socket: PathBuf, metrics: Option<std::net::SocketAddr>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -109,7 +117,11 @@ fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match runtime::run_blocking(&runtime::RunOptions { config, socket }) {
+    match runtime::run_blocking(&runtime::RunOptions {
+        config,
+        socket,
+        metrics,
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report_line(&format!("error: {e}"));

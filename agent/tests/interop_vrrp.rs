@@ -91,6 +91,11 @@ fn main() {
             drain_and_undrain,
             true,
         ),
+        (
+            "metrics_scrape_follows_state_priority_and_scripts",
+            metrics_scrape,
+            false,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -836,5 +841,143 @@ fn drain_and_undrain() {
     assert_eq!(
         vi1.last_transition.map(|t| t.reason),
         Some("preempted".to_owned())
+    );
+}
+
+/// `GET /metrics` from inside `host`'s namespace (curl, as Prometheus would scrape it): the
+/// status line and headers, and the body.
+fn scrape(host: &Host, url: &str) -> (String, String) {
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &host.ns.name,
+            "curl",
+            "-s",
+            "-i",
+            "-m",
+            "5",
+            url,
+        ])
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+/// The value of the sample line `series` (name and labels exactly), if present.
+fn sample(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Two agents; host a serves metrics on its own address. A scrape shows a MASTER of VRID 14
+/// and BACKUP of 24 under the keepalived exporter's names, priorities, the track script's
+/// result and advert counts; failing the script shows up at the next scrape (script BAD,
+/// priority 85, one more transition, MASTER released).
+fn metrics_scrape() {
+    let lan = dual_master_lan("ms");
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let da = a.start_agent_with(&["--metrics-listen", "198.51.100.1:9650"]);
+    let db = b.start_agent();
+    converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &db]);
+    let url = "http://198.51.100.1:9650/metrics";
+    let l14 = "iname=\"VI_1\",intf=\"eth0\",vrid=\"14\"";
+    let l24 = "iname=\"VI_r2\",intf=\"eth0\",vrid=\"24\"";
+    // The script's first result may come a moment after convergence.
+    let good = wait_for(Duration::from_secs(3), || {
+        sample(
+            &scrape(a, url).1,
+            "keepalived_script_status{name=\"chk_down\"}",
+        ) == Some(1.0)
+    });
+    assert!(good.is_some(), "{}", scrape(a, url).1);
+    let (head, body) = scrape(a, url);
+    assert!(head.starts_with("HTTP/1.0 200 OK"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
+    let v =
+        |series: &str| sample(&body, series).unwrap_or_else(|| panic!("no `{series}` in:\n{body}"));
+    assert_eq!(v("keepalived_up"), 1.0);
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l14},ip_address=\"198.51.100.100\"}}"
+        )),
+        2.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l24},ip_address=\"198.51.100.200\"}}"
+        )),
+        1.0
+    );
+    assert!(
+        v(&format!(
+            "keepalived_advertisements_sent_total{{{l14},state=\"MASTER\"}}"
+        )) >= 1.0
+    );
+    assert!(
+        v(&format!(
+            "keepalived_advertisements_received_total{{{l24},state=\"BACKUP\"}}"
+        )) >= 1.0
+    );
+    assert_eq!(v(&format!("hactl_agent_vrrp_priority{{{l14}}}")), 100.0);
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_effective_priority{{{l14}}}")),
+        100.0
+    );
+    assert_eq!(
+        v(&format!(
+            "hactl_agent_adverts_dropped_total{{{l24},reason=\"auth_failure\"}}"
+        )),
+        0.0
+    );
+    let transitions = v(&format!("hactl_agent_vrrp_transitions_total{{{l14}}}"));
+    let at = v(&format!(
+        "hactl_agent_vrrp_last_transition_timestamp_seconds{{{l14}}}"
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    assert!(
+        at <= now && at > now - 30.0,
+        "last transition at {at}, now {now}"
+    );
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    converged(&lan.hosts, 1, 1, Duration::from_secs(7), &[&da, &db]);
+    let body = scrape(a, url).1;
+    let v =
+        |series: &str| sample(&body, series).unwrap_or_else(|| panic!("no `{series}` in:\n{body}"));
+    assert_eq!(v("keepalived_script_status{name=\"chk_down\"}"), 0.0);
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_effective_priority{{{l14}}}")),
+        85.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l14},ip_address=\"198.51.100.100\"}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_transitions_total{{{l14}}}")),
+        transitions + 1.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_release_master_total{{{l14},state=\"BACKUP\"}}"
+        )),
+        1.0
+    );
+    // Not found, wrong method: HTTP errors, not metrics.
+    assert!(
+        scrape(a, "http://198.51.100.1:9650/nope")
+            .0
+            .starts_with("HTTP/1.0 404")
     );
 }

@@ -264,7 +264,12 @@ impl Member {
         };
         match packet::check(bytes, &local) {
             Ok(r) => {
-                status::lock(&self.status).counters.adverts_received += 1;
+                let mut s = status::lock(&self.status);
+                s.counters.adverts_received += 1;
+                if r.advert.priority == 0 {
+                    s.counters.priority_zero_received += 1;
+                }
+                drop(s);
                 Some(AdvertInfo {
                     priority: r.advert.priority,
                     source: r.source,
@@ -374,7 +379,13 @@ impl Member {
                 }
             };
             match self.socket.send(&payload, dst, spec.src_ip).await {
-                Ok(()) => status::lock(&self.status).counters.adverts_sent += 1,
+                Ok(()) => {
+                    let mut s = status::lock(&self.status);
+                    s.counters.adverts_sent += 1;
+                    if priority == 0 {
+                        s.counters.priority_zero_sent += 1;
+                    }
+                }
                 Err(e) => tracing::warn!(instance = %spec.name, error = %e, "sending advert"),
             }
         }

@@ -52,6 +52,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct RunOptions {
     pub config: PathBuf,
     pub socket: PathBuf,
+    /// Where to serve Prometheus metrics, if anywhere.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why the daemon could not start (or stopped).
@@ -65,6 +67,8 @@ pub enum RunError {
     Net(#[from] NetError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("signal handler: {0}")]
     Signal(#[source] std::io::Error),
     #[error("tokio runtime: {0}")]
@@ -129,7 +133,12 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let board = Arc::new(Board {
         config: options.config.display().to_string(),
         instances: Mutex::new(Vec::new()),
+        scripts: Mutex::new(tracking.script_results()),
     });
+    let metrics = match options.metrics {
+        Some(addr) => Some(crate::metrics::serve(addr, board.clone()).await?),
+        None => None,
+    };
     let (control_tx, mut control_rx) = mpsc::channel(8);
     let server = status::serve(&options.socket, board.clone(), control_tx)?;
     // The drained instances' names: they outlive the tasks a reload replaces.
@@ -158,6 +167,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = hup.recv() => {
                 running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained).await;
                 board.set(all_statuses(&running));
+                board.set_scripts(tracking.script_results());
             }
             Some(c) = control_rx.recv() => {
                 let reply = control(&running, &mut drained, c.drain, &c.target).await;
@@ -170,6 +180,9 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     stop_all(running).await;
     statics.clear().await;
     server.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     let _ = std::fs::remove_file(&options.socket);
     Ok(())
 }

@@ -135,6 +135,14 @@ pub struct AgentStatus {
     pub instances: Vec<InstanceStatus>,
 }
 
+/// A tracked `vrrp_script` and its latest result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptStatus {
+    pub name: String,
+    /// true: the last run succeeded (after rise/fall); None: no result yet.
+    pub ok: Option<bool>,
+}
+
 /// One VRRP instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceStatus {
@@ -179,6 +187,19 @@ pub struct Counters {
     pub became_master: u64,
     /// Received packets dropped, by [`DropReason::name`]; every reason is listed.
     pub drops: BTreeMap<String, u64>,
+    /// The counters below are absent in replies of older agents.
+    /// Adverts sent with priority 0 (leaving MASTER at stop, fault or drain).
+    #[serde(default)]
+    pub priority_zero_sent: u64,
+    /// Adverts received with priority 0 (a master leaving).
+    #[serde(default)]
+    pub priority_zero_received: u64,
+    /// Times it left MASTER.
+    #[serde(default)]
+    pub released_master: u64,
+    /// State changes, every one (also to INIT at stop).
+    #[serde(default)]
+    pub transitions: u64,
 }
 
 impl Counters {
@@ -227,6 +248,10 @@ impl InstanceStatus {
             reason: reason.to_owned(),
             unix_ms,
         });
+        self.counters.transitions += 1;
+        if self.state == "MASTER" && to != "MASTER" {
+            self.counters.released_master += 1;
+        }
         self.state = to.to_owned();
     }
 }
@@ -239,11 +264,16 @@ pub fn lock(s: &Shared) -> MutexGuard<'_, InstanceStatus> {
     s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The instances the server reports, in config order; replaced on reload.
+/// A tracked script's result as its runner publishes it.
+pub type ScriptResult = tokio::sync::watch::Receiver<Option<bool>>;
+
+/// The instances the server reports, in config order, and the scripts they track; both
+/// replaced on reload.
 #[derive(Debug, Default)]
 pub struct Board {
     pub config: String,
     pub instances: Mutex<Vec<Shared>>,
+    pub scripts: Mutex<Vec<(String, ScriptResult)>>,
 }
 
 impl Board {
@@ -257,6 +287,27 @@ impl Board {
             config: self.config.clone(),
             instances: list.iter().map(|s| lock(s).clone()).collect(),
         }
+    }
+
+    /// The tracked scripts' latest results, by name.
+    pub fn scripts(&self) -> Vec<ScriptStatus> {
+        self.scripts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, rx)| ScriptStatus {
+                name: name.clone(),
+                ok: *rx.borrow(),
+            })
+            .collect()
+    }
+
+    /// Replaces the tracked scripts (dropping the old receivers lets retired runners stop).
+    pub fn set_scripts(&self, scripts: Vec<(String, ScriptResult)>) {
+        *self
+            .scripts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = scripts;
     }
 
     pub fn set(&self, list: Vec<Shared>) {
