@@ -8,7 +8,7 @@ use super::keywords;
 use super::model::{Garp, GlobalDefs, ScriptUser, VrrpVersion};
 use super::parse::Ctx;
 use super::tree::Stmt;
-use super::values::{decimal_micros, number};
+use super::values::{decimal_micros, number, read_unsigned, true_false};
 
 pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
     for st in block {
@@ -92,6 +92,38 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                         Some(_) => {}
                         None => ctx.warn(loc, format!("{} '{v}' is invalid", st.keyword())),
                     }
+                }
+            }
+            "vrrp_garp_lower_prio_delay" => {
+                if let Some(v) = ctx.value(st) {
+                    match read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000) {
+                        Some(n) => g.garp.lower_prio_delay = Some(Duration::from_secs(n.into())),
+                        None => ctx.warn(
+                            loc,
+                            format!("vrrp_garp_lower_prio_delay '{v}' invalid - ignoring"),
+                        ),
+                    }
+                }
+            }
+            "vrrp_garp_lower_prio_repeat" => {
+                if let Some(v) = ctx.value(st) {
+                    match read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()) {
+                        Some(n) => g.garp.lower_prio_repeat = Some(n),
+                        None => ctx.warn(loc, format!("Invalid vrrp_garp_lower_prio_repeat '{v}'")),
+                    }
+                }
+            }
+            "vrrp_lower_prio_no_advert" | "vrrp_higher_prio_send_advert" => {
+                let value = match st.arg(0) {
+                    None => Some(true),
+                    Some(v) => true_false(v),
+                };
+                match value {
+                    Some(on) if st.keyword() == "vrrp_lower_prio_no_advert" => {
+                        g.lower_prio_no_advert = on;
+                    }
+                    Some(on) => g.higher_prio_send_advert = on,
+                    None => ctx.warn(loc, format!("Invalid value for {} specified", st.keyword())),
                 }
             }
             "vrrp_min_garp" => match st.arg(0) {

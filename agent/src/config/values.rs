@@ -114,3 +114,35 @@ pub(crate) fn decimal_micros(
     }
     Some(n)
 }
+
+/// keepalived's `read_unsigned` (decimal, `min..=max`) with its messages; the caller adds its
+/// own about the keyword.
+pub(crate) fn read_unsigned(
+    ctx: &mut Ctx,
+    loc: &Location,
+    v: &str,
+    min: u32,
+    max: u32,
+) -> Option<u32> {
+    if let Some(n) = unsigned(v, min, max) {
+        return Some(n);
+    }
+    let message = if v.starts_with('-') {
+        format!("negative number '{v}'")
+    } else if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        format!("number '{v}' outside range [{min}, {max}]")
+    } else {
+        format!("invalid number '{v}'")
+    };
+    ctx.warn(loc, message);
+    None
+}
+
+/// keepalived's `check_true_false`: true/on/yes, false/off/no.
+pub(crate) fn true_false(v: &str) -> Option<bool> {
+    match v {
+        "true" | "on" | "yes" => Some(true),
+        "false" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}
