@@ -420,11 +420,28 @@ fn exchange(path: &Path, request: &Request) -> Result<Vec<u8>, StatusError> {
     let mut conn = std::os::unix::net::UnixStream::connect(path).map_err(io)?;
     conn.set_read_timeout(Some(CONTROL_WAIT + Duration::from_secs(5)))
         .map_err(io)?;
-    conn.write_all(format!("{}\n", request.line()).as_bytes())
-        .map_err(io)?;
-    conn.shutdown(std::net::Shutdown::Write).map_err(io)?;
+    let sent = conn
+        .write_all(format!("{}\n", request.line()).as_bytes())
+        .and_then(|()| conn.shutdown(std::net::Shutdown::Write));
+    // An older agent writes its status without reading a request and closes: the write may
+    // fail, and closing on our unread request resets the connection after its reply. For
+    // a status request that reply is all we need.
+    if let Err(e) = sent {
+        if *request != Request::Status {
+            return Err(io(e));
+        }
+    }
     let mut body = Vec::new();
-    conn.read_to_end(&mut body).map_err(io)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !body.is_empty() => break,
+            Err(e) => return Err(io(e)),
+        }
+    }
     Ok(body)
 }
 
