@@ -39,12 +39,35 @@ pub enum Command {
         /// Where to serve status.
         #[arg(long, default_value = status::DEFAULT_SOCKET)]
         socket: PathBuf,
+        /// Serve Prometheus metrics over HTTP at this address (`/metrics`), e.g.
+        /// 127.0.0.1:9650 or [::]:9650.
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Show the state of a running agent.
     Status {
         /// Print the agent's JSON as is.
         #[arg(long)]
         json: bool,
+        /// The running agent's status socket.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
+    /// Take instances out of service for maintenance: a master hands over at once (priority
+    /// 0 advert, as at a graceful stop) and the instance stays BACKUP until undrained, while
+    /// the agent keeps running. A member of a sync group drains its whole group.
+    Drain {
+        /// A vrrp_instance name, or `all`.
+        instance: String,
+        /// The running agent's status socket.
+        #[arg(long, default_value = status::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
+    /// Put drained instances back into service (with preemption a higher-priority instance
+    /// takes its VIPs back after a Master_Down_Interval).
+    Undrain {
+        /// A vrrp_instance name, or `all`.
+        instance: String,
         /// The running agent's status socket.
         #[arg(long, default_value = status::DEFAULT_SOCKET)]
         socket: PathBuf,
@@ -61,12 +84,32 @@ pub mod exit {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { file } => check(&file),
-        Command::Run { file, socket } => run_daemon(file, socket),
+        Command::Run {
+            file,
+            socket,
+            metrics_listen,
+        } => run_daemon(file, socket, metrics_listen),
         Command::Status { json, socket } => show_status(&socket, json),
+        Command::Drain { instance, socket } => drain(&socket, true, &instance),
+        Command::Undrain { instance, socket } => drain(&socket, false, &instance),
     }
 }
 
-fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
+fn drain(socket: &std::path::Path, drain: bool, instance: &str) -> ExitCode {
+    match status::control(socket, drain, status::Selector::parse(instance)) {
+        Ok(names) => {
+            let verb = if drain { "drained" } else { "undrained" };
+            output(&format!("{verb}: {}", names.join(", ")));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report_line(&format!("error: {e}"));
+            ExitCode::from(exit::INVALID)
+        }
+    }
+}
+
+fn run_daemon(config: PathBuf, socket: PathBuf, metrics: Option<std::net::SocketAddr>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -74,7 +117,11 @@ fn run_daemon(config: PathBuf, socket: PathBuf) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match runtime::run_blocking(&runtime::RunOptions { config, socket }) {
+    match runtime::run_blocking(&runtime::RunOptions {
+        config,
+        socket,
+        metrics,
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report_line(&format!("error: {e}"));

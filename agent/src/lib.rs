@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod fsm;
+pub mod metrics;
 pub mod network;
 pub mod notify;
 pub mod packet;

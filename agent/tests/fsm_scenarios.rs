@@ -323,3 +323,92 @@ fn shutdown_as_master_sends_priority_zero_and_the_backup_takes_over_after_skew()
     b.run_until(secs(10));
     assert_eq!(b.master_at(), Some(us(5_500_000 + 648_437)));
 }
+
+/// Drain as master: priority 0 advert, VIPs removed, BACKUP (reason drained), and never
+/// MASTER again while drained, whatever the adverts and timers say.
+#[test]
+fn drain_hands_over_like_a_graceful_stop_and_stays_backup() {
+    let mut sim = Sim::started(v2(150));
+    sim.run_until(secs(4));
+    assert_eq!(sim.fsm.state(), State::Master);
+    let out = sim.event(secs(5), Event::Drain);
+    assert_eq!(
+        out.iter()
+            .filter(|a| !matches!(a, Action::CancelTimer(_)))
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![
+            Action::SendAdvert { priority: 0 },
+            Action::RemoveVips,
+            Action::Notify {
+                state: NotifyState::Backup,
+                reason: Reason::Drained,
+            },
+        ]
+    );
+    assert_eq!(sim.fsm.state(), State::Backup);
+    assert!(sim.fsm.drained());
+    assert_eq!(sim.fsm.next_timer(), None, "a drained backup arms nothing");
+    // The peer takes over; later it stops (priority 0) and a lower master appears: still
+    // BACKUP, and no adverts from us.
+    sim.event(secs(6), advert(100, addr(20), secs(1)));
+    sim.event(secs(7), advert(0, addr(20), secs(1)));
+    lower_master_adverts(&mut sim, 3);
+    sim.run_until(secs(60));
+    assert_eq!(sim.fsm.state(), State::Backup);
+    assert_eq!(sim.adverts_sent().last(), Some(&(secs(5), 0)));
+    assert_eq!(sim.notified(NotifyState::Master).len(), 1);
+}
+
+/// Undrain: the backup arms a full Master_Down_Interval from now and preempts the
+/// lower-priority master that took over, as a restarted keepalived backup would.
+#[test]
+fn undrain_preempts_a_lower_master_after_master_down_interval() {
+    let mut sim = Sim::started(v2(150));
+    sim.run_until(secs(4));
+    sim.event(secs(5), Event::Drain);
+    for i in 5..20 {
+        sim.event(secs(i) + us(500_000), advert(100, addr(20), secs(1)));
+    }
+    sim.event(secs(20), Event::Undrain);
+    assert!(!sim.fsm.drained());
+    assert_eq!(
+        sim.fsm.deadline(Timer::MasterDown),
+        Some(secs(20) + us(3_414_062))
+    );
+    for i in 20..30 {
+        sim.event(secs(i) + us(500_000), advert(100, addr(20), secs(1)));
+    }
+    assert_eq!(
+        sim.notified(NotifyState::Master)[1],
+        secs(20) + us(3_414_062)
+    );
+    let reason = sim.log.iter().rev().find_map(|(_, a)| match a {
+        Action::Notify {
+            state: NotifyState::Master,
+            reason,
+        } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(reason, Some(Reason::Preempted));
+}
+
+/// Drained before start: the address owner starts as BACKUP, not MASTER; a fault and its
+/// end keep it drained; undrain then lets it master.
+#[test]
+fn drained_owner_starts_backup_and_survives_fault() {
+    let mut params = v2(255);
+    params.initial_state = InitialState::Master;
+    let mut sim = Sim::new(params);
+    sim.event(us(0), Event::Drain);
+    sim.event(us(0), Event::Startup);
+    assert_eq!(sim.fsm.state(), State::Backup);
+    sim.event(secs(1), Event::Fault);
+    sim.event(secs(2), Event::FaultCleared);
+    sim.run_until(secs(30));
+    assert_eq!(sim.fsm.state(), State::Backup);
+    assert_eq!(sim.master_at(), None);
+    sim.event(secs(30), Event::Undrain);
+    sim.run_until(secs(40));
+    assert_eq!(sim.fsm.state(), State::Master);
+}

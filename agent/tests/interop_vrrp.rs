@@ -86,6 +86,16 @@ fn main() {
             unicast_non_peer,
             true,
         ),
+        (
+            "drain_hands_over_to_keepalived_like_its_graceful_stop_and_undrain_preempts",
+            drain_and_undrain,
+            true,
+        ),
+        (
+            "metrics_scrape_follows_state_priority_and_scripts",
+            metrics_scrape,
+            false,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -677,4 +687,297 @@ fn unicast_non_peer() {
         "the agent without check_unicast_src kept the VIP:\n{log}"
     );
     assert_eq!(drops, 0);
+}
+
+/// How a handover of VIP .100 from `from` to `to` went, polled every few milliseconds.
+#[derive(Debug)]
+struct Handover {
+    /// From the trigger until `to` held the VIP.
+    took: Duration,
+    /// How long neither host held it (zero if `to` had it before `from` let go).
+    gap: Duration,
+}
+
+/// Runs `trigger`, then polls until `to` holds VIP .100 (at most 3 s).
+fn handover(from: &Host, to: &Host, trigger: impl FnOnce()) -> Handover {
+    let start = std::time::Instant::now();
+    trigger();
+    let mut released = None;
+    loop {
+        let now = start.elapsed();
+        // `to` first: if it holds the VIP now, any release seen after is no gap.
+        if to.holds(VIP14) {
+            let gap = released.map_or(Duration::ZERO, |r| now.saturating_sub(r));
+            return Handover { took: now, gap };
+        }
+        if released.is_none() && !from.holds(VIP14) {
+            released = Some(start.elapsed());
+        }
+        assert!(now < Duration::from_secs(3), "no handover in 3 s");
+    }
+}
+
+fn agent_cli(host: &Host, args: &[&str]) -> std::process::Output {
+    Command::new(AGENT)
+        .args(args)
+        .arg("--socket")
+        .arg(host.socket())
+        .output()
+        .expect("hactl-agent runs")
+}
+
+/// Drain against real keepalived as the peer. First the reference: keepalived master of
+/// VRID 14 on a, stopped with SIGTERM, hands over to keepalived on b. Then the agent on a
+/// (priority 100, preempting b's 90), drained: keepalived takes over within one advert
+/// interval (its skew time, 0.65 s), with no longer a gap than keepalived's own stop. The
+/// agent stays BACKUP and silent for VRID 14 (also across a reload that restarts VI_1),
+/// VI_r2 is untouched; undrain lets it preempt keepalived after its Master_Down_Interval.
+fn drain_and_undrain() {
+    let lan = dual_master_lan("dr");
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let mut ka = a.start_keepalived();
+    let kb = b.start_keepalived();
+    converged(&lan.hosts, 0, 1, CONVERGE, &[&ka, &kb]);
+    let reference = handover(a, b, || ka.signal(Signal::SIGTERM));
+    ka.wait_exit(Duration::from_secs(5));
+
+    let da = a.start_agent();
+    converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &kb]);
+    let before = agent_status(a);
+    let mut drained_out = None;
+    let drain = handover(a, b, || {
+        drained_out = Some(agent_cli(a, &["drain", "VI_1"]))
+    });
+    let out = drained_out.expect("drain ran");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "drained: VI_1\n");
+    // One advert interval (1 s), plus slack for polling on a loaded box.
+    assert!(
+        drain.took < Duration::from_millis(1250),
+        "drain handover took {drain:?} (keepalived's stop: {reference:?})"
+    );
+    assert!(
+        drain.gap <= reference.gap + Duration::from_millis(250),
+        "drain left the VIP unheld for {drain:?}; keepalived's own stop: {reference:?}"
+    );
+    assert!(
+        kb.log().contains("(VI_1) Entering MASTER STATE"),
+        "{}",
+        kb.log()
+    );
+
+    let s = agent_status(a);
+    let vi1 = instance(&s, "VI_1");
+    assert_eq!((vi1.state.as_str(), vi1.drained), ("BACKUP", true));
+    let t = vi1.last_transition.as_ref().expect("transition");
+    assert_eq!((t.from.as_str(), t.reason.as_str()), ("MASTER", "drained"));
+    let vr2 = instance(&s, "VI_r2");
+    assert_eq!((vr2.state.as_str(), vr2.drained), ("BACKUP", false));
+    assert_eq!(
+        vr2.last_transition,
+        instance(&before, "VI_r2").last_transition
+    );
+    let text = String::from_utf8_lossy(&agent_cli(a, &["status"]).stdout).into_owned();
+    assert!(
+        text.contains("VI_1 (vrid 14, eth0): BACKUP [drained]"),
+        "{text}"
+    );
+
+    // Drained: keepalived's lower-priority adverts do not make it preempt; it sends nothing.
+    let sent = vi1.counters.adverts_sent;
+    std::thread::sleep(Duration::from_secs(5));
+    let s = agent_status(a);
+    assert_eq!(instance(&s, "VI_1").counters.adverts_sent, sent);
+    assert!(instance(&s, "VI_1").counters.adverts_received >= 4);
+    assert!(b.holds(VIP14) && !a.holds(VIP14));
+
+    // A reload that restarts VI_1 (priority 110) keeps it drained.
+    a.write_config(&seed_config("lba", 110, 90));
+    da.signal(Signal::SIGHUP);
+    let restarted = wait_for(Duration::from_secs(3), || {
+        instance(&agent_status(a), "VI_1").base_priority == 110
+    });
+    assert!(restarted.is_some(), "{}", da.log());
+    assert!(da.log().contains("starting drained"), "{}", da.log());
+    std::thread::sleep(Duration::from_secs(5));
+    let vi1 = instance(&agent_status(a), "VI_1").clone();
+    assert_eq!((vi1.state.as_str(), vi1.drained), ("BACKUP", true));
+    assert!(b.holds(VIP14) && !a.holds(VIP14), "{}", da.log());
+
+    // An unknown name is refused and changes nothing.
+    let out = agent_cli(a, &["undrain", "VI_9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no vrrp_instance 'VI_9' in the running configuration (instances: VI_1, VI_r2)"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Undrain: 110 preempts keepalived's 90 after 3 s + (256 - 110) / 256 s.
+    let start = std::time::Instant::now();
+    let out = agent_cli(a, &["undrain", "all"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "undrained: VI_1, VI_r2\n"
+    );
+    let cli = start.elapsed();
+    let back = wait_for(Duration::from_secs(6), || a.holds(VIP14))
+        .unwrap_or_else(|| panic!("no preemption after undrain:\n{}", da.log()));
+    let took = cli + back;
+    let bound = Duration::from_secs(3) + Duration::from_secs_f64(146.0 / 256.0);
+    assert!(
+        took > Duration::from_millis(2800) && took < bound + SLACK,
+        "undrain took {took:?}"
+    );
+    converged(&lan.hosts, 0, 1, Duration::from_secs(2), &[&da, &kb]);
+    let vi1 = instance(&agent_status(a), "VI_1").clone();
+    assert!(!vi1.drained);
+    assert_eq!(
+        vi1.last_transition.map(|t| t.reason),
+        Some("preempted".to_owned())
+    );
+}
+
+/// `GET /metrics` from inside `host`'s namespace (curl, as Prometheus would scrape it): the
+/// status line and headers, and the body.
+fn scrape(host: &Host, url: &str) -> (String, String) {
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &host.ns.name,
+            "curl",
+            "-s",
+            "-i",
+            "-m",
+            "5",
+            url,
+        ])
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+/// The value of the sample line `series` (name and labels exactly), if present.
+fn sample(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Two agents; host a serves metrics on its own address. A scrape shows a MASTER of VRID 14
+/// and BACKUP of 24 under the keepalived exporter's names, priorities, the track script's
+/// result and advert counts; failing the script shows up at the next scrape (script BAD,
+/// priority 85, one more transition, MASTER released).
+fn metrics_scrape() {
+    let lan = dual_master_lan("ms");
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let da = a.start_agent_with(&["--metrics-listen", "198.51.100.1:9650"]);
+    let db = b.start_agent();
+    converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &db]);
+    let url = "http://198.51.100.1:9650/metrics";
+    let l14 = "iname=\"VI_1\",intf=\"eth0\",vrid=\"14\"";
+    let l24 = "iname=\"VI_r2\",intf=\"eth0\",vrid=\"24\"";
+    // The script's first result may come a moment after convergence.
+    let good = wait_for(Duration::from_secs(3), || {
+        sample(
+            &scrape(a, url).1,
+            "keepalived_script_status{name=\"chk_down\"}",
+        ) == Some(1.0)
+    });
+    assert!(good.is_some(), "{}", scrape(a, url).1);
+    let (head, body) = scrape(a, url);
+    assert!(head.starts_with("HTTP/1.0 200 OK"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
+    let v =
+        |series: &str| sample(&body, series).unwrap_or_else(|| panic!("no `{series}` in:\n{body}"));
+    assert_eq!(v("keepalived_up"), 1.0);
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l14},ip_address=\"198.51.100.100\"}}"
+        )),
+        2.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l24},ip_address=\"198.51.100.200\"}}"
+        )),
+        1.0
+    );
+    assert!(
+        v(&format!(
+            "keepalived_advertisements_sent_total{{{l14},state=\"MASTER\"}}"
+        )) >= 1.0
+    );
+    assert!(
+        v(&format!(
+            "keepalived_advertisements_received_total{{{l24},state=\"BACKUP\"}}"
+        )) >= 1.0
+    );
+    assert_eq!(v(&format!("hactl_agent_vrrp_priority{{{l14}}}")), 100.0);
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_effective_priority{{{l14}}}")),
+        100.0
+    );
+    assert_eq!(
+        v(&format!(
+            "hactl_agent_adverts_dropped_total{{{l24},reason=\"auth_failure\"}}"
+        )),
+        0.0
+    );
+    let transitions = v(&format!("hactl_agent_vrrp_transitions_total{{{l14}}}"));
+    let at = v(&format!(
+        "hactl_agent_vrrp_last_transition_timestamp_seconds{{{l14}}}"
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    assert!(
+        at <= now && at > now - 30.0,
+        "last transition at {at}, now {now}"
+    );
+
+    std::fs::write(a.etc().join("down"), "").expect("touch down");
+    converged(&lan.hosts, 1, 1, Duration::from_secs(7), &[&da, &db]);
+    let body = scrape(a, url).1;
+    let v =
+        |series: &str| sample(&body, series).unwrap_or_else(|| panic!("no `{series}` in:\n{body}"));
+    assert_eq!(v("keepalived_script_status{name=\"chk_down\"}"), 0.0);
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_effective_priority{{{l14}}}")),
+        85.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_vrrp_state{{{l14},ip_address=\"198.51.100.100\"}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        v(&format!("hactl_agent_vrrp_transitions_total{{{l14}}}")),
+        transitions + 1.0
+    );
+    assert_eq!(
+        v(&format!(
+            "keepalived_release_master_total{{{l14},state=\"BACKUP\"}}"
+        )),
+        1.0
+    );
+    // Not found, wrong method: HTTP errors, not metrics.
+    assert!(
+        scrape(a, "http://198.51.100.1:9650/nope")
+            .0
+            .starts_with("HTTP/1.0 404")
+    );
 }

@@ -8,7 +8,7 @@ use super::keywords;
 use super::model::{Garp, GlobalDefs, ScriptUser, VrrpVersion};
 use super::parse::Ctx;
 use super::tree::Stmt;
-use super::values::{decimal, number};
+use super::values::{decimal_micros, number, read_unsigned, true_false};
 
 pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
     for st in block {
@@ -29,9 +29,14 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             }
             "script_user" => {
                 if let Some(user) = ctx.value(st) {
+                    let group = st.arg(1);
+                    if ctx.host && !super::script::user_exists(user, group) {
+                        ctx.warn(loc, "Error setting global script uid/gid");
+                        ctx.default_user_failed = true;
+                    }
                     g.script_user = Some(ScriptUser {
                         user: user.to_string(),
-                        group: st.arg(1).map(str::to_string),
+                        group: group.map(str::to_string),
                     });
                 }
             }
@@ -76,15 +81,49 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     g.garp.refresh_repeat = v;
                 }
             }
-            "vrrp_garp_interval" => {
+            "vrrp_garp_interval" | "vrrp_gna_interval" => {
+                // keepalived reads both in microseconds, 1 us to UINT_MAX us; the gratuitous NA
+                // interval is IPv6's, which the agent refuses, so it is only checked.
                 if let Some(v) = ctx.value(st) {
-                    match decimal(v, Duration::from_secs(1)) {
-                        Some(d) => g.garp_interval = d,
+                    match decimal_micros(ctx, loc, v, 1, u64::from(u32::MAX)) {
+                        Some(us) if st.keyword() == "vrrp_garp_interval" => {
+                            g.garp_interval = Duration::from_micros(us);
+                        }
+                        Some(_) => {}
+                        None => ctx.warn(loc, format!("{} '{v}' is invalid", st.keyword())),
+                    }
+                }
+            }
+            "vrrp_garp_lower_prio_delay" => {
+                if let Some(v) = ctx.value(st) {
+                    match read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000) {
+                        Some(n) => g.garp.lower_prio_delay = Some(Duration::from_secs(n.into())),
                         None => ctx.warn(
                             loc,
-                            format!("vrrp_garp_interval '{v}' is invalid - ignoring"),
+                            format!("vrrp_garp_lower_prio_delay '{v}' invalid - ignoring"),
                         ),
                     }
+                }
+            }
+            "vrrp_garp_lower_prio_repeat" => {
+                if let Some(v) = ctx.value(st) {
+                    match read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()) {
+                        Some(n) => g.garp.lower_prio_repeat = Some(n),
+                        None => ctx.warn(loc, format!("Invalid vrrp_garp_lower_prio_repeat '{v}'")),
+                    }
+                }
+            }
+            "vrrp_lower_prio_no_advert" | "vrrp_higher_prio_send_advert" => {
+                let value = match st.arg(0) {
+                    None => Some(true),
+                    Some(v) => true_false(v),
+                };
+                match value {
+                    Some(on) if st.keyword() == "vrrp_lower_prio_no_advert" => {
+                        g.lower_prio_no_advert = on;
+                    }
+                    Some(on) => g.higher_prio_send_advert = on,
+                    None => ctx.warn(loc, format!("Invalid value for {} specified", st.keyword())),
                 }
             }
             "vrrp_min_garp" => match st.arg(0) {

@@ -9,7 +9,7 @@ use super::keywords;
 use super::model::{AuthType, Config, InitialState, Instance, Notify, UnicastPeer, VrrpVersion};
 use super::parse::{Ctx, notify, track_refs};
 use super::tree::Stmt;
-use super::values::{decimal, number, unsigned};
+use super::values::{decimal, number, read_unsigned, true_false, unsigned};
 use super::vip::vip;
 
 /// keepalived's buffer for `auth_pass`.
@@ -69,6 +69,8 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         track_files: Vec::new(),
         notify: Notify::default(),
         garp: config.global.garp,
+        lower_prio_no_advert: config.global.lower_prio_no_advert,
+        higher_prio_send_advert: config.global.higher_prio_send_advert,
         routes: Vec::new(),
         rules: Vec::new(),
     };
@@ -326,6 +328,49 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .and_then(|v| number(ctx, loc, kw, v, 0, u32::MAX))
             {
                 inst.garp.refresh_repeat = v.max(1);
+            }
+        }
+        "garp_lower_prio_delay" => {
+            if let Some(v) = ctx
+                .value(s)
+                .and_then(|v| read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000))
+            {
+                inst.garp.lower_prio_delay = Some(Duration::from_secs(v.into()));
+            } else if let Some(v) = s.arg(0) {
+                ctx.warn(
+                    loc,
+                    format!("({name}): garp_lower_prio_delay '{v}' invalid - ignoring"),
+                );
+            }
+        }
+        "garp_lower_prio_repeat" => {
+            if let Some(v) = ctx
+                .value(s)
+                .and_then(|v| read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()))
+            {
+                inst.garp.lower_prio_repeat = Some(v);
+            } else if let Some(v) = s.arg(0) {
+                ctx.warn(
+                    loc,
+                    format!("({name}): Invalid garp_lower_prio_repeat '{v}'"),
+                );
+            }
+        }
+        "lower_prio_no_advert" | "higher_prio_send_advert" => {
+            let value = match s.arg(0) {
+                None => Some(true),
+                Some(v) => true_false(v),
+            };
+            match value {
+                Some(on) if kw == "lower_prio_no_advert" => inst.lower_prio_no_advert = on,
+                Some(on) => inst.higher_prio_send_advert = on,
+                None => ctx.warn(
+                    loc,
+                    format!(
+                        "({name}) invalid {kw} {} specified",
+                        s.arg(0).unwrap_or_default()
+                    ),
+                ),
             }
         }
         _ if notify(ctx, s, kw, &mut inst.notify) => {}

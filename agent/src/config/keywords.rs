@@ -46,12 +46,6 @@ const SKIP_CHECK_ADV_ADDR: &str = "accept further adverts of the current master 
 const DOWN_TIMER_ADVERTS: &str = "wait for that many missed adverts (instead of 3) before a \
                                   BACKUP takes over";
 const GARP_EXTRA_IF: &str = "send extra periodic gratuitous ARPs on the base interface as well";
-const GARP_LOWER_PRIO: &str = "send gratuitous ARPs, with this repeat count and delay, when as \
-                               MASTER it hears a lower-priority advert";
-const LOWER_PRIO_NO_ADVERT: &str = "not answer a lower-priority master's advert with an advert \
-                                    of its own";
-const HIGHER_PRIO_SEND_ADVERT: &str = "send one more advert before giving way to a \
-                                       higher-priority master";
 const NOTIFY_FIFO: &str = "write every state change to this FIFO (and start the script that \
                            reads it)";
 const TRACK_PROCESS: &str = "watch processes and change priority or go to FAULT when they stop";
@@ -128,10 +122,6 @@ pub const GLOBAL: Known = Known {
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("vrrp_garp_extra_if", GARP_EXTRA_IF),
-        ("vrrp_garp_lower_prio_delay", GARP_LOWER_PRIO),
-        ("vrrp_garp_lower_prio_repeat", GARP_LOWER_PRIO),
-        ("vrrp_higher_prio_send_advert", HIGHER_PRIO_SEND_ADVERT),
-        ("vrrp_lower_prio_no_advert", LOWER_PRIO_NO_ADVERT),
         ("vrrp_notify_fifo", NOTIFY_FIFO),
         ("vrrp_notify_fifo_script", NOTIFY_FIFO),
         ("vrrp_skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
@@ -207,7 +197,6 @@ pub const GLOBAL: Known = Known {
         "vmac_addr_prefix",
         "vmac_prefix",
         "vrrp_cpu_affinity",
-        "vrrp_gna_interval",
         "vrrp_ipsets",
         "vrrp_mcast_group6",
         "vrrp_netlink_cmd_rcv_bufs",
@@ -306,12 +295,8 @@ pub const INSTANCE: Known = Known {
             "lvs_sync_daemon_interface",
             "run the IPVS connection synchronisation daemon on this interface",
         ),
-        ("garp_lower_prio_delay", GARP_LOWER_PRIO),
-        ("garp_lower_prio_repeat", GARP_LOWER_PRIO),
         ("down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("garp_extra_if", GARP_EXTRA_IF),
-        ("lower_prio_no_advert", LOWER_PRIO_NO_ADVERT),
-        ("higher_prio_send_advert", HIGHER_PRIO_SEND_ADVERT),
     ],
     notes: &[
         "debug",

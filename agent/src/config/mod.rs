@@ -22,8 +22,10 @@
 //! - Brace problems (a missing or extra `}`, a `{` where no block belongs) are errors; keepalived
 //!   reports them and reads on, attaching the following keywords to whatever block it is in.
 //! - A missing argument is an error (keepalived aborts or ignores the keyword).
-//! - Interfaces and users are not checked. Script programs are looked up only by
-//!   [`parse_file`] (on the host): a missing track script is disabled with keepalived's warning,
+//! - Interfaces are not checked. Script programs and script users are looked up only by
+//!   [`parse_file`] (on the host): a `script_user` or `user` this host lacks drops the scripts
+//!   it would run, with keepalived's messages; a missing track script is disabled with
+//!   keepalived's warning,
 //!   a missing or non-executable notify command is dropped, and only scripts that exist count
 //!   for script security. For script security the host is assumed to have no
 //!   `keepalived_script` user, as on Debian.
@@ -129,6 +131,7 @@ fn finish(reader: source::Reader, probe: Option<validate::Probe>) -> Result<Pars
     let stmts = tree::build(reader.lines, &mut diagnostics);
     let mut ctx = parse::Ctx {
         diagnostics,
+        host: probe.is_some(),
         ..parse::Ctx::default()
     };
     let mut config = parse::config(&mut ctx, &stmts);

@@ -43,6 +43,10 @@ pub struct GlobalDefs {
     pub garp_interval: Duration,
     /// `vrrp_check_unicast_src`: every unicast instance drops adverts from non-peers.
     pub check_unicast_src: bool,
+    /// `vrrp_lower_prio_no_advert`: the default for instances.
+    pub lower_prio_no_advert: bool,
+    /// `vrrp_higher_prio_send_advert`: the default for instances.
+    pub higher_prio_send_advert: bool,
 }
 
 impl Default for GlobalDefs {
@@ -56,6 +60,8 @@ impl Default for GlobalDefs {
             garp: Garp::default(),
             garp_interval: Duration::ZERO,
             check_unicast_src: false,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
         }
     }
 }
@@ -78,6 +84,13 @@ pub struct Garp {
     pub refresh: Option<Duration>,
     /// ARPs per refresh (`garp_master_refresh_repeat`), default 1 (0 after `vrrp_min_garp`).
     pub refresh_repeat: u32,
+    /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`);
+    /// `None`: the global `vrrp_garp_lower_prio_delay`, else the global `vrrp_garp_master_delay`
+    /// (not the instance's, as keepalived 2.2.7 does).
+    pub lower_prio_delay: Option<Duration>,
+    /// ARPs per burst after a lower-priority advert (`garp_lower_prio_repeat`); `None`: the
+    /// global `vrrp_garp_lower_prio_repeat`, else the global `vrrp_garp_master_repeat`.
+    pub lower_prio_repeat: Option<u32>,
 }
 
 impl Default for Garp {
@@ -87,6 +100,8 @@ impl Default for Garp {
             repeat: 5,
             refresh: None,
             refresh_repeat: 1,
+            lower_prio_delay: None,
+            lower_prio_repeat: None,
         }
     }
 }
@@ -185,6 +200,10 @@ pub struct Instance {
     pub track_files: Vec<TrackRef>,
     pub notify: Notify,
     pub garp: Garp,
+    /// `lower_prio_no_advert`: as MASTER, do not answer a lower-priority advert with one.
+    pub lower_prio_no_advert: bool,
+    /// `higher_prio_send_advert`: as MASTER, send one advert before yielding to a higher one.
+    pub higher_prio_send_advert: bool,
     /// `virtual_routes`: installed as MASTER, removed on leaving MASTER.
     pub routes: Vec<Route>,
     /// `virtual_rules`: installed as MASTER, removed on leaving MASTER.

@@ -20,6 +20,11 @@ pub(crate) struct Ctx {
     pub diagnostics: Vec<Diagnostic>,
     /// keepalived's preference for the next rule that names none (file order).
     pub next_rule_priority: u32,
+    /// Checking on the host the config is for: script users are looked up here.
+    pub host: bool,
+    /// `script_user` names a user or group this host does not have: keepalived then drops
+    /// every vrrp_script without a `user` of its own.
+    pub default_user_failed: bool,
 }
 
 impl Default for Ctx {
@@ -27,6 +32,8 @@ impl Default for Ctx {
         Ctx {
             diagnostics: Vec::new(),
             next_rule_priority: super::route::RULE_START_PRIORITY,
+            host: false,
+            default_user_failed: false,
         }
     }
 }

@@ -425,6 +425,12 @@ pub(crate) fn rule(ctx: &mut Ctx, s: &Stmt, next_priority: &mut u32) -> Option<R
                         return None;
                     }
                     Err(false) => {
+                        // keepalived's parse_ipaddress complains first when the address
+                        // itself (not its prefix length) does not parse.
+                        let addr = v.split_once('/').map_or(v, |(a, _)| a);
+                        if addr.parse::<Ipv4Addr>().is_err() {
+                            ctx.warn(loc, format!("VRRP parsed invalid IP {v}. skipping IP..."));
+                        }
                         ctx.warn(loc, format!("Invalid rule {word} address {v}"));
                         return None;
                     }

@@ -28,6 +28,7 @@ pub(crate) fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
         user: None,
         init_fail: false,
     };
+    let mut bad_user = false;
     for s in block {
         let loc = &s.loc;
         match s.keyword() {
@@ -103,9 +104,18 @@ pub(crate) fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
             }
             "user" => {
                 if let Some(user) = ctx.value(s) {
+                    let group = s.arg(1);
+                    // keepalived drops the script, unless a later `user` line works.
+                    bad_user = ctx.host && !user_exists(user, group);
+                    if bad_user {
+                        ctx.warn(
+                            loc,
+                            format!("Unable to set uid/gid for script {}", script.argv.join(" ")),
+                        );
+                    }
                     script.user = Some(ScriptUser {
                         user: user.to_string(),
-                        group: s.arg(1).map(str::to_string),
+                        group: group.map(str::to_string),
                     });
                 }
             }
@@ -120,6 +130,16 @@ pub(crate) fn vrrp_script(ctx: &mut Ctx, st: &Stmt) -> Option<VrrpScript> {
         ctx.warn(
             &st.loc,
             format!("No script set for vrrp_script {name} - removing"),
+        );
+        return None;
+    }
+    if bad_user {
+        return None;
+    }
+    if script.user.is_none() && ctx.default_user_failed {
+        ctx.warn(
+            &st.loc,
+            format!("Unable to set default user for vrrp script {name} - removing"),
         );
         return None;
     }
@@ -208,4 +228,12 @@ pub(crate) fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
     };
     file.path = path;
     Some(file)
+}
+
+/// Whether this host has `user` (and `group`, if given), as keepalived's `set_uid_gid` looks
+/// them up for scripts.
+pub(crate) fn user_exists(user: &str, group: Option<&str>) -> bool {
+    let user_ok = matches!(nix::unistd::User::from_name(user), Ok(Some(_)));
+    let group_ok = group.is_none_or(|g| matches!(nix::unistd::Group::from_name(g), Ok(Some(_))));
+    user_ok && group_ok
 }

@@ -66,7 +66,8 @@ fn instance_defaults_are_keepalived_defaults() {
             delay: Duration::from_secs(5),
             repeat: 5,
             refresh: None,
-            refresh_repeat: 1
+            refresh_repeat: 1,
+            ..Garp::default()
         }
     );
     assert_eq!(
@@ -460,7 +461,8 @@ fn garp_settings() {
             delay: Duration::from_secs(2),
             repeat: 3,
             refresh: Some(Duration::from_secs(60)),
-            refresh_repeat: 2
+            refresh_repeat: 2,
+            ..Garp::default()
         }
     );
     let (i, p) = instance("garp_master_repeat 0");
@@ -490,6 +492,7 @@ fn garp_settings() {
         repeat: 3,
         refresh: None,
         refresh_repeat: 0,
+        ..Garp::default()
     };
     assert_eq!(p.config.global.garp, min);
 }
@@ -585,8 +588,6 @@ fn behaviour_changing_keywords_are_refused() {
         "vmac_xmit_base",
         "mcast_dst_ip 224.0.0.19",
         "garp_extra_if 5",
-        "lower_prio_no_advert",
-        "higher_prio_send_advert",
         "strict_mode",
         "no_accept",
         "skip_check_adv_addr",
@@ -609,8 +610,6 @@ fn behaviour_changing_keywords_are_refused() {
         "notify_fifo /run/ka.fifo",
         "vrrp_notify_fifo /run/ka.fifo",
         "vrrp_garp_extra_if 5",
-        "vrrp_lower_prio_no_advert",
-        "vrrp_higher_prio_send_advert",
         "vrrp_skip_check_adv_addr",
         "lvs_flush",
     ] {

@@ -256,6 +256,18 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config) {
     let mut keep = Vec::new();
     for mut group in std::mem::take(&mut config.sync_groups) {
         let loc = group.location.clone();
+        if group.members.is_empty() {
+            // keepalived checks this on the finished config, naming no line.
+            ctx.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                location: None,
+                message: format!(
+                    "Sync group {} has no virtual router(s). removing",
+                    group.name
+                ),
+            });
+            continue;
+        }
         let mut members = Vec::new();
         for m in std::mem::take(&mut group.members) {
             if !config.instances.iter().any(|i| i.name == m) {

@@ -65,3 +65,84 @@ pub(crate) fn decimal(v: &str, unit: Duration) -> Option<Duration> {
         micros.checked_mul(unit_micros)? / 1_000_000,
     ))
 }
+
+/// keepalived's `read_decimal_unsigned_strvec` with six decimal places (microseconds), in
+/// `min..=max` microseconds, with its messages: too many decimal places is reported and
+/// rounded; a bad or out-of-range number is reported and gives `None`.
+pub(crate) fn decimal_micros(
+    ctx: &mut Ctx,
+    loc: &Location,
+    v: &str,
+    min: u64,
+    max: u64,
+) -> Option<u64> {
+    if v.starts_with('-') {
+        ctx.warn(loc, format!("negative number '{v}'"));
+        return None;
+    }
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let mut digits = frac.to_owned();
+    let mut round_up = false;
+    if digits.len() > 6 {
+        ctx.warn(loc, format!("number '{v}' has too many decimal places"));
+        round_up = digits.as_bytes()[6] >= b'5';
+        digits.truncate(6);
+    }
+    let text = format!("{whole}{digits:0<6}");
+    let valid = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let Some(n) = valid.then(|| text.parse::<u64>().ok()).flatten() else {
+        if valid {
+            ctx.warn(loc, format!("number '{v}' outside unsigned decimal range"));
+        } else {
+            ctx.warn(loc, format!("invalid number '{v}'"));
+        }
+        return None;
+    };
+    let n = n + u64::from(round_up);
+    if !(min..=max).contains(&n) {
+        ctx.warn(
+            loc,
+            format!(
+                "number '{v}' outside range [{}.{:06}, {}.{:06}]",
+                min / 1_000_000,
+                min % 1_000_000,
+                max / 1_000_000,
+                max % 1_000_000
+            ),
+        );
+        return None;
+    }
+    Some(n)
+}
+
+/// keepalived's `read_unsigned` (decimal, `min..=max`) with its messages; the caller adds its
+/// own about the keyword.
+pub(crate) fn read_unsigned(
+    ctx: &mut Ctx,
+    loc: &Location,
+    v: &str,
+    min: u32,
+    max: u32,
+) -> Option<u32> {
+    if let Some(n) = unsigned(v, min, max) {
+        return Some(n);
+    }
+    let message = if v.starts_with('-') {
+        format!("negative number '{v}'")
+    } else if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        format!("number '{v}' outside range [{min}, {max}]")
+    } else {
+        format!("invalid number '{v}'")
+    };
+    ctx.warn(loc, message);
+    None
+}
+
+/// keepalived's `check_true_false`: true/on/yes, false/off/no.
+pub(crate) fn true_false(v: &str) -> Option<bool> {
+    match v {
+        "true" | "on" | "yes" => Some(true),
+        "false" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}

@@ -16,6 +16,8 @@
 //!   its own; otherwise it enters BACKUP and takes the others out of FAULT with it.
 //! - A master member that hears a lower-priority advert sends gratuitous ARPs for every
 //!   master member (each with its own `garp_lower_prio_*`).
+//! - [`Event::Drain`] and [`Event::Undrain`] (hactl's own, not keepalived's) apply to every
+//!   member, whichever is named.
 //!
 //! The group has a state too (BACKUP at start, MASTER at start only when every member is an
 //! address owner, FAULT when a member starts faulted). Its own notify scripts run when that
@@ -153,6 +155,27 @@ impl Group {
                     }
                 }
                 self.state = State::Backup;
+            }
+            Event::Drain => {
+                // The whole group: draining one member alone would take the others to
+                // BACKUP by sync (keepalived `vrrp_sync_backup`) without a priority 0 advert,
+                // so their backups would wait a full Master_Down_Interval. Every master
+                // member sends priority 0 first, then the group is BACKUP.
+                let started = self.members.iter().any(|m| m.state() != State::Init);
+                for m in 0..self.members.len() {
+                    self.feed(now, m, Event::Drain, &mut out);
+                }
+                if self.state == State::Master {
+                    self.state = State::Backup;
+                    if started {
+                        self.group_notify(NotifyState::Backup, &mut out);
+                    }
+                }
+            }
+            Event::Undrain => {
+                for m in 0..self.members.len() {
+                    self.feed(now, m, Event::Undrain, &mut out);
+                }
             }
             Event::Fault => {
                 let first = !self.members.iter().any(Fsm::own_fault);

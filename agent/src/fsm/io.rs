@@ -66,6 +66,13 @@ pub enum Event {
     /// deleted by someone else: keepalived's `set_vrrp_backup` (priority 0 advert, BACKUP,
     /// master again after Skew_Time unless a peer takes over).
     VipsDeleted,
+    /// The operator drains the instance (`hactl-agent drain`): a master hands over as at a
+    /// graceful stop (priority 0 advert, VIPs removed) and the instance stays BACKUP, never
+    /// eligible for MASTER, until [`Event::Undrain`]. The daemon keeps running.
+    Drain,
+    /// The drain is over: a BACKUP arms its master-down timer afresh and takes part in
+    /// elections again (preempting a lower-priority master as usual).
+    Undrain,
 }
 
 /// The timers the machine runs; at most one deadline per timer.
@@ -106,6 +113,8 @@ pub enum Reason {
     SyncGroup,
     /// Someone else deleted one of our addresses, routes or rules.
     VipsDeleted,
+    /// The operator drained the instance.
+    Drained,
 }
 
 /// The state a notify script is told about (keepalived's notify_* words).

@@ -59,6 +59,8 @@ pub struct Fsm {
     in_sync: bool,
     /// Set by the group before each event: keepalived's `vrrp_sync_can_goto_master`.
     may_master: bool,
+    /// Drained by the operator: never MASTER, whatever the timers and adverts say.
+    drained: bool,
 }
 
 impl Fsm {
@@ -80,6 +82,7 @@ impl Fsm {
             wantstate: State::Backup,
             in_sync: false,
             may_master: true,
+            drained: false,
             params,
         }
     }
@@ -107,6 +110,11 @@ impl Fsm {
     /// Master_Adver_Interval (v3 backups: the master's advertised interval).
     pub fn master_adver_int(&self) -> Duration {
         self.master_adver_int
+    }
+
+    /// Whether the operator drained the instance ([`Event::Drain`]).
+    pub fn drained(&self) -> bool {
+        self.drained
     }
 
     /// The last master heard from, with its priority.
@@ -167,6 +175,8 @@ impl Fsm {
             Event::FaultCleared => self.fault_cleared(now, &mut out),
             Event::Shutdown => self.shutdown(&mut out),
             Event::VipsDeleted => self.vips_deleted(now, &mut out),
+            Event::Drain => self.drain(&mut out),
+            Event::Undrain => self.undrain(now, &mut out),
         }
         out
     }

@@ -19,7 +19,7 @@ impl Fsm {
                 state: NotifyState::Fault,
                 reason: Reason::Startup,
             });
-        } else if self.params.starts_as_owner() {
+        } else if self.params.starts_as_owner() && !self.drained {
             // keepalived enters BACKUP with a 1 us master-down timer and no notify, so the
             // owner is master at once; we skip the microsecond.
             self.become_master(now, Reason::AddressOwner, out);
@@ -54,7 +54,10 @@ impl Fsm {
         out: &mut Vec<Action>,
     ) {
         self.down_timer = interval;
-        self.set_timer(Timer::MasterDown, now + interval, out);
+        // A drained backup waits for nothing: no timer, so no takeover.
+        if !self.drained {
+            self.set_timer(Timer::MasterDown, now + interval, out);
+        }
     }
 
     /// Enters MASTER: advert, VIPs, GARP burst (and the delayed one), notify, advert timer;
@@ -125,6 +128,7 @@ impl Fsm {
             _ => return, // stale or early
         }
         match (timer, self.state) {
+            (Timer::MasterDown, State::Backup) if self.drained => {}
             (Timer::MasterDown, State::Backup) => {
                 self.wantstate = State::Master;
                 if self.in_sync && !self.may_master {
@@ -255,6 +259,49 @@ impl Fsm {
         self.arm_master_down(now, self.skew_time(), out);
     }
 
+    /// The operator drains the instance: a master leaves as at a graceful stop (priority 0,
+    /// so the best backup takes over after its Skew_Time, then the VIPs go) and enters
+    /// BACKUP; a backup stops its master-down timer. Either way it stays BACKUP (or FAULT, or
+    /// INIT) and advertises nothing until undrained.
+    pub(super) fn drain(&mut self, out: &mut Vec<Action>) {
+        if self.drained {
+            return;
+        }
+        self.drained = true;
+        match self.state {
+            State::Master => {
+                self.state = State::Backup;
+                self.wantstate = State::Backup;
+                self.preempt_until = None;
+                self.cancel_all_timers(out);
+                self.stop_mastering(out);
+                out.push(Action::Notify {
+                    state: NotifyState::Backup,
+                    reason: Reason::Drained,
+                });
+                self.next_master_reason = Reason::MasterDown;
+            }
+            State::Backup => {
+                self.wantstate = State::Backup;
+                self.cancel_timer(Timer::MasterDown, out);
+            }
+            State::Init | State::Fault => {}
+        }
+    }
+
+    /// The drain is over: a BACKUP waits a full Master_Down_Interval from now, as on entering
+    /// BACKUP, so it takes over only if no master is heard, or (preempting) the master it
+    /// hears has a lower priority.
+    pub(super) fn undrain(&mut self, now: Duration, out: &mut Vec<Action>) {
+        if !self.drained {
+            return;
+        }
+        self.drained = false;
+        if self.state == State::Backup {
+            self.arm_master_down(now, self.master_down_interval(), out);
+        }
+    }
+
     /// Agent stop: a master sends priority 0 and releases the VIPs; every state notifies STOP.
     pub(super) fn shutdown(&mut self, out: &mut Vec<Action>) {
         if self.state == State::Init {
@@ -288,6 +335,9 @@ impl Fsm {
     /// `vrrp_sync_master`): it wants MASTER; it goes there unless the group holds it, in
     /// which case a backup waits another Master_Down_Interval.
     pub(crate) fn sync_master(&mut self, now: Duration, out: &mut Vec<Action>) {
+        if self.drained {
+            return;
+        }
         self.wantstate = State::Master;
         if self.state == State::Master {
             return;

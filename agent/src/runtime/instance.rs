@@ -32,10 +32,16 @@ use crate::status::{self, Shared};
 const NOTIFY_DRAIN: Duration = Duration::from_secs(1);
 
 /// What the daemon can ask of a running instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Command {
     /// Leave gracefully: priority 0 advert if master, remove VIPs, notify STOP.
     Stop,
+    /// Drain (true) or undrain (false) every member; `done` is answered once the priority 0
+    /// advert is out and the VIPs are gone (or the timers are armed again).
+    Drain {
+        drain: bool,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
 }
 
 /// How an instance starts.
@@ -43,6 +49,8 @@ pub enum Command {
 pub struct StartOptions {
     /// Remove addresses matching our VIPs first: a crashed run may have left them.
     pub cleanup_stale: bool,
+    /// Start drained (the instance was drained before a reload restarted it).
+    pub drained: bool,
 }
 
 /// Runs one unit (an instance, or the members of a sync group) until told to stop. Errors at
@@ -110,6 +118,7 @@ struct Unit {
     epoch: Instant,
     started: bool,
     notifier: Notifier,
+    start_drained: bool,
 }
 
 pub(crate) fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
@@ -255,7 +264,12 @@ impl Member {
         };
         match packet::check(bytes, &local) {
             Ok(r) => {
-                status::lock(&self.status).counters.adverts_received += 1;
+                let mut s = status::lock(&self.status);
+                s.counters.adverts_received += 1;
+                if r.advert.priority == 0 {
+                    s.counters.priority_zero_received += 1;
+                }
+                drop(s);
                 Some(AdvertInfo {
                     priority: r.advert.priority,
                     source: r.source,
@@ -365,7 +379,13 @@ impl Member {
                 }
             };
             match self.socket.send(&payload, dst, spec.src_ip).await {
-                Ok(()) => status::lock(&self.status).counters.adverts_sent += 1,
+                Ok(()) => {
+                    let mut s = status::lock(&self.status);
+                    s.counters.adverts_sent += 1;
+                    if priority == 0 {
+                        s.counters.priority_zero_sent += 1;
+                    }
+                }
                 Err(e) => tracing::warn!(instance = %spec.name, error = %e, "sending advert"),
             }
         }
@@ -434,6 +454,7 @@ impl Unit {
             epoch: Instant::now(),
             started: false,
             notifier: Notifier::new(),
+            start_drained: options.drained,
         })
     }
 
@@ -441,7 +462,20 @@ impl Unit {
         self.epoch.elapsed()
     }
 
+    /// The members' names, for logs.
+    fn names(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| m.spec.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        if self.start_drained {
+            tracing::info!(instances = %self.names(), "starting drained");
+            self.feed(0, Event::Drain).await;
+        }
         self.track_changed().await;
         loop {
             let deadline = self
@@ -461,6 +495,14 @@ impl Unit {
                 biased;
                 cmd = commands.recv() => match cmd {
                     Some(Command::Stop) | None => break,
+                    Some(Command::Drain { drain, done }) => {
+                        tracing::info!(instances = %self.names(),
+                            "{}", if drain { "drained" } else { "undrained" });
+                        // Member 0 stands for all: a sync group drains every member.
+                        let event = if drain { Event::Drain } else { Event::Undrain };
+                        self.feed(0, event).await;
+                        let _ = done.send(());
+                    }
                 },
                 (i, t) = timer => {
                     self.feed(i, Event::TimerExpired(t)).await;
@@ -552,6 +594,7 @@ impl Unit {
             let mut s = status::lock(&m.status);
             s.effective_priority = fsm.effective_priority();
             s.master = fsm.master().map(|(a, _)| a.to_string());
+            s.drained = fsm.drained();
         }
     }
 
@@ -663,6 +706,7 @@ pub fn reason_name(reason: Reason) -> &'static str {
         Reason::Shutdown => "shutdown",
         Reason::SyncGroup => "sync_group",
         Reason::VipsDeleted => "vips_deleted",
+        Reason::Drained => "drained",
     }
 }
 

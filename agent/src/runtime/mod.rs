@@ -6,6 +6,10 @@
 //! - SIGHUP: the config is read again. Instances whose spec did not change keep running
 //!   untouched (a master stays master); changed ones are stopped and restarted, removed ones
 //!   stopped, new ones started. A config that does not parse is logged and ignored.
+//! - Drain and undrain (from the status socket, `hactl-agent drain NAME|all`): the named
+//!   instance (with its whole sync group) or all leave MASTER as at a graceful stop and stay
+//!   BACKUP until undrained, while the daemon keeps running. The daemon remembers the drained
+//!   names, so an instance that a SIGHUP restarts (or adds back) starts drained.
 //! - At start every instance first removes addresses equal to its own VIPs (and excluded
 //!   addresses), which a crashed run may have left behind (and nothing else).
 //! - `static_ipaddress`/`static_routes`/`static_rules` are set before any instance starts,
@@ -23,6 +27,7 @@ pub mod spec;
 pub mod statics;
 pub mod tracking;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,7 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, ConfigError};
 use crate::network::{NetError, Netlink};
-use crate::status::{self, Board, InstanceStatus, StatusError};
+use crate::status::{self, Board, ControlReply, InstanceStatus, Selector, StatusError};
 use instance::{Command, StartOptions};
 use spec::{InstanceSpec, SpecError, StaticSpec, UnitSpec};
 use statics::Statics;
@@ -47,6 +52,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct RunOptions {
     pub config: PathBuf,
     pub socket: PathBuf,
+    /// Where to serve Prometheus metrics, if anywhere.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why the daemon could not start (or stopped).
@@ -60,6 +67,8 @@ pub enum RunError {
     Net(#[from] NetError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("signal handler: {0}")]
     Signal(#[source] std::io::Error),
     #[error("tokio runtime: {0}")]
@@ -124,8 +133,16 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let board = Arc::new(Board {
         config: options.config.display().to_string(),
         instances: Mutex::new(Vec::new()),
+        scripts: Mutex::new(tracking.script_results()),
     });
-    let server = status::serve(&options.socket, board.clone())?;
+    let metrics = match options.metrics {
+        Some(addr) => Some(crate::metrics::serve(addr, board.clone()).await?),
+        None => None,
+    };
+    let (control_tx, mut control_rx) = mpsc::channel(8);
+    let server = status::serve(&options.socket, board.clone(), control_tx)?;
+    // The drained instances' names: they outlive the tasks a reload replaces.
+    let mut drained = BTreeSet::new();
     let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
@@ -134,6 +151,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
                 &tracking,
                 StartOptions {
                     cleanup_stale: true,
+                    drained: false,
                 },
             )
         })
@@ -147,8 +165,13 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload(options, running, &mut tracking, &netlink, &mut statics).await;
+                running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained).await;
                 board.set(all_statuses(&running));
+                board.set_scripts(tracking.script_results());
+            }
+            Some(c) = control_rx.recv() => {
+                let reply = control(&running, &mut drained, c.drain, &c.target).await;
+                let _ = c.reply.send(reply);
             }
             d = instance::next_deletion(&mut static_deletions) => statics.deleted(&d).await,
         }
@@ -157,6 +180,9 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     stop_all(running).await;
     statics.clear().await;
     server.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     let _ = std::fs::remove_file(&options.socket);
     Ok(())
 }
@@ -213,6 +239,62 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
     }
 }
 
+/// Drains (or undrains) the selected units and waits until each has done so.
+async fn control(
+    running: &[Running],
+    drained: &mut BTreeSet<String>,
+    drain: bool,
+    target: &Selector,
+) -> ControlReply {
+    let selected: Vec<&Running> = match target {
+        Selector::All => running.iter().collect(),
+        Selector::Instance(name) => running
+            .iter()
+            .filter(|r| r.unit.members.iter().any(|m| &m.name == name))
+            .collect(),
+    };
+    if let (Selector::Instance(name), []) = (target, selected.as_slice()) {
+        let known: Vec<&str> = running
+            .iter()
+            .flat_map(|r| r.unit.members.iter().map(|m| m.name.as_str()))
+            .collect();
+        return ControlReply {
+            instances: Vec::new(),
+            error: Some(format!(
+                "no vrrp_instance '{name}' in the running configuration (instances: {})",
+                known.join(", ")
+            )),
+        };
+    }
+    let mut instances = Vec::new();
+    for r in selected {
+        for m in &r.unit.members {
+            if drain {
+                drained.insert(m.name.clone());
+            } else {
+                drained.remove(&m.name);
+            }
+            instances.push(m.name.clone());
+        }
+        let (done, wait) = tokio::sync::oneshot::channel();
+        // An instance that could not start has no task to tell; it is remembered all the
+        // same, for when a reload starts it.
+        if r.commands
+            .send(Command::Drain { drain, done })
+            .await
+            .is_ok()
+            && tokio::time::timeout(STOP_TIMEOUT, wait).await.is_err()
+        {
+            tracing::warn!(instances = ?r.unit.members.iter().map(|m| &m.name).collect::<Vec<_>>(),
+                "instance did not confirm the drain in time");
+        }
+    }
+    ControlReply {
+        instances,
+        error: None,
+    }
+}
+
 async fn stop(r: Running) {
     let _ = r.commands.send(Command::Stop).await;
     let mut task = r.task;
@@ -236,6 +318,7 @@ async fn reload(
     tracking: &mut Tracking,
     netlink: &Netlink,
     statics: &mut Statics,
+    drained: &mut BTreeSet<String>,
 ) -> Vec<Running> {
     let (units, static_spec) = match load(&options.config) {
         Ok(s) => s,
@@ -251,16 +334,32 @@ async fn reload(
     stop_all(to_stop).await;
     statics.apply(&static_spec).await;
     tracking.update(&all_specs(&units), netlink).await;
+    // Names gone from the config are forgotten; a drained instance drains its whole unit
+    // (a sync group drains together).
+    let names: BTreeSet<String> = units
+        .iter()
+        .flat_map(|u| u.members.iter().map(|m| m.name.clone()))
+        .collect();
+    let forgotten: Vec<String> = drained.difference(&names).cloned().collect();
+    if !forgotten.is_empty() {
+        tracing::info!(instances = ?forgotten, "drained instances no longer configured; forgotten");
+    }
+    drained.retain(|n| names.contains(n));
     let mut next = Vec::new();
     for s in units {
         if let Some(i) = keep.iter().position(|r| r.unit == s) {
             next.push(keep.swap_remove(i));
         } else {
+            let drain = s.members.iter().any(|m| drained.contains(&m.name));
+            if drain {
+                drained.extend(s.members.iter().map(|m| m.name.clone()));
+            }
             next.push(start(
                 s,
                 tracking,
                 StartOptions {
                     cleanup_stale: false,
+                    drained: drain,
                 },
             ));
         }

@@ -352,9 +352,17 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         repeat: inst.garp.repeat,
         refresh: inst.garp.refresh,
         refresh_repeat: inst.garp.refresh_repeat,
-        lower_prio_delay: inst.garp.delay,
-        lower_prio_repeat: inst.garp.repeat,
+        lower_prio_delay: inst
+            .garp
+            .lower_prio_delay
+            .unwrap_or(config.global.garp.delay),
+        lower_prio_repeat: inst
+            .garp
+            .lower_prio_repeat
+            .unwrap_or(config.global.garp.repeat),
     };
+    params.lower_prio_no_advert = inst.lower_prio_no_advert;
+    params.higher_prio_send_advert = inst.higher_prio_send_advert;
     let vip_spec = |v: &config::VirtualIp| VipSpec {
         addr: v.addr,
         prefix: v.prefix,
@@ -638,6 +646,37 @@ vrrp_instance VI_r2 {
             panic!("script track: {:?}", vi2.track);
         };
         assert_eq!((*weight, *reverse), (5, true));
+    }
+
+    /// keepalived 2.2.7: an instance without `garp_lower_prio_*` takes the global
+    /// `vrrp_garp_lower_prio_*`, else the global `vrrp_garp_master_*`, never its own
+    /// `garp_master_*`; the advert switches default to the global ones.
+    #[test]
+    fn lower_priority_garps_and_advert_switches_follow_the_globals() {
+        let text = "global_defs {\n vrrp_garp_master_repeat 4\n vrrp_garp_master_delay 7\n \
+                    vrrp_lower_prio_no_advert\n}\n\
+                    vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+                    garp_master_repeat 2\n garp_master_delay 1\n \
+                    virtual_ipaddress {\n  198.51.100.1\n }\n}\n\
+                    vrrp_instance B {\n interface eth0\n virtual_router_id 2\n \
+                    garp_lower_prio_repeat 0\n garp_lower_prio_delay 3\n \
+                    lower_prio_no_advert off\n higher_prio_send_advert\n \
+                    virtual_ipaddress {\n  198.51.100.2\n }\n}\n";
+        let parsed = config::parse_str(text, "g.conf").expect("parses");
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let specs = build(&parsed.config).expect("builds");
+        let (a, b) = (&specs[0].params, &specs[1].params);
+        assert_eq!((a.garp.repeat, a.garp.delay), (2, Duration::from_secs(1)));
+        assert_eq!(
+            (a.garp.lower_prio_repeat, a.garp.lower_prio_delay),
+            (4, Duration::from_secs(7))
+        );
+        assert!(a.lower_prio_no_advert && !a.higher_prio_send_advert);
+        assert_eq!(
+            (b.garp.lower_prio_repeat, b.garp.lower_prio_delay),
+            (0, Duration::from_secs(3))
+        );
+        assert!(!b.lower_prio_no_advert && b.higher_prio_send_advert);
     }
 
     #[test]

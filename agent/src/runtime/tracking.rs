@@ -130,6 +130,17 @@ impl Tracking {
         }
     }
 
+    /// Every running script's result, by name (sorted), for status and metrics.
+    pub fn script_results(&self) -> Vec<(String, watch::Receiver<Option<bool>>)> {
+        let mut list: Vec<_> = self
+            .scripts
+            .iter()
+            .map(|(name, (_, rx))| (name.clone(), rx.clone()))
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        list
+    }
+
     /// Deletions of addresses, routes and rules from now on.
     pub fn deletions(&self) -> tokio::sync::broadcast::Receiver<Deleted> {
         self.deletions.subscribe()

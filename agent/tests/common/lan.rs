@@ -58,20 +58,24 @@ impl Host {
     /// Starts hactl-agent on this host with /etc/keepalived/keepalived.conf, and waits until
     /// its status socket is up.
     pub fn start_agent(&self) -> Daemon {
+        self.start_agent_with(&[])
+    }
+
+    /// [`Host::start_agent`] with more arguments for `hactl-agent run`.
+    pub fn start_agent_with(&self, extra: &[&str]) -> Daemon {
         let socket = self.socket();
         let _ = fs::remove_file(&socket);
         let path = socket.to_str().expect("utf-8 path");
-        let daemon = self.spawn(
-            "agent",
-            &[
-                AGENT,
-                "run",
-                "-f",
-                "/etc/keepalived/keepalived.conf",
-                "--socket",
-                path,
-            ],
-        );
+        let mut argv = vec![
+            AGENT,
+            "run",
+            "-f",
+            "/etc/keepalived/keepalived.conf",
+            "--socket",
+            path,
+        ];
+        argv.extend_from_slice(extra);
+        let daemon = self.spawn("agent", &argv);
         let up = wait_for(Duration::from_secs(5), || socket.exists());
         assert!(up.is_some(), "agent did not start:\n{}", daemon.log());
         daemon

@@ -265,3 +265,37 @@ fn a_deleted_vip_sends_every_master_member_to_backup_without_a_group_notify() {
         "{out:?}"
     );
 }
+
+#[test]
+fn drain_takes_every_member_to_backup_each_with_priority_zero() {
+    let mut g = pair();
+    let down = both_master(&mut g);
+    let out = g.handle(down + us(10), 1, Event::Drain);
+    for m in 0..2 {
+        assert!(out.contains(&(Target::Member(m), Action::SendAdvert { priority: 0 })));
+        assert!(out.contains(&(Target::Member(m), Action::RemoveVips)));
+        assert_eq!(g.member(m).state(), State::Backup);
+        assert!(g.member(m).drained());
+        assert_eq!(g.member(m).next_timer(), None);
+    }
+    assert_eq!(g.state(), State::Backup);
+    assert_eq!(
+        notifies(&out),
+        vec![
+            (Target::Member(0), NotifyState::Backup),
+            (Target::Member(1), NotifyState::Backup),
+            (Target::Group, NotifyState::Backup),
+        ]
+    );
+    // Undrained, both arm their timers and the group masters again.
+    let t = down + Duration::from_secs(10);
+    g.handle(t, 0, Event::Undrain);
+    assert!(!g.member(0).drained() && !g.member(1).drained());
+    while g.state() != State::Master {
+        let (i, timer, at) = g.next_timer().expect("armed");
+        assert!(at < t + Duration::from_secs(10), "never mastered");
+        g.handle(at, i, Event::TimerExpired(timer));
+    }
+    assert_eq!(g.member(0).state(), State::Master);
+    assert_eq!(g.member(1).state(), State::Master);
+}
