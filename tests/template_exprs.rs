@@ -1,7 +1,7 @@
 //! Every filter, test and printing rule against ansible-core's own Templar.
 //!
 //! `tests/golden/exprs/cases.json` holds variables and template strings; `expected.json` is what
-//! ansible-core 2.19 returned for each (regenerate with `tests/golden/templates/regen.sh`).
+//! ansible-core 2.19 returned for each (regenerate with `tests/golden/templates/regen.sh`, which installs passlib for password_hash).
 
 use hactl::template::{Templar, to_value};
 

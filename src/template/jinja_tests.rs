@@ -33,6 +33,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("number", |v: &Value| {
         matches!(v.kind(), ValueKind::Number | ValueKind::Bool)
     });
+    env.add_test("version", super::version::version_test);
+    env.add_test("version_compare", super::version::version_test);
     env.add_test("match", |v: &Value, p: String, k: Kwargs| {
         regex_test(v, &p, k, Mode::Match)
     });
@@ -86,5 +88,5 @@ fn regex_test(value: &Value, pattern: &str, kwargs: Kwargs, mode: Mode) -> Resul
         Mode::Match => format!("\\A(?:{pattern})"),
         Mode::Search => pattern.to_string(),
     };
-    Ok(compile(&pattern, ignorecase, multiline)?.is_match(&text))
+    Ok(compile(&pattern, ignorecase, multiline)?.is_match(&text)?)
 }

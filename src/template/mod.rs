@@ -15,11 +15,14 @@ mod jinja_tests;
 mod json;
 mod lazy;
 mod lookup;
+mod pyformat;
+mod pymethods;
 mod pyrepr;
-mod regex;
+pub(crate) mod regex;
 mod render;
 mod source;
 pub mod vars;
+mod version;
 mod yaml;
 
 pub use error::TemplateError;

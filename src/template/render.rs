@@ -48,7 +48,7 @@ impl Templar {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         // Debug mode makes undefined errors name the expression ("'foo' is undefined").
         env.set_debug(true);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(super::pymethods::call);
         env.set_formatter(|out, _state, value| {
             match value.kind() {
                 ValueKind::Undefined => return Err(filters::undefined_error(value)),
@@ -300,6 +300,7 @@ fn eval_strict(
     expr: &str,
     ctx: &Value,
 ) -> Result<Value, minijinja::Error> {
+    let expr = super::source::percent_ops(expr);
     env.compile_expression_owned(format!("({expr})|__strict"))
         .and_then(|e| e.eval(ctx))
 }

@@ -46,7 +46,7 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                 } else {
                     body.to_string()
                 };
-                out.push_str(&silent_else(&body));
+                out.push_str(&silent_else(&percent_ops(&body)));
                 out.push_str("}}");
             }
             "{%" => {
@@ -65,7 +65,7 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                     continue;
                 }
                 out.push_str("{%");
-                out.push_str(&strict_tag(body));
+                out.push_str(&strict_tag(&percent_ops(body)));
                 out.push_str("%}");
             }
             _ => out.push_str(&rest[start..end]),
@@ -328,5 +328,193 @@ mod tests {
             r"{{ x | regex_replace('(a)', '\\1') }}\n"
         );
         assert_eq!(prepare(r"{{ 'it\'s' }}", true), r"{{ 'it\\\'s' }}");
+    }
+}
+
+/// End (exclusive) of the string literal starting at `i` (a quote).
+fn literal_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() && b[j] != q {
+        if b[j] == b'\\' {
+            j += 1;
+        }
+        j += 1;
+    }
+    (j + 1).min(b.len())
+}
+
+/// End (exclusive) of the bracket group opened at `i`, skipping literals.
+fn group_end(b: &[u8], i: usize) -> usize {
+    let mut depth = 0i32;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'\'' | b'"' => {
+                j = literal_end(b, j);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+fn word_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_word_byte(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// End of the right operand of `%` starting at `i`: a unary expression with its attribute,
+/// item, call and filter suffixes, as Jinja parses it.
+fn operand_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = skip_ws(b, i);
+    while j < b.len() && (b[j] == b'-' || b[j] == b'+') {
+        j = skip_ws(b, j + 1);
+    }
+    let c = *b.get(j)?;
+    j = match c {
+        b'\'' | b'"' => literal_end(b, j),
+        b'(' | b'[' | b'{' => group_end(b, j),
+        c if c.is_ascii_digit() => {
+            let mut k = j;
+            while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'.' || b[k] == b'_') {
+                k += 1;
+            }
+            k
+        }
+        c if c.is_ascii_alphabetic() || c == b'_' => word_end(b, j),
+        _ => return None,
+    };
+    loop {
+        let k = skip_ws(b, j);
+        match b.get(k) {
+            Some(b'.')
+                if b.get(k + 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
+            {
+                j = word_end(b, k + 1)
+            }
+            Some(b'.') if b.get(k + 1).is_some_and(u8::is_ascii_digit) => j = word_end(b, k + 1),
+            Some(b'[' | b'(') => j = group_end(b, k),
+            Some(b'|') => {
+                let n = skip_ws(b, k + 1);
+                let mut e = word_end(b, n);
+                while b.get(e) == Some(&b'.') {
+                    e = word_end(b, e + 1);
+                }
+                if e == n {
+                    return Some(j);
+                }
+                j = e;
+            }
+            _ => return Some(j),
+        }
+    }
+}
+
+/// Whether `(...)` holds a tuple: a comma outside nested brackets and literals.
+fn is_tuple(group: &[u8]) -> bool {
+    let inner = &group[1..group.len().saturating_sub(1)];
+    let mut depth = 0;
+    let mut j = 0;
+    if inner.iter().all(u8::is_ascii_whitespace) {
+        return true;
+    }
+    while j < inner.len() {
+        match inner[j] {
+            b'\'' | b'"' => {
+                j = literal_end(inner, j);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => return true,
+            _ => {}
+        }
+        j += 1;
+    }
+    false
+}
+
+/// Python's printf-style `'fmt' % args` (a string literal on the left), which minijinja lacks:
+/// `'%s:%d' % (a, b)` becomes `'%s:%d'|__pymod(a, b)` and `'%s' % x` becomes
+/// `'%s'|__pymod1(x)`. A filter binds tighter than any operator, as `%` does here.
+pub(crate) fn percent_ops(expr: &str) -> String {
+    if !expr.contains('%') {
+        return expr.to_string();
+    }
+    let b = expr.as_bytes();
+    let mut out = String::with_capacity(expr.len() + 16);
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\'' && b[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let lit_end = literal_end(b, i);
+        let op = skip_ws(b, lit_end);
+        if b.get(op) != Some(&b'%') {
+            i = lit_end;
+            continue;
+        }
+        let Some(end) = operand_end(b, op + 1) else {
+            i = lit_end;
+            continue;
+        };
+        let operand = expr[op + 1..end].trim();
+        out.push_str(&expr[last..lit_end]);
+        let ob = operand.as_bytes();
+        let whole_group = ob.first() == Some(&b'(') && group_end(ob, 0) == ob.len();
+        if whole_group && is_tuple(ob) {
+            let inner = percent_ops(&operand[1..operand.len() - 1]);
+            let inner = inner.trim().trim_end_matches(',');
+            out.push_str(&format!("|__pymod({inner})"));
+        } else {
+            out.push_str(&format!("|__pymod1({})", percent_ops(operand)));
+        }
+        // Keep the text's length of lines: the operand had no newlines of its own to lose
+        // other than inside brackets, which are copied.
+        last = end;
+        i = end;
+    }
+    out.push_str(&expr[last..]);
+    out
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::percent_ops;
+
+    #[test]
+    fn rewrites_printf_operator() {
+        assert_eq!(percent_ops(" '%s:%d' % (a, b) "), " '%s:%d'|__pymod(a, b) ");
+        assert_eq!(percent_ops("'%s' % s | upper"), "'%s'|__pymod1(s | upper)");
+        assert_eq!(
+            percent_ops("'x' ~ '%s' % n ~ 'y'"),
+            "'x' ~ '%s'|__pymod1(n) ~ 'y'"
+        );
+        assert_eq!(percent_ops("'%s' % (a)"), "'%s'|__pymod1((a))");
+        assert_eq!(percent_ops("'%s' % x.y[0]"), "'%s'|__pymod1(x.y[0])");
+        assert_eq!(percent_ops("n % 2"), "n % 2");
+        assert_eq!(percent_ops("'%d%%' % 50"), "'%d%%'|__pymod1(50)");
     }
 }

@@ -6,8 +6,12 @@
 set -eu
 cd "$(dirname "$0")"
 ANSIBLE=${ANSIBLE:-/opt/ansible-venv/bin}
+# password_hash needs passlib, which ansible-core does not ship: install it beside (not into)
+# Ansible's venv, once.
+PYLIB=${PYLIB:-${TMPDIR:-/tmp}/hactl-golden-pylib}
+[ -d "$PYLIB/passlib" ] || "$ANSIBLE/pip" install --quiet --target "$PYLIB" passlib==1.7.4
 rm -rf out
 ANSIBLE_NOCOLOR=1 ANSIBLE_DEPRECATION_WARNINGS=False "$ANSIBLE/ansible-playbook" -i inventory.ini playbook.yml >/dev/null
 "$ANSIBLE/ansible-inventory" -i inventory.ini --list > inventory.json
-"$ANSIBLE/python" ../exprs/eval.py ../exprs/cases.json ../exprs/expected.json 2>/dev/null
+PYTHONPATH="$PYLIB" "$ANSIBLE/python" ../exprs/eval.py ../exprs/cases.json ../exprs/expected.json 2>/dev/null
 echo "regenerated: $(find out -type f | wc -l) rendered files"
