@@ -21,6 +21,18 @@ struct Expected {
     error: Option<String>,
 }
 
+/// The variables of every case, with lookups searching (and running commands in)
+/// `tests/golden/exprs/lookup/`, as `eval.py` sets up Ansible's loader.
+fn context(cases: &Cases) -> minijinja::Value {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/exprs/lookup");
+    let mut vars = cases.vars.clone();
+    if let Some(map) = vars.as_object_mut() {
+        map.insert("ansible_search_path".into(), serde_json::json!([fixtures]));
+        map.insert("playbook_dir".into(), serde_json::json!(fixtures));
+    }
+    to_value(&vars)
+}
+
 fn load() -> (Cases, Vec<Expected>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/exprs/");
     let read = |f: &str| {
@@ -42,7 +54,7 @@ const KNOWN_CONDITION_GAPS: &[&str] = &["'{{ t }}'", "{{ 'n > 1' }}"];
 fn conditions_match_ansible() {
     let (cases, expected) = load();
     let templar = Templar::new();
-    let ctx = to_value(&cases.vars);
+    let ctx = context(&cases);
     let mut failures = Vec::new();
     let mut checked = 0;
     for want in &expected {
@@ -90,7 +102,7 @@ fn expressions_match_ansible() {
         "expected.json is stale: run regen.sh"
     );
     let templar = Templar::new();
-    let ctx = to_value(&cases.vars);
+    let ctx = context(&cases);
     let mut failures = Vec::new();
     for want in expected
         .iter()

@@ -21,6 +21,7 @@ mod pyrepr;
 pub(crate) mod regex;
 mod render;
 mod source;
+pub mod template_vars;
 pub mod vars;
 mod version;
 mod yaml;

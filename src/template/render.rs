@@ -411,7 +411,7 @@ fn trailing_newlines(s: &str) -> usize {
 }
 
 /// Ansible appends the newlines Jinja dropped so the output ends like the template.
-fn restore_trailing_newlines(template: &str, mut rendered: String) -> String {
+pub(crate) fn restore_trailing_newlines(template: &str, mut rendered: String) -> String {
     let want = trailing_newlines(template);
     let have = trailing_newlines(&rendered);
     if want > have {

@@ -773,6 +773,12 @@ fn format_time(
 #[derive(Debug)]
 pub struct PyDateTime(chrono::NaiveDateTime);
 
+impl PyDateTime {
+    pub fn new(t: chrono::NaiveDateTime) -> Self {
+        PyDateTime(t)
+    }
+}
+
 impl Object for PyDateTime {
     fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
         use chrono::{Datelike, Timelike};

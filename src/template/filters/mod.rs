@@ -17,11 +17,11 @@ mod hashing;
 mod scalar;
 mod text;
 
-pub use extra::{py_center, python_type};
-
 use data::*;
+pub use extra::{PyDateTime, py_center, python_type};
 use scalar::*;
 use text::*;
+pub use text::{basename, dirname};
 
 /// The error minijinja raises for `value`, which names the undefined expression in debug mode.
 pub fn undefined_error(value: &Value) -> Error {
