@@ -39,11 +39,26 @@ pub struct PyRegex {
 
 /// Compiles a Python `re` pattern with the `re.I`/`re.M` flags.
 pub fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<PyRegex, PyReError> {
+    build(pattern, ignorecase, multiline, false)
+}
+
+/// Compiles a pattern as Python compiles a `bytes` pattern (as `lineinfile` does): `\w`, `\d`,
+/// `\s` and `\b` are ASCII-only. The text searched is still UTF-8.
+pub fn compile_bytes(pattern: &str) -> Result<PyRegex, PyReError> {
+    build(pattern, false, false, true)
+}
+
+fn build(
+    pattern: &str,
+    ignorecase: bool,
+    multiline: bool,
+    ascii: bool,
+) -> Result<PyRegex, PyReError> {
     let mut translated = String::with_capacity(pattern.len() + 16);
     if multiline {
         translated.push_str("(?m)");
     }
-    translated.push_str(&translate(pattern));
+    translated.push_str(&translate(pattern, ascii));
     let re = RegexBuilder::new(&translated)
         .case_insensitive(ignorecase)
         .build()
@@ -52,7 +67,7 @@ pub fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<PyReg
 }
 
 /// Rewrites the parts of Python's syntax that Rust reads differently.
-fn translate(pattern: &str) -> String {
+fn translate(pattern: &str, ascii: bool) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let chars: Vec<char> = pattern.chars().collect();
     let mut i = 0;
@@ -63,8 +78,28 @@ fn translate(pattern: &str) -> String {
         let c = chars[i];
         if c == '\\' {
             let next = chars.get(i + 1).copied();
+            let class = match next {
+                Some('w') => Some("word"),
+                Some('W') => Some("^word"),
+                Some('d') => Some("digit"),
+                Some('D') => Some("^digit"),
+                Some('s') => Some("space"),
+                Some('S') => Some("^space"),
+                _ => None,
+            };
             match next {
                 Some('Z') if !in_class => out.push_str("\\z"),
+                Some(_) if ascii && class.is_some() => {
+                    let name = class.unwrap_or("word");
+                    if in_class {
+                        out.push_str(&format!("[:{name}:]"));
+                    } else {
+                        out.push_str(&format!("[[:{name}:]]"));
+                    }
+                }
+                Some(b @ ('b' | 'B')) if ascii && !in_class => {
+                    out.push_str(&format!("(?-u:\\{b})"));
+                }
                 Some(n) => {
                     out.push('\\');
                     out.push(n);
