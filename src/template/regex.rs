@@ -97,8 +97,12 @@ fn translate(pattern: &str, ascii: bool) -> String {
                         out.push_str(&format!("[[:{name}:]]"));
                     }
                 }
-                Some(b @ ('b' | 'B')) if ascii && !in_class => {
-                    out.push_str(&format!("(?-u:\\{b})"));
+                // An ASCII word boundary, spelled with look-around (fancy-regex has no `(?-u)`).
+                Some('b') if ascii && !in_class => {
+                    out.push_str("(?:(?<=[[:word:]])(?![[:word:]])|(?<![[:word:]])(?=[[:word:]]))")
+                }
+                Some('B') if ascii && !in_class => {
+                    out.push_str("(?:(?<=[[:word:]])(?=[[:word:]])|(?<![[:word:]])(?![[:word:]]))")
                 }
                 Some(n) => {
                     out.push('\\');
@@ -422,5 +426,9 @@ mod tests {
                 .is_match("a\n")
                 .expect("m")
         );
+        // Python bytes patterns: ASCII classes and word boundaries.
+        let b = compile_bytes(r"^\w\b[\d\s]").expect("bytes pattern");
+        assert!(b.is_match("a 1").expect("m"));
+        assert!(!b.is_match("é 1").expect("m"));
     }
 }
