@@ -30,6 +30,19 @@ pub fn generate(
     )
 }
 
+/// [`generate`]'s variables as one template context layer (above the task's variables).
+pub fn layer(
+    path: &str,
+    fullpath: &Path,
+    dest: Option<&str>,
+    include_managed: bool,
+) -> std::io::Result<Value> {
+    let vars = generate(path, fullpath, dest, include_managed)?;
+    Ok(Value::from_pairs(
+        vars.into_iter().map(|(k, v)| (Value::from(k), v)),
+    ))
+}
+
 /// As [`generate`], with the `ansible_managed` setting of the controller's configuration.
 pub fn generate_with(
     path: &str,

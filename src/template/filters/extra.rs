@@ -300,6 +300,9 @@ pub(super) fn zip_longest(
 
 /// Python's type name of a value (`type_debug`).
 pub fn python_type(value: &Value) -> &'static str {
+    if value.downcast_object_ref::<PyDateTime>().is_some() {
+        return "datetime";
+    }
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => "NoneType",
         ValueKind::Bool => "bool",
@@ -780,6 +783,10 @@ impl PyDateTime {
 }
 
 impl Object for PyDateTime {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Plain
+    }
+
     fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
         use chrono::{Datelike, Timelike};
         let d = &self.0;
