@@ -300,7 +300,7 @@ fn eval_strict(
     expr: &str,
     ctx: &Value,
 ) -> Result<Value, minijinja::Error> {
-    let expr = super::source::percent_ops(expr);
+    let expr = super::source::percent_ops(&super::source::builtin_names(expr));
     env.compile_expression_owned(format!("({expr})|__strict"))
         .and_then(|e| e.eval(ctx))
 }

@@ -46,7 +46,7 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                 } else {
                     body.to_string()
                 };
-                out.push_str(&silent_else(&percent_ops(&body)));
+                out.push_str(&silent_else(&percent_ops(&builtin_names(&body))));
                 out.push_str("}}");
             }
             "{%" => {
@@ -65,7 +65,7 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                     continue;
                 }
                 out.push_str("{%");
-                out.push_str(&strict_tag(&percent_ops(body)));
+                out.push_str(&strict_tag(&percent_ops(&builtin_names(body))));
                 out.push_str("%}");
             }
             _ => out.push_str(&rest[start..end]),
@@ -331,6 +331,34 @@ mod tests {
     }
 }
 
+/// `x | ansible.builtin.to_json` and `x is ansible.builtin.match`: Ansible's fully qualified
+/// names of its own filters and tests are the short names here.
+pub(crate) fn builtin_names(expr: &str) -> String {
+    const NS: &str = "ansible.builtin.";
+    if !expr.contains(NS) {
+        return expr.to_string();
+    }
+    let b = expr.as_bytes();
+    let mut out = String::with_capacity(expr.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => i = literal_end(b, i),
+            _ if expr[i..].starts_with(NS)
+                && (i == 0 || !(is_word_byte(b[i - 1]) || b[i - 1] == b'.')) =>
+            {
+                out.push_str(&expr[last..i]);
+                i += NS.len();
+                last = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&expr[last..]);
+    out
+}
+
 /// End (exclusive) of the string literal starting at `i` (a quote).
 fn literal_end(b: &[u8], i: usize) -> usize {
     let q = b[i];
@@ -516,5 +544,9 @@ mod percent_tests {
         assert_eq!(percent_ops("'%s' % x.y[0]"), "'%s'|__pymod1(x.y[0])");
         assert_eq!(percent_ops("n % 2"), "n % 2");
         assert_eq!(percent_ops("'%d%%' % 50"), "'%d%%'|__pymod1(50)");
+        assert_eq!(
+            super::builtin_names("x | ansible.builtin.to_json ~ 'ansible.builtin.x'"),
+            "x | to_json ~ 'ansible.builtin.x'"
+        );
     }
 }

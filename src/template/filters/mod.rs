@@ -14,6 +14,7 @@ use super::pyrepr::py_str;
 mod data;
 mod extra;
 mod hashing;
+mod ipaddr;
 mod scalar;
 mod text;
 
@@ -162,6 +163,12 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("password_hash", hashing::password_hash);
     env.add_filter("to_uuid", hashing::to_uuid);
     env.add_function("now", extra::now);
+    // ansible.utils' IP filters; the short names as with `collections: [ansible.utils]`.
+    for (name, version) in [("ipaddr", None), ("ipv4", Some(4)), ("ipv6", Some(6))] {
+        let f = move |v: &Value, q: Option<Value>| ipaddr::ipaddr(v, q, version);
+        env.add_filter(name, f);
+        env.add_filter(format!("ansible.utils.{name}"), f);
+    }
     // `'fmt' % (a, b)` and `'fmt' % x`, rewritten by the source pass (source::percent_ops).
     env.add_filter("__pymod", |fmt: &Value, args: Rest<Value>| {
         crate::template::pyformat::percent_format(&text(fmt)?, &args)

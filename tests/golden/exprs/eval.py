@@ -11,6 +11,12 @@ from ansible.template import Templar, trust_as_template
 
 import os
 
+# ansible.utils (ipaddr) comes from a collections folder that regen.sh prepares.
+if os.environ.get("HACTL_COLLECTIONS"):
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader([os.environ["HACTL_COLLECTIONS"]])
+
 spec = json.load(open(sys.argv[1]))
 # Lookups search (and run commands in) lookup/, as a play's ansible_search_path would have it.
 fixtures = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "lookup")
