@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hactl::template::{HostInfo, PlayInfo, PlayVars, Templar, template_vars, to_value};
+use hactl::template::{HostInfo, PlayInfo, PlayVars, Templar, to_value};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
@@ -126,22 +126,19 @@ fn templates_match_ansible_byte_for_byte() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for host in &hosts {
+        let ctx = play
+            .host_context(host, std::slice::from_ref(&vars_layer))
+            .unwrap_or_else(|| panic!("{host}"));
         for tpl in &templates {
             let file_name = tpl.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let out_name = file_name.strip_suffix(".j2").unwrap_or(file_name);
             let expected = std::fs::read(dir.join("out").join(host).join(out_name))
                 .unwrap_or_else(|e| panic!("{host}/{out_name}: {e} (run regen.sh)"));
-            // What the template module adds for this file (template_*, ansible_managed), as
-            // the playbook's task `src: templates/<name>` and `dest: .../out/<host>/<name>`.
+            // The playbook's task: `src: templates/<name>`, `dest: .../out/<host>/<out_name>`.
             let src = format!("templates/{file_name}");
             let dest = dir.join("out").join(host).join(out_name);
-            let module_vars =
-                template_vars::layer(&src, tpl, Some(&dest.display().to_string()), true)
-                    .unwrap_or_else(|e| panic!("{src}: {e}"));
-            let ctx = play
-                .host_context(host, &[vars_layer.clone(), module_vars])
-                .unwrap_or_else(|| panic!("{host}"));
-            let got = templar.render_file(tpl, &ctx, host);
+            let got =
+                templar.render_template_module(tpl, &src, &dest.display().to_string(), &ctx, host);
             compared += 1;
             match got {
                 Ok(text) if text.as_bytes() == expected.as_slice() => {}

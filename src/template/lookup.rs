@@ -487,9 +487,14 @@ fn render_template(
         .iter()
         .filter_map(|k| state.lookup(k).map(|v| (Value::from(k.as_ref()), v)))
         .collect();
-    let include_managed = !ctx.contains_key(&Value::from("ansible_managed"));
-    let generated = super::template_vars::generate(term, path, None, include_managed)
-        .map_err(|e| fail(e.to_string()))?;
+    // The play's own ansible_managed is kept, as Ansible does.
+    let managed = (!ctx.contains_key(&Value::from("ansible_managed")))
+        .then_some(super::template_vars::DEFAULT_MANAGED);
+    let task = super::template_vars::TaskPaths {
+        src: term,
+        dest: None,
+    };
+    let generated = super::template_vars::generate(Some(task), path, managed).map_err(fail)?;
     for (k, v) in generated {
         ctx.insert(Value::from(k), v);
     }

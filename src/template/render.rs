@@ -17,6 +17,8 @@ const HEADER: &str = "#jinja2:";
 #[derive(Debug)]
 pub struct Templar {
     env: Arc<Environment<'static>>,
+    /// The `ansible_managed` setting (ansible.cfg `[defaults] ansible_managed`).
+    managed: String,
 }
 
 impl Default for Templar {
@@ -85,16 +87,74 @@ impl Templar {
         filters::register(&mut env);
         super::lookup::register(&mut env);
         jinja_tests::register(&mut env);
-        Templar { env: Arc::new(env) }
+        Templar {
+            env: Arc::new(env),
+            managed: super::template_vars::DEFAULT_MANAGED.to_string(),
+        }
     }
 
-    /// Renders the template file at `path` as the `template` module writes it on `host`.
+    /// Uses `setting` (ansible.cfg's `[defaults] ansible_managed`) for `ansible_managed`.
+    pub fn set_ansible_managed(&mut self, setting: &str) {
+        self.managed = setting.to_string();
+    }
+
+    /// `ctx` with the template module's variables for the template at `path` on top
+    /// (`ansible_managed` only when the play does not define it).
+    fn with_module_vars(
+        &self,
+        path: &Path,
+        task: Option<super::template_vars::TaskPaths<'_>>,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<Value, TemplateError> {
+        let user_managed = ctx
+            .get_attr("ansible_managed")
+            .is_ok_and(|v| !v.is_undefined());
+        let managed = (!user_managed).then_some(self.managed.as_str());
+        let layer = super::template_vars::layer(task, path, managed).map_err(|message| {
+            TemplateError::Render {
+                host: host.to_string(),
+                name: path.display().to_string(),
+                line: None,
+                message,
+            }
+        })?;
+        Ok(minijinja::value::merge_maps([ctx.clone(), layer]))
+    }
+
+    /// Renders the template file at `path` as the `template` module writes it on `host`, with
+    /// the module's `template_*` variables and `ansible_managed`, except `template_path` and
+    /// `template_destpath`, which need the task's `src` and `dest`
+    /// ([`Templar::render_template_module`]): a template using them fails here.
     pub fn render_file(
         &self,
         path: &Path,
         ctx: &Value,
         host: &str,
     ) -> Result<String, TemplateError> {
+        let ctx = self.with_module_vars(path, None, ctx, host)?;
+        self.render_path(path, &ctx, host)
+    }
+
+    /// Renders the template file at `path` for a `template` task with `src` (as the task wrote
+    /// it) and `dest`: all the variables the template module adds.
+    pub fn render_template_module(
+        &self,
+        path: &Path,
+        src: &str,
+        dest: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<String, TemplateError> {
+        let task = super::template_vars::TaskPaths {
+            src,
+            dest: Some(dest),
+        };
+        let ctx = self.with_module_vars(path, Some(task), ctx, host)?;
+        self.render_path(path, &ctx, host)
+    }
+
+    fn render_path(&self, path: &Path, ctx: &Value, host: &str) -> Result<String, TemplateError> {
         let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
             path: path.to_path_buf(),
             source,
