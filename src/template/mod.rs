@@ -17,6 +17,7 @@ mod lazy;
 mod lookup;
 mod pyformat;
 mod pymethods;
+mod pymut;
 mod pyrepr;
 pub(crate) mod regex;
 mod render;

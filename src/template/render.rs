@@ -73,6 +73,10 @@ impl Templar {
             if Path::new(name).is_absolute() {
                 return name.into();
             }
+            // The template module's search path, as Jinja's FileSystemLoader searches it.
+            if let Some(found) = search::find(name) {
+                return found.display().to_string().into();
+            }
             let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
             dir.join(name).display().to_string().into()
         });
@@ -155,6 +159,7 @@ impl Templar {
     }
 
     fn render_path(&self, path: &Path, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+        let _search = search::Active::enter(search::roots(ctx, path));
         let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
             path: path.to_path_buf(),
             source,
@@ -314,6 +319,69 @@ impl Templar {
         let mut env = (*self.env).clone();
         set_whitespace(&mut env, o);
         std::borrow::Cow::Owned(env)
+    }
+}
+
+/// Where `{% include %}`, `{% import %}` and `{% extends %}` names are looked up while a
+/// template file renders: ansible-core's template action puts `ansible_search_path` (the
+/// role's folder, then the playbook's), the playbook's folder and the template's own folder
+/// on Jinja's search path, each as `<folder>/templates` then `<folder>`.
+mod search {
+    use std::cell::RefCell;
+    use std::path::{Path, PathBuf};
+
+    use minijinja::value::{Value, ValueKind};
+
+    thread_local! {
+        static ROOTS: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Makes `roots` the search path until dropped.
+    pub struct Active(Vec<PathBuf>);
+
+    impl Active {
+        pub fn enter(roots: Vec<PathBuf>) -> Self {
+            Active(ROOTS.with(|r| std::mem::replace(&mut *r.borrow_mut(), roots)))
+        }
+    }
+
+    impl Drop for Active {
+        fn drop(&mut self) {
+            let previous = std::mem::take(&mut self.0);
+            ROOTS.with(|r| *r.borrow_mut() = previous);
+        }
+    }
+
+    /// The search path for the template file `path` rendered with `ctx`.
+    pub fn roots(ctx: &Value, path: &Path) -> Vec<PathBuf> {
+        let text = |name: &str| {
+            ctx.get_attr(name)
+                .ok()
+                .and_then(|v| v.as_str().map(PathBuf::from))
+        };
+        let mut folders: Vec<PathBuf> = match ctx.get_attr("ansible_search_path") {
+            Ok(list) if list.kind() == ValueKind::Seq => list
+                .try_iter()
+                .map(|it| it.filter_map(|v| v.as_str().map(PathBuf::from)).collect())
+                .unwrap_or_default(),
+            _ => text("role_path").into_iter().collect(),
+        };
+        folders.extend(text("playbook_dir"));
+        folders.extend(path.parent().map(Path::to_path_buf));
+        folders
+            .into_iter()
+            .flat_map(|f| [f.join("templates"), f])
+            .collect()
+    }
+
+    /// The first `<root>/<name>` that is a file.
+    pub fn find(name: &str) -> Option<PathBuf> {
+        ROOTS.with(|r| {
+            r.borrow()
+                .iter()
+                .map(|root| root.join(name))
+                .find(|p| p.is_file())
+        })
     }
 }
 

@@ -65,7 +65,9 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                     continue;
                 }
                 out.push_str("{%");
-                out.push_str(&strict_tag(&percent_ops(&builtin_names(body))));
+                out.push_str(&strict_tag(&mutable_literals(&percent_ops(
+                    &builtin_names(body),
+                ))));
                 out.push_str("%}");
             }
             _ => out.push_str(&rest[start..end]),
@@ -331,6 +333,58 @@ mod tests {
     }
 }
 
+/// `{% set x = [] %}` and `{% set x = {} %}`: the literal becomes a list or dict that methods
+/// may change in place (`x.append(1)`), as in Python (see `pymut`).
+fn mutable_literals(body: &str) -> String {
+    let (lead, stmt, trail) = split_controls(body);
+    let trimmed = stmt.trim_start();
+    if tag_name(trimmed) != Some("set") {
+        return body.to_string();
+    }
+    let b = trimmed.as_bytes();
+    // The top-level `=` of the assignment (not `==`, not inside brackets or strings).
+    let mut i = 3;
+    let mut eq = None;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => {
+                i = literal_end(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                i = group_end(b, i);
+                continue;
+            }
+            b'=' if b.get(i + 1) != Some(&b'=') => {
+                eq = Some(i);
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(eq) = eq else {
+        return body.to_string();
+    };
+    let rhs = trimmed[eq + 1..].trim();
+    let rb = rhs.as_bytes();
+    let wrapper = match rb.first() {
+        Some(b'[') => "__pylist",
+        Some(b'{') => "__pydict",
+        _ => return body.to_string(),
+    };
+    if group_end(rb, 0) != rb.len() {
+        return body.to_string();
+    }
+    let indent = &stmt[..stmt.len() - trimmed.len()];
+    let tail = &trimmed[eq + 1..];
+    let tail_ws = &tail[tail.trim_end().len()..];
+    format!(
+        "{lead}{indent}{} {wrapper}({rhs}){tail_ws}{trail}",
+        &trimmed[..=eq]
+    )
+}
+
 /// `x | ansible.builtin.to_json` and `x is ansible.builtin.match`: Ansible's fully qualified
 /// names of its own filters and tests are the short names here.
 pub(crate) fn builtin_names(expr: &str) -> String {
@@ -544,6 +598,18 @@ mod percent_tests {
         assert_eq!(percent_ops("'%s' % x.y[0]"), "'%s'|__pymod1(x.y[0])");
         assert_eq!(percent_ops("n % 2"), "n % 2");
         assert_eq!(percent_ops("'%d%%' % 50"), "'%d%%'|__pymod1(50)");
+        assert_eq!(
+            super::mutable_literals(" set g = [] -"),
+            " set g = __pylist([]) -"
+        );
+        assert_eq!(
+            super::mutable_literals("- set ns.d = {'a': 1}"),
+            "- set ns.d = __pydict({'a': 1})"
+        );
+        assert_eq!(
+            super::mutable_literals(" set g = [] + x"),
+            " set g = [] + x"
+        );
         assert_eq!(
             super::builtin_names("x | ansible.builtin.to_json ~ 'ansible.builtin.x'"),
             "x | to_json ~ 'ansible.builtin.x'"

@@ -163,6 +163,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("password_hash", hashing::password_hash);
     env.add_filter("to_uuid", hashing::to_uuid);
     env.add_function("now", extra::now);
+    env.add_function("__pylist", crate::template::pymut::pylist);
+    env.add_function("__pydict", crate::template::pymut::pydict);
     // ansible.utils' IP filters; the short names as with `collections: [ansible.utils]`.
     for (name, version) in [("ipaddr", None), ("ipv4", Some(4)), ("ipv6", Some(6))] {
         let f = move |v: &Value, q: Option<Value>| ipaddr::ipaddr(v, q, version);
