@@ -136,6 +136,90 @@ const CASES: &[Case] = &[
   when: nginx_config_stream_template_enable | bool
 "#,
     },
+    Case {
+        role: "robertdebock.keepalived",
+        vars_files: &[],
+        converge: None,
+        extra: r#"{"keepalived_vrrp_instances": [{"name": "VI_1", "state": "MASTER", "interface": "eth0",
+            "unicast_src_ip": "198.51.100.6", "secondary_private_ip": "198.51.100.7",
+            "virtual_router_id": 51, "priority": 255,
+            "authentication": {"auth_type": "PASS", "auth_pass": "12345"},
+            "virtual_ipaddresses": [{"name": "198.51.100.8", "cidr": 24}]}]}"#,
+        tasks: r#"
+- name: keepalived.conf
+  template:
+    src: keepalived.conf.j2
+    dest: "{{ out }}/keepalived.conf"
+"#,
+    },
+    Case {
+        role: "mrlesmithjr.keepalived",
+        vars_files: &[],
+        converge: None,
+        extra: r#"{"keepalived_config": true, "keepalived_router_info": [{"name": "vrrp_1",
+            "master_node": "localhost", "router_id": 50, "router_pri_backup": 100,
+            "router_pri_master": 150, "vip_int": "eth0", "vip_addresses": ["198.51.100.100"]},
+            {"name": "vrrp_2", "master_node": "other", "router_id": 51, "router_pri_backup": 90,
+            "router_pri_master": 140, "vip_int": "eth1", "vip_addresses": ["203.0.113.10"],
+            "nopreempt": true}]}"#,
+        tasks: r#"
+- name: keepalived.conf
+  template:
+    src: etc/keepalived/keepalived.conf.j2
+    dest: "{{ out }}/keepalived.conf"
+- name: the one script the role's variables can render
+  template:
+    src: "opt/scripts/{{ item }}.j2"
+    dest: "{{ out }}/{{ item }}"
+  loop: [primary-backup.sh]
+"#,
+    },
+    Case {
+        role: "hifis-net.keepalived",
+        vars_files: &[],
+        converge: None,
+        extra: r#"{"keepalived_unicast_peers": ["198.51.100.3", "198.51.100.4"],
+            "keepalived_virtual_ip_address": "198.51.100.20",
+            "ansible_default_ipv4": {"interface": "eth0", "address": "198.51.100.2"}}"#,
+        tasks: r#"
+- name: keepalived.conf
+  template:
+    src: keepalived.conf.j2
+    dest: "{{ out }}/keepalived.conf"
+- name: keepalived.service
+  template:
+    src: keepalived.service.j2
+    dest: "{{ out }}/keepalived.service"
+"#,
+    },
+    Case {
+        role: "geerlingguy.firewall",
+        vars_files: &[],
+        converge: None,
+        extra: r#"{"firewall_allowed_tcp_ports": ["22", "80", "443"],
+            "firewall_forwarded_tcp_ports": [{"src": "22", "dest": "2222"}],
+            "firewall_additional_rules": ["iptables -A INPUT -p tcp --dport 8080 -j ACCEPT"]}"#,
+        tasks: r#"
+- name: firewall
+  template:
+    src: "{{ item }}.j2"
+    dest: "{{ out }}/{{ item }}"
+  loop: [firewall.bash, firewall.unit, firewall.init]
+"#,
+    },
+    Case {
+        role: "geerlingguy.security",
+        vars_files: &["vars/Debian.yml"],
+        converge: None,
+        extra: "{}",
+        tasks: r#"
+- name: security
+  template:
+    src: "{{ item }}.j2"
+    dest: "{{ out }}/{{ item }}"
+  loop: [fail2ban.local, 50unattended-upgrades, 10periodic]
+"#,
+    },
 ];
 
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -299,7 +383,7 @@ fn corpus_roles_render_like_ansible() {
         }
     }
     assert!(
-        files_compared >= 5,
+        files_compared >= 15,
         "only {files_compared} files compared:\n{}",
         summary.join("\n")
     );
