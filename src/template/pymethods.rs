@@ -355,6 +355,9 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
 
 fn map_method(value: &Value, method: &str, args: &[Value]) -> Result<Option<Value>, Error> {
     Ok(Some(match method {
+        "update" | "pop" | "popitem" | "setdefault" | "clear" => {
+            return Err(in_place(method, "dict"));
+        }
         "copy" => {
             let () = from_args(args)?;
             let pairs = value
@@ -367,8 +370,20 @@ fn map_method(value: &Value, method: &str, args: &[Value]) -> Result<Option<Valu
     }))
 }
 
+/// Python's methods that change a list or dict in place.
+fn in_place(method: &str, kind: &str) -> Error {
+    value_error(&format!(
+        "hactl cannot change this {kind} in place ({kind}.{method}()): only a {kind} made by \
+         `{{% set x = {} %}}` in the template can be changed",
+        if kind == "list" { "[...]" } else { "{...}" }
+    ))
+}
+
 fn seq_method(value: &Value, method: &str, args: &[Value]) -> Result<Option<Value>, Error> {
     Ok(Some(match method {
+        "append" | "extend" | "insert" | "pop" | "remove" | "clear" | "reverse" | "sort" => {
+            return Err(in_place(method, "list"));
+        }
         "index" => {
             let (what,): (Value,) = from_args(args)?;
             let pos = value.try_iter()?.position(|x| x == what);
