@@ -557,18 +557,32 @@ impl Mt {
         y ^ (y >> 18)
     }
 
-    /// `getrandbits(k)` for k <= 32.
-    fn bits(&mut self, k: u32) -> u32 {
-        self.next_u32() >> (32 - k)
+    /// CPython's `getrandbits(k)` (k <= 64): 32-bit words, least significant first, the last
+    /// one shifted down to the bits still wanted.
+    fn bits(&mut self, k: u32) -> u64 {
+        let mut out = 0u64;
+        let mut left = k;
+        let mut shift = 0;
+        while left > 0 {
+            let mut r = u64::from(self.next_u32());
+            if left < 32 {
+                r >>= 32 - left;
+            }
+            out |= r << shift;
+            shift += 32;
+            left = left.saturating_sub(32);
+        }
+        out
     }
 
     /// `_randbelow_with_getrandbits(n)`.
     fn below(&mut self, n: usize) -> usize {
-        let k = usize::BITS - n.leading_zeros();
+        let n = n as u64;
+        let k = u64::BITS - n.leading_zeros();
         loop {
-            let r = self.bits(k) as usize;
+            let r = self.bits(k);
             if r < n {
-                return r;
+                return r as usize;
             }
         }
     }
@@ -640,6 +654,65 @@ pub(super) fn shuffle(value: &Value, seed: Option<Value>, kwargs: Kwargs) -> Res
         list.swap(i, j);
     }
     Ok(Value::from(list))
+}
+
+/// `random(start=None, step=None, seed=None)`: Python's `Random(seed).randrange` for an
+/// integer end, `choice` for a list; without a seed the pick is random.
+pub(super) fn random(
+    value: &Value,
+    start: Option<i64>,
+    step: Option<i64>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    defined(value)?;
+    let start = start.or(kwargs.get::<Option<i64>>("start")?);
+    let step = step.or(kwargs.get::<Option<i64>>("step")?);
+    let seed: Option<Value> = kwargs.get("seed")?;
+    kwargs.assert_all_used()?;
+    let mut mt = match seed.filter(|s| !s.is_none()) {
+        Some(s) => seeded(&s)?,
+        None => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            Mt::by_array(&words_of(&nanos.to_be_bytes()))
+        }
+    };
+    match value.kind() {
+        ValueKind::Number if value.is_integer() => {
+            let end = i64::try_from(value.clone()).map_err(|e| invalid(e.to_string()))?;
+            let start = start.filter(|s| *s != 0).unwrap_or(0);
+            let step = step.filter(|s| *s != 0).unwrap_or(1);
+            let width = end - start;
+            let n = if step == 1 {
+                width
+            } else if step > 0 {
+                (width + step - 1) / step
+            } else {
+                (width + step + 1) / step
+            };
+            if n <= 0 {
+                return Err(invalid(format!(
+                    "empty range in randrange({start}, {end}, {step})"
+                )));
+            }
+            Ok(Value::from(start + step * mt.below(n as usize) as i64))
+        }
+        ValueKind::Seq | ValueKind::String | ValueKind::Map => {
+            if start.is_some_and(|s| s != 0) || step.is_some_and(|s| s != 0) {
+                return Err(invalid(
+                    "start and step can only be used with integer values",
+                ));
+            }
+            let items: Vec<Value> = value.try_iter()?.collect();
+            if items.is_empty() {
+                return Err(invalid("Cannot choose from an empty sequence"));
+            }
+            let i = mt.below(items.len());
+            Ok(items[i].clone())
+        }
+        _ => Err(invalid("random can only be used on sequences and integers")),
+    }
 }
 
 /// `urlsplit(query='')`: Python's `urllib.parse.urlsplit` as a dict or one part.
@@ -942,6 +1015,11 @@ mod tests {
         assert_eq!(py_center("ab", 7, ' '), "   ab  ");
         assert_eq!(py_center("abc", 6, '*'), "*abc**");
         assert_eq!(py_round(2.5), 2);
+        // random.Random('big').randrange(10**12), random.Random(7).randrange(2**40).
+        let mut big = seeded(&Value::from("big")).expect("seed");
+        assert_eq!(big.below(1_000_000_000_000), 608018280422);
+        let mut seven = seeded(&Value::from(7)).expect("seed");
+        assert_eq!(seven.below(1 << 40), 868231286071);
         assert_eq!(py_round(3.5), 4);
     }
 }

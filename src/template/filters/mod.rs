@@ -149,6 +149,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("human_readable", extra::human_readable);
     env.add_filter("human_to_bytes", extra::human_to_bytes);
     env.add_filter("shuffle", extra::shuffle);
+    env.add_filter("random", extra::random);
     env.add_filter("urlsplit", extra::urlsplit);
     env.add_filter("strftime", extra::strftime);
     env.add_filter("regex_escape", extra::regex_escape);
