@@ -428,7 +428,9 @@ fn eval_strict(
     expr: &str,
     ctx: &Value,
 ) -> Result<Value, minijinja::Error> {
-    let expr = super::source::percent_ops(&super::source::builtin_names(expr));
+    let expr = super::source::strict_compare(&super::source::percent_ops(
+        &super::source::builtin_names(expr),
+    ));
     env.compile_expression_owned(format!("({expr})|__strict"))
         .and_then(|e| e.eval(ctx))
 }

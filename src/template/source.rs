@@ -46,7 +46,12 @@ pub fn prepare(src: &str, escape_backslashes: bool) -> String {
                 } else {
                     body.to_string()
                 };
-                out.push_str(&silent_else(&percent_ops(&builtin_names(&body))));
+                let body = percent_ops(&builtin_names(&body));
+                let (lead, expr, trail) = split_controls(&body);
+                out.push_str(&silent_else(&format!(
+                    "{lead}{}{trail}",
+                    strict_compare(expr)
+                )));
                 out.push_str("}}");
             }
             "{%" => {
@@ -159,7 +164,10 @@ fn strict_tag(body: &str) -> String {
                 None
             } else {
                 let tail = &trimmed[keyword.len() + expr.len()..];
-                Some(format!("{keyword} ({})|__strict{tail}", expr.trim_start()))
+                Some(format!(
+                    "{keyword} ({})|__strict{tail}",
+                    strict_compare(expr.trim_start())
+                ))
             }
         }
         "for" => strict_for(trimmed),
@@ -614,5 +622,200 @@ mod percent_tests {
             super::builtin_names("x | ansible.builtin.to_json ~ 'ansible.builtin.x'"),
             "x | to_json ~ 'ansible.builtin.x'"
         );
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tok {
+    Boundary,
+    Compare,
+    Other,
+}
+
+/// Ansible 2.19 fails when an operand of a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`,
+/// `not in`) is undefined; minijinja's chainable undefined compares as a value. Each operand
+/// becomes `(operand)|__strict`, which fails on an undefined value and passes anything else.
+pub(crate) fn strict_compare(expr: &str) -> String {
+    let b = expr.as_bytes();
+    let mut toks: Vec<(Tok, String)> = Vec::new();
+    let mut i = 0;
+    let mut other = String::new();
+    let flush = |other: &mut String, toks: &mut Vec<(Tok, String)>| {
+        if !other.is_empty() {
+            toks.push((Tok::Other, std::mem::take(other)));
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        let word_start = (c.is_ascii_alphabetic() || c == b'_')
+            && (i == 0 || !(is_word_byte(b[i - 1]) || b[i - 1] == b'.'));
+        match c {
+            b'\'' | b'"' => {
+                let end = literal_end(b, i);
+                other.push_str(&expr[i..end]);
+                i = end;
+            }
+            b'(' | b'[' | b'{' => {
+                let end = group_end(b, i);
+                let close = if end > i + 1 && matches!(b[end - 1], b')' | b']' | b'}') {
+                    end - 1
+                } else {
+                    end
+                };
+                other.push(c as char);
+                other.push_str(&strict_compare(&expr[i + 1..close]));
+                other.push_str(&expr[close..end]);
+                i = end;
+            }
+            b',' | b':' => {
+                flush(&mut other, &mut toks);
+                toks.push((Tok::Boundary, (c as char).to_string()));
+                i += 1;
+            }
+            b'=' | b'!' | b'<' | b'>' => {
+                let two = expr.get(i..i + 2).unwrap_or("");
+                let op_len = if matches!(two, "==" | "!=" | "<=" | ">=") {
+                    2
+                } else if matches!(c, b'<' | b'>') {
+                    1
+                } else {
+                    // `=` of a keyword argument or `set`: a boundary.
+                    flush(&mut other, &mut toks);
+                    toks.push((Tok::Boundary, expr[i..i + 1].to_string()));
+                    i += 1;
+                    continue;
+                };
+                flush(&mut other, &mut toks);
+                toks.push((Tok::Compare, expr[i..i + op_len].to_string()));
+                i += op_len;
+            }
+            _ if word_start => {
+                let end = word_end(b, i);
+                let word = &expr[i..end];
+                match word {
+                    // `is not`: part of a test, not a boundary.
+                    "not" if ends_with_word(&other, "is") => other.push_str(word),
+                    "not" => {
+                        // `not in` is one comparison; a lone `not` ends an operand.
+                        let next = skip_ws(b, end);
+                        if expr[next..].starts_with("in")
+                            && !b.get(next + 2).is_some_and(|c| is_word_byte(*c))
+                        {
+                            flush(&mut other, &mut toks);
+                            toks.push((Tok::Compare, expr[i..next + 2].to_string()));
+                            i = next + 2;
+                            continue;
+                        }
+                        flush(&mut other, &mut toks);
+                        toks.push((Tok::Boundary, word.to_string()));
+                    }
+                    "and" | "or" | "if" | "else" => {
+                        flush(&mut other, &mut toks);
+                        toks.push((Tok::Boundary, word.to_string()));
+                    }
+                    // `x is in(l)` names the `in` test.
+                    "in" if ends_with_word(&other, "is")
+                        || other.trim_end().ends_with(" is not") =>
+                    {
+                        other.push_str(word)
+                    }
+                    "in" => {
+                        flush(&mut other, &mut toks);
+                        toks.push((Tok::Compare, word.to_string()));
+                    }
+                    _ => other.push_str(word),
+                }
+                i = end;
+            }
+            _ => {
+                let ch = expr[i..].chars().next().unwrap_or(' ');
+                other.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    flush(&mut other, &mut toks);
+    if !toks.iter().any(|(t, _)| *t == Tok::Compare) {
+        return toks.into_iter().map(|(_, s)| s).collect();
+    }
+    let wrap = |s: &str| -> String {
+        let t = s.trim();
+        if t.is_empty() {
+            return s.to_string();
+        }
+        let lead = &s[..s.len() - s.trim_start().len()];
+        let trail = &s[s.trim_end().len()..];
+        format!("{lead}({t})|__strict{trail}")
+    };
+    let mut out = String::with_capacity(expr.len() + 32);
+    // Operands between boundaries; a run with a comparison has every operand wrapped.
+    let mut run: Vec<(Tok, String)> = Vec::new();
+    let emit = |run: &mut Vec<(Tok, String)>, out: &mut String| {
+        if run.iter().any(|(t, _)| *t == Tok::Compare) {
+            let mut operand = String::new();
+            for (t, s) in run.drain(..) {
+                if t == Tok::Compare {
+                    out.push_str(&wrap(&operand));
+                    operand.clear();
+                    out.push_str(&s);
+                } else {
+                    operand.push_str(&s);
+                }
+            }
+            out.push_str(&wrap(&operand));
+        } else {
+            for (_, s) in run.drain(..) {
+                out.push_str(&s);
+            }
+        }
+    };
+    for (t, s) in toks {
+        if t == Tok::Boundary {
+            emit(&mut run, &mut out);
+            out.push_str(&s);
+        } else {
+            run.push((t, s));
+        }
+    }
+    emit(&mut run, &mut out);
+    out
+}
+
+/// Whether `s` ends with the word `w` (before trailing whitespace).
+fn ends_with_word(s: &str, w: &str) -> bool {
+    let t = s.trim_end();
+    t.ends_with(w)
+        && t[..t.len() - w.len()]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'))
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::strict_compare;
+
+    #[test]
+    fn wraps_comparison_operands() {
+        assert_eq!(
+            strict_compare(" a == 'x' "),
+            " (a)|__strict == ('x')|__strict "
+        );
+        assert_eq!(
+            strict_compare("x is defined and x.y != 1"),
+            "x is defined and (x.y)|__strict != (1)|__strict"
+        );
+        assert_eq!(
+            strict_compare("'a' not in l or not b"),
+            "('a')|__strict not in (l)|__strict or not b"
+        );
+        assert_eq!(strict_compare("x is not none"), "x is not none");
+        assert_eq!(
+            strict_compare("f(a > 1, k=v) | default(0)"),
+            "f((a)|__strict > (1)|__strict, k=v) | default(0)"
+        );
+        assert_eq!(strict_compare("l | length"), "l | length");
+        assert_eq!(strict_compare("'a' is in(l)"), "'a' is in(l)");
+        assert_eq!(strict_compare("'a' is not in(l)"), "'a' is not in(l)");
     }
 }
