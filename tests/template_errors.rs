@@ -71,3 +71,23 @@ fn conditions() {
     insta::assert_snapshot!(condition_err("  "));
     insta::assert_snapshot!(condition_err("n | nosuchfilter"));
 }
+
+/// Lists from variables cannot change in place in hactl (only `{% set x = [...] %}` ones can);
+/// the error names the method instead of rendering something else.
+#[test]
+fn in_place_change_of_a_variable_list_is_an_error() {
+    let ctx = to_value(serde_json::json!({"l": [1]}));
+    let err = Templar::new()
+        .render_template_text("{{ l.append(2) }}\n", "t.j2", &ctx, "h")
+        .expect_err("must fail");
+    assert!(err.to_string().contains("list.append()"), "{err}");
+    let ok = Templar::new()
+        .render_template_text(
+            "{% set m = [1] %}{% set _ = m.append(2) %}{{ m }}\n",
+            "t.j2",
+            &ctx,
+            "h",
+        )
+        .expect("set literal list changes");
+    assert_eq!(ok, "[1, 2]\n");
+}

@@ -134,7 +134,11 @@ fn templates_match_ansible_byte_for_byte() {
             let out_name = file_name.strip_suffix(".j2").unwrap_or(file_name);
             let expected = std::fs::read(dir.join("out").join(host).join(out_name))
                 .unwrap_or_else(|e| panic!("{host}/{out_name}: {e} (run regen.sh)"));
-            let got = templar.render_file(tpl, &ctx, host);
+            // The playbook's task: `src: templates/<name>`, `dest: .../out/<host>/<out_name>`.
+            let src = format!("templates/{file_name}");
+            let dest = dir.join("out").join(host).join(out_name);
+            let got =
+                templar.render_template_module(tpl, &src, &dest.display().to_string(), &ctx, host);
             compared += 1;
             match got {
                 Ok(text) if text.as_bytes() == expected.as_slice() => {}

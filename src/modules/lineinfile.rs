@@ -5,10 +5,14 @@
 //! reads the file in one round trip and, when the content changes, writes it through
 //! [`super::file_put`] (atomic, `validate`, `backup`, owner and mode).
 //!
-//! Regular expressions use Rust's `regex` syntax: Python's look-around and backreferences in
-//! patterns are rejected with an error naming the pattern.
+//! Regular expressions are Python's (`crate::template::regex`, as for the template filters),
+//! compiled as `bytes` patterns like the module does: look-around, backreferences and `$`
+//! before a final newline work; `\\w`, `\\d`, `\\s` are ASCII. A line that is not UTF-8 cannot
+//! be searched with a pattern and fails naming the line.
 
-use regex::bytes::{Captures, Regex};
+use fancy_regex::Captures;
+
+use crate::template::regex::{PyRegex, compile_bytes};
 use serde_json::{Map, Value};
 
 use super::ArgError;
@@ -173,12 +177,27 @@ fn fail(msg: String) -> Failure {
     Failure { msg, rc: None }
 }
 
-fn regex(pattern: &str) -> Result<Regex, Failure> {
-    Regex::new(pattern).map_err(|e| {
+fn regex(pattern: &str) -> Result<PyRegex, Failure> {
+    compile_bytes(pattern).map_err(|e| {
         fail(format!(
             "hactl cannot use the regular expression '{pattern}': {e}"
         ))
     })
+}
+
+/// The line as text for a pattern; Python searches the bytes, which hactl cannot do for a
+/// line that is not UTF-8.
+fn searched(line: &[u8], n: usize) -> Result<&str, Failure> {
+    std::str::from_utf8(line).map_err(|_| {
+        fail(format!(
+            "hactl cannot search line {} with a regular expression: it is not UTF-8",
+            n + 1
+        ))
+    })
+}
+
+fn re_error(e: crate::template::regex::PyReError) -> Failure {
+    fail(e.to_string())
 }
 
 /// Lines as Python's `readlines()` gives them: split after each `\n`, terminators kept.
@@ -187,12 +206,6 @@ fn lines(content: &[u8]) -> Vec<Vec<u8>> {
         .split_inclusive(|b| *b == b'\n')
         .map(<[u8]>::to_vec)
         .collect()
-}
-
-/// The text a regular expression searches: the line without its final `\n`, so `$` matches
-/// where Python's `re.search` lets it (at the end, or before a final newline).
-fn searched(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\n").unwrap_or(line)
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -251,7 +264,7 @@ fn present(before: Option<&[u8]>, p: &Params) -> Result<Edit, Failure> {
     let mut matched = false;
     if let Some(re) = &re {
         for (n, l) in ls.iter().enumerate() {
-            if let Some(c) = re.captures(searched(l)) {
+            if let Some(c) = re.search(searched(l, n)?).map_err(re_error)? {
                 index[0] = n as isize;
                 // The captures borrow `before`'s copy; keep the expanded line instead.
                 caps = Some(c);
@@ -282,7 +295,10 @@ fn present(before: Option<&[u8]>, p: &Params) -> Result<Edit, Failure> {
         for (n, l) in ls.iter().enumerate() {
             if trim_eol(l) == line {
                 index[0] = n as isize;
-            } else if ins.as_ref().is_some_and(|r| r.is_match(searched(l))) {
+            } else if match &ins {
+                Some(r) => r.is_match(searched(l, n)?).map_err(re_error)?,
+                None => false,
+            } {
                 if insertafter.is_some() {
                     index[1] = n as isize + 1;
                     if p.firstmatch {
@@ -364,15 +380,18 @@ fn absent(before: Option<&[u8]>, p: &Params) -> Result<Edit, Failure> {
     };
     let re = p.regexp.as_deref().map(regex).transpose()?;
     let line = p.line.as_deref().unwrap_or_default().as_bytes();
-    let (gone, kept): (Vec<Vec<u8>>, Vec<Vec<u8>>) = lines(before).into_iter().partition(|l| {
-        if let Some(re) = &re {
-            re.is_match(searched(l))
+    let mut gone = Vec::new();
+    let mut kept = Vec::new();
+    for (n, l) in lines(before).into_iter().enumerate() {
+        let hit = if let Some(re) = &re {
+            re.is_match(searched(&l, n)?).map_err(re_error)?
         } else if let Some(s) = &p.search_string {
-            contains(l, s.as_bytes())
+            contains(&l, s.as_bytes())
         } else {
-            trim_eol(l) == line
-        }
-    });
+            trim_eol(&l) == line
+        };
+        if hit { gone.push(l) } else { kept.push(l) }
+    }
     let changed = !gone.is_empty();
     Ok(Edit {
         after: kept.concat(),
@@ -403,7 +422,7 @@ fn expand(caps: &Captures<'_>, template: &[u8]) -> Result<Vec<u8>, Failure> {
             },
         };
         if let Some(m) = m {
-            out.extend_from_slice(m.as_bytes());
+            out.extend_from_slice(m.as_str().as_bytes());
         }
         Ok(())
     };

@@ -49,8 +49,32 @@ impl TemplateError {
     }
 }
 
+/// Attached to the undefined error of `mandatory` without a message: Ansible says
+/// "Mandatory variable 'x' not defined." there.
+#[derive(Debug)]
+pub(crate) struct MandatoryMarker;
+
+impl std::fmt::Display for MandatoryMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("mandatory")
+    }
+}
+
+impl std::error::Error for MandatoryMarker {}
+
 /// The one-line message of a minijinja error and its causes.
 pub(crate) fn describe(err: &minijinja::Error) -> String {
+    let mandatory = std::error::Error::source(err).is_some_and(|s| s.is::<MandatoryMarker>());
+    if mandatory {
+        let name = undefined_message(err.detail());
+        let name = name.strip_suffix(" is undefined").unwrap_or("");
+        let name = if name.starts_with('\'') {
+            format!("{name} ")
+        } else {
+            String::new()
+        };
+        return format!("Mandatory variable {name}not defined.");
+    }
     let mut message = match (err.kind(), err.detail()) {
         (minijinja::ErrorKind::UndefinedError, detail) => undefined_message(detail),
         (kind, Some(detail)) => format!("{kind}: {detail}"),

@@ -5,7 +5,7 @@
 //! Python does (`bool` is a subclass of `int`).
 
 use minijinja::value::{Kwargs, Value, ValueKind};
-use minijinja::{Environment, Error};
+use minijinja::{Environment, Error, State};
 
 use super::filters::defined;
 use super::pyrepr::py_str;
@@ -15,7 +15,8 @@ use super::regex::compile;
 pub fn register(env: &mut Environment<'static>) {
     env.add_test("defined", |v: &Value| !v.is_undefined());
     env.add_test("undefined", |v: &Value| v.is_undefined());
-    env.add_test("none", |v: &Value| v.is_none());
+    strict_builtins(env);
+    env.add_test("none", |v: &Value| defined(v).map(|()| v.is_none()));
     // Task results, as Ansible's `changed`/`failed`/`succeeded`/`skipped` tests read them.
     env.add_test("changed", |v: &Value| result_flag(v, "changed", "changed"));
     env.add_test("change", |v: &Value| result_flag(v, "changed", "change"));
@@ -29,10 +30,14 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_test("skipped", |v: &Value| result_flag(v, "skipped", "skipped"));
     env.add_test("skip", |v: &Value| result_flag(v, "skipped", "skip"));
-    env.add_test("string", |v: &Value| v.kind() == ValueKind::String);
-    env.add_test("number", |v: &Value| {
-        matches!(v.kind(), ValueKind::Number | ValueKind::Bool)
+    env.add_test("string", |v: &Value| {
+        defined(v).map(|()| v.kind() == ValueKind::String)
     });
+    env.add_test("number", |v: &Value| {
+        defined(v).map(|()| matches!(v.kind(), ValueKind::Number | ValueKind::Bool))
+    });
+    env.add_test("version", super::version::version_test);
+    env.add_test("version_compare", super::version::version_test);
     env.add_test("match", |v: &Value, p: String, k: Kwargs| {
         regex_test(v, &p, k, Mode::Match)
     });
@@ -46,6 +51,75 @@ pub fn register(env: &mut Environment<'static>) {
             Mode::Search
         };
         regex_test(v, &p, k, mode)
+    });
+}
+
+/// minijinja's built-in tests, failing on an undefined value as every Ansible 2.19 test but
+/// `defined`/`undefined` does (`x.missing is mapping` is an error, not false).
+fn strict_builtins(env: &mut Environment<'static>) {
+    use minijinja::tests as t;
+    macro_rules! unary {
+        ($($name:literal => $f:expr),* $(,)?) => {$(
+            env.add_test($name, |v: &Value| defined(v).map(|()| $f(v)));
+        )*};
+    }
+    macro_rules! binary {
+        ($($name:literal => $f:expr),* $(,)?) => {$(
+            env.add_test($name, |v: &Value, o: &Value| {
+                defined(v)?;
+                defined(o)?;
+                Ok::<_, Error>($f(v, o))
+            });
+        )*};
+    }
+    unary!(
+        "boolean" => t::is_boolean,
+        "integer" => t::is_integer,
+        "int" => t::is_integer,
+        "float" => t::is_float,
+        "sequence" => t::is_sequence,
+        "iterable" => t::is_iterable,
+        "mapping" => t::is_mapping,
+        "lower" => t::is_lower,
+        "upper" => t::is_upper,
+        "true" => t::is_true,
+        "false" => t::is_false,
+        "safe" => t::is_safe,
+        "escaped" => t::is_safe,
+        "odd" => |v: &Value| t::is_odd(v.clone()),
+        "even" => |v: &Value| t::is_even(v.clone()),
+    );
+    binary!(
+        "eq" => t::is_eq,
+        "equalto" => t::is_eq,
+        "==" => t::is_eq,
+        "ne" => t::is_ne,
+        "!=" => t::is_ne,
+        "lt" => t::is_lt,
+        "lessthan" => t::is_lt,
+        "<" => t::is_lt,
+        "le" => t::is_le,
+        "<=" => t::is_le,
+        "gt" => t::is_gt,
+        "greaterthan" => t::is_gt,
+        ">" => t::is_gt,
+        "ge" => t::is_ge,
+        ">=" => t::is_ge,
+        "sameas" => t::is_sameas,
+        "divisibleby" => t::is_divisibleby,
+    );
+    env.add_test("in", |state: &State, v: &Value, o: &Value| {
+        defined(v)?;
+        defined(o)?;
+        t::is_in(state, v, o)
+    });
+    env.add_test("startingwith", |v: &Value, o: &Value| {
+        defined(v)?;
+        Ok::<_, Error>(py_str(v).starts_with(&py_str(o)))
+    });
+    env.add_test("endingwith", |v: &Value, o: &Value| {
+        defined(v)?;
+        Ok::<_, Error>(py_str(v).ends_with(&py_str(o)))
     });
 }
 
@@ -86,5 +160,5 @@ fn regex_test(value: &Value, pattern: &str, kwargs: Kwargs, mode: Mode) -> Resul
         Mode::Match => format!("\\A(?:{pattern})"),
         Mode::Search => pattern.to_string(),
     };
-    Ok(compile(&pattern, ignorecase, multiline)?.is_match(&text))
+    Ok(compile(&pattern, ignorecase, multiline)?.is_match(&text)?)
 }

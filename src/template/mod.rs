@@ -15,11 +15,16 @@ mod jinja_tests;
 mod json;
 mod lazy;
 mod lookup;
+mod pyformat;
+mod pymethods;
+mod pymut;
 mod pyrepr;
-mod regex;
+pub(crate) mod regex;
 mod render;
 mod source;
+pub mod template_vars;
 pub mod vars;
+mod version;
 mod yaml;
 
 pub use error::TemplateError;

@@ -17,6 +17,8 @@ const HEADER: &str = "#jinja2:";
 #[derive(Debug)]
 pub struct Templar {
     env: Arc<Environment<'static>>,
+    /// The `ansible_managed` setting (ansible.cfg `[defaults] ansible_managed`).
+    managed: String,
 }
 
 impl Default for Templar {
@@ -48,7 +50,7 @@ impl Templar {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         // Debug mode makes undefined errors name the expression ("'foo' is undefined").
         env.set_debug(true);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(super::pymethods::call);
         env.set_formatter(|out, _state, value| {
             match value.kind() {
                 ValueKind::Undefined => return Err(filters::undefined_error(value)),
@@ -71,6 +73,10 @@ impl Templar {
             if Path::new(name).is_absolute() {
                 return name.into();
             }
+            // The template module's search path, as Jinja's FileSystemLoader searches it.
+            if let Some(found) = search::find(name) {
+                return found.display().to_string().into();
+            }
             let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
             dir.join(name).display().to_string().into()
         });
@@ -85,16 +91,75 @@ impl Templar {
         filters::register(&mut env);
         super::lookup::register(&mut env);
         jinja_tests::register(&mut env);
-        Templar { env: Arc::new(env) }
+        Templar {
+            env: Arc::new(env),
+            managed: super::template_vars::DEFAULT_MANAGED.to_string(),
+        }
     }
 
-    /// Renders the template file at `path` as the `template` module writes it on `host`.
+    /// Uses `setting` (ansible.cfg's `[defaults] ansible_managed`) for `ansible_managed`.
+    pub fn set_ansible_managed(&mut self, setting: &str) {
+        self.managed = setting.to_string();
+    }
+
+    /// `ctx` with the template module's variables for the template at `path` on top
+    /// (`ansible_managed` only when the play does not define it).
+    fn with_module_vars(
+        &self,
+        path: &Path,
+        task: Option<super::template_vars::TaskPaths<'_>>,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<Value, TemplateError> {
+        let user_managed = ctx
+            .get_attr("ansible_managed")
+            .is_ok_and(|v| !v.is_undefined());
+        let managed = (!user_managed).then_some(self.managed.as_str());
+        let layer = super::template_vars::layer(task, path, managed).map_err(|message| {
+            TemplateError::Render {
+                host: host.to_string(),
+                name: path.display().to_string(),
+                line: None,
+                message,
+            }
+        })?;
+        Ok(minijinja::value::merge_maps([ctx.clone(), layer]))
+    }
+
+    /// Renders the template file at `path` as the `template` module writes it on `host`, with
+    /// the module's `template_*` variables and `ansible_managed`, except `template_path` and
+    /// `template_destpath`, which need the task's `src` and `dest`
+    /// ([`Templar::render_template_module`]): a template using them fails here.
     pub fn render_file(
         &self,
         path: &Path,
         ctx: &Value,
         host: &str,
     ) -> Result<String, TemplateError> {
+        let ctx = self.with_module_vars(path, None, ctx, host)?;
+        self.render_path(path, &ctx, host)
+    }
+
+    /// Renders the template file at `path` for a `template` task with `src` (as the task wrote
+    /// it) and `dest`: all the variables the template module adds.
+    pub fn render_template_module(
+        &self,
+        path: &Path,
+        src: &str,
+        dest: &str,
+        ctx: &Value,
+        host: &str,
+    ) -> Result<String, TemplateError> {
+        let task = super::template_vars::TaskPaths {
+            src,
+            dest: Some(dest),
+        };
+        let ctx = self.with_module_vars(path, Some(task), ctx, host)?;
+        self.render_path(path, &ctx, host)
+    }
+
+    fn render_path(&self, path: &Path, ctx: &Value, host: &str) -> Result<String, TemplateError> {
+        let _search = search::Active::enter(search::roots(ctx, path));
         let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
             path: path.to_path_buf(),
             source,
@@ -257,6 +322,69 @@ impl Templar {
     }
 }
 
+/// Where `{% include %}`, `{% import %}` and `{% extends %}` names are looked up while a
+/// template file renders: ansible-core's template action puts `ansible_search_path` (the
+/// role's folder, then the playbook's), the playbook's folder and the template's own folder
+/// on Jinja's search path, each as `<folder>/templates` then `<folder>`.
+mod search {
+    use std::cell::RefCell;
+    use std::path::{Path, PathBuf};
+
+    use minijinja::value::{Value, ValueKind};
+
+    thread_local! {
+        static ROOTS: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Makes `roots` the search path until dropped.
+    pub struct Active(Vec<PathBuf>);
+
+    impl Active {
+        pub fn enter(roots: Vec<PathBuf>) -> Self {
+            Active(ROOTS.with(|r| std::mem::replace(&mut *r.borrow_mut(), roots)))
+        }
+    }
+
+    impl Drop for Active {
+        fn drop(&mut self) {
+            let previous = std::mem::take(&mut self.0);
+            ROOTS.with(|r| *r.borrow_mut() = previous);
+        }
+    }
+
+    /// The search path for the template file `path` rendered with `ctx`.
+    pub fn roots(ctx: &Value, path: &Path) -> Vec<PathBuf> {
+        let text = |name: &str| {
+            ctx.get_attr(name)
+                .ok()
+                .and_then(|v| v.as_str().map(PathBuf::from))
+        };
+        let mut folders: Vec<PathBuf> = match ctx.get_attr("ansible_search_path") {
+            Ok(list) if list.kind() == ValueKind::Seq => list
+                .try_iter()
+                .map(|it| it.filter_map(|v| v.as_str().map(PathBuf::from)).collect())
+                .unwrap_or_default(),
+            _ => text("role_path").into_iter().collect(),
+        };
+        folders.extend(text("playbook_dir"));
+        folders.extend(path.parent().map(Path::to_path_buf));
+        folders
+            .into_iter()
+            .flat_map(|f| [f.join("templates"), f])
+            .collect()
+    }
+
+    /// The first `<root>/<name>` that is a file.
+    pub fn find(name: &str) -> Option<PathBuf> {
+        ROOTS.with(|r| {
+            r.borrow()
+                .iter()
+                .map(|root| root.join(name))
+                .find(|p| p.is_file())
+        })
+    }
+}
+
 fn set_whitespace(env: &mut Environment<'static>, o: Overrides) {
     let syntax = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(o.trim_blocks)
@@ -300,6 +428,9 @@ fn eval_strict(
     expr: &str,
     ctx: &Value,
 ) -> Result<Value, minijinja::Error> {
+    let expr = super::source::strict_compare(&super::source::percent_ops(
+        &super::source::builtin_names(expr),
+    ));
     env.compile_expression_owned(format!("({expr})|__strict"))
         .and_then(|e| e.eval(ctx))
 }
@@ -410,7 +541,7 @@ fn trailing_newlines(s: &str) -> usize {
 }
 
 /// Ansible appends the newlines Jinja dropped so the output ends like the template.
-fn restore_trailing_newlines(template: &str, mut rendered: String) -> String {
+pub(crate) fn restore_trailing_newlines(template: &str, mut rendered: String) -> String {
     let want = trailing_newlines(template);
     let have = trailing_newlines(&rendered);
     if want > have {

@@ -6,18 +6,23 @@
 //! and `mandatory`, which exist to handle it.
 
 use base64::Engine as _;
-use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
+use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
 
 use super::pyrepr::py_str;
 
 mod data;
+mod extra;
+mod hashing;
+mod ipaddr;
 mod scalar;
 mod text;
 
 use data::*;
+pub use extra::{PyDateTime, py_center, python_type};
 use scalar::*;
 use text::*;
+pub use text::{basename, dirname};
 
 /// The error minijinja raises for `value`, which names the undefined expression in debug mode.
 pub fn undefined_error(value: &Value) -> Error {
@@ -69,7 +74,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("to_yaml", to_yaml);
     env.add_filter("to_nice_yaml", to_nice_yaml);
     env.add_filter("ternary", ternary);
-    env.add_filter("unique", |v: &Value| seq(v).map(|v| Value::from(unique(v))));
+    env.add_filter("unique", extra::unique);
     env.add_filter("union", |a: &Value, b: &Value| {
         let mut all = seq(a)?;
         all.extend(seq(b)?);
@@ -117,15 +122,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("combine", combine);
     env.add_filter("dict2items", dict2items);
     env.add_filter("items2dict", items2dict);
-    env.add_filter("b64encode", |v: &Value| {
-        text(v).map(|s| base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-    });
-    env.add_filter("b64decode", |v: &Value| {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text(v)?.trim().as_bytes())
-            .map_err(|e| invalid(format!("b64decode: {e}")))?;
-        Ok::<_, Error>(String::from_utf8_lossy(&bytes).into_owned())
-    });
+    env.add_filter("b64encode", b64encode);
+    env.add_filter("b64decode", b64decode);
     env.add_filter("basename", |v: &Value| {
         text(v).map(|s| basename(&s).to_string())
     });
@@ -138,6 +136,50 @@ pub fn register(env: &mut Environment<'static>) {
         }
     });
     env.add_filter("flatten", flatten);
+    env.add_filter("comment", extra::comment);
+    env.add_filter("splitext", extra::splitext);
+    env.add_filter("subelements", extra::subelements);
+    env.add_filter("product", extra::product);
+    env.add_filter("combinations", extra::combinations);
+    env.add_filter("permutations", extra::permutations);
+    env.add_filter("zip_longest", extra::zip_longest);
+    env.add_filter("type_debug", |v: &Value| {
+        defined(v).map(|()| extra::python_type(v).to_string())
+    });
+    env.add_filter("human_readable", extra::human_readable);
+    env.add_filter("human_to_bytes", extra::human_to_bytes);
+    env.add_filter("shuffle", extra::shuffle);
+    env.add_filter("random", extra::random);
+    env.add_filter("urlsplit", extra::urlsplit);
+    env.add_filter("strftime", extra::strftime);
+    env.add_filter("regex_escape", extra::regex_escape);
+    env.add_filter("center", extra::center);
+    env.add_filter("indent", indent);
+    env.add_filter("hash", hashing::hash);
+    env.add_filter("md5", |v: &Value| hashing::hash(v, Some("md5".into())));
+    env.add_filter("sha1", |v: &Value| hashing::hash(v, Some("sha1".into())));
+    env.add_filter("checksum", |v: &Value| {
+        hashing::hash(v, Some("sha1".into()))
+    });
+    env.add_filter("password_hash", hashing::password_hash);
+    env.add_filter("to_uuid", hashing::to_uuid);
+    env.add_function("now", extra::now);
+    env.add_function("__pylist", crate::template::pymut::pylist);
+    env.add_function("__pydict", crate::template::pymut::pydict);
+    // ansible.utils' IP filters; the short names as with `collections: [ansible.utils]`.
+    for (name, version) in [("ipaddr", None), ("ipv4", Some(4)), ("ipv6", Some(6))] {
+        let f = move |v: &Value, q: Option<Value>| ipaddr::ipaddr(v, q, version);
+        env.add_filter(name, f);
+        env.add_filter(format!("ansible.utils.{name}"), f);
+    }
+    // `'fmt' % (a, b)` and `'fmt' % x`, rewritten by the source pass (source::percent_ops).
+    env.add_filter("__pymod", |fmt: &Value, args: Rest<Value>| {
+        crate::template::pyformat::percent_format(&text(fmt)?, &args)
+    });
+    env.add_filter("__pymod1", |fmt: &Value, arg: Value| {
+        defined(&arg)?;
+        crate::template::pyformat::percent_format(&text(fmt)?, &[arg])
+    });
     env.add_filter("split", |v: &Value, sep: Option<String>| {
         let s = text(v)?;
         let parts: Vec<Value> = match sep {
@@ -146,6 +188,157 @@ pub fn register(env: &mut Environment<'static>) {
         };
         Ok::<_, Error>(Value::from(parts))
     });
+}
+
+/// `b64encode(encoding='utf-8', urlsafe=False)`.
+fn b64encode(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
+    let s = text(value)?;
+    let urlsafe = b64_options(&kwargs)?;
+    Ok(if urlsafe {
+        base64::engine::general_purpose::URL_SAFE.encode(s.as_bytes())
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+    })
+}
+
+/// `b64decode(encoding='utf-8', urlsafe=False)`.
+fn b64decode(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
+    let s = text(value)?;
+    let urlsafe = b64_options(&kwargs)?;
+    let engine = if urlsafe {
+        base64::engine::general_purpose::URL_SAFE
+    } else {
+        base64::engine::general_purpose::STANDARD
+    };
+    // Python's decoder skips characters outside the alphabet (newlines in PEM-like text).
+    let cleaned: String = s
+        .chars()
+        .filter(|c| {
+            c.is_ascii_alphanumeric()
+                || "=".contains(*c)
+                || if urlsafe {
+                    "-_".contains(*c)
+                } else {
+                    "+/".contains(*c)
+                }
+        })
+        .collect();
+    let bytes = engine
+        .decode(cleaned.as_bytes())
+        .map_err(|e| invalid(format!("b64decode: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        invalid(format!(
+            "'utf-8' codec can't decode the result of b64decode: {e}"
+        ))
+    })
+}
+
+fn b64_options(kwargs: &Kwargs) -> Result<bool, Error> {
+    let encoding = kwargs.get::<Option<String>>("encoding")?;
+    let urlsafe = kwargs.get::<Option<bool>>("urlsafe")?.unwrap_or(false);
+    kwargs.assert_all_used()?;
+    match encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("utf-8" | "utf8") => Ok(urlsafe),
+        Some(other) => Err(invalid(format!(
+            "hactl's b64encode/b64decode support only utf-8, not {other}"
+        ))),
+    }
+}
+
+/// Python's `str.splitlines()`: every line boundary Python knows, `\r\n` as one.
+pub fn py_splitlines(s: &str, keepends: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let boundary = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if !boundary {
+            cur.push(c);
+            continue;
+        }
+        let mut end = c.to_string();
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            chars.next();
+            end.push('\n');
+        }
+        if keepends {
+            cur.push_str(&end);
+        }
+        out.push(std::mem::take(&mut cur));
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Jinja2 3.1's `indent(width=4, first=False, blank=False)`; a width may be a string.
+fn indent(
+    value: &Value,
+    width: Option<Value>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    let s = text(value)?;
+    let width = match width {
+        Some(w) => Some(w),
+        None => kwargs.get::<Option<Value>>("width")?,
+    };
+    let first = first
+        .or(kwargs.get::<Option<bool>>("first")?)
+        .unwrap_or(false);
+    let blank = blank
+        .or(kwargs.get::<Option<bool>>("blank")?)
+        .unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let indention = match width {
+        None => "    ".to_string(),
+        Some(w) if w.kind() == ValueKind::String => py_str(&w),
+        Some(w) => " ".repeat(usize::try_from(w.clone()).map_err(|_| {
+            invalid(format!(
+                "indent width must be an integer or a string, got {}",
+                py_str(&w)
+            ))
+        })?),
+    };
+    // Jinja appends a newline so that splitlines keeps a final empty line.
+    let lines = py_splitlines(&format!("{s}\n"), false);
+    let mut rv = if blank {
+        lines.join(&format!("\n{indention}"))
+    } else {
+        let mut it = lines.into_iter();
+        let mut rv = it.next().unwrap_or_default();
+        let rest: Vec<String> = it
+            .map(|l| {
+                if l.is_empty() {
+                    l
+                } else {
+                    format!("{indention}{l}")
+                }
+            })
+            .collect();
+        if !rest.is_empty() {
+            rv.push('\n');
+            rv.push_str(&rest.join("\n"));
+        }
+        rv
+    };
+    if first {
+        rv.insert_str(0, &indention);
+    }
+    Ok(rv)
 }
 
 /// Ansible fails when `selectattr('a')` (no test) meets an item without `a`, as testing the

@@ -36,8 +36,9 @@ pub(super) fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Err
     }
     Err(match msg {
         Some(msg) => invalid(msg),
-        // minijinja attaches the variable's name only to its own undefined errors.
-        None => undefined_error(value),
+        // minijinja names the undefined expression only while the error leaves the VM;
+        // the marker makes `describe` word it as Ansible's mandatory filter does.
+        None => undefined_error(value).with_source(crate::template::error::MandatoryMarker),
     })
 }
 

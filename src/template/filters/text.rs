@@ -4,7 +4,7 @@ use minijinja::Error;
 use minijinja::value::{Kwargs, Rest, Value};
 
 use super::{GetPath, defined, invalid, text};
-use crate::template::regex::{compile, python_replacement};
+use crate::template::regex::{Replacement, compile};
 
 /// Jinja2's `join(d='', attribute=None)` with Python's `str()` of each item.
 pub(super) fn join(value: &Value, sep: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
@@ -49,38 +49,56 @@ pub(super) fn regex_replace(
     let count: Option<usize> = kwargs.get("count")?;
     let mandatory_count: Option<usize> = kwargs.get("mandatory_count")?;
     kwargs.assert_all_used()?;
+    let pattern = pattern.unwrap_or_default();
     let re = compile(
-        &pattern.unwrap_or_default(),
+        &pattern,
         ignorecase.unwrap_or(false),
         multiline.unwrap_or(false),
     )?;
-    let rep = python_replacement(&replacement.unwrap_or_default());
-    let found = re.find_iter(&s).count();
-    let limit = count.unwrap_or(0);
+    let rep = Replacement::parse(&replacement.unwrap_or_default(), &re)?;
+    let count = count.unwrap_or(0);
+    let (out, subs) = re.sub(&s, &rep, count)?;
     if let Some(n) = mandatory_count.filter(|n| *n != 0) {
-        if n != found {
+        if n != subs {
+            // Ansible's message reports the `count` argument where it means the matches.
             return Err(invalid(format!(
-                "'{}' should match {n} times, but matches {found} times in '{s}'",
-                re.as_str()
+                "'{pattern}' should match {n} times, but matches {count} times in '{s}'"
             )));
         }
     }
-    Ok(re.replacen(&s, limit, rep.as_str()).into_owned())
+    Ok(out)
 }
 
-/// Parses regex_search's group arguments: `'\\1'` or `'\\g<name>'`.
-pub(super) fn group_args(groups: &[Value]) -> Result<Vec<String>, Error> {
+/// A regex_search group argument: `'\\1'` (a number) or `'\\g<name>'`.
+enum GroupArg {
+    Number(usize),
+    Name(String),
+}
+
+/// Parses regex_search's group arguments as Ansible does.
+fn group_args(groups: &[Value]) -> Result<Vec<GroupArg>, Error> {
     groups
         .iter()
         .map(|g| {
             let g = g.as_str().unwrap_or_default();
-            if let Some(name) = g.strip_prefix("\\g<").and_then(|r| r.strip_suffix('>')) {
-                Ok(name.to_string())
-            } else if let Some(n) = g
-                .strip_prefix('\\')
-                .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
-            {
-                Ok(n.to_string())
+            if let Some(rest) = g.strip_prefix("\\g") {
+                let name = rest
+                    .strip_prefix('<')
+                    .and_then(|r| r.split_once('>'))
+                    .map(|(n, _)| n)
+                    .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+                    .ok_or_else(|| {
+                        invalid(format!("'NoneType' object has no attribute 'group' ({g})"))
+                    })?;
+                Ok(match name.parse::<usize>() {
+                    Ok(n) => GroupArg::Number(n),
+                    Err(_) => GroupArg::Name(name.to_string()),
+                })
+            } else if let Some(rest) = g.strip_prefix('\\') {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<usize>().map(GroupArg::Number).map_err(|_| {
+                    invalid(format!("'NoneType' object has no attribute 'group' ({g})"))
+                })
             } else {
                 Err(invalid("Unknown argument"))
             }
@@ -95,16 +113,16 @@ pub(super) fn regex_search(
     kwargs: Kwargs,
 ) -> Result<Value, Error> {
     let s = text(value)?;
-    let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
-    let multiline: Option<bool> = kwargs.get("multiline")?;
+    let ignorecase: Option<Value> = kwargs.get("ignorecase")?;
+    let multiline: Option<Value> = kwargs.get("multiline")?;
     kwargs.assert_all_used()?;
     let groups = group_args(&groups)?;
     let re = compile(
         &pattern,
-        ignorecase.unwrap_or(false),
-        multiline.unwrap_or(false),
+        ignorecase.is_some_and(|v| v.is_true()),
+        multiline.is_some_and(|v| v.is_true()),
     )?;
-    let Some(caps) = re.captures(&s) else {
+    let Some(caps) = re.search(&s)? else {
         return Ok(Value::from(()));
     };
     if groups.is_empty() {
@@ -113,13 +131,18 @@ pub(super) fn regex_search(
     let items = groups
         .iter()
         .map(|g| {
-            let m = match g.parse::<usize>() {
-                Ok(n) => caps.get(n),
-                Err(_) => caps.name(g),
+            let n = match g {
+                GroupArg::Number(n) if *n < re.captures_len() => *n,
+                GroupArg::Number(_) => return Err(invalid("no such group")),
+                GroupArg::Name(name) => re
+                    .group_index(name)
+                    .ok_or_else(|| invalid("no such group"))?,
             };
-            m.map_or(Value::from(()), |m| Value::from(m.as_str()))
+            Ok(caps
+                .get(n)
+                .map_or(Value::from(()), |m| Value::from(m.as_str())))
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(Value::from(items))
 }
 
@@ -138,9 +161,11 @@ pub(super) fn regex_findall(
         multiline.unwrap_or(false),
     )?;
     // Python's re.findall: the whole match without groups, the group with one, tuples with more.
+    let n = re.captures_len();
     let items = re
-        .captures_iter(&s)
-        .map(|c| match re.captures_len() {
+        .find_all(&s)?
+        .iter()
+        .map(|c| match n {
             1 => Value::from(c.get(0).map_or("", |m| m.as_str())),
             2 => Value::from(c.get(1).map_or("", |m| m.as_str())),
             n => Value::from(

@@ -9,8 +9,21 @@ import sys
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+import os
+
+# ansible.utils (ipaddr) comes from a collections folder that regen.sh prepares.
+if os.environ.get("HACTL_COLLECTIONS"):
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader([os.environ["HACTL_COLLECTIONS"]])
+
 spec = json.load(open(sys.argv[1]))
-templar = Templar(loader=DataLoader(), variables=spec["vars"])
+# Lookups search (and run commands in) lookup/, as a play's ansible_search_path would have it.
+fixtures = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "lookup")
+loader = DataLoader()
+loader.set_basedir(fixtures)
+variables = dict(spec["vars"], ansible_search_path=[fixtures], playbook_dir=fixtures)
+templar = Templar(loader=loader, variables=variables)
 out = []
 for src in spec["cases"]:
     try:
