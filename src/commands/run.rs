@@ -23,7 +23,7 @@ pub enum TargetError {
 /// Loads the inventory and prints the selected hosts the way `ansible --list-hosts` does.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     super::vault::install(&args.vault)?;
-    let sources = inventory::resolve_sources(&args.source.inventory)?;
+    let sources = super::inventory_sources(&args.source.inventory)?;
     let loaded = inventory::load(&sources)?;
     for warning in &loaded.warnings {
         report::warning(warning);
@@ -64,19 +64,17 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
     if free_form && !module_args.contains_key("_raw_params") {
         anyhow::bail!("no command given: hactl run PATTERN 'COMMAND'");
     }
+    let conn = &super::connection(&args.connection)?;
     let targets = hosts
         .iter()
-        .map(|h| crate::run::target::target(inv, h, &args.connection))
+        .map(|h| crate::run::target::target(inv, h, conn))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!(e))?;
     let job = crate::run::adhoc::Job {
         module,
         args: module_args,
-        become_user: args
-            .connection
-            .become_
-            .then(|| args.connection.become_user.clone()),
-        forks: args.connection.forks.unwrap_or(hosts.len().clamp(1, 256)),
+        become_user: conn.become_.then(|| conn.become_user().to_string()),
+        forks: conn.forks.unwrap_or(hosts.len().clamp(1, 256)),
         mode: crate::modules::Mode::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

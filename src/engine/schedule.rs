@@ -64,6 +64,17 @@ pub struct Options {
     pub check: bool,
     pub force_handlers: bool,
     pub tags: Tags,
+    /// Asked before each task the walk reaches (`--start-at-task`, `--step`).
+    pub gate: Option<Arc<dyn TaskGate>>,
+}
+
+/// Decides, before its banner, whether a task the walk reached runs at all; one it refuses
+/// is passed over as if it were not in the play (no banner, no result, no stats), as
+/// ansible-playbook passes over tasks before `--start-at-task` or declined at `--step`.
+pub trait TaskGate: Send + Sync + std::fmt::Debug {
+    /// `shown` is the name the banner would show (`ROLE : NAME`, or the module), `name` the
+    /// task's own name if it has one.
+    fn admit(&self, shown: &str, name: Option<&str>) -> bool;
 }
 
 /// What a step runs as.
@@ -298,7 +309,16 @@ impl<'a> Schedule<'a> {
                             ran: vec![BTreeSet::new(); self.hosts.len()],
                         };
                     }
-                    Some(Step::Task(step)) => return self.task(step),
+                    Some(Step::Task(step)) => {
+                        if let Some(gate) = &self.opts.gate {
+                            let role = step.scope.role.map(|r| r.name.as_str());
+                            let shown = step.task.display_name(role);
+                            if !gate.admit(&shown, step.task.name.as_deref()) {
+                                continue;
+                            }
+                        }
+                        return self.task(step);
+                    }
                 },
             }
         }

@@ -177,15 +177,12 @@ impl Cx<'_> {
         match &self.at {
             Where::Offline { .. } => Ok(None),
             Where::Host { conn, become_user } => {
-                let wrapped;
-                let script = match become_user {
-                    Some(user) => {
-                        wrapped = crate::run::target::become_script(script, user);
-                        wrapped.as_str()
-                    }
-                    None => script,
-                };
-                conn.exec_boxed(script, stdin)
+                let (script, stdin) = crate::run::target::wrap(script, stdin, *become_user);
+                // A no_log task shows nothing of itself, its script included.
+                if self.task.keywords.no_log != Some(true) {
+                    crate::transport::trace_script(self.host, &script);
+                }
+                conn.exec_boxed(&script, &stdin)
                     .await
                     .map(Some)
                     .map_err(|e| Unreachable(e.to_string()))

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::target::become_script;
 use crate::modules::{self, Mode, Outcome, Status, Step};
 use crate::transport::{self, Target, Transport};
 
@@ -118,13 +117,12 @@ async fn one_host(
     let outcome = match step {
         Step::Done(outcome) => Ok(outcome),
         Step::Remote(remote) => {
-            let script = match &job.become_user {
-                Some(user) => become_script(&remote.script, user),
-                None => remote.script,
-            };
+            let (script, stdin) =
+                super::target::wrap(&remote.script, &remote.stdin, job.become_user.as_deref());
+            transport::trace_script(&target.name, &script);
             let out = match on_line {
-                Some(f) => conn.exec_streaming(&script, &remote.stdin, f).await,
-                None => conn.exec(&script, &remote.stdin).await,
+                Some(f) => conn.exec_streaming(&script, &stdin, f).await,
+                None => conn.exec(&script, &stdin).await,
             };
             out.map(remote.finish).map_err(text)
         }

@@ -1,6 +1,8 @@
 //! How to reach each host: the inventory's connection variables (`ansible_connection`,
 //! `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
-//! `ansible_ssh_common_args`) over the command line's defaults, as Ansible resolves them.
+//! `ansible_ssh_args`, `ansible_ssh_common_args`, `ansible_ssh_extra_args`) over the command
+//! line, the environment and ansible.cfg, as Ansible resolves them; and become (sudo, with
+//! `-K`'s password on standard input).
 
 use std::time::Duration;
 
@@ -9,18 +11,13 @@ use serde_json::Value;
 use crate::cli::ConnectionArgs;
 use crate::inventory::Inventory;
 use crate::playbook::{Play, Vars};
-use crate::transport::{CONNECTIONS_HINT, ConnectionKind, Target, parse_ssh_args};
+use crate::transport::{CONNECTIONS_HINT, ConnectionKind, SshArgs, SshArgsKind, Target};
 
 /// Whether host keys are checked: yes, unless `--no-host-key-checking` or Ansible's
-/// `ANSIBLE_HOST_KEY_CHECKING=False` says otherwise.
+/// host_key_checking (ansible.cfg, `ANSIBLE_HOST_KEY_CHECKING`, applied by
+/// [`crate::commands`]) says otherwise.
 pub fn check_host_keys(args: &ConnectionArgs) -> bool {
-    if args.no_host_key_checking {
-        return false;
-    }
-    match std::env::var("ANSIBLE_HOST_KEY_CHECKING") {
-        Ok(v) => crate::playbook::value::bool_str(&v).unwrap_or(true),
-        Err(_) => true,
-    }
+    !args.no_host_key_checking
 }
 
 /// The backend `value` (of `ansible_connection`, set in `source`) names for `host`.
@@ -92,18 +89,46 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
             p.parse::<u16>()
                 .map_err(|_| format!("{host}: ansible_port '{p}' is not a port"))?,
         ),
-        None => None,
+        None => args.from_config.remote_port,
     };
-    let mut ssh_options = Vec::new();
-    for args_text in [
-        args.ssh_common_args.clone(),
-        text(&["ansible_ssh_common_args"]),
-        text(&["ansible_ssh_extra_args"]),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        ssh_options.extend(parse_ssh_args(&args_text).map_err(|e| format!("{host}: {e}"))?);
+    // Each of Ansible's three settings: the host's variable wins over the command line, which
+    // wins over the environment and ansible.cfg (merged into `args` by the command).
+    let origin = |key: &'static str, flag: &str| {
+        args.from_config
+            .origins
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| flag.to_string())
+    };
+    let mut ssh_args = Vec::new();
+    for (kind, var, given, source) in [
+        (
+            SshArgsKind::Base,
+            "ansible_ssh_args",
+            args.from_config.ssh_args.clone(),
+            origin("ssh_args", "ssh_args"),
+        ),
+        (
+            SshArgsKind::Common,
+            "ansible_ssh_common_args",
+            args.ssh_common_args.clone(),
+            origin("ssh_common_args", "--ssh-common-args"),
+        ),
+        (
+            SshArgsKind::Extra,
+            "ansible_ssh_extra_args",
+            args.ssh_extra_args.clone(),
+            origin("ssh_extra_args", "--ssh-extra-args"),
+        ),
+    ] {
+        let (value, source) = match text(&[var]) {
+            Some(v) => (v, var.to_string()),
+            None => match given {
+                Some(v) => (v, source),
+                None => continue,
+            },
+        };
+        ssh_args.push(SshArgs::parse(kind, &value, &source).map_err(|e| format!("{host}: {e}"))?);
     }
     Ok(Target {
         name: host.to_string(),
@@ -114,20 +139,73 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
         private_key: text(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
             .map(Into::into)
             .or_else(|| args.private_key.clone()),
-        connect_timeout: Some(Duration::from_secs(args.timeout.max(1))),
-        ssh_options,
+        connect_timeout: Some(Duration::from_secs(args.timeout_secs().max(1))),
+        ssh_args,
         check_host_key: check_host_keys(args),
         persist: Some(Duration::from_secs(args.ssh_persist)),
+        control_path_dir: args.from_config.control_path_dir.clone(),
     })
 }
 
-/// Wraps a script so it runs as `user` through sudo, without a password prompt.
+/// The sudo password `-K` asked for, for this process.
+static BECOME_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Keeps the sudo password for every become of this run. It is masked in every output from
+/// now on (like a vault value), and only ever sent on a script's standard input.
+pub fn set_become_password(password: String) {
+    crate::vault::revealed::remember(&password);
+    let _ = BECOME_PASSWORD.set(password);
+}
+
+/// Wraps a script so it runs as `user` through sudo. Without a password (`-K`), sudo must
+/// not ask for one (`-n`). With one, the wrapper reads it from the first line of its standard
+/// input (see [`become_stdin`]), hands it to `sudo -S -v` through a pipe (`printf` is a shell
+/// builtin: the password is in no process's arguments or environment), then runs the script
+/// with `sudo -n` on the credentials just validated, with the rest of standard input. sudo
+/// never reads the script's own input as a password, whether or not it asks for one.
 pub fn become_script(script: &str, user: &str) -> String {
-    format!(
+    let run = format!(
         "sudo -H -n -u {} -- sh -c {}",
         crate::transport::shell_quote(user),
         crate::transport::shell_quote(script)
+    );
+    if BECOME_PASSWORD.get().is_none() {
+        return run;
+    }
+    format!(
+        "IFS= read -r hactl_pw || exit 1\n\
+         if ! printf '%s\\n' \"$hactl_pw\" | sudo -S -p '' -v 2>/dev/null; then\n\
+         hactl_pw=; echo 'sudo: incorrect become password (-K), or sudo refused' >&2; exit 1\n\
+         fi\n\
+         hactl_pw=\n\
+         {run}"
     )
+}
+
+/// The script and standard input to send for `script` run as `become_user` (if any).
+pub fn wrap(script: &str, stdin: &[u8], become_user: Option<&str>) -> (String, Vec<u8>) {
+    match become_user {
+        Some(user) => (
+            become_script(script, user),
+            become_stdin(stdin).into_owned(),
+        ),
+        None => (script.to_string(), stdin.to_vec()),
+    }
+}
+
+/// The standard input for a script made by [`become_script`]: the password line first when
+/// `-K` gave one.
+pub fn become_stdin(stdin: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match BECOME_PASSWORD.get() {
+        Some(p) => {
+            let mut v = Vec::with_capacity(p.len() + 1 + stdin.len());
+            v.extend_from_slice(p.as_bytes());
+            v.push(b'\n');
+            v.extend_from_slice(stdin);
+            std::borrow::Cow::Owned(v)
+        }
+        None => std::borrow::Cow::Borrowed(stdin),
+    }
 }
 
 #[cfg(test)]
