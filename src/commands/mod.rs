@@ -168,9 +168,24 @@ pub(crate) fn connection(args: &ConnectionArgs) -> anyhow::Result<ConnectionArgs
         });
     }
     if c.ask_become_pass {
-        let password = rpassword::prompt_password("BECOME password: ")
-            .context("cannot read the become password")?;
+        let password =
+            ask_password("BECOME password: ").context("cannot read the become password")?;
         crate::run::target::set_become_password(password);
     }
     Ok(c)
+}
+
+/// Asks for a password at the terminal without echo; with no terminal at all (a script, a
+/// pipe), reads one line of standard input instead, as Python's getpass falls back.
+fn ask_password(prompt: &str) -> std::io::Result<String> {
+    use std::io::IsTerminal as _;
+    match rpassword::prompt_password(prompt) {
+        Ok(p) => Ok(p),
+        Err(_) if !std::io::stdin().is_terminal() => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            Ok(line.trim_end_matches(['\n', '\r']).to_string())
+        }
+        Err(e) => Err(e),
+    }
 }
