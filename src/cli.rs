@@ -315,7 +315,8 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Inventory file or folder (or `-i`; default: see `hactl apply --help`).
-    pub inventory: Option<PathBuf>,
+    #[arg(value_name = "INVENTORY")]
+    pub inventory_path: Option<PathBuf>,
     #[command(flatten)]
     pub source: InventorySource,
     /// Only the hosts matching this pattern (default: every host of the inventory).

@@ -8,7 +8,7 @@ use crate::status::{Fleet, probe, table};
 use crate::{inventory, report};
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let sources = super::one_inventory(&args.source, args.inventory.as_ref())?;
+    let sources = super::one_inventory(&args.source, args.inventory_path.as_ref())?;
     let loaded = inventory::load(&sources)?;
     for w in &loaded.warnings {
         report::warning(w);
