@@ -28,8 +28,14 @@ enum Kind {
     Str,
     Bool,
     Int,
-    /// One path.
+    /// One path, relative to the file it was set in.
     Path,
+    /// One path relative to the working folder wherever it was set (`~`, `$VAR` expanded):
+    /// the ssh plugin resolves `control_path_dir` itself.
+    CwdPath,
+    /// A path given to ssh as written (ssh expands `~`; a relative one is the working
+    /// folder's): the ssh plugin's `private_key_file`.
+    RawPath,
     /// Paths separated by commas (Ansible's `pathlist`).
     PathList,
     /// Paths separated by colons (Ansible's `pathspec`).
@@ -72,7 +78,7 @@ const DEFS: &[Def] = &[
         name: "private_key_file",
         env: &["ANSIBLE_PRIVATE_KEY_FILE"],
         ini: &[("defaults", "private_key_file")],
-        kind: Kind::Path,
+        kind: Kind::RawPath,
     },
     Def {
         name: "forks",
@@ -153,7 +159,7 @@ const DEFS: &[Def] = &[
         name: "control_path_dir",
         env: &["ANSIBLE_SSH_CONTROL_PATH_DIR"],
         ini: &[("ssh_connection", "control_path_dir")],
-        kind: Kind::Path,
+        kind: Kind::CwdPath,
     },
     Def {
         name: "pipelining",
@@ -300,7 +306,8 @@ pub fn find_file(env: &BTreeMap<String, String>, cwd: &Path) -> (Option<PathBuf>
     (found, warning)
 }
 
-/// Reads the settings from `env` and the file [`find_file`] picks.
+/// Reads the settings from `env` and the file [`find_file`] picks (`cwd` is the working
+/// folder, for relative paths in the environment and for `./ansible.cfg`).
 pub fn load(env: &BTreeMap<String, String>, cwd: &Path) -> Result<Settings, ConfigError> {
     let (file, warning) = find_file(env, cwd);
     let mut warnings: Vec<String> = warning.into_iter().collect();
@@ -403,7 +410,9 @@ pub fn load(env: &BTreeMap<String, String>, cwd: &Path) -> Result<Settings, Conf
                 let p = u16::try_from(int()?).map_err(|_| bad("a port number"))?;
                 s.remote_port = Some(setting(p, &origin));
             }
-            "private_key_file" => s.private_key_file = Some(path()),
+            "private_key_file" => {
+                s.private_key_file = Some(setting(PathBuf::from(raw.trim()), &origin))
+            }
             "forks" => {
                 let n = usize::try_from(int()?).map_err(|_| bad("a whole number"))?;
                 if n == 0 {
@@ -422,7 +431,9 @@ pub fn load(env: &BTreeMap<String, String>, cwd: &Path) -> Result<Settings, Conf
             "ssh_args" => s.ssh_args = Some(text()),
             "ssh_common_args" => s.ssh_common_args = Some(text()),
             "ssh_extra_args" => s.ssh_extra_args = Some(text()),
-            "control_path_dir" => s.control_path_dir = Some(path()),
+            "control_path_dir" => {
+                s.control_path_dir = Some(setting(expand(raw.trim(), env, cwd), &origin));
+            }
             _ => {}
         }
     }
@@ -486,11 +497,31 @@ fn expand(path: &str, env: &BTreeMap<String, String>, base: &Path) -> PathBuf {
         (Some(rest), Some(h)) if rest.starts_with('/') => h.join(&rest[1..]),
         _ => PathBuf::from(vars),
     };
-    if expanded.is_absolute() {
+    let joined = if expanded.is_absolute() {
         expanded
     } else {
         base.join(expanded)
+    };
+    normalize(&joined)
+}
+
+/// `os.path.normpath` of an absolute path, as Ansible's `unfrackpath` leaves it: no `.`, no
+/// `..` (taken lexically), no trailing or doubled `/`.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if out.parent().is_some() {
+                    out.pop();
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
     }
+    out
 }
 
 /// An INI file: `(section, key)` to the value and the line of its key.
@@ -679,7 +710,11 @@ mod tests {
             s.inventory.expect("set").value,
             vec![cwd.join("inv/a.ini"), PathBuf::from("/abs/b")]
         );
-        assert_eq!(s.private_key_file.expect("set").value, home.join("k"));
+        assert_eq!(
+            s.private_key_file.expect("set").value,
+            PathBuf::from("~/k"),
+            "given to ssh as written"
+        );
         assert_eq!(
             s.roles_path.expect("set").value,
             vec![cwd.join("r1"), PathBuf::from("/r2")]
