@@ -243,6 +243,31 @@ fn ssh_arguments_reach_hosts_behind_a_jump_host() {
         text(&status)
     );
 
+    // The fleet's own ansible.cfg, as ansible-core uses it (ssh_args with -F, ControlMaster
+    // and ControlPersist of its own): hactl's master options come first and win.
+    let run = s
+        .fleet
+        .ctl(env!("CARGO_BIN_EXE_hactl"))
+        .args([
+            "run",
+            "jump",
+            "-i",
+            &s.fleet.inventory().display().to_string(),
+            "--no-stream",
+            "hostname",
+        ])
+        .current_dir(s.dir.path())
+        .env("ANSIBLE_CONFIG", s.fleet.state.join("ansible.cfg"))
+        .output()
+        .expect("hactl");
+    let out = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    assert!(out.contains("jump | CHANGED | rc=0 >>\njump"), "{out}");
+    assert!(
+        out.contains("[WARNING]: hactl does not use the setting [defaults] interpreter_python"),
+        "{out}"
+    );
+
     // A missing -F file: refused before any host is contacted, naming host and option.
     std::fs::remove_file(s.dir.path().join("ansible.cfg")).expect("rm");
     let run = s.hactl(&[
