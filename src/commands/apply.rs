@@ -96,14 +96,19 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     // On a signal the run was dropped mid-flight, which closed every host's connection.
     match stopped {
         Ok(done) => {
-            let stats = done?.stats;
+            let mut stats = done?.stats;
+            if gate.is_some() {
+                // Hosts that ran nothing (every task passed over) are not in ansible-core's
+                // recap: it lists the hosts something happened to.
+                stats.retain(|_, s| *s != engine::Stats::default());
+            }
+            engine::output::recap(&inv.inventory, &stats);
             if let Some(name) = gate.and_then(|g| g.unmatched()) {
                 report::error(&anyhow::anyhow!(
                     "No matching task \"{name}\" found. Note: --start-at-task can only follow \
                      static includes."
                 ));
             }
-            engine::output::recap(&inv.inventory, &stats);
             Ok(ExitCode::from(engine::exit_code(&stats)))
         }
         Err(signal) => {

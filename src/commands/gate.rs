@@ -5,6 +5,7 @@ use std::io::{BufRead as _, Write as _};
 use std::sync::Mutex;
 
 use crate::engine::schedule::TaskGate;
+use crate::playbook::Task;
 
 /// Passes over tasks until the first whose name matches `--start-at-task` (then every later
 /// task runs, in this play and the next ones), and with `--step` asks before each task.
@@ -70,7 +71,15 @@ pub fn matches(pattern: &str, shown: &str, name: Option<&str>) -> bool {
 }
 
 impl TaskGate for Gate {
-    fn admit(&self, shown: &str, name: Option<&str>) -> bool {
+    fn admit(&self, task: &Task, shown: &str) -> bool {
+        self.admit_named(shown, task.name.as_deref(), task.module == "meta")
+    }
+}
+
+impl Gate {
+    /// [`TaskGate::admit`] for a task shown as `shown`, named `name`; `meta` tasks are never
+    /// stepped (ansible-core runs them without asking).
+    fn admit_named(&self, shown: &str, name: Option<&str>, meta: bool) -> bool {
         let Ok(mut s) = self.state.lock() else {
             return true;
         };
@@ -80,21 +89,26 @@ impl TaskGate for Gate {
             }
             s.start_at = None;
         }
-        if !s.step {
+        if !s.step || meta {
             return true;
         }
-        let mut out = std::io::stdout().lock();
-        let _ = write!(out, "Perform task: TASK: {shown} (N)o/(y)es/(c)ontinue: ");
-        let _ = out.flush();
+        let question = format!("Perform task: TASK: {shown} (N)o/(y)es/(c)ontinue: ");
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{question}");
+            let _ = out.flush();
+        }
         let mut line = String::new();
         let read = match s.answers.as_mut() {
             Some(a) => a.read_line(&mut line),
             None => std::io::stdin().lock().read_line(&mut line),
         };
-        if read.is_err() {
-            line.clear();
+        if read.is_err() || !line.ends_with('\n') {
+            // No answer (end of input): the terminal's line ends here.
+            crate::report::out("");
         }
-        let _ = writeln!(out);
+        // ansible-core repeats the question as a banner once answered.
+        crate::engine::output::banner(question.trim_end());
         match line.trim().to_ascii_lowercase().as_str() {
             "y" | "yes" => true,
             "c" | "continue" => {
@@ -138,12 +152,16 @@ mod tests {
     #[test]
     fn the_gate_opens_at_the_first_match_and_stays_open() {
         let g = Gate::new(Some("two".into()), false);
-        assert!(!g.admit("one", Some("one")));
-        assert!(g.admit("two", Some("two")));
-        assert!(g.admit("one", Some("one")), "later tasks run");
+        assert!(!g.admit_named("one", Some("one"), false));
+        assert!(
+            !g.admit_named("meta", None, true),
+            "meta tasks are passed over too"
+        );
+        assert!(g.admit_named("two", Some("two"), false));
+        assert!(g.admit_named("one", Some("one"), false), "later tasks run");
         assert_eq!(g.unmatched(), None);
         let g = Gate::new(Some("nope".into()), false);
-        assert!(!g.admit("one", Some("one")));
+        assert!(!g.admit_named("one", Some("one"), false));
         assert_eq!(g.unmatched(), Some("nope".into()));
     }
 
@@ -151,10 +169,17 @@ mod tests {
     fn step_asks_and_continue_stops_asking() {
         let answers = std::io::Cursor::new(b"y\nn\n\nc\n".to_vec());
         let g = Gate::new(None, true).with_answers(Box::new(answers));
-        assert!(g.admit("a", None));
-        assert!(!g.admit("b", None));
-        assert!(!g.admit("c", None), "no answer is no");
-        assert!(g.admit("d", None));
-        assert!(g.admit("e", None), "after (c)ontinue nothing is asked");
+        assert!(g.admit_named("a", None, false));
+        assert!(
+            g.admit_named("meta", None, true),
+            "meta tasks are not asked about"
+        );
+        assert!(!g.admit_named("b", None, false));
+        assert!(!g.admit_named("c", None, false), "no answer is no");
+        assert!(g.admit_named("d", None, false));
+        assert!(
+            g.admit_named("e", None, false),
+            "after (c)ontinue nothing is asked"
+        );
     }
 }

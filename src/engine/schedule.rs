@@ -72,9 +72,8 @@ pub struct Options {
 /// is passed over as if it were not in the play (no banner, no result, no stats), as
 /// ansible-playbook passes over tasks before `--start-at-task` or declined at `--step`.
 pub trait TaskGate: Send + Sync + std::fmt::Debug {
-    /// `shown` is the name the banner would show (`ROLE : NAME`, or the module), `name` the
-    /// task's own name if it has one.
-    fn admit(&self, shown: &str, name: Option<&str>) -> bool;
+    /// `shown` is the name the banner would show (`ROLE : NAME`, or the module).
+    fn admit(&self, task: &Task, shown: &str) -> bool;
 }
 
 /// What a step runs as.
@@ -313,7 +312,7 @@ impl<'a> Schedule<'a> {
                         if let Some(gate) = &self.opts.gate {
                             let role = step.scope.role.map(|r| r.name.as_str());
                             let shown = step.task.display_name(role);
-                            if !gate.admit(&shown, step.task.name.as_deref()) {
+                            if !gate.admit(&step.task, &shown) {
                                 continue;
                             }
                         }
