@@ -224,6 +224,30 @@ fn settings_hactl_cannot_honour_are_refused() {
         "{}",
         text(&out)
     );
+    // ... and in a play or in the inventory, with file and line or host.
+    sb.write(
+        "su.yml",
+        "- hosts: all\n  gather_facts: false\n  become_method: su\n  tasks: []\n",
+    );
+    std::fs::remove_file(sb.path("ansible.cfg")).expect("rm");
+    let out = sb.hactl(&["apply", "-i", "from_cli.ini", "su.yml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("su.yml:3")
+            && text(&out).contains("become_method 'su' is not supported"),
+        "{}",
+        text(&out)
+    );
+    sb.write(
+        "doas.ini",
+        "h1 ansible_connection=local ansible_become_method=doas\n",
+    );
+    let out = sb.hactl(&["run", "all", "-i", "doas.ini", "true"]);
+    assert!(
+        text(&out).contains("h1: ansible_become_method 'doas' is not supported"),
+        "{}",
+        text(&out)
+    );
     sb.write("ansible.cfg", "[defaults]\n\ntimeout = soon\n");
     let out = sb.hactl(&["run", "all", "-i", "from_cli.ini", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -84,6 +84,14 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
             _ => None,
         })
     };
+    // hactl becomes with sudo only: another method named for the host is refused, not ignored.
+    if let Some(m) = text(&["ansible_become_method"]) {
+        if m.strip_prefix("ansible.builtin.").unwrap_or(&m) != "sudo" {
+            return Err(format!(
+                "{host}: ansible_become_method '{m}' is not supported: hactl becomes with sudo only"
+            ));
+        }
+    }
     let port = match text(&["ansible_port", "ansible_ssh_port"]) {
         Some(p) => Some(
             p.parse::<u16>()
