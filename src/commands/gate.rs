@@ -71,7 +71,11 @@ pub fn matches(pattern: &str, shown: &str, name: Option<&str>) -> bool {
 }
 
 impl TaskGate for Gate {
-    fn admit(&self, task: &Task, shown: &str) -> bool {
+    fn admit(&self, task: &Task, shown: &str, handler: bool) -> bool {
+        if handler {
+            // Handlers run when notified; `--start-at-task` does not pass over them.
+            return self.ask(&format!("HANDLER: {shown}"));
+        }
         self.admit_named(shown, task.name.as_deref(), task.module == "meta")
     }
 }
@@ -92,7 +96,19 @@ impl Gate {
         if !s.step || meta {
             return true;
         }
-        let question = format!("Perform task: TASK: {shown} (N)o/(y)es/(c)ontinue: ");
+        drop(s);
+        self.ask(&format!("TASK: {shown}"))
+    }
+
+    /// With `--step`, asks whether to run `what` (`TASK: NAME`, `HANDLER: NAME`).
+    fn ask(&self, what: &str) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return true;
+        };
+        if !s.step {
+            return true;
+        }
+        let question = format!("Perform task: {what} (N)o/(y)es/(c)ontinue: ");
         {
             let mut out = std::io::stdout().lock();
             let _ = write!(out, "{question}");
