@@ -61,6 +61,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let conn = super::connection(&args.connection)?;
+    super::announce_config()?;
     let gate = (args.start_at_task.is_some() || args.step).then(|| {
         Arc::new(super::gate::Gate::new(
             args.start_at_task.clone(),

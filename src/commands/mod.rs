@@ -161,18 +161,23 @@ pub(crate) fn connection(args: &ConnectionArgs) -> anyhow::Result<ConnectionArgs
         control_path_dir: s.control_path_dir.as_ref().map(|d| d.value.clone()),
     };
     crate::report::set_verbosity(c.verbose);
-    if c.verbose >= 1 {
-        crate::report::out(&match &s.file {
-            Some(f) => format!("Using {} as config file", f.display()),
-            None => "No config file found; using defaults".to_string(),
-        });
-    }
     if c.ask_become_pass {
         let password =
             ask_password("BECOME password: ").context("cannot read the become password")?;
         crate::run::target::set_become_password(password);
     }
     Ok(c)
+}
+
+/// At `-v`, the line ansible-playbook and ansible print first: which config file is read.
+pub(crate) fn announce_config() -> anyhow::Result<()> {
+    if crate::report::verbosity() >= 1 {
+        crate::report::out(&match &config::get()?.file {
+            Some(f) => format!("Using {} as config file", f.display()),
+            None => "No config file found; using defaults".to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Asks for a password at the terminal without echo; with no terminal at all (a script, a

@@ -65,6 +65,7 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
         anyhow::bail!("no command given: hactl run PATTERN 'COMMAND'");
     }
     let conn = &super::connection(&args.connection)?;
+    super::announce_config()?;
     let targets = hosts
         .iter()
         .map(|h| crate::run::target::target(inv, h, conn))
