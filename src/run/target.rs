@@ -305,4 +305,61 @@ mod tests {
         let err = target(&inv, "h1", &ConnectionArgs::default()).expect_err("podman");
         assert!(err.contains("h1: ansible_connection 'podman'"), "{err}");
     }
+
+    #[test]
+    fn host_variables_win_over_the_command_line_and_ansible_cfg() {
+        let inv =
+            inventory("h1 ansible_ssh_common_args='-o ProxyJump=bastion' ansible_port=2200\nh2\n");
+        let mut args = ConnectionArgs {
+            ssh_common_args: Some("-C".into()),
+            ssh_extra_args: Some("-o ServerAliveInterval=5".into()),
+            ..ConnectionArgs::default()
+        };
+        args.from_config.ssh_args = Some("-o ControlMaster=auto".into());
+        args.from_config.remote_port = Some(2222);
+        args.from_config
+            .origins
+            .insert("ssh_args", "ssh_args (/p/ansible.cfg:9)".into());
+        let words = |t: &Target| -> Vec<(SshArgsKind, String, String)> {
+            t.ssh_args
+                .iter()
+                .map(|a| (a.kind, a.source.clone(), a.words.join(" ")))
+                .collect()
+        };
+        let h1 = target(&inv, "h1", &args).expect("h1");
+        assert_eq!(h1.port, Some(2200));
+        assert_eq!(
+            words(&h1),
+            [
+                (
+                    SshArgsKind::Base,
+                    "ssh_args (/p/ansible.cfg:9)".to_string(),
+                    "-o ControlMaster=auto".to_string()
+                ),
+                (
+                    SshArgsKind::Common,
+                    "ansible_ssh_common_args".into(),
+                    "-o ProxyJump=bastion".into()
+                ),
+                (
+                    SshArgsKind::Extra,
+                    "--ssh-extra-args".into(),
+                    "-o ServerAliveInterval=5".into()
+                ),
+            ]
+        );
+        let h2 = target(&inv, "h2", &args).expect("h2");
+        assert_eq!(h2.port, Some(2222), "remote_port when the host has none");
+        assert_eq!(
+            words(&h2)[1],
+            (SshArgsKind::Common, "--ssh-common-args".into(), "-C".into())
+        );
+        // A bad word names the host and where it came from.
+        let inv = inventory("h3 ansible_ssh_extra_args='-M'\n");
+        let err = target(&inv, "h3", &args).expect_err("-M");
+        assert!(
+            err.starts_with("h3: ansible_ssh_extra_args: the ssh option -M cannot be used"),
+            "{err}"
+        );
+    }
 }

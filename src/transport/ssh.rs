@@ -447,6 +447,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_command_line_follows_ansibles_order() {
+        let arg = |kind, words: &str| super::super::SshArgs {
+            kind,
+            source: "test".into(),
+            words: words.split(' ').map(String::from).collect(),
+        };
+        let t = Target {
+            name: "h1".into(),
+            address: "198.51.100.11".into(),
+            port: Some(2222),
+            user: Some("deploy".into()),
+            private_key: Some("/k/id".into()),
+            connect_timeout: Some(std::time::Duration::from_secs(7)),
+            check_host_key: false,
+            ssh_args: vec![
+                arg(SshArgsKind::Extra, "-o ServerAliveInterval=5"),
+                arg(SshArgsKind::Common, "-F cfg -J jump"),
+                arg(SshArgsKind::Base, "-C"),
+            ],
+            ..Target::default()
+        };
+        assert_eq!(
+            command(&t).join(" "),
+            "-C -o StrictHostKeyChecking=no -o Port=2222 -o IdentityFile=\"/k/id\" \
+             -o User=\"deploy\" -o ConnectTimeout=7 -F cfg -J jump -o ServerAliveInterval=5 \
+             -- 198.51.100.11"
+        );
+        let checked = Target {
+            check_host_key: true,
+            ssh_args: Vec::new(),
+            port: None,
+            user: None,
+            private_key: None,
+            ..t
+        };
+        assert_eq!(
+            command(&checked).join(" "),
+            "-o ConnectTimeout=7 -- 198.51.100.11"
+        );
+    }
+
+    #[test]
     fn exit_code_trailer() {
         let raw = b"oops\n\x1ehactl-rc=127".to_vec();
         assert_eq!(split_exit_code(raw), (Some(127), b"oops\n".to_vec()));
