@@ -60,58 +60,132 @@ pub struct VaultArgs {
     pub ask_vault_pass: bool,
 }
 
-/// How to reach hosts; inventory variables (`ansible_user`, ...) win over these for their host.
+/// How to reach hosts, shared by every subcommand that connects (`apply`, `run`, `status`).
+/// Inventory variables (`ansible_user`, ...) win over these for their host; these win over
+/// the `ANSIBLE_*` environment, which wins over ansible.cfg (see [`crate::config`]).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnectionArgs {
-    /// Connect as this user (default: `ansible_user`, else ssh's own choice).
+    /// Connect as this user (default: `ansible_user`, else remote_user, else ssh's own choice).
     #[arg(short = 'u', long = "user", value_name = "USER")]
     pub user: Option<String>,
-    /// Private key file (default: `ansible_ssh_private_key_file`, else ssh's own choice).
-    #[arg(long = "private-key", value_name = "FILE")]
+    /// Private key file (default: `ansible_ssh_private_key_file`, else private_key_file).
+    #[arg(long = "private-key", visible_alias = "key-file", value_name = "FILE")]
     pub private_key: Option<PathBuf>,
-    /// Extra ssh options, as `-o Key=Value` words.
+    /// Arguments for ssh, passed as they are (`-F FILE`, `-J HOST`, `-o Key=Value`, ...), as
+    /// Ansible passes them; `ansible_ssh_common_args` wins for its host.
     #[arg(
         long = "ssh-common-args",
         value_name = "ARGS",
         allow_hyphen_values = true
     )]
     pub ssh_common_args: Option<String>,
-    /// Seconds to wait for a connection.
-    #[arg(short = 'T', long = "timeout", default_value_t = 10)]
-    pub timeout: u64,
-    /// Do not check host keys (also: ANSIBLE_HOST_KEY_CHECKING=False).
+    /// More arguments for ssh, after the common ones; `ansible_ssh_extra_args` wins for its host.
+    #[arg(
+        long = "ssh-extra-args",
+        value_name = "ARGS",
+        allow_hyphen_values = true
+    )]
+    pub ssh_extra_args: Option<String>,
+    /// Seconds to wait for a connection (default: timeout, else 10).
+    #[arg(short = 'T', long = "timeout", value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Do not check host keys (also: host_key_checking = False, ANSIBLE_HOST_KEY_CHECKING).
     #[arg(long)]
     pub no_host_key_checking: bool,
     /// Run operations with become (sudo).
     #[arg(short = 'b', long = "become")]
     pub become_: bool,
-    /// The user to become.
-    #[arg(long = "become-user", default_value = "root")]
-    pub become_user: String,
-    /// Number of hosts to work on in parallel (default: all of them, up to 256).
+    /// The user to become (default: become_user, else root).
+    #[arg(long = "become-user", value_name = "USER")]
+    pub become_user: Option<String>,
+    /// How to become; hactl becomes with sudo only.
+    #[arg(long = "become-method", value_name = "METHOD")]
+    pub become_method: Option<String>,
+    /// Ask for the sudo password (without echo); it goes to sudo on its standard input.
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
+    /// Number of hosts to work on in parallel (default: forks, else all of them, up to 256).
     #[arg(short = 'f', long)]
     pub forks: Option<usize>,
     /// Keep each host's master connection up this many seconds after the run, for the next
     /// run to reuse (ssh's ControlPersist, as Ansible's 60s); 0 closes it at the end.
     #[arg(long = "ssh-persist", value_name = "SECONDS", default_value_t = 60)]
     pub ssh_persist: u64,
+    /// More output: -v module results, -vvv also the ssh command line and the script sent to
+    /// each host (secrets masked).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Settings that come from ansible.cfg or the environment only (see [`crate::config`]).
+    #[arg(skip)]
+    pub from_config: ConfigConnection,
 }
 
-/// Where the inventory comes from: `-i`, else `HACTL_INVENTORY`, else `./inventory.ini`, else
-/// `./inventory/`.
+/// The connection settings with no command-line option: `ssh_args`, `remote_port` and
+/// `control_path_dir` of ansible.cfg or the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigConnection {
+    pub ssh_args: Option<String>,
+    /// Where `ssh_args`, `ssh_common_args` and `ssh_extra_args` came from, for messages
+    /// (absent: the command line).
+    pub origins: std::collections::BTreeMap<&'static str, String>,
+    pub remote_port: Option<u16>,
+    pub control_path_dir: Option<PathBuf>,
+}
+
+impl ConnectionArgs {
+    /// The user to become: `--become-user`, else become_user, else root.
+    pub fn become_user(&self) -> &str {
+        self.become_user.as_deref().unwrap_or("root")
+    }
+
+    /// Seconds to wait for a connection.
+    pub fn timeout_secs(&self) -> u64 {
+        self.timeout.unwrap_or(10)
+    }
+}
+
+/// Where the inventory comes from: `-i`, else `ANSIBLE_INVENTORY`, else ansible.cfg's
+/// `inventory`, else `HACTL_INVENTORY`, else `./inventory.ini`, else `./inventory/`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InventorySource {
     /// Inventory file or folder (may be given more than once).
-    #[arg(short = 'i', long = "inventory", value_name = "PATH")]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        visible_alias = "inventory-file",
+        value_name = "PATH"
+    )]
     pub inventory: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Inventory file or folder.
-    pub inventory: PathBuf,
-    /// Playbook to run (default: site.yml next to the inventory, then ./site.yml).
-    pub playbook: Option<PathBuf>,
+    /// `[INVENTORY] [PLAYBOOK]`: with `-i`, the one word is the playbook; without, two words
+    /// are the inventory and the playbook, and one word is the playbook if it is a YAML list
+    /// of plays, else the inventory. The playbook defaults to site.yml next to the inventory,
+    /// then ./site.yml.
+    #[arg(value_name = "INVENTORY_OR_PLAYBOOK", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Print the hosts each play would run on, and do nothing else.
+    #[arg(long)]
+    pub list_hosts: bool,
+    /// Print the tasks each play would run (after --tags/--skip-tags), and do nothing else.
+    #[arg(long)]
+    pub list_tasks: bool,
+    /// Print the tags of each play's tasks, and do nothing else.
+    #[arg(long)]
+    pub list_tags: bool,
+    /// Check the playbook's syntax (load it, its roles and imports), and do nothing else.
+    #[arg(long)]
+    pub syntax_check: bool,
+    /// Start at the first task of this name (as ansible-playbook: tasks before it are not run).
+    #[arg(long, value_name = "NAME")]
+    pub start_at_task: Option<String>,
+    /// Ask before each task: (N)o/(y)es/(c)ontinue.
+    #[arg(long)]
+    pub step: bool,
     /// Don't change anything; report what would change.
     #[arg(short = 'C', long)]
     pub check: bool,
@@ -240,8 +314,11 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Inventory file or folder (default: `HACTL_INVENTORY`, `./inventory.ini`, `./inventory/`).
-    pub inventory: Option<PathBuf>,
+    /// Inventory file or folder (or `-i`; default: see `hactl apply --help`).
+    #[arg(value_name = "INVENTORY")]
+    pub inventory_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: InventorySource,
     /// Only the hosts matching this pattern (default: every host of the inventory).
     #[arg(short = 'l', long)]
     pub limit: Option<String>,
@@ -254,10 +331,11 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Inventory file or folder (default: `HACTL_INVENTORY`, `./inventory.ini`, `./inventory/`).
-    pub inventory: Option<PathBuf>,
-    /// Playbook (default: site.yml next to the inventory, then ./site.yml).
-    pub playbook: Option<PathBuf>,
+    /// `[INVENTORY] [PLAYBOOK]`, read as for `hactl apply`.
+    #[arg(value_name = "INVENTORY_OR_PLAYBOOK", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: InventorySource,
     /// Facts: one JSON file per host (`HOST.json`), as for `hactl render`; hosts without one
     /// get placeholder facts.
     #[arg(long, value_name = "DIR")]

@@ -103,6 +103,19 @@ pub fn mode() -> Mode {
     MODE.get().copied().unwrap_or_default()
 }
 
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets how verbose the output is (the count of `-v`).
+pub fn set_verbosity(level: u8) {
+    VERBOSITY.store(level, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How verbose the output is: 0 by default, 1 for `-v` (module results), 3 for `-vvv` (ssh
+/// command lines and scripts too).
+pub fn verbosity() -> u8 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Whether to colour: `always`/`never` as asked; `auto` colours a terminal unless `NO_COLOR`
 /// is set (https://no-color.org).
 pub fn want_color(choice: &str) -> bool {

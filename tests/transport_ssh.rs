@@ -11,10 +11,16 @@ use hactl::transport::{self, Target, Transport};
 /// The fleet's target for `name`, with `known_hosts` as the only known hosts file.
 fn target(state: &Path, name: &str, known_hosts: &str) -> Target {
     let mut t = fleet::target(state, name);
-    t.ssh_options = vec![
-        ("UserKnownHostsFile".into(), known_hosts.into()),
-        ("GlobalKnownHostsFile".into(), "/dev/null".into()),
-    ];
+    t.ssh_args = vec![hactl::transport::SshArgs {
+        kind: hactl::transport::SshArgsKind::Common,
+        source: "test".into(),
+        words: vec![
+            "-o".into(),
+            format!("UserKnownHostsFile={known_hosts}"),
+            "-o".into(),
+            "GlobalKnownHostsFile=/dev/null".into(),
+        ],
+    }];
     t
 }
 

@@ -1,9 +1,15 @@
-//! `hactl apply INVENTORY [PLAYBOOK]`: run a playbook on real hosts, like ansible-playbook.
+//! `hactl apply [INVENTORY] [PLAYBOOK]` (or `-i INVENTORY PLAYBOOK`): run a playbook on real
+//! hosts, like ansible-playbook. `--list-hosts`, `--list-tasks`, `--list-tags` and
+//! `--syntax-check` print what ansible-playbook prints and touch no host (see [`listing`]).
+//!
+//! [`listing`]: super::listing
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::cli::ApplyArgs;
+use crate::engine::walk::Tags;
 use crate::{engine, inventory, playbook, report, run};
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -12,21 +18,56 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         json: args.json,
         color: !args.json && report::want_color(&args.color),
     });
-    let playbook_path = match &args.playbook {
-        Some(p) => p.clone(),
-        None => default_playbook(&args.inventory)?,
+    let (sources, playbook) = super::inventory_and_playbook(&args.source, &args.paths)?;
+    let playbook_path = match playbook {
+        Some(p) => p,
+        None => default_playbook(sources.first().map_or(".".as_ref(), |p| p))?,
     };
     let loaded = playbook::load(&playbook_path)?;
     for w in &loaded.warnings {
         report::warning(w);
     }
-    let inv = inventory::load_with_playbook_dir(
-        std::slice::from_ref(&args.inventory),
-        Some(&loaded.playbook.dir),
-    )?;
+    let inv = inventory::load_with_playbook_dir(&sources, Some(&loaded.playbook.dir))?;
     for w in &inv.warnings {
         report::warning(w);
     }
+    let listing = super::listing::Wanted {
+        hosts: args.list_hosts,
+        tasks: args.list_tasks,
+        tags: args.list_tags,
+    };
+    if args.syntax_check || listing.hosts || listing.tasks || listing.tags {
+        let limit = args.limit.as_deref();
+        for w in super::listing::pattern_warnings(&inv.inventory, &loaded.playbook, limit) {
+            report::warning(&w);
+        }
+        if args.syntax_check && !(listing.hosts || listing.tasks || listing.tags) {
+            report::out("");
+            report::out(&format!("playbook: {}", playbook_path.display()));
+            return Ok(ExitCode::SUCCESS);
+        }
+        let tags = Tags {
+            only: args.tags.clone(),
+            skip: args.skip_tags.clone(),
+        };
+        super::listing::print(
+            &inv.inventory,
+            &loaded.playbook,
+            &playbook_path,
+            limit,
+            &tags,
+            listing,
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let conn = super::connection(&args.connection)?;
+    super::announce_config()?;
+    let gate = (args.start_at_task.is_some() || args.step).then(|| {
+        Arc::new(super::gate::Gate::new(
+            args.start_at_task.clone(),
+            args.step,
+        ))
+    });
     let opts = engine::Options {
         check: args.check,
         diff: args.diff,
@@ -34,9 +75,12 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         extra_vars: playbook::extra_vars::parse(&args.extra_vars)?,
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
-        conn: args.connection.clone(),
+        conn,
         force_handlers: args.force_handlers,
         skip_lint: args.skip_lint,
+        gate: gate
+            .clone()
+            .map(|g| g as Arc<dyn engine::schedule::TaskGate>),
         ..Default::default()
     };
     let printer = engine::output::Printer {
@@ -54,8 +98,19 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     // On a signal the run was dropped mid-flight, which closed every host's connection.
     match stopped {
         Ok(done) => {
-            let stats = done?.stats;
+            let mut stats = done?.stats;
+            if gate.is_some() {
+                // Hosts that ran nothing (every task passed over) are not in ansible-core's
+                // recap: it lists the hosts something happened to.
+                stats.retain(|_, s| *s != engine::Stats::default());
+            }
             engine::output::recap(&stats);
+            if let Some(name) = gate.and_then(|g| g.unmatched()) {
+                report::error(&anyhow::anyhow!(
+                    "No matching task \"{name}\" found. Note: --start-at-task can only follow \
+                     static includes."
+                ));
+            }
             Ok(ExitCode::from(engine::exit_code(&stats)))
         }
         Err(signal) => {

@@ -15,7 +15,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
     if args.limit.is_some() {
         anyhow::bail!("`hactl inventory --limit` is not supported yet");
     }
-    let sources = inventory::resolve_sources(&args.source.inventory)?;
+    let sources = super::inventory_sources(&args.source.inventory)?;
     // Like ansible-inventory, also read group_vars/ and host_vars/ of the current directory.
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let loaded = inventory::load_with_playbook_dir(&sources, Some(&cwd))

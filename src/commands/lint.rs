@@ -10,8 +10,8 @@ use crate::{inventory, playbook, report, run};
 
 pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
     super::vault::install(&args.vault)?;
-    let sources = inventory::resolve_sources(args.inventory.as_slice())?;
-    let playbook_path = match &args.playbook {
+    let (sources, playbook) = super::inventory_and_playbook(&args.source, &args.paths)?;
+    let playbook_path = match &playbook {
         Some(p) => p.clone(),
         None => super::apply::default_playbook(sources.first().map_or(".".as_ref(), |p| p))?,
     };

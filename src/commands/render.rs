@@ -11,7 +11,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     for w in &loaded.warnings {
         report::warning(w);
     }
-    let sources = inventory::resolve_sources(&args.source.inventory)?;
+    let sources = super::inventory_sources(&args.source.inventory)?;
     // group_vars/ and host_vars/ beside the playbook apply too, as in ansible-playbook.
     let inv = inventory::load_with_playbook_dir(&sources, Some(&loaded.playbook.dir))?;
     for w in &inv.warnings {

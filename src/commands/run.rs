@@ -23,7 +23,7 @@ pub enum TargetError {
 /// Loads the inventory and prints the selected hosts the way `ansible --list-hosts` does.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     super::vault::install(&args.vault)?;
-    let sources = inventory::resolve_sources(&args.source.inventory)?;
+    let sources = super::inventory_sources(&args.source.inventory)?;
     let loaded = inventory::load(&sources)?;
     for warning in &loaded.warnings {
         report::warning(warning);
@@ -75,6 +75,8 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
     {
         anyhow::bail!("no command given: hactl run PATTERN 'COMMAND'");
     }
+    let conn = &super::connection(&args.connection)?;
+    super::announce_config()?;
     let job = crate::run::adhoc::Job {
         module,
         args: module_args,
@@ -95,7 +97,7 @@ fn adhoc(args: &RunArgs, inv: &Inventory, hosts: &[String]) -> anyhow::Result<Ex
         inv,
         hosts,
         job,
-        &args.connection,
+        conn,
         on_line,
         |r| {
             if args.json {

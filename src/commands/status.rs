@@ -8,7 +8,7 @@ use crate::status::{Fleet, probe, table};
 use crate::{inventory, report};
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let sources = inventory::resolve_sources(args.inventory.as_slice())?;
+    let sources = super::one_inventory(&args.source, args.inventory_path.as_ref())?;
     let loaded = inventory::load(&sources)?;
     for w in &loaded.warnings {
         report::warning(w);
@@ -21,13 +21,13 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         false,
         &mut report::warning,
     )?;
+    let conn = &super::connection(&args.connection)?;
     let targets = hosts
         .iter()
-        .map(|h| crate::run::target::target(&loaded.inventory, h, &args.connection))
+        .map(|h| crate::run::target::target(&loaded.inventory, h, conn))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!(e))?;
-    let conn = &args.connection;
-    let become_user = conn.become_.then(|| conn.become_user.clone());
+    let become_user = conn.become_.then(|| conn.become_user().to_string());
     let forks = conn.forks.unwrap_or(hosts.len().clamp(1, 256));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -19,9 +19,20 @@ use crate::vault::{self, Purpose, Secret, Sources, VaultSecrets, format};
 
 impl VaultArgs {
     pub fn sources(&self) -> Sources {
+        let mut password_files = self.vault_password_files.clone();
+        // ansible.cfg's vault_password_file; ANSIBLE_VAULT_PASSWORD_FILE, which wins over it,
+        // is read by `Sources::load` itself.
+        if let Some(s) = crate::config::get()
+            .ok()
+            .and_then(|s| s.vault_password_file.as_ref())
+        {
+            if matches!(s.origin, crate::config::Origin::File { .. }) {
+                password_files.push(s.value.clone());
+            }
+        }
         Sources {
             vault_ids: self.vault_ids.clone(),
-            password_files: self.vault_password_files.clone(),
+            password_files,
             ask: self.ask_vault_pass,
         }
     }

@@ -38,6 +38,8 @@ pub struct Options {
     pub force_handlers: bool,
     /// Do not lint the keepalived configs before the first task.
     pub skip_lint: bool,
+    /// Asked before each task (`--start-at-task`, `--step`); see [`schedule::TaskGate`].
+    pub gate: Option<Arc<dyn schedule::TaskGate>>,
     /// Run on exactly these hosts instead of each play's pattern (`hactl run` has selected
     /// them already).
     pub hosts: Option<Vec<String>>,
@@ -276,6 +278,7 @@ impl<'a> Batch<'a> {
                 only: self.opts.tags.clone(),
                 skip: self.opts.skip_tags.clone(),
             },
+            gate: self.opts.gate.clone(),
         };
         let mut sched = Schedule::new(self.pb, self.play, hosts.clone(), down, sopts);
         if !self.play.gather_facts && matches!(self.mode, Mode::Live) {
@@ -319,7 +322,7 @@ impl<'a> Batch<'a> {
                     .keywords
                     .become_user
                     .as_deref()
-                    .unwrap_or(&self.opts.conn.become_user),
+                    .unwrap_or(self.opts.conn.become_user()),
                 sink: self.sink,
                 stream: self.opts.stream.as_ref(),
                 delegates: match self.mode {

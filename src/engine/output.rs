@@ -338,6 +338,17 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
                     pretty(&Value::Object(result))
                 ));
             }
+            // -v shows every result as ansible-playbook's -v does: on one line, or indented
+            // from -vvv on.
+            _ if report::verbosity() >= 1 && !result.is_empty() => {
+                let v = Value::Object(result);
+                let text = if report::verbosity() >= 3 {
+                    pretty(&v)
+                } else {
+                    py_json(&v)
+                };
+                result_line(status, host, item.as_ref(), Some(&text));
+            }
             _ => result_line(status, host, item.as_ref(), None),
         }
     }

@@ -64,6 +64,17 @@ pub struct Options {
     pub check: bool,
     pub force_handlers: bool,
     pub tags: Tags,
+    /// Asked before each task the walk reaches (`--start-at-task`, `--step`).
+    pub gate: Option<Arc<dyn TaskGate>>,
+}
+
+/// Decides, before its banner, whether a task the walk reached runs at all; one it refuses
+/// is passed over as if it were not in the play (no banner, no result, no stats), as
+/// ansible-playbook passes over tasks before `--start-at-task` or declined at `--step`.
+pub trait TaskGate: Send + Sync + std::fmt::Debug {
+    /// `shown` is the name the banner would show (`ROLE : NAME`, or the module); `handler`
+    /// tells a notified handler about to run from a task.
+    fn admit(&self, task: &Task, shown: &str, handler: bool) -> bool;
 }
 
 /// What a step runs as.
@@ -277,7 +288,14 @@ impl<'a> Schedule<'a> {
                     self.notified[i].clear();
                     let handler = self.walker.handlers[i].clone();
                     let role = handler.scope.role.map(|r| r.name.as_str());
-                    self.banner(Banner::Handler, handler.task.display_name(role));
+                    let shown = handler.task.display_name(role);
+                    if let Some(gate) = &self.opts.gate {
+                        // Declined: the notification is dropped, the next handler comes.
+                        if !gate.admit(&handler.task, &shown, true) {
+                            continue;
+                        }
+                    }
+                    self.banner(Banner::Handler, shown);
                     self.awaiting = true;
                     return Next::Run(Run {
                         kind: Kind::Handler,
@@ -298,7 +316,16 @@ impl<'a> Schedule<'a> {
                             ran: vec![BTreeSet::new(); self.hosts.len()],
                         };
                     }
-                    Some(Step::Task(step)) => return self.task(*step),
+                    Some(Step::Task(step)) => {
+                        if let Some(gate) = &self.opts.gate {
+                            let role = step.scope.role.map(|r| r.name.as_str());
+                            let shown = step.task.display_name(role);
+                            if !gate.admit(&step.task, &shown, false) {
+                                continue;
+                            }
+                        }
+                        return self.task(*step);
+                    }
                 },
             }
         }

@@ -19,11 +19,18 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Where the inventory comes from: `-i` (all of them, in order), else `HACTL_INVENTORY`, else
+/// Where the inventory comes from: `-i` (all of them, in order), else `configured` (Ansible's
+/// `inventory` setting: `ANSIBLE_INVENTORY`, else ansible.cfg), else `HACTL_INVENTORY`, else
 /// `./inventory.ini`, else `./inventory/`.
-pub fn resolve_sources(cli: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+pub fn resolve_sources(
+    cli: &[PathBuf],
+    configured: Option<&[PathBuf]>,
+) -> Result<Vec<PathBuf>, Error> {
     if !cli.is_empty() {
         return Ok(cli.to_vec());
+    }
+    if let Some(paths) = configured.filter(|p| !p.is_empty()) {
+        return Ok(paths.to_vec());
     }
     if let Some(env) = std::env::var_os("HACTL_INVENTORY").filter(|v| !v.is_empty()) {
         return Ok(vec![PathBuf::from(env)]);

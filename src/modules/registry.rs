@@ -214,17 +214,14 @@ impl Cx<'_> {
                     with_env = format!("{exports}{script}");
                     with_env.as_str()
                 };
-                let wrapped;
-                let script = match become_user {
-                    Some(user) => {
-                        wrapped = crate::run::target::become_script(script, user);
-                        wrapped.as_str()
-                    }
-                    None => script,
-                };
+                let (script, stdin) = crate::run::target::wrap(script, stdin, *become_user);
+                // A no_log task shows nothing of itself, its script included.
+                if self.task.keywords.no_log != Some(true) {
+                    crate::transport::trace_script(self.host, &script);
+                }
                 let out = match stream {
-                    Some(on_line) => conn.exec_streaming_boxed(script, stdin, *on_line).await,
-                    None => conn.exec_boxed(script, stdin).await,
+                    Some(on_line) => conn.exec_streaming_boxed(&script, &stdin, *on_line).await,
+                    None => conn.exec_boxed(&script, &stdin).await,
                 };
                 out.map(Some).map_err(|e| Unreachable(e.to_string()))
             }

@@ -93,6 +93,14 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
     if let Some(extra) = std::env::var_os("HACTL_ROLES_PATH") {
         roles_path.extend(std::env::split_paths(&extra));
     }
+    // Ansible's roles_path (ANSIBLE_ROLES_PATH, ansible.cfg); an unreadable config was
+    // reported by the command already.
+    if let Some(configured) = crate::config::get()
+        .ok()
+        .and_then(|s| s.roles_path.as_ref())
+    {
+        roles_path.extend(configured.value.iter().cloned());
+    }
     roles_path.push(dir.clone());
     let mut loader = Loader {
         dir: dir.clone(),

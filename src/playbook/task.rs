@@ -294,7 +294,19 @@ impl Loader {
             }
             "become" => kw.become_ = Some(boolean(v, file, key)?),
             "become_user" => kw.become_user = Some(string(v, file, key)?),
-            "become_method" => kw.become_method = Some(string(v, file, key)?),
+            "become_method" => {
+                let m = string(v, file, key)?;
+                if m.strip_prefix("ansible.builtin.").unwrap_or(&m) != "sudo" {
+                    return Err(Error::at(
+                        file,
+                        v.mark,
+                        format!(
+                            "become_method '{m}' is not supported: hactl becomes with sudo only"
+                        ),
+                    ));
+                }
+                kw.become_method = Some(m);
+            }
             "check_mode" => kw.check_mode = Some(boolean(v, file, key)?),
             "diff" => kw.diff = Some(boolean(v, file, key)?),
             "no_log" => kw.no_log = Some(boolean(v, file, key)?),

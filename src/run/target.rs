@@ -1,6 +1,8 @@
 //! How to reach each host: the inventory's connection variables (`ansible_connection`,
 //! `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
-//! `ansible_ssh_common_args`) over the command line's defaults, as Ansible resolves them.
+//! `ansible_ssh_args`, `ansible_ssh_common_args`, `ansible_ssh_extra_args`) over the command
+//! line, the environment and ansible.cfg, as Ansible resolves them; and become (sudo, with
+//! `-K`'s password on standard input).
 
 use std::time::Duration;
 
@@ -9,18 +11,13 @@ use serde_json::Value;
 use crate::cli::ConnectionArgs;
 use crate::inventory::Inventory;
 use crate::playbook::{Play, Vars};
-use crate::transport::{CONNECTIONS_HINT, ConnectionKind, Target, parse_ssh_args};
+use crate::transport::{CONNECTIONS_HINT, ConnectionKind, SshArgs, SshArgsKind, Target};
 
 /// Whether host keys are checked: yes, unless `--no-host-key-checking` or Ansible's
-/// `ANSIBLE_HOST_KEY_CHECKING=False` says otherwise.
+/// host_key_checking (ansible.cfg, `ANSIBLE_HOST_KEY_CHECKING`, applied by
+/// [`crate::commands`]) says otherwise.
 pub fn check_host_keys(args: &ConnectionArgs) -> bool {
-    if args.no_host_key_checking {
-        return false;
-    }
-    match std::env::var("ANSIBLE_HOST_KEY_CHECKING") {
-        Ok(v) => crate::playbook::value::bool_str(&v).unwrap_or(true),
-        Err(_) => true,
-    }
+    !args.no_host_key_checking
 }
 
 /// The backend `value` (of `ansible_connection`, set in `source`) names for `host`.
@@ -87,23 +84,59 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
             _ => None,
         })
     };
+    // hactl becomes with sudo only: another method named for the host is refused, not ignored.
+    if let Some(m) = text(&["ansible_become_method"]) {
+        if m.strip_prefix("ansible.builtin.").unwrap_or(&m) != "sudo" {
+            return Err(format!(
+                "{host}: ansible_become_method '{m}' is not supported: hactl becomes with sudo only"
+            ));
+        }
+    }
     let port = match text(&["ansible_port", "ansible_ssh_port"]) {
         Some(p) => Some(
             p.parse::<u16>()
                 .map_err(|_| format!("{host}: ansible_port '{p}' is not a port"))?,
         ),
-        None => None,
+        None => args.from_config.remote_port,
     };
-    let mut ssh_options = Vec::new();
-    for args_text in [
-        args.ssh_common_args.clone(),
-        text(&["ansible_ssh_common_args"]),
-        text(&["ansible_ssh_extra_args"]),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        ssh_options.extend(parse_ssh_args(&args_text).map_err(|e| format!("{host}: {e}"))?);
+    // Each of Ansible's three settings: the host's variable wins over the command line, which
+    // wins over the environment and ansible.cfg (merged into `args` by the command).
+    let origin = |key: &'static str, flag: &str| {
+        args.from_config
+            .origins
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| flag.to_string())
+    };
+    let mut ssh_args = Vec::new();
+    for (kind, var, given, source) in [
+        (
+            SshArgsKind::Base,
+            "ansible_ssh_args",
+            args.from_config.ssh_args.clone(),
+            origin("ssh_args", "ssh_args"),
+        ),
+        (
+            SshArgsKind::Common,
+            "ansible_ssh_common_args",
+            args.ssh_common_args.clone(),
+            origin("ssh_common_args", "--ssh-common-args"),
+        ),
+        (
+            SshArgsKind::Extra,
+            "ansible_ssh_extra_args",
+            args.ssh_extra_args.clone(),
+            origin("ssh_extra_args", "--ssh-extra-args"),
+        ),
+    ] {
+        let (value, source) = match text(&[var]) {
+            Some(v) => (v, var.to_string()),
+            None => match given {
+                Some(v) => (v, source),
+                None => continue,
+            },
+        };
+        ssh_args.push(SshArgs::parse(kind, &value, &source).map_err(|e| format!("{host}: {e}"))?);
     }
     Ok(Target {
         name: host.to_string(),
@@ -114,20 +147,73 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
         private_key: text(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
             .map(Into::into)
             .or_else(|| args.private_key.clone()),
-        connect_timeout: Some(Duration::from_secs(args.timeout.max(1))),
-        ssh_options,
+        connect_timeout: Some(Duration::from_secs(args.timeout_secs().max(1))),
+        ssh_args,
         check_host_key: check_host_keys(args),
         persist: Some(Duration::from_secs(args.ssh_persist)),
+        control_path_dir: args.from_config.control_path_dir.clone(),
     })
 }
 
-/// Wraps a script so it runs as `user` through sudo, without a password prompt.
+/// The sudo password `-K` asked for, for this process.
+static BECOME_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Keeps the sudo password for every become of this run. It is masked in every output from
+/// now on (like a vault value), and only ever sent on a script's standard input.
+pub fn set_become_password(password: String) {
+    crate::vault::revealed::remember(&password);
+    let _ = BECOME_PASSWORD.set(password);
+}
+
+/// Wraps a script so it runs as `user` through sudo. Without a password (`-K`), sudo must
+/// not ask for one (`-n`). With one, the wrapper reads it from the first line of its standard
+/// input (see [`become_stdin`]), hands it to `sudo -S -v` through a pipe (`printf` is a shell
+/// builtin: the password is in no process's arguments or environment), then runs the script
+/// with `sudo -n` on the credentials just validated, with the rest of standard input. sudo
+/// never reads the script's own input as a password, whether or not it asks for one.
 pub fn become_script(script: &str, user: &str) -> String {
-    format!(
+    let run = format!(
         "sudo -H -n -u {} -- sh -c {}",
         crate::transport::shell_quote(user),
         crate::transport::shell_quote(script)
+    );
+    if BECOME_PASSWORD.get().is_none() {
+        return run;
+    }
+    format!(
+        "IFS= read -r hactl_pw || exit 1\n\
+         if ! printf '%s\\n' \"$hactl_pw\" | sudo -S -p '' -v 2>/dev/null; then\n\
+         hactl_pw=; echo 'sudo: incorrect become password (-K), or sudo refused' >&2; exit 1\n\
+         fi\n\
+         hactl_pw=\n\
+         {run}"
     )
+}
+
+/// The script and standard input to send for `script` run as `become_user` (if any).
+pub fn wrap(script: &str, stdin: &[u8], become_user: Option<&str>) -> (String, Vec<u8>) {
+    match become_user {
+        Some(user) => (
+            become_script(script, user),
+            become_stdin(stdin).into_owned(),
+        ),
+        None => (script.to_string(), stdin.to_vec()),
+    }
+}
+
+/// The standard input for a script made by [`become_script`]: the password line first when
+/// `-K` gave one.
+pub fn become_stdin(stdin: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match BECOME_PASSWORD.get() {
+        Some(p) => {
+            let mut v = Vec::with_capacity(p.len() + 1 + stdin.len());
+            v.extend_from_slice(p.as_bytes());
+            v.push(b'\n');
+            v.extend_from_slice(stdin);
+            std::borrow::Cow::Owned(v)
+        }
+        None => std::borrow::Cow::Borrowed(stdin),
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +304,62 @@ mod tests {
         let inv = inventory("h1 ansible_connection=podman\n");
         let err = target(&inv, "h1", &ConnectionArgs::default()).expect_err("podman");
         assert!(err.contains("h1: ansible_connection 'podman'"), "{err}");
+    }
+
+    #[test]
+    fn host_variables_win_over_the_command_line_and_ansible_cfg() {
+        let inv =
+            inventory("h1 ansible_ssh_common_args='-o ProxyJump=bastion' ansible_port=2200\nh2\n");
+        let mut args = ConnectionArgs {
+            ssh_common_args: Some("-C".into()),
+            ssh_extra_args: Some("-o ServerAliveInterval=5".into()),
+            ..ConnectionArgs::default()
+        };
+        args.from_config.ssh_args = Some("-o ControlMaster=auto".into());
+        args.from_config.remote_port = Some(2222);
+        args.from_config
+            .origins
+            .insert("ssh_args", "ssh_args (/p/ansible.cfg:9)".into());
+        let words = |t: &Target| -> Vec<(SshArgsKind, String, String)> {
+            t.ssh_args
+                .iter()
+                .map(|a| (a.kind, a.source.clone(), a.words.join(" ")))
+                .collect()
+        };
+        let h1 = target(&inv, "h1", &args).expect("h1");
+        assert_eq!(h1.port, Some(2200));
+        assert_eq!(
+            words(&h1),
+            [
+                (
+                    SshArgsKind::Base,
+                    "ssh_args (/p/ansible.cfg:9)".to_string(),
+                    "-o ControlMaster=auto".to_string()
+                ),
+                (
+                    SshArgsKind::Common,
+                    "ansible_ssh_common_args".into(),
+                    "-o ProxyJump=bastion".into()
+                ),
+                (
+                    SshArgsKind::Extra,
+                    "--ssh-extra-args".into(),
+                    "-o ServerAliveInterval=5".into()
+                ),
+            ]
+        );
+        let h2 = target(&inv, "h2", &args).expect("h2");
+        assert_eq!(h2.port, Some(2222), "remote_port when the host has none");
+        assert_eq!(
+            words(&h2)[1],
+            (SshArgsKind::Common, "--ssh-common-args".into(), "-C".into())
+        );
+        // A bad word names the host and where it came from.
+        let inv = inventory("h3 ansible_ssh_extra_args='-M'\n");
+        let err = target(&inv, "h3", &args).expect_err("-M");
+        assert!(
+            err.starts_with("h3: ansible_ssh_extra_args: the ssh option -M cannot be used"),
+            "{err}"
+        );
     }
 }

@@ -10,7 +10,6 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use super::{Answer, Engine, HostStatus, HostView, Instance, keepalived};
-use crate::run::target::become_script;
 use crate::transport::{self, Target, Transport};
 
 /// Marks the start of a section in the script's output.
@@ -65,24 +64,21 @@ pub async fn probe_all(
     forks: usize,
 ) -> Vec<HostStatus> {
     let gate = Arc::new(Semaphore::new(forks.max(1)));
-    let script = match &become_user {
-        Some(user) => become_script(SCRIPT, user),
-        None => SCRIPT.to_string(),
-    };
+    let (script, stdin) = crate::run::target::wrap(SCRIPT, b"", become_user.as_deref());
     join_all(targets.iter().map(|t| {
-        let (gate, script) = (gate.clone(), &script);
+        let (gate, script, stdin) = (gate.clone(), &script, &stdin);
         async move {
             let _slot = gate.acquire().await;
             HostStatus {
                 host: t.name.clone(),
-                answer: probe(t, script).await,
+                answer: probe(t, script, stdin).await,
             }
         }
     }))
     .await
 }
 
-async fn probe(target: &Target, script: &str) -> Answer {
+async fn probe(target: &Target, script: &str, stdin: &[u8]) -> Answer {
     // Errors name the host already; the table puts it in its own column.
     let text = |e: transport::TransportError| {
         let full = e.to_string();
@@ -94,7 +90,8 @@ async fn probe(target: &Target, script: &str) -> Answer {
         Ok(c) => c,
         Err(e) => return Answer::Unreachable(text(e)),
     };
-    let out = conn.exec(script, b"").await;
+    transport::trace_script(&target.name, script);
+    let out = conn.exec(script, stdin).await;
     let _ = conn.close().await;
     match out {
         Ok(out) => Answer::Reached(parse(&String::from_utf8_lossy(&out.stdout))),

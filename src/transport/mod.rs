@@ -61,8 +61,9 @@ impl ConnectionKind {
 pub const CONNECTIONS_HINT: &str = "hactl connects with ssh (also for smart and paramiko) or local";
 
 /// How to reach one host. Built from the inventory (`ansible_connection`, `ansible_host`,
-/// `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`), the play and the command
-/// line.
+/// `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`, `ansible_ssh_args`,
+/// `ansible_ssh_common_args`, `ansible_ssh_extra_args`), the play, the command line and
+/// ansible.cfg.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Target {
     /// The inventory name, for messages.
@@ -75,13 +76,124 @@ pub struct Target {
     pub user: Option<String>,
     pub private_key: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
-    /// Extra ssh options (`-o Key=Value`), from `--ssh-common-args` / `ansible_ssh_common_args`.
-    pub ssh_options: Vec<(String, String)>,
+    /// The user's own ssh arguments (`ssh_args`, `ssh_common_args`, `ssh_extra_args`), passed
+    /// to ssh as they are, where Ansible's ssh plugin puts them (see [`ssh`]'s `command`).
+    pub ssh_args: Vec<SshArgs>,
     /// Host key checking. On unless the user opts out.
     pub check_host_key: bool,
     /// Keep the master connection up this long after the run, idle, for the next run to
     /// reuse (`ControlPersist`); `None` or zero closes it at the end.
     pub persist: Option<Duration>,
+    /// Where persistent masters live (ansible.cfg `control_path_dir`), unless
+    /// `HACTL_CONTROL_PATH_DIR` says otherwise.
+    pub control_path_dir: Option<PathBuf>,
+}
+
+/// Which of Ansible's three ssh argument settings a group of words is: `ssh_args` come before
+/// hactl's own options (port, key, user, timeout), common and extra ones after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SshArgsKind {
+    Base,
+    Common,
+    Extra,
+}
+
+/// One setting's ssh arguments, split as a shell would, and where they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshArgs {
+    pub kind: SshArgsKind,
+    /// Where the words came from (`--ssh-common-args`, `ansible_ssh_extra_args`, a file and
+    /// line of ansible.cfg), for messages.
+    pub source: String,
+    pub words: Vec<String>,
+}
+
+/// ssh's options that take a value (its getopt string), to tell a value from an option.
+const SSH_VALUE_FLAGS: &str = "bceilmopBDEFIJLOPQRSwW";
+/// ssh's options that take none.
+const SSH_PLAIN_FLAGS: &str = "1246afgknqstvxACGKMNTVXYy";
+
+/// Options that would take hactl's master away from it: its control socket (`-S`), master
+/// mode (`-M`), control commands (`-O`), log file (`-E`, where hactl reads ssh's errors), and
+/// the ones that make ssh print something and exit or forward stdio instead of connecting.
+const SSH_REFUSED: &[(char, &str)] = &[
+    ('S', "hactl runs its own control socket"),
+    ('M', "hactl runs its own control master"),
+    ('O', "hactl sends its own control commands"),
+    ('E', "hactl reads ssh's errors from its own log file"),
+    ('G', "it prints the configuration instead of connecting"),
+    ('V', "it prints the version instead of connecting"),
+    ('Q', "it prints a query answer instead of connecting"),
+    ('W', "it forwards stdio instead of running commands"),
+];
+
+impl SshArgs {
+    /// Splits `text` as Ansible does (`shlex.split`) and checks each word is an ssh option
+    /// hactl can pass. `-F` files must exist.
+    pub fn parse(kind: SshArgsKind, text: &str, source: &str) -> Result<SshArgs, String> {
+        let words = shlex::split(text).ok_or_else(|| {
+            format!("{source}: cannot split '{text}' into words (unbalanced quotes)")
+        })?;
+        let words: Vec<String> = words
+            .into_iter()
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let args = SshArgs {
+            kind,
+            source: source.to_string(),
+            words,
+        };
+        for (flag, value) in args.options()? {
+            if let Some((_, why)) = SSH_REFUSED.iter().find(|(f, _)| *f == flag) {
+                return Err(format!(
+                    "{source}: the ssh option -{flag} cannot be used: {why}"
+                ));
+            }
+            if flag == 'F' {
+                let file = value.unwrap_or_default();
+                if !std::path::Path::new(&file).is_file() {
+                    return Err(format!(
+                        "{source}: the ssh config file '{file}' (-F) does not exist"
+                    ));
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    /// The options, each with its value, as ssh's getopt reads the words.
+    pub fn options(&self) -> Result<Vec<(char, Option<String>)>, String> {
+        let mut out = Vec::new();
+        let mut words = self.words.iter();
+        while let Some(w) = words.next() {
+            let Some(flags) = w.strip_prefix('-').filter(|f| !f.is_empty()) else {
+                return Err(format!(
+                    "{}: '{w}' is not an ssh option (ssh would take it for the host)",
+                    self.source
+                ));
+            };
+            for (i, c) in flags.char_indices() {
+                if SSH_VALUE_FLAGS.contains(c) {
+                    let rest = &flags[i + c.len_utf8()..];
+                    let value = if rest.is_empty() {
+                        words.next().cloned().ok_or_else(|| {
+                            format!("{}: ssh option -{c} needs a value", self.source)
+                        })?
+                    } else {
+                        rest.to_string()
+                    };
+                    out.push((c, Some(value)));
+                    break;
+                } else if SSH_PLAIN_FLAGS.contains(c) {
+                    out.push((c, None));
+                } else {
+                    return Err(format!("{}: -{c} is not an ssh option", self.source));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A host cannot be reached or the connection broke.
@@ -169,6 +281,14 @@ impl Transport for Connection {
     }
 }
 
+/// At `-vvv`, prints the script about to run on `host` (as Ansible prints `EXEC`), secrets
+/// masked by [`crate::report`].
+pub fn trace_script(host: &str, script: &str) {
+    if crate::report::verbosity() >= 3 {
+        crate::report::out(&format!("<{host}> EXEC sh -c {}", shell_quote(script)));
+    }
+}
+
 /// Quotes a string for a POSIX shell, as Python's `shlex.quote` does.
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
@@ -179,32 +299,6 @@ pub fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r#"'"'"'"#))
     }
-}
-
-/// Parses `--ssh-common-args` (`-o Key=Value`, `-o 'Key Value'`) into options.
-pub fn parse_ssh_args(args: &str) -> Result<Vec<(String, String)>, String> {
-    let words = crate::playbook::kv::split_args(args).map_err(|e| e.to_string())?;
-    let words: Vec<String> = words
-        .iter()
-        .map(|w| crate::playbook::kv::unquote(w.trim()).to_string())
-        .collect();
-    let mut out = Vec::new();
-    let mut it = words.iter().filter(|w| !w.is_empty());
-    while let Some(w) = it.next() {
-        let opt = if w == "-o" {
-            it.next().ok_or("-o needs an option")?.clone()
-        } else if let Some(rest) = w.strip_prefix("-o") {
-            rest.to_string()
-        } else {
-            return Err(format!("only -o options are supported, not '{w}'"));
-        };
-        let (k, v) = opt
-            .split_once('=')
-            .or_else(|| opt.split_once(' '))
-            .ok_or_else(|| format!("'{opt}' is not Key=Value"))?;
-        out.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -220,15 +314,53 @@ mod tests {
     }
 
     #[test]
-    fn ssh_args() {
+    fn ssh_args_are_passed_as_given_and_checked() {
+        use SshArgsKind::Common;
+        let a = SshArgs::parse(
+            Common,
+            "-o StrictHostKeyChecking=no -oConnectTimeout=5 -J root@jump -p 2222 -i '/k ey' \
+             -o 'ProxyCommand=ssh -W %h:%p bastion' -C -vv",
+            "--ssh-common-args",
+        )
+        .expect("parses");
         assert_eq!(
-            parse_ssh_args("-o StrictHostKeyChecking=no -oConnectTimeout=5 -o 'ProxyJump bastion'"),
-            Ok(vec![
-                ("StrictHostKeyChecking".into(), "no".into()),
-                ("ConnectTimeout".into(), "5".into()),
-                ("ProxyJump".into(), "bastion".into()),
-            ])
+            a.words,
+            [
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-oConnectTimeout=5",
+                "-J",
+                "root@jump",
+                "-p",
+                "2222",
+                "-i",
+                "/k ey",
+                "-o",
+                "ProxyCommand=ssh -W %h:%p bastion",
+                "-C",
+                "-vv"
+            ]
         );
-        assert!(parse_ssh_args("-v").is_err());
+        let opts = a.options().expect("options");
+        assert_eq!(opts[1], ('o', Some("ConnectTimeout=5".into())));
+        assert_eq!(opts[2], ('J', Some("root@jump".into())));
+        assert_eq!(opts.len(), 9);
+        for (bad, want) in [
+            ("-S /tmp/sock", "-S cannot be used"),
+            ("-o", "-o needs a value"),
+            ("-Z", "-Z is not an ssh option"),
+            ("host", "'host' is not an ssh option"),
+            ("-o 'unbalanced", "unbalanced quotes"),
+            (
+                "-F /nonexistent/ssh_config",
+                "'/nonexistent/ssh_config' (-F) does not exist",
+            ),
+        ] {
+            let err = SshArgs::parse(Common, bad, "ansible_ssh_common_args").expect_err(bad);
+            assert!(
+                err.starts_with("ansible_ssh_common_args: ") && err.contains(want),
+                "{bad}: {err}"
+            );
+        }
     }
 }

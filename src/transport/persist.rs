@@ -6,7 +6,8 @@
 //! for the same host, user, port, key and options finds its socket and opens a channel on it
 //! in about 10 ms.
 //!
-//! The sockets live in `HACTL_CONTROL_PATH_DIR`, else `~/.hactl/cp` (made with mode 0700,
+//! The sockets live in `HACTL_CONTROL_PATH_DIR`, else ansible.cfg's `control_path_dir`
+//! (`ANSIBLE_SSH_CONTROL_PATH_DIR`), else `~/.hactl/cp` (made with mode 0700,
 //! like `~/.ansible/cp`; an existing folder that another user owns, or whose mode lets group
 //! or others in, is refused before any connection is made). The `openssh` crate makes each master's socket inside a fresh folder of
 //! that directory; a symlink named by a hash of everything that shapes the connection (and of
@@ -33,12 +34,13 @@ pub struct Slot {
 /// The control directory, created 0700 if missing. `Ok(None)` if there is no home to put it in
 /// or it cannot be made (then hactl connects without persistence); an error if it exists but
 /// is not private (see [`check_private`]).
-fn control_dir() -> Result<Option<PathBuf>, String> {
+fn control_dir(configured: Option<&Path>) -> Result<Option<PathBuf>, String> {
     let dir = match std::env::var_os("HACTL_CONTROL_PATH_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => match std::env::var_os("HOME") {
-            Some(home) => PathBuf::from(home).join(".hactl/cp"),
-            None => return Ok(None),
+        _ => match (configured, std::env::var_os("HOME")) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(home)) => PathBuf::from(home).join(".hactl/cp"),
+            (None, None) => return Ok(None),
         },
     };
     prepare(&dir)
@@ -97,7 +99,7 @@ pub fn check_private(dir: &Path) -> Result<(), String> {
 /// The slot for `target`; `Ok(None)` when persistence cannot be used, an error when the
 /// control directory is not safe to use.
 pub fn slot(target: &Target) -> Result<Option<Slot>, String> {
-    let Some(dir) = control_dir()? else {
+    let Some(dir) = control_dir(target.control_path_dir.as_deref())? else {
         return Ok(None);
     };
     let link = dir.join(key(target));
@@ -116,7 +118,7 @@ fn key(target: &Target) -> String {
         target.port,
         target.user,
         target.private_key,
-        target.ssh_options,
+        target.ssh_args,
         target.check_host_key
     );
     h.update(text.as_bytes());
@@ -231,7 +233,11 @@ mod tests {
                 ..t.clone()
             },
             Target {
-                ssh_options: vec![("ProxyJump".into(), "bastion".into())],
+                ssh_args: vec![crate::transport::SshArgs {
+                    kind: crate::transport::SshArgsKind::Common,
+                    source: "test".into(),
+                    words: vec!["-J".into(), "bastion".into()],
+                }],
                 ..t.clone()
             },
         ] {

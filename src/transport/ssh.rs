@@ -1,21 +1,19 @@
-//! The OpenSSH backend: one multiplexed master connection per host (the `openssh` crate's
-//! native mux), reused for every command of the run. The user's `~/.ssh/config`, ssh-agent and
-//! `known_hosts` apply, and host keys are checked unless the user opts out.
-
-use std::io::Write as _;
+//! The OpenSSH backend: one multiplexed master connection per host, reused for every command
+//! of the run. hactl starts the master itself (`ssh -M -f -N`), so the user's ssh arguments
+//! reach ssh exactly as Ansible passes them (`-F`, `-J`, `-i`, `-p`, `-o ProxyCommand=...`),
+//! then talks to it through the `openssh` crate's native mux. The user's `~/.ssh/config`,
+//! ssh-agent and `known_hosts` apply, and host keys are checked unless the user opts out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{
-    ChildStdin, ChildStdout, ControlPersist, KnownHosts, Session, SessionBuilder, Stdio,
-};
+use openssh::{ChildStdin, ChildStdout, Session, Stdio};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 
 use super::persist::{self, Slot};
 use super::shell::{LOOP, Shell};
-use super::{ExecOutput, Target, Transport, TransportError, shell_quote};
+use super::{ExecOutput, SshArgsKind, Target, Transport, TransportError, shell_quote};
 
 /// The persistent shell's state: not started yet, running, or unavailable on this host.
 #[derive(Debug)]
@@ -40,8 +38,6 @@ pub struct SshTransport {
     shell: Mutex<ShellState>,
     /// The master outlives this run (`ControlPersist`): closing leaves it up.
     persistent: bool,
-    /// Holds the generated ssh_config (for `--ssh-common-args`) alive as long as the master.
-    _config: Option<tempfile::NamedTempFile>,
 }
 
 /// Opens the master connection to `target`, or reuses one an earlier run left up (see
@@ -65,44 +61,17 @@ pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
         }
         slot.sweep();
     }
-    let err = |message: String| TransportError::Connect {
-        host: target.name.clone(),
-        message,
+    let dir = match &slot {
+        Some(slot) => slot.dir.clone(),
+        None => std::env::temp_dir(),
     };
-    let mut builder = SessionBuilder::default();
-    if let (Some(slot), Some(idle)) = (&slot, idle) {
-        builder
-            .control_directory(&slot.dir)
-            .control_persist(ControlPersist::IdleFor(idle));
-    }
-    builder.known_hosts_check(if target.check_host_key {
-        KnownHosts::Strict
-    } else {
-        KnownHosts::Accept
-    });
-    if let Some(user) = &target.user {
-        builder.user(user.clone());
-    }
-    if let Some(port) = target.port {
-        builder.port(port);
-    }
-    if let Some(key) = &target.private_key {
-        builder.keyfile(key);
-    }
-    if let Some(t) = target.connect_timeout {
-        builder.connect_timeout(t);
-    }
-    let config = if target.ssh_options.is_empty() {
-        None
-    } else {
-        let file = options_config(&target.ssh_options).map_err(|e| err(e.to_string()))?;
-        builder.config_file(file.path());
-        Some(file)
+    let persist = match (&slot, idle) {
+        (Some(_), Some(idle)) => format!("ControlPersist={idle}s"),
+        // Up until this run closes it.
+        _ => "ControlPersist=yes".to_string(),
     };
-    let session = builder
-        .connect_mux(&target.address)
-        .await
-        .map_err(|e| err(error_text(&e)))?;
+    let tempdir = launch(target, &dir, &persist).await?;
+    let session = Session::new_native_mux(tempdir);
     let (session, persistent) = match &slot {
         Some(slot) => {
             // The master's lifetime is its own now; the slot finds it next time.
@@ -117,7 +86,148 @@ pub async fn connect(target: &Target) -> Result<SshTransport, TransportError> {
         session: Arc::new(session),
         shell: Mutex::new(ShellState::NotStarted),
         persistent,
-        _config: config,
+    })
+}
+
+/// The ssh arguments Ansible's ssh plugin builds for `target`, in its order: `ssh_args`,
+/// `StrictHostKeyChecking=no` if host keys are not checked, port, key, user, connect timeout,
+/// then `ssh_common_args` and `ssh_extra_args`, then the host. ssh takes the first value it
+/// sees for most settings, so this order decides who wins, as it does for Ansible.
+pub fn command(target: &Target) -> Vec<String> {
+    let mut args = Vec::new();
+    let group = |args: &mut Vec<String>, kind: SshArgsKind| {
+        for a in target.ssh_args.iter().filter(|a| a.kind == kind) {
+            args.extend(a.words.iter().cloned());
+        }
+    };
+    group(&mut args, SshArgsKind::Base);
+    if !target.check_host_key {
+        args.extend(["-o".into(), "StrictHostKeyChecking=no".into()]);
+    }
+    if let Some(port) = target.port {
+        args.extend(["-o".into(), format!("Port={port}")]);
+    }
+    if let Some(key) = &target.private_key {
+        args.extend(["-o".into(), format!("IdentityFile=\"{}\"", key.display())]);
+    }
+    if let Some(user) = &target.user {
+        args.extend(["-o".into(), format!("User=\"{user}\"")]);
+    }
+    if let Some(t) = target.connect_timeout {
+        args.extend([
+            "-o".into(),
+            format!("ConnectTimeout={}", t.as_secs().max(1)),
+        ]);
+    }
+    group(&mut args, SshArgsKind::Common);
+    group(&mut args, SshArgsKind::Extra);
+    // `--`: an address is never read as an option.
+    args.extend(["--".into(), target.address.clone()]);
+    args
+}
+
+/// Starts the master for `target` in a fresh folder of `dir`: `ssh -M -f -N` with hactl's own
+/// options first (its socket, log, `ControlPersist`, `BatchMode`: nothing may prompt), then
+/// [`command`]. ssh forks into the background once the host is reached and authenticated.
+async fn launch(
+    target: &Target,
+    dir: &std::path::Path,
+    persist: &str,
+) -> Result<tempfile::TempDir, TransportError> {
+    let err = |message: String| TransportError::Connect {
+        host: target.name.clone(),
+        message,
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".ssh-connection")
+        .tempdir_in(dir)
+        .map_err(|e| {
+            err(format!(
+                "cannot make a control folder in {}: {e}",
+                dir.display()
+            ))
+        })?;
+    let log = tmp.path().join("log");
+    let user = command(target);
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "-E".into(),
+        log.clone().into(),
+        "-S".into(),
+        tmp.path().join("master").into(),
+        "-M".into(),
+        "-f".into(),
+        "-N".into(),
+        "-o".into(),
+        persist.into(),
+        "-o".into(),
+        "BatchMode=yes".into(),
+    ];
+    argv.extend(user.iter().map(Into::into));
+    if crate::report::verbosity() >= 3 {
+        let shown: Vec<String> = std::iter::once("ssh".to_string())
+            .chain(argv.iter().map(|a| shell_quote(&a.to_string_lossy())))
+            .collect();
+        crate::report::out(&format!(
+            "<{}> SSH: EXEC {}",
+            target.address,
+            shown.join(" ")
+        ));
+    }
+    // ssh's own messages go to the log (-E); those of a ProxyJump or ProxyCommand child go to
+    // stderr, which is the log too, so a failure reads both.
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| err(format!("cannot make {}: {e}", log.display())))?;
+    let status = tokio::process::Command::new("ssh")
+        .args(&argv)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .status()
+        .await
+        .map_err(|e| err(format!("cannot run ssh: {e}")))?;
+    if status.success() {
+        return Ok(tmp);
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let said = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let said = if said.is_empty() {
+        format!("ssh exited with {status}")
+    } else {
+        said
+    };
+    Err(err(match jump(&user).await {
+        Some(via) => format!("through {via}: {said}"),
+        None => said,
+    }))
+}
+
+/// The jump host (or proxy command) ssh goes through for these arguments, as `ssh -G` resolves
+/// them (the command line, `-F` files and `~/.ssh/config` alike), for an error message.
+async fn jump(args: &[String]) -> Option<String> {
+    let out = tokio::process::Command::new("ssh")
+        .arg("-G")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .await
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        match k {
+            "proxyjump" if v != "none" => Some(format!("jump host {v}")),
+            "proxycommand" if v != "none" => Some(format!("proxy command '{v}'")),
+            _ => None,
+        }
     })
 }
 
@@ -135,7 +245,6 @@ async fn resume(target: &Target, slot: &Slot) -> Option<SshTransport> {
         session: Arc::new(session),
         shell: Mutex::new(ShellState::NotStarted),
         persistent: true,
-        _config: None,
     };
     // A master whose peer went silent (a host powered off, a frozen sshd) would hang the
     // channel open: give it the connect timeout.
@@ -158,25 +267,6 @@ async fn resume(target: &Target, slot: &Slot) -> Option<SshTransport> {
         .await;
     slot.forget();
     None
-}
-
-/// An ssh_config that sets `options` first (the first value ssh sees wins) and then reads the
-/// user's and the system's configuration as ssh would.
-fn options_config(options: &[(String, String)]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new().prefix("hactl-ssh-").tempfile()?;
-    writeln!(file, "Host *")?;
-    for (k, v) in options {
-        writeln!(file, "    {k} {v}")?;
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let user = std::path::Path::new(&home).join(".ssh/config");
-        if user.is_file() {
-            writeln!(file, "    Include {}", user.display())?;
-        }
-    }
-    writeln!(file, "    Include /etc/ssh/ssh_config")?;
-    file.flush()?;
-    Ok(file)
 }
 
 /// openssh's errors carry the ssh client's own words; keep them on one line.
@@ -355,6 +445,48 @@ impl Transport for SshTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_follows_ansibles_order() {
+        let arg = |kind, words: &str| super::super::SshArgs {
+            kind,
+            source: "test".into(),
+            words: words.split(' ').map(String::from).collect(),
+        };
+        let t = Target {
+            name: "h1".into(),
+            address: "198.51.100.11".into(),
+            port: Some(2222),
+            user: Some("deploy".into()),
+            private_key: Some("/k/id".into()),
+            connect_timeout: Some(std::time::Duration::from_secs(7)),
+            check_host_key: false,
+            ssh_args: vec![
+                arg(SshArgsKind::Extra, "-o ServerAliveInterval=5"),
+                arg(SshArgsKind::Common, "-F cfg -J jump"),
+                arg(SshArgsKind::Base, "-C"),
+            ],
+            ..Target::default()
+        };
+        assert_eq!(
+            command(&t).join(" "),
+            "-C -o StrictHostKeyChecking=no -o Port=2222 -o IdentityFile=\"/k/id\" \
+             -o User=\"deploy\" -o ConnectTimeout=7 -F cfg -J jump -o ServerAliveInterval=5 \
+             -- 198.51.100.11"
+        );
+        let checked = Target {
+            check_host_key: true,
+            ssh_args: Vec::new(),
+            port: None,
+            user: None,
+            private_key: None,
+            ..t
+        };
+        assert_eq!(
+            command(&checked).join(" "),
+            "-o ConnectTimeout=7 -- 198.51.100.11"
+        );
+    }
 
     #[test]
     fn exit_code_trailer() {

@@ -210,10 +210,14 @@ pub fn target(state: &Path, host: &str) -> hactl::transport::Target {
         address: addr.trim().into(),
         user: Some("root".into()),
         private_key: Some(state.join("id_ed25519")),
-        ssh_options: vec![(
-            "UserKnownHostsFile".into(),
-            state.join("known_hosts").display().to_string(),
-        )],
+        ssh_args: vec![hactl::transport::SshArgs {
+            kind: hactl::transport::SshArgsKind::Common,
+            source: "test".into(),
+            words: vec![
+                "-o".into(),
+                format!("UserKnownHostsFile={}", state.join("known_hosts").display()),
+            ],
+        }],
         check_host_key: true,
         connect_timeout: Some(std::time::Duration::from_secs(5)),
         ..hactl::transport::Target::default()
