@@ -434,7 +434,15 @@ impl<'a> Schedule<'a> {
     /// The results of a [`Next::Run`], in the order of its hosts.
     pub fn record(&mut self, run: &Run<'a>, results: Vec<(usize, TaskResult)>) {
         self.awaiting = false;
-        let no_log = run.task.keywords.no_log == Some(true);
+        // A `no_log` that is a template is rendered per host; the report hides the result
+        // whatever it says.
+        let no_log = run.task.keywords.no_log == Some(true)
+            || run
+                .task
+                .keywords
+                .templated
+                .iter()
+                .any(|(k, _)| k == "no_log");
         let mut lines = Vec::new();
         let mut failed_now = false;
         for (h, r) in results {

@@ -177,10 +177,47 @@ impl<'a> PlayCx<'a> {
         task: &Task,
         scope: &Scope<'_>,
     ) -> TaskResult {
+        let resolved;
+        let task = if task.keywords.templated.is_empty() {
+            task
+        } else {
+            match self.resolve_keywords(host, hv, task, scope) {
+                Ok(t) => {
+                    resolved = t;
+                    &resolved
+                }
+                Err(e) => return TaskResult::failed(format!("{e:#}")),
+            }
+        };
         match self.try_run(host, hv, on, task, scope).await {
             Ok(r) => r,
             Err(e) => TaskResult::failed(format!("{e:#}")),
         }
+    }
+
+    /// The task with its templated keywords rendered for this host (`ignore_errors:
+    /// "{{ ansible_check_mode }}"`), read as Ansible reads a boolean.
+    fn resolve_keywords(
+        &self,
+        host: &str,
+        hv: &HostVars,
+        task: &Task,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<Task> {
+        let ctx = self.vars(host, hv, scope, Some(task), None)?;
+        let mut own = task.clone();
+        for (key, template) in &task.keywords.templated {
+            let value = self.templar.template_value(template, key, &ctx, host)?;
+            let flag = match value.as_str() {
+                Some(s) => crate::playbook::value::bool_str(s).ok_or_else(|| {
+                    anyhow::anyhow!("'{key}' must be a boolean, not '{s}' (from {template})")
+                })?,
+                None => value.is_true(),
+            };
+            own.keywords.set_flag(key, flag);
+        }
+        own.keywords.templated.clear();
+        Ok(own)
     }
 
     async fn try_run(

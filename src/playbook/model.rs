@@ -102,6 +102,10 @@ pub struct Keywords {
     /// Conditions, all of which must hold (`when` as a list).
     pub when: Vec<Condition>,
     pub vars: Vars,
+    /// Boolean keywords written as templates (`become`, `check_mode`, `diff`, `no_log`,
+    /// `ignore_errors`, `ignore_unreachable`), as (keyword, template): rendered per host when
+    /// the task runs.
+    pub templated: Vec<(String, String)>,
 }
 
 impl Keywords {
@@ -149,6 +153,45 @@ impl Keywords {
             tags: self.tags.clone(),
             when: self.when.clone(),
             vars: self.vars.clone(),
+            templated: {
+                // An enclosing template applies unless the task sets that keyword itself.
+                let own =
+                    |k: &str| self.templated.iter().any(|(x, _)| x == k) || self.flag(k).is_some();
+                let mut t: Vec<(String, String)> = outer
+                    .templated
+                    .iter()
+                    .filter(|(k, _)| !own(k))
+                    .cloned()
+                    .collect();
+                t.extend(self.templated.iter().cloned());
+                t
+            },
+        }
+    }
+
+    /// A boolean keyword by name, when set to a constant.
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        match name {
+            "become" => self.become_,
+            "check_mode" => self.check_mode,
+            "diff" => self.diff,
+            "no_log" => self.no_log,
+            "ignore_errors" => self.ignore_errors,
+            "ignore_unreachable" => self.ignore_unreachable,
+            _ => None,
+        }
+    }
+
+    /// Sets a boolean keyword by name.
+    pub fn set_flag(&mut self, name: &str, value: bool) {
+        match name {
+            "become" => self.become_ = Some(value),
+            "check_mode" => self.check_mode = Some(value),
+            "diff" => self.diff = Some(value),
+            "no_log" => self.no_log = Some(value),
+            "ignore_errors" => self.ignore_errors = Some(value),
+            "ignore_unreachable" => self.ignore_unreachable = Some(value),
+            _ => {}
         }
     }
 }

@@ -292,7 +292,11 @@ impl Loader {
                 )
                 .hint("set it on the play, or set ansible_connection for the host"));
             }
-            "become" => kw.become_ = Some(boolean(v, file, key)?),
+            "become" => {
+                if !templated(kw, key, v) {
+                    kw.become_ = Some(boolean(v, file, key)?);
+                }
+            }
             "become_user" => kw.become_user = Some(string(v, file, key)?),
             "become_method" => {
                 let m = string(v, file, key)?;
@@ -307,11 +311,31 @@ impl Loader {
                 }
                 kw.become_method = Some(m);
             }
-            "check_mode" => kw.check_mode = Some(boolean(v, file, key)?),
-            "diff" => kw.diff = Some(boolean(v, file, key)?),
-            "no_log" => kw.no_log = Some(boolean(v, file, key)?),
-            "ignore_errors" => kw.ignore_errors = Some(boolean(v, file, key)?),
-            "ignore_unreachable" => kw.ignore_unreachable = Some(boolean(v, file, key)?),
+            "check_mode" => {
+                if !templated(kw, key, v) {
+                    kw.check_mode = Some(boolean(v, file, key)?);
+                }
+            }
+            "diff" => {
+                if !templated(kw, key, v) {
+                    kw.diff = Some(boolean(v, file, key)?);
+                }
+            }
+            "no_log" => {
+                if !templated(kw, key, v) {
+                    kw.no_log = Some(boolean(v, file, key)?);
+                }
+            }
+            "ignore_errors" => {
+                if !templated(kw, key, v) {
+                    kw.ignore_errors = Some(boolean(v, file, key)?);
+                }
+            }
+            "ignore_unreachable" => {
+                if !templated(kw, key, v) {
+                    kw.ignore_unreachable = Some(boolean(v, file, key)?);
+                }
+            }
             "any_errors_fatal" => kw.any_errors_fatal = Some(boolean(v, file, key)?),
             "run_once" => kw.run_once = Some(boolean(v, file, key)?),
             "environment" => kw.environment = value::vars(v, file, key)?,
@@ -383,6 +407,19 @@ impl Loader {
             keywords: task.keywords,
             origin: task.origin,
         })
+    }
+}
+
+/// A boolean keyword written as a template (`ignore_errors: "{{ ansible_check_mode }}"`) is
+/// kept to be rendered for each host when the task runs.
+fn templated(kw: &mut Keywords, key: &str, v: &Node) -> bool {
+    match &v.value {
+        Yaml::Str(s) if s.contains("{{") || s.contains("{%") => {
+            kw.templated.retain(|(k, _)| k != key);
+            kw.templated.push((key.to_string(), s.clone()));
+            true
+        }
+        _ => false,
     }
 }
 
