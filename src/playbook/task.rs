@@ -292,11 +292,7 @@ impl Loader {
                 )
                 .hint("set it on the play, or set ansible_connection for the host"));
             }
-            "become" => {
-                if !templated(kw, key, v) {
-                    kw.become_ = Some(boolean(v, file, key)?);
-                }
-            }
+            "become" if !templated(kw, key, v) => kw.become_ = Some(boolean(v, file, key)?),
             "become_user" => kw.become_user = Some(string(v, file, key)?),
             "become_method" => {
                 let m = string(v, file, key)?;
@@ -311,30 +307,14 @@ impl Loader {
                 }
                 kw.become_method = Some(m);
             }
-            "check_mode" => {
-                if !templated(kw, key, v) {
-                    kw.check_mode = Some(boolean(v, file, key)?);
-                }
+            "check_mode" if !templated(kw, key, v) => kw.check_mode = Some(boolean(v, file, key)?),
+            "diff" if !templated(kw, key, v) => kw.diff = Some(boolean(v, file, key)?),
+            "no_log" if !templated(kw, key, v) => kw.no_log = Some(boolean(v, file, key)?),
+            "ignore_errors" if !templated(kw, key, v) => {
+                kw.ignore_errors = Some(boolean(v, file, key)?)
             }
-            "diff" => {
-                if !templated(kw, key, v) {
-                    kw.diff = Some(boolean(v, file, key)?);
-                }
-            }
-            "no_log" => {
-                if !templated(kw, key, v) {
-                    kw.no_log = Some(boolean(v, file, key)?);
-                }
-            }
-            "ignore_errors" => {
-                if !templated(kw, key, v) {
-                    kw.ignore_errors = Some(boolean(v, file, key)?);
-                }
-            }
-            "ignore_unreachable" => {
-                if !templated(kw, key, v) {
-                    kw.ignore_unreachable = Some(boolean(v, file, key)?);
-                }
+            "ignore_unreachable" if !templated(kw, key, v) => {
+                kw.ignore_unreachable = Some(boolean(v, file, key)?)
             }
             "any_errors_fatal" => kw.any_errors_fatal = Some(boolean(v, file, key)?),
             "run_once" => kw.run_once = Some(boolean(v, file, key)?),
