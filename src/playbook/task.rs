@@ -214,6 +214,15 @@ impl Loader {
                 "changed_when" => task.changed_when = conditions(v, file, key)?,
                 "failed_when" => task.failed_when = conditions(v, file, key)?,
                 "until" => task.until = conditions(v, file, key)?,
+                "async" | "poll" | "delegate_facts" => {
+                    return Err(Error::at(
+                        file,
+                        k.mark,
+                        format!(
+                            "hactl does not run '{key}' yet; the task would not run as Ansible runs it"
+                        ),
+                    ));
+                }
                 "retries" => task.retries = Some(value::value(v)),
                 "delay" => task.delay = Some(value::value(v)),
                 "delegate_to" => task.delegate_to = Some(string(v, file, key)?),
