@@ -99,6 +99,7 @@ pub async fn run(
     // `add_host` and `group_by` change the inventory for the plays (and batches) after them.
     let mut inventory = inv.clone();
     let inv = &mut inventory;
+    let fetched = std::sync::Mutex::new(std::collections::HashSet::new());
     'plays: for play in &pb.plays {
         let selected = match &opts.hosts {
             Some(hosts) => hosts.clone(),
@@ -163,6 +164,7 @@ pub async fn run(
                 mode,
                 sink,
                 templar: &templar,
+                fetched: &fetched,
                 delegates: tokio::sync::Mutex::new(HashMap::new()),
             };
             let (end, stats, rendered, errors) = b.run(batch).await?;
@@ -219,6 +221,8 @@ struct Batch<'a> {
     mode: &'a Mode,
     sink: &'a dyn Sink,
     templar: &'a Templar,
+    /// Files fetched from hosts so far in the run (see [`PlayCx::fetched`]).
+    fetched: &'a std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Connections to hosts that tasks delegate to, opened when first needed.
     delegates: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
 }
@@ -329,6 +333,7 @@ impl<'a> Batch<'a> {
                     Mode::Live => Some(self as &dyn super::task::Delegates),
                     Mode::Offline { .. } => None,
                 },
+                fetched: self.fetched,
             };
             match next {
                 Next::Done => break,

@@ -326,15 +326,18 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
                     ),
                 );
             }
-            _ if result.contains_key("msg")
-                && !result.contains_key("rc")
-                && !looped
+            // `debug` asks for its result to be shown (as Ansible's `_ansible_verbose_always`).
+            _ if !no_log
                 && i.outcome.status != Status::Skipped
-                && is_debug(&result) =>
+                && i.outcome.result.get("_ansible_verbose_always") == Some(&Value::Bool(true)) =>
             {
                 result.remove("changed");
+                let item = item
+                    .as_ref()
+                    .map(|it| format!(" => (item={})", item_label(it)))
+                    .unwrap_or_default();
                 report::out(&format!(
-                    "{status}: [{host}] => {}",
+                    "{status}: [{host}]{item} => {}",
                     pretty(&Value::Object(result))
                 ));
             }
@@ -417,7 +420,15 @@ fn shown(i: &ItemResult, no_log: bool) -> (Option<Value>, serde_json::Map<String
             Some(l) => Some(Value::String(l.clone())),
             None => i.item.clone(),
         };
-        return (item, i.outcome.result.clone());
+        // Ansible's internal keys (`_ansible_verbose_always`) are never shown.
+        let result = i
+            .outcome
+            .result
+            .iter()
+            .filter(|(k, _)| !k.starts_with("_ansible"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        return (item, result);
     }
     let mut result = serde_json::Map::new();
     result.insert("censored".into(), CENSORED.into());
@@ -426,11 +437,6 @@ fn shown(i: &ItemResult, no_log: bool) -> (Option<Value>, serde_json::Map<String
     }
     let item = i.item.as_ref().map(|_| Value::String(CENSORED_ITEM.into()));
     (item, result)
-}
-
-/// Whether a result is a `debug` message (the only `ok` result Ansible prints in full).
-fn is_debug(result: &serde_json::Map<String, Value>) -> bool {
-    result.keys().all(|k| k == "msg" || k == "changed")
 }
 
 /// The recap, one line per host.

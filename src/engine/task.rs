@@ -114,6 +114,9 @@ pub struct PlayCx<'a> {
     pub stream: Option<&'a super::exec::Stream>,
     /// Connections to the hosts tasks delegate to (`None` offline).
     pub delegates: Option<&'a dyn Delegates>,
+    /// Files `fetch` brought from hosts during the run: `include_vars` of one of them gives
+    /// data, never templated.
+    pub fetched: &'a std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for dyn Delegates + '_ {
@@ -646,10 +649,34 @@ impl<'a> PlayCx<'a> {
     /// Facts a module returned become the host's variables: `include_vars` files as trusted
     /// variables, everything else as data.
     fn keep_facts(&self, hv: &mut HostVars, task: &Task, outcome: &Outcome) {
+        let module = registry::canonical(&task.module);
+        if module == Some("fetch") {
+            // A file a host sent is the host's data, wherever it is read from later.
+            if let Some(Json::String(dest)) = outcome.result.get("dest") {
+                let path = std::path::PathBuf::from(dest);
+                if let Ok(mut f) = self.fetched.lock() {
+                    f.insert(std::fs::canonicalize(&path).unwrap_or(path));
+                }
+            }
+        }
         let Some(Json::Object(facts)) = outcome.result.get("ansible_facts") else {
             return;
         };
-        if registry::canonical(&task.module) == Some("include_vars") {
+        let from_host = |r: &Outcome| {
+            let files = r
+                .result
+                .get("ansible_included_var_files")
+                .and_then(Json::as_array);
+            let fetched = self.fetched.lock();
+            match (files, fetched) {
+                (Some(files), Ok(fetched)) => files.iter().filter_map(Json::as_str).any(|f| {
+                    let path = std::path::PathBuf::from(f);
+                    fetched.contains(&std::fs::canonicalize(&path).unwrap_or(path))
+                }),
+                _ => false,
+            }
+        };
+        if module == Some("include_vars") && !from_host(outcome) {
             hv.included.extend(facts.clone());
             return;
         }
@@ -703,6 +730,7 @@ fn registered(result: &TaskResult, looped: bool, status: Status) -> Value {
             .unwrap_or_default();
         r.entry("failed")
             .or_insert(Json::Bool(status == Status::Failed));
+        r.retain(|k, _| !k.starts_with("_ansible"));
         return to_value(&r);
     }
     let results: Vec<Json> = result
@@ -710,6 +738,7 @@ fn registered(result: &TaskResult, looped: bool, status: Status) -> Value {
         .iter()
         .map(|i| {
             let mut r = i.outcome.result.clone();
+            r.retain(|k, _| !k.starts_with("_ansible"));
             r.insert("item".into(), i.item.clone().unwrap_or(Json::Null));
             Json::Object(r)
         })

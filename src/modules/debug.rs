@@ -25,7 +25,7 @@ impl Module for Debug {
     }
 
     fn run<'a>(&'a self, cx: &'a mut Cx<'_>) -> BoxFuture<'a, Result<Outcome, Unreachable>> {
-        Box::pin(async move { Ok(debug(cx)) })
+        Box::pin(async move { Ok(debug(cx).with("_ansible_verbose_always", true)) })
     }
 }
 

@@ -46,7 +46,11 @@ impl<F: FnMut(&HostResult) + Send> Sink for Results<F> {
                         .items
                         .into_iter()
                         .next()
-                        .map(|i| i.outcome)
+                        .map(|mut i| {
+                            // Ansible's internal keys are never shown.
+                            i.outcome.result.retain(|k, _| !k.starts_with("_ansible"));
+                            i.outcome
+                        })
                         .unwrap_or_else(|| Outcome::changed(false))),
                 },
             },
