@@ -85,6 +85,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let printer = engine::output::Printer {
         show_secrets: args.show_secrets,
+        json: args.json,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -104,7 +105,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 // recap: it lists the hosts something happened to.
                 stats.retain(|_, s| *s != engine::Stats::default());
             }
-            engine::output::recap(&stats);
+            engine::output::recap(&stats, args.json);
             if let Some(name) = gate.and_then(|g| g.unmatched()) {
                 report::error(&anyhow::anyhow!(
                     "No matching task \"{name}\" found. Note: --start-at-task can only follow \

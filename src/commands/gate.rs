@@ -124,7 +124,7 @@ impl Gate {
             crate::report::out("");
         }
         // ansible-core repeats the question as a banner once answered.
-        crate::engine::output::banner(question.trim_end());
+        crate::engine::output::banner(question.trim_end(), false);
         match line.trim().to_ascii_lowercase().as_str() {
             "y" | "yes" => true,
             "c" | "continue" => {

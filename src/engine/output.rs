@@ -18,40 +18,43 @@ use crate::report;
 pub struct Printer {
     /// Show secrets in diffs.
     pub show_secrets: bool,
+    /// Print the `--json` event stream instead of ansible-playbook's text.
+    pub json: bool,
 }
 
 impl Sink for Printer {
     fn event(&self, event: Event) {
         match event {
-            Event::Play { name } => banner(&format!("PLAY [{name}]")),
+            Event::Play { name } => banner(&format!("PLAY [{name}]"), self.json),
             Event::NoHosts => report::out("skipping: no hosts matched"),
-            Event::Banner { kind, name } => banner(&match kind {
-                Banner::Task => format!("TASK [{name}]"),
-                Banner::Handler => format!("RUNNING HANDLER [{name}]"),
-            }),
+            Event::Banner { kind, name } => banner(
+                &match kind {
+                    Banner::Task => format!("TASK [{name}]"),
+                    Banner::Handler => format!("RUNNING HANDLER [{name}]"),
+                },
+                self.json,
+            ),
             Event::Results { no_log, results } => {
-                group_diffs(
-                    results.iter().map(|(h, r)| (h.as_str(), r)),
-                    no_log,
-                    self.show_secrets,
-                );
+                group_diffs(self, results.iter().map(|(h, r)| (h.as_str(), r)), no_log);
                 for (host, r) in &results {
-                    task_result(host, r, no_log, self.show_secrets);
+                    task_result(self, host, r, no_log);
                 }
             }
             Event::HostDone { .. } => {}
-            Event::Unreachable { host, msg } => unreachable(&host, &msg),
-            Event::Included { file, hosts, item } => included(&file, &hosts, item.as_ref()),
-            Event::Pending { host, name } => pending(&host, &name),
-            Event::Retrying { host, task, left } => retrying(&host, &task, left),
-            Event::NoMoreHosts => banner("NO MORE HOSTS LEFT"),
+            Event::Unreachable { host, msg } => unreachable(&host, &msg, self.json),
+            Event::Included { file, hosts, item } => {
+                included(&file, &hosts, item.as_ref(), self.json)
+            }
+            Event::Pending { host, name } => pending(&host, &name, self.json),
+            Event::Retrying { host, task, left } => retrying(&host, &task, left, self.json),
+            Event::NoMoreHosts => banner("NO MORE HOSTS LEFT", self.json),
             Event::Warning(w) => report::warning(&w),
         }
     }
 }
 
-fn included(file: &str, hosts: &[String], item: Option<&Value>) {
-    if report::mode().json {
+fn included(file: &str, hosts: &[String], item: Option<&Value>, json: bool) {
+    if json {
         let mut ev = serde_json::json!({"event": "included", "file": file, "hosts": hosts});
         if let Some(i) = item {
             ev["item"] = i.clone();
@@ -65,8 +68,8 @@ fn included(file: &str, hosts: &[String], item: Option<&Value>) {
     report::out(&format!("included: {file} for {}{item}", hosts.join(", ")));
 }
 
-fn pending(host: &str, name: &str) {
-    if report::mode().json {
+fn pending(host: &str, name: &str, json: bool) {
+    if json {
         report::event(&serde_json::json!({
             "event": "pending_handler", "host": host, "name": name,
         }));
@@ -77,8 +80,8 @@ fn pending(host: &str, name: &str) {
     }
 }
 
-fn retrying(host: &str, task: &str, left: u32) {
-    if report::mode().json {
+fn retrying(host: &str, task: &str, left: u32, json: bool) {
+    if json {
         report::event(&serde_json::json!({
             "event": "retrying", "host": host, "task": task, "retries_left": left,
         }));
@@ -104,12 +107,12 @@ fn current_task() -> String {
 
 /// `TASK [name] ****...` to 80 columns, after a blank line. In `--json` mode, the `play`,
 /// `task` or `handler` event instead.
-pub fn banner(msg: &str) {
+pub fn banner(msg: &str, json: bool) {
     // Grouped diffs belong to the task before this banner.
     if let Ok(mut g) = GROUPED.lock() {
         g.clear();
     }
-    if report::mode().json {
+    if json {
         json_banner(msg);
         return;
     }
@@ -168,8 +171,14 @@ fn json_result(
     report::event(&ev);
 }
 
-pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option<&str>) {
-    if report::mode().json {
+pub fn result_line(
+    status: &str,
+    host: &str,
+    item: Option<&Value>,
+    extra: Option<&str>,
+    json: bool,
+) {
+    if json {
         json_result(host, status, item, None, None);
         return;
     }
@@ -182,8 +191,8 @@ pub fn result_line(status: &str, host: &str, item: Option<&Value>, extra: Option
     }
 }
 
-pub fn unreachable(host: &str, msg: &str) {
-    if report::mode().json {
+pub fn unreachable(host: &str, msg: &str, json: bool) {
+    if json {
         let r = serde_json::json!({"msg": msg});
         json_result(host, "unreachable", None, None, r.as_object());
         return;
@@ -220,13 +229,14 @@ pub fn group<'a>(diffs: &[(&'a str, String)]) -> Vec<(Vec<&'a str>, String)> {
 /// headed by the hosts (`--- lb1, lb2 (2 hosts) /etc/nginx/nginx.conf`); [`task_result`] then
 /// leaves those out. Diffs only one host has are printed with its lines as before.
 pub fn group_diffs<'a>(
+    p: &Printer,
     results: impl Iterator<Item = (&'a str, &'a TaskResult)>,
     no_log: bool,
-    show_secrets: bool,
 ) {
-    if report::mode().json {
+    if p.json {
         return;
     }
+    let show_secrets = p.show_secrets;
     let mut diffs: Vec<(&str, String)> = Vec::new();
     let mut paths: BTreeMap<String, String> = BTreeMap::new();
     for (host, r) in results {
@@ -266,18 +276,19 @@ pub fn group_diffs<'a>(
 }
 
 /// Prints one host's lines for a task: diffs first, then the status line(s).
-pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool) {
+pub fn task_result(p: &Printer, host: &str, r: &TaskResult, no_log: bool) {
+    let (json, show_secrets) = (p.json, p.show_secrets);
     // A delegated task shows where it ran: `ok: [h1 -> h2]`.
     let label;
     let host = match &r.delegated {
-        Some(to) if !report::mode().json => {
+        Some(to) if !json => {
             label = format!("{host} -> {to}");
             label.as_str()
         }
         _ => host,
     };
     let looped = r.items.iter().any(|i| i.item.is_some());
-    if report::mode().json {
+    if json {
         json_task_result(host, r, no_log, show_secrets);
         return;
     }
@@ -350,9 +361,9 @@ pub fn task_result(host: &str, r: &TaskResult, no_log: bool, show_secrets: bool)
                 } else {
                     py_json(&v)
                 };
-                result_line(status, host, item.as_ref(), Some(&text));
+                result_line(status, host, item.as_ref(), Some(&text), json);
             }
-            _ => result_line(status, host, item.as_ref(), None),
+            _ => result_line(status, host, item.as_ref(), None, json),
         }
     }
     if looped && r.status == Some(Status::Failed) {
@@ -441,8 +452,8 @@ fn shown(i: &ItemResult, no_log: bool) -> (Option<Value>, serde_json::Map<String
 
 /// The recap, one line per host.
 /// Hosts are sorted by name, as ansible-playbook sorts them (hosts `add_host` made too).
-pub fn recap(stats: &BTreeMap<String, Stats>) {
-    if report::mode().json {
+pub fn recap(stats: &BTreeMap<String, Stats>, json: bool) {
+    if json {
         let hosts: serde_json::Map<String, Value> = stats
             .iter()
             .map(|(h, s)| {
@@ -457,7 +468,7 @@ pub fn recap(stats: &BTreeMap<String, Stats>) {
         report::event(&serde_json::json!({"event": "recap", "hosts": hosts}));
         return;
     }
-    banner("PLAY RECAP");
+    banner("PLAY RECAP", json);
     for (host, s) in stats {
         report::out(&format!(
             "{host:<26} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
