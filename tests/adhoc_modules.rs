@@ -33,6 +33,7 @@ fn example(module: &str, out: &str) -> Option<(String, bool)> {
         "include_vars" => e("vars.yml".into(), true),
         "add_host" => e("name=h9 groups=extra".into(), true),
         "group_by" => e("key=by_name".into(), true),
+        "async_status" => e("jid=j1.no-such-job".into(), false),
         _ => None,
     }
 }

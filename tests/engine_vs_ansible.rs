@@ -120,13 +120,16 @@ fn compare(name: &str) -> Result<(), String> {
         // Ansible's local connection puts its temp files under the user's home from passwd
         // (nobody's does not exist): keep them in the sandbox.
         let tmp = sb.path("home/.ansible/tmp");
-        cmd.current_dir(&dir)
-            .env("ANSIBLE_REMOTE_TMP", &tmp)
-            .env("ANSIBLE_LOCAL_TEMP", &tmp)
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env("ANSIBLE_LOCALHOST_WARNING", "0")
-            .env("ANSIBLE_DEPRECATION_WARNINGS", "0");
+        cmd.current_dir(&dir);
+        if ansible {
+            cmd.env("ANSIBLE_REMOTE_TMP", &tmp)
+                .env("ANSIBLE_LOCAL_TEMP", &tmp)
+                .env("ANSIBLE_ASYNC_DIR", sb.path("home/.ansible_async"))
+                .env("ANSIBLE_NOCOLOR", "1")
+                .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+                .env("ANSIBLE_LOCALHOST_WARNING", "0")
+                .env("ANSIBLE_DEPRECATION_WARNINGS", "0");
+        }
         let out = cmd.output().expect("run");
         // Keep the sandbox alive until the output is read.
         let kept = sb.path("play");

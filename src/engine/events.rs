@@ -45,6 +45,11 @@ pub enum Event {
         task: String,
         left: u32,
     },
+    /// An `async` job's progress while the controller polls it.
+    Async {
+        host: String,
+        progress: crate::modules::async_job::Progress,
+    },
     /// `NO MORE HOSTS LEFT`.
     NoMoreHosts,
     /// A warning about the run (printed on stderr as `[WARNING]: ...`).

@@ -47,6 +47,17 @@ impl Sink for Printer {
             }
             Event::Pending { host, name } => pending(&host, &name, self.json),
             Event::Retrying { host, task, left } => retrying(&host, &task, left, self.json),
+            Event::Async { host, progress } if !self.json => {
+                use crate::modules::async_job::Progress;
+                report::out(&match progress {
+                    Progress::Poll(jid) => {
+                        format!("ASYNC POLL on {host}: jid={jid} started=True finished=False")
+                    }
+                    Progress::Ok(jid) => format!("ASYNC OK on {host}: jid={jid}"),
+                    Progress::Failed(jid) => format!("ASYNC FAILED on {host}: jid={jid}"),
+                });
+            }
+            Event::Async { .. } => {}
             Event::NoMoreHosts => banner("NO MORE HOSTS LEFT", self.json),
             Event::Warning(w) => report::warning(&w),
         }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::events::{Event, Sink};
 use super::loops;
+use crate::modules::async_job as registry_async;
 use crate::modules::registry::{self, Cx, Unreachable, Where};
 use crate::modules::{Mode, Outcome, Status};
 use crate::playbook::{Playbook, Role, Task, Vars};
@@ -578,6 +579,16 @@ impl<'a> PlayCx<'a> {
                 keep: *keep,
             },
         };
+        let async_job = match self.async_job(task, ctx, host) {
+            Ok(j) => j,
+            Err(e) => return Ok(Outcome::failed(format!("{e:#}"))),
+        };
+        let note = |p: registry_async::Progress| {
+            self.sink.event(super::events::Event::Async {
+                host: host.to_string(),
+                progress: p,
+            });
+        };
         let mut cx = Cx {
             module: &task.module,
             args,
@@ -590,8 +601,37 @@ impl<'a> PlayCx<'a> {
             role_path: scope.role.map(|r| r.path.as_path()),
             playbook_dir: Path::new(&self.pb.dir),
             at,
+            async_job,
+            on_async: Some(registry_async::OnProgress(&note)),
         };
         module.run(&mut cx).await
+    }
+
+    /// `async` and `poll`, rendered: seconds; `poll` defaults to 10 as in Ansible.
+    fn async_job(
+        &self,
+        task: &Task,
+        ctx: &Value,
+        host: &str,
+    ) -> anyhow::Result<Option<registry_async::AsyncJob>> {
+        let Some(timeout) = &task.async_ else {
+            return Ok(None);
+        };
+        let seconds = |v: &Json, what: &str| -> anyhow::Result<u64> {
+            let rendered = context::template_json(self.templar, v, ctx, host)?;
+            match &rendered {
+                Json::Number(n) => n.as_u64(),
+                Json::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| anyhow::anyhow!("'{what}' must be a number of seconds, not {rendered}"))
+        };
+        let timeout = seconds(timeout, "async")?;
+        let poll = match &task.poll {
+            Some(p) => seconds(p, "poll")?,
+            None => 10,
+        };
+        Ok(Some(registry_async::AsyncJob { timeout, poll }))
     }
 
     /// The context with the result under the `register` name (for `changed_when`,

@@ -13,6 +13,7 @@
 pub mod add_host;
 pub mod args;
 pub mod assert;
+pub mod async_job;
 pub mod authorized_key;
 pub mod blockinfile;
 pub mod command;

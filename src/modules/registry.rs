@@ -122,6 +122,9 @@ pub enum Where<'a> {
         /// `environment`: variables exported for the module's scripts.
         env: &'a [(String, String)],
     },
+    /// The recorded output of a finished `async` job, read back through its module
+    /// (`async_status`): the module's first script "runs" and gets it.
+    Replay(std::sync::Mutex<Option<ExecOutput>>),
     /// Nowhere: `hactl render` and `hactl lint`. Controller modules run, files are rendered
     /// into `rendered` (when `keep` says so), host modules report [`Outcome::offline`].
     Offline {
@@ -141,6 +144,7 @@ impl std::fmt::Debug for Where<'_> {
                 .debug_struct("Offline")
                 .field("rendered", &rendered.len())
                 .finish_non_exhaustive(),
+            Where::Replay(_) => f.write_str("Replay"),
         }
     }
 }
@@ -166,6 +170,10 @@ pub struct Cx<'a> {
     pub role_path: Option<&'a Path>,
     pub playbook_dir: &'a Path,
     pub at: Where<'a>,
+    /// `async`/`poll`: run the host script as a background job.
+    pub async_job: Option<super::async_job::AsyncJob>,
+    /// Where a job's progress goes while the controller polls it.
+    pub on_async: Option<super::async_job::OnProgress<'a>>,
 }
 
 impl Cx<'_> {
@@ -175,6 +183,9 @@ impl Cx<'_> {
         match step {
             Step::Done(o) => Ok(o),
             Step::Remote(remote) => {
+                if let (Some(job), Where::Host { .. }) = (self.async_job, &self.at) {
+                    return self.step_async(job, remote).await;
+                }
                 let Some(out) = self.exec(&remote.script, &remote.stdin).await? else {
                     return Ok(Outcome::offline(self.module));
                 };
@@ -197,6 +208,12 @@ impl Cx<'_> {
     ) -> Result<Option<ExecOutput>, Unreachable> {
         match &self.at {
             Where::Offline { .. } => Ok(None),
+            Where::Replay(recorded) => match recorded.lock().ok().and_then(|mut r| r.take()) {
+                Some(out) => Ok(Some(out)),
+                None => Err(Unreachable(
+                    "async_status can read back only a module that runs one script".into(),
+                )),
+            },
             Where::Host {
                 conn,
                 become_user,
@@ -267,6 +284,8 @@ pub async fn run_on(
             stream: None,
             env: &[],
         },
+        async_job: None,
+        on_async: None,
     };
     m.run(&mut cx).await
 }
@@ -293,6 +312,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::fail::Fail,
     &super::setup::Setup,
     &super::add_host::AddHost,
+    &super::async_job::AsyncStatus,
     &super::group_by::GroupBy,
     &super::engine::Meta,
     &super::engine::IncludeTasks,

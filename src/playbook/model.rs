@@ -288,6 +288,10 @@ pub struct Task {
     /// As written (a number or a template), rendered when the task runs.
     pub retries: Option<Value>,
     pub delay: Option<Value>,
+    /// `async` (seconds the job may run) and `poll` (seconds between checks; 0: do not wait),
+    /// as written.
+    pub async_: Option<Value>,
+    pub poll: Option<Value>,
     pub delegate_to: Option<String>,
     pub origin: Origin,
     /// The role this task belongs to, if any (its folder).
@@ -323,6 +327,8 @@ impl Task {
             until: Vec::new(),
             retries: None,
             delay: None,
+            async_: None,
+            poll: None,
             delegate_to: None,
             origin: Origin {
                 file: PathBuf::from("<command line>"),

@@ -193,6 +193,8 @@ impl Loader {
             until: Vec::new(),
             retries: None,
             delay: None,
+            async_: None,
+            poll: None,
             delegate_to: None,
             origin: Origin {
                 file: file.clone(),
@@ -214,7 +216,9 @@ impl Loader {
                 "changed_when" => task.changed_when = conditions(v, file, key)?,
                 "failed_when" => task.failed_when = conditions(v, file, key)?,
                 "until" => task.until = conditions(v, file, key)?,
-                "async" | "poll" | "delegate_facts" => {
+                "async" => task.async_ = Some(value::value(v)),
+                "poll" => task.poll = Some(value::value(v)),
+                "delegate_facts" => {
                     return Err(Error::at(
                         file,
                         k.mark,
