@@ -666,6 +666,16 @@ impl<'a> Batch<'a> {
         for (h, r) in &mut results {
             self.inventory_changes(&slots[*h].name, r);
         }
+        // `delegate_facts`: the facts go to the host the task was delegated to.
+        for (_, r) in &mut results {
+            for (to, facts) in std::mem::take(&mut r.facts_for) {
+                if let Some(s) = slots.iter_mut().find(|s| s.name == to) {
+                    for (k, v) in facts {
+                        s.vars.data.insert(k, to_value(&v));
+                    }
+                }
+            }
+        }
         results
     }
 

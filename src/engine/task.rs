@@ -38,6 +38,8 @@ pub struct TaskResult {
     pub ignored: bool,
     /// `delegate_to`: the host the task ran on instead (`ok: [h1 -> h2]`).
     pub delegated: Option<String>,
+    /// `delegate_facts`: facts the task gathered, for the host it was delegated to.
+    pub facts_for: Vec<(String, Map<String, Json>)>,
 }
 
 impl TaskResult {
@@ -325,7 +327,17 @@ impl<'a> PlayCx<'a> {
             };
             // Facts a module returns (set_fact, setup, include_vars) are the host's from now
             // on, also for the next item.
-            self.keep_facts(hv, task, &outcome);
+            let delegated_to = outcome.result.get("_delegated_to").and_then(Json::as_str);
+            match (
+                task.delegate_facts,
+                delegated_to,
+                outcome.result.get("ansible_facts"),
+            ) {
+                (true, Some(to), Some(Json::Object(facts))) => {
+                    result.facts_for.push((to.to_string(), facts.clone()));
+                }
+                _ => self.keep_facts(hv, task, &outcome),
+            }
             result.items.push(ItemResult {
                 item,
                 label,

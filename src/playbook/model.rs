@@ -293,6 +293,8 @@ pub struct Task {
     pub async_: Option<Value>,
     pub poll: Option<Value>,
     pub delegate_to: Option<String>,
+    /// Facts the task gathers go to the host it is delegated to.
+    pub delegate_facts: bool,
     pub origin: Origin,
     /// The role this task belongs to, if any (its folder).
     pub role: Option<PathBuf>,
@@ -330,6 +332,7 @@ impl Task {
             async_: None,
             poll: None,
             delegate_to: None,
+            delegate_facts: false,
             origin: Origin {
                 file: PathBuf::from("<command line>"),
                 mark: crate::yaml::Mark::START,

@@ -196,6 +196,7 @@ impl Loader {
             async_: None,
             poll: None,
             delegate_to: None,
+            delegate_facts: false,
             origin: Origin {
                 file: file.clone(),
                 mark: node.mark,
@@ -218,15 +219,7 @@ impl Loader {
                 "until" => task.until = conditions(v, file, key)?,
                 "async" => task.async_ = Some(value::value(v)),
                 "poll" => task.poll = Some(value::value(v)),
-                "delegate_facts" => {
-                    return Err(Error::at(
-                        file,
-                        k.mark,
-                        format!(
-                            "hactl does not run '{key}' yet; the task would not run as Ansible runs it"
-                        ),
-                    ));
-                }
+                "delegate_facts" => task.delegate_facts = boolean(v, file, key)?,
                 "retries" => task.retries = Some(value::value(v)),
                 "delay" => task.delay = Some(value::value(v)),
                 "delegate_to" => task.delegate_to = Some(string(v, file, key)?),
