@@ -27,7 +27,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     for w in &inv.warnings {
         report::warning(w);
     }
-    let opts = engine::Options {
+    let mut opts = engine::Options {
         check: args.check,
         diff: args.diff,
         limit: args.limit.clone(),
@@ -39,6 +39,19 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         skip_lint: args.skip_lint,
         ..Default::default()
     };
+    // `--rolling` or a play's `hactl_rolling`: the rollout hook cuts those plays per host.
+    let rolling = std::sync::Arc::new(crate::rolling::Rolling::new(
+        inv.inventory.clone(),
+        loaded.playbook.clone(),
+        crate::rolling::Settings {
+            all_plays: args.rolling,
+            force: args.force,
+            check: args.check,
+            conn: args.connection.clone(),
+            extra_vars: opts.extra_vars.clone(),
+        },
+    ));
+    opts.hook = Some(engine::Hook(rolling.clone()));
     let printer = engine::output::Printer {
         show_secrets: args.show_secrets,
     };
@@ -56,7 +69,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         Ok(done) => {
             let stats = done?.stats;
             engine::output::recap(&inv.inventory, &stats);
-            Ok(ExitCode::from(engine::exit_code(&stats)))
+            let code = engine::exit_code(&stats);
+            // A stopped rollout is a failed run, whatever the recap says.
+            let stopped = runtime.block_on(rolling.stopped()).is_some();
+            Ok(ExitCode::from(if stopped && code == 0 { 2 } else { code }))
         }
         Err(signal) => {
             report::error(&anyhow::anyhow!(signal.message()));
