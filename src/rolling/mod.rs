@@ -1133,6 +1133,21 @@ impl Rolling {
                 }
             }
         }
+        // A host whose group is not right once it is back is drained again, so the others
+        // (which were serving alone and fine) carry the traffic while someone looks.
+        let mut again = Vec::new();
+        for (hosts, v, _) in &verdicts {
+            if v.is_ok() {
+                continue;
+            }
+            for h in work.iter().filter(|h| hosts.contains(h)) {
+                let m = plan.methods.get(h).cloned().unwrap_or(Method::Nothing);
+                match self.exec(plan, h, &host::drain(&m)).await {
+                    Ok(_) => again.push(format!("{h} is drained again")),
+                    Err(e) => again.push(format!("{h} could not be drained again: {e}")),
+                }
+            }
+        }
         if let Some(plan) = st.plans.get_mut(&k) {
             for h in &work {
                 plan.drained.remove(h);
@@ -1140,6 +1155,9 @@ impl Rolling {
         }
         if !stop_why.is_empty() {
             let h = work.first().cloned().unwrap_or_default();
+            if !again.is_empty() {
+                stop_why.push(again.join(", "));
+            }
             self.stop(st, k, &h, stop_why.join("; "));
             return false;
         }
