@@ -269,7 +269,11 @@ fn rolling_changes_one_load_balancer_at_a_time() {
     );
     assert!(!out.contains("TASK ["), "nothing ran:\n{out}");
     let del = fleet.ssh("lb2", &format!("ip addr del {VIP1}/32 dev eth0"));
-    assert!(del.status.success(), "{}", String::from_utf8_lossy(&del.stderr));
+    assert!(
+        del.status.success(),
+        "{}",
+        String::from_utf8_lossy(&del.stderr)
+    );
     assert_eq!(holders(&fleet, VIP1), ["lb1"]);
 
     // The fixed health check lets lb2 roll back into service.
