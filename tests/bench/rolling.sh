@@ -24,7 +24,12 @@ for b in "$hactl" "$loadgen"; do
 done
 runs_rolling=${1:-10}
 runs_other=${2:-3}
+# The load runs for a fixed time that must cover the whole run: ansible-playbook takes about
+# a minute on this fleet, hactl a few seconds (up to ~20 s rolling).
 seconds=${SECONDS_PER_RUN:-25}
+ansible_seconds=${ANSIBLE_SECONDS:-80}
+# ONLY=ansible|plain|rolling-k|rolling-a runs one scenario.
+only=${ONLY:-}
 prefix="hr$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')"
 work=$(mktemp -d /tmp/hactl-bench-rolling.XXXXXX)
 cleanup() { "$here/tests/fleet" down "$prefix" >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -63,9 +68,11 @@ settle() {
 # One run: load in the background, the change 1 s into it, and the results.
 one() {
     local name=$1; shift
+    local secs=$seconds
+    [ "$name" != ansible ] || secs=$ansible_seconds
     bump
     settle
-    ctl "$loadgen" --rate 100 --seconds "$seconds" --timeout 2 \
+    ctl "$loadgen" --rate 100 --seconds "$secs" --timeout 2 \
         http://198.51.100.100/ http://198.51.100.200/ >"$work/load.json" &
     local lg=$!
     sleep 1
@@ -85,16 +92,18 @@ EOF
 echo -e "scenario\tseconds\tsent\tfailed\ttimed_out\tmax_ms"
 # keepalived on both hosts for the first three scenarios.
 hactl_apply -e hactl_rolling=false >/dev/null
-for _ in $(seq 1 "$runs_other"); do
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+want ansible && for _ in $(seq 1 "$runs_other"); do
     one ansible env ANSIBLE_CONFIG="$st/ansible.cfg" ip netns exec "$prefix-ctl" \
         /opt/ansible-venv/bin/ansible-playbook -i "$work/inventory/hosts.ini" "$work/site.yml" -e vrrp_engine=keepalived
 done
-for _ in $(seq 1 "$runs_other"); do
+want plain && for _ in $(seq 1 "$runs_other"); do
     one plain hactl_apply -e hactl_rolling=false
 done
-for _ in $(seq 1 "$runs_rolling"); do
+want rolling-k && for _ in $(seq 1 "$runs_rolling"); do
     one rolling-k hactl_apply --rolling
 done
+want rolling-a || exit 0
 engine=hactl-agent
 hactl_apply -e hactl_rolling=false >/dev/null
 for _ in $(seq 1 "$runs_rolling"); do
