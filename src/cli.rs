@@ -213,6 +213,15 @@ pub struct ApplyArgs {
     /// Do not lint the keepalived configs before the first task (see `hactl lint`).
     #[arg(long)]
     pub skip_lint: bool,
+    /// Change VRRP pairs one host at a time without dropping requests: drain a host (its
+    /// VIPs move to its peers), check, run the play on it, undrain, check; then the next.
+    /// A play can ask for it with the variable `hactl_rolling: true`.
+    #[arg(long)]
+    pub rolling: bool,
+    /// With --rolling: roll even though a pair is unhealthy before the start (the problems
+    /// found then are tolerated, no others).
+    #[arg(long)]
+    pub force: bool,
     /// Print a JSONL event stream (one JSON object per line) instead of the human output.
     #[arg(long)]
     pub json: bool,

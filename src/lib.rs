@@ -21,6 +21,7 @@ pub mod modules;
 pub mod playbook;
 pub mod python;
 pub mod report;
+pub mod rolling;
 pub mod run;
 pub mod status;
 pub mod template;

@@ -68,7 +68,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             args.step,
         ))
     });
-    let opts = engine::Options {
+    let mut opts = engine::Options {
         check: args.check,
         diff: args.diff,
         limit: args.limit.clone(),
@@ -83,6 +83,19 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             .map(|g| g as Arc<dyn engine::schedule::TaskGate>),
         ..Default::default()
     };
+    // `--rolling` or a play's `hactl_rolling`: the rollout hook cuts those plays per host.
+    let rolling = std::sync::Arc::new(crate::rolling::Rolling::new(
+        inv.inventory.clone(),
+        loaded.playbook.clone(),
+        crate::rolling::Settings {
+            all_plays: args.rolling,
+            force: args.force,
+            check: args.check,
+            conn: opts.conn.clone(),
+            extra_vars: opts.extra_vars.clone(),
+        },
+    ));
+    opts.hook = Some(engine::Hook(rolling.clone()));
     let printer = engine::output::Printer {
         show_secrets: args.show_secrets,
         json: args.json,
@@ -112,7 +125,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                      static includes."
                 ));
             }
-            Ok(ExitCode::from(engine::exit_code(&stats)))
+            let code = engine::exit_code(&stats);
+            // A stopped rollout is a failed run, whatever the recap says.
+            let stopped = runtime.block_on(rolling.stopped()).is_some();
+            Ok(ExitCode::from(if stopped && code == 0 { 2 } else { code }))
         }
         Err(signal) => {
             report::error(&anyhow::anyhow!(signal.message()));

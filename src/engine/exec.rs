@@ -45,6 +45,44 @@ pub struct Options {
     pub hosts: Option<Vec<String>>,
     /// Where command output goes line by line as it comes (`hactl run`).
     pub stream: Option<Stream>,
+    /// Cuts plays into batches and acts around each one (`hactl apply --rolling`).
+    pub hook: Option<Hook>,
+}
+
+/// Around the batches of a play: `hactl apply --rolling` (src/rolling) cuts a play into
+/// per-host batches and drains, checks and undrains around each one. The engine knows
+/// nothing about what the hook does; it only asks it for the batches and whether to go on.
+pub trait BatchHook: Send + Sync {
+    /// The play's batches (hosts in `hosts` only), or `None` for the play's own `serial`.
+    fn batches<'a>(
+        &'a self,
+        play: &'a Play,
+        hosts: &'a [String],
+    ) -> futures::future::BoxFuture<'a, anyhow::Result<Option<Vec<Vec<String>>>>>;
+    /// Before a batch runs; `false` ends the run there (nothing more runs).
+    fn before<'a>(
+        &'a self,
+        play: &'a Play,
+        batch: &'a [String],
+    ) -> futures::future::BoxFuture<'a, bool>;
+    /// After a batch ran; `failed` are its hosts that failed or could not be reached.
+    /// `false` ends the run there.
+    fn after<'a>(
+        &'a self,
+        play: &'a Play,
+        batch: &'a [String],
+        failed: &'a [String],
+    ) -> futures::future::BoxFuture<'a, bool>;
+}
+
+/// A [`BatchHook`] in [`Options`].
+#[derive(Clone)]
+pub struct Hook(pub Arc<dyn BatchHook>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
 }
 
 /// What receives a line a command printed: (host, line).
@@ -151,7 +189,17 @@ pub async fn run(
             sink.event(Event::NoHosts);
             continue;
         }
-        for batch in batches::split(&play.serial, &hosts) {
+        let cut = match &opts.hook {
+            Some(hook) => hook.0.batches(play, &hosts).await?,
+            None => None,
+        };
+        let cut = cut.unwrap_or_else(|| batches::split(&play.serial, &hosts));
+        for batch in cut {
+            if let Some(hook) = &opts.hook {
+                if !hook.0.before(play, &batch).await {
+                    break 'plays;
+                }
+            }
             sink.event(Event::Play {
                 name: play.name.clone(),
             });
@@ -167,7 +215,7 @@ pub async fn run(
                 fetched: &fetched,
                 delegates: tokio::sync::Mutex::new(HashMap::new()),
             };
-            let (end, stats, rendered, errors) = b.run(batch).await?;
+            let (end, stats, rendered, errors) = b.run(batch.clone()).await?;
             let changed = b.work.into_inner().ok();
             for (h, s) in stats {
                 result.stats.entry(h).or_default().add(&s);
@@ -178,6 +226,17 @@ pub async fn run(
                 *inv = changed;
             }
             let abort = end.abort;
+            if let Some(hook) = &opts.hook {
+                let failed: Vec<String> = batch
+                    .iter()
+                    .filter(|h| end.out.contains(h))
+                    .cloned()
+                    .collect();
+                if !hook.0.after(play, &batch, &failed).await {
+                    out.extend(end.out);
+                    break 'plays;
+                }
+            }
             out.extend(end.out);
             if abort {
                 break 'plays;

@@ -22,5 +22,5 @@ pub mod task;
 pub mod walk;
 
 pub use events::{Event, Sink};
-pub use exec::{Mode, Options, exit_code, run};
+pub use exec::{BatchHook, Hook, Mode, Options, exit_code, run};
 pub use schedule::Stats;
