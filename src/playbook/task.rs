@@ -275,6 +275,32 @@ impl Loader {
         for (k, v) in extra_args {
             task.args.entry(k).or_insert(v);
         }
+        if task.module == "meta" {
+            let what = task
+                .args
+                .get("_raw_params")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            const RUNS: &[&str] = &[
+                "flush_handlers",
+                "noop",
+                "end_play",
+                "end_host",
+                "end_batch",
+                "clear_facts",
+                "clear_host_errors",
+                "refresh_inventory",
+                "reset_connection",
+            ];
+            if !RUNS.contains(&what) {
+                return Err(Error::at(
+                    file,
+                    node.mark,
+                    format!("hactl does not run 'meta: {what}'"),
+                )
+                .hint(format!("hactl runs meta: {}", RUNS.join(", "))));
+            }
+        }
         Ok(task)
     }
 
