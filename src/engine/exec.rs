@@ -130,6 +130,9 @@ pub async fn run(
     mode: &Mode,
     sink: &dyn Sink,
 ) -> anyhow::Result<Outcome2> {
+    if matches!(mode, Mode::Live) {
+        check_delegates(inv, pb)?;
+    }
     let mut result = Outcome2::default();
     // Hosts that failed or were unreachable take no part in later batches or plays.
     let mut out: BTreeSet<String> = BTreeSet::new();
@@ -260,6 +263,56 @@ pub fn exit_code(stats: &BTreeMap<String, Stats>) -> u8 {
 /// Hosts that included the same thing: the file (or role) as announced, the loop item, and
 /// what they walk.
 type IncludeGroup<'a> = (String, Option<Json>, Included<'a>);
+
+/// A `delegate_to` naming a host that is neither in the inventory nor the controller is an
+/// error before anything runs (a templated one is checked when the task runs).
+fn check_delegates(inv: &Inventory, pb: &Playbook) -> anyhow::Result<()> {
+    fn scan(inv: &Inventory, items: &[Item]) -> anyhow::Result<()> {
+        for item in items {
+            match item {
+                Item::Task(t) => {
+                    let Some(to) = &t.delegate_to else { continue };
+                    if to.contains("{{") || to.contains("{%") {
+                        continue;
+                    }
+                    if !inv.hosts.contains_key(to.as_str())
+                        && !pattern::LOCALHOST.contains(&to.as_str())
+                    {
+                        let name = t.name.clone().unwrap_or_else(|| t.module.clone());
+                        anyhow::bail!(
+                            "{}: in task '{name}': delegate_to host '{to}' is not in the inventory",
+                            t.origin
+                        );
+                    }
+                }
+                Item::Block(b) => {
+                    scan(inv, &b.block)?;
+                    scan(inv, &b.rescue)?;
+                    scan(inv, &b.always)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    for play in &pb.plays {
+        for items in [
+            &play.pre_tasks,
+            &play.tasks,
+            &play.post_tasks,
+            &play.handlers,
+        ] {
+            scan(inv, items)?;
+        }
+    }
+    for role in pb.roles.values() {
+        scan(inv, &role.tasks)?;
+        scan(inv, &role.handlers)?;
+    }
+    Ok(())
+}
+
+/// How deep includes may nest before it is taken for recursion.
+const MAX_INCLUDE_DEPTH: u16 = 64;
 
 /// One host of a batch.
 struct Slot {
@@ -850,6 +903,12 @@ impl<'a> Batch<'a> {
     ) -> anyhow::Result<Option<Vec<(String, Option<Json>, IncludedContent<'a>, Option<Value>)>>>
     {
         let task = &run.task;
+        if run.scope.include_depth >= MAX_INCLUDE_DEPTH {
+            anyhow::bail!(
+                "{}: includes nest more than {MAX_INCLUDE_DEPTH} deep: a file includes itself",
+                task.origin
+            );
+        }
         let base = cx.vars(&s.name, &s.vars, &run.scope, Some(task), None)?;
         let conds: Vec<_> = run
             .scope

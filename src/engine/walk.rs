@@ -558,6 +558,7 @@ impl<'a> Walker<'a> {
     /// Pushes the frames of one included group.
     fn walk_group(&mut self, scope: &Scope<'a>, g: Included<'a>) {
         let mut inner = scope.clone();
+        inner.include_depth = inner.include_depth.saturating_add(1);
         if let Some(vars) = g.vars {
             inner.vars.push(vars);
         }

@@ -199,6 +199,8 @@ pub struct Scope<'a> {
     /// What the enclosing play, roles and blocks set for their tasks (`become`,
     /// `ignore_errors`, `environment`, `module_defaults`, ...).
     pub keywords: crate::playbook::Keywords,
+    /// How many includes deep the task is (a file that includes itself is caught).
+    pub include_depth: u16,
 }
 
 /// The layers of one task's variables that change while a play runs on a host.
