@@ -43,9 +43,10 @@ pub const MAX_HOSTS: usize = 89;
 /// Programs the lab needs on this machine.
 const TOOLS: [&str; 6] = ["systemd-nspawn", "sshd", "ssh", "ssh-keygen", "ip", "bash"];
 
-/// A claim older than this whose lab has no state folder was left by an `up` that was killed
-/// before the script made the folder.
-const STALE_CLAIM: Duration = Duration::from_secs(60);
+/// A claim older than this whose lab has no state folder is stale: left by an `up` that failed
+/// or was interrupted (the script removes the folder as it tears down). The script makes the
+/// folder first thing, within milliseconds of the claim.
+const STALE_CLAIM: Duration = Duration::from_secs(5);
 
 /// Why a lab command cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -433,8 +434,8 @@ fn claim(spec: &Spec) -> Result<(), LabError> {
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .unwrap_or_default();
                 if owner.is_empty() || (!state.exists() && age > STALE_CLAIM) {
-                    // Left by an `up` killed before its lab had a state folder: nothing of
-                    // that lab exists, the range is free.
+                    // Left by an `up` that failed or was interrupted: nothing of that lab
+                    // exists, the range is free.
                     let _ = std::fs::remove_file(&path);
                     continue;
                 }
