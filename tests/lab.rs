@@ -26,9 +26,12 @@ fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
+    // Several names per test process: a counter keeps them apart.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!(
         "{prefix}{:06x}",
-        (std::process::id() ^ nanos ^ prefix.len() as u32 * 7919) & 0xff_ffff
+        (std::process::id() ^ nanos ^ (n << 20)) & 0xff_ffff
     )
 }
 
