@@ -34,6 +34,9 @@ pub enum Command {
     /// Encrypt and decrypt files and strings with Ansible Vault (like ansible-vault).
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// A local lab of real hosts (systemd-nspawn containers) to run playbooks against.
+    #[command(subcommand)]
+    Lab(LabCommand),
 }
 
 /// Vault passwords, as ansible-playbook takes them. ANSIBLE_VAULT_PASSWORD_FILE names one more
@@ -424,4 +427,74 @@ pub struct VaultEncryptStringArgs {
     pub encrypt_vault_id: Option<String>,
     #[command(flatten)]
     pub vault: VaultArgs,
+}
+
+/// `hactl lab`: real hosts booted on this machine, each in a network namespace of its own,
+/// reached from the lab's controller namespace only. Needs root (except `list`).
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Boot a lab; prints its inventory, ssh config and state folder (the last line).
+    ///
+    /// Without N or --names, the hosts are lb1, lb2, web1 and web2 at .11 to .14 of
+    /// 198.51.100.0/24: the shipped inventory/hosts.ini works unchanged against them.
+    Up(LabUpArgs),
+    /// Tear a lab down: containers, mounts, namespaces and state (default: the only lab up).
+    Down(LabDownArgs),
+    /// The labs that are up.
+    List,
+    /// ssh to a host of the lab, from the lab's controller namespace.
+    Ssh(LabSshArgs),
+    /// Run a command in the lab's controller namespace, where the lab's hosts (and nothing
+    /// else) are reachable: `hactl lab exec -- hactl apply inventory/hosts.ini`.
+    Exec(LabExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabUpArgs {
+    /// Boot N hosts named h1..hN.
+    #[arg(value_name = "N", conflicts_with = "names")]
+    pub count: Option<usize>,
+    /// The hosts' names, in address order (the first gets .11).
+    #[arg(long, value_name = "A,B,...")]
+    pub names: Option<String>,
+    /// The lab's name: 2 to 8 lowercase letters and digits (its namespaces are NAME-ctl, ...).
+    #[arg(short = 'n', long, default_value = "lab")]
+    pub name: String,
+    /// The lab's /24: 198.51.100 or 203.0.113.
+    #[arg(long, value_name = "A.B.C", default_value = "198.51.100")]
+    pub net: String,
+    /// Leave keepalived's unit enabled on the hosts (for -e vrrp_engine=keepalived).
+    #[arg(long)]
+    pub keepalived: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LabDownArgs {
+    /// The lab to tear down (default: the only lab up).
+    pub name: Option<String>,
+    /// Tear down every lab.
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LabSshArgs {
+    /// The lab (default: the only lab up).
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// The host, by its name in the lab.
+    pub host: String,
+    /// A command to run there (default: a login shell).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabExecArgs {
+    /// The lab (default: the only lab up).
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// The command and its arguments (after `--`).
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }

@@ -8,6 +8,7 @@
 //! - [`status`]: the VRRP state of a whole fleet (`hactl status`);
 //! - [`commands`]: one function per subcommand, called by `main`;
 //! - [`vault`]: Ansible Vault, encrypted files and `!vault` values;
+//! - [`lab`]: local labs of real hosts (`hactl lab`), booted by the test fleet's script;
 //! - [`report`]: the one place that writes to the terminal.
 
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod engine;
 pub mod facts;
 pub mod inventory;
+pub mod lab;
 pub mod lint;
 pub mod modules;
 pub mod playbook;

@@ -128,3 +128,27 @@ fn literal_templates_render_to_their_text() {
         assert_eq!(value.ok().as_deref(), Some(text), "{text:?} as a value");
     }
 }
+
+/// `copy: content: "{{ inventory_hostname }}\n"` writes the name and its newline, as
+/// ansible-core 2.19 does (checked with ansible-playbook): the trailing newline after a lone
+/// `{{ }}` is part of the argument, not Jinja's to drop.
+#[test]
+fn a_newline_after_one_expression_is_kept() {
+    let t = Templar::new();
+    let ctx = play()
+        .host_context("lb1.example.test", &[])
+        .unwrap_or_default();
+    let v = t
+        .template_value(
+            "{{ inventory_hostname }}\n",
+            "content",
+            &ctx,
+            "lb1.example.test",
+        )
+        .unwrap_or_default();
+    assert_eq!(v.as_str(), Some("lb1.example.test\n"));
+    let v = t
+        .template_value("{{ priority1 }}", "content", &ctx, "lb1.example.test")
+        .unwrap_or_default();
+    assert_eq!(v.kind(), ValueKind::Number);
+}

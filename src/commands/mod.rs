@@ -12,6 +12,7 @@ use crate::config;
 pub mod apply;
 pub mod gate;
 pub mod inventory;
+pub mod lab;
 pub mod lint;
 pub mod listing;
 pub mod render;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Vault(cmd) => vault::run(&cmd),
+        Command::Lab(cmd) => lab::run(&cmd),
     }
 }
 

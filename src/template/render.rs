@@ -248,7 +248,10 @@ impl Templar {
     ) -> Result<Value, TemplateError> {
         let _active = super::lazy::ActiveEnv::enter(&self.env);
         let prepared = super::source::prepare(src, true);
-        if let Some(expr) = single_expression(&prepared, DEFAULTS) {
+        // `"{{ x }}\n"` is text ending in a newline, which Ansible keeps (render_str restores
+        // it); only a `{{ }}` that ends the argument gives the bare value.
+        let lone = single_expression(&prepared, DEFAULTS).filter(|_| !prepared.ends_with('\n'));
+        if let Some(expr) = lone {
             let value = eval_strict(&self.env, expr, ctx)
                 .map_err(|e| TemplateError::from_minijinja(&e, name, host))?;
             if value.is_undefined() {
