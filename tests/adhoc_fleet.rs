@@ -110,7 +110,13 @@ fn ad_hoc_commands_on_a_real_fleet() {
 
     // Host keys are checked: unknown keys make the hosts unreachable.
     let out = hactl(&fleet, &["a1", "true"], false);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}{}",
+        text(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text(&out).contains("Host key verification failed"),
         "{}",

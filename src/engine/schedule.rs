@@ -253,7 +253,11 @@ impl<'a> Schedule<'a> {
         debug_assert!(!self.awaiting, "results of the last step were not recorded");
         loop {
             match &mut self.phase {
-                Phase::Done => return Next::Done,
+                Phase::Done => {
+                    // A batch whose every host was down at the start still reports them.
+                    self.report_down();
+                    return Next::Done;
+                }
                 Phase::Gather => {
                     self.phase = Phase::Walk;
                     let hosts: Vec<usize> = self.alive.iter().copied().collect();
@@ -705,5 +709,35 @@ mod tests {
         assert_eq!((s.ok, s.changed, s.ignored, s.skipped), (3, 1, 1, 1));
         // A failure is counted by the scheduler (`failed` or `rescued`), not here.
         assert_eq!((s.failed, s.rescued), (0, 0));
+    }
+
+    #[test]
+    fn hosts_down_from_the_start_are_reported_even_if_none_is_left() {
+        // Every host of the batch failed to connect: the play has nothing to run, yet each
+        // host is reported unreachable and counted (ansible exits 4, never 0 in silence).
+        let pb = Playbook::adhoc("all", "command", crate::playbook::Vars::new());
+        let opts = Options {
+            check: false,
+            force_handlers: false,
+            tags: Tags {
+                only: Vec::new(),
+                skip: Vec::new(),
+            },
+            gate: None,
+        };
+        let hosts = vec!["a".to_string(), "b".to_string()];
+        let down = vec![(0, "cannot connect".to_string()), (1, "refused".into())];
+        let mut s = Schedule::new(&pb, &pb.plays[0], hosts, down, opts);
+        assert!(matches!(s.next_step(), Next::Done));
+        let reported: Vec<String> = s
+            .take_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Unreachable { host, msg } => Some(format!("{host}: {msg}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reported, ["a: cannot connect", "b: refused"]);
+        assert_eq!((s.stats[0].unreachable, s.stats[1].unreachable), (1, 1));
     }
 }
