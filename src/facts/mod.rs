@@ -33,6 +33,17 @@ pub struct Options {
     pub python: Option<String>,
 }
 
+/// The interpreter path to report in `ansible_python` for a host whose
+/// `ansible_python_interpreter` is `value`: a literal path is used as Ansible uses it;
+/// `auto*`, templates and no value leave it to Ansible's discovery, which the script repeats.
+pub fn interpreter(value: Option<&str>) -> Option<String> {
+    let v = value?.trim();
+    if v.is_empty() || v.starts_with("auto") || v.contains("{{") || v.contains("{%") {
+        return None;
+    }
+    Some(v.to_string())
+}
+
 /// The script for `opts` and the collectors it runs.
 #[derive(Debug, Clone)]
 pub struct Plan {
