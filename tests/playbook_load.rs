@@ -111,17 +111,20 @@ fn gather_keywords_are_read_not_ignored() {
     assert_eq!(g.timeout, Some(3));
     assert_eq!(g.fact_path.as_deref(), Some("/srv/facts.d"));
 
-    let err = load_text("- hosts: all\n  gather_subset: [netwrk]\n  tasks: []\n").unwrap_err();
+    let err =
+        load_text("- hosts: all\n  gather_subset: [netwrk]\n  tasks: []\n").expect_err("refused");
     assert!(
         err.contains("site.yml") && err.contains("Bad subset 'netwrk'"),
         "{err}"
     );
-    let err = load_text("- hosts: all\n  fact_path: '{{ d }}'\n  tasks: []\n").unwrap_err();
+    let err =
+        load_text("- hosts: all\n  fact_path: '{{ d }}'\n  tasks: []\n").expect_err("refused");
     assert!(
         err.contains("does not template the play keyword 'fact_path'"),
         "{err}"
     );
-    let err = load_text("- hosts: all\n  gather_timeout: soon\n  tasks: []\n").unwrap_err();
+    let err =
+        load_text("- hosts: all\n  gather_timeout: soon\n  tasks: []\n").expect_err("refused");
     assert!(
         err.contains("'gather_timeout' must be a positive integer"),
         "{err}"
