@@ -239,29 +239,86 @@ pub fn parse_for(output: &str, collectors: &BTreeSet<&str>) -> Result<Map<String
     Ok(f)
 }
 
-/// `ansible_env` from the script's `awk` dump (`\\` and `\n` escaped).
+/// `ansible_env` from the shell's `export -p` (dash: `export K='v'`, bash in POSIX mode:
+/// `export K="v"`), read with the shell's quoting rules.
 fn environment(lines: &[String]) -> BTreeMap<String, String> {
+    let text = lines.join("\n");
     let mut out = BTreeMap::new();
-    for line in lines {
-        let Some((k, v)) = line.split_once('=') else {
+    let mut rest = text.as_str();
+    loop {
+        rest = rest.trim_start();
+        let Some(r) = rest.strip_prefix("export ") else {
+            break;
+        };
+        let r = r.trim_start_matches(' ');
+        let name_end = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        let (name, after) = r.split_at(name_end);
+        let Some(after) = after.strip_prefix('=') else {
+            // Exported but unset: not in the environment.
+            rest = after;
             continue;
         };
-        let mut value = String::new();
-        let mut chars = v.chars();
-        while let Some(c) = chars.next() {
-            if c == '\\' {
-                match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(o) => value.push(o),
-                    None => value.push('\\'),
-                }
-            } else {
-                value.push(c);
-            }
+        let (value, after) = shell_word(after);
+        if !name.is_empty() {
+            out.insert(name.to_string(), value);
         }
-        out.insert(k.to_string(), value);
+        rest = after;
     }
     out
+}
+
+/// One shell word at the start of `s` (quotes removed) and what follows it.
+fn shell_word(s: &str) -> (String, &str) {
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(i, c)) = chars.peek() {
+        match c {
+            '\'' => {
+                chars.next();
+                for (_, c) in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    out.push(c);
+                }
+            }
+            '"' => {
+                chars.next();
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.peek() {
+                            Some(&(_, n)) if matches!(n, '"' | '\\' | '$' | '`') => {
+                                out.push(n);
+                                chars.next();
+                            }
+                            Some(&(_, '\n')) => {
+                                chars.next();
+                            }
+                            _ => out.push('\\'),
+                        },
+                        _ => out.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                chars.next();
+                if let Some((_, n)) = chars.next() {
+                    if n != '\n' {
+                        out.push(n);
+                    }
+                }
+            }
+            c if c.is_whitespace() => return (out, &s[i..]),
+            _ => {
+                out.push(c);
+                chars.next();
+            }
+        }
+    }
+    (out, "")
 }
 
 /// The `platform` collector: uname's fields, names, and the machine id.
@@ -513,6 +570,9 @@ fn lsb(raw: &Raw, f: &mut Map<String, Value>) {
         };
         m.insert(key.into(), json!(value));
     }
+    if raw.section("lsb-minimal").is_some() {
+        m = lsb_minimal(raw);
+    }
     if m.is_empty() {
         for line in raw.files.get("/etc/lsb-release").into_iter().flatten() {
             let Some((_, value)) = line.split_once('=') else {
@@ -545,6 +605,51 @@ fn lsb(raw: &Raw, f: &mut Map<String, Value>) {
         }
     }
     f.insert("ansible_lsb".into(), Value::Object(m));
+}
+
+/// What Debian's lsb-release-minimal `lsb_release -a` prints, read as Ansible reads it: the
+/// os-release fields, ID capitalized (or NAME when they differ only in case), "n/a" for
+/// empty ones.
+fn lsb_minimal(raw: &Raw) -> Map<String, Value> {
+    let lines = raw
+        .files
+        .get("/etc/os-release")
+        .or_else(|| raw.files.get("/usr/lib/os-release"))
+        .cloned()
+        .unwrap_or_default();
+    let kv: BTreeMap<String, String> = lines
+        .iter()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(v);
+            (k.trim().to_string(), v.to_string())
+        })
+        .collect();
+    let field = |k: &str| kv.get(k).cloned().unwrap_or_default();
+    let id = field("ID");
+    let mut chars = id.chars();
+    let mut id: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if let Some(name) = kv.get("NAME") {
+        if id.to_lowercase() == name.to_lowercase() {
+            id = name.clone();
+        }
+    }
+    let or_na = |v: String| if v.is_empty() { "n/a".to_string() } else { v };
+    let mut m = Map::new();
+    m.insert("id".into(), json!(or_na(id)));
+    m.insert("description".into(), json!(or_na(field("PRETTY_NAME"))));
+    m.insert("release".into(), json!(or_na(field("VERSION_ID"))));
+    m.insert("codename".into(), json!(or_na(field("VERSION_CODENAME"))));
+    m
 }
 
 /// `ansible_selinux` from the kernel's selinuxfs and /etc/selinux/config, as Ansible reports

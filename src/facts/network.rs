@@ -68,23 +68,63 @@ fn netmask_of(prefix: u32) -> u32 {
 
 /// Adds the network facts.
 pub fn collect(raw: &Raw, f: &mut Map<String, Value>) {
-    if raw.section("addr1").is_none() && raw.section("route4").is_none() {
+    let Some(batch) = raw.section("ipbatch") else {
+        return;
+    };
+    if batch.is_empty() {
         // No `ip` on the host: Ansible reports no network facts at all.
         return;
     }
-    let mut default4 = default_route(raw.get("route4"), V4_PROBE);
-    let mut default6 = default_route(raw.get("route6"), V6_PROBE);
-    let primary = by_device(raw.get("addr1"));
-    let secondary = by_device(raw.get("addr2"));
-    let exists: BTreeSet<&str> = raw.exists.iter().map(String::as_str).collect();
-    let links = net_links(raw.get("net-links"));
-
-    let devices: Vec<String> = raw
-        .get("net-order")
+    // The two `route get` answers come before the first "N: name:" line of `addr show`.
+    let first_link = batch
         .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && s != "." && s != "..")
+        .position(|l| {
+            l.split_once(": ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .unwrap_or(batch.len());
+    let (routes, addrs) = batch.split_at(first_link);
+    let route = |probe: &str| -> Vec<String> {
+        routes
+            .iter()
+            .filter(|l| l.split_whitespace().next() == Some(probe))
+            .take(1)
+            .cloned()
+            .collect()
+    };
+    let mut default4 = default_route(&route(V4_PROBE), V4_PROBE);
+    let mut default6 = default_route(&route(V6_PROBE), V6_PROBE);
+    // `ip addr show primary` and `... secondary` as one listing: secondary IPv4 addresses say
+    // "secondary", IPv6 ones (the same kernel flag) "temporary".
+    let all = by_device(addrs);
+    let is_secondary = |l: &String| {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        match w.first() {
+            Some(&"inet") => w.contains(&"secondary"),
+            Some(&"inet6") => w.contains(&"temporary"),
+            _ => false,
+        }
+    };
+    let primary: BTreeMap<String, Vec<String>> = all
+        .iter()
+        .map(|(d, ls)| {
+            (
+                d.clone(),
+                ls.iter().filter(|l| !is_secondary(l)).cloned().collect(),
+            )
+        })
         .collect();
+    let secondary: BTreeMap<String, Vec<String>> = all
+        .iter()
+        .map(|(d, ls)| {
+            (
+                d.clone(),
+                ls.iter().filter(|l| is_secondary(l)).cloned().collect(),
+            )
+        })
+        .collect();
+    let exists: BTreeSet<&str> = raw.exists.iter().map(String::as_str).collect();
+    let (devices, links) = net_ls(raw.get("net-ls"));
     let mut interfaces: indexmap::IndexMap<String, Map<String, Value>> = indexmap::IndexMap::new();
     let mut all4: Vec<String> = Vec::new();
     let mut all6: Vec<String> = Vec::new();
@@ -351,15 +391,38 @@ fn push(map: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-/// Symlink targets' last components from `ls -ld` lines ("... PATH -> TARGET").
-fn net_links(lines: &[String]) -> BTreeMap<String, String> {
-    lines
+/// `ls -lU /sys/class/net/ MODULE-LINKS...`: the interfaces in directory order, and by path
+/// the last component of what `device` (the parent of the class link's ".../net/NAME") and
+/// `device/driver/module` point to.
+fn net_ls(lines: &[String]) -> (Vec<String>, BTreeMap<String, String>) {
+    let mut devices = Vec::new();
+    let mut links = BTreeMap::new();
+    // With module links given too, ls lists them first and the folder under a header.
+    let header = lines
         .iter()
-        .filter_map(|l| {
-            let (left, target) = l.split_once(" -> ")?;
-            let path = left.rsplit(' ').next()?;
-            let last = target.trim_end_matches('/').rsplit('/').next()?;
-            Some((path.to_string(), last.to_string()))
-        })
-        .collect()
+        .position(|l| l.starts_with('/') && l.ends_with(':'));
+    for (i, l) in lines.iter().enumerate() {
+        let in_dir = header.is_none_or(|h| i > h);
+        let Some((left, target)) = l.split_once(" -> ") else {
+            continue;
+        };
+        let Some(path) = left.rsplit(' ').next() else {
+            continue;
+        };
+        if in_dir {
+            devices.push(path.to_string());
+            // ../../devices/pci0000:00/.../virtio2/net/eth0: a real device is the parent of
+            // "net"; virtual ones live under devices/virtual and have no `device` link.
+            let parts: Vec<&str> = target.trim_end_matches('/').split('/').collect();
+            if !target.contains("/devices/virtual/") && parts.len() >= 3 {
+                let parent = parts[parts.len() - 3];
+                if parts[parts.len() - 2] == "net" && parent != ".." && parent != "devices" {
+                    links.insert(format!("/sys/class/net/{path}/device"), parent.to_string());
+                }
+            }
+        } else if let Some(last) = target.trim_end_matches('/').rsplit('/').next() {
+            links.insert(path.to_string(), last.to_string());
+        }
+    }
+    (devices, links)
 }

@@ -5,7 +5,7 @@
 #   hf_timeout  seconds a mount may take to answer statvfs (gather_timeout, 10 when unset)
 #   hf_factpath where local facts live (fact_path, /etc/ansible/facts.d when unset)
 #   hf_py       the Python interpreter configured for the host (discovered when unset)
-# Slow commands run in the background into $hf_d and are collected at the end.
+# Everything runs in the foreground: on a busy host parallel jobs only add processes.
 want() {
     case " ${hf_want:-all} " in *" all "* | *" $1 "*) return 0 ;; esac
     return 1
@@ -13,61 +13,96 @@ want() {
 # The environment as Ansible's setup sees it, before this script changes anything.
 if want env || want user; then
     echo "@@ env"
-    awk 'BEGIN { for (k in ENVIRON) { v = ENVIRON[k]; gsub(/\\/, "\\\\", v); gsub(/\n/, "\\n", v); print k "=" v } }'
+    export -p
 fi
 LC_ALL=C
 export LC_ALL
-hf_d=$(mktemp -d "${TMPDIR:-/tmp}/hactl-facts.XXXXXXXX") || hf_d=
-if [ -n "$hf_d" ]; then
-    trap 'rm -rf "$hf_d"' EXIT
-fi
-# bg NAME CMD...: runs CMD in the background into $hf_d/NAME (in the foreground without a
-# scratch folder).
-bg() {
+# fg NAME CMD...: a section with CMD's output.
+fg() {
+    echo "@@ $1"
+    shift
+    "$@" 2>/dev/null
+}
+# onpath NAME [DIR...]: sets hf_b to NAME's path as `command -v` finds it (a NAME with a
+# slash is taken as it is), else in DIR; no subshell, as these run on every gathering.
+onpath() {
     hf_n=$1
     shift
-    if [ -n "$hf_d" ]; then
-        "$@" >"$hf_d/$hf_n" 2>/dev/null &
-    else
-        echo "@@ $hf_n"
-        "$@" 2>/dev/null
-    fi
-}
-# findbin NAME: the path Ansible's get_bin_path finds (PATH, then the sbin folders).
-findbin() {
-    command -v "$1" 2>/dev/null && return 0
-    for hf_p in /sbin /usr/sbin /usr/local/sbin; do
-        if [ -x "$hf_p/$1" ]; then
-            echo "$hf_p/$1"
-            return 0
+    hf_b=
+    case $hf_n in
+        */*)
+            if [ -x "$hf_n" ] && [ ! -d "$hf_n" ]; then hf_b=$hf_n; fi
+            [ -n "$hf_b" ]
+            return
+            ;;
+    esac
+    hf_ifs=$IFS
+    IFS=:
+    set -f
+    for hf_p in $PATH; do
+        if [ -n "$hf_p" ] && [ -x "$hf_p/$hf_n" ] && [ ! -d "$hf_p/$hf_n" ]; then
+            hf_b=$hf_p/$hf_n
+            break
         fi
     done
-    return 1
+    set +f
+    IFS=$hf_ifs
+    if [ -z "$hf_b" ]; then
+        for hf_p in "$@"; do
+            if [ -x "$hf_p/$hf_n" ]; then
+                hf_b=$hf_p/$hf_n
+                break
+            fi
+        done
+    fi
+    [ -n "$hf_b" ]
+}
+# findbin NAME [DIR...]: the path Ansible's get_bin_path finds (PATH, then the sbin folders).
+findbin() {
+    onpath "$@" /sbin /usr/sbin /usr/local/sbin
 }
 
-if want lsb && hf_b=$(findbin lsb_release); then bg lsb "$hf_b" -a; fi
-if want platform; then bg fqdn hostname -f; fi
+if want lsb && findbin lsb_release; then
+    # Debian's lsb-release-minimal only reformats os-release: the parser does that itself
+    # (running it costs 30 ms); any other lsb_release runs.
+    hf_l1='' hf_l2='' hf_l3=''
+    { read -r hf_l1; read -r hf_l2; read -r hf_l3; } <"$hf_b" 2>/dev/null
+    if [ "$hf_l1" = '#!/bin/sh' ] && [ -z "$hf_l2" ] && [ -z "${LSB_OS_RELEASE:-}" ] &&
+        [ "$hf_l3" = '# SPDX-FileCopyrightText: 2021-2022 Gioele Barabucci' ]; then
+        echo "@@ lsb-minimal"
+    else
+        fg lsb "$hf_b" -a
+    fi
+fi
+if want platform; then fg fqdn hostname -f; fi
 if want network; then
-    bg route4 ip -4 route get 8.8.8.8
-    bg route6 ip -6 route get 2404:6800:400a:800::1012
-    bg addr1 ip addr show primary
-    bg addr2 ip addr show secondary
+    # One ip for the routes and every address (the family follows from each probe address).
+    echo "@@ ipbatch"
+    ip -force -batch - 2>/dev/null <<'EOF'
+route get 8.8.8.8
+route get 2404:6800:400a:800::1012
+addr show
+EOF
 fi
 if want hardware; then
-    if hf_b=$(findbin findmnt); then bg findmnt "$hf_b" --list --noheadings --notruncate; fi
-    if hf_b=$(findbin lsblk); then bg lsblk "$hf_b" --list --noheadings --paths --output NAME,UUID --exclude 2; fi
+    if findbin findmnt; then fg findmnt "$hf_b" --list --noheadings --notruncate; fi
+    if findbin lsblk; then fg lsblk "$hf_b" --list --noheadings --paths --output NAME,UUID --exclude 2; fi
 fi
 if want facter; then
     # The inner sh gets the path as $1: single quotes are meant.
     # shellcheck disable=SC2016
-    hf_b=$(PATH="$PATH:/opt/puppetlabs/bin" findbin cfacter || PATH="$PATH:/opt/puppetlabs/bin" findbin facter) &&
-        bg facter sh -c '"$1" --puppet --json || "$1" --json' sh "$hf_b"
+    { findbin cfacter /opt/puppetlabs/bin || findbin facter /opt/puppetlabs/bin; } &&
+        fg facter sh -c '"$1" --puppet --json || "$1" --json' sh "$hf_b"
 fi
-if want ohai && hf_b=$(findbin ohai); then bg ohai "$hf_b"; fi
+if want ohai && findbin ohai; then fg ohai "$hf_b"; fi
 
-if want platform; then
+if want platform || want hardware; then
     echo "@@ uname"
-    uname -m
+    if [ -r /proc/sys/kernel/arch ] && read -r hf_a </proc/sys/kernel/arch; then
+        echo "$hf_a"
+    else
+        uname -m
+    fi
     if [ ! -r /proc/sys/kernel/ostype ]; then
         uname -n; uname -s; uname -r; uname -v
     fi
@@ -108,48 +143,54 @@ echo "$hf_mtab"
 
 if want virtual; then
     echo "@@ pid1-environ"
-    tr '\000' '\n' </proc/1/environ 2>/dev/null | grep 'container='
+    grep -az 'container=' /proc/1/environ 2>/dev/null
+    echo
     if [ -d /rhev ]; then
         echo "@@ comms"
         cat /proc/[0-9]*/comm 2>/dev/null
     fi
-    if hf_b=$(findbin dmidecode); then
+    if findbin dmidecode; then
         echo "@@ dmidecode"
         "$hf_b" -s system-product-name 2>/dev/null
     fi
 fi
 
 if want network; then
-    echo "@@ net-order"
-    ls -f /sys/class/net 2>/dev/null
+    # Directory order (as Python's glob walks it) and the link targets in one ls.
+    echo "@@ net-ls"
     set --
-    for hf_f in /sys/class/net/*/device /sys/class/net/*/device/driver/module; do
+    for hf_f in /sys/class/net/*/device/driver/module; do
         if [ -e "$hf_f" ]; then set -- "$@" "$hf_f"; fi
     done
-    if [ $# -gt 0 ]; then
-        echo "@@ net-links"
-        ls -ld "$@" 2>/dev/null
-    fi
+    ls -lU /sys/class/net/ "$@" 2>/dev/null
 fi
 
 if want user; then
     echo "@@ passwd"
     hf_u=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
-    if [ -n "$hf_u" ]; then
-        getent passwd "$hf_u" 2>/dev/null || getent passwd "$(id -u)" 2>/dev/null
-    else
-        getent passwd "$(id -u)" 2>/dev/null
+    hf_found=
+    # /etc/passwd first (nsswitch's usual first source) without a process; getent otherwise.
+    if [ -n "$hf_u" ] && [ -r /etc/passwd ]; then
+        while IFS= read -r hf_line; do
+            case $hf_line in "$hf_u":*) echo "$hf_line"; hf_found=1; break ;; esac
+        done </etc/passwd
+    fi
+    if [ -z "$hf_found" ]; then
+        if [ -n "$hf_u" ]; then
+            getent passwd "$hf_u" 2>/dev/null || getent passwd "$(id -u)" 2>/dev/null
+        else
+            getent passwd "$(id -u)" 2>/dev/null
+        fi
     fi
 fi
 
 if want python || want platform; then
     # Ansible's interpreter discovery, unless the host's interpreter is configured.
     if [ -n "${hf_py:-}" ]; then
-        hf_b=$(command -v "$hf_py" 2>/dev/null) && hf_b=$hf_py
+        onpath "$hf_py" && hf_b=$hf_py
     else
-        hf_b=
-        for hf_p in python3.13 python3.12 python3.11 python3.10 python3.9 python3.8 /usr/bin/python3 python3; do
-            if hf_b=$(command -v "$hf_p" 2>/dev/null); then break; fi
+        for hf_py in python3.13 python3.12 python3.11 python3.10 python3.9 python3.8 /usr/bin/python3 python3; do
+            if onpath "$hf_py"; then break; fi
         done
     fi
     if [ -n "$hf_b" ]; then
@@ -178,8 +219,10 @@ fi
 
 if want service_mgr; then
     echo "@@ init"
-    cat /proc/1/comm 2>/dev/null
-    readlink /sbin/init 2>/dev/null
+    hf_c=
+    read -r hf_c </proc/1/comm 2>/dev/null
+    echo "$hf_c"
+    if [ "$hf_c" != systemd ]; then readlink /sbin/init 2>/dev/null; fi
 fi
 if want pkg_mgr; then
     echo "@@ pkg"
@@ -194,6 +237,10 @@ if want local; then
     for hf_f in "$hf_fp"/*.fact; do
         [ -e "$hf_f" ] || continue
         if [ -x "$hf_f" ]; then
+            if [ -z "${hf_d:-}" ]; then
+                hf_d=$(mktemp -d "${TMPDIR:-/tmp}/hactl-facts.XXXXXXXX") || hf_d=
+                if [ -n "$hf_d" ]; then trap 'rm -rf "$hf_d"' EXIT; fi
+            fi
             if [ -n "$hf_d" ]; then
                 "$hf_f" >"$hf_d/lo" 2>"$hf_d/le"
                 hf_rc=$?
@@ -231,29 +278,21 @@ if want hardware; then
             stat -f -c '%S %b %a %s %c %d %n' -- "$@" 2>/dev/null
         fi
     fi
-    if hf_b=$(findbin udevadm); then
-        # Ansible asks udev for the UUID of every mounted device lsblk gives none for.
-        wait
+    if findbin udevadm; then
+        # Ansible asks udev for the UUID of every mounted device (used where lsblk has none).
         hf_seen=
         while read -r hf_line; do
             hf_dev=${hf_line%% *}
             case $hf_dev in /*) ;; *) continue ;; esac
             case " $hf_seen " in *" $hf_dev "*) continue ;; esac
             hf_seen="$hf_seen $hf_dev"
-            if [ -n "$hf_d" ] && grep -q "^$hf_dev  *[^ ]" "$hf_d/lsblk" 2>/dev/null; then continue; fi
             echo "@@ udev $hf_dev"
-            "$hf_b" info --query property --name "$hf_dev" 2>/dev/null | grep '^ID_FS_UUID='
+            "$hf_b" info --query property --name "$hf_dev" 2>/dev/null |
+                while IFS= read -r hf_u; do
+                    case $hf_u in ID_FS_UUID=*) echo "$hf_u" ;; esac
+                done
         done <"$hf_mtab"
     fi
 fi
 
-if [ -n "$hf_d" ]; then
-    wait
-    for hf_f in lsb fqdn route4 route6 addr1 addr2 findmnt lsblk facter ohai; do
-        if [ -f "$hf_d/$hf_f" ]; then
-            echo "@@ $hf_f"
-            cat "$hf_d/$hf_f"
-        fi
-    done
-fi
 echo "@@ end"

@@ -292,3 +292,26 @@ fn garbage_never_panics() {
         let _ = parse(input);
     }
 }
+
+#[test]
+fn environment_reads_dash_and_bash_export_lists() {
+    let dash = [
+        "export A='plain'".to_string(),
+        "export B='it'\"'\"'s'".into(),
+        "export C='two".into(),
+        "lines'".into(),
+        "export UNSET".into(),
+    ];
+    let env = environment(&dash);
+    assert_eq!(env["A"], "plain");
+    assert_eq!(env["B"], "it's");
+    assert_eq!(env["C"], "two\nlines");
+    assert!(!env.contains_key("UNSET"));
+    let bash = [
+        "export D=\"a \\\"q\\\" \\$x\"".to_string(),
+        "export E=\"\"".into(),
+    ];
+    let env = environment(&bash);
+    assert_eq!(env["D"], "a \"q\" $x");
+    assert_eq!(env["E"], "");
+}

@@ -53,7 +53,9 @@ pub fn collect(raw: &Raw, f: &mut Map<String, Value>) {
         }
     }
     if exists("/proc/1/environ") {
-        for line in raw.get("pid1-environ") {
+        // NUL-separated entries (grep -z), as Ansible splits /proc/1/environ.
+        let text = raw.get("pid1-environ").join("\n");
+        for line in text.split('\0').map(|l| l.trim_matches('\n')) {
             if line.contains("container=lxc") {
                 s.guest_found("lxc", "lxc");
             }
