@@ -91,3 +91,42 @@ fn bad_playbooks_get_one_clear_error_each() {
     }
     insta::assert_snapshot!(report);
 }
+
+/// Writes `text` as a playbook in a fresh folder and loads it.
+fn load_text(text: &str) -> Result<playbook::Loaded, String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("site.yml");
+    std::fs::write(&path, text).expect("write");
+    playbook::load(&path).map_err(|e| e.to_string())
+}
+
+#[test]
+fn gather_keywords_are_read_not_ignored() {
+    let loaded = load_text(
+        "- hosts: all\n  gather_subset: ['!all', 'network,virtual']\n  gather_timeout: 3\n  fact_path: /srv/facts.d\n  tasks: []\n",
+    )
+    .expect("loads");
+    let g = &loaded.playbook.plays[0].gather;
+    assert_eq!(g.subset, ["!all", "network", "virtual"]);
+    assert_eq!(g.timeout, Some(3));
+    assert_eq!(g.fact_path.as_deref(), Some("/srv/facts.d"));
+
+    let err =
+        load_text("- hosts: all\n  gather_subset: [netwrk]\n  tasks: []\n").expect_err("refused");
+    assert!(
+        err.contains("site.yml") && err.contains("Bad subset 'netwrk'"),
+        "{err}"
+    );
+    let err =
+        load_text("- hosts: all\n  fact_path: '{{ d }}'\n  tasks: []\n").expect_err("refused");
+    assert!(
+        err.contains("does not template the play keyword 'fact_path'"),
+        "{err}"
+    );
+    let err =
+        load_text("- hosts: all\n  gather_timeout: soon\n  tasks: []\n").expect_err("refused");
+    assert!(
+        err.contains("'gather_timeout' must be a positive integer"),
+        "{err}"
+    );
+}

@@ -561,33 +561,65 @@ impl<'a> Batch<'a> {
         if matches!(self.mode, Mode::Offline { .. }) {
             return hosts.iter().map(|h| (*h, Ok(BTreeSet::new()))).collect();
         }
-        let script = format!("{}\n{}", crate::facts::SCRIPT, pending::read_script());
         let wanted: BTreeSet<usize> = hosts.iter().copied().collect();
-        let outs = join_all(slots.iter().enumerate().map(|(i, s)| {
-            let script = &script;
-            let wanted = &wanted;
-            async move {
-                if !wanted.contains(&i) {
-                    return None;
-                }
-                let _slot = gate.acquire().await;
-                Some(match &s.conn {
-                    Some(c) => c.exec(script, b"").await.map_err(|e| e.to_string()),
-                    None => Err("no connection".into()),
+        // The play's gather_subset/gather_timeout/fact_path; the interpreter is the host's own.
+        let plans: Vec<Option<Result<crate::facts::Plan, String>>> = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                wanted.contains(&i).then(|| {
+                    let mut opts = self.play.gather.clone();
+                    opts.python = crate::facts::interpreter(
+                        self.inv
+                            .host_vars(&s.name)
+                            .get("ansible_python_interpreter")
+                            .and_then(serde_json::Value::as_str),
+                    );
+                    crate::facts::plan(&opts)
                 })
-            }
+            })
+            .collect();
+        let outs = join_all(slots.iter().zip(&plans).map(|(s, plan)| async move {
+            let plan = plan.as_ref()?;
+            let plan = match plan {
+                Ok(p) => p,
+                Err(e) => return Some(Err(e.clone())),
+            };
+            let script = format!("{}\n{}", plan.script, pending::read_script());
+            let _slot = gate.acquire().await;
+            Some(match &s.conn {
+                Some(c) => c.exec(&script, b"").await.map_err(|e| e.to_string()),
+                None => Err("no connection".into()),
+            })
         }))
         .await;
         let mut results = Vec::new();
         for (i, out) in outs.into_iter().enumerate() {
             let Some(out) = out else { continue };
+            let collectors = match &plans[i] {
+                Some(Ok(p)) => &p.collectors,
+                _ => continue,
+            };
             match out {
                 Ok(out) => {
                     let text = String::from_utf8_lossy(&out.stdout);
-                    slots[i].vars.facts = crate::facts::parse(&text);
-                    results.push((i, Ok(pending::parse(&text))));
+                    match crate::facts::parse_for(&text, collectors) {
+                        Ok(facts) => {
+                            slots[i].vars.facts = facts;
+                            results.push((i, Ok(pending::parse(&text))));
+                        }
+                        Err(e) => results.push((i, Err(e.to_string()))),
+                    }
                 }
                 Err(e) => results.push((i, Err(e))),
+            }
+        }
+        // A bad gather_subset fails every host, as Ansible's setup does.
+        for (i, plan) in plans.iter().enumerate() {
+            if let Some(Err(e)) = plan {
+                if !results.iter().any(|(h, _)| *h == i) {
+                    results.push((i, Err(e.clone())));
+                }
             }
         }
         results

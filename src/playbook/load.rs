@@ -309,6 +309,7 @@ impl Loader {
             hosts,
             keywords: Keywords::default(),
             gather_facts: true,
+            gather: Default::default(),
             vars: Default::default(),
             vars_files: Vec::new(),
             roles: Vec::new(),
@@ -337,6 +338,33 @@ impl Loader {
                 "hosts" => {}
                 "name" => play.name = string(v, file, key)?,
                 "gather_facts" => play.gather_facts = boolean(v, file, key)?,
+                "gather_subset" => {
+                    let mut spec = Vec::new();
+                    for entry in string_list(v, file, key)? {
+                        spec.extend(
+                            entry
+                                .split(',')
+                                .map(str::trim)
+                                .filter(|p| !p.is_empty())
+                                .map(String::from),
+                        );
+                    }
+                    literal(&spec.join(","), file, v, key)?;
+                    crate::facts::subset::collectors(&spec)
+                        .map_err(|e| Error::at(file, v.mark, e))?;
+                    play.gather.subset = spec;
+                }
+                "gather_timeout" => {
+                    let secs = v.as_i64().filter(|s| *s > 0).ok_or_else(|| {
+                        Error::at(file, v.mark, "'gather_timeout' must be a positive integer")
+                    })?;
+                    play.gather.timeout = u64::try_from(secs).ok();
+                }
+                "fact_path" => {
+                    let path = string(v, file, key)?;
+                    literal(&path, file, v, key)?;
+                    play.gather.fact_path = Some(path);
+                }
                 "vars" => play.vars = value::vars(v, file, key)?,
                 "vars_files" => play.vars_files = vars_files(v, file)?,
                 "roles" => play.roles = self.role_uses(v, file)?,
@@ -637,4 +665,17 @@ fn vars_prompt(v: &Node, file: &Path) -> Result<Vec<(String, Option<serde_json::
             ))
         })
         .collect()
+}
+
+/// Play keywords hactl reads before any variable exists: a template there is refused rather
+/// than used as text.
+fn literal(text: &str, file: &Path, node: &Node, key: &str) -> Result<(), Error> {
+    if text.contains("{{") || text.contains("{%") {
+        return Err(Error::at(
+            file,
+            node.mark,
+            format!("hactl does not template the play keyword '{key}'; give it literally"),
+        ));
+    }
+    Ok(())
 }

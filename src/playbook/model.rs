@@ -56,6 +56,8 @@ pub struct Play {
     pub hosts: String,
     pub keywords: Keywords,
     pub gather_facts: bool,
+    /// `gather_subset`, `gather_timeout` and `fact_path` for the play's fact gathering.
+    pub gather: crate::facts::Options,
     pub vars: Vars,
     /// Each entry: a file, or a list of fallbacks of which the first that exists is read.
     pub vars_files: Vec<Vec<String>>,
@@ -354,6 +356,7 @@ impl Playbook {
             hosts: pattern.to_string(),
             keywords: Keywords::default(),
             gather_facts: false,
+            gather: Default::default(),
             vars: Vars::new(),
             vars_files: Vec::new(),
             roles: Vec::new(),
