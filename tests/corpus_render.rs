@@ -108,9 +108,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     (
         "willshersystems.sshd",
         Fails(
-            "couldn't resolve module/action 'sr_fingerprint'",
-            "a module shipped in the role's library/ (`sr_fingerprint`); then `stat`, `slurp`, \
-             `tempfile`, `blockinfile`, `lookup('template')`, filter `type_debug`",
+            "module 'sr_fingerprint' is the library module",
+            "a Python module shipped in the role's library/ (`sr_fingerprint`), refused; then \
+             `lookup('template')`, filter `type_debug`",
         ),
     ),
 ];
