@@ -25,6 +25,7 @@ pub mod fail;
 pub mod fetch;
 pub mod file;
 pub mod file_put;
+pub mod find;
 pub mod get_url;
 pub mod group;
 pub mod hostname;
@@ -44,6 +45,7 @@ pub mod setup;
 pub mod slurp;
 pub mod stat;
 pub mod sysctl;
+pub mod tempfile;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;

@@ -319,6 +319,8 @@ pub static MODULES: &[&dyn Module] = &[
     &super::hostname::Hostname,
     &super::wait_for::WaitFor,
     &super::pause::Pause,
+    &super::tempfile::Tempfile,
+    &super::find::Find,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
@@ -371,6 +373,12 @@ impl Cx<'_> {
 macro_rules! host_module {
     ($ty:ident, $name:literal, aliases: $aliases:expr, free_form: $free:literal,
      params: $params:expr, about: $about:literal, plan: $plan:expr) => {
+        $crate::modules::registry::host_module!($ty, $name, aliases: $aliases, free_form: $free,
+            params: $params, check_mode: true, about: $about, plan: $plan);
+    };
+    ($ty:ident, $name:literal, aliases: $aliases:expr, free_form: $free:literal,
+     params: $params:expr, check_mode: $check:literal, about: $about:literal,
+     plan: $plan:expr) => {
         #[derive(Debug)]
         pub struct $ty;
 
@@ -382,7 +390,7 @@ macro_rules! host_module {
                     runs: $crate::modules::registry::Runs::Host,
                     free_form: $free,
                     params: Some($params),
-                    check_mode: true,
+                    check_mode: $check,
                     about: $about,
                 };
                 &SPEC
