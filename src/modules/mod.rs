@@ -49,6 +49,7 @@ pub mod tempfile;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod unarchive;
 pub mod uri;
 pub mod user;
 pub mod wait_for;

@@ -321,6 +321,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::pause::Pause,
     &super::tempfile::Tempfile,
     &super::find::Find,
+    &super::unarchive::Unarchive,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
