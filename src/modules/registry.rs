@@ -322,6 +322,9 @@ pub static MODULES: &[&dyn Module] = &[
     &super::tempfile::Tempfile,
     &super::find::Find,
     &super::unarchive::Unarchive,
+    &super::service_facts::ServiceFacts,
+    &super::package_facts::PackageFacts,
+    &super::make::Make,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
