@@ -52,6 +52,7 @@ pub mod tempfile;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod timezone;
 pub mod unarchive;
 pub mod uri;
 pub mod user;

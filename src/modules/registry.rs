@@ -325,6 +325,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::service_facts::ServiceFacts,
     &super::package_facts::PackageFacts,
     &super::make::Make,
+    &super::timezone::Timezone,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
