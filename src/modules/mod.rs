@@ -10,6 +10,7 @@
 //! host (`debug`, `set_fact`, `assert`, ...) run on the controller, and `template`/`copy`
 //! render there before they put the result on the host.
 
+pub mod apt_key;
 pub mod args;
 pub mod assert;
 pub mod authorized_key;

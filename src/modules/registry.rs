@@ -326,6 +326,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::package_facts::PackageFacts,
     &super::make::Make,
     &super::timezone::Timezone,
+    &super::apt_key::AptKey,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
