@@ -11,6 +11,7 @@
 //! render there before they put the result on the host.
 
 pub mod apt_key;
+pub mod apt_repository;
 pub mod args;
 pub mod assert;
 pub mod authorized_key;

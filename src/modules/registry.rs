@@ -327,6 +327,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::make::Make,
     &super::timezone::Timezone,
     &super::apt_key::AptKey,
+    &super::apt_repository::AptRepository,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
