@@ -82,6 +82,7 @@ fn example(module: &str, out: &str) -> Option<(String, bool)> {
             format!("id=B49F6B46 keyring={out}/k.gpg state=absent"),
             false,
         ),
+        "git" => e(format!("repo={out}/no-such-repo dest={out}/clone"), false),
         "apt_repository" => e("repo=ppa:hactl/none".into(), false),
         _ => None,
     }

@@ -29,6 +29,7 @@ pub mod file;
 pub mod file_put;
 pub mod find;
 pub mod get_url;
+pub mod git;
 pub mod group;
 pub mod hostname;
 pub mod http;

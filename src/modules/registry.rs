@@ -328,6 +328,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::timezone::Timezone,
     &super::apt_key::AptKey,
     &super::apt_repository::AptRepository,
+    &super::git::Git,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
