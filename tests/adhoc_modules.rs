@@ -83,6 +83,10 @@ fn example(module: &str, out: &str) -> Option<(String, bool)> {
             false,
         ),
         "git" => e(format!("repo={out}/no-such-repo dest={out}/clone"), false),
+        "pip" => e(
+            "name=hactl-no-such-package executable=hactl-no-pip".into(),
+            false,
+        ),
         "apt_repository" => e("repo=ppa:hactl/none".into(), false),
         _ => None,
     }

@@ -41,6 +41,7 @@ pub mod package;
 pub mod package_facts;
 pub mod pause;
 pub mod ping;
+pub mod pip;
 pub mod protocol;
 pub mod registry;
 pub mod replace;

@@ -329,6 +329,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::apt_key::AptKey,
     &super::apt_repository::AptRepository,
     &super::git::Git,
+    &super::pip::Pip,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
