@@ -87,6 +87,11 @@ fn example(module: &str, out: &str) -> Option<(String, bool)> {
             "name=hactl-no-such-package executable=hactl-no-pip".into(),
             false,
         ),
+        // Never a mount on the test machine: `present` only writes an fstab in the sandbox.
+        "mount" => e(
+            format!("path={out}/mnt src=none fstype=tmpfs state=present fstab={out}/fstab"),
+            true,
+        ),
         "apt_repository" => e("repo=ppa:hactl/none".into(), false),
         _ => None,
     }

@@ -37,6 +37,7 @@ pub mod include_vars;
 pub mod ini_file;
 pub mod lineinfile;
 pub mod make;
+pub mod mount;
 pub mod package;
 pub mod package_facts;
 pub mod pause;

@@ -330,6 +330,7 @@ pub static MODULES: &[&dyn Module] = &[
     &super::apt_repository::AptRepository,
     &super::git::Git,
     &super::pip::Pip,
+    &super::mount::Mount,
 ];
 
 /// Prefixes that name builtin modules: `ansible.builtin.copy` is `copy`.
