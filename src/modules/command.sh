@@ -1,7 +1,8 @@
 # command/shell: chdir, creates, removes and check mode, in Ansible's order, then the command.
 # Arguments (assigned by the caller): creates, removes, chdir, check (0/1), and how to run:
-#   shell_exe empty: `cmd` is a command line the shell parses (command module);
-#   shell_exe set:   `cmd` runs as `$shell_exe -c "$cmd"` (shell module).
+#   hactl_shell empty: `hactl_cmd` is a command line the shell parses (command module);
+#   hactl_shell set:   `hactl_cmd` runs as `$hactl_shell -c "$hactl_cmd"` (shell module).
+# (hactl_ names: an exported variable of the task's `environment` keeps its value.)
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # the caller assigns the arguments
 set +f
@@ -33,4 +34,4 @@ if [ -n "$creates" ] && matches "$creates"; then echo hactl:skip=exists; exit 0;
 if [ -n "$removes" ] && ! matches "$removes"; then echo hactl:skip=missing; exit 0; fi
 if [ "$check" = 1 ]; then echo hactl:skip=check; exit 0; fi
 printf 'hactl:run\n'
-if [ -z "$shell_exe" ]; then eval "exec $cmd"; else exec "$shell_exe" -c "$cmd"; fi
+if [ -z "$hactl_shell" ]; then eval "exec $hactl_cmd"; else exec "$hactl_shell" -c "$hactl_cmd"; fi
