@@ -1,6 +1,6 @@
 //! The file modules against ansible-core 2.19 on the local connection (no root, no fleet):
 //! `tests/modules/files.yml` (stat, slurp, fetch, blockinfile, replace, cron with a fake
-//! `crontab`, wait_for, pause; idempotence runs included) runs with `hactl apply` and with
+//! `crontab`, wait_for, pause, find, tempfile; idempotence runs included) runs with `hactl apply` and with
 //! `ansible-playbook`, each in its own sandbox; both must leave the same files, give the same
 //! recap, and register the same results (every key ansible-core returns, minus times, inode
 //! numbers and what differs between two sandboxes).
@@ -164,7 +164,7 @@ fn strip(v: &Value, sandbox_out: &str) -> Value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
-                .map(|(k, x)| (k.clone(), strip(x, sandbox_out)))
+                .map(|(k, x)| (k.replace(sandbox_out, "OUT"), strip(x, sandbox_out)))
                 .collect(),
         ),
         other => other.clone(),
@@ -240,6 +240,10 @@ fn file_modules_do_what_ansible_core_does() {
             paused.starts_with("Paused for 1.") && paused.ends_with(" seconds"),
             "{paused}"
         );
+    }
+    // find found something to compare (an empty list on both sides would prove little).
+    for key in ["fi1", "fi2", "fi3", "fi4", "fi5"] {
+        assert!(a[key]["matched"].as_u64() > Some(0), "{key}: {}", a[key]);
     }
     let (a, h) = (strip(&a, &a_out), strip(&h, &h_out));
     let mut diffs = Vec::new();

@@ -14,18 +14,16 @@
 use std::collections::BTreeSet;
 
 use super::walk::Handler;
-use crate::transport::shell_quote;
 
 /// The line before the pending names in the play's first round trip.
 const SECTION: &str = "@@ hactl-pending";
 
-/// Sets `$f` to the host's list, by the connection user's rights.
-const WHERE: &str = "if [ \"$(id -u)\" = 0 ]; then f=/var/lib/hactl/pending-handlers; \
-                     else f=\"${HOME:-/tmp}/.hactl/pending-handlers\"; fi";
+/// Reads (`what=read`) or writes (`what=write`, the names as arguments) the host's list.
+const SCRIPT: &str = include_str!("pending.sh");
 
 /// A script printing the list after [`SECTION`]; appended to the facts script.
 pub fn read_script() -> String {
-    format!("{WHERE}\necho '{SECTION}'\ncat \"$f\" 2>/dev/null\ntrue\n")
+    crate::modules::edit::assign(&[("what", "read")], SCRIPT)
 }
 
 /// The pending names in the output of [`read_script`].
@@ -42,13 +40,10 @@ pub fn parse(output: &str) -> BTreeSet<String> {
 
 /// A script that replaces the list with `names` (temp file, then rename), or removes it.
 pub fn write_script(names: &BTreeSet<String>) -> String {
-    if names.is_empty() {
-        return format!("{WHERE}\nrm -f \"$f\"\n");
-    }
-    let quoted: Vec<String> = names.iter().map(|n| shell_quote(n)).collect();
-    format!(
-        "{WHERE}\nmkdir -p \"${{f%/*}}\" && printf '%s\\n' {} > \"$f.tmp.$$\" && mv -f \"$f.tmp.$$\" \"$f\"\n",
-        quoted.join(" ")
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::modules::protocol::with_args(
+        &crate::modules::edit::assign(&[("what", "write")], SCRIPT),
+        &names,
     )
 }
 
@@ -99,12 +94,11 @@ mod tests {
     fn writes_quoted_names_atomically_or_removes_the_list() {
         let names: BTreeSet<String> = ["restart nginx".to_string(), "it's".to_string()].into();
         let s = write_script(&names);
-        assert!(s.contains("'restart nginx'"), "{s}");
         assert!(
-            s.contains("> \"$f.tmp.$$\" && mv -f \"$f.tmp.$$\" \"$f\""),
+            s.starts_with("set -- 'it'\"'\"'s' 'restart nginx'\n"),
             "{s}"
         );
-        assert!(write_script(&BTreeSet::new()).contains("rm -f \"$f\""));
+        assert!(s.contains(&format!("echo '{SECTION}'")), "{s}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::args::Args;
+use super::edit::{assign, flag};
 use super::{ArgError, Mode, Outcome, Remote, Status, Step};
 use crate::transport::{ExecOutput, shell_quote};
 
@@ -64,21 +65,23 @@ pub fn plan(module: &str, args: &Map<String, Value>, mode: Mode) -> Result<Step,
         stdin.push(b'\n');
     }
     let executable = a.str(&["executable"])?.unwrap_or_else(|| "/bin/sh".into());
-    let run = if module == "command" {
-        format!("exec {command}")
+    // The command module's line is parsed by the host's shell (`eval`); the shell module's
+    // runs as `EXECUTABLE -c LINE`.
+    let shell_exe = if module == "command" {
+        ""
     } else {
-        format!(
-            "exec {} -c {}",
-            shell_quote(&executable),
-            shell_quote(&command)
-        )
+        executable.as_str()
     };
-    let check = if mode.check { "1" } else { "0" };
-    let script = format!(
-        "set -- {} {} {} {check}\n{GUARDS}{run}\n",
-        shell_quote(&creates),
-        shell_quote(&removes),
-        shell_quote(&chdir),
+    let script = assign(
+        &[
+            ("creates", &creates),
+            ("removes", &removes),
+            ("chdir", &chdir),
+            ("check", flag(mode.check)),
+            ("hactl_cmd", &command),
+            ("hactl_shell", shell_exe),
+        ],
+        GUARDS,
     );
     let shown = command.clone();
     let guards = Guards {
@@ -96,36 +99,7 @@ pub fn plan(module: &str, args: &Map<String, Value>, mode: Mode) -> Result<Step,
 /// What the script does before the command, in Ansible's order: `chdir`, then `creates`, then
 /// `removes` (both relative to `chdir`, each one path or glob pattern as Python's
 /// `glob.glob` takes it: spaces are part of the path), then check mode.
-const GUARDS: &str = r#"set +f
-creates=$1 removes=$2 chdir=$3 check=$4
-if [ -n "$chdir" ]; then
-    # `./` keeps a relative folder from reading as an option or searching CDPATH.
-    case $chdir in /*) ;; *) chdir=./$chdir ;; esac
-    cd -- "$chdir" 2>/dev/null || { echo hactl:skip=chdir; exit 0; }
-fi
-# matches PATTERN: a path matches, as glob.glob(PATTERN) finds one (a broken symlink counts).
-matches() {
-    case $1 in
-        *[*?[]*) ;;
-        *) [ -e "$1" ] || [ -L "$1" ]; return ;;
-    esac
-    (
-        IFS=
-        for f in $1; do
-            # With no match the pattern stays as it is: it counts only if it names itself.
-            if [ "$f" = "$1" ]; then case $1 in $1) ;; *) continue ;; esac; fi
-            # Python lists folders without `.` and `..`; the shell's `.*` matches them.
-            case $f in .|..|*/.|*/..) case $1 in .|..|*/.|*/..) ;; *) continue ;; esac ;; esac
-            if [ -e "$f" ] || [ -L "$f" ]; then exit 0; fi
-        done
-        exit 1
-    )
-}
-if [ -n "$creates" ] && matches "$creates"; then echo hactl:skip=exists; exit 0; fi
-if [ -n "$removes" ] && ! matches "$removes"; then echo hactl:skip=missing; exit 0; fi
-if [ "$check" = 1 ]; then echo hactl:skip=check; exit 0; fi
-printf 'hactl:run\n'
-"#;
+const GUARDS: &str = include_str!("command.sh");
 
 /// `creates`/`removes` as given (for the messages) and whether this is a check run.
 struct Guards {

@@ -44,39 +44,11 @@ const MARK: &str = "#Ansible: ";
 
 /// Reads the crontab: `hactl:rc=N`, then the crontab after a `hactl:crontab` line.
 /// Arguments: `user` (may be empty), `file` (a cron_file, or empty).
-const READ_SH: &str = r#"if [ -n "$file" ]; then
-    if [ -r "$file" ] && [ -f "$file" ]; then echo "hactl:crontab"; cat -- "$file" || exit 2; fi
-    exit 0
-fi
-command -v crontab >/dev/null 2>&1 || { echo "Failed to find required executable \"crontab\" in paths: $PATH" >&2; exit 4; }
-if [ -n "$user" ] && [ "$(id -un)" != "$user" ]; then set -- -u "$user"; else set --; fi
-t=$(mktemp) || exit 2
-trap 'rm -f -- "$t"' EXIT
-crontab "$@" -l >"$t" 2>/dev/null; rc=$?
-# 1 can mean that there are no jobs.
-if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then echo "Unable to read crontab" >&2; exit 3; fi
-echo "hactl:crontab"
-cat -- "$t"
-exit 0
-"#;
+const READ_SH: &str = include_str!("cron_read.sh");
 
 /// Installs the crontab from stdin (`crontab [-u USER] FILE`), first saving the old one to a
 /// backup file when `backup_b64` is set.
-const WRITE_SH: &str = r#"if [ -n "$backup_b64" ]; then
-    b=$(mktemp /tmp/crontabXXXXXXXX) || exit 2
-    printf '%s' "$backup_b64" | base64 -d >"$b" || exit 2
-    echo "hactl:backup_file=$b"
-fi
-if [ -n "$user" ] && [ "$(id -un)" != "$user" ]; then set -- -u "$user"; else set --; fi
-tmp=$(mktemp /tmp/crontabXXXXXXXX) || exit 2
-trap 'rm -f -- "$tmp"' EXIT
-cat >"$tmp" || exit 2
-chmod 0666 "$tmp"
-if ! out=$(crontab "$@" "$tmp" 2>&1); then
-    printf 'Failed to install new cronfile: %s\n%s\n' "$tmp" "$out" >&2
-    exit 3
-fi
-"#;
+const WRITE_SH: &str = include_str!("cron_write.sh");
 
 #[derive(Debug, Clone, Default)]
 pub struct Params {
@@ -478,7 +450,10 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
             let existed = out.stdout.starts_with(marker);
             let mut o = Outcome::changed(existed);
             if !cx.mode.check {
-                let rm = assign(&[("file", &file)], "rm -f -- \"$file\" || exit 2\n");
+                let rm = assign(
+                    &[("path", &file), ("check", "0"), ("msg", "")],
+                    edit::REMOVE_SH,
+                );
                 if let Some(r) = cx.exec(&rm, b"").await? {
                     if !r.success() {
                         o = Outcome::changed(false);

@@ -150,13 +150,11 @@ pub enum Read {
     Folder,
 }
 
+/// Removes a file: `path`, `check`, `msg` (printed when it fails).
+pub const REMOVE_SH: &str = include_str!("remove_file.sh");
+
 /// Prints `dir`, `none`, or `file REALPATH_BASE64` and then the file's bytes.
-const READ_SH: &str = r#"if [ -d "$path" ]; then echo dir
-elif [ -e "$path" ]; then
-    a=$(stat -L -c '%a|%u|%g|%U|%G' -- "$path") || a=
-    printf 'file %s %s\n' "$(realpath -- "$path" | base64 -w0)" "$a" && cat -- "$path"
-else echo none; fi
-"#;
+const READ_SH: &str = include_str!("edit_read.sh");
 
 /// Reads what [`READ_SH`] printed.
 pub fn parse_read(stdout: &[u8]) -> Read {
@@ -231,11 +229,7 @@ pub async fn write(
             .map(|d| d.display().to_string())
             .unwrap_or_default();
         if !dir.is_empty() {
-            write.script = format!(
-                "mkdir -p -- {} || exit 2\n{}",
-                shell_quote(&dir),
-                write.script
-            );
+            write.script = assign(&[("hactl_parents", "1")], &write.script);
         }
     }
     let mut o = cx.step(Step::Remote(write)).await?;

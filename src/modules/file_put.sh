@@ -7,6 +7,8 @@ dest=$1 want=$2 mode=$3 owner=$4 group=$5 backup=$6 validate=$7 check=$8 diff=$9
 case $dest in */) dest=$dest$name ;; esac
 if [ -d "$dest" ]; then dest=${dest%/}/$name; fi
 dir=$(dirname -- "$dest")
+# The editing modules make the missing folders of a file they create, as Ansible does.
+if [ ! -d "$dir" ] && [ "${hactl_parents:-0}" = 1 ]; then mkdir -p -- "$dir" || exit 2; fi
 if [ ! -d "$dir" ]; then
     echo "Destination directory $dir does not exist" >&2
     exit 2
@@ -19,11 +21,13 @@ if [ -e "$dest" ]; then
     have=${have%% *}
 fi
 # Ids first: a user or group the host does not know fails, as in Ansible.
-uid= gid=
+uid='' gid=''
 if [ -n "$owner" ]; then uid=$(want_id user "$owner") || exit 5; fi
 if [ -n "$group" ]; then gid=$(want_id group "$group") || exit 5; fi
 # Would owner, group or mode change? (target_mode, want_id: attrs.sh, prepended.)
 attrs_differ() {
+    # Three numbers, split on purpose into $1 $2 $3.
+    # shellcheck disable=SC2046
     set -- $(stat -c '%u %g %a' -- "$dest")
     [ -n "$uid" ] && [ "$uid" != "$1" ] && return 0
     [ -n "$gid" ] && [ "$gid" != "$2" ] && return 0

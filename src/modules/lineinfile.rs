@@ -134,10 +134,7 @@ pub fn params(args: &Map<String, Value>) -> Result<Params, ArgError> {
 
 /// A script that prints `dir`, `none`, or `file` and then the file's bytes.
 pub fn read_script(path: &str) -> String {
-    super::protocol::with_args(
-        "if [ -d \"$1\" ]; then echo dir; elif [ -e \"$1\" ]; then echo file && cat -- \"$1\"; else echo none; fi\n",
-        &[path],
-    )
+    super::edit::assign(&[("path", path)], include_str!("read_file.sh"))
 }
 
 /// What [`read_script`] found at the path.
@@ -633,11 +630,7 @@ async fn run(cx: &super::registry::Cx<'_>) -> Result<Outcome, super::registry::U
             .map(|d| d.display().to_string())
             .unwrap_or_default();
         if !dir.is_empty() {
-            write.script = format!(
-                "mkdir -p -- {} || exit 2\n{}",
-                crate::transport::shell_quote(&dir),
-                write.script
-            );
+            write.script = super::edit::assign(&[("hactl_parents", "1")], &write.script);
         }
     }
     let wrote = cx.step(Step::Remote(write)).await?;

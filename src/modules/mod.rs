@@ -11,6 +11,8 @@
 //! render there before they put the result on the host.
 
 pub mod add_host;
+pub mod apt_key;
+pub mod apt_repository;
 pub mod args;
 pub mod assert;
 pub mod async_job;
@@ -27,7 +29,9 @@ pub mod fail;
 pub mod fetch;
 pub mod file;
 pub mod file_put;
+pub mod find;
 pub mod get_url;
+pub mod git;
 pub mod group;
 pub mod group_by;
 pub mod hostname;
@@ -35,21 +39,29 @@ pub mod http;
 pub mod include_vars;
 pub mod ini_file;
 pub mod lineinfile;
+pub mod make;
+pub mod mount;
 pub mod package;
+pub mod package_facts;
 pub mod pause;
 pub mod ping;
+pub mod pip;
 pub mod protocol;
 pub mod registry;
 pub mod replace;
 pub mod service;
+pub mod service_facts;
 pub mod set_fact;
 pub mod setup;
 pub mod slurp;
 pub mod stat;
 pub mod sysctl;
+pub mod tempfile;
 pub mod template;
 #[cfg(test)]
 pub mod testutil;
+pub mod timezone;
+pub mod unarchive;
 pub mod uri;
 pub mod user;
 pub mod wait_for;

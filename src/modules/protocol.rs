@@ -144,3 +144,19 @@ pub fn failed_script(out: &ExecOutput, fallback: &str) -> Outcome {
     }
     o
 }
+
+/// Ansible's `add_path_info` from the fields `pathinfo.sh`'s `path_info` printed: uid, gid,
+/// size as numbers; owner, group, mode, state as text (nothing when the path is missing).
+pub fn with_path_info(mut o: Outcome, fields: &[(String, String)]) -> Outcome {
+    for key in ["uid", "gid", "size"] {
+        if let Some(v) = field(fields, key).and_then(|v| v.parse::<u64>().ok()) {
+            o = o.with(key, v);
+        }
+    }
+    for key in ["owner", "group", "mode", "state"] {
+        if let Some(v) = field(fields, key) {
+            o = o.with(key, v);
+        }
+    }
+    o
+}

@@ -338,6 +338,18 @@ pub static MODULES: &[&dyn Module] = &[
     &super::hostname::Hostname,
     &super::wait_for::WaitFor,
     &super::pause::Pause,
+    &super::tempfile::Tempfile,
+    &super::find::Find,
+    &super::unarchive::Unarchive,
+    &super::service_facts::ServiceFacts,
+    &super::package_facts::PackageFacts,
+    &super::make::Make,
+    &super::timezone::Timezone,
+    &super::apt_key::AptKey,
+    &super::apt_repository::AptRepository,
+    &super::git::Git,
+    &super::pip::Pip,
+    &super::mount::Mount,
 ];
 
 /// Whether a module runs once for the whole batch, on its first host (Ansible's
@@ -396,6 +408,12 @@ impl Cx<'_> {
 macro_rules! host_module {
     ($ty:ident, $name:literal, aliases: $aliases:expr, free_form: $free:literal,
      params: $params:expr, about: $about:literal, plan: $plan:expr) => {
+        $crate::modules::registry::host_module!($ty, $name, aliases: $aliases, free_form: $free,
+            params: $params, check_mode: true, about: $about, plan: $plan);
+    };
+    ($ty:ident, $name:literal, aliases: $aliases:expr, free_form: $free:literal,
+     params: $params:expr, check_mode: $check:literal, about: $about:literal,
+     plan: $plan:expr) => {
         #[derive(Debug)]
         pub struct $ty;
 
@@ -407,7 +425,7 @@ macro_rules! host_module {
                     runs: $crate::modules::registry::Runs::Host,
                     free_form: $free,
                     params: Some($params),
-                    check_mode: true,
+                    check_mode: $check,
                     about: $about,
                 };
                 &SPEC

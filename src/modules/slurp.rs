@@ -13,13 +13,7 @@ use super::{ArgError, Outcome, Remote, Step};
 const PARAMS: &[&str] = &["src", "path"];
 
 /// Prints `hactl:error=KIND` or the file's bytes as base64 on one line after `hactl:ok`.
-const SCRIPT: &str = r#"if [ -d "$path" ]; then echo "hactl:error=dir"; exit 0; fi
-if ! [ -e "$path" ]; then echo "hactl:error=missing"; exit 0; fi
-if ! [ -r "$path" ]; then echo "hactl:error=unreadable"; exit 0; fi
-printf 'hactl:content='
-base64 -w0 <"$path" || exit 2
-echo
-"#;
+const SCRIPT: &str = include_str!("slurp.sh");
 
 pub fn plan(args: &Map<String, Value>) -> Result<Step, ArgError> {
     let a = Args::new("slurp", args, PARAMS)?;

@@ -60,7 +60,7 @@ const FILE_ATTRIBUTES: &[(char, &str)] = &[
 
 /// A `type='path'` argument as Ansible's module expands it on the host: a leading `~` is the
 /// user's home. (Shell snippet; `$1` names the variable to expand.)
-pub(crate) const EXPAND_HOME: &str = "case $path in '~'|'~/'*) path=$HOME${path#\"~\"} ;; esac\n";
+pub(crate) const EXPAND_HOME: &str = include_str!("expand_home.sh");
 
 pub fn plan(args: &Map<String, Value>) -> Result<Step, ArgError> {
     let a = Args::new("stat", args, PARAMS)?;

@@ -42,33 +42,11 @@ const PARAMS: &[&str] = &[
 
 /// Reads the kernel's value (`proc_b64`, absent when `sysctl` fails) and the file (after a
 /// `hactl:file` line, when it is a regular file).
-const READ_SH: &str = r#"if out=$(LC_ALL=C sysctl -e -n "$name" 2>/dev/null); then
-    printf 'hactl:proc_b64='; printf '%s\n' "$out" | base64 -w0; echo
-fi
-if [ -f "$file" ]; then
-    printf 'hactl:real_b64='; realpath -- "$file" | base64 -w0; echo
-    echo "hactl:file"; cat -- "$file" || exit 2
-fi
-"#;
+const READ_SH: &str = include_str!("sysctl_read.sh");
 
 /// `sysctl -w NAME=VALUE` (`what=set`) or `sysctl -p FILE` (`what=reload`), failing on
 /// the errors ansible.posix looks for on stderr even when sysctl exits 0.
-const APPLY_SH: &str = r#"e=
-[ "$ignore" = 1 ] && e=-e
-if [ "$what" = set ]; then
-    # shellcheck disable=SC2086 # $e is empty or one flag
-    out=$(LC_ALL=C sysctl $e -w "$name=$value" 2>&1); rc=$?
-    msg="setting $name failed: "
-else
-    # shellcheck disable=SC2086
-    out=$(LC_ALL=C sysctl $e -p "$file" 2>&1); rc=$?
-    msg="Failed to reload sysctl: "
-fi
-if [ "$rc" != 0 ] || printf '%s\n' "$out" | grep -Eq '^sysctl: setting key "[^"]+": (Invalid argument|Read-only file system)$'; then
-    printf '%s%s\n' "$msg" "$out" >&2
-    exit 3
-fi
-"#;
+const APPLY_SH: &str = include_str!("sysctl_apply.sh");
 
 #[derive(Debug, Clone, Default)]
 pub struct Params {

@@ -136,3 +136,81 @@ pub fn mode_of(path: &Path) -> u32 {
         .mode()
         & 0o7777
 }
+
+/// The test host as a connection, for modules that run several scripts through a [`Cx`].
+impl super::registry::Exec for Host {
+    fn exec_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+    ) -> futures::future::BoxFuture<'a, Result<ExecOutput, crate::transport::TransportError>> {
+        let out = self.exec(script, stdin);
+        Box::pin(async move { Ok(out) })
+    }
+
+    fn exec_streaming_boxed<'a>(
+        &'a self,
+        script: &'a str,
+        stdin: &'a [u8],
+        _on_line: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> futures::future::BoxFuture<'a, Result<ExecOutput, crate::transport::TransportError>> {
+        self.exec_boxed(script, stdin)
+    }
+}
+
+/// What a [`Cx`](super::registry::Cx) borrows, owned by the test.
+pub struct CxParts {
+    task: crate::playbook::Task,
+    templar: crate::template::Templar,
+    vars: minijinja::Value,
+    facts: serde_json::Map<String, serde_json::Value>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for CxParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CxParts").finish_non_exhaustive()
+    }
+}
+
+impl CxParts {
+    pub fn new(module: &str) -> CxParts {
+        CxParts {
+            task: crate::playbook::Task::adhoc(module, Default::default()),
+            templar: crate::template::Templar::new(),
+            vars: minijinja::Value::from_pairs(std::iter::empty::<(String, minijinja::Value)>()),
+            facts: serde_json::Map::new(),
+            dir: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+
+    /// A context running on `host` with these arguments.
+    pub fn cx<'a>(
+        &'a self,
+        host: &'a Host,
+        module: &'a str,
+        args: serde_json::Map<String, serde_json::Value>,
+        mode: super::Mode,
+    ) -> super::registry::Cx<'a> {
+        super::registry::Cx {
+            module,
+            args,
+            mode,
+            host: "h1",
+            facts: &self.facts,
+            vars: &self.vars,
+            templar: &self.templar,
+            task: &self.task,
+            role_path: None,
+            playbook_dir: &self.dir,
+            at: super::registry::Where::Host {
+                conn: host,
+                become_user: None,
+                stream: None,
+                env: &[],
+            },
+            async_job: None,
+            on_async: None,
+        }
+    }
+}

@@ -300,10 +300,7 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
         .parent()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
-    let probe = protocol::with_args(
-        "[ -d \"$1\" ] || { echo \"Repo directory '$1' does not exist.\" >&2; exit 3; }\n",
-        &[&dir],
-    );
+    let probe = super::edit::assign(&[("dir", &dir)], include_str!("yum_repository_dir.sh"));
     let script = format!("{probe}{}", read_script(&p.dest));
     let Some(read) = cx.exec(&script, b"").await? else {
         return Ok(Outcome::offline(cx.module));
@@ -341,9 +338,14 @@ async fn run(cx: &Cx<'_>) -> Result<Outcome, Unreachable> {
     let mut o = match text {
         // The last section went: the file goes.
         None if existed && changed => {
-            let rm = protocol::with_args(
-                "[ \"$2\" = 1 ] || rm -f -- \"$1\" || { echo \"Cannot remove empty repo file $1.\" >&2; exit 2; }\n",
-                &[&p.dest, protocol::flag(cx.mode.check)],
+            let msg = format!("Cannot remove empty repo file {}.", p.dest);
+            let rm = super::edit::assign(
+                &[
+                    ("path", p.dest.as_str()),
+                    ("check", protocol::flag(cx.mode.check)),
+                    ("msg", &msg),
+                ],
+                super::edit::REMOVE_SH,
             );
             match cx.exec(&rm, b"").await? {
                 Some(out) if !out.success() => {

@@ -175,6 +175,32 @@ impl Loader {
         Ok(block)
     }
 
+    /// The file of a module called `name` in a `library/` folder Ansible would search: the
+    /// task's role, the other roles loaded so far (Ansible adds every role's library of the
+    /// play), and the playbook's folder. Such modules are Python (or other programs run with
+    /// Ansible's module arguments file), which hactl does not run on hosts.
+    fn library_module(&self, name: &str, ctx: &Context) -> Option<std::path::PathBuf> {
+        let dirs = ctx
+            .role
+            .iter()
+            .chain(self.roles.keys())
+            .map(|r| r.join("library"))
+            .chain(std::iter::once(self.dir.join("library")));
+        for dir in dirs {
+            for file in [
+                name.to_string(),
+                format!("{name}.py"),
+                format!("{name}.ps1"),
+            ] {
+                let path = dir.join(&file);
+                if path.is_file() {
+                    return Some(path);
+                }
+            }
+        }
+        None
+    }
+
     /// Reads one task mapping.
     pub(crate) fn task(&mut self, node: &Node, ctx: &Context) -> Result<Task, Error> {
         let file = &ctx.file;
@@ -246,6 +272,21 @@ impl Loader {
                         claim_action(&mut action, module.to_string(), k, v, file)?;
                     } else if did_you_mean(key, &all_keywords()).is_some() || key == "listen" {
                         return Err(unknown_keyword(file, k, key, "task"));
+                    } else if let Some(lib) = self.library_module(key, ctx) {
+                        return Err(Error::at(
+                            file,
+                            k.mark,
+                            format!(
+                                "module '{key}' is the library module {}: hactl runs no \
+                                 Python on hosts, so it cannot run modules shipped in a \
+                                 role's or playbook's library/ folder",
+                                lib.display()
+                            ),
+                        )
+                        .hint(
+                            "replace the task with hactl's modules (command, shell, \
+                             lineinfile, ...) or leave the role's task out",
+                        ));
                     } else {
                         let mut err = Error::at(
                             file,
