@@ -97,7 +97,10 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             "vrrp_garp_lower_prio_delay" => {
                 if let Some(v) = ctx.value(st) {
                     match read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000) {
-                        Some(n) => g.garp.lower_prio_delay = Some(Duration::from_secs(n.into())),
+                        Some(n) => {
+                            g.garp.lower_prio_delay = Duration::from_secs(n.into());
+                            ctx.global_lower_prio_delay_set = true;
+                        }
                         None => ctx.warn(
                             loc,
                             format!("vrrp_garp_lower_prio_delay '{v}' invalid - ignoring"),
@@ -108,7 +111,10 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             "vrrp_garp_lower_prio_repeat" => {
                 if let Some(v) = ctx.value(st) {
                     match read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()) {
-                        Some(n) => g.garp.lower_prio_repeat = Some(n),
+                        Some(n) => {
+                            g.garp.lower_prio_repeat = n;
+                            ctx.global_lower_prio_repeat_set = true;
+                        }
                         None => ctx.warn(loc, format!("Invalid vrrp_garp_lower_prio_repeat '{v}'")),
                     }
                 }
@@ -143,6 +149,13 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
             _ => ctx.other(st, &keywords::GLOBAL),
         }
+    }
+    // Unset, the lower-priority GARPs follow the global master ones (keepalived 2.2.7).
+    if !ctx.global_lower_prio_delay_set {
+        g.garp.lower_prio_delay = g.garp.delay;
+    }
+    if !ctx.global_lower_prio_repeat_set {
+        g.garp.lower_prio_repeat = g.garp.repeat;
     }
 }
 

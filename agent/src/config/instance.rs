@@ -335,7 +335,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .value(s)
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000))
             {
-                inst.garp.lower_prio_delay = Some(Duration::from_secs(v.into()));
+                inst.garp.lower_prio_delay = Duration::from_secs(v.into());
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,
@@ -348,7 +348,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .value(s)
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()))
             {
-                inst.garp.lower_prio_repeat = Some(v);
+                inst.garp.lower_prio_repeat = v;
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,

@@ -73,10 +73,11 @@ pub struct ScriptUser {
     pub group: Option<String>,
 }
 
-/// Gratuitous ARP sending after becoming master.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Gratuitous ARP (IPv4) / unsolicited NA (IPv6) timing: keepalived's `garp_*` keywords, as
+/// read from the config and as the state machine runs them (one type for both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Garp {
-    /// Delay before the second burst (`garp_master_delay`, whole seconds), default 5 s.
+    /// Delay before the second burst (`garp_master_delay`, whole seconds; 0: none), default 5 s.
     pub delay: Duration,
     /// ARPs per burst (`garp_master_repeat`), default 5.
     pub repeat: u32,
@@ -84,13 +85,14 @@ pub struct Garp {
     pub refresh: Option<Duration>,
     /// ARPs per refresh (`garp_master_refresh_repeat`), default 1 (0 after `vrrp_min_garp`).
     pub refresh_repeat: u32,
-    /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`);
-    /// `None`: the global `vrrp_garp_lower_prio_delay`, else the global `vrrp_garp_master_delay`
-    /// (not the instance's, as keepalived 2.2.7 does).
-    pub lower_prio_delay: Option<Duration>,
-    /// ARPs per burst after a lower-priority advert (`garp_lower_prio_repeat`); `None`: the
-    /// global `vrrp_garp_lower_prio_repeat`, else the global `vrrp_garp_master_repeat`.
-    pub lower_prio_repeat: Option<u32>,
+    /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`; 0:
+    /// none). Unset, the global `vrrp_garp_lower_prio_delay`, else the global
+    /// `vrrp_garp_master_delay` (not the instance's, as keepalived 2.2.7 does).
+    pub lower_prio_delay: Duration,
+    /// ARPs per burst after a lower-priority advert (`garp_lower_prio_repeat`; 0: none).
+    /// Unset, the global `vrrp_garp_lower_prio_repeat`, else the global
+    /// `vrrp_garp_master_repeat`.
+    pub lower_prio_repeat: u32,
 }
 
 impl Default for Garp {
@@ -100,8 +102,8 @@ impl Default for Garp {
             repeat: 5,
             refresh: None,
             refresh_repeat: 1,
-            lower_prio_delay: None,
-            lower_prio_repeat: None,
+            lower_prio_delay: Duration::from_secs(5),
+            lower_prio_repeat: 5,
         }
     }
 }

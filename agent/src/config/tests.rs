@@ -492,7 +492,9 @@ fn garp_settings() {
         repeat: 3,
         refresh: None,
         refresh_repeat: 0,
-        ..Garp::default()
+        // Unset, the lower-priority GARPs follow the global master ones.
+        lower_prio_delay: Duration::ZERO,
+        lower_prio_repeat: 3,
     };
     assert_eq!(p.config.global.garp, min);
 }

@@ -20,30 +20,8 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+pub use crate::fsm::NotifyState;
 use crate::track::ScriptCommand;
-
-/// The state a notify script is told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotifyState {
-    Master,
-    Backup,
-    Fault,
-    Stop,
-    Deleted,
-}
-
-impl NotifyState {
-    /// The word keepalived passes to `notify`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotifyState::Master => "MASTER",
-            NotifyState::Backup => "BACKUP",
-            NotifyState::Fault => "FAULT",
-            NotifyState::Stop => "STOP",
-            NotifyState::Deleted => "DELETED",
-        }
-    }
-}
 
 /// The notify scripts of one instance (or sync group).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

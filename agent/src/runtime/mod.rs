@@ -224,7 +224,18 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
         // Each task gets its own netlink socket: the kernel refuses (EBUSY) a second
         // address dump on a socket while one is in progress.
         let result = match Netlink::connect() {
-            Ok(nl) => instance::run(u, inputs, deletions, st, nl, rx, options).await,
+            Ok(netlink) => {
+                instance::run(
+                    u,
+                    inputs,
+                    deletions,
+                    st,
+                    crate::network::Kernel { netlink },
+                    rx,
+                    options,
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{self, Config, Instance, TrackFileInit, VrrpVersion};
-use crate::fsm::{GarpParams, InitialState, Params, Preempt};
+use crate::fsm::{InitialState, Params, Preempt};
 use crate::network::route::{KernelRoute, KernelRule, RouteMode};
 use crate::notify::NotifyScripts;
 use crate::packet::{AuthConfig, Version};
@@ -347,20 +347,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
     } else {
         Preempt::Yes
     };
-    params.garp = GarpParams {
-        delay: inst.garp.delay,
-        repeat: inst.garp.repeat,
-        refresh: inst.garp.refresh,
-        refresh_repeat: inst.garp.refresh_repeat,
-        lower_prio_delay: inst
-            .garp
-            .lower_prio_delay
-            .unwrap_or(config.global.garp.delay),
-        lower_prio_repeat: inst
-            .garp
-            .lower_prio_repeat
-            .unwrap_or(config.global.garp.repeat),
-    };
+    params.garp = inst.garp;
     params.lower_prio_no_advert = inst.lower_prio_no_advert;
     params.higher_prio_send_advert = inst.higher_prio_send_advert;
     let vip_spec = |v: &config::VirtualIp| VipSpec {

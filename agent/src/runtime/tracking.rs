@@ -223,6 +223,24 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Inputs of an instance that tracks only its own interface, whose state `links` gives
+    /// (for tests that run instance tasks without the daemon's trackers).
+    #[cfg(test)]
+    pub(crate) fn interface_only(
+        spec: &InstanceSpec,
+        links: watch::Receiver<BTreeMap<String, bool>>,
+    ) -> Self {
+        Inputs {
+            items: vec![Input::Interface {
+                name: spec.ifname.clone(),
+                weight: 0,
+                reverse: false,
+            }],
+            links,
+            bump: watch::channel(0).1,
+        }
+    }
+
     /// The effective priority and fault state from the current values.
     pub fn effective(&self, base: u8) -> track::Effective {
         let links = self.links.borrow();
