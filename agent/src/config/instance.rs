@@ -67,6 +67,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
+        track_processes: Vec::new(),
         notify: Notify::default(),
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
@@ -290,6 +291,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "track_script" => inst.track_scripts = track_refs(ctx, s, name, 254),
         "track_interface" => inst.track_interfaces = track_refs(ctx, s, name, 254),
         "track_file" => inst.track_files = track_refs(ctx, s, name, 254),
+        "track_process" => inst.track_processes = track_refs(ctx, s, name, 254),
         "garp_master_delay" => {
             if let Some(v) = ctx
                 .value(s)

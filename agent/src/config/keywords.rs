@@ -86,7 +86,6 @@ pub const TOP_LEVEL: Known = Known {
         ),
         ("virtual_server", LVS),
         ("virtual_server_group", LVS),
-        ("vrrp_track_process", TRACK_PROCESS),
     ],
     notes: &["child_wait_time", "instance", "use_pid_dir"],
 };
@@ -265,7 +264,6 @@ pub const INSTANCE: Known = Known {
             "dont_track_primary",
             "ignore the link state of the instance's interface (no FAULT when it goes down)",
         ),
-        ("track_process", TRACK_PROCESS),
         ("track_bfd", TRACK_BFD),
         (
             "mcast_dst_ip",

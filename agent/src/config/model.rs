@@ -17,6 +17,7 @@ pub struct Config {
     pub global: GlobalDefs,
     pub scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
     pub instances: Vec<Instance>,
     pub sync_groups: Vec<SyncGroup>,
     /// `static_ipaddress`: added at start whatever the VRRP state, removed at stop.
@@ -151,6 +152,42 @@ pub struct TrackFile {
     pub init: Option<TrackFileInit>,
 }
 
+/// How a `vrrp_track_process`'s parameters must match a process's command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamMatch {
+    /// Parameters are not looked at.
+    None,
+    /// `param_match` (the default with parameters): exactly these parameters.
+    Exact,
+    /// `param_match initial`: these parameters first, the last one possibly cut short.
+    Initial,
+    /// `param_match partial`: these complete parameters first, maybe more after.
+    Partial,
+}
+
+/// `vrrp_track_process NAME { }`: how many processes of a name run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrackProcess {
+    pub name: String,
+    /// `process NAME [PARAMS...]`: the process name (`/proc/PID/stat`'s, at most 15
+    /// characters) or, with `full_command` or parameters, the command's argv[0].
+    pub process: String,
+    pub params: Vec<String>,
+    pub param_match: ParamMatch,
+    /// Match argv[0] from `/proc/PID/cmdline` rather than the process name.
+    pub full_command: bool,
+    /// Default 0: FAULT while the quorum is not met.
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Up while `quorum <= running <= quorum_max`; default 1 and unlimited.
+    pub quorum: u32,
+    pub quorum_max: u32,
+    /// `fork_delay`/`delay`: how long the quorum must have been gained before it counts.
+    pub fork_delay: Duration,
+    /// `terminate_delay`/`delay`: how long the quorum must have been lost before it counts.
+    pub terminate_delay: Duration,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrackFileInit {
     pub value: i32,
@@ -200,6 +237,8 @@ pub struct Instance {
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    /// `track_process`: `vrrp_track_process` names.
+    pub track_processes: Vec<TrackRef>,
     pub notify: Notify,
     pub garp: Garp,
     /// `lower_prio_no_advert`: as MASTER, do not answer a lower-priority advert with one.

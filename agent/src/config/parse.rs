@@ -130,6 +130,11 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
                     config.track_files.push(file);
                 }
             }
+            "vrrp_track_process" => {
+                if let Some(p) = super::script::track_process(ctx, st) {
+                    config.track_processes.push(p);
+                }
+            }
             // Instances and static entries are read once the scripts and globals are known,
             // in file order (rules without a preference are numbered in that order).
             "vrrp_instance" | "static_ipaddress" | "static_routes" | "static_rules" => {

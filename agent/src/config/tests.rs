@@ -584,7 +584,6 @@ fn behaviour_changing_keywords_are_refused() {
         ]
     );
     for kw in [
-        "track_process {\n nginx\n}",
         "track_bfd {\n b1\n}",
         "use_vmac",
         "vmac_xmit_base",
@@ -626,7 +625,6 @@ fn behaviour_changing_keywords_are_refused() {
         "virtual_server 198.51.100.1 80 {\n delay_loop 6\n}",
         "virtual_server_group g {\n 198.51.100.1 80\n}",
         "bfd_instance b1 {\n neighbor_ip 198.51.100.2\n}",
-        "vrrp_track_process p {\n process nginx\n}",
     ] {
         let errs = errors(top);
         assert_eq!(errs.len(), 1, "{top}: {errs:?}");
@@ -1177,4 +1175,47 @@ fn no_track_addresses_and_group_tracking_weight() {
     assert!(messages(&p, Severity::Warning).iter().any(|m| m.ends_with(
         "(G) global_tracking is deprecated. Use track_interface/script/file on the sync group"
     )));
+}
+
+#[test]
+fn track_process_blocks_and_references() {
+    let p = parse(
+        "vrrp_track_process web {\n process /usr/sbin/nginx -g\n param_match partial\n \
+         weight -30 reverse\n quorum 2\n quorum_max 4\n delay 0.5\n fork_delay 2\n}\n\
+         vrrp_track_process one {\n process sleep\n quorum_max 0\n}\n\
+         vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n \
+         track_process {\n  web weight 10\n  one\n  nosuch\n }\n \
+         virtual_ipaddress {\n  198.51.100.1\n }\n}\n",
+    );
+    let web = &p.config.track_processes[0];
+    assert_eq!(
+        (web.process.as_str(), web.params.clone(), web.param_match),
+        (
+            "/usr/sbin/nginx",
+            vec!["-g".to_owned()],
+            ParamMatch::Partial
+        )
+    );
+    assert!(web.full_command && web.weight_reverse);
+    assert_eq!((web.weight, web.quorum, web.quorum_max), (-30, 2, 4));
+    assert_eq!(
+        (web.terminate_delay, web.fork_delay),
+        (Duration::from_millis(500), Duration::from_secs(2))
+    );
+    let one = &p.config.track_processes[1];
+    assert_eq!(
+        (one.quorum, one.quorum_max, one.full_command),
+        (0, 0, false)
+    );
+    let refs: Vec<(&str, Option<i32>)> = p.config.instances[0]
+        .track_processes
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(refs, [("web", Some(10)), ("one", None)]);
+    let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["(VI) track process nosuch not found, ignoring..."]
+    );
 }

@@ -83,6 +83,11 @@ pub enum TrackSpec {
         weight: i32,
         reverse: bool,
     },
+    Process {
+        process: config::TrackProcess,
+        weight: i32,
+        reverse: bool,
+    },
 }
 
 /// Everything one instance task runs on.
@@ -475,6 +480,22 @@ fn own_tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecEr
             name: f.name.clone(),
             path: f.path.clone(),
             init: f.init,
+            weight,
+            reverse,
+        });
+    }
+    for r in &inst.track_processes {
+        let p = config
+            .track_processes
+            .iter()
+            .find(|p| p.name == r.name)
+            .ok_or_else(|| unknown("vrrp_track_process", &r.name))?;
+        let (weight, reverse) = match r.weight {
+            Some(w) => (w, r.reverse),
+            None => (p.weight, p.weight_reverse || r.reverse),
+        };
+        out.push(TrackSpec::Process {
+            process: p.clone(),
             weight,
             reverse,
         });

