@@ -37,6 +37,11 @@ fn main() {
             "track_process_keepalived_in_a_network_namespace_cannot_listen",
             || track_process(false),
         ),
+        (
+            "mcast_dst_ip_overrides_vrrp_mcast_group4_like_keepalived",
+            || mcast_dst_ip(true),
+        ),
+        ("mcast_dst_ip_keepalived_reference", || mcast_dst_ip(false)),
     ];
     let trials = tests
         .into_iter()
@@ -184,4 +189,53 @@ vrrp_instance VI_1 {{
     vip_on(&lan.hosts, 0, &daemons);
     let log = da.log();
     assert!(log.contains("track_process changed"), "{log}");
+}
+
+/// Both hosts say `vrrp_mcast_group4 224.0.100.19` but their instance `mcast_dst_ip
+/// 224.0.100.21`: keepalived b (110) sends to .21 only, so a (100) stays BACKUP only if it
+/// joined .21 (a host listening on .19 would not hear b and would be master too). Once b
+/// stops, a takes over.
+fn mcast_dst_ip(agent: bool) {
+    let tag = if agent { "mda" } else { "mdr" };
+    let lan = Lan::new(tag, 2);
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let config = |router: &str, priority: u8| {
+        format!(
+            "global_defs {{
+    router_id {router}
+    vrrp_mcast_group4 224.0.100.19
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 14
+    priority {priority}
+    advert_int 1
+    mcast_dst_ip 224.0.100.21
+    virtual_ipaddress {{
+        {VIP}
+    }}
+}}
+"
+        )
+    };
+    a.write_config(&config("lba", 100));
+    b.write_config(&config("lbb", 110));
+    let db = b.start_keepalived();
+    let da = start(a, agent);
+    vip_on(&lan.hosts, 1, &[&da, &db]);
+    // Longer than a's Master_Down_Interval: a keeps hearing b on .21.
+    std::thread::sleep(Duration::from_secs(5));
+    vip_on(&lan.hosts, 1, &[&da, &db]);
+    if agent {
+        let status = hactl_agent::status::query(&a.socket()).expect("status");
+        assert_eq!(
+            status.instances[0].master.as_deref(),
+            Some(b.addr.as_str()),
+            "a hears b's adverts"
+        );
+    }
+    // A graceful stop: b removes the VIP and sends priority 0 to .21.
+    db.signal(nix::sys::signal::Signal::SIGTERM);
+    vip_on(&lan.hosts, 0, &[&da, &db]);
 }

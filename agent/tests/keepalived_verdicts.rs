@@ -36,7 +36,6 @@ const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
     ("dont-track-primary.conf", "dont_track_primary"),
     ("garp-extra-if.conf", "garp_extra_if"),
-    ("mcast-dst-ip.conf", "mcast_dst_ip"),
     ("no-accept.conf", "no_accept"),
     ("notify-fifo.conf", "notify_fifo"),
     ("promote-secondaries.conf", "promote_secondaries"),

@@ -61,6 +61,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         vips: Vec::new(),
         excluded_vips: Vec::new(),
         src_ip: None,
+        mcast_dst: None,
         unicast_peers: Vec::new(),
         check_unicast_src: false,
         unicast_ttl: None,
@@ -245,6 +246,27 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                     Ok(a) => inst.src_ip = Some(a),
                     Err(_) if v.contains(':') => ctx.error(loc, format!("({name}) IPv6 source address {v}: hactl-agent speaks VRRP over IPv4 only")),
                     Err(_) => ctx.warn(loc, format!("Configuration error: VRRP instance[{name}] malformed src address[{v}]. Skipping...")),
+                }
+            }
+        }
+        "mcast_dst_ip" => {
+            if let Some(v) = ctx.value(s) {
+                match v.parse::<std::net::IpAddr>() {
+                    Ok(std::net::IpAddr::V4(a)) if a.is_multicast() => inst.mcast_dst = Some(a),
+                    Ok(std::net::IpAddr::V4(_)) => ctx.warn(
+                        loc,
+                        format!("({name}) mcast_dst_ip {v} not multicast. Skipping..."),
+                    ),
+                    Ok(std::net::IpAddr::V6(_)) => ctx.error(
+                        loc,
+                        format!(
+                            "({name}) IPv6 mcast_dst_ip {v}: hactl-agent speaks VRRP over IPv4 only"
+                        ),
+                    ),
+                    Err(_) => ctx.warn(
+                        loc,
+                        format!("({name}) malformed mcast dest address {v}. Skipping..."),
+                    ),
                 }
             }
         }

@@ -266,10 +266,6 @@ pub const INSTANCE: Known = Known {
         ),
         ("track_bfd", TRACK_BFD),
         (
-            "mcast_dst_ip",
-            "send and listen for adverts on that multicast group instead of vrrp_mcast_group4",
-        ),
-        (
             "track_src_ip",
             "go to FAULT when the advert source address disappears from the interface",
         ),

@@ -225,6 +225,9 @@ pub struct Instance {
     pub excluded_vips: Vec<VirtualIp>,
     /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
     pub src_ip: Option<Ipv4Addr>,
+    /// `mcast_dst_ip`: the multicast group of this instance's adverts (sent and joined);
+    /// `None`: the global `vrrp_mcast_group4`.
+    pub mcast_dst: Option<Ipv4Addr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
     pub unicast_peers: Vec<UnicastPeer>,
     /// Unicast adverts from a source that is not in `unicast_peers`, or with a TTL outside

@@ -587,7 +587,6 @@ fn behaviour_changing_keywords_are_refused() {
         "track_bfd {\n b1\n}",
         "use_vmac",
         "vmac_xmit_base",
-        "mcast_dst_ip 224.0.0.19",
         "garp_extra_if 5",
         "strict_mode",
         "no_accept",
@@ -1217,5 +1216,31 @@ fn track_process_blocks_and_references() {
     assert_eq!(
         messages,
         ["(VI) track process nosuch not found, ignoring..."]
+    );
+}
+
+#[test]
+fn mcast_dst_ip_overrides_the_global_group() {
+    let p = parse(
+        "global_defs {\n vrrp_mcast_group4 224.0.100.19\n}\n\
+         vrrp_instance A {\n interface eth0\n virtual_router_id 1\n mcast_dst_ip 224.0.100.21\n \
+         virtual_ipaddress {\n  198.51.100.1\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n mcast_dst_ip 198.51.100.9\n \
+         virtual_ipaddress {\n  198.51.100.2\n }\n}\n",
+    );
+    let dst: Vec<Option<Ipv4Addr>> = p.config.instances.iter().map(|i| i.mcast_dst).collect();
+    assert_eq!(dst, [Some(Ipv4Addr::new(224, 0, 100, 21)), None]);
+    let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["(B) mcast_dst_ip 198.51.100.9 not multicast. Skipping..."]
+    );
+    assert_eq!(
+        errors(
+            "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n mcast_dst_ip ff02::12\n}\n"
+        ),
+        [
+            "test.conf:4: error: (C) IPv6 mcast_dst_ip ff02::12: hactl-agent speaks VRRP over IPv4 only"
+        ]
     );
 }

@@ -103,7 +103,8 @@ pub struct InstanceSpec {
     pub vips: Vec<VipSpec>,
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
     pub excluded_vips: Vec<VipSpec>,
-    /// Multicast group adverts go to (unused with unicast peers).
+    /// Multicast group adverts go to and the socket joins (unused with unicast peers):
+    /// `mcast_dst_ip`, else `vrrp_mcast_group4`.
     pub group: Ipv4Addr,
     pub unicast_peers: Vec<config::UnicastPeer>,
     /// Drop unicast adverts from non-peers and outside a peer's TTL range.
@@ -374,7 +375,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         auth,
         vips,
         excluded_vips,
-        group: config.global.mcast_group4,
+        group: inst.mcast_dst.unwrap_or(config.global.mcast_group4),
         unicast_peers: inst.unicast_peers.clone(),
         check_unicast_src: inst.check_unicast_src,
         unicast_ttl: inst.unicast_ttl.unwrap_or(crate::packet::VRRP_TTL),
