@@ -42,6 +42,8 @@ fn main() {
             || mcast_dst_ip(true),
         ),
         ("mcast_dst_ip_keepalived_reference", || mcast_dst_ip(false)),
+        ("notify_fifos_get_keepalived_lines", || notify_fifo(true)),
+        ("notify_fifos_keepalived_reference", || notify_fifo(false)),
     ];
     let trials = tests
         .into_iter()
@@ -238,4 +240,96 @@ vrrp_instance VI_1 {{
     // A graceful stop: b removes the VIP and sends priority 0 to .21.
     db.signal(nix::sys::signal::Signal::SIGTERM);
     vip_on(&lan.hosts, 0, &[&da, &db]);
+}
+
+/// `notify_fifo` and `vrrp_notify_fifo` (with a `vrrp_notify_fifo_script`) on one host whose
+/// sync group G holds VI_1: both FIFOs are created (mode 0600), the script is started with
+/// the FIFO's path, the lines are keepalived's (`INSTANCE "VI_1" MASTER 100`, `GROUP "G"
+/// MASTER 0`, STOP at stop), kept in the FIFO for a reader that comes late, and the FIFOs
+/// are gone after a graceful stop.
+fn notify_fifo(agent: bool) {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _, PermissionsExt as _};
+
+    let tag = if agent { "nfa" } else { "nfr" };
+    let lan = Lan::new(tag, 1);
+    let a = &lan.hosts[0];
+    let reader = a.etc().join("reader.sh");
+    std::fs::write(
+        &reader,
+        "#!/bin/sh\necho \"$@\" > /etc/keepalived/args.log\nexec cat \"$1\" > /etc/keepalived/script.log\n",
+    )
+    .expect("reader script");
+    std::fs::set_permissions(&reader, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    a.write_config(&format!(
+        "global_defs {{
+    router_id lba
+    vrrp_mcast_group4 224.0.100.19
+    enable_script_security
+    script_user root
+    notify_fifo /etc/keepalived/all.fifo
+    vrrp_notify_fifo /etc/keepalived/vrrp.fifo
+    vrrp_notify_fifo_script /etc/keepalived/reader.sh
+}}
+vrrp_sync_group G {{
+    group {{
+        VI_1
+    }}
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 14
+    priority 100
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}
+    }}
+}}
+"
+    ));
+    let mut d = start(a, agent);
+    vip_on(&lan.hosts, 0, &[&d]);
+    let all = a.etc().join("all.fifo");
+    for f in ["all.fifo", "vrrp.fifo"] {
+        let meta = std::fs::metadata(a.etc().join(f)).expect("FIFO created");
+        assert!(meta.file_type().is_fifo(), "{f}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{f}");
+    }
+    let args = wait_for(Duration::from_secs(3), || {
+        std::fs::read_to_string(a.etc().join("args.log")).is_ok_and(|t| !t.is_empty())
+    });
+    assert!(args.is_some(), "the FIFO script ran\n{}", d.log());
+    assert_eq!(
+        std::fs::read_to_string(a.etc().join("args.log")).expect("args"),
+        "/etc/keepalived/vrrp.fifo\n"
+    );
+    // A reader that comes late still gets every line.
+    let mut late = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(&all)
+        .expect("open all.fifo");
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        d.wait_exit(Duration::from_secs(10)).is_some(),
+        "{}",
+        d.log()
+    );
+    let mut text = String::new();
+    let _ = late.read_to_string(&mut text);
+    // At start keepalived reports the group's BACKUP before the instance's.
+    let want = "GROUP \"G\" BACKUP 0\nINSTANCE \"VI_1\" BACKUP 100\n\
+                INSTANCE \"VI_1\" MASTER 100\nGROUP \"G\" MASTER 0\n\
+                INSTANCE \"VI_1\" STOP 100\nGROUP \"G\" STOP 0\n";
+    assert_eq!(text, want, "{}", d.log());
+    let script = std::fs::read_to_string(a.etc().join("script.log")).unwrap_or_default();
+    assert!(
+        want.starts_with(&script) && script.contains("MASTER 100"),
+        "the script read the VRRP FIFO: {script:?}"
+    );
+    assert!(
+        !all.exists() && !a.etc().join("vrrp.fifo").exists(),
+        "FIFOs removed"
+    );
 }

@@ -142,12 +142,64 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 "iptables not supported, using nftables instead (keepalived 2.2.7 on Debian says \
                  so; hactl-agent manages no firewall rules)",
             ),
+            kw @ ("notify_fifo" | "vrrp_notify_fifo") => {
+                let fifo = if kw == "notify_fifo" {
+                    &mut g.notify_fifo
+                } else {
+                    &mut g.vrrp_notify_fifo
+                };
+                if let Some(v) = ctx.value(st) {
+                    fifo.path = Some(std::path::PathBuf::from(v));
+                    fifo.owner = st.arg(1).map(|user| ScriptUser {
+                        user: user.to_string(),
+                        group: st.arg(2).map(str::to_string),
+                    });
+                }
+            }
+            kw @ ("notify_fifo_script" | "vrrp_notify_fifo_script") => {
+                let fifo = if kw == "notify_fifo_script" {
+                    &mut g.notify_fifo
+                } else {
+                    &mut g.vrrp_notify_fifo
+                };
+                if let Some(v) = ctx.value(st) {
+                    match crate::track::split_words(v) {
+                        Ok(words) => {
+                            fifo.script = Some(
+                                words
+                                    .iter()
+                                    .map(|w| w.to_string_lossy().into_owned())
+                                    .collect(),
+                            );
+                            fifo.script_user = st.arg(1).map(|user| ScriptUser {
+                                user: user.to_string(),
+                                group: st.arg(2).map(str::to_string),
+                            });
+                        }
+                        Err(e) => ctx.warn(loc, format!("Unable to parse {kw}: {e}")),
+                    }
+                }
+            }
             "vrrp_check_unicast_src" => {
                 ctx.no_block(st);
                 g.check_unicast_src = true;
             }
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
             _ => ctx.other(st, &keywords::GLOBAL),
+        }
+    }
+    for (fifo, kw) in [
+        (&g.notify_fifo, "notify_fifo"),
+        (&g.vrrp_notify_fifo, "vrrp_notify_fifo"),
+    ] {
+        let script_kw = format!("{kw}_script");
+        let script_loc = block.iter().rev().find(|s| s.keyword() == script_kw);
+        if let (None, Some(st)) = (&fifo.path, script_loc) {
+            ctx.report(
+                super::Severity::Note,
+                &st.loc,
+                format!("{script_kw} without {kw}: not started (keepalived starts it only with its FIFO)"),
+            );
         }
     }
     // Unset, the lower-priority GARPs follow the global master ones (keepalived 2.2.7).

@@ -48,6 +48,24 @@ pub struct GlobalDefs {
     pub lower_prio_no_advert: bool,
     /// `vrrp_higher_prio_send_advert`: the default for instances.
     pub higher_prio_send_advert: bool,
+    /// `notify_fifo` and `notify_fifo_script`: every state change, VRRP and LVS (the agent
+    /// has only VRRP ones).
+    pub notify_fifo: NotifyFifo,
+    /// `vrrp_notify_fifo` and `vrrp_notify_fifo_script`: every VRRP state change.
+    pub vrrp_notify_fifo: NotifyFifo,
+}
+
+/// A FIFO keepalived writes a line to on every state change (`INSTANCE "VI_1" MASTER 100`,
+/// `GROUP "G" BACKUP 0`), created if missing, and the script it starts to read it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NotifyFifo {
+    /// `notify_fifo PATH`; `None`: no FIFO (a script alone is not started).
+    pub path: Option<PathBuf>,
+    /// `notify_fifo PATH [USER [GROUP]]`: who owns the FIFO keepalived creates.
+    pub owner: Option<ScriptUser>,
+    /// `notify_fifo_script SCRIPT [USER [GROUP]]`: started with the FIFO's path appended.
+    pub script: Option<Vec<String>>,
+    pub script_user: Option<ScriptUser>,
 }
 
 impl Default for GlobalDefs {
@@ -63,6 +81,8 @@ impl Default for GlobalDefs {
             check_unicast_src: false,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
+            notify_fifo: NotifyFifo::default(),
+            vrrp_notify_fifo: NotifyFifo::default(),
         }
     }
 }

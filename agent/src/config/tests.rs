@@ -607,8 +607,6 @@ fn behaviour_changing_keywords_are_refused() {
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
     for kw in [
         "vrrp_strict",
-        "notify_fifo /run/ka.fifo",
-        "vrrp_notify_fifo /run/ka.fifo",
         "vrrp_garp_extra_if 5",
         "vrrp_skip_check_adv_addr",
         "lvs_flush",
@@ -1243,4 +1241,35 @@ fn mcast_dst_ip_overrides_the_global_group() {
             "test.conf:4: error: (C) IPv6 mcast_dst_ip ff02::12: hactl-agent speaks VRRP over IPv4 only"
         ]
     );
+}
+
+#[test]
+fn notify_fifos_and_their_scripts() {
+    let p = parse(
+        "global_defs {\n notify_fifo /run/all.fifo\n notify_fifo_script \"/bin/r x\" nobody\n \
+         vrrp_notify_fifo /run/vrrp.fifo root root\n vrrp_notify_fifo_script /bin/v\n}\n",
+    );
+    let g = &p.config.global;
+    assert_eq!(
+        g.notify_fifo.path.as_deref(),
+        Some(std::path::Path::new("/run/all.fifo"))
+    );
+    assert_eq!(
+        g.notify_fifo.script,
+        Some(vec!["/bin/r".to_owned(), "x".to_owned()])
+    );
+    assert_eq!(
+        g.notify_fifo.script_user.as_ref().map(|u| u.user.as_str()),
+        Some("nobody")
+    );
+    assert_eq!(
+        g.vrrp_notify_fifo.owner,
+        Some(ScriptUser {
+            user: "root".into(),
+            group: Some("root".into())
+        })
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let p = parse("global_defs {\n vrrp_notify_fifo_script /bin/v\n}\n");
+    assert_eq!(p.warnings[0].severity, Severity::Note);
 }

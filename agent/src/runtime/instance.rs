@@ -24,6 +24,7 @@ use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpIo, NetError, Stack, Vip, VrrpIo, VrrpSocketConfig, addr,
 };
+use crate::notify::fifo::NotifyFifos;
 use crate::notify::{Kind, Notifier, NotifySink};
 use crate::packet::{self, Advertisement, ChecksumMode, DropReason, LocalInstance, Version};
 use crate::status::{self, Shared};
@@ -44,6 +45,13 @@ pub enum Command {
     },
 }
 
+/// What instance tasks share on this host: its network and the daemon's notify FIFOs.
+#[derive(Debug, Clone)]
+pub struct Host<S> {
+    pub stack: S,
+    pub fifos: NotifyFifos,
+}
+
 /// How an instance starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StartOptions {
@@ -61,11 +69,11 @@ pub async fn run<S: Stack>(
     inputs: Vec<Inputs>,
     deletions: broadcast::Receiver<Deleted>,
     statuses: Vec<Shared>,
-    stack: S,
+    host: Host<S>,
     commands: mpsc::Receiver<Command>,
     options: StartOptions,
 ) -> Result<(), NetError> {
-    match Unit::start(unit, inputs, deletions, statuses.clone(), stack, options).await {
+    match Unit::start(unit, inputs, deletions, statuses.clone(), host, options).await {
         Ok(unit) => {
             unit.run(commands).await;
             Ok(())
@@ -432,9 +440,10 @@ impl<S: Stack> Unit<S> {
         inputs: Vec<Inputs>,
         deletions: broadcast::Receiver<Deleted>,
         statuses: Vec<Shared>,
-        stack: S,
+        host: Host<S>,
         options: StartOptions,
     ) -> Result<Self, NetError> {
+        let Host { stack, fifos } = host;
         let mut members = Vec::new();
         for (s, status) in spec.members.iter().zip(statuses) {
             members.push(Member::start(s.clone(), status, &stack, options).await?);
@@ -458,7 +467,7 @@ impl<S: Stack> Unit<S> {
             spec,
             epoch: Instant::now(),
             started: false,
-            notifier: Notifier::new(),
+            notifier: Notifier::with_fifos(fifos),
             start_drained: options.drained,
         })
     }
@@ -827,7 +836,10 @@ mod tests {
             inputs,
             deletions,
             vec![status.clone()],
-            stack.clone(),
+            Host {
+                stack: stack.clone(),
+                fifos: NotifyFifos::default(),
+            },
             rx,
             StartOptions {
                 cleanup_stale: true,

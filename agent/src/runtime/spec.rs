@@ -527,6 +527,36 @@ pub fn script_config(config: &Config, s: &config::VrrpScript) -> Result<ScriptCo
     Ok(sc)
 }
 
+/// The notify FIFOs of `config` (`notify_fifo`, then `vrrp_notify_fifo`), users resolved.
+pub fn fifos(config: &Config) -> Result<Vec<crate::notify::fifo::FifoSpec>, TrackError> {
+    let mut out = Vec::new();
+    for f in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo] {
+        let Some(path) = &f.path else { continue };
+        let run_as = |u: &Option<config::ScriptUser>| {
+            u.as_ref()
+                .map(|u| RunAs::lookup(&u.user, u.group.as_deref()))
+                .transpose()
+        };
+        let script = match &f.script {
+            Some(argv) => {
+                let cmd = ScriptCommand::from_argv(argv.iter().map(OsString::from).collect())
+                    .ok_or(crate::track::SplitError::Empty)?;
+                Some(match run_as(&f.script_user)? {
+                    Some(r) => cmd.with_run_as(r),
+                    None => cmd,
+                })
+            }
+            None => None,
+        };
+        out.push(crate::notify::fifo::FifoSpec {
+            path: path.clone(),
+            owner: run_as(&f.owner)?,
+            script,
+        });
+    }
+    Ok(out)
+}
+
 fn notify_scripts(n: &config::Notify) -> NotifyScripts {
     let cmd = |argv: &Option<Vec<String>>| {
         argv.as_ref()
