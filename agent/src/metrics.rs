@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::status::{AgentStatus, Board, InstanceStatus, ScriptStatus};
+use crate::status::{AgentStatus, Board, InstanceStatus, ScriptStatus, State};
 
 /// The exposition format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -117,12 +117,12 @@ fn respond(head: &str, board: &Board) -> Vec<u8> {
 }
 
 /// keepalived's state numbers, as the exporter reports them.
-fn state_number(state: &str) -> u8 {
+fn state_number(state: State) -> u8 {
     match state {
-        "BACKUP" => 1,
-        "MASTER" => 2,
-        "FAULT" => 3,
-        _ => 0,
+        State::Init => 0,
+        State::Backup => 1,
+        State::Master => 2,
+        State::Fault => 3,
     }
 }
 
@@ -234,7 +234,7 @@ pub fn render(status: &AgentStatus, scripts: &[ScriptStatus]) -> String {
                 esc(&i.interface),
                 i.vrid,
                 esc(addr),
-                state_number(&i.state)
+                state_number(i.state)
             );
         }
     }
@@ -245,7 +245,7 @@ pub fn render(status: &AgentStatus, scripts: &[ScriptStatus]) -> String {
             esc(&i.name),
             esc(&i.interface),
             i.vrid,
-            esc(&i.state)
+            i.state.name()
         )
     };
     for (name, help, value) in EXPORTER_COUNTERS {
@@ -291,7 +291,7 @@ pub fn render(status: &AgentStatus, scripts: &[ScriptStatus]) -> String {
             out,
             "hactl_agent_vrrp_state{{{}}} {}",
             own(i),
-            state_number(&i.state)
+            state_number(i.state)
         );
     }
     header(
@@ -394,9 +394,9 @@ mod tests {
     fn sample() -> (AgentStatus, Vec<ScriptStatus>) {
         let mut i = InstanceStatus::new("VI_1", "eth0", 14, 100);
         i.vips = vec!["198.51.100.100/32".into()];
-        i.transition("BACKUP", "startup");
-        i.transition("MASTER", "master_down");
-        i.transition("BACKUP", "drained");
+        i.transition(State::Backup, "startup");
+        i.transition(State::Master, "master_down");
+        i.transition(State::Backup, "drained");
         i.drained = true;
         i.effective_priority = 85;
         i.counters.adverts_sent = 7;

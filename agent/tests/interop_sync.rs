@@ -264,7 +264,7 @@ fn common_status(host: &Host) -> Vec<(String, String)> {
         .expect("status socket answers")
         .instances
         .into_iter()
-        .map(|i| (i.name, i.state))
+        .map(|i| (i.name, i.state.name().to_owned()))
         .collect()
 }
 

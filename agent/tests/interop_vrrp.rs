@@ -199,20 +199,20 @@ fn agent_vs_agent() {
     let s = agent_status(a);
     let vi1 = instance(&s, "VI_1");
     assert_eq!(
-        (vi1.state.as_str(), vi1.vrid, vi1.base_priority),
+        (vi1.state.name(), vi1.vrid, vi1.base_priority),
         ("MASTER", 14, 100)
     );
     assert_eq!(vi1.master.as_deref(), Some("198.51.100.1"));
     assert!(vi1.counters.adverts_sent > 0);
     let t = vi1.last_transition.as_ref().expect("transition");
     // Started together, b may win the first election for a moment; a then preempts it.
-    assert_eq!((t.from.as_str(), t.to.as_str()), ("BACKUP", "MASTER"));
+    assert_eq!((t.from.name(), t.to.name()), ("BACKUP", "MASTER"));
     assert!(
         ["master_down", "preempted"].contains(&t.reason.as_str()),
         "{t:?}"
     );
     let vr2 = instance(&s, "VI_r2");
-    assert_eq!((vr2.state.as_str(), vr2.effective_priority), ("BACKUP", 90));
+    assert_eq!((vr2.state.name(), vr2.effective_priority), ("BACKUP", 90));
     assert_eq!(vr2.master.as_deref(), Some("198.51.100.2"));
     assert!(vr2.counters.adverts_received > 0);
     no_drops(vi1);
@@ -241,7 +241,10 @@ fn agent_vs_agent() {
         .output()
         .expect("status --json runs");
     let json: AgentStatus = serde_json::from_slice(&out.stdout).expect("status --json is JSON");
-    assert_eq!(instance(&json, "VI_1").state, "MASTER");
+    assert_eq!(
+        instance(&json, "VI_1").state,
+        hactl_agent::status::State::Master
+    );
 
     // Reload: VI_r2 changes priority, VI_1 does not and must not blink.
     a.write_config(&with_notify(&seed_config("lba", 100, 80)));
@@ -279,7 +282,10 @@ fn agent_vs_agent() {
     });
     assert!(refused.is_some(), "{}", da.log());
     let s = agent_status(a);
-    assert_eq!(instance(&s, "VI_1").state, "MASTER");
+    assert_eq!(
+        instance(&s, "VI_1").state,
+        hactl_agent::status::State::Master
+    );
     assert_eq!(instance(&s, "VI_r2").base_priority, 80);
 }
 
@@ -292,8 +298,14 @@ fn keepalived_backs_up_agent() {
     let mut kb = b.start_keepalived();
     converged(&lan.hosts, 0, 1, CONVERGE, &[&da, &kb]);
     let s = agent_status(a);
-    assert_eq!(instance(&s, "VI_1").state, "MASTER");
-    assert_eq!(instance(&s, "VI_r2").state, "BACKUP");
+    assert_eq!(
+        instance(&s, "VI_1").state,
+        hactl_agent::status::State::Master
+    );
+    assert_eq!(
+        instance(&s, "VI_r2").state,
+        hactl_agent::status::State::Backup
+    );
     // keepalived's adverts (v2, PASS, group 224.0.100.19) pass every check.
     assert!(instance(&s, "VI_r2").counters.adverts_received > 0);
     no_drops(instance(&s, "VI_r2"));
@@ -324,9 +336,15 @@ fn agent_backs_up_keepalived() {
     let mut db = b.start_agent();
     converged(&lan.hosts, 0, 1, CONVERGE, &[&ka, &db]);
     let s = agent_status(b);
-    assert_eq!(instance(&s, "VI_1").state, "BACKUP");
+    assert_eq!(
+        instance(&s, "VI_1").state,
+        hactl_agent::status::State::Backup
+    );
     assert_eq!(instance(&s, "VI_1").master.as_deref(), Some("198.51.100.1"));
-    assert_eq!(instance(&s, "VI_r2").state, "MASTER");
+    assert_eq!(
+        instance(&s, "VI_r2").state,
+        hactl_agent::status::State::Master
+    );
     no_drops(instance(&s, "VI_1"));
     assert!(
         ka.log().contains("(VI_r2) Entering BACKUP STATE"),
@@ -392,7 +410,7 @@ fn graceful_stop() {
         .clone()
         .expect("transition");
     assert_eq!(
-        (t.to.as_str(), t.reason.as_str()),
+        (t.to.name(), t.reason.as_str()),
         ("MASTER", "master_stopped")
     );
 }
@@ -411,7 +429,10 @@ fn track_script_moves_vip() {
     converged(&lan.hosts, 1, 1, Duration::from_secs(7), &[&da, &db]);
     let s = agent_status(a);
     assert_eq!(instance(&s, "VI_1").effective_priority, 85);
-    assert_eq!(instance(&s, "VI_1").state, "BACKUP");
+    assert_eq!(
+        instance(&s, "VI_1").state,
+        hactl_agent::status::State::Backup
+    );
 
     std::fs::remove_file(a.etc().join("down")).expect("rm down");
     converged(&lan.hosts, 0, 1, Duration::from_secs(7), &[&da, &db]);
@@ -419,7 +440,7 @@ fn track_script_moves_vip() {
         .last_transition
         .clone()
         .expect("transition");
-    assert_eq!((t.to.as_str(), t.reason.as_str()), ("MASTER", "preempted"));
+    assert_eq!((t.to.name(), t.reason.as_str()), ("MASTER", "preempted"));
 }
 
 /// `ip link set eth0 down` on the master: its instances go to FAULT and drop their VIPs;
@@ -433,7 +454,10 @@ fn link_down() {
 
     a.ns.ip(&["link", "set", "eth0", "down"]);
     let fault = wait_for(Duration::from_secs(2), || {
-        agent_status(a).instances.iter().all(|i| i.state == "FAULT")
+        agent_status(a)
+            .instances
+            .iter()
+            .all(|i| i.state == hactl_agent::status::State::Fault)
     });
     assert!(fault.is_some(), "not FAULT:\n{}", da.log());
     assert!(!a.holds(VIP14), "FAULT removed the VIP");
@@ -529,7 +553,12 @@ fn sync_group_fault() {
     converged(&lan.hosts, 0, 0, CONVERGE, &[&da]);
 
     std::fs::write(a.etc().join("down"), "").expect("touch down");
-    let all_fault = || agent_status(a).instances.iter().all(|i| i.state == "FAULT");
+    let all_fault = || {
+        agent_status(a)
+            .instances
+            .iter()
+            .all(|i| i.state == hactl_agent::status::State::Fault)
+    };
     assert!(
         wait_for(Duration::from_secs(3), all_fault).is_some(),
         "{}",
@@ -772,11 +801,11 @@ fn drain_and_undrain() {
 
     let s = agent_status(a);
     let vi1 = instance(&s, "VI_1");
-    assert_eq!((vi1.state.as_str(), vi1.drained), ("BACKUP", true));
+    assert_eq!((vi1.state.name(), vi1.drained), ("BACKUP", true));
     let t = vi1.last_transition.as_ref().expect("transition");
-    assert_eq!((t.from.as_str(), t.reason.as_str()), ("MASTER", "drained"));
+    assert_eq!((t.from.name(), t.reason.as_str()), ("MASTER", "drained"));
     let vr2 = instance(&s, "VI_r2");
-    assert_eq!((vr2.state.as_str(), vr2.drained), ("BACKUP", false));
+    assert_eq!((vr2.state.name(), vr2.drained), ("BACKUP", false));
     assert_eq!(
         vr2.last_transition,
         instance(&before, "VI_r2").last_transition
@@ -805,7 +834,7 @@ fn drain_and_undrain() {
     assert!(da.log().contains("starting drained"), "{}", da.log());
     std::thread::sleep(Duration::from_secs(5));
     let vi1 = instance(&agent_status(a), "VI_1").clone();
-    assert_eq!((vi1.state.as_str(), vi1.drained), ("BACKUP", true));
+    assert_eq!((vi1.state.name(), vi1.drained), ("BACKUP", true));
     assert!(b.holds(VIP14) && !a.holds(VIP14), "{}", da.log());
 
     // An unknown name is refused and changes nothing.

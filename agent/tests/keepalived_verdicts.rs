@@ -36,20 +36,15 @@ const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
     ("dont-track-primary.conf", "dont_track_primary"),
     ("garp-extra-if.conf", "garp_extra_if"),
-    ("mcast-dst-ip.conf", "mcast_dst_ip"),
     ("no-accept.conf", "no_accept"),
-    ("notify-fifo.conf", "notify_fifo"),
     ("promote-secondaries.conf", "promote_secondaries"),
     ("skip-check-adv-addr.conf", "skip_check_adv_addr"),
-    ("track-process.conf", "track_process"),
     ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac.conf", "use_vmac"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),
-    ("vrrp-notify-fifo.conf", "vrrp_notify_fifo"),
     ("vrrp-skip-check-adv-addr.conf", "vrrp_skip_check_adv_addr"),
     ("vrrp-strict.conf", "vrrp_strict"),
-    ("vrrp-track-process.conf", "vrrp_track_process"),
 ];
 
 /// Every top-level `*.conf` in `valid/`, `invalid/` and `refused/` (included fragments live in

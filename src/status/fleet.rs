@@ -47,7 +47,7 @@ pub struct Member {
     pub host: String,
     pub source: &'static str,
     pub instance: String,
-    pub state: String,
+    pub state: super::EngineState,
     pub priority: Option<u8>,
     pub base_priority: Option<u8>,
     /// Whether the host holds any of the VRID's VIPs.
@@ -78,7 +78,7 @@ impl Fleet {
                         });
                     }
                 }
-                if i.state == "MASTER" {
+                if i.state.is_master() {
                     entry.masters.push(h.host.clone());
                 }
                 entry.members.push(Member {

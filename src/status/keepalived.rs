@@ -67,7 +67,7 @@ pub fn parse(data: &str) -> Vec<Instance> {
             continue;
         };
         match key {
-            "State" => current.state = value.to_string(),
+            "State" => current.state = value.into(),
             "Interface" => current.interface = Some(value.to_string()),
             "Virtual Router ID" => current.vrid = value.parse().ok(),
             "Priority" => current.base_priority = value.parse().ok(),
@@ -110,8 +110,8 @@ mod tests {
             ]
         );
         let lb2 = parse(&fixture("lb2"));
-        assert_eq!(lb2[0].state, "BACKUP");
-        assert_eq!(lb2[1].state, "MASTER");
+        assert_eq!(lb2[0].state, "BACKUP".into());
+        assert_eq!(lb2[1].state, "MASTER".into());
         assert_eq!(lb2[1].vrid, Some(24));
     }
 
@@ -142,7 +142,7 @@ mod tests {
 ";
         let got = parse(data);
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].state, "FAULT");
+        assert_eq!(got[0].state, "FAULT".into());
         assert_eq!(
             (got[0].priority, got[0].base_priority),
             (Some(135), Some(150))

@@ -45,6 +45,50 @@ impl Engine {
     }
 }
 
+/// An instance's state: the VRRP state its engine reports (hactl-agent's typed JSON, the
+/// same words in keepalived's dump), or STOPPED for an instance only found in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineState {
+    Vrrp(hactl_agent::status::State),
+    Stopped,
+    /// A word keepalived's dump has that is not a VRRP state (shown as it is).
+    Other(String),
+}
+
+impl EngineState {
+    pub fn is_master(&self) -> bool {
+        *self == EngineState::Vrrp(hactl_agent::status::State::Master)
+    }
+}
+
+impl From<&str> for EngineState {
+    /// keepalived's words (`State = MASTER` in its dump), or STOPPED.
+    fn from(word: &str) -> Self {
+        match word {
+            "STOPPED" => EngineState::Stopped,
+            w => w
+                .parse()
+                .map_or_else(|_| EngineState::Other(w.to_string()), EngineState::Vrrp),
+        }
+    }
+}
+
+impl std::fmt::Display for EngineState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineState::Vrrp(s) => f.write_str(s.name()),
+            EngineState::Stopped => f.write_str("STOPPED"),
+            EngineState::Other(w) => f.write_str(w),
+        }
+    }
+}
+
+impl Serialize for EngineState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One VRRP instance on one host, as its engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Instance {
@@ -54,7 +98,7 @@ pub struct Instance {
     pub interface: Option<String>,
     pub vrid: Option<u8>,
     /// MASTER, BACKUP, FAULT, INIT, or STOPPED (configured, no engine running).
-    pub state: String,
+    pub state: EngineState,
     /// The effective priority (base plus track weights), when the engine reports it.
     pub priority: Option<u8>,
     pub base_priority: Option<u8>,
@@ -68,7 +112,7 @@ impl Instance {
             source,
             interface: None,
             vrid: None,
-            state: String::new(),
+            state: EngineState::Other(String::new()),
             priority: None,
             base_priority: None,
             vips: Vec::new(),

@@ -149,7 +149,7 @@ fn agent_instances(text: &str, view: &mut HostView) {
                     source: "hactl-agent",
                     interface: Some(i.interface),
                     vrid: Some(i.vrid),
-                    state: i.state,
+                    state: crate::status::EngineState::Vrrp(i.state),
                     priority: Some(i.effective_priority),
                     base_priority: Some(i.base_priority),
                     vips: i
@@ -185,7 +185,7 @@ fn configured(text: &str) -> Vec<Instance> {
             source: "config",
             interface: i.interface.clone(),
             vrid: Some(i.vrid),
-            state: "STOPPED".into(),
+            state: crate::status::EngineState::Stopped,
             priority: None,
             base_priority: Some(i.priority),
             vips: i.vips.iter().map(|v| v.addr).collect(),
@@ -215,7 +215,7 @@ mod tests {
 
     fn agent_json() -> String {
         let mut i = hactl_agent::status::InstanceStatus::new("VI_2", "eth0", 24, 100);
-        i.state = "MASTER".into();
+        i.state = hactl_agent::status::State::Master;
         i.vips = vec!["198.51.100.200/24".into()];
         let s = hactl_agent::status::AgentStatus {
             pid: 7,
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(view.instances.len(), 1);
         let i = &view.instances[0];
         assert_eq!(
-            (i.vrid, i.state.as_str(), i.priority),
+            (i.vrid, i.state.to_string().as_str(), i.priority),
             (Some(24), "MASTER", Some(100))
         );
         assert_eq!(i.vips, [Ipv4Addr::new(198, 51, 100, 200)]);
@@ -266,7 +266,7 @@ mod tests {
         let out = format!("{MARK}agent\n{MARK}keepalived\n{MARK}config\n{conf}{MARK}addr\n{ADDR}");
         let view = parse(&out);
         assert_eq!(view.engine, Engine::None);
-        assert_eq!(view.instances[0].state, "STOPPED");
+        assert_eq!(view.instances[0].state, crate::status::EngineState::Stopped);
         assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 100)]);
         assert!(!format!("{view:?}").contains("secret12"));
     }
@@ -283,7 +283,8 @@ mod tests {
         assert_eq!(view.engine, Engine::HactlAgent);
         assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 200)]);
         assert_eq!(
-            view.instances[0].state, "MASTER",
+            view.instances[0].state,
+            crate::status::EngineState::Vrrp(hactl_agent::status::State::Master),
             "state from the agent, not the config"
         );
     }

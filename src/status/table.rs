@@ -50,7 +50,7 @@ pub fn render(fleet: &Fleet) -> String {
                 m.host.clone(),
                 m.source.to_string(),
                 m.instance.clone(),
-                m.state.clone(),
+                m.state.to_string(),
                 priority,
                 if m.holds_vip {
                     "yes".into()

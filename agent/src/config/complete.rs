@@ -161,6 +161,16 @@ pub(crate) fn complete(
         }
         known
     });
+    inst.track_processes.retain(|t| {
+        let known = config.track_processes.iter().any(|p| p.name == t.name);
+        if !known {
+            ctx.warn(
+                loc,
+                format!("({name}) track process {} not found, ignoring...", t.name),
+            );
+        }
+        known
+    });
     inst.track_files.retain(|t| {
         let known = config.track_files.iter().any(|f| f.name == t.name);
         if !known {

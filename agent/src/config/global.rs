@@ -97,7 +97,10 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             "vrrp_garp_lower_prio_delay" => {
                 if let Some(v) = ctx.value(st) {
                     match read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000) {
-                        Some(n) => g.garp.lower_prio_delay = Some(Duration::from_secs(n.into())),
+                        Some(n) => {
+                            g.garp.lower_prio_delay = Duration::from_secs(n.into());
+                            ctx.global_lower_prio_delay_set = true;
+                        }
                         None => ctx.warn(
                             loc,
                             format!("vrrp_garp_lower_prio_delay '{v}' invalid - ignoring"),
@@ -108,7 +111,10 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             "vrrp_garp_lower_prio_repeat" => {
                 if let Some(v) = ctx.value(st) {
                     match read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()) {
-                        Some(n) => g.garp.lower_prio_repeat = Some(n),
+                        Some(n) => {
+                            g.garp.lower_prio_repeat = n;
+                            ctx.global_lower_prio_repeat_set = true;
+                        }
                         None => ctx.warn(loc, format!("Invalid vrrp_garp_lower_prio_repeat '{v}'")),
                     }
                 }
@@ -136,6 +142,44 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 "iptables not supported, using nftables instead (keepalived 2.2.7 on Debian says \
                  so; hactl-agent manages no firewall rules)",
             ),
+            kw @ ("notify_fifo" | "vrrp_notify_fifo") => {
+                let fifo = if kw == "notify_fifo" {
+                    &mut g.notify_fifo
+                } else {
+                    &mut g.vrrp_notify_fifo
+                };
+                if let Some(v) = ctx.value(st) {
+                    fifo.path = Some(std::path::PathBuf::from(v));
+                    fifo.owner = st.arg(1).map(|user| ScriptUser {
+                        user: user.to_string(),
+                        group: st.arg(2).map(str::to_string),
+                    });
+                }
+            }
+            kw @ ("notify_fifo_script" | "vrrp_notify_fifo_script") => {
+                let fifo = if kw == "notify_fifo_script" {
+                    &mut g.notify_fifo
+                } else {
+                    &mut g.vrrp_notify_fifo
+                };
+                if let Some(v) = ctx.value(st) {
+                    match crate::track::split_words(v) {
+                        Ok(words) => {
+                            fifo.script = Some(
+                                words
+                                    .iter()
+                                    .map(|w| w.to_string_lossy().into_owned())
+                                    .collect(),
+                            );
+                            fifo.script_user = st.arg(1).map(|user| ScriptUser {
+                                user: user.to_string(),
+                                group: st.arg(2).map(str::to_string),
+                            });
+                        }
+                        Err(e) => ctx.warn(loc, format!("Unable to parse {kw}: {e}")),
+                    }
+                }
+            }
             "vrrp_check_unicast_src" => {
                 ctx.no_block(st);
                 g.check_unicast_src = true;
@@ -143,6 +187,27 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
             _ => ctx.other(st, &keywords::GLOBAL),
         }
+    }
+    for (fifo, kw) in [
+        (&g.notify_fifo, "notify_fifo"),
+        (&g.vrrp_notify_fifo, "vrrp_notify_fifo"),
+    ] {
+        let script_kw = format!("{kw}_script");
+        let script_loc = block.iter().rev().find(|s| s.keyword() == script_kw);
+        if let (None, Some(st)) = (&fifo.path, script_loc) {
+            ctx.report(
+                super::Severity::Note,
+                &st.loc,
+                format!("{script_kw} without {kw}: not started (keepalived starts it only with its FIFO)"),
+            );
+        }
+    }
+    // Unset, the lower-priority GARPs follow the global master ones (keepalived 2.2.7).
+    if !ctx.global_lower_prio_delay_set {
+        g.garp.lower_prio_delay = g.garp.delay;
+    }
+    if !ctx.global_lower_prio_repeat_set {
+        g.garp.lower_prio_repeat = g.garp.repeat;
     }
 }
 

@@ -61,12 +61,14 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         vips: Vec::new(),
         excluded_vips: Vec::new(),
         src_ip: None,
+        mcast_dst: None,
         unicast_peers: Vec::new(),
         check_unicast_src: false,
         unicast_ttl: None,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
+        track_processes: Vec::new(),
         notify: Notify::default(),
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
@@ -247,6 +249,27 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 }
             }
         }
+        "mcast_dst_ip" => {
+            if let Some(v) = ctx.value(s) {
+                match v.parse::<std::net::IpAddr>() {
+                    Ok(std::net::IpAddr::V4(a)) if a.is_multicast() => inst.mcast_dst = Some(a),
+                    Ok(std::net::IpAddr::V4(_)) => ctx.warn(
+                        loc,
+                        format!("({name}) mcast_dst_ip {v} not multicast. Skipping..."),
+                    ),
+                    Ok(std::net::IpAddr::V6(_)) => ctx.error(
+                        loc,
+                        format!(
+                            "({name}) IPv6 mcast_dst_ip {v}: hactl-agent speaks VRRP over IPv4 only"
+                        ),
+                    ),
+                    Err(_) => ctx.warn(
+                        loc,
+                        format!("({name}) malformed mcast dest address {v}. Skipping..."),
+                    ),
+                }
+            }
+        }
         "unicast_peer" => {
             raw.unicast_keyword = true;
             for p in ctx.block(s).unwrap_or_default() {
@@ -290,6 +313,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "track_script" => inst.track_scripts = track_refs(ctx, s, name, 254),
         "track_interface" => inst.track_interfaces = track_refs(ctx, s, name, 254),
         "track_file" => inst.track_files = track_refs(ctx, s, name, 254),
+        "track_process" => inst.track_processes = track_refs(ctx, s, name, 254),
         "garp_master_delay" => {
             if let Some(v) = ctx
                 .value(s)
@@ -335,7 +359,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .value(s)
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000))
             {
-                inst.garp.lower_prio_delay = Some(Duration::from_secs(v.into()));
+                inst.garp.lower_prio_delay = Duration::from_secs(v.into());
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,
@@ -348,7 +372,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .value(s)
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()))
             {
-                inst.garp.lower_prio_repeat = Some(v);
+                inst.garp.lower_prio_repeat = v;
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,

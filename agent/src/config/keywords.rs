@@ -86,7 +86,6 @@ pub const TOP_LEVEL: Known = Known {
         ),
         ("virtual_server", LVS),
         ("virtual_server_group", LVS),
-        ("vrrp_track_process", TRACK_PROCESS),
     ],
     notes: &["child_wait_time", "instance", "use_pid_dir"],
 };
@@ -116,14 +115,10 @@ pub const GLOBAL: Known = Known {
             "run the IPVS connection synchronisation daemon",
         ),
         ("lvs_timeouts", "set the host's IPVS timeouts"),
-        ("notify_fifo", NOTIFY_FIFO),
-        ("notify_fifo_script", NOTIFY_FIFO),
         ("shutdown_script", "run this script when it stops"),
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("vrrp_garp_extra_if", GARP_EXTRA_IF),
-        ("vrrp_notify_fifo", NOTIFY_FIFO),
-        ("vrrp_notify_fifo_script", NOTIFY_FIFO),
         ("vrrp_skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         (
             "vrrp_startup_delay",
@@ -265,12 +260,7 @@ pub const INSTANCE: Known = Known {
             "dont_track_primary",
             "ignore the link state of the instance's interface (no FAULT when it goes down)",
         ),
-        ("track_process", TRACK_PROCESS),
         ("track_bfd", TRACK_BFD),
-        (
-            "mcast_dst_ip",
-            "send and listen for adverts on that multicast group instead of vrrp_mcast_group4",
-        ),
         (
             "track_src_ip",
             "go to FAULT when the advert source address disappears from the interface",

@@ -17,6 +17,7 @@ pub struct Config {
     pub global: GlobalDefs,
     pub scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
     pub instances: Vec<Instance>,
     pub sync_groups: Vec<SyncGroup>,
     /// `static_ipaddress`: added at start whatever the VRRP state, removed at stop.
@@ -47,6 +48,24 @@ pub struct GlobalDefs {
     pub lower_prio_no_advert: bool,
     /// `vrrp_higher_prio_send_advert`: the default for instances.
     pub higher_prio_send_advert: bool,
+    /// `notify_fifo` and `notify_fifo_script`: every state change, VRRP and LVS (the agent
+    /// has only VRRP ones).
+    pub notify_fifo: NotifyFifo,
+    /// `vrrp_notify_fifo` and `vrrp_notify_fifo_script`: every VRRP state change.
+    pub vrrp_notify_fifo: NotifyFifo,
+}
+
+/// A FIFO keepalived writes a line to on every state change (`INSTANCE "VI_1" MASTER 100`,
+/// `GROUP "G" BACKUP 0`), created if missing, and the script it starts to read it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NotifyFifo {
+    /// `notify_fifo PATH`; `None`: no FIFO (a script alone is not started).
+    pub path: Option<PathBuf>,
+    /// `notify_fifo PATH [USER [GROUP]]`: who owns the FIFO keepalived creates.
+    pub owner: Option<ScriptUser>,
+    /// `notify_fifo_script SCRIPT [USER [GROUP]]`: started with the FIFO's path appended.
+    pub script: Option<Vec<String>>,
+    pub script_user: Option<ScriptUser>,
 }
 
 impl Default for GlobalDefs {
@@ -62,6 +81,8 @@ impl Default for GlobalDefs {
             check_unicast_src: false,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
+            notify_fifo: NotifyFifo::default(),
+            vrrp_notify_fifo: NotifyFifo::default(),
         }
     }
 }
@@ -73,10 +94,11 @@ pub struct ScriptUser {
     pub group: Option<String>,
 }
 
-/// Gratuitous ARP sending after becoming master.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Gratuitous ARP (IPv4) / unsolicited NA (IPv6) timing: keepalived's `garp_*` keywords, as
+/// read from the config and as the state machine runs them (one type for both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Garp {
-    /// Delay before the second burst (`garp_master_delay`, whole seconds), default 5 s.
+    /// Delay before the second burst (`garp_master_delay`, whole seconds; 0: none), default 5 s.
     pub delay: Duration,
     /// ARPs per burst (`garp_master_repeat`), default 5.
     pub repeat: u32,
@@ -84,13 +106,14 @@ pub struct Garp {
     pub refresh: Option<Duration>,
     /// ARPs per refresh (`garp_master_refresh_repeat`), default 1 (0 after `vrrp_min_garp`).
     pub refresh_repeat: u32,
-    /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`);
-    /// `None`: the global `vrrp_garp_lower_prio_delay`, else the global `vrrp_garp_master_delay`
-    /// (not the instance's, as keepalived 2.2.7 does).
-    pub lower_prio_delay: Option<Duration>,
-    /// ARPs per burst after a lower-priority advert (`garp_lower_prio_repeat`); `None`: the
-    /// global `vrrp_garp_lower_prio_repeat`, else the global `vrrp_garp_master_repeat`.
-    pub lower_prio_repeat: Option<u32>,
+    /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`; 0:
+    /// none). Unset, the global `vrrp_garp_lower_prio_delay`, else the global
+    /// `vrrp_garp_master_delay` (not the instance's, as keepalived 2.2.7 does).
+    pub lower_prio_delay: Duration,
+    /// ARPs per burst after a lower-priority advert (`garp_lower_prio_repeat`; 0: none).
+    /// Unset, the global `vrrp_garp_lower_prio_repeat`, else the global
+    /// `vrrp_garp_master_repeat`.
+    pub lower_prio_repeat: u32,
 }
 
 impl Default for Garp {
@@ -100,8 +123,8 @@ impl Default for Garp {
             repeat: 5,
             refresh: None,
             refresh_repeat: 1,
-            lower_prio_delay: None,
-            lower_prio_repeat: None,
+            lower_prio_delay: Duration::from_secs(5),
+            lower_prio_repeat: 5,
         }
     }
 }
@@ -149,6 +172,42 @@ pub struct TrackFile {
     pub init: Option<TrackFileInit>,
 }
 
+/// How a `vrrp_track_process`'s parameters must match a process's command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamMatch {
+    /// Parameters are not looked at.
+    None,
+    /// `param_match` (the default with parameters): exactly these parameters.
+    Exact,
+    /// `param_match initial`: these parameters first, the last one possibly cut short.
+    Initial,
+    /// `param_match partial`: these complete parameters first, maybe more after.
+    Partial,
+}
+
+/// `vrrp_track_process NAME { }`: how many processes of a name run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrackProcess {
+    pub name: String,
+    /// `process NAME [PARAMS...]`: the process name (`/proc/PID/stat`'s, at most 15
+    /// characters) or, with `full_command` or parameters, the command's argv[0].
+    pub process: String,
+    pub params: Vec<String>,
+    pub param_match: ParamMatch,
+    /// Match argv[0] from `/proc/PID/cmdline` rather than the process name.
+    pub full_command: bool,
+    /// Default 0: FAULT while the quorum is not met.
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Up while `quorum <= running <= quorum_max`; default 1 and unlimited.
+    pub quorum: u32,
+    pub quorum_max: u32,
+    /// `fork_delay`/`delay`: how long the quorum must have been gained before it counts.
+    pub fork_delay: Duration,
+    /// `terminate_delay`/`delay`: how long the quorum must have been lost before it counts.
+    pub terminate_delay: Duration,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrackFileInit {
     pub value: i32,
@@ -186,6 +245,9 @@ pub struct Instance {
     pub excluded_vips: Vec<VirtualIp>,
     /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
     pub src_ip: Option<Ipv4Addr>,
+    /// `mcast_dst_ip`: the multicast group of this instance's adverts (sent and joined);
+    /// `None`: the global `vrrp_mcast_group4`.
+    pub mcast_dst: Option<Ipv4Addr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
     pub unicast_peers: Vec<UnicastPeer>,
     /// Unicast adverts from a source that is not in `unicast_peers`, or with a TTL outside
@@ -198,6 +260,8 @@ pub struct Instance {
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    /// `track_process`: `vrrp_track_process` names.
+    pub track_processes: Vec<TrackRef>,
     pub notify: Notify,
     pub garp: Garp,
     /// `lower_prio_no_advert`: as MASTER, do not answer a lower-priority advert with one.

@@ -25,6 +25,10 @@ pub(crate) struct Ctx {
     /// `script_user` names a user or group this host does not have: keepalived then drops
     /// every vrrp_script without a `user` of its own.
     pub default_user_failed: bool,
+    /// `vrrp_garp_lower_prio_delay`/`_repeat` were given: they no longer follow the global
+    /// `vrrp_garp_master_*`.
+    pub global_lower_prio_delay_set: bool,
+    pub global_lower_prio_repeat_set: bool,
 }
 
 impl Default for Ctx {
@@ -34,6 +38,8 @@ impl Default for Ctx {
             next_rule_priority: super::route::RULE_START_PRIORITY,
             host: false,
             default_user_failed: false,
+            global_lower_prio_delay_set: false,
+            global_lower_prio_repeat_set: false,
         }
     }
 }
@@ -122,6 +128,11 @@ pub(crate) fn config(ctx: &mut Ctx, stmts: &[Stmt]) -> Config {
             "track_file" | "vrrp_track_file" => {
                 if let Some(file) = super::script::track_file(ctx, st) {
                     config.track_files.push(file);
+                }
+            }
+            "vrrp_track_process" => {
+                if let Some(p) = super::script::track_process(ctx, st) {
+                    config.track_processes.push(p);
                 }
             }
             // Instances and static entries are read once the scripts and globals are known,

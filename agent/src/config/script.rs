@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::lexer::command_words;
-use super::model::{ScriptUser, TrackFile, TrackFileInit, VrrpScript};
+use super::model::{ParamMatch, ScriptUser, TrackFile, TrackFileInit, TrackProcess, VrrpScript};
 use super::parse::Ctx;
 use super::tree::Stmt;
 use super::values::{integer, number, unsigned};
@@ -228,6 +228,148 @@ pub(crate) fn track_file(ctx: &mut Ctx, st: &Stmt) -> Option<TrackFile> {
     };
     file.path = path;
     Some(file)
+}
+
+/// `vrrp_track_process NAME { }`, with keepalived 2.2.7's messages (vrrp_parser.c).
+pub(crate) fn track_process(ctx: &mut Ctx, st: &Stmt) -> Option<TrackProcess> {
+    let block = ctx.block(st)?;
+    let Some(name) = st.arg(0) else {
+        ctx.error(&st.loc, "vrrp_track_process needs a name");
+        return None;
+    };
+    let mut p = TrackProcess {
+        name: name.to_string(),
+        process: String::new(),
+        params: Vec::new(),
+        param_match: ParamMatch::None,
+        full_command: false,
+        weight: 0,
+        weight_reverse: false,
+        quorum: 1,
+        quorum_max: u32::MAX,
+        fork_delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+    };
+    for s in block {
+        let loc = &s.loc;
+        match s.keyword() {
+            "process" => {
+                let Some(v) = ctx.value(s) else { continue };
+                if !p.process.is_empty() {
+                    ctx.warn(
+                        loc,
+                        format!("Process already set for track process {name} - ignoring {v}"),
+                    );
+                    continue;
+                }
+                p.process = v.to_string();
+                if s.words.len() > 2 {
+                    p.params = s.words[2..].to_vec();
+                    if p.param_match == ParamMatch::None {
+                        p.param_match = ParamMatch::Exact;
+                    }
+                    p.full_command = true;
+                }
+            }
+            "param_match" => {
+                ctx.no_block(s);
+                match s.arg(0) {
+                    None => p.param_match = ParamMatch::Exact,
+                    Some("initial") => p.param_match = ParamMatch::Initial,
+                    Some("partial") => p.param_match = ParamMatch::Partial,
+                    Some(o) => {
+                        ctx.warn(loc, format!("Invalid param_match type {o} - ignoring"));
+                        continue;
+                    }
+                }
+                p.full_command = true;
+            }
+            "full_command" => {
+                ctx.no_block(s);
+                p.full_command = true;
+            }
+            "weight" => {
+                let Some(v) = s.arg(0) else {
+                    ctx.warn(
+                        loc,
+                        format!("No weight specified for track process {name} - ignoring"),
+                    );
+                    continue;
+                };
+                if p.weight != 0 {
+                    ctx.warn(
+                        loc,
+                        format!("Weight already set for track process {name} - ignoring {v}"),
+                    );
+                    continue;
+                }
+                let Some(w) = integer(v, -254, 254) else {
+                    ctx.warn(loc, format!("Weight ({v}) for vrrp_track_process {name} must be between [-254..254] inclusive. Ignoring..."));
+                    continue;
+                };
+                match s.arg(1) {
+                    None => {}
+                    Some("reverse") => p.weight_reverse = true,
+                    Some(o) => ctx.warn(
+                        loc,
+                        format!("vrrp_track_process {name} unknown weight option {o}"),
+                    ),
+                }
+                p.weight = w;
+            }
+            "quorum" => {
+                let Some(v) = ctx.value(s) else { continue };
+                match unsigned(v, 1, 65535) {
+                    None => ctx.warn(loc, format!("Quorum ({v}) for vrrp_track_process {name} must be between [1..65535] inclusive. Ignoring...")),
+                    Some(q) if q > p.quorum_max => ctx.warn(loc, "Quorum is greater than quorum_max - ignoring"),
+                    Some(q) => p.quorum = q,
+                }
+            }
+            "quorum_max" => {
+                let Some(v) = ctx.value(s) else { continue };
+                match unsigned(v, 0, 65535) {
+                    None => ctx.warn(loc, format!("quorum_max ({v}) for vrrp_track_process {name} must be between [0..65535] inclusive. Ignoring...")),
+                    // quorum_max 0 is allowed while quorum is not set (it means: none may run).
+                    Some(q) if (q != 0 || p.quorum > 1) && q < p.quorum => {
+                        ctx.warn(loc, "quorum_max is less than quorum - ignoring")
+                    }
+                    Some(q) => {
+                        p.quorum_max = q;
+                        if q == 0 {
+                            p.quorum = 0;
+                        } else if p.quorum == 0 {
+                            p.quorum = 1;
+                        }
+                    }
+                }
+            }
+            kw @ ("delay" | "fork_delay" | "terminate_delay") => {
+                let Some(v) = ctx.value(s) else { continue };
+                let prefix = kw.strip_suffix("delay").unwrap_or_default();
+                match super::values::decimal_micros(ctx, loc, v, 1, 3_600_000_000) {
+                    Some(us) => {
+                        let d = Duration::from_micros(us);
+                        if kw != "fork_delay" {
+                            p.terminate_delay = d;
+                        }
+                        if kw != "terminate_delay" {
+                            p.fork_delay = d;
+                        }
+                    }
+                    None => ctx.warn(loc, format!("{prefix}delay ({v}) for vrrp_track_process {name} must be between [0.000001..3600] inclusive. Ignoring...")),
+                }
+            }
+            _ => ctx.other(s, &super::keywords::NONE),
+        }
+    }
+    if p.process.is_empty() {
+        ctx.warn(
+            &st.loc,
+            format!("track process '{name}' process name not specified"),
+        );
+        return None;
+    }
+    Some(p)
 }
 
 /// Whether this host has `user` (and `group`, if given), as keepalived's `set_uid_gid` looks

@@ -492,7 +492,9 @@ fn garp_settings() {
         repeat: 3,
         refresh: None,
         refresh_repeat: 0,
-        ..Garp::default()
+        // Unset, the lower-priority GARPs follow the global master ones.
+        lower_prio_delay: Duration::ZERO,
+        lower_prio_repeat: 3,
     };
     assert_eq!(p.config.global.garp, min);
 }
@@ -582,11 +584,9 @@ fn behaviour_changing_keywords_are_refused() {
         ]
     );
     for kw in [
-        "track_process {\n nginx\n}",
         "track_bfd {\n b1\n}",
         "use_vmac",
         "vmac_xmit_base",
-        "mcast_dst_ip 224.0.0.19",
         "garp_extra_if 5",
         "strict_mode",
         "no_accept",
@@ -607,8 +607,6 @@ fn behaviour_changing_keywords_are_refused() {
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
     for kw in [
         "vrrp_strict",
-        "notify_fifo /run/ka.fifo",
-        "vrrp_notify_fifo /run/ka.fifo",
         "vrrp_garp_extra_if 5",
         "vrrp_skip_check_adv_addr",
         "lvs_flush",
@@ -624,7 +622,6 @@ fn behaviour_changing_keywords_are_refused() {
         "virtual_server 198.51.100.1 80 {\n delay_loop 6\n}",
         "virtual_server_group g {\n 198.51.100.1 80\n}",
         "bfd_instance b1 {\n neighbor_ip 198.51.100.2\n}",
-        "vrrp_track_process p {\n process nginx\n}",
     ] {
         let errs = errors(top);
         assert_eq!(errs.len(), 1, "{top}: {errs:?}");
@@ -1175,4 +1172,104 @@ fn no_track_addresses_and_group_tracking_weight() {
     assert!(messages(&p, Severity::Warning).iter().any(|m| m.ends_with(
         "(G) global_tracking is deprecated. Use track_interface/script/file on the sync group"
     )));
+}
+
+#[test]
+fn track_process_blocks_and_references() {
+    let p = parse(
+        "vrrp_track_process web {\n process /usr/sbin/nginx -g\n param_match partial\n \
+         weight -30 reverse\n quorum 2\n quorum_max 4\n delay 0.5\n fork_delay 2\n}\n\
+         vrrp_track_process one {\n process sleep\n quorum_max 0\n}\n\
+         vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n \
+         track_process {\n  web weight 10\n  one\n  nosuch\n }\n \
+         virtual_ipaddress {\n  198.51.100.1\n }\n}\n",
+    );
+    let web = &p.config.track_processes[0];
+    assert_eq!(
+        (web.process.as_str(), web.params.clone(), web.param_match),
+        (
+            "/usr/sbin/nginx",
+            vec!["-g".to_owned()],
+            ParamMatch::Partial
+        )
+    );
+    assert!(web.full_command && web.weight_reverse);
+    assert_eq!((web.weight, web.quorum, web.quorum_max), (-30, 2, 4));
+    assert_eq!(
+        (web.terminate_delay, web.fork_delay),
+        (Duration::from_millis(500), Duration::from_secs(2))
+    );
+    let one = &p.config.track_processes[1];
+    assert_eq!(
+        (one.quorum, one.quorum_max, one.full_command),
+        (0, 0, false)
+    );
+    let refs: Vec<(&str, Option<i32>)> = p.config.instances[0]
+        .track_processes
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(refs, [("web", Some(10)), ("one", None)]);
+    let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["(VI) track process nosuch not found, ignoring..."]
+    );
+}
+
+#[test]
+fn mcast_dst_ip_overrides_the_global_group() {
+    let p = parse(
+        "global_defs {\n vrrp_mcast_group4 224.0.100.19\n}\n\
+         vrrp_instance A {\n interface eth0\n virtual_router_id 1\n mcast_dst_ip 224.0.100.21\n \
+         virtual_ipaddress {\n  198.51.100.1\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n mcast_dst_ip 198.51.100.9\n \
+         virtual_ipaddress {\n  198.51.100.2\n }\n}\n",
+    );
+    let dst: Vec<Option<Ipv4Addr>> = p.config.instances.iter().map(|i| i.mcast_dst).collect();
+    assert_eq!(dst, [Some(Ipv4Addr::new(224, 0, 100, 21)), None]);
+    let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["(B) mcast_dst_ip 198.51.100.9 not multicast. Skipping..."]
+    );
+    assert_eq!(
+        errors(
+            "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n mcast_dst_ip ff02::12\n}\n"
+        ),
+        [
+            "test.conf:4: error: (C) IPv6 mcast_dst_ip ff02::12: hactl-agent speaks VRRP over IPv4 only"
+        ]
+    );
+}
+
+#[test]
+fn notify_fifos_and_their_scripts() {
+    let p = parse(
+        "global_defs {\n notify_fifo /run/all.fifo\n notify_fifo_script \"/bin/r x\" nobody\n \
+         vrrp_notify_fifo /run/vrrp.fifo root root\n vrrp_notify_fifo_script /bin/v\n}\n",
+    );
+    let g = &p.config.global;
+    assert_eq!(
+        g.notify_fifo.path.as_deref(),
+        Some(std::path::Path::new("/run/all.fifo"))
+    );
+    assert_eq!(
+        g.notify_fifo.script,
+        Some(vec!["/bin/r".to_owned(), "x".to_owned()])
+    );
+    assert_eq!(
+        g.notify_fifo.script_user.as_ref().map(|u| u.user.as_str()),
+        Some("nobody")
+    );
+    assert_eq!(
+        g.vrrp_notify_fifo.owner,
+        Some(ScriptUser {
+            user: "root".into(),
+            group: Some("root".into())
+        })
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let p = parse("global_defs {\n vrrp_notify_fifo_script /bin/v\n}\n");
+    assert_eq!(p.warnings[0].severity, Severity::Note);
 }

@@ -47,6 +47,7 @@ fn fixed_priority_tracking(ctx: &mut Ctx, config: &mut Config) {
         sync_groups,
         scripts,
         track_files,
+        track_processes,
         ..
     } = config;
     for inst in instances.iter_mut() {
@@ -103,6 +104,29 @@ fn fixed_priority_tracking(ctx: &mut Ctx, config: &mut Config) {
             );
             false
         });
+        for t in &inst.track_processes {
+            let weight = t.weight.unwrap_or_else(|| {
+                track_processes
+                    .iter()
+                    .find(|p| p.name == t.name)
+                    .map_or(0, |p| p.weight)
+            });
+            if weight != 0 {
+                ctx.error(
+                    &loc,
+                    format!(
+                        "({name}) tracked process {} has weight {weight}: hactl-agent does not \
+                         run weighted track_process in a {}; give it weight 0",
+                        t.name,
+                        if in_group {
+                            "sync group"
+                        } else {
+                            "an address owner"
+                        }
+                    ),
+                );
+            }
+        }
         inst.track_files.retain_mut(|t| {
             let file = track_files.iter().find(|f| f.name == t.name);
             let weight = t.weight.unwrap_or_else(|| file.map_or(1, |f| f.weight));

@@ -341,7 +341,7 @@ impl Group {
                     NotifyState::Master => self.state == State::Master,
                     NotifyState::Backup => self.state == State::Backup,
                     NotifyState::Fault => self.state == State::Fault,
-                    NotifyState::Stop => false,
+                    NotifyState::Stop | NotifyState::Deleted => false,
                 };
                 if self.sync && self.notified[i] && same {
                     continue;

@@ -3,8 +3,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// The RFC states of one virtual router instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The RFC states of one virtual router instance. Also the `state` of `hactl-agent status
+/// --json` (upper case, as keepalived names them), which the controller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum State {
     /// Not started, or shut down.
     Init,
@@ -24,6 +26,38 @@ impl State {
             State::Backup => "BACKUP",
             State::Master => "MASTER",
             State::Fault => "FAULT",
+        }
+    }
+
+    /// The state an instance is in once `notify` has been told about (STOP and DELETED leave
+    /// it in INIT, as keepalived reports it).
+    pub fn after(notify: NotifyState) -> Self {
+        match notify {
+            NotifyState::Master => State::Master,
+            NotifyState::Backup => State::Backup,
+            NotifyState::Fault => State::Fault,
+            NotifyState::Stop | NotifyState::Deleted => State::Init,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = String;
+
+    /// keepalived's names (its state dump and notify scripts use the same words).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "INIT" => Ok(State::Init),
+            "BACKUP" => Ok(State::Backup),
+            "MASTER" => Ok(State::Master),
+            "FAULT" => Ok(State::Fault),
+            other => Err(format!("unknown VRRP state '{other}'")),
         }
     }
 }
@@ -117,7 +151,8 @@ pub enum Reason {
     Drained,
 }
 
-/// The state a notify script is told about (keepalived's notify_* words).
+/// The state a notify script is told about (keepalived's notify_* words); the state machine
+/// never reports `Deleted`, the runtime does when an instance leaves the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotifyState {
     /// notify_master
@@ -128,6 +163,21 @@ pub enum NotifyState {
     Fault,
     /// notify_stop
     Stop,
+    /// notify_deleted
+    Deleted,
+}
+
+impl NotifyState {
+    /// The word keepalived passes to `notify` (and writes to a notify FIFO).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyState::Master => "MASTER",
+            NotifyState::Backup => "BACKUP",
+            NotifyState::Fault => "FAULT",
+            NotifyState::Stop => "STOP",
+            NotifyState::Deleted => "DELETED",
+        }
+    }
 }
 
 /// Something the runtime must do, in the order given.

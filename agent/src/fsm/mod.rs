@@ -24,7 +24,7 @@ use std::time::Duration;
 
 pub use group::{Group, Target};
 pub use io::{Action, AdvertInfo, Event, NotifyState, Reason, State, Timer};
-pub use params::{GarpParams, InitialState, Params, Preempt};
+pub use params::{Garp, InitialState, Params, Preempt};
 
 /// Base priority of the address owner.
 pub const PRIORITY_OWNER: u8 = 255;

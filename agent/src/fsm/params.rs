@@ -1,11 +1,12 @@
 //! The state machine's own parameters: what one VRRP instance is configured to do.
 //!
-//! Deliberately independent of the keepalived.conf types in `crate::config`; the runtime maps
-//! one onto the other. Defaults are keepalived 2.2.7's.
+//! Independent of the keepalived.conf types in `crate::config` (the runtime maps one onto the
+//! other), except for the GARP timing, [`Garp`], which is the same on both sides. Defaults are keepalived 2.2.7's.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use crate::config::Garp;
 use crate::packet::Version;
 
 /// The `state` keyword: where an instance would like to start.
@@ -35,38 +36,6 @@ pub enum Preempt {
     Delay(Duration),
 }
 
-/// Gratuitous ARP (IPv4) / unsolicited NA (IPv6) timing, keepalived's `vrrp_garp_*` options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GarpParams {
-    /// `garp_master_delay`: a second burst this long after becoming master (0: none). 5 s.
-    pub delay: Duration,
-    /// `garp_master_repeat`: messages per burst. 5.
-    pub repeat: u32,
-    /// `garp_master_refresh`: while master, a burst at most this often (None: never). None.
-    pub refresh: Option<Duration>,
-    /// `garp_master_refresh_repeat`: messages per refresh burst. 1.
-    pub refresh_repeat: u32,
-    /// `garp_lower_prio_delay`: a second burst this long after hearing a lower-priority
-    /// advert while master (0: none). Defaults to `delay`.
-    pub lower_prio_delay: Duration,
-    /// `garp_lower_prio_repeat`: messages per burst on a lower-priority advert (0: none).
-    /// Defaults to `repeat`.
-    pub lower_prio_repeat: u32,
-}
-
-impl Default for GarpParams {
-    fn default() -> Self {
-        GarpParams {
-            delay: Duration::from_secs(5),
-            repeat: 5,
-            refresh: None,
-            refresh_repeat: 1,
-            lower_prio_delay: Duration::from_secs(5),
-            lower_prio_repeat: 5,
-        }
-    }
-}
-
 /// Everything the state machine needs to know about its instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -86,7 +55,7 @@ pub struct Params {
     /// `down_timer_adverts`: adverts missed before the master is declared down. 3.
     pub down_timer_adverts: u32,
     /// Gratuitous ARP timing.
-    pub garp: GarpParams,
+    pub garp: Garp,
     /// `lower_prio_no_advert`: as master, don't answer a lower-priority advert with ours.
     pub lower_prio_no_advert: bool,
     /// `higher_prio_send_advert`: as master, answer a higher-priority advert before yielding.
@@ -112,7 +81,7 @@ impl Params {
             preempt: Preempt::Yes,
             primary_address,
             down_timer_adverts: 3,
-            garp: GarpParams::default(),
+            garp: Garp::default(),
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
             advert_on_priority_change: false,

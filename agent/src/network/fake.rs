@@ -1,37 +1,48 @@
-//! In-memory stand-ins for the network edges, for tests of code that drives them (the
-//! ownership rule here, the state machine's driver elsewhere). They record what was asked of
-//! them and never touch the kernel.
+//! In-memory stand-ins for the network edges, for tests of code that drives them: the
+//! ownership rule of addresses, and whole instance tasks ([`FakeStack`] runs the daemon's own
+//! instance code, `runtime::instance`, without a kernel). They record what was asked of them
+//! and never touch the kernel. Clones share state, so a test keeps a handle on what it gave
+//! away.
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use rtnetlink::packet_route::RouteNetlinkMessage;
 use tokio::sync::mpsc;
 
 use super::addr::{AddressIo, InterfaceAddress, Vip};
 use super::garp::GarpIo;
-use super::{NetError, ReceivedPacket, VrrpIo};
+use super::route::RouteIo;
+use super::{NetError, ReceivedPacket, Stack, VrrpIo, VrrpSocketConfig};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding the lock has failed already; keep the data.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The addresses of a pretend kernel. Clones share state.
+/// The addresses of a pretend kernel, and the route/rule requests it was sent.
 #[derive(Debug, Clone, Default)]
 pub struct FakeAddresses {
     addrs: Arc<Mutex<Vec<InterfaceAddress>>>,
+    route_requests: Arc<Mutex<Vec<RouteNetlinkMessage>>>,
 }
 
 impl FakeAddresses {
     pub fn new(initial: Vec<InterfaceAddress>) -> Self {
         FakeAddresses {
             addrs: Arc::new(Mutex::new(initial)),
+            route_requests: Arc::default(),
         }
     }
 
     /// What is on the interfaces now.
     pub fn snapshot(&self) -> Vec<InterfaceAddress> {
         lock(&self.addrs).clone()
+    }
+
+    /// The route and rule requests so far.
+    pub fn route_requests(&self) -> Vec<RouteNetlinkMessage> {
+        lock(&self.route_requests).clone()
     }
 }
 
@@ -62,6 +73,17 @@ impl AddressIo for FakeAddresses {
     }
 }
 
+impl RouteIo for FakeAddresses {
+    async fn request(
+        &self,
+        payload: RouteNetlinkMessage,
+        _flags: u16,
+    ) -> Result<Result<(), i32>, NetError> {
+        lock(&self.route_requests).push(payload);
+        Ok(Ok(()))
+    }
+}
+
 /// One packet handed to [`FakeVrrp::send`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentPacket {
@@ -73,10 +95,10 @@ pub struct SentPacket {
 
 /// A VRRP socket whose sent packets are recorded and whose received packets come from a
 /// channel the test feeds.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FakeVrrp {
-    sent: Mutex<Vec<SentPacket>>,
-    inbox: tokio::sync::Mutex<mpsc::Receiver<ReceivedPacket>>,
+    sent: Arc<Mutex<Vec<SentPacket>>>,
+    inbox: Arc<tokio::sync::Mutex<mpsc::Receiver<ReceivedPacket>>>,
 }
 
 impl FakeVrrp {
@@ -84,8 +106,8 @@ impl FakeVrrp {
     pub fn new() -> (Self, mpsc::Sender<ReceivedPacket>) {
         let (tx, rx) = mpsc::channel(64);
         let fake = FakeVrrp {
-            sent: Mutex::new(Vec::new()),
-            inbox: tokio::sync::Mutex::new(rx),
+            sent: Arc::default(),
+            inbox: Arc::new(tokio::sync::Mutex::new(rx)),
         };
         (fake, tx)
     }
@@ -121,9 +143,9 @@ impl VrrpIo for FakeVrrp {
 }
 
 /// Records gratuitous ARPs instead of sending them.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FakeGarp {
-    sent: Mutex<Vec<Ipv4Addr>>,
+    sent: Arc<Mutex<Vec<Ipv4Addr>>>,
 }
 
 impl FakeGarp {
@@ -139,13 +161,78 @@ impl GarpIo for FakeGarp {
     }
 }
 
+/// A pretend host for whole instance tasks: named interfaces, one shared VRRP socket, one
+/// GARP recorder and one address table. Every instance opened on it shares them.
+#[derive(Debug, Clone)]
+pub struct FakeStack {
+    /// (name, ifindex)
+    pub interfaces: Vec<(String, u32)>,
+    pub vrrp: FakeVrrp,
+    pub garp: FakeGarp,
+    pub net: FakeAddresses,
+    /// The socket settings of every `open_vrrp`.
+    opened: Arc<Mutex<Vec<VrrpSocketConfig>>>,
+}
+
+impl FakeStack {
+    /// A host with `interfaces` holding `addresses`; the sender feeds the VRRP socket.
+    pub fn new(
+        interfaces: &[(&str, u32)],
+        addresses: Vec<InterfaceAddress>,
+    ) -> (Self, mpsc::Sender<ReceivedPacket>) {
+        let (vrrp, inbox) = FakeVrrp::new();
+        let stack = FakeStack {
+            interfaces: interfaces
+                .iter()
+                .map(|(n, i)| ((*n).to_owned(), *i))
+                .collect(),
+            vrrp,
+            garp: FakeGarp::default(),
+            net: FakeAddresses::new(addresses),
+            opened: Arc::default(),
+        };
+        (stack, inbox)
+    }
+
+    /// The socket settings asked for so far.
+    pub fn opened(&self) -> Vec<VrrpSocketConfig> {
+        lock(&self.opened).clone()
+    }
+}
+
+impl Stack for FakeStack {
+    type Vrrp = FakeVrrp;
+    type Garp = FakeGarp;
+    type Net = FakeAddresses;
+
+    fn ifindex(&self, ifname: &str) -> Result<u32, NetError> {
+        self.interfaces
+            .iter()
+            .find(|(n, _)| n == ifname)
+            .map(|(_, i)| *i)
+            .ok_or_else(|| NetError::NoSuchInterface(ifname.to_owned()))
+    }
+
+    fn open_vrrp(&self, config: &VrrpSocketConfig) -> Result<FakeVrrp, NetError> {
+        self.ifindex(&config.ifname)?;
+        lock(&self.opened).push(config.clone());
+        Ok(self.vrrp.clone())
+    }
+
+    fn open_garp(&self, ifname: &str) -> Result<FakeGarp, NetError> {
+        self.ifindex(ifname)?;
+        Ok(self.garp.clone())
+    }
+
+    fn net(&self) -> FakeAddresses {
+        self.net.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::network::addr::{AddressManager, cleanup_stale};
-    use crate::network::garp::{GarpParams, run_schedule};
 
     fn ia(ifindex: u32, last: u8, prefix_len: u8) -> InterfaceAddress {
         InterfaceAddress {
@@ -196,26 +283,6 @@ mod tests {
         mgr.add(&vip(2, 10, 32)).await.expect("add");
         mgr.add(&vip(2, 10, 32)).await.expect("add again");
         assert_eq!(fake.snapshot().len(), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn garp_schedule_sends_each_vip_per_round_on_time() {
-        let fake = FakeGarp::default();
-        let vips = [
-            Ipv4Addr::new(198, 51, 100, 10),
-            Ipv4Addr::new(198, 51, 100, 11),
-        ];
-        let params = GarpParams {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 2,
-            ..GarpParams::default()
-        };
-        let start = tokio::time::Instant::now();
-        let errors = run_schedule(&fake, &vips, &params.master_schedule()).await;
-        assert!(errors.is_empty());
-        assert_eq!(fake.sent().len(), 8);
-        // Paused time: the run ends exactly at the second burst.
-        assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 
     #[tokio::test]

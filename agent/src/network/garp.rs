@@ -9,13 +9,12 @@
 //! ready `sockaddr_ll` for the interface (index and MAC): that spares us building one by hand,
 //! which nix and socket2 only allow in `unsafe` code.
 //!
-//! The schedule helpers reproduce keepalived's `vrrp_garp_master_delay`,
-//! `vrrp_garp_master_repeat`, `vrrp_garp_interval` and `vrrp_garp_master_refresh[_repeat]`.
+//! When to send them is the state machine's decision ([`crate::config::Garp`]); the runtime
+//! spaces the rounds of a burst by `vrrp_garp_interval`.
 
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::Duration;
 
 use nix::sys::socket::{
     self, AddressFamily, MsgFlags, SockFlag, SockType, SockaddrLike, SockaddrStorage,
@@ -119,82 +118,6 @@ impl GarpIo for GarpSender {
     }
 }
 
-/// keepalived's gratuitous ARP timing (global_defs or per instance).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GarpParams {
-    /// `vrrp_garp_master_delay`: when the second burst follows the first after becoming
-    /// MASTER; zero means no second burst. keepalived's default is 5 s.
-    pub master_delay: Duration,
-    /// `vrrp_garp_master_repeat`: packets per VIP in each burst. Default 5.
-    pub master_repeat: u32,
-    /// `vrrp_garp_interval`: gap between consecutive packets on an interface. Default 0.
-    pub interval: Duration,
-    /// `vrrp_garp_master_refresh`: period of refresh bursts while MASTER; zero means none
-    /// (the default).
-    pub master_refresh: Duration,
-    /// `vrrp_garp_master_refresh_repeat`: packets per VIP in a refresh burst. Default 1.
-    pub master_refresh_repeat: u32,
-}
-
-impl Default for GarpParams {
-    fn default() -> Self {
-        GarpParams {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 5,
-            interval: Duration::ZERO,
-            master_refresh: Duration::ZERO,
-            master_refresh_repeat: 1,
-        }
-    }
-}
-
-impl GarpParams {
-    /// Offsets from the transition to MASTER at which a burst sends one round: each round is
-    /// one packet for every VIP. The first burst starts at once, the second `master_delay`
-    /// later; rounds within a burst are `interval` apart.
-    pub fn master_schedule(&self) -> Vec<Duration> {
-        let burst =
-            |start: Duration| (0..self.master_repeat).map(move |i| start + self.interval * i);
-        let mut out: Vec<Duration> = burst(Duration::ZERO).collect();
-        if !self.master_delay.is_zero() {
-            out.extend(burst(self.master_delay));
-        }
-        out
-    }
-
-    /// Offsets from the start of a refresh period at which rounds go out; empty when refresh
-    /// is off.
-    pub fn refresh_schedule(&self) -> Vec<Duration> {
-        if self.master_refresh.is_zero() {
-            return Vec::new();
-        }
-        (0..self.master_refresh_repeat)
-            .map(|i| self.interval * i)
-            .collect()
-    }
-}
-
-/// Sends one gratuitous ARP per VIP at each offset of `schedule`, measured from the call.
-/// Errors are returned per round to the caller's log; sending continues. Cancel by dropping
-/// the future (e.g. on leaving MASTER).
-pub async fn run_schedule<G: GarpIo>(
-    sender: &G,
-    vips: &[Ipv4Addr],
-    schedule: &[Duration],
-) -> Vec<NetError> {
-    let start = tokio::time::Instant::now();
-    let mut errors = Vec::new();
-    for offset in schedule {
-        tokio::time::sleep_until(start + *offset).await;
-        for vip in vips {
-            if let Err(e) = sender.send_garp(*vip).await {
-                errors.push(e);
-            }
-        }
-    }
-    errors
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,37 +134,5 @@ mod tests {
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 198, 51, 100, 10, // target MAC, target IP
         ];
         assert_eq!(f, expected);
-    }
-
-    #[test]
-    fn default_master_schedule_is_two_bursts_of_five() {
-        let s = GarpParams::default().master_schedule();
-        assert_eq!(s.len(), 10);
-        assert!(s[..5].iter().all(|d| d.is_zero()));
-        assert!(s[5..].iter().all(|d| *d == Duration::from_secs(5)));
-    }
-
-    #[test]
-    fn interval_spaces_rounds_and_zero_delay_drops_second_burst() {
-        let p = GarpParams {
-            master_delay: Duration::ZERO,
-            master_repeat: 3,
-            interval: Duration::from_millis(100),
-            ..GarpParams::default()
-        };
-        assert_eq!(
-            p.master_schedule(),
-            [0, 100, 200].map(Duration::from_millis).to_vec()
-        );
-        assert!(p.refresh_schedule().is_empty());
-        let r = GarpParams {
-            master_refresh: Duration::from_secs(60),
-            master_refresh_repeat: 2,
-            ..p
-        };
-        assert_eq!(
-            r.refresh_schedule(),
-            [0, 100].map(Duration::from_millis).to_vec()
-        );
     }
 }

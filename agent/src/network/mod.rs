@@ -18,7 +18,7 @@ use std::io;
 use std::net::Ipv4Addr;
 
 pub use addr::{AddressIo, AddressManager, InterfaceAddress, Netlink, Scope, Vip};
-pub use garp::{GarpIo, GarpParams, GarpSender};
+pub use garp::{GarpIo, GarpSender};
 pub use link::{LinkEvent, OperState};
 pub use vrrp_socket::{ReceivedPacket, VrrpSocket, VrrpSocketConfig};
 
@@ -85,6 +85,52 @@ pub trait VrrpIo {
 
     /// Waits for the next packet: the whole IP datagram, header included, and where it came in.
     fn recv(&self) -> impl Future<Output = Result<ReceivedPacket, NetError>> + Send;
+}
+
+/// Everything an instance task needs of the host's network, opened per instance: the kernel
+/// ([`Kernel`]) in the daemon, the in-memory fakes of [`fake`] in tests. The instance code is
+/// the same for both.
+pub trait Stack: Clone + Send + Sync + 'static {
+    type Vrrp: VrrpIo + Send + Sync + 'static;
+    type Garp: GarpIo + Send + Sync + 'static;
+    /// Addresses, routes and rules.
+    type Net: AddressIo + route::RouteIo + Clone + Send + Sync + 'static;
+
+    /// The index of the interface called `ifname`.
+    fn ifindex(&self, ifname: &str) -> Result<u32, NetError>;
+    /// The VRRP socket of one instance.
+    fn open_vrrp(&self, config: &VrrpSocketConfig) -> Result<Self::Vrrp, NetError>;
+    /// The gratuitous ARP sender on `ifname`.
+    fn open_garp(&self, ifname: &str) -> Result<Self::Garp, NetError>;
+    fn net(&self) -> Self::Net;
+}
+
+/// The real network: raw sockets and rtnetlink in the current network namespace.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    pub netlink: Netlink,
+}
+
+impl Stack for Kernel {
+    type Vrrp = VrrpSocket;
+    type Garp = GarpSender;
+    type Net = Netlink;
+
+    fn ifindex(&self, ifname: &str) -> Result<u32, NetError> {
+        ifindex(ifname)
+    }
+
+    fn open_vrrp(&self, config: &VrrpSocketConfig) -> Result<VrrpSocket, NetError> {
+        VrrpSocket::open(config)
+    }
+
+    fn open_garp(&self, ifname: &str) -> Result<GarpSender, NetError> {
+        GarpSender::open(ifname)
+    }
+
+    fn net(&self) -> Netlink {
+        self.netlink.clone()
+    }
 }
 
 /// Resolves an interface name to its index in the current network namespace.

@@ -6,6 +6,7 @@
 //! One that was already there (the kernel answers EEXIST) is left alone, on add and on remove,
 //! as keepalived leaves it (its `set` flag stays false).
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 
 use futures::StreamExt;
@@ -159,27 +160,47 @@ fn rule_message(r: &KernelRule) -> RuleMessage {
 }
 
 /// Sends one request; the kernel's errno on failure.
-async fn request(
-    netlink: &Netlink,
+/// Sending one route or rule request to the kernel; the answer is Ok or the kernel's errno.
+/// [`Netlink`] is the real one; the fakes record the requests.
+pub trait RouteIo {
+    fn request(
+        &self,
+        payload: RouteNetlinkMessage,
+        flags: u16,
+    ) -> impl Future<Output = Result<Result<(), i32>, NetError>> + Send;
+}
+
+impl RouteIo for Netlink {
+    async fn request(
+        &self,
+        payload: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Result<(), i32>, NetError> {
+        let mut req = NetlinkMessage::from(payload);
+        req.header.flags = flags;
+        let mut handle = self.handle.clone();
+        let mut response = handle.request(req).map_err(|source| NetError::Netlink {
+            op: "route request",
+            ifindex: 0,
+            source,
+        })?;
+        while let Some(msg) = response.next().await {
+            if let NetlinkPayload::Error(e) = msg.payload {
+                if let Some(code) = e.code {
+                    return Ok(Err(-code.get()));
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+async fn request<R: RouteIo>(
+    netlink: &R,
     payload: RouteNetlinkMessage,
     flags: u16,
 ) -> Result<Result<(), i32>, NetError> {
-    let mut req = NetlinkMessage::from(payload);
-    req.header.flags = flags;
-    let mut handle = netlink.handle.clone();
-    let mut response = handle.request(req).map_err(|source| NetError::Netlink {
-        op: "route request",
-        ifindex: 0,
-        source,
-    })?;
-    while let Some(msg) = response.next().await {
-        if let NetlinkPayload::Error(e) = msg.payload {
-            if let Some(code) = e.code {
-                return Ok(Err(-code.get()));
-            }
-        }
-    }
-    Ok(Ok(()))
+    netlink.request(payload, flags).await
 }
 
 fn kernel_error(op: &'static str, errno: i32) -> NetError {
@@ -192,14 +213,14 @@ fn kernel_error(op: &'static str, errno: i32) -> NetError {
 
 /// Adds and removes routes and rules, remembering which ones this run added.
 #[derive(Debug)]
-pub struct RouteManager {
-    netlink: Netlink,
+pub struct RouteManager<R = Netlink> {
+    netlink: R,
     routes: Vec<KernelRoute>,
     rules: Vec<KernelRule>,
 }
 
-impl RouteManager {
-    pub fn new(netlink: Netlink) -> Self {
+impl<R: RouteIo> RouteManager<R> {
+    pub fn new(netlink: R) -> Self {
         RouteManager {
             netlink,
             routes: Vec::new(),

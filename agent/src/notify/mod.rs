@@ -16,34 +16,14 @@
 //! Running never blocks the caller: [`Notifier`] spawns each script and a task that reaps it
 //! and logs a non-zero exit. [`Notifier::drain`] lets shutdown wait (bounded) for `notify_stop`.
 
+pub mod fifo;
+
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+pub use crate::fsm::NotifyState;
 use crate::track::ScriptCommand;
-
-/// The state a notify script is told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotifyState {
-    Master,
-    Backup,
-    Fault,
-    Stop,
-    Deleted,
-}
-
-impl NotifyState {
-    /// The word keepalived passes to `notify`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotifyState::Master => "MASTER",
-            NotifyState::Backup => "BACKUP",
-            NotifyState::Fault => "FAULT",
-            NotifyState::Stop => "STOP",
-            NotifyState::Deleted => "DELETED",
-        }
-    }
-}
 
 /// The notify scripts of one instance (or sync group).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,11 +114,20 @@ pub trait NotifySink {
 #[derive(Debug, Default)]
 pub struct Notifier {
     running: JoinSet<()>,
+    fifos: fifo::NotifyFifos,
 }
 
 impl Notifier {
     pub fn new() -> Self {
         Notifier::default()
+    }
+
+    /// A notifier that also writes every change to the daemon's notify FIFOs.
+    pub fn with_fifos(fifos: fifo::NotifyFifos) -> Self {
+        Notifier {
+            running: JoinSet::new(),
+            fifos,
+        }
     }
 
     /// Starts one script with `extra` arguments appended; returns at once.
@@ -190,6 +179,7 @@ impl NotifySink for Notifier {
         state: NotifyState,
         priority: u8,
     ) {
+        self.fifos.write(kind, name, state, priority);
         for (script, extra) in scripts.plan(kind, name, state, priority) {
             self.spawn(&script, &extra);
         }

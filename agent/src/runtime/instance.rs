@@ -1,6 +1,7 @@
 //! A VRRP instance, or a sync group of them, as one tokio task: drives the [`Group`] of state
-//! machines with monotonic time and carries out their actions on the real sockets, netlink,
-//! gratuitous ARP and notify scripts.
+//! machines with monotonic time and carries out their actions on the network [`Stack`] (the
+//! kernel's sockets, netlink and gratuitous ARP in the daemon, fakes in tests) and notify
+//! scripts.
 //!
 //! The loop waits on four things at once: a command from the daemon (stop), a packet on any
 //! member's socket, the machines' next timer, and a change in what the members track. Nothing
@@ -21,10 +22,10 @@ use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
 use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
-    self, AddressIo, AddressManager, GarpSender, NetError, Netlink, Vip, VrrpIo, VrrpSocket,
-    VrrpSocketConfig, addr,
+    self, AddressIo, AddressManager, GarpIo, NetError, Stack, Vip, VrrpIo, VrrpSocketConfig, addr,
 };
-use crate::notify::{self, Kind, Notifier, NotifySink};
+use crate::notify::fifo::NotifyFifos;
+use crate::notify::{Kind, Notifier, NotifySink};
 use crate::packet::{self, Advertisement, ChecksumMode, DropReason, LocalInstance, Version};
 use crate::status::{self, Shared};
 
@@ -44,6 +45,13 @@ pub enum Command {
     },
 }
 
+/// What instance tasks share on this host: its network and the daemon's notify FIFOs.
+#[derive(Debug, Clone)]
+pub struct Host<S> {
+    pub stack: S,
+    pub fifos: NotifyFifos,
+}
+
 /// How an instance starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StartOptions {
@@ -56,16 +64,16 @@ pub struct StartOptions {
 /// Runs one unit (an instance, or the members of a sync group) until told to stop. Errors at
 /// start are recorded in every member's status and returned; once running, I/O errors are
 /// logged and the unit carries on.
-pub async fn run(
+pub async fn run<S: Stack>(
     unit: UnitSpec,
     inputs: Vec<Inputs>,
     deletions: broadcast::Receiver<Deleted>,
     statuses: Vec<Shared>,
-    netlink: Netlink,
+    host: Host<S>,
     commands: mpsc::Receiver<Command>,
     options: StartOptions,
 ) -> Result<(), NetError> {
-    match Unit::start(unit, inputs, deletions, statuses.clone(), netlink, options).await {
+    match Unit::start(unit, inputs, deletions, statuses.clone(), host, options).await {
         Ok(unit) => {
             unit.run(commands).await;
             Ok(())
@@ -80,12 +88,12 @@ pub async fn run(
 }
 
 /// The I/O of one instance.
-struct Member {
+struct Member<S: Stack> {
     spec: InstanceSpec,
-    socket: VrrpSocket,
-    garp: Option<std::sync::Arc<GarpSender>>,
+    socket: S::Vrrp,
+    garp: Option<std::sync::Arc<S::Garp>>,
     garp_tasks: JoinSet<()>,
-    addresses: AddressManager<Netlink>,
+    addresses: AddressManager<S::Net>,
     /// The VIPs, listed in adverts.
     vips: Vec<Vip>,
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, never advertised.
@@ -100,7 +108,7 @@ struct Member {
     rules: Vec<(String, KernelRule)>,
     /// The routes whose deletion by someone else sends this instance to BACKUP.
     tracked_routes: Vec<KernelRoute>,
-    route_manager: RouteManager,
+    route_manager: RouteManager<S::Net>,
     /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
     waiting: bool,
@@ -108,8 +116,8 @@ struct Member {
 }
 
 /// The running task: its members, their machines and the group's notify scripts.
-struct Unit {
-    members: Vec<Member>,
+struct Unit<S: Stack> {
+    members: Vec<Member<S>>,
     /// Kept apart from `members` so that waiting on them and on the sockets can overlap.
     inputs: Vec<Inputs>,
     deletions: broadcast::Receiver<Deleted>,
@@ -121,8 +129,11 @@ struct Unit {
     start_drained: bool,
 }
 
-pub(crate) fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
-    let mut vip = Vip::new(network::ifindex(&v.dev)?, v.addr, v.prefix);
+pub(crate) fn vip_of(
+    v: &VipSpec,
+    ifindex: impl Fn(&str) -> Result<u32, NetError>,
+) -> Result<Vip, NetError> {
+    let mut vip = Vip::new(ifindex(&v.dev)?, v.addr, v.prefix);
     vip.broadcast = v.brd;
     vip.label = v.label.clone();
     if let Some(scope) = v
@@ -135,21 +146,23 @@ pub(crate) fn vip_of(v: &VipSpec) -> Result<Vip, NetError> {
     Ok(vip)
 }
 
-impl Member {
+impl<S: Stack> Member<S> {
     async fn start(
         mut spec: InstanceSpec,
         status: Shared,
-        netlink: &Netlink,
+        stack: &S,
         options: StartOptions,
     ) -> Result<Self, NetError> {
-        let ifindex = network::ifindex(&spec.ifname)?;
+        let ifindex = stack.ifindex(&spec.ifname)?;
         let group = (!spec.unicast()).then_some(spec.group);
-        let socket = VrrpSocket::open(&VrrpSocketConfig {
+        let socket = stack.open_vrrp(&VrrpSocketConfig {
             ifname: spec.ifname.clone(),
             group,
             unicast_ttl: spec.unicast_ttl,
         })?;
-        let garp = match GarpSender::open(&spec.ifname) {
+        let netlink = &stack.net();
+        let resolve = |name: &str| stack.ifindex(name);
+        let garp = match stack.open_garp(&spec.ifname) {
             Ok(g) => Some(std::sync::Arc::new(g)),
             Err(e) => {
                 tracing::warn!(instance = %spec.name, error = %e, "no gratuitous ARP");
@@ -159,12 +172,12 @@ impl Member {
         let vips = spec
             .vips
             .iter()
-            .map(vip_of)
+            .map(|v| vip_of(v, resolve))
             .collect::<Result<Vec<_>, _>>()?;
         let excluded = spec
             .excluded_vips
             .iter()
-            .map(vip_of)
+            .map(|v| vip_of(v, resolve))
             .collect::<Result<Vec<_>, _>>()?;
         let all: Vec<Vip> = vips.iter().chain(&excluded).cloned().collect();
         let tracked_addrs = all
@@ -193,7 +206,7 @@ impl Member {
         spec.params.primary_address = IpAddr::V4(primary);
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
-        let routes = resolve_routes(&spec.routes)?;
+        let routes = resolve_routes(&spec.routes, resolve)?;
         let tracked_routes = routes
             .iter()
             .zip(&spec.routes)
@@ -411,7 +424,7 @@ impl Member {
                     tokio::time::sleep(interval).await;
                 }
                 for vip in &vips {
-                    if let Err(e) = sender.send_now(*vip) {
+                    if let Err(e) = sender.send_garp(*vip).await {
                         tracing::debug!(instance = %name, error = %e, "gratuitous ARP");
                     }
                 }
@@ -421,18 +434,19 @@ impl Member {
     }
 }
 
-impl Unit {
+impl<S: Stack> Unit<S> {
     async fn start(
         spec: UnitSpec,
         inputs: Vec<Inputs>,
         deletions: broadcast::Receiver<Deleted>,
         statuses: Vec<Shared>,
-        netlink: Netlink,
+        host: Host<S>,
         options: StartOptions,
     ) -> Result<Self, NetError> {
+        let Host { stack, fifos } = host;
         let mut members = Vec::new();
         for (s, status) in spec.members.iter().zip(statuses) {
-            members.push(Member::start(s.clone(), status, &netlink, options).await?);
+            members.push(Member::start(s.clone(), status, &stack, options).await?);
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
         let group =
@@ -453,7 +467,7 @@ impl Unit {
             spec,
             epoch: Instant::now(),
             started: false,
-            notifier: Notifier::new(),
+            notifier: Notifier::with_fifos(fifos),
             start_drained: options.drained,
         })
     }
@@ -611,16 +625,16 @@ impl Unit {
     }
 
     fn notify(&mut self, i: usize, state: fsm::NotifyState, reason: Reason) {
-        let (name, notify_state) = notify_names(state);
+        let to = fsm::State::after(state);
         let priority = self.group.member(i).effective_priority();
         let m = &self.members[i];
         tracing::info!(
             instance = %m.spec.name, reason = reason_name(reason), priority,
-            "Entering {name} STATE"
+            "Entering {to} STATE"
         );
         {
             let mut s = status::lock(&m.status);
-            s.transition(name, reason_name(reason));
+            s.transition(to, reason_name(reason));
             if state == fsm::NotifyState::Master {
                 s.counters.became_master += 1;
             }
@@ -629,7 +643,7 @@ impl Unit {
             &m.spec.notify,
             Kind::Instance,
             &m.spec.name,
-            notify_state,
+            state,
             priority,
         );
     }
@@ -638,23 +652,23 @@ impl Unit {
         let Some(group) = &self.spec.group else {
             return;
         };
-        let (name, notify_state) = notify_names(state);
-        tracing::info!(group = %group.name, "group entering {name} state");
+        tracing::info!(group = %group.name, "group entering {} state", fsm::State::after(state));
         self.notifier
-            .notify(&group.notify, Kind::Group, &group.name, notify_state, 0);
+            .notify(&group.notify, Kind::Group, &group.name, state, 0);
     }
 }
 
 /// Routes with their interfaces resolved (a missing one stops the start, as for a VIP).
 pub(crate) fn resolve_routes(
     routes: &[super::spec::RouteSpec],
+    ifindex: impl Fn(&str) -> Result<u32, NetError>,
 ) -> Result<Vec<(String, KernelRoute)>, NetError> {
     routes
         .iter()
         .map(|r| {
             let mut route = r.route.clone();
             if let Some(dev) = &r.dev {
-                route.oif = Some(network::ifindex(dev)?);
+                route.oif = Some(ifindex(dev)?);
             }
             Ok((r.text.clone(), route))
         })
@@ -675,21 +689,14 @@ pub(crate) async fn next_deletion(rx: &mut broadcast::Receiver<Deleted>) -> Dele
 }
 
 /// The next packet on any member's socket, with the member's index. Cancel-safe.
-async fn recv_any(members: &[Member]) -> (usize, Result<network::ReceivedPacket, NetError>) {
+async fn recv_any<S: Stack>(
+    members: &[Member<S>],
+) -> (usize, Result<network::ReceivedPacket, NetError>) {
     let recvs = members
         .iter()
         .enumerate()
         .map(|(i, m)| Box::pin(async move { (i, m.socket.recv().await) }));
     futures::future::select_all(recvs).await.0
-}
-
-fn notify_names(state: fsm::NotifyState) -> (&'static str, notify::NotifyState) {
-    match state {
-        fsm::NotifyState::Master => ("MASTER", notify::NotifyState::Master),
-        fsm::NotifyState::Backup => ("BACKUP", notify::NotifyState::Backup),
-        fsm::NotifyState::Fault => ("FAULT", notify::NotifyState::Fault),
-        fsm::NotifyState::Stop => ("INIT", notify::NotifyState::Stop),
-    }
 }
 
 /// The snake_case name of a transition reason, for logs and status.
@@ -712,8 +719,8 @@ pub fn reason_name(reason: Reason) -> &'static str {
 
 /// The interface's first IPv4 address that is not one of our VIPs: the advert source and
 /// tie-breaker, as keepalived picks it.
-async fn primary_address(
-    netlink: &Netlink,
+async fn primary_address<A: AddressIo>(
+    netlink: &A,
     ifindex: u32,
     vips: &[Vip],
 ) -> Result<Ipv4Addr, NetError> {
@@ -722,4 +729,158 @@ async fn primary_address(
         .iter()
         .find(|a| !vips.iter().any(|v| a.matches(v)))
         .map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The daemon's own instance code on [`FakeStack`]: elections, VIPs, adverts and GARPs
+    //! without a kernel, on tokio's paused clock.
+
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::config;
+    use crate::network::InterfaceAddress;
+    use crate::network::fake::FakeStack;
+    use crate::packet::{Family, Ipv4Header};
+    use crate::runtime::spec;
+    use crate::status::{InstanceStatus, State};
+
+    const CONF: &str = "vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 14
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        198.51.100.100
+    }
+}
+";
+    const OWN: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+    const VIP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+    const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+    /// A peer's advert for VRID 14 as it arrives on the socket, IP header included.
+    fn peer_advert(priority: u8) -> network::ReceivedPacket {
+        let peer = Ipv4Addr::new(198, 51, 100, 2);
+        let payload = Advertisement::v2(
+            14,
+            priority,
+            1,
+            &packet::AuthConfig::password("secret"),
+            vec![IpAddr::V4(VIP)],
+        )
+        .encode(ChecksumMode::Plain)
+        .expect("encodes");
+        let mut bytes = Ipv4Header::for_advert(peer, GROUP, 1, payload.len())
+            .encode()
+            .to_vec();
+        bytes.extend_from_slice(&payload);
+        network::ReceivedPacket {
+            bytes,
+            ifindex: 2,
+            src: peer,
+            dst: GROUP,
+        }
+    }
+
+    /// The priorities of the adverts sent so far.
+    fn sent_priorities(stack: &FakeStack) -> Vec<u8> {
+        stack
+            .vrrp
+            .sent()
+            .iter()
+            .map(|p| {
+                assert_eq!(p.dst, GROUP);
+                Advertisement::decode(&p.payload, Family::Ipv4)
+                    .expect("our advert decodes")
+                    .priority
+            })
+            .collect()
+    }
+
+    fn holds_vip(stack: &FakeStack) -> bool {
+        stack.net.snapshot().iter().any(|a| a.addr == VIP)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn instance_task_elects_itself_yields_and_leaves_on_fakes() {
+        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, inbox) = FakeStack::new(
+            &[("eth0", 2)],
+            vec![InterfaceAddress {
+                ifindex: 2,
+                addr: OWN,
+                prefix_len: 24,
+                label: None,
+            }],
+        );
+        let (_links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
+        let inputs = vec![Inputs::interface_only(&unit.members[0], links)];
+        let status = Arc::new(Mutex::new(InstanceStatus::new("VI_1", "eth0", 14, 100)));
+        let (_deleted_tx, deletions) = broadcast::channel(4);
+        let (commands, rx) = mpsc::channel(4);
+        let task = tokio::spawn(run(
+            unit,
+            inputs,
+            deletions,
+            vec![status.clone()],
+            Host {
+                stack: stack.clone(),
+                fifos: NotifyFifos::default(),
+            },
+            rx,
+            StartOptions {
+                cleanup_stale: true,
+                drained: false,
+            },
+        ));
+        let state = || status::lock(&status).state;
+
+        // Master_Down_Interval at priority 100: 3 s + (256 - 100) / 256 s.
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        assert_eq!(state(), State::Backup);
+        assert!(stack.vrrp.sent().is_empty() && !holds_vip(&stack));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(state(), State::Master);
+        assert!(holds_vip(&stack), "{:?}", stack.net.snapshot());
+        assert_eq!(sent_priorities(&stack), [100]);
+        assert_eq!(stack.opened()[0].group, Some(GROUP));
+        // The first burst of keepalived's default 5 gratuitous ARPs, at once.
+        tokio::task::yield_now().await;
+        assert_eq!(stack.garp.sent(), [VIP; 5]);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(sent_priorities(&stack), [100, 100, 100]);
+
+        // A higher-priority master appears: back to BACKUP, the VIP goes.
+        inbox.send(peer_advert(200)).await.expect("delivered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(state(), State::Backup);
+        assert!(!holds_vip(&stack));
+        assert_eq!(
+            status::lock(&status).master.as_deref(),
+            Some("198.51.100.2")
+        );
+
+        // Silence: master again after Master_Down_Interval; then a graceful stop sends
+        // priority 0 and removes the VIP.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(state(), State::Master);
+        commands.send(Command::Stop).await.expect("task listens");
+        task.await.expect("no panic").expect("ran");
+        assert_eq!(sent_priorities(&stack).last(), Some(&0));
+        assert!(!holds_vip(&stack));
+        assert_eq!(state(), State::Init);
+    }
 }

@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, ConfigError};
 use crate::network::{NetError, Netlink};
+use crate::notify::fifo::{FifoSpec, NotifyFifos};
 use crate::status::{self, Board, ControlReply, InstanceStatus, Selector, StatusError};
 use instance::{Command, StartOptions};
 use spec::{InstanceSpec, SpecError, StaticSpec, UnitSpec};
@@ -63,6 +64,8 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Spec(#[from] SpecError),
+    #[error("notify FIFO: {0}")]
+    Fifo(#[from] crate::track::TrackError),
     #[error(transparent)]
     Net(#[from] NetError),
     #[error(transparent)]
@@ -122,8 +125,15 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
-    let (units, static_spec) = load(&options.config)?;
+    let Loaded {
+        units,
+        statics: static_spec,
+        fifos: fifo_specs,
+    } = load(&options.config)?;
     let netlink = Netlink::connect()?;
+    // keepalived opens its FIFOs (and starts their scripts) before any instance runs.
+    let fifos = NotifyFifos::default();
+    fifos.apply(&fifo_specs);
     // keepalived sets the static entries before it starts any instance.
     let mut statics = Statics::new(netlink.clone());
     statics.apply(&static_spec).await;
@@ -149,6 +159,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             start(
                 s,
                 &tracking,
+                &fifos,
                 StartOptions {
                     cleanup_stale: true,
                     drained: false,
@@ -165,7 +176,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained).await;
+                running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained, &fifos).await;
                 board.set(all_statuses(&running));
                 board.set_scripts(tracking.script_results());
             }
@@ -178,6 +189,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     }
     tracing::info!("stopping");
     stop_all(running).await;
+    fifos.close();
     statics.clear().await;
     server.abort();
     if let Some(m) = metrics {
@@ -187,15 +199,31 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     Ok(())
 }
 
-fn load(path: &Path) -> Result<(Vec<UnitSpec>, StaticSpec), RunError> {
+/// What a config file asks the daemon to run.
+struct Loaded {
+    units: Vec<UnitSpec>,
+    statics: StaticSpec,
+    fifos: Vec<FifoSpec>,
+}
+
+fn load(path: &Path) -> Result<Loaded, RunError> {
     let parsed = config::parse_file(path)?;
     for w in &parsed.warnings {
         tracing::warn!("{w}");
     }
-    Ok((spec::units(&parsed.config)?, spec::statics(&parsed.config)))
+    Ok(Loaded {
+        units: spec::units(&parsed.config)?,
+        statics: spec::statics(&parsed.config),
+        fifos: spec::fifos(&parsed.config)?,
+    })
 }
 
-fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running {
+fn start(
+    unit: UnitSpec,
+    tracking: &Tracking,
+    fifos: &NotifyFifos,
+    options: StartOptions,
+) -> Running {
     let statuses: Vec<status::Shared> = unit
         .members
         .iter()
@@ -213,7 +241,7 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
     let (commands, rx) = mpsc::channel(4);
     let inputs = unit.members.iter().map(|s| tracking.inputs(s)).collect();
     let deletions = tracking.deletions();
-    let (u, st) = (unit.clone(), statuses.clone());
+    let (u, st, fifos) = (unit.clone(), statuses.clone(), fifos.clone());
     let task = tokio::spawn(async move {
         let name = u
             .members
@@ -224,7 +252,21 @@ fn start(unit: UnitSpec, tracking: &Tracking, options: StartOptions) -> Running 
         // Each task gets its own netlink socket: the kernel refuses (EBUSY) a second
         // address dump on a socket while one is in progress.
         let result = match Netlink::connect() {
-            Ok(nl) => instance::run(u, inputs, deletions, st, nl, rx, options).await,
+            Ok(netlink) => {
+                instance::run(
+                    u,
+                    inputs,
+                    deletions,
+                    st,
+                    instance::Host {
+                        stack: crate::network::Kernel { netlink },
+                        fifos,
+                    },
+                    rx,
+                    options,
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -319,8 +361,13 @@ async fn reload(
     netlink: &Netlink,
     statics: &mut Statics,
     drained: &mut BTreeSet<String>,
+    fifos: &NotifyFifos,
 ) -> Vec<Running> {
-    let (units, static_spec) = match load(&options.config) {
+    let Loaded {
+        units,
+        statics: static_spec,
+        fifos: fifo_specs,
+    } = match load(&options.config) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "reload failed; keeping the running configuration");
@@ -332,6 +379,7 @@ async fn reload(
     let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
     // Stop first: a changed instance must give up its VIPs before its successor starts.
     stop_all(to_stop).await;
+    fifos.apply(&fifo_specs);
     statics.apply(&static_spec).await;
     tracking.update(&all_specs(&units), netlink).await;
     // Names gone from the config are forgotten; a drained instance drains its whole unit
@@ -357,6 +405,7 @@ async fn reload(
             next.push(start(
                 s,
                 tracking,
+                fifos,
                 StartOptions {
                     cleanup_stale: false,
                     drained: drain,

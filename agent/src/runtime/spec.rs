@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{self, Config, Instance, TrackFileInit, VrrpVersion};
-use crate::fsm::{GarpParams, InitialState, Params, Preempt};
+use crate::fsm::{InitialState, Params, Preempt};
 use crate::network::route::{KernelRoute, KernelRule, RouteMode};
 use crate::notify::NotifyScripts;
 use crate::packet::{AuthConfig, Version};
@@ -83,6 +83,11 @@ pub enum TrackSpec {
         weight: i32,
         reverse: bool,
     },
+    Process {
+        process: config::TrackProcess,
+        weight: i32,
+        reverse: bool,
+    },
 }
 
 /// Everything one instance task runs on.
@@ -98,7 +103,8 @@ pub struct InstanceSpec {
     pub vips: Vec<VipSpec>,
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
     pub excluded_vips: Vec<VipSpec>,
-    /// Multicast group adverts go to (unused with unicast peers).
+    /// Multicast group adverts go to and the socket joins (unused with unicast peers):
+    /// `mcast_dst_ip`, else `vrrp_mcast_group4`.
     pub group: Ipv4Addr,
     pub unicast_peers: Vec<config::UnicastPeer>,
     /// Drop unicast adverts from non-peers and outside a peer's TTL range.
@@ -347,20 +353,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
     } else {
         Preempt::Yes
     };
-    params.garp = GarpParams {
-        delay: inst.garp.delay,
-        repeat: inst.garp.repeat,
-        refresh: inst.garp.refresh,
-        refresh_repeat: inst.garp.refresh_repeat,
-        lower_prio_delay: inst
-            .garp
-            .lower_prio_delay
-            .unwrap_or(config.global.garp.delay),
-        lower_prio_repeat: inst
-            .garp
-            .lower_prio_repeat
-            .unwrap_or(config.global.garp.repeat),
-    };
+    params.garp = inst.garp;
     params.lower_prio_no_advert = inst.lower_prio_no_advert;
     params.higher_prio_send_advert = inst.higher_prio_send_advert;
     let vip_spec = |v: &config::VirtualIp| VipSpec {
@@ -382,7 +375,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         auth,
         vips,
         excluded_vips,
-        group: config.global.mcast_group4,
+        group: inst.mcast_dst.unwrap_or(config.global.mcast_group4),
         unicast_peers: inst.unicast_peers.clone(),
         check_unicast_src: inst.check_unicast_src,
         unicast_ttl: inst.unicast_ttl.unwrap_or(crate::packet::VRRP_TTL),
@@ -492,6 +485,22 @@ fn own_tracks(config: &Config, inst: &Instance) -> Result<Vec<TrackSpec>, SpecEr
             reverse,
         });
     }
+    for r in &inst.track_processes {
+        let p = config
+            .track_processes
+            .iter()
+            .find(|p| p.name == r.name)
+            .ok_or_else(|| unknown("vrrp_track_process", &r.name))?;
+        let (weight, reverse) = match r.weight {
+            Some(w) => (w, r.reverse),
+            None => (p.weight, p.weight_reverse || r.reverse),
+        };
+        out.push(TrackSpec::Process {
+            process: p.clone(),
+            weight,
+            reverse,
+        });
+    }
     for r in &inst.track_interfaces {
         out.push(TrackSpec::Interface {
             name: r.name.clone(),
@@ -516,6 +525,36 @@ pub fn script_config(config: &Config, s: &config::VrrpScript) -> Result<ScriptCo
     sc.fall = s.fall;
     sc.init_fail = s.init_fail;
     Ok(sc)
+}
+
+/// The notify FIFOs of `config` (`notify_fifo`, then `vrrp_notify_fifo`), users resolved.
+pub fn fifos(config: &Config) -> Result<Vec<crate::notify::fifo::FifoSpec>, TrackError> {
+    let mut out = Vec::new();
+    for f in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo] {
+        let Some(path) = &f.path else { continue };
+        let run_as = |u: &Option<config::ScriptUser>| {
+            u.as_ref()
+                .map(|u| RunAs::lookup(&u.user, u.group.as_deref()))
+                .transpose()
+        };
+        let script = match &f.script {
+            Some(argv) => {
+                let cmd = ScriptCommand::from_argv(argv.iter().map(OsString::from).collect())
+                    .ok_or(crate::track::SplitError::Empty)?;
+                Some(match run_as(&f.script_user)? {
+                    Some(r) => cmd.with_run_as(r),
+                    None => cmd,
+                })
+            }
+            None => None,
+        };
+        out.push(crate::notify::fifo::FifoSpec {
+            path: path.clone(),
+            owner: run_as(&f.owner)?,
+            script,
+        });
+    }
+    Ok(out)
 }
 
 fn notify_scripts(n: &config::Notify) -> NotifyScripts {

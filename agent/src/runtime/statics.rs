@@ -43,7 +43,7 @@ impl Statics {
         let mut want_addresses = Vec::new();
         self.tracked_addresses.clear();
         for a in &spec.addresses {
-            match vip_of(a) {
+            match vip_of(a, crate::network::ifindex) {
                 Ok(v) => {
                     if a.tracked {
                         self.tracked_addresses.push(v.clone());
@@ -53,7 +53,7 @@ impl Statics {
                 Err(e) => tracing::error!(addr = %a.addr, error = %e, "static address"),
             }
         }
-        let want_routes = match resolve_routes(&spec.routes) {
+        let want_routes = match resolve_routes(&spec.routes, crate::network::ifindex) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "static routes");

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::spec::{InstanceSpec, TrackSpec};
-use crate::config::TrackFileInit;
+use crate::config::{TrackFileInit, TrackProcess};
 use crate::network::route::Deleted;
 use crate::network::{self, Netlink};
 use crate::track::{self, ScriptConfig, Tracked};
@@ -35,6 +35,7 @@ pub struct Tracking {
     link_tx: Arc<watch::Sender<BTreeMap<String, bool>>>,
     scripts: HashMap<String, (ScriptConfig, watch::Receiver<Option<bool>>)>,
     files: HashMap<String, (PathBuf, watch::Receiver<i64>)>,
+    processes: HashMap<String, (TrackProcess, watch::Receiver<Option<bool>>)>,
     /// Addresses, routes and rules the kernel reports deleted.
     deletions: tokio::sync::broadcast::Sender<Deleted>,
 }
@@ -74,6 +75,7 @@ impl Tracking {
             link_tx,
             scripts: HashMap::new(),
             files: HashMap::new(),
+            processes: HashMap::new(),
         })
     }
 
@@ -82,6 +84,7 @@ impl Tracking {
     pub async fn update(&mut self, specs: &[InstanceSpec], netlink: &Netlink) {
         let mut scripts = HashMap::new();
         let mut files = HashMap::new();
+        let mut processes = HashMap::new();
         let mut ifnames = Vec::new();
         for spec in specs {
             ifnames.push(spec.ifname.clone());
@@ -110,11 +113,22 @@ impl Tracking {
                         files.insert(name.clone(), (path.clone(), rx));
                     }
                     TrackSpec::Interface { name, .. } => ifnames.push(name.clone()),
+                    TrackSpec::Process { process, .. } => {
+                        if processes.contains_key(&process.name) {
+                            continue;
+                        }
+                        let rx = match self.processes.remove(&process.name) {
+                            Some((old, rx)) if old == *process => rx,
+                            _ => start_process(process.clone(), self.bump.clone()),
+                        };
+                        processes.insert(process.name.clone(), (process.clone(), rx));
+                    }
                 }
             }
         }
         self.scripts = scripts;
         self.files = files;
+        self.processes = processes;
         for name in ifnames {
             if self.links.borrow().contains_key(&name) {
                 continue;
@@ -183,6 +197,20 @@ impl Tracking {
                     weight: *weight,
                     reverse: *reverse,
                 }),
+                // A quorum counts as a script result would (keepalived
+                // `process_update_track_process_status`).
+                TrackSpec::Process {
+                    process,
+                    weight,
+                    reverse,
+                } => self
+                    .processes
+                    .get(&process.name)
+                    .map(|(_, rx)| Input::Script {
+                        rx: rx.clone(),
+                        weight: *weight,
+                        reverse: *reverse,
+                    }),
             };
             items.extend(item);
         }
@@ -223,6 +251,24 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Inputs of an instance that tracks only its own interface, whose state `links` gives
+    /// (for tests that run instance tasks without the daemon's trackers).
+    #[cfg(test)]
+    pub(crate) fn interface_only(
+        spec: &InstanceSpec,
+        links: watch::Receiver<BTreeMap<String, bool>>,
+    ) -> Self {
+        Inputs {
+            items: vec![Input::Interface {
+                name: spec.ifname.clone(),
+                weight: 0,
+                reverse: false,
+            }],
+            links,
+            bump: watch::channel(0).1,
+        }
+    }
+
     /// The effective priority and fault state from the current values.
     pub fn effective(&self, base: u8) -> track::Effective {
         let links = self.links.borrow();
@@ -268,6 +314,18 @@ impl Inputs {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// Scans `/proc` once now (keepalived knows the processes before its instances start), then
+/// keeps scanning in the background.
+fn start_process(process: TrackProcess, bump: Bump) -> watch::Receiver<Option<bool>> {
+    let proc_root = PathBuf::from("/proc");
+    let (_, up) = track::process::quorum(&process, &track::process::scan(&proc_root));
+    let (tx, rx) = watch::channel(Some(up));
+    tokio::spawn(track::process::watch(process, proc_root, tx, move || {
+        bump.send_modify(|n| *n += 1);
+    }));
+    rx
 }
 
 fn start_script(config: ScriptConfig, bump: Bump) -> watch::Receiver<Option<bool>> {

@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::fsm::State;
 use crate::packet::DropReason;
 
 /// Where the agent listens unless told otherwise.
@@ -150,7 +151,7 @@ pub struct InstanceStatus {
     pub interface: String,
     pub vrid: u8,
     /// INIT, BACKUP, MASTER or FAULT.
-    pub state: String,
+    pub state: State,
     pub base_priority: u8,
     pub effective_priority: u8,
     /// The current master's address: ours while MASTER, the last one heard while BACKUP.
@@ -172,8 +173,8 @@ pub struct InstanceStatus {
 /// A state change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
-    pub from: String,
-    pub to: String,
+    pub from: State,
+    pub to: State,
     pub reason: String,
     /// Wall-clock time of the change, milliseconds since the Unix epoch.
     pub unix_ms: u64,
@@ -225,7 +226,7 @@ impl InstanceStatus {
             name: name.to_owned(),
             interface: interface.to_owned(),
             vrid,
-            state: "INIT".to_owned(),
+            state: State::Init,
             base_priority: priority,
             effective_priority: priority,
             master: None,
@@ -238,21 +239,21 @@ impl InstanceStatus {
     }
 
     /// Records a state change now.
-    pub fn transition(&mut self, to: &str, reason: &str) {
+    pub fn transition(&mut self, to: State, reason: &str) {
         let unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         self.last_transition = Some(Transition {
-            from: self.state.clone(),
-            to: to.to_owned(),
+            from: self.state,
+            to,
             reason: reason.to_owned(),
             unix_ms,
         });
         self.counters.transitions += 1;
-        if self.state == "MASTER" && to != "MASTER" {
+        if self.state == State::Master && to != State::Master {
             self.counters.released_master += 1;
         }
-        self.state = to.to_owned();
+        self.state = to;
     }
 }
 
@@ -541,14 +542,14 @@ mod tests {
 
     fn sample() -> AgentStatus {
         let mut i = InstanceStatus::new("VI_1", "eth0", 14, 100);
-        i.state = "BACKUP".into();
+        i.state = State::Backup;
         i.last_transition = Some(Transition {
-            from: "BACKUP".into(),
-            to: "MASTER".into(),
+            from: State::Backup,
+            to: State::Master,
             reason: "master_down".into(),
             unix_ms: 1_000,
         });
-        i.state = "MASTER".into();
+        i.state = State::Master;
         i.effective_priority = 85;
         i.master = Some("198.51.100.1".into());
         i.counters.adverts_sent = 7;
@@ -607,7 +608,7 @@ VI_1 (vrid 14, eth0): MASTER priority 85 (base 100) master 198.51.100.1
             .expect("query");
         server.abort();
         assert_eq!(got.instances[0].name, "VI_1");
-        assert_eq!(got.instances[0].state, "INIT");
+        assert_eq!(got.instances[0].state, State::Init);
         assert_eq!(got.pid, std::process::id());
     }
 
@@ -668,7 +669,7 @@ VI_1 (vrid 14, eth0): MASTER priority 85 (base 100) master 198.51.100.1
     fn drained_instances_are_marked() {
         let mut s = sample();
         s.instances[0].drained = true;
-        s.instances[0].state = "BACKUP".into();
+        s.instances[0].state = State::Backup;
         let text = render(&s, 3_500);
         assert!(
             text.contains("VI_1 (vrid 14, eth0): BACKUP [drained] priority 85"),

@@ -4,6 +4,7 @@
 //! - [`script`]: `vrrp_script` runs (interval, timeout, fall, rise) producing OK/FAIL changes.
 //! - [`file`]: `track_file` values read from a file.
 //! - [`interface`]: `track_interface` up/down from link events (see `network::link`).
+//! - [`process`]: `vrrp_track_process` quorums from scans of `/proc`.
 //! - [`priority`]: the pure rule turning all of those plus weights into an effective
 //!   priority or FAULT.
 //! - [`argv`]: how keepalived splits a script string into argv (no shell is involved), shared
@@ -15,6 +16,7 @@ pub mod argv;
 pub mod file;
 pub mod interface;
 pub mod priority;
+pub mod process;
 pub mod script;
 
 pub use argv::{RunAs, ScriptCommand, SplitError, split_words};
