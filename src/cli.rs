@@ -34,6 +34,10 @@ pub enum Command {
     /// Encrypt and decrypt files and strings with Ansible Vault (like ansible-vault).
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Print the shell completion script for hactl (bash, zsh, fish, elvish, powershell).
+    Completions(crate::commands::completions::CompletionsArgs),
+    /// Print hactl's man page (roff), or write every page into a folder.
+    Man(crate::commands::man::ManArgs),
 }
 
 /// Vault passwords, as ansible-playbook takes them. ANSIBLE_VAULT_PASSWORD_FILE names one more

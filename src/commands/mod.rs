@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 pub mod apply;
+pub mod completions;
 pub mod inventory;
 pub mod lint;
+pub mod man;
 pub mod render;
 pub mod run;
 pub mod status;
@@ -22,5 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Vault(cmd) => vault::run(&cmd),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
