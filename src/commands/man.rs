@@ -35,7 +35,11 @@ pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
 
 /// hactl(1) in roff.
 pub fn page() -> anyhow::Result<String> {
+    // Built as `generate_to` builds it (no `help` subcommand: it has no page), so the printed
+    // page is the one `--out-dir` writes.
+    let mut cmd = crate::cli::Cli::command().disable_help_subcommand(true);
+    cmd.build();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut buf)?;
+    clap_mangen::Man::new(cmd).render(&mut buf)?;
     Ok(String::from_utf8(buf)?)
 }

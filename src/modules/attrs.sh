@@ -68,7 +68,7 @@ id_of() {
 want_id() {
     _id=$(id_of "$1" "$2")
     if [ -z "$_id" ]; then
-        if [ "$1" = user ]; then _t=chown; else _t=chgrp; fi
+        if [ "$1" = user ]; then _t='chown'; else _t='chgrp'; fi
         echo "$_t failed: failed to look up $1 $2" >&2
         exit 5
     fi

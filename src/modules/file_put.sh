@@ -19,11 +19,13 @@ if [ -e "$dest" ]; then
     have=${have%% *}
 fi
 # Ids first: a user or group the host does not know fails, as in Ansible.
-uid= gid=
+uid='' gid=''
 if [ -n "$owner" ]; then uid=$(want_id user "$owner") || exit 5; fi
 if [ -n "$group" ]; then gid=$(want_id group "$group") || exit 5; fi
 # Would owner, group or mode change? (target_mode, want_id: attrs.sh, prepended.)
 attrs_differ() {
+    # Split on purpose: the three numbers become $1 $2 $3.
+    # shellcheck disable=SC2046
     set -- $(stat -c '%u %g %a' -- "$dest")
     [ -n "$uid" ] && [ "$uid" != "$1" ] && return 0
     [ -n "$gid" ] && [ "$gid" != "$2" ] && return 0
