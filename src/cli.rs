@@ -37,6 +37,10 @@ pub enum Command {
     /// A local lab of real hosts (systemd-nspawn containers) to run playbooks against.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Print the shell completion script for hactl (bash, zsh, fish, elvish, powershell).
+    Completions(crate::commands::completions::CompletionsArgs),
+    /// Print hactl's man page (roff), or write every page into a folder.
+    Man(crate::commands::man::ManArgs),
 }
 
 /// Vault passwords, as ansible-playbook takes them. ANSIBLE_VAULT_PASSWORD_FILE names one more

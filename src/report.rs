@@ -174,6 +174,11 @@ pub fn out(line: &str) {
     }
 }
 
+/// Writes generated text (a completion script, a man page) to stdout exactly as it is.
+pub fn verbatim(text: &str) {
+    emit(Stream::Out, text);
+}
+
 /// Prints a unified diff of a file, as `--diff` shows it (see [`diff_text`]).
 pub fn diff(path: &str, before: &str, after: &str, hide: bool, show_secrets: bool) {
     diff_out(&diff_text(path, before, after, hide, show_secrets));

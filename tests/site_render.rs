@@ -82,3 +82,36 @@ fn shipped_site_renders_configs_keepalived_accepts() {
     // Dual master: lb1 is MASTER of the first instance (VRID 14), lb2 of the second (VRID 24).
     assert_eq!(masters, [("lb1", true), ("lb2", false)]);
 }
+
+/// Render and lint install nothing, so the role's agent check (architecture, an agent found)
+/// stays out of their way: the shipped site renders and lints with an agent that matches no
+/// host (HACTL_AGENT naming a file that is no ELF program) and facts without
+/// `ansible_architecture`.
+#[test]
+fn render_and_lint_do_not_need_an_agent_for_the_hosts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().expect("tmp");
+    let fake = out.path().join("not-an-agent");
+    std::fs::write(&fake, "#!/bin/sh\n").expect("write");
+    Cmd::cargo_bin("hactl")
+        .expect("binary")
+        .current_dir(root)
+        .env("HACTL_AGENT", &fake)
+        .args(["render", "-i", "inventory/hosts.ini", "site.yml"])
+        .args(["--facts", "tests/fixtures/facts", "--out"])
+        .arg(out.path().join("rendered"))
+        .assert()
+        .success();
+    assert!(
+        out.path()
+            .join("rendered/lb1/etc/keepalived/keepalived.conf")
+            .is_file()
+    );
+    Cmd::cargo_bin("hactl")
+        .expect("binary")
+        .current_dir(root)
+        .env("HACTL_AGENT", &fake)
+        .args(["lint", "inventory/hosts.ini", "site.yml"])
+        .assert()
+        .success();
+}

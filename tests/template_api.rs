@@ -28,6 +28,7 @@ fn play() -> PlayVars {
             hosts: names,
             playbook_dir: "/pb".into(),
             check_mode: true,
+            offline: false,
         },
     )
 }

@@ -105,6 +105,7 @@ fn play_vars() -> (PlayVars, Vec<String>, Json) {
         hosts: all_hosts.clone(),
         playbook_dir: dir.display().to_string(),
         check_mode: false,
+        offline: false,
     };
     let vars_file = read_json(&dir.join("vars.json"));
     (PlayVars::new(&hosts, &groups, &play), all_hosts, vars_file)

@@ -20,13 +20,13 @@ set -euo pipefail
 ROUNDS=${1:-3}
 IDLE=${2:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
-AGENT=${AGENT:-$HERE/../../target/agent/hactl-agent}
+AGENT=${AGENT:-$HERE/../../target/x86_64-unknown-linux-musl/agent/hactl-agent}
 P=hbench$$
 WORK=$(mktemp -d)
 VIP=198.51.100.100
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -x "$AGENT" ] || { echo "no agent binary at $AGENT (cargo build --profile agent -p hactl-agent)" >&2; exit 1; }
+[ -x "$AGENT" ] || { echo "no agent binary at $AGENT (cargo build --profile agent -p hactl-agent --target x86_64-unknown-linux-musl)" >&2; exit 1; }
 command -v keepalived >/dev/null || { echo "keepalived not installed" >&2; exit 1; }
 
 # Process groups of the daemons we started, killed on exit.

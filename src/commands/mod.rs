@@ -10,11 +10,13 @@ use crate::cli::{Cli, Command, ConfigConnection, ConnectionArgs, InventorySource
 use crate::config;
 
 pub mod apply;
+pub mod completions;
 pub mod gate;
 pub mod inventory;
 pub mod lab;
 pub mod lint;
 pub mod listing;
+pub mod man;
 pub mod render;
 pub mod run;
 pub mod status;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(&args),
         Command::Vault(cmd) => vault::run(&cmd),
         Command::Lab(cmd) => lab::run(&cmd),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 

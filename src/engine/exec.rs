@@ -701,6 +701,7 @@ impl<'a> Batch<'a> {
             hosts: hosts.to_vec(),
             playbook_dir: self.pb.dir.display().to_string(),
             check_mode: self.opts.check,
+            offline: matches!(self.mode, Mode::Offline { .. }),
         };
         let pv = context::play_vars(self.inv, &all_facts, &info);
         let roles = context::play_roles(self.pb, self.play);

@@ -444,7 +444,7 @@ impl Rolling {
                         interface: i.interface.clone().unwrap_or_default(),
                         vrid,
                         priority: i.base_priority.unwrap_or(0),
-                        master: i.state == "MASTER",
+                        master: i.state.is_master(),
                         preempt: true,
                         vips: i.vips.clone(),
                     });

@@ -151,6 +151,10 @@ pub struct PlayInfo {
     pub hosts: Vec<String>,
     pub playbook_dir: String,
     pub check_mode: bool,
+    /// `hactl render`/`hactl lint` (and apply's lint gate) walk the play without hosts: the
+    /// magic variable `hactl_offline`, so a role can skip checks that only matter before
+    /// something is installed (the shipped role's agent architecture check).
+    pub offline: bool,
 }
 
 /// The variables shared by every host of one play, built once.
@@ -200,6 +204,7 @@ impl PlayVars {
                 ("play_hosts", play_hosts),
                 ("playbook_dir", Value::from(play.playbook_dir.as_str())),
                 ("ansible_check_mode", Value::from(play.check_mode)),
+                ("hactl_offline", Value::from(play.offline)),
                 ("omit", Value::from(OMIT)),
             ]
             .into_iter()

@@ -1,3 +1,4 @@
+pub mod agent;
 pub mod fleet;
 pub mod local;
 pub mod pair;

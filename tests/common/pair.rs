@@ -17,7 +17,9 @@ pub fn root() -> &'static Path {
 }
 
 /// A hactl subcommand in the fleet's controller namespace, with the fleet's key and known_hosts.
+/// The static agent is built first: it is what `hactl apply` finds and installs.
 pub fn hactl(fleet: &Fleet, args: &[&str]) -> Output {
+    super::agent::static_agent();
     let mut cmd = fleet.ctl(env!("CARGO_BIN_EXE_hactl"));
     cmd.current_dir(root()).args(args).args(fleet.ssh_args());
     cmd.output().expect("run hactl")
