@@ -275,9 +275,11 @@ fn a_failing_task_and_an_unreachable_host_leave_the_others_to_finish() {
     assert!(text.contains("fatal: [f2]: FAILED! => {"), "{text}");
     assert!(text.contains("fatal: [ghost]: UNREACHABLE! => {"), "{text}");
     assert!(text.contains("...ignoring"), "{text}");
+    // The ignored failure counts as changed too (command reports changed even when it
+    // fails): ansible-core 2.19 gives changed=3 for the same play.
     assert!(
         recap(&text, "f1")
-            .starts_with("ok=3 changed=2 unreachable=0 failed=0 skipped=0 rescued=0 ignored=1"),
+            .starts_with("ok=3 changed=3 unreachable=0 failed=0 skipped=0 rescued=0 ignored=1"),
         "{text}"
     );
     assert!(

@@ -579,20 +579,28 @@ impl<'a> Batch<'a> {
                 })
             })
             .collect();
-        let outs = join_all(slots.iter().zip(&plans).map(|(s, plan)| async move {
-            let plan = plan.as_ref()?;
-            let plan = match plan {
-                Ok(p) => p,
-                Err(e) => return Some(Err(e.clone())),
-            };
-            let script = format!("{}\n{}", plan.script, pending::read_script());
-            let _slot = gate.acquire().await;
-            Some(match &s.conn {
-                Some(c) => c.exec(&script, b"").await.map_err(|e| e.to_string()),
-                None => Err("no connection".into()),
-            })
+        let progress = crate::report::progress("Gathering Facts", wanted.len());
+        let outs = join_all(slots.iter().zip(&plans).map(|(s, plan)| {
+            let progress = &progress;
+            async move {
+                let plan = plan.as_ref()?;
+                let plan = match plan {
+                    Ok(p) => p,
+                    Err(e) => return Some(Err(e.clone())),
+                };
+                let script = format!("{}\n{}", plan.script, pending::read_script());
+                let _slot = gate.acquire().await;
+                progress.host_started(&s.name);
+                let out = match &s.conn {
+                    Some(c) => c.exec(&script, b"").await.map_err(|e| e.to_string()),
+                    None => Err("no connection".into()),
+                };
+                progress.host_done(&s.name, out.is_err());
+                Some(out)
+            }
         }))
         .await;
+        progress.finish();
         let mut results = Vec::new();
         for (i, out) in outs.into_iter().enumerate() {
             let Some(out) = out else { continue };
