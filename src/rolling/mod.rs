@@ -54,6 +54,25 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one HTTP check may take within a gate.
 const HTTP_LIMIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(250);
+/// How long the pre-flight lets a pair that is still electing settle: keepalived and the agent
+/// start in BACKUP and take a VIP after 3 adverts and the skew time (3.6 s at `advert_int 1`);
+/// 10 s covers `advert_int` up to 3 s.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Whether the group looks like a pair still electing its masters: every host answers with
+/// no problem, no VIP is held by two hosts, and some VIP is held by nobody.
+fn electing(fleet: &Fleet, hosts: &[String]) -> bool {
+    let answers = fleet.hosts.iter().filter(|h| hosts.contains(&h.host)).all(|h| {
+        matches!(&h.answer, Answer::Reached(v) if v.problems.is_empty() && v.engine != Engine::None)
+    });
+    let vips: Vec<usize> = fleet
+        .vrids
+        .iter()
+        .filter(|v| v.members.iter().any(|m| hosts.contains(&m.host)))
+        .flat_map(|v| v.vips.iter().map(|x| x.holders.len()))
+        .collect();
+    answers && vips.iter().all(|n| *n <= 1) && vips.contains(&0)
+}
 
 /// What the command line says.
 #[derive(Debug, Clone, Default)]
@@ -645,10 +664,14 @@ impl Rolling {
     async fn preflight(&self, plan: &mut Plan) -> Result<(), String> {
         let mut refused = Vec::new();
         for g in plan.groups.clone().iter().filter(|g| g.in_service) {
-            let (verdict, took, fleet) = {
-                // No waiting: the pair is as it is.
+            let start = Instant::now();
+            let (verdict, took, fleet) = loop {
+                // The pair is taken as it is, except while an election is still under way
+                // (engines answer, no VIP is held twice, some VIP by nobody yet: a pair started
+                // moments ago, by the last run's handlers say, is still in its master-down
+                // wait). That settles within a few advert intervals; anything else is refused
+                // at once.
                 let fleet = self.probe(plan, &g.hosts).await;
-                let start = Instant::now();
                 let judged = gate::judge(&fleet, &g.hosts, &Want::default());
                 let vips = gate::vips(&fleet, &g.hosts);
                 let urls = plan.urls_for(&vips);
@@ -659,7 +682,11 @@ impl Rolling {
                     (Err(a), Err(b)) => Err(format!("{a}; {b}")),
                     (Err(e), _) | (_, Err(e)) => Err(e),
                 };
-                (verdict, start.elapsed(), fleet)
+                let settle = SETTLE.min(plan.timeout);
+                if verdict.is_ok() || !electing(&fleet, &g.hosts) || start.elapsed() >= settle {
+                    break (verdict, start.elapsed(), fleet);
+                }
+                tokio::time::sleep(POLL).await;
             };
             let hosts = g.hosts.join(", ");
             match verdict {
