@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod fake;
+pub mod firewall;
 pub mod garp;
 pub mod link;
 pub mod route;

@@ -122,6 +122,8 @@ pub struct InstanceSpec {
     pub routes: Vec<RouteSpec>,
     /// `virtual_rules`, installed as MASTER after the routes.
     pub rules: Vec<RuleSpec>,
+    /// No accept mode (`no_accept`, strict mode): as MASTER, drop packets to the VIPs.
+    pub no_accept: bool,
 }
 
 /// A route as configured, its interface still by name.
@@ -390,6 +392,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
             .map(|g| g.name.clone()),
         routes: inst.routes.iter().map(route_spec).collect(),
         rules: inst.rules.iter().map(rule_spec).collect(),
+        no_accept: !inst.accept,
     })
 }
 
