@@ -37,12 +37,10 @@ const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("dont-track-primary.conf", "dont_track_primary"),
     ("garp-extra-if.conf", "garp_extra_if"),
     ("promote-secondaries.conf", "promote_secondaries"),
-    ("skip-check-adv-addr.conf", "skip_check_adv_addr"),
     ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac.conf", "use_vmac"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),
-    ("vrrp-skip-check-adv-addr.conf", "vrrp_skip_check_adv_addr"),
 ];
 
 /// Every top-level `*.conf` in `valid/`, `invalid/` and `refused/` (included fragments live in

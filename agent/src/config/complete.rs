@@ -55,6 +55,8 @@ pub(crate) fn complete(
     });
 
     inst.strict = raw.strict.unwrap_or(config.global.vrrp_strict);
+    // keepalived 2.2.7 skips with the global keyword even where the instance says off.
+    inst.skip_check_adv_addr |= config.global.skip_check_adv_addr;
     if let Some(kind) = raw.auth_type {
         if inst.strict {
             ctx.warn(

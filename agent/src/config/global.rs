@@ -181,6 +181,7 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 }
             }
             "vrrp_strict" => g.vrrp_strict = true,
+            "vrrp_skip_check_adv_addr" => g.skip_check_adv_addr = true,
             "nftables_counters" => {
                 ctx.no_block(st);
                 g.nftables_counters = true;

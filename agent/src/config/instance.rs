@@ -81,6 +81,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
         higher_prio_send_advert: config.global.higher_prio_send_advert,
+        skip_check_adv_addr: false,
         strict: false,
         accept: true,
         routes: Vec::new(),
@@ -304,6 +305,16 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             ctx.no_block(s);
             raw.accept = Some(kw == "accept");
         }
+        "skip_check_adv_addr" => match s.arg(0) {
+            None => inst.skip_check_adv_addr = true,
+            Some(v) => match true_false(v) {
+                Some(on) => inst.skip_check_adv_addr = on,
+                None => ctx.warn(
+                    loc,
+                    format!("({name}) invalid skip_check_adv_addr {v} specified"),
+                ),
+            },
+        },
         "strict_mode" => match s.arg(0) {
             None => raw.strict = Some(true),
             Some(v) => match true_false(v) {

@@ -38,8 +38,6 @@ pub const NONE: Known = Known {
 
 const LINKBEAT: &str = "poll the interface's link state (MII/ethtool) instead of relying on \
                         netlink, so a NIC that reports no carrier change still causes FAULT";
-const SKIP_CHECK_ADV_ADDR: &str = "accept further adverts of the current master without checking \
-                                   their address list";
 const DOWN_TIMER_ADVERTS: &str = "wait for that many missed adverts (instead of 3) before a \
                                   BACKUP takes over";
 const GARP_EXTRA_IF: &str = "send extra periodic gratuitous ARPs on the base interface as well";
@@ -116,7 +114,6 @@ pub const GLOBAL: Known = Known {
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("vrrp_garp_extra_if", GARP_EXTRA_IF),
-        ("vrrp_skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         (
             "vrrp_startup_delay",
             "wait that long after starting before running its VRRP instances",
@@ -264,7 +261,6 @@ pub const INSTANCE: Known = Known {
              addresses of its subnet",
         ),
         ("linkbeat_use_polling", LINKBEAT),
-        ("skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         (
             "notify_deleted",
             "call the notify scripts with DELETED instead of STOP when the instance is removed",

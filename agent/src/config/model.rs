@@ -48,6 +48,9 @@ pub struct GlobalDefs {
     pub lower_prio_no_advert: bool,
     /// `vrrp_higher_prio_send_advert`: the default for instances.
     pub higher_prio_send_advert: bool,
+    /// `vrrp_skip_check_adv_addr` (whatever its argument, as in keepalived 2.2.7): every
+    /// instance skips the address check of its current master's adverts.
+    pub skip_check_adv_addr: bool,
     /// `vrrp_strict`: the default of every instance's `strict_mode`.
     pub vrrp_strict: bool,
     /// `nftables_priority`: the priority of the agent's drop chains relative to the filter
@@ -88,6 +91,7 @@ impl Default for GlobalDefs {
             check_unicast_src: false,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
+            skip_check_adv_addr: false,
             vrrp_strict: false,
             nftables_priority: -1,
             nftables_counters: false,
@@ -278,6 +282,10 @@ pub struct Instance {
     pub lower_prio_no_advert: bool,
     /// `higher_prio_send_advert`: as MASTER, send one advert before yielding to a higher one.
     pub higher_prio_send_advert: bool,
+    /// `skip_check_adv_addr` (or the global one, which an instance cannot turn off): adverts
+    /// from the master this instance already follows are not checked against its address
+    /// list.
+    pub skip_check_adv_addr: bool,
     /// `strict_mode` (or `vrrp_strict`): the RFC rules keepalived enforces (checked in
     /// `complete`, which also applies their effects to the other fields).
     pub strict: bool,

@@ -588,7 +588,6 @@ fn behaviour_changing_keywords_are_refused() {
         "use_vmac",
         "vmac_xmit_base",
         "garp_extra_if 5",
-        "skip_check_adv_addr",
         "promote_secondaries",
     ] {
         let errs = in_instance(kw);
@@ -603,11 +602,7 @@ fn behaviour_changing_keywords_are_refused() {
         );
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
-    for kw in [
-        "vrrp_garp_extra_if 5",
-        "vrrp_skip_check_adv_addr",
-        "lvs_flush",
-    ] {
+    for kw in ["vrrp_garp_extra_if 5", "lvs_flush"] {
         let errs = global(kw);
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
         assert!(
@@ -721,6 +716,28 @@ fn strict_mode_resets_what_keepalived_resets_with_its_warnings() {
     let (_, w) =
         strict("garp_lower_prio_repeat 0\nlower_prio_no_advert\nhigher_prio_send_advert off");
     assert!(w.is_empty(), "{w:?}");
+}
+
+#[test]
+fn skip_check_adv_addr_as_keepalived_reads_it() {
+    let (i, p) = instance("");
+    assert!(!i.skip_check_adv_addr && p.warnings.is_empty());
+    let (i, p) = instance("skip_check_adv_addr");
+    assert!(i.skip_check_adv_addr && p.warnings.is_empty());
+    let (i, _) = instance("skip_check_adv_addr on\nskip_check_adv_addr off");
+    assert!(!i.skip_check_adv_addr);
+    let (i, p) = instance("skip_check_adv_addr maybe");
+    assert!(!i.skip_check_adv_addr);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) invalid skip_check_adv_addr maybe specified"]
+    );
+    // The global keyword ignores its argument and wins over the instance's off.
+    let parsed = parse(
+        "global_defs {\n vrrp_skip_check_adv_addr false\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n skip_check_adv_addr off\n}\n",
+    );
+    assert!(parsed.config.instances[0].skip_check_adv_addr);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
 }
 
 #[test]

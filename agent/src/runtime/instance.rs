@@ -267,15 +267,22 @@ impl<S: Stack> Member<S> {
         }
     }
 
-    /// Checks a packet; the advert it carries, if it is one for this instance.
-    fn check(&self, bytes: &[u8]) -> Option<AdvertInfo> {
+    /// Checks a packet; the advert it carries, if it is one for this instance. `master`: the
+    /// master this instance follows (its own address while MASTER).
+    fn check(&self, bytes: &[u8], master: Option<IpAddr>) -> Option<AdvertInfo> {
+        // keepalived `skip_check_adv_addr`: adverts from the master it already accepted skip
+        // the address checks (count and list; the unicast source check goes with them).
+        let from_master = self.spec.skip_check_adv_addr
+            && master.is_some_and(|m| {
+                packet::Ipv4Header::parse(bytes).is_ok_and(|(ip, _)| IpAddr::V4(ip.source) == m)
+            });
         let local = LocalInstance {
             version: self.spec.params.version,
             vrid: self.spec.vrid,
             auth: self.spec.auth,
             advert_interval: self.spec.params.advert_interval,
             addresses: &self.vip_addrs,
-            check_addresses: true,
+            check_addresses: !from_master,
             v3_checksum: packet::V3Checksum::PseudoHeader,
             unicast: self.spec.unicast(),
             check_unicast_src: self.spec.check_unicast_src,
@@ -554,7 +561,8 @@ impl<S: Stack> Unit<S> {
                 }
                 (i, packet) = recv_any(&self.members) => match packet {
                     Ok(p) => {
-                        if let Some(advert) = self.members[i].check(&p.bytes) {
+                        let master = self.group.member(i).master().map(|(a, _)| a);
+                        if let Some(advert) = self.members[i].check(&p.bytes, master) {
                             self.feed(i, Event::Advert(advert)).await;
                         }
                     }

@@ -124,6 +124,8 @@ pub struct InstanceSpec {
     pub rules: Vec<RuleSpec>,
     /// No accept mode (`no_accept`, strict mode): as MASTER, drop packets to the VIPs.
     pub no_accept: bool,
+    /// `skip_check_adv_addr`: the current master's adverts skip the address check.
+    pub skip_check_adv_addr: bool,
 }
 
 /// A route as configured, its interface still by name.
@@ -393,6 +395,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         routes: inst.routes.iter().map(route_spec).collect(),
         rules: inst.rules.iter().map(rule_spec).collect(),
         no_accept: !inst.accept,
+        skip_check_adv_addr: inst.skip_check_adv_addr,
     })
 }
 
