@@ -34,7 +34,6 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
 /// does not implement it, and ignoring it would leave the host silently doing less.
 const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
-    ("dont-track-primary.conf", "dont_track_primary"),
     ("garp-extra-if.conf", "garp_extra_if"),
     ("promote-secondaries.conf", "promote_secondaries"),
     ("track-src-ip.conf", "track_src_ip"),

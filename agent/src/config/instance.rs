@@ -81,6 +81,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
         higher_prio_send_advert: config.global.higher_prio_send_advert,
+        dont_track_primary: false,
         skip_check_adv_addr: false,
         strict: false,
         accept: true,
@@ -304,6 +305,10 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "accept" | "no_accept" => {
             ctx.no_block(s);
             raw.accept = Some(kw == "accept");
+        }
+        "dont_track_primary" => {
+            ctx.no_block(s);
+            inst.dont_track_primary = true;
         }
         "skip_check_adv_addr" => match s.arg(0) {
             None => inst.skip_check_adv_addr = true,

@@ -246,10 +246,6 @@ pub const INSTANCE: Known = Known {
         ),
         ("native_ipv6", "run the instance over IPv6"),
         ("vrf", "bind the instance's sockets to that VRF"),
-        (
-            "dont_track_primary",
-            "ignore the link state of the instance's interface (no FAULT when it goes down)",
-        ),
         ("track_bfd", TRACK_BFD),
         (
             "track_src_ip",

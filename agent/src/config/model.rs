@@ -282,6 +282,9 @@ pub struct Instance {
     pub lower_prio_no_advert: bool,
     /// `higher_prio_send_advert`: as MASTER, send one advert before yielding to a higher one.
     pub higher_prio_send_advert: bool,
+    /// `dont_track_primary`: the instance's own interface going down does not put it in
+    /// FAULT (its `track_interface` entries still do).
+    pub dont_track_primary: bool,
     /// `skip_check_adv_addr` (or the global one, which an instance cannot turn off): adverts
     /// from the master this instance already follows are not checked against its address
     /// list.

@@ -576,11 +576,11 @@ fn behaviour_changing_keywords_are_refused() {
         ))
     };
     assert_eq!(
-        in_instance("dont_track_primary"),
+        in_instance("use_vmac"),
         [
-            "test.conf:7: error: keepalived would ignore the link state of the instance's \
-          interface (no FAULT when it goes down); hactl-agent does not support \
-          'dont_track_primary'; run keepalived on this host"
+            "test.conf:7: error: keepalived would create a macvlan interface with the VRRP \
+          virtual MAC and move the VIPs onto it; hactl-agent does not support 'use_vmac'; run \
+          keepalived on this host"
         ]
     );
     for kw in [
@@ -716,6 +716,15 @@ fn strict_mode_resets_what_keepalived_resets_with_its_warnings() {
     let (_, w) =
         strict("garp_lower_prio_repeat 0\nlower_prio_no_advert\nhigher_prio_send_advert off");
     assert!(w.is_empty(), "{w:?}");
+}
+
+#[test]
+fn dont_track_primary_is_read() {
+    let (i, p) = instance("");
+    assert!(!i.dont_track_primary);
+    let (i, p2) = instance("dont_track_primary");
+    assert!(i.dont_track_primary);
+    assert!(p.warnings.is_empty() && p2.warnings.is_empty());
 }
 
 #[test]

@@ -126,6 +126,8 @@ pub struct InstanceSpec {
     pub no_accept: bool,
     /// `skip_check_adv_addr`: the current master's adverts skip the address check.
     pub skip_check_adv_addr: bool,
+    /// `dont_track_primary`: `ifname` going down is no FAULT.
+    pub dont_track_primary: bool,
 }
 
 /// A route as configured, its interface still by name.
@@ -396,6 +398,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         rules: inst.rules.iter().map(rule_spec).collect(),
         no_accept: !inst.accept,
         skip_check_adv_addr: inst.skip_check_adv_addr,
+        dont_track_primary: inst.dont_track_primary,
     })
 }
 
