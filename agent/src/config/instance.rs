@@ -81,6 +81,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
         higher_prio_send_advert: config.global.higher_prio_send_advert,
+        promote_secondaries: false,
         dont_track_primary: false,
         skip_check_adv_addr: false,
         strict: false,
@@ -305,6 +306,10 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "accept" | "no_accept" => {
             ctx.no_block(s);
             raw.accept = Some(kw == "accept");
+        }
+        "promote_secondaries" => {
+            ctx.no_block(s);
+            inst.promote_secondaries = true;
         }
         "dont_track_primary" => {
             ctx.no_block(s);

@@ -251,11 +251,6 @@ pub const INSTANCE: Known = Known {
             "track_src_ip",
             "go to FAULT when the advert source address disappears from the interface",
         ),
-        (
-            "promote_secondaries",
-            "set promote_secondaries on the interface, so removing a VIP keeps the other \
-             addresses of its subnet",
-        ),
         ("linkbeat_use_polling", LINKBEAT),
         (
             "notify_deleted",

@@ -282,6 +282,9 @@ pub struct Instance {
     pub lower_prio_no_advert: bool,
     /// `higher_prio_send_advert`: as MASTER, send one advert before yielding to a higher one.
     pub higher_prio_send_advert: bool,
+    /// `promote_secondaries`: set the sysctl of that name on the instance's interface while
+    /// running (the value found is put back at exit).
+    pub promote_secondaries: bool,
     /// `dont_track_primary`: the instance's own interface going down does not put it in
     /// FAULT (its `track_interface` entries still do).
     pub dont_track_primary: bool,

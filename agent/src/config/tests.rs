@@ -588,7 +588,6 @@ fn behaviour_changing_keywords_are_refused() {
         "use_vmac",
         "vmac_xmit_base",
         "garp_extra_if 5",
-        "promote_secondaries",
     ] {
         let errs = in_instance(kw);
         let keyword = kw.split_whitespace().next().expect("a keyword");
@@ -719,11 +718,11 @@ fn strict_mode_resets_what_keepalived_resets_with_its_warnings() {
 }
 
 #[test]
-fn dont_track_primary_is_read() {
+fn dont_track_primary_and_promote_secondaries_are_read() {
     let (i, p) = instance("");
-    assert!(!i.dont_track_primary);
-    let (i, p2) = instance("dont_track_primary");
-    assert!(i.dont_track_primary);
+    assert!(!i.dont_track_primary && !i.promote_secondaries);
+    let (i, p2) = instance("dont_track_primary\npromote_secondaries");
+    assert!(i.dont_track_primary && i.promote_secondaries);
     assert!(p.warnings.is_empty() && p2.warnings.is_empty());
 }
 

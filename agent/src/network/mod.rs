@@ -11,6 +11,7 @@ pub mod fake;
 pub mod firewall;
 pub mod garp;
 pub mod link;
+pub mod promote;
 pub mod route;
 pub mod vrrp_socket;
 

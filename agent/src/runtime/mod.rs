@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, ConfigError};
 use crate::network::firewall::{Firewall, FirewallError, FirewallSettings};
+use crate::network::promote::PromoteSecondaries;
 use crate::network::{NetError, Netlink};
 use crate::notify::fifo::{FifoSpec, NotifyFifos};
 use crate::status::{self, Board, ControlReply, InstanceStatus, Selector, StatusError};
@@ -166,7 +167,9 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let shared = HostWide {
         fifos: fifos.clone(),
         firewall: firewall.clone(),
+        promote: Mutex::new(PromoteSecondaries::new()),
     };
+    promote_secondaries(&shared, &units);
     let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
@@ -207,6 +210,14 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     if let Err(e) = firewall.remove().await {
         tracing::error!(error = %e, "removing the no_accept table");
     }
+    let failed = shared
+        .promote
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .restore();
+    for (ifname, e) in failed {
+        tracing::error!(interface = %ifname, error = %e, "restoring promote_secondaries");
+    }
     fifos.close();
     statics.clear().await;
     server.abort();
@@ -221,6 +232,24 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
 struct HostWide {
     fifos: NotifyFifos,
     firewall: Arc<Firewall>,
+    /// The interfaces this run set promote_secondaries on, with their old values.
+    promote: Mutex<PromoteSecondaries>,
+}
+
+/// keepalived sets promote_secondaries when the instance starts, whatever its state, and
+/// puts the old value back at exit (a reload that drops the keyword leaves it until then).
+fn promote_secondaries(shared: &HostWide, units: &[UnitSpec]) {
+    let mut promote = shared
+        .promote
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in units.iter().flat_map(|u| &u.members) {
+        if m.promote_secondaries {
+            if let Err(e) = promote.enable(&m.ifname) {
+                tracing::error!(instance = %m.name, error = %e, "setting promote_secondaries");
+            }
+        }
+    }
 }
 
 /// What a config file asks the daemon to run.
@@ -404,7 +433,9 @@ async fn reload(
     drained: &mut BTreeSet<String>,
     shared: &HostWide,
 ) -> Vec<Running> {
-    let HostWide { fifos, firewall } = shared;
+    let HostWide {
+        fifos, firewall, ..
+    } = shared;
     let Loaded {
         units,
         statics: static_spec,
@@ -430,6 +461,7 @@ async fn reload(
             return running;
         }
     }
+    promote_secondaries(shared, &units);
     let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
         running.into_iter().partition(|r| units.contains(&r.unit));
     let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));

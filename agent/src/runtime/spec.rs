@@ -128,6 +128,8 @@ pub struct InstanceSpec {
     pub skip_check_adv_addr: bool,
     /// `dont_track_primary`: `ifname` going down is no FAULT.
     pub dont_track_primary: bool,
+    /// `promote_secondaries` on `ifname` (set by the daemon, not the instance task).
+    pub promote_secondaries: bool,
 }
 
 /// A route as configured, its interface still by name.
@@ -399,6 +401,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         no_accept: !inst.accept,
         skip_check_adv_addr: inst.skip_check_adv_addr,
         dont_track_primary: inst.dont_track_primary,
+        promote_secondaries: inst.promote_secondaries,
     })
 }
 
