@@ -205,7 +205,10 @@ mod tests {
         assert!(stop < hold, "stopped before the stub unit is put in place");
         assert!(d.contains("ExecStart=/bin/true"));
         let start = d.rfind("systemctl start keepalived").unwrap_or(0);
-        assert!(hold < start, "the stub unit runs in its place, so the unit stays active");
+        assert!(
+            hold < start,
+            "the stub unit runs in its place, so the unit stays active"
+        );
         assert!(drain(&Method::Agent).contains("hactl-agent drain all"));
         let f = Method::File(FileDrain {
             name: "drain".into(),
