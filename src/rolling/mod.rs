@@ -144,6 +144,9 @@ struct Plan {
     /// Where the VIPs of the drained hosts went.
     moved_to: BTreeMap<Ipv4Addr, String>,
     drain_started: BTreeMap<String, Instant>,
+    /// Per host, what the play changes in how the pair hears each other (see
+    /// [`plan::wire_changes`]).
+    wire_changes: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -435,6 +438,7 @@ impl Rolling {
             drained: BTreeMap::new(),
             moved_to: BTreeMap::new(),
             drain_started: BTreeMap::new(),
+            wire_changes: BTreeMap::new(),
         };
         if let Some(v) = self.var(play, VAR_TIMEOUT) {
             let secs = v
@@ -483,6 +487,19 @@ impl Rolling {
                 hosts: g,
                 in_service,
             });
+        }
+        for h in hosts {
+            let before = on_disk.get(h).and_then(|t| {
+                hactl_agent::config::parse_standalone(t, "/etc/keepalived/keepalived.conf")
+                    .parsed
+                    .ok()
+            });
+            if let (Some(b), Some(a)) = (before, rendered_cfg.get(h)) {
+                let changes = plan::wire_changes(&b.config, a);
+                if !changes.is_empty() {
+                    plan.wire_changes.insert(h.clone(), changes);
+                }
+            }
         }
         // How each host of the play is drained.
         for h in hosts {
@@ -664,6 +681,36 @@ impl Rolling {
     async fn preflight(&self, plan: &mut Plan) -> Result<(), String> {
         let mut refused = Vec::new();
         for g in plan.groups.clone().iter().filter(|g| g.in_service) {
+            let changes: Vec<String> = g
+                .hosts
+                .iter()
+                .filter_map(|h| plan.wire_changes.get(h).map(|c| (h, c)))
+                .flat_map(|(h, c)| c.iter().map(move |c| format!("{h}: {c}")))
+                .collect();
+            if !changes.is_empty() && !self.s.force {
+                let hosts = g.hosts.join(", ");
+                if self.s.check {
+                    // Check mode touches nothing: it says what the real run will refuse.
+                    say(
+                        &format!(
+                            "pre-flight [{hosts}]: WARNING: the play changes what the pair needs to hear each other ({}); the run without --check will refuse to roll it",
+                            changes.join("; ")
+                        ),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "detail": changes, "check": true}),
+                    );
+                } else {
+                    let why = format!(
+                        "the play changes what the pair needs to hear each other ({}); rolled one host at a time, each side would hold every VIP in between; apply this change with -e {VAR}=false (all hosts at once, as Ansible does)",
+                        changes.join("; ")
+                    );
+                    say(
+                        &format!("pre-flight [{hosts}]: FAILED: {why}"),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": false, "detail": why}),
+                    );
+                    refused.push(format!("[{hosts}] {why}"));
+                    continue;
+                }
+            }
             let start = Instant::now();
             let (verdict, took, fleet) = loop {
                 // The pair is taken as it is, except while an election is still under way
@@ -675,12 +722,44 @@ impl Rolling {
                 let judged = gate::judge(&fleet, &g.hosts, &Want::default());
                 let vips = gate::vips(&fleet, &g.hosts);
                 let urls = plan.urls_for(&vips);
-                let http = self.http(&urls, None, HTTP_LIMIT).await;
-                let verdict = match (judged, http) {
-                    (Ok(w), Ok(h)) if h.is_empty() => Ok(w),
-                    (Ok(w), Ok(h)) => Ok(format!("{w}; {h}")),
-                    (Err(a), Err(b)) => Err(format!("{a}; {b}")),
-                    (Err(e), _) | (_, Err(e)) => Err(e),
+                let verdict = match judged {
+                    Ok(w) => {
+                        // A health URL that fails already, with the VIPs where they belong, is
+                        // not the rollout's doing (a backend down, no backend yet): it is
+                        // named, and left out of this rollout's gates, which could otherwise
+                        // never pass. The pre-flight refuses only a broken pair.
+                        let mut failing = Vec::new();
+                        let results =
+                            join_all(urls.iter().map(|u| gate::get(u, None, HTTP_LIMIT))).await;
+                        let mut fine = Vec::new();
+                        for (u, r) in urls.iter().zip(results) {
+                            match r {
+                                Ok(code) => fine.push(format!("GET {} {code}", u.text)),
+                                Err(e) => failing.push((u.text.clone(), e)),
+                            }
+                        }
+                        if !failing.is_empty()
+                            && (start.elapsed() >= SETTLE.min(plan.timeout)
+                                || !electing(&fleet, &g.hosts))
+                        {
+                            for (u, e) in &failing {
+                                say(
+                                    &format!(
+                                        "pre-flight [{}]: WARNING: GET {u} fails before the rollout ({e}); it is not checked during this rollout",
+                                        g.hosts.join(", ")
+                                    ),
+                                    json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "url": u, "detail": e, "unchecked": true}),
+                                );
+                                plan.exempt_urls.insert(u.clone());
+                            }
+                        }
+                        if fine.is_empty() {
+                            Ok(w)
+                        } else {
+                            Ok(format!("{w}; {}", fine.join(", ")))
+                        }
+                    }
+                    Err(e) => Err(e),
                 };
                 let settle = SETTLE.min(plan.timeout);
                 if verdict.is_ok() || !electing(&fleet, &g.hosts) || start.elapsed() >= settle {
