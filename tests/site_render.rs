@@ -1,6 +1,7 @@
 //! The shipped deployment (site.yml, roles/, templates/, inventory/) renders for both load
 //! balancers, and what it renders is a keepalived.conf that hactl-agent's parser and the real
-//! keepalived 2.2.7 (`keepalived -t`) both accept, with the seed's dual-master shape.
+//! keepalived 2.2.7 (`keepalived -t`) both accept, with the seed's dual-master shape, and a VIP
+//! guard that `nft -c` and shellcheck accept.
 
 use std::path::Path;
 use std::process::Command;
@@ -73,6 +74,37 @@ fn shipped_site_renders_configs_keepalived_accepts() {
             keepalived.status.success(),
             "{host}: keepalived -t rejects the rendered config:\n{}",
             String::from_utf8_lossy(&keepalived.stderr)
+        );
+        // The VIP guard's table is one nft accepts (checked, not loaded, in the test's own
+        // namespace), for both VIPs; its script is clean POSIX sh.
+        let guard = out.path().join(host).join("etc/keepalived/vip-guard.nft");
+        let nft = Command::new("ip")
+            .args(["netns", "exec", &ns.0, "nft", "-c", "-f"])
+            .arg(&guard)
+            .output()
+            .expect("run nft -c");
+        assert!(
+            nft.status.success(),
+            "{host}: nft -c rejects vip-guard.nft:\n{}",
+            String::from_utf8_lossy(&nft.stderr)
+        );
+        let table = std::fs::read_to_string(&guard).expect("read");
+        assert!(
+            table.contains(
+                "ip daddr { 198.51.100.100, 198.51.100.200 } tcp flags & (syn | rst) == 0"
+            ),
+            "{table}"
+        );
+        let script = out.path().join(host).join("etc/keepalived/vip-guard.sh");
+        let sc = Command::new("shellcheck")
+            .args(["-s", "sh", "-S", "style"])
+            .arg(&script)
+            .output()
+            .expect("run shellcheck (CI installs it)");
+        assert!(
+            sc.status.success(),
+            "{host}: {}",
+            String::from_utf8_lossy(&sc.stdout)
         );
         let text = std::fs::read_to_string(&conf).expect("read");
         assert!(text.contains(&format!("router_id {host}")));
