@@ -152,12 +152,12 @@ fn the_dual_master_pair_end_to_end() {
     }
     assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard drops them");
     // Without the table, the same packets are reset: the check can see a reset.
-    let gone = fleet.ssh("lb1", "nft delete table inet hactl_vip_guard");
+    let gone = fleet.ssh("lb1", "nft delete table ip hactl_vip_guard");
     assert!(gone.status.success(), "{}", text(&gone));
     assert_eq!(stray_resets(&fleet, VIP1), "2", "no guard, two resets");
     // The guard script puts the table back (and says so); the resets are gone again.
     let again = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh"));
-    assert_eq!(again, "changed: nftables table inet hactl_vip_guard\n");
+    assert_eq!(again, "changed: nftables table ip hactl_vip_guard\n");
     assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard is back");
 
     // 3. The maintenance file moves VIP 1 within the RFC bound (after the script notices);
