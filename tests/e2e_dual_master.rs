@@ -68,6 +68,29 @@ while time.time() < end:
 print(rst)
 "#;
 
+/// Opens a connection to port 80 of `vip` (served by its holder), then points the controller's
+/// ARP entry for `vip` at the MAC address given (as a gratuitous ARP of a move would) and only
+/// then sends the request: prints the status line of the answer, or what went wrong.
+const SPLIT: &str = r#"
+import socket, subprocess, sys
+vip, mac = sys.argv[1], sys.argv[2]
+s = socket.create_connection((vip, 80), timeout=3)
+subprocess.run(["ip", "neigh", "replace", vip, "lladdr", mac, "dev", "eth0", "nud", "permanent"], check=True)
+try:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: " + vip.encode() + b"\r\nConnection: close\r\n\r\n")
+    body = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        body += d
+    print(body.split(b"\r\n")[0].decode())
+except Exception as e:
+    print("failed:", e)
+finally:
+    subprocess.run(["ip", "neigh", "del", vip, "dev", "eth0"])
+"#;
+
 /// RSTs the holder of `vip` sends for a stray ACK and FIN (see `STRAY`).
 fn stray_resets(fleet: &Fleet, vip: &str) -> String {
     let out = fleet
@@ -159,6 +182,20 @@ fn the_dual_master_pair_end_to_end() {
     let again = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh"));
     assert_eq!(again, "changed: nftables table ip hactl_vip_guard\n");
     assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard is back");
+    // A connection lb2 accepted whose request then reaches lb1 (the race of a move: the SYN-ACK
+    // an instant before the gratuitous ARP) is served: lb1 passes the request on to lb2.
+    let mac = text(&fleet.ssh("lb1", "cat /sys/class/net/eth0/address"));
+    let split = fleet
+        .ctl("python3")
+        .args(["-c", SPLIT, VIP2, mac.trim()])
+        .output()
+        .expect("run python3");
+    assert_eq!(
+        String::from_utf8_lossy(&split.stdout).trim(),
+        "HTTP/1.1 200 OK",
+        "{}",
+        String::from_utf8_lossy(&split.stderr)
+    );
 
     // 3. The maintenance file moves VIP 1 within the RFC bound (after the script notices);
     // removing it moves it back.
