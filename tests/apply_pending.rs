@@ -85,7 +85,7 @@ fn a_handler_left_by_a_failed_or_killed_run_runs_on_the_next() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert_eq!(runs(&fleet, "lb1"), Vec::<String>::new(), "{text}");
     assert_eq!(runs(&fleet, "lb2"), vec!["v1"], "{text}");
-    assert_eq!(pending(&fleet, "lb1"), "restart thing\n");
+    assert_eq!(pending(&fleet, "lb1"), "restart thing\n", "{text}");
     assert_eq!(pending(&fleet, "lb2"), "", "settled once the handler ran");
 
     // 2. Check mode shows what is pending, runs nothing, keeps the list.

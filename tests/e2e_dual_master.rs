@@ -244,6 +244,27 @@ fn the_dual_master_pair_end_to_end() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let before: Vec<String> = ["lb1", "lb2"].iter().map(|h| pids(h)).collect();
+    // A new multicast group cannot be rolled (between the two hosts neither would hear the
+    // other): the shipped site.yml's rolling refuses it before touching anything, saying how
+    // to apply it; then it is applied to both at once.
+    let refused = hactl(
+        &fleet,
+        &[
+            "apply",
+            "inventory/hosts.ini",
+            "-e",
+            "vrrp_mcast_group=224.0.100.20",
+        ],
+    );
+    let out = text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("ROLLING REFUSED")
+            && out.contains("multicast group 224.0.100.19 -> multicast group 224.0.100.20")
+            && out.contains("-e hactl_rolling=false")
+            && !out.contains("TASK ["),
+        "{out}"
+    );
     let changed = hactl(
         &fleet,
         &[
@@ -251,6 +272,8 @@ fn the_dual_master_pair_end_to_end() {
             "inventory/hosts.ini",
             "-e",
             "vrrp_mcast_group=224.0.100.20",
+            "-e",
+            "hactl_rolling=false",
         ],
     );
     let out = text(&changed);

@@ -34,17 +34,11 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
 /// does not implement it, and ignoring it would leave the host silently doing less.
 const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
-    ("dont-track-primary.conf", "dont_track_primary"),
     ("garp-extra-if.conf", "garp_extra_if"),
-    ("no-accept.conf", "no_accept"),
-    ("promote-secondaries.conf", "promote_secondaries"),
-    ("skip-check-adv-addr.conf", "skip_check_adv_addr"),
     ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac.conf", "use_vmac"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),
-    ("vrrp-skip-check-adv-addr.conf", "vrrp_skip_check_adv_addr"),
-    ("vrrp-strict.conf", "vrrp_strict"),
 ];
 
 /// Every top-level `*.conf` in `valid/`, `invalid/` and `refused/` (included fragments live in

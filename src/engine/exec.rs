@@ -130,9 +130,8 @@ pub async fn run(
     mode: &Mode,
     sink: &dyn Sink,
 ) -> anyhow::Result<Outcome2> {
-    if matches!(mode, Mode::Live) {
-        check_delegates(inv, pb)?;
-    }
+    // Render and lint refuse what apply would refuse (tests/commands_agree.rs).
+    check_delegates(inv, pb)?;
     let mut result = Outcome2::default();
     // Hosts that failed or were unreachable take no part in later batches or plays.
     let mut out: BTreeSet<String> = BTreeSet::new();
@@ -411,10 +410,12 @@ impl<'a> Batch<'a> {
         let mut errors = Vec::new();
         loop {
             let next = sched.next_step();
-            self.flush_events(&mut sched);
+            // The play's variables and the lint gate come before the first task's banner: a
+            // lint error stops the play with no task announced.
             if play_vars.is_none() && !matches!(next, Next::Gather(_)) {
                 play_vars = Some(self.start_play(&hosts, &mut slots)?);
             }
+            self.flush_events(&mut sched);
             let Some(pv) = &play_vars else {
                 // Gathering facts comes before the play's variables exist.
                 if let Next::Gather(hs) = next {

@@ -136,7 +136,10 @@ pub fn drain(method: &Method) -> String {
             s.push_str("systemctl stop keepalived\n");
             s.push_str(&agent_hold());
             s.push_str(&keepalived_hold());
-            s.push_str("systemctl daemon-reload\n");
+            // The stub runs in its place, so the unit stays active as the play found it: a
+            // `state: started` task reports ok, not a change the drain made (the second run
+            // of a play is changed=0 with --rolling as without).
+            s.push_str("systemctl daemon-reload\nsystemctl start keepalived\n");
         }
         Method::Nothing => {
             s.push_str(&agent_hold());
@@ -201,6 +204,11 @@ mod tests {
         let hold = d.find(KEEPALIVED_DROPIN).unwrap_or(0);
         assert!(stop < hold, "stopped before the stub unit is put in place");
         assert!(d.contains("ExecStart=/bin/true"));
+        let start = d.rfind("systemctl start keepalived").unwrap_or(0);
+        assert!(
+            hold < start,
+            "the stub unit runs in its place, so the unit stays active"
+        );
         assert!(drain(&Method::Agent).contains("hactl-agent drain all"));
         let f = Method::File(FileDrain {
             name: "drain".into(),

@@ -54,6 +54,25 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one HTTP check may take within a gate.
 const HTTP_LIMIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(250);
+/// How long the pre-flight lets a pair that is still electing settle: keepalived and the agent
+/// start in BACKUP and take a VIP after 3 adverts and the skew time (3.6 s at `advert_int 1`);
+/// 10 s covers `advert_int` up to 3 s.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Whether the group looks like a pair still electing its masters: every host answers with
+/// no problem, no VIP is held by two hosts, and some VIP is held by nobody.
+fn electing(fleet: &Fleet, hosts: &[String]) -> bool {
+    let answers = fleet.hosts.iter().filter(|h| hosts.contains(&h.host)).all(|h| {
+        matches!(&h.answer, Answer::Reached(v) if v.problems.is_empty() && v.engine != Engine::None)
+    });
+    let vips: Vec<usize> = fleet
+        .vrids
+        .iter()
+        .filter(|v| v.members.iter().any(|m| hosts.contains(&m.host)))
+        .flat_map(|v| v.vips.iter().map(|x| x.holders.len()))
+        .collect();
+    answers && vips.iter().all(|n| *n <= 1) && vips.contains(&0)
+}
 
 /// What the command line says.
 #[derive(Debug, Clone, Default)]
@@ -125,6 +144,9 @@ struct Plan {
     /// Where the VIPs of the drained hosts went.
     moved_to: BTreeMap<Ipv4Addr, String>,
     drain_started: BTreeMap<String, Instant>,
+    /// Per host, what the play changes in how the pair hears each other (see
+    /// [`plan::wire_changes`]).
+    wire_changes: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -416,6 +438,7 @@ impl Rolling {
             drained: BTreeMap::new(),
             moved_to: BTreeMap::new(),
             drain_started: BTreeMap::new(),
+            wire_changes: BTreeMap::new(),
         };
         if let Some(v) = self.var(play, VAR_TIMEOUT) {
             let secs = v
@@ -464,6 +487,19 @@ impl Rolling {
                 hosts: g,
                 in_service,
             });
+        }
+        for h in hosts {
+            let before = on_disk.get(h).and_then(|t| {
+                hactl_agent::config::parse_standalone(t, "/etc/keepalived/keepalived.conf")
+                    .parsed
+                    .ok()
+            });
+            if let (Some(b), Some(a)) = (before, rendered_cfg.get(h)) {
+                let changes = plan::wire_changes(&b.config, a);
+                if !changes.is_empty() {
+                    plan.wire_changes.insert(h.clone(), changes);
+                }
+            }
         }
         // How each host of the play is drained.
         for h in hosts {
@@ -645,21 +681,91 @@ impl Rolling {
     async fn preflight(&self, plan: &mut Plan) -> Result<(), String> {
         let mut refused = Vec::new();
         for g in plan.groups.clone().iter().filter(|g| g.in_service) {
-            let (verdict, took, fleet) = {
-                // No waiting: the pair is as it is.
+            let changes: Vec<String> = g
+                .hosts
+                .iter()
+                .filter_map(|h| plan.wire_changes.get(h).map(|c| (h, c)))
+                .flat_map(|(h, c)| c.iter().map(move |c| format!("{h}: {c}")))
+                .collect();
+            if !changes.is_empty() && !self.s.force {
+                let hosts = g.hosts.join(", ");
+                if self.s.check {
+                    // Check mode touches nothing: it says what the real run will refuse.
+                    say(
+                        &format!(
+                            "pre-flight [{hosts}]: WARNING: the play changes what the pair needs to hear each other ({}); the run without --check will refuse to roll it",
+                            changes.join("; ")
+                        ),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "detail": changes, "check": true}),
+                    );
+                } else {
+                    let why = format!(
+                        "the play changes what the pair needs to hear each other ({}); rolled one host at a time, each side would hold every VIP in between; apply this change with -e {VAR}=false (all hosts at once, as Ansible does)",
+                        changes.join("; ")
+                    );
+                    say(
+                        &format!("pre-flight [{hosts}]: FAILED: {why}"),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": false, "detail": why}),
+                    );
+                    refused.push(format!("[{hosts}] {why}"));
+                    continue;
+                }
+            }
+            let start = Instant::now();
+            let (verdict, took, fleet) = loop {
+                // The pair is taken as it is, except while an election is still under way
+                // (engines answer, no VIP is held twice, some VIP by nobody yet: a pair started
+                // moments ago, by the last run's handlers say, is still in its master-down
+                // wait). That settles within a few advert intervals; anything else is refused
+                // at once.
                 let fleet = self.probe(plan, &g.hosts).await;
-                let start = Instant::now();
                 let judged = gate::judge(&fleet, &g.hosts, &Want::default());
                 let vips = gate::vips(&fleet, &g.hosts);
                 let urls = plan.urls_for(&vips);
-                let http = self.http(&urls, None, HTTP_LIMIT).await;
-                let verdict = match (judged, http) {
-                    (Ok(w), Ok(h)) if h.is_empty() => Ok(w),
-                    (Ok(w), Ok(h)) => Ok(format!("{w}; {h}")),
-                    (Err(a), Err(b)) => Err(format!("{a}; {b}")),
-                    (Err(e), _) | (_, Err(e)) => Err(e),
+                let verdict = match judged {
+                    Ok(w) => {
+                        // A health URL that fails already, with the VIPs where they belong, is
+                        // not the rollout's doing (a backend down, no backend yet): it is
+                        // named, and left out of this rollout's gates, which could otherwise
+                        // never pass. The pre-flight refuses only a broken pair.
+                        let mut failing = Vec::new();
+                        let results =
+                            join_all(urls.iter().map(|u| gate::get(u, None, HTTP_LIMIT))).await;
+                        let mut fine = Vec::new();
+                        for (u, r) in urls.iter().zip(results) {
+                            match r {
+                                Ok(code) => fine.push(format!("GET {} {code}", u.text)),
+                                Err(e) => failing.push((u.text.clone(), e)),
+                            }
+                        }
+                        if !failing.is_empty()
+                            && (start.elapsed() >= SETTLE.min(plan.timeout)
+                                || !electing(&fleet, &g.hosts))
+                        {
+                            for (u, e) in &failing {
+                                say(
+                                    &format!(
+                                        "pre-flight [{}]: WARNING: GET {u} fails before the rollout ({e}); it is not checked during this rollout",
+                                        g.hosts.join(", ")
+                                    ),
+                                    json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "url": u, "detail": e, "unchecked": true}),
+                                );
+                                plan.exempt_urls.insert(u.clone());
+                            }
+                        }
+                        if fine.is_empty() {
+                            Ok(w)
+                        } else {
+                            Ok(format!("{w}; {}", fine.join(", ")))
+                        }
+                    }
+                    Err(e) => Err(e),
                 };
-                (verdict, start.elapsed(), fleet)
+                let settle = SETTLE.min(plan.timeout);
+                if verdict.is_ok() || !electing(&fleet, &g.hosts) || start.elapsed() >= settle {
+                    break (verdict, start.elapsed(), fleet);
+                }
+                tokio::time::sleep(POLL).await;
             };
             let hosts = g.hosts.join(", ");
             match verdict {

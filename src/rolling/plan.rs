@@ -385,3 +385,93 @@ mod tests {
         assert_eq!(file_drain(&config, "lb1", &peers[..2]), None);
     }
 }
+
+/// What a pair's hosts must share to hear each other, per VRID: the multicast group (or
+/// unicast), VRRP version, advert interval and authentication. A change to any of them,
+/// rolled one host at a time, leaves the two hosts deaf to each other in between: each takes
+/// every VIP (tests/apply_fleet.rs saw it with a new `vrrp_mcast_group4`).
+pub fn wire_changes(before: &Config, after: &Config) -> Vec<String> {
+    /// Per VRID: the instance's name and each shared setting (name, value).
+    type Wire = BTreeMap<u8, (String, Vec<(&'static str, String)>)>;
+    fn wire(c: &Config) -> Wire {
+        c.instances
+            .iter()
+            .map(|i| {
+                let path = if i.unicast_peers.is_empty() {
+                    format!(
+                        "multicast group {}",
+                        i.mcast_dst.unwrap_or(c.global.mcast_group4)
+                    )
+                } else {
+                    "unicast".to_string()
+                };
+                let auth = match &i.auth {
+                    None => "none".to_string(),
+                    // Compared, never shown: the message says only that it changes.
+                    Some(a) => format!("{:?}:{}", a.kind, a.pass.expose()),
+                };
+                let fields = vec![
+                    ("path", path),
+                    ("version", format!("{:?}", i.version)),
+                    ("advert_int", format!("{:?}", i.advert_int)),
+                    ("authentication", auth),
+                ];
+                (i.vrid, (i.name.clone(), fields))
+            })
+            .collect()
+    }
+    let (old, new) = (wire(before), wire(after));
+    let mut out = Vec::new();
+    for (vrid, (name, fields)) in &new {
+        let Some((_, was)) = old.get(vrid) else {
+            continue;
+        };
+        for ((what, now), (_, then)) in fields.iter().zip(was) {
+            if now == then {
+                continue;
+            }
+            out.push(match *what {
+                "authentication" => format!("{name} (VRID {vrid}): its authentication"),
+                "path" => format!("{name} (VRID {vrid}): {then} -> {now}"),
+                _ => format!("{name} (VRID {vrid}): {what} {then} -> {now}"),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::wire_changes;
+
+    fn conf(extra_global: &str, extra_instance: &str) -> hactl_agent::config::Config {
+        let text = format!(
+            "global_defs {{\n{extra_global}}}\nvrrp_instance VI_1 {{\n interface eth0\n \
+             virtual_router_id 14\n priority 100\n advert_int 1\n{extra_instance} \
+             virtual_ipaddress {{\n  198.51.100.100/24\n }}\n}}\n"
+        );
+        hactl_agent::config::parse_standalone(&text, "k.conf")
+            .parsed
+            .expect("parses")
+            .config
+    }
+
+    #[test]
+    fn what_the_pair_must_share() {
+        let base = conf("", "");
+        // Priority or VIP changes roll; the group, the interval and the password do not.
+        assert!(wire_changes(&base, &conf("", " priority 90\n")).is_empty());
+        assert_eq!(
+            wire_changes(&base, &conf(" vrrp_mcast_group4 224.0.100.20\n", "")),
+            ["VI_1 (VRID 14): multicast group 224.0.0.18 -> multicast group 224.0.100.20"]
+        );
+        let auth = " authentication {\n  auth_type PASS\n  auth_pass s3cret\n }\n";
+        let changed = wire_changes(&base, &conf("", auth));
+        assert_eq!(changed, ["VI_1 (VRID 14): its authentication"]);
+        assert!(
+            !changed[0].contains("s3cret"),
+            "the password is never shown"
+        );
+        assert_eq!(wire_changes(&base, &conf("", " advert_int 2\n")).len(), 1);
+    }
+}

@@ -54,8 +54,16 @@ pub(crate) fn complete(
         InitialState::Backup
     });
 
+    inst.strict = raw.strict.unwrap_or(config.global.vrrp_strict);
+    // keepalived 2.2.7 skips with the global keyword even where the instance says off.
+    inst.skip_check_adv_addr |= config.global.skip_check_adv_addr;
     if let Some(kind) = raw.auth_type {
-        if inst.version == VrrpVersion::V3 {
+        if inst.strict {
+            ctx.warn(
+                loc,
+                format!("({name}) Strict mode does not support authentication. Ignoring."),
+            );
+        } else if inst.version == VrrpVersion::V3 {
             ctx.warn(
                 loc,
                 format!("({name}) VRRP version 3 does not support authentication. Ignoring"),
@@ -75,11 +83,23 @@ pub(crate) fn complete(
             }
             inst.auth = Some(Auth {
                 kind,
-                pass: Secret::new(raw.auth_pass.unwrap_or_default()),
+                pass: Secret::new(raw.auth_pass.clone().unwrap_or_default()),
             });
         }
     }
-    inst.interface = raw.interface;
+    // RFC 3768/5798: the MASTER at start is the address owner and only it.
+    if inst.strict && (inst.initial_state == InitialState::Master) != (inst.priority == 255) {
+        ctx.warn(
+            loc,
+            format!("({name}) State MASTER must match being address owner"),
+        );
+        inst.initial_state = if inst.priority == 255 {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        };
+    }
+    inst.interface = raw.interface.clone();
     if inst.interface.is_none() && (inst.src_ip.is_none() || inst.unicast_peers.is_empty()) {
         ctx.error(
             loc,
@@ -90,16 +110,10 @@ pub(crate) fn complete(
     if raw.unicast_keyword && inst.unicast_peers.is_empty() {
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
-    // keepalived skips the firewall rules of no_accept for the address owner.
-    if let Some(at) = raw.no_accept.as_ref().filter(|_| inst.priority != 255) {
-        ctx.error(
-            at,
-            super::keywords::refusal("no_accept", super::keywords::NO_ACCEPT),
-        );
-    }
+    accept_mode(ctx, loc, &name, &raw, &mut inst);
     inst.check_unicast_src = !inst.unicast_peers.is_empty()
         && (raw.check_unicast_src || config.global.check_unicast_src);
-    match raw.unicast_ttl {
+    match raw.unicast_ttl.clone() {
         // keepalived resets the TTL to 0 rather than to 255 here, so its multicast adverts
         // never leave the host (checked with tcpdump): the peers never hear it and take over.
         Some((_, ttl_loc)) if inst.unicast_peers.is_empty() => ctx.error(
@@ -124,6 +138,13 @@ pub(crate) fn complete(
     }
     inst.nopreempt = raw.nopreempt;
     inst.preempt_delay = raw.preempt_delay;
+    if inst.strict && !inst.preempt_delay.is_zero() {
+        ctx.warn(
+            loc,
+            format!("({name}) preempt_delay is incompatible with strict mode - resetting"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
     if inst.priority == 255 && inst.nopreempt {
         ctx.warn(
             loc,
@@ -147,6 +168,9 @@ pub(crate) fn complete(
             format!("({name}) preempt_delay is incompatible with nopreempt mode - resetting"),
         );
         inst.preempt_delay = Duration::ZERO;
+    }
+    if inst.strict {
+        strict_lower_prio(ctx, loc, &name, &raw, &mut inst);
     }
     if let Some(d) = raw.advert_int {
         inst.advert_int = advert_int(ctx, loc, &name, d, inst.version);
@@ -182,6 +206,59 @@ pub(crate) fn complete(
         known
     });
     Some(inst)
+}
+
+/// Accept mode: on unless `no_accept`, off by default in strict mode, where VRRPv2 cannot
+/// have it (RFC 3768 has no accept mode); always on for the address owner, for which
+/// keepalived installs no drop rules.
+fn accept_mode(ctx: &mut Ctx, loc: &Location, name: &str, raw: &Raw, inst: &mut Instance) {
+    inst.accept = raw.accept.unwrap_or(!inst.strict);
+    if inst.strict && inst.accept && inst.version == VrrpVersion::V2 {
+        ctx.warn(
+            loc,
+            format!(
+                "({name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
+            ),
+        );
+        inst.accept = false;
+    }
+    if inst.priority == 255 {
+        inst.accept = true;
+    }
+}
+
+/// Strict mode: no repeated lower-priority GARPs, no advert in answer to a lower priority
+/// and none before yielding to a higher one. keepalived warns only about values set in the
+/// instance itself; inherited global ones are reset silently (checked with `keepalived -d`).
+fn strict_lower_prio(ctx: &mut Ctx, loc: &Location, name: &str, raw: &Raw, inst: &mut Instance) {
+    if raw.lower_prio_repeat_set {
+        ctx.warn(
+            loc,
+            format!("({name}) Strict mode requires no repeat garps. resetting"),
+        );
+    }
+    inst.garp.lower_prio_repeat = 0;
+    if raw.lower_prio_delay_set {
+        ctx.warn(
+            loc,
+            format!("({name}) Strict mode requires no repeat garp delay. resetting"),
+        );
+    }
+    inst.garp.lower_prio_delay = Duration::ZERO;
+    if raw.lower_prio_no_advert == Some(false) {
+        ctx.warn(
+            loc,
+            format!("({name}) Strict mode requires no lower priority advert. resetting"),
+        );
+    }
+    inst.lower_prio_no_advert = true;
+    if raw.higher_prio_send_advert == Some(true) {
+        ctx.warn(
+            loc,
+            format!("({name}) strict mode requires higher_prio_send_advert to be clear. resetting"),
+        );
+    }
+    inst.higher_prio_send_advert = false;
 }
 
 /// VRRPv2 counts whole seconds (max 255), VRRPv3 centiseconds (max 40.95 s); keepalived rounds.

@@ -180,6 +180,22 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     }
                 }
             }
+            "vrrp_strict" => g.vrrp_strict = true,
+            "vrrp_skip_check_adv_addr" => g.skip_check_adv_addr = true,
+            "nftables_counters" => {
+                ctx.no_block(st);
+                g.nftables_counters = true;
+            }
+            "nftables_priority" => {
+                if let Some(v) = ctx.value(st) {
+                    match v.parse::<i32>() {
+                        Ok(n) => g.nftables_priority = n,
+                        Err(_) => {
+                            ctx.warn(loc, format!("invalid nftables_priority '{v}' - ignoring"))
+                        }
+                    }
+                }
+            }
             "vrrp_check_unicast_src" => {
                 ctx.no_block(st);
                 g.check_unicast_src = true;

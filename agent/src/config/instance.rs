@@ -35,8 +35,16 @@ pub(crate) struct Raw {
     pub check_unicast_src: bool,
     /// `unicast_ttl` and its line.
     pub unicast_ttl: Option<(u8, super::error::Location)>,
-    /// The line of a `no_accept` not cancelled by a later `accept`.
-    pub no_accept: Option<super::error::Location>,
+    /// `accept` (true) or `no_accept` (false), the last one given.
+    pub accept: Option<bool>,
+    /// `strict_mode`, if given with a valid value.
+    pub strict: Option<bool>,
+    /// Instance values that strict mode resets with a warning when set explicitly to a
+    /// non-strict value (inherited global values are reset silently, as in keepalived).
+    pub lower_prio_repeat_set: bool,
+    pub lower_prio_delay_set: bool,
+    pub lower_prio_no_advert: Option<bool>,
+    pub higher_prio_send_advert: Option<bool>,
 }
 
 pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Instance> {
@@ -73,6 +81,11 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         garp: config.global.garp,
         lower_prio_no_advert: config.global.lower_prio_no_advert,
         higher_prio_send_advert: config.global.higher_prio_send_advert,
+        promote_secondaries: false,
+        dont_track_primary: false,
+        skip_check_adv_addr: false,
+        strict: false,
+        accept: true,
         routes: Vec::new(),
         rules: Vec::new(),
     };
@@ -290,15 +303,35 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             raw.unicast_keyword = true;
             raw.check_unicast_src = true;
         }
-        // Accept mode (the MASTER answers on the VIPs) is what the agent does anyway.
-        "accept" => {
+        "accept" | "no_accept" => {
             ctx.no_block(s);
-            raw.no_accept = None;
+            raw.accept = Some(kw == "accept");
         }
-        "no_accept" => {
+        "promote_secondaries" => {
             ctx.no_block(s);
-            raw.no_accept = Some(loc.clone());
+            inst.promote_secondaries = true;
         }
+        "dont_track_primary" => {
+            ctx.no_block(s);
+            inst.dont_track_primary = true;
+        }
+        "skip_check_adv_addr" => match s.arg(0) {
+            None => inst.skip_check_adv_addr = true,
+            Some(v) => match true_false(v) {
+                Some(on) => inst.skip_check_adv_addr = on,
+                None => ctx.warn(
+                    loc,
+                    format!("({name}) invalid skip_check_adv_addr {v} specified"),
+                ),
+            },
+        },
+        "strict_mode" => match s.arg(0) {
+            None => raw.strict = Some(true),
+            Some(v) => match true_false(v) {
+                Some(on) => raw.strict = Some(on),
+                None => ctx.warn(loc, format!("({name}) invalid strict_mode {v} specified")),
+            },
+        },
         "unicast_ttl" => {
             if let Some(v) = ctx.value(s) {
                 match unsigned(v, 0, 255).and_then(|n| u8::try_from(n).ok()) {
@@ -360,6 +393,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, u32::MAX / 1_000_000))
             {
                 inst.garp.lower_prio_delay = Duration::from_secs(v.into());
+                raw.lower_prio_delay_set = v > 0;
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,
@@ -373,6 +407,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 .and_then(|v| read_unsigned(ctx, loc, v, 0, i32::MAX.unsigned_abs()))
             {
                 inst.garp.lower_prio_repeat = v;
+                raw.lower_prio_repeat_set = v > 0;
             } else if let Some(v) = s.arg(0) {
                 ctx.warn(
                     loc,
@@ -386,8 +421,14 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 Some(v) => true_false(v),
             };
             match value {
-                Some(on) if kw == "lower_prio_no_advert" => inst.lower_prio_no_advert = on,
-                Some(on) => inst.higher_prio_send_advert = on,
+                Some(on) if kw == "lower_prio_no_advert" => {
+                    inst.lower_prio_no_advert = on;
+                    raw.lower_prio_no_advert = Some(on);
+                }
+                Some(on) => {
+                    inst.higher_prio_send_advert = on;
+                    raw.higher_prio_send_advert = Some(on);
+                }
                 None => ctx.warn(
                     loc,
                     format!(

@@ -38,11 +38,6 @@ pub const NONE: Known = Known {
 
 const LINKBEAT: &str = "poll the interface's link state (MII/ethtool) instead of relying on \
                         netlink, so a NIC that reports no carrier change still causes FAULT";
-const STRICT: &str = "enforce strict RFC mode: refuse unicast peers and authentication, add \
-                      nftables rules dropping traffic to the VIPs unless address owner (no \
-                      accept mode), and send no repeated gratuitous ARPs";
-const SKIP_CHECK_ADV_ADDR: &str = "accept further adverts of the current master without checking \
-                                   their address list";
 const DOWN_TIMER_ADVERTS: &str = "wait for that many missed adverts (instead of 3) before a \
                                   BACKUP takes over";
 const GARP_EXTRA_IF: &str = "send extra periodic gratuitous ARPs on the base interface as well";
@@ -119,12 +114,10 @@ pub const GLOBAL: Known = Known {
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("vrrp_garp_extra_if", GARP_EXTRA_IF),
-        ("vrrp_skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
         (
             "vrrp_startup_delay",
             "wait that long after starting before running its VRRP instances",
         ),
-        ("vrrp_strict", STRICT),
     ],
     notes: &[
         "bfd_cpu_affinity",
@@ -163,15 +156,14 @@ pub const GLOBAL: Known = Known {
         "lvs_process_name",
         "max_auto_priority",
         "min_auto_priority_delay",
-        // The firewall settings only matter to no_accept, vrrp_strict and use_vmac, which
-        // are refused.
+        // keepalived's table name: the agent's drop rules live in a table of its own,
+        // `ip hactl_agent`, so that it never touches keepalived's or anyone else's.
         "nftables",
-        "nftables_counters",
+        // Only used by keepalived's use_vmac and LVS rules, which are refused.
         "nftables_ifindex",
         "nftables_ipvs",
         "nftables_ipvs_priority",
         "nftables_ipvs_start_fwmark",
-        "nftables_priority",
         "no_checker_emails",
         "no_email_faults",
         "process_monitor_rcv_bufs",
@@ -225,9 +217,7 @@ pub const GLOBAL_MAIL: &[&str] = &[
     "smtp_alert_checker",
 ];
 
-/// `vrrp_instance` keywords. `accept` is implemented (the agent never filters traffic to its
-/// VIPs, which is accept mode) and `no_accept` is refused in `complete`, since a later
-/// `accept` cancels it.
+/// `vrrp_instance` keywords.
 pub const INSTANCE: Known = Known {
     refused: &[
         (
@@ -256,23 +246,12 @@ pub const INSTANCE: Known = Known {
         ),
         ("native_ipv6", "run the instance over IPv6"),
         ("vrf", "bind the instance's sockets to that VRF"),
-        (
-            "dont_track_primary",
-            "ignore the link state of the instance's interface (no FAULT when it goes down)",
-        ),
         ("track_bfd", TRACK_BFD),
         (
             "track_src_ip",
             "go to FAULT when the advert source address disappears from the interface",
         ),
-        (
-            "promote_secondaries",
-            "set promote_secondaries on the interface, so removing a VIP keeps the other \
-             addresses of its subnet",
-        ),
         ("linkbeat_use_polling", LINKBEAT),
-        ("skip_check_adv_addr", SKIP_CHECK_ADV_ADDR),
-        ("strict_mode", STRICT),
         (
             "notify_deleted",
             "call the notify scripts with DELETED instead of STOP when the instance is removed",
@@ -298,10 +277,6 @@ pub const INSTANCE: Known = Known {
         "kernel_rx_buf_size",
     ],
 };
-
-/// What keepalived does with `no_accept` (checked in `complete`).
-pub const NO_ACCEPT: &str = "add nftables rules so that, as non-owner MASTER, this host drops \
-                             packets addressed to the VIPs";
 
 /// `vrrp_sync_group` keywords.
 pub const SYNC_GROUP: Known = Known {

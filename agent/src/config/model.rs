@@ -48,6 +48,16 @@ pub struct GlobalDefs {
     pub lower_prio_no_advert: bool,
     /// `vrrp_higher_prio_send_advert`: the default for instances.
     pub higher_prio_send_advert: bool,
+    /// `vrrp_skip_check_adv_addr` (whatever its argument, as in keepalived 2.2.7): every
+    /// instance skips the address check of its current master's adverts.
+    pub skip_check_adv_addr: bool,
+    /// `vrrp_strict`: the default of every instance's `strict_mode`.
+    pub vrrp_strict: bool,
+    /// `nftables_priority`: the priority of the agent's drop chains relative to the filter
+    /// hook (keepalived's default -1: just before the usual filter chains).
+    pub nftables_priority: i32,
+    /// `nftables_counters`: the drop rules count what they drop.
+    pub nftables_counters: bool,
     /// `notify_fifo` and `notify_fifo_script`: every state change, VRRP and LVS (the agent
     /// has only VRRP ones).
     pub notify_fifo: NotifyFifo,
@@ -81,6 +91,10 @@ impl Default for GlobalDefs {
             check_unicast_src: false,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
+            skip_check_adv_addr: false,
+            vrrp_strict: false,
+            nftables_priority: -1,
+            nftables_counters: false,
             notify_fifo: NotifyFifo::default(),
             vrrp_notify_fifo: NotifyFifo::default(),
         }
@@ -268,6 +282,23 @@ pub struct Instance {
     pub lower_prio_no_advert: bool,
     /// `higher_prio_send_advert`: as MASTER, send one advert before yielding to a higher one.
     pub higher_prio_send_advert: bool,
+    /// `promote_secondaries`: set the sysctl of that name on the instance's interface while
+    /// running (the value found is put back at exit).
+    pub promote_secondaries: bool,
+    /// `dont_track_primary`: the instance's own interface going down does not put it in
+    /// FAULT (its `track_interface` entries still do).
+    pub dont_track_primary: bool,
+    /// `skip_check_adv_addr` (or the global one, which an instance cannot turn off): adverts
+    /// from the master this instance already follows are not checked against its address
+    /// list.
+    pub skip_check_adv_addr: bool,
+    /// `strict_mode` (or `vrrp_strict`): the RFC rules keepalived enforces (checked in
+    /// `complete`, which also applies their effects to the other fields).
+    pub strict: bool,
+    /// Accept mode: as non-owner MASTER, this host accepts packets addressed to the VIPs.
+    /// Off (`no_accept`, or strict mode without `accept` on VRRPv3), the agent drops them
+    /// with nftables rules while MASTER; always on for the address owner.
+    pub accept: bool,
     /// `virtual_routes`: installed as MASTER, removed on leaving MASTER.
     pub routes: Vec<Route>,
     /// `virtual_rules`: installed as MASTER, removed on leaving MASTER.

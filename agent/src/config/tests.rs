@@ -576,11 +576,11 @@ fn behaviour_changing_keywords_are_refused() {
         ))
     };
     assert_eq!(
-        in_instance("dont_track_primary"),
+        in_instance("use_vmac"),
         [
-            "test.conf:7: error: keepalived would ignore the link state of the instance's \
-          interface (no FAULT when it goes down); hactl-agent does not support \
-          'dont_track_primary'; run keepalived on this host"
+            "test.conf:7: error: keepalived would create a macvlan interface with the VRRP \
+          virtual MAC and move the VIPs onto it; hactl-agent does not support 'use_vmac'; run \
+          keepalived on this host"
         ]
     );
     for kw in [
@@ -588,10 +588,6 @@ fn behaviour_changing_keywords_are_refused() {
         "use_vmac",
         "vmac_xmit_base",
         "garp_extra_if 5",
-        "strict_mode",
-        "no_accept",
-        "skip_check_adv_addr",
-        "promote_secondaries",
     ] {
         let errs = in_instance(kw);
         let keyword = kw.split_whitespace().next().expect("a keyword");
@@ -605,12 +601,7 @@ fn behaviour_changing_keywords_are_refused() {
         );
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
-    for kw in [
-        "vrrp_strict",
-        "vrrp_garp_extra_if 5",
-        "vrrp_skip_check_adv_addr",
-        "lvs_flush",
-    ] {
+    for kw in ["vrrp_garp_extra_if 5", "lvs_flush"] {
         let errs = global(kw);
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
         assert!(
@@ -633,14 +624,145 @@ fn behaviour_changing_keywords_are_refused() {
 }
 
 #[test]
-fn accept_is_the_agent_s_behaviour_and_a_later_accept_cancels_no_accept() {
-    let (_, p) = instance("accept");
-    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-    let (_, p) = instance("no_accept\naccept");
-    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+fn accept_mode_is_the_default_and_a_later_accept_cancels_no_accept() {
+    let (i, p) = instance("");
+    assert!(i.accept && !i.strict);
+    let (i, p2) = instance("no_accept");
+    assert!(!i.accept);
+    let (i, p3) = instance("no_accept\naccept");
+    assert!(i.accept);
+    let (i, p4) = instance("accept\nno_accept");
+    assert!(!i.accept);
     // The address owner gets no firewall rules from keepalived either.
-    let (_, p) = instance("priority 255\nno_accept");
-    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let (i, p5) = instance("priority 255\nno_accept");
+    assert!(i.accept);
+    for p in [p, p2, p3, p4, p5] {
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+}
+
+/// A strict-mode instance with `body`, and the warnings, with `vrrp_strict` in global_defs.
+fn strict(body: &str) -> (Instance, Vec<String>) {
+    let parsed = parse(&format!(
+        "global_defs {{\n vrrp_strict\n}}\nvrrp_instance VI {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  198.51.100.1\n }}\n{body}\n}}\n"
+    ));
+    let inst = parsed
+        .config
+        .instances
+        .first()
+        .cloned()
+        .expect("one instance");
+    let warnings = messages(&parsed, Severity::Warning);
+    (inst, warnings)
+}
+
+#[test]
+fn strict_mode_defaults_to_no_accept_and_quiet_lower_priority_handling() {
+    let (i, w) = strict("");
+    assert!(w.is_empty(), "{w:?}");
+    assert!(i.strict && !i.accept);
+    assert_eq!(i.garp.lower_prio_repeat, 0);
+    assert_eq!(i.garp.lower_prio_delay, Duration::ZERO);
+    assert!(i.lower_prio_no_advert && !i.higher_prio_send_advert);
+    // The master GARPs are not strict mode's business.
+    assert_eq!(i.garp.repeat, 5);
+    // VRRPv3 may keep accept mode; the owner always has it.
+    let (i, w) = strict("version 3\naccept");
+    assert!(w.is_empty() && i.accept, "{w:?}");
+    let (i, w) = strict("priority 255");
+    assert!(w.is_empty() && i.accept, "{w:?}");
+    // Unicast stays allowed, as keepalived 2.2.7 runs it.
+    let (i, w) = strict("unicast_peer {\n 198.51.100.2\n}");
+    assert!(w.is_empty() && !i.unicast_peers.is_empty(), "{w:?}");
+}
+
+#[test]
+fn strict_mode_resets_what_keepalived_resets_with_its_warnings() {
+    let (i, w) = strict("accept");
+    assert!(!i.accept);
+    assert_eq!(
+        w,
+        ["(VI) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"]
+    );
+    let (i, w) = strict("authentication {\n auth_type PASS\n auth_pass x\n}");
+    assert_eq!(i.auth, None);
+    assert_eq!(
+        w,
+        ["(VI) Strict mode does not support authentication. Ignoring."]
+    );
+    let (i, w) = strict("state MASTER\npriority 100");
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert_eq!(w, ["(VI) State MASTER must match being address owner"]);
+    let (i, w) = strict("state BACKUP\npriority 255");
+    assert_eq!(i.initial_state, InitialState::Master);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let (i, w) = strict("preempt_delay 4");
+    assert_eq!(i.preempt_delay, Duration::ZERO);
+    assert_eq!(
+        w,
+        ["(VI) preempt_delay is incompatible with strict mode - resetting"]
+    );
+    let (i, w) = strict(
+        "garp_lower_prio_repeat 3\ngarp_lower_prio_delay 2\nlower_prio_no_advert false\nhigher_prio_send_advert",
+    );
+    assert_eq!(
+        (i.garp.lower_prio_repeat, i.garp.lower_prio_delay),
+        (0, Duration::ZERO)
+    );
+    assert!(i.lower_prio_no_advert && !i.higher_prio_send_advert);
+    assert_eq!(w.len(), 4, "{w:?}");
+    // Explicit strict values need no reset.
+    let (_, w) =
+        strict("garp_lower_prio_repeat 0\nlower_prio_no_advert\nhigher_prio_send_advert off");
+    assert!(w.is_empty(), "{w:?}");
+}
+
+#[test]
+fn dont_track_primary_and_promote_secondaries_are_read() {
+    let (i, p) = instance("");
+    assert!(!i.dont_track_primary && !i.promote_secondaries);
+    let (i, p2) = instance("dont_track_primary\npromote_secondaries");
+    assert!(i.dont_track_primary && i.promote_secondaries);
+    assert!(p.warnings.is_empty() && p2.warnings.is_empty());
+}
+
+#[test]
+fn skip_check_adv_addr_as_keepalived_reads_it() {
+    let (i, p) = instance("");
+    assert!(!i.skip_check_adv_addr && p.warnings.is_empty());
+    let (i, p) = instance("skip_check_adv_addr");
+    assert!(i.skip_check_adv_addr && p.warnings.is_empty());
+    let (i, _) = instance("skip_check_adv_addr on\nskip_check_adv_addr off");
+    assert!(!i.skip_check_adv_addr);
+    let (i, p) = instance("skip_check_adv_addr maybe");
+    assert!(!i.skip_check_adv_addr);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) invalid skip_check_adv_addr maybe specified"]
+    );
+    // The global keyword ignores its argument and wins over the instance's off.
+    let parsed = parse(
+        "global_defs {\n vrrp_skip_check_adv_addr false\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n skip_check_adv_addr off\n}\n",
+    );
+    assert!(parsed.config.instances[0].skip_check_adv_addr);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+}
+
+#[test]
+fn strict_mode_per_instance() {
+    let (i, w) = strict("strict_mode off\nauthentication {\n auth_type PASS\n auth_pass x\n}");
+    assert!(w.is_empty(), "{w:?}");
+    assert!(!i.strict && i.accept && i.auth.is_some());
+    let (i, p) = instance("strict_mode");
+    assert!(p.warnings.is_empty() && i.strict && !i.accept);
+    let (i, p) = instance("strict_mode yes\nstrict_mode no");
+    assert!(p.warnings.is_empty() && !i.strict);
+    let (i, p) = instance("strict_mode maybe");
+    assert!(!i.strict);
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) invalid strict_mode maybe specified"]
+    );
 }
 
 #[test]

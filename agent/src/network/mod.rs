@@ -8,8 +8,10 @@
 
 pub mod addr;
 pub mod fake;
+pub mod firewall;
 pub mod garp;
 pub mod link;
+pub mod promote;
 pub mod route;
 pub mod vrrp_socket;
 

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
+use crate::network::firewall::Firewall;
 use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpIo, NetError, Stack, Vip, VrrpIo, VrrpSocketConfig, addr,
@@ -50,6 +51,8 @@ pub enum Command {
 pub struct Host<S> {
     pub stack: S,
     pub fifos: NotifyFifos,
+    /// The no_accept drop rules, shared by every instance of the daemon.
+    pub firewall: std::sync::Arc<Firewall>,
 }
 
 /// How an instance starts.
@@ -109,6 +112,8 @@ struct Member<S: Stack> {
     /// The routes whose deletion by someone else sends this instance to BACKUP.
     tracked_routes: Vec<KernelRoute>,
     route_manager: RouteManager<S::Net>,
+    /// No accept mode: the drop rules the VIPs go into while MASTER.
+    firewall: Option<std::sync::Arc<Firewall>>,
     /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
     waiting: bool,
@@ -237,6 +242,7 @@ impl<S: Stack> Member<S> {
             rules,
             tracked_routes,
             route_manager: RouteManager::new(netlink.clone()),
+            firewall: None,
             faulted: false,
             waiting: true,
             status,
@@ -261,15 +267,22 @@ impl<S: Stack> Member<S> {
         }
     }
 
-    /// Checks a packet; the advert it carries, if it is one for this instance.
-    fn check(&self, bytes: &[u8]) -> Option<AdvertInfo> {
+    /// Checks a packet; the advert it carries, if it is one for this instance. `master`: the
+    /// master this instance follows (its own address while MASTER).
+    fn check(&self, bytes: &[u8], master: Option<IpAddr>) -> Option<AdvertInfo> {
+        // keepalived `skip_check_adv_addr`: adverts from the master it already accepted skip
+        // the address checks (count and list; the unicast source check goes with them).
+        let from_master = self.spec.skip_check_adv_addr
+            && master.is_some_and(|m| {
+                packet::Ipv4Header::parse(bytes).is_ok_and(|(ip, _)| IpAddr::V4(ip.source) == m)
+            });
         let local = LocalInstance {
             version: self.spec.params.version,
             vrid: self.spec.vrid,
             auth: self.spec.auth,
             advert_interval: self.spec.params.advert_interval,
             addresses: &self.vip_addrs,
-            check_addresses: true,
+            check_addresses: !from_master,
             v3_checksum: packet::V3Checksum::PseudoHeader,
             unicast: self.spec.unicast(),
             check_unicast_src: self.spec.check_unicast_src,
@@ -303,6 +316,19 @@ impl<S: Stack> Member<S> {
     /// (`vrrp_state_become_master`).
     async fn add_vips(&mut self) {
         let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
+        // keepalived sets its drop rule before the addresses, so that nothing reaches them
+        // in between.
+        if let Some(fw) = &self.firewall {
+            let addrs: Vec<Ipv4Addr> = all.iter().map(|v| v.addr).collect();
+            match fw.drop_addresses(&addrs).await {
+                Ok(()) => {
+                    tracing::info!(instance = %self.spec.name, "no accept mode: dropping packets to the VIPs")
+                }
+                Err(e) => {
+                    tracing::error!(instance = %self.spec.name, error = %e, "setting the no_accept drop rule")
+                }
+            }
+        }
         for vip in all {
             if let Err(e) = self.addresses.add(&vip).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "adding VIP");
@@ -345,9 +371,15 @@ impl<S: Stack> Member<S> {
             }
         }
         let all: Vec<Vip> = self.vips.iter().chain(&self.excluded).cloned().collect();
-        for vip in all {
-            if let Err(e) = self.addresses.remove(&vip).await {
+        for vip in &all {
+            if let Err(e) = self.addresses.remove(vip).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "removing VIP");
+            }
+        }
+        if let Some(fw) = &self.firewall {
+            let addrs: Vec<Ipv4Addr> = all.iter().map(|v| v.addr).collect();
+            if let Err(e) = fw.allow_addresses(&addrs).await {
+                tracing::error!(instance = %self.spec.name, error = %e, "removing the no_accept drop rule");
             }
         }
     }
@@ -443,10 +475,16 @@ impl<S: Stack> Unit<S> {
         host: Host<S>,
         options: StartOptions,
     ) -> Result<Self, NetError> {
-        let Host { stack, fifos } = host;
+        let Host {
+            stack,
+            fifos,
+            firewall,
+        } = host;
         let mut members = Vec::new();
         for (s, status) in spec.members.iter().zip(statuses) {
-            members.push(Member::start(s.clone(), status, &stack, options).await?);
+            let mut m = Member::start(s.clone(), status, &stack, options).await?;
+            m.firewall = m.spec.no_accept.then(|| firewall.clone());
+            members.push(m);
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
         let group =
@@ -523,7 +561,8 @@ impl<S: Stack> Unit<S> {
                 }
                 (i, packet) = recv_any(&self.members) => match packet {
                     Ok(p) => {
-                        if let Some(advert) = self.members[i].check(&p.bytes) {
+                        let master = self.group.member(i).master().map(|(a, _)| a);
+                        if let Some(advert) = self.members[i].check(&p.bytes, master) {
                             self.feed(i, Event::Advert(advert)).await;
                         }
                     }
@@ -839,6 +878,7 @@ mod tests {
             Host {
                 stack: stack.clone(),
                 fifos: NotifyFifos::default(),
+                firewall: std::sync::Arc::new(Firewall::new(Default::default())),
             },
             rx,
             StartOptions {

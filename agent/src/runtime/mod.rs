@@ -37,6 +37,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{self, ConfigError};
+use crate::network::firewall::{Firewall, FirewallError, FirewallSettings};
+use crate::network::promote::PromoteSecondaries;
 use crate::network::{NetError, Netlink};
 use crate::notify::fifo::{FifoSpec, NotifyFifos};
 use crate::status::{self, Board, ControlReply, InstanceStatus, Selector, StatusError};
@@ -68,6 +70,8 @@ pub enum RunError {
     Fifo(#[from] crate::track::TrackError),
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error("no_accept/strict mode drop rules: {0}")]
+    Firewall(#[from] FirewallError),
     #[error(transparent)]
     Status(#[from] StatusError),
     #[error(transparent)]
@@ -129,8 +133,15 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
         units,
         statics: static_spec,
         fifos: fifo_specs,
+        firewall: firewall_settings,
     } = load(&options.config)?;
     let netlink = Netlink::connect()?;
+    let firewall = Arc::new(Firewall::new(firewall_settings));
+    // Created up front (keepalived waits for the first MASTER; an empty set drops nothing)
+    // so that a host without nft fails here rather than when it becomes MASTER.
+    if needs_firewall(&units) {
+        firewall.ensure().await?;
+    }
     // keepalived opens its FIFOs (and starts their scripts) before any instance runs.
     let fifos = NotifyFifos::default();
     fifos.apply(&fifo_specs);
@@ -153,6 +164,12 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     let server = status::serve(&options.socket, board.clone(), control_tx)?;
     // The drained instances' names: they outlive the tasks a reload replaces.
     let mut drained = BTreeSet::new();
+    let shared = HostWide {
+        fifos: fifos.clone(),
+        firewall: firewall.clone(),
+        promote: Mutex::new(PromoteSecondaries::new()),
+    };
+    promote_secondaries(&shared, &units);
     let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
@@ -160,6 +177,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
                 s,
                 &tracking,
                 &fifos,
+                &firewall,
                 StartOptions {
                     cleanup_stale: true,
                     drained: false,
@@ -176,7 +194,7 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained, &fifos).await;
+                running = reload(options, running, &mut tracking, &netlink, &mut statics, &mut drained, &shared).await;
                 board.set(all_statuses(&running));
                 board.set_scripts(tracking.script_results());
             }
@@ -189,6 +207,17 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     }
     tracing::info!("stopping");
     stop_all(running).await;
+    if let Err(e) = firewall.remove().await {
+        tracing::error!(error = %e, "removing the no_accept table");
+    }
+    let failed = shared
+        .promote
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .restore();
+    for (ifname, e) in failed {
+        tracing::error!(interface = %ifname, error = %e, "restoring promote_secondaries");
+    }
     fifos.close();
     statics.clear().await;
     server.abort();
@@ -199,11 +228,41 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     Ok(())
 }
 
+/// What every instance task of the daemon shares, beyond the network.
+struct HostWide {
+    fifos: NotifyFifos,
+    firewall: Arc<Firewall>,
+    /// The interfaces this run set promote_secondaries on, with their old values.
+    promote: Mutex<PromoteSecondaries>,
+}
+
+/// keepalived sets promote_secondaries when the instance starts, whatever its state, and
+/// puts the old value back at exit (a reload that drops the keyword leaves it until then).
+fn promote_secondaries(shared: &HostWide, units: &[UnitSpec]) {
+    let mut promote = shared
+        .promote
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in units.iter().flat_map(|u| &u.members) {
+        if m.promote_secondaries {
+            if let Err(e) = promote.enable(&m.ifname) {
+                tracing::error!(instance = %m.name, error = %e, "setting promote_secondaries");
+            }
+        }
+    }
+}
+
 /// What a config file asks the daemon to run.
 struct Loaded {
     units: Vec<UnitSpec>,
     statics: StaticSpec,
     fifos: Vec<FifoSpec>,
+    firewall: FirewallSettings,
+}
+
+/// Whether an instance runs in no accept mode (and so needs the drop rules).
+fn needs_firewall(units: &[UnitSpec]) -> bool {
+    units.iter().flat_map(|u| &u.members).any(|m| m.no_accept)
 }
 
 fn load(path: &Path) -> Result<Loaded, RunError> {
@@ -215,6 +274,10 @@ fn load(path: &Path) -> Result<Loaded, RunError> {
         units: spec::units(&parsed.config)?,
         statics: spec::statics(&parsed.config),
         fifos: spec::fifos(&parsed.config)?,
+        firewall: FirewallSettings {
+            priority: parsed.config.global.nftables_priority,
+            counters: parsed.config.global.nftables_counters,
+        },
     })
 }
 
@@ -222,6 +285,7 @@ fn start(
     unit: UnitSpec,
     tracking: &Tracking,
     fifos: &NotifyFifos,
+    firewall: &Arc<Firewall>,
     options: StartOptions,
 ) -> Running {
     let statuses: Vec<status::Shared> = unit
@@ -241,7 +305,12 @@ fn start(
     let (commands, rx) = mpsc::channel(4);
     let inputs = unit.members.iter().map(|s| tracking.inputs(s)).collect();
     let deletions = tracking.deletions();
-    let (u, st, fifos) = (unit.clone(), statuses.clone(), fifos.clone());
+    let (u, st, fifos, firewall) = (
+        unit.clone(),
+        statuses.clone(),
+        fifos.clone(),
+        firewall.clone(),
+    );
     let task = tokio::spawn(async move {
         let name = u
             .members
@@ -261,6 +330,7 @@ fn start(
                     instance::Host {
                         stack: crate::network::Kernel { netlink },
                         fifos,
+                        firewall,
                     },
                     rx,
                     options,
@@ -361,12 +431,16 @@ async fn reload(
     netlink: &Netlink,
     statics: &mut Statics,
     drained: &mut BTreeSet<String>,
-    fifos: &NotifyFifos,
+    shared: &HostWide,
 ) -> Vec<Running> {
+    let HostWide {
+        fifos, firewall, ..
+    } = shared;
     let Loaded {
         units,
         statics: static_spec,
         fifos: fifo_specs,
+        firewall: firewall_settings,
     } = match load(&options.config) {
         Ok(s) => s,
         Err(e) => {
@@ -374,6 +448,20 @@ async fn reload(
             return running;
         }
     };
+    // Like keepalived, which cannot rename its table at a reload, the rules keep the shape
+    // they were created with.
+    if firewall_settings != firewall.settings() {
+        tracing::warn!(
+            "nftables_priority or nftables_counters changed: restart hactl-agent to apply it"
+        );
+    }
+    if needs_firewall(&units) {
+        if let Err(e) = firewall.ensure().await {
+            tracing::error!(error = %e, "reload failed; keeping the running configuration");
+            return running;
+        }
+    }
+    promote_secondaries(shared, &units);
     let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
         running.into_iter().partition(|r| units.contains(&r.unit));
     let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
@@ -406,6 +494,7 @@ async fn reload(
                 s,
                 tracking,
                 fifos,
+                firewall,
                 StartOptions {
                     cleanup_stale: false,
                     drained: drain,

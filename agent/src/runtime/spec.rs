@@ -122,6 +122,14 @@ pub struct InstanceSpec {
     pub routes: Vec<RouteSpec>,
     /// `virtual_rules`, installed as MASTER after the routes.
     pub rules: Vec<RuleSpec>,
+    /// No accept mode (`no_accept`, strict mode): as MASTER, drop packets to the VIPs.
+    pub no_accept: bool,
+    /// `skip_check_adv_addr`: the current master's adverts skip the address check.
+    pub skip_check_adv_addr: bool,
+    /// `dont_track_primary`: `ifname` going down is no FAULT.
+    pub dont_track_primary: bool,
+    /// `promote_secondaries` on `ifname` (set by the daemon, not the instance task).
+    pub promote_secondaries: bool,
 }
 
 /// A route as configured, its interface still by name.
@@ -390,6 +398,10 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
             .map(|g| g.name.clone()),
         routes: inst.routes.iter().map(route_spec).collect(),
         rules: inst.rules.iter().map(rule_spec).collect(),
+        no_accept: !inst.accept,
+        skip_check_adv_addr: inst.skip_check_adv_addr,
+        dont_track_primary: inst.dont_track_primary,
+        promote_secondaries: inst.promote_secondaries,
     })
 }
 

@@ -162,11 +162,16 @@ impl Tracking {
 
     /// The inputs of one instance, to be read whenever [`Inputs::changed`] fires.
     pub fn inputs(&self, spec: &InstanceSpec) -> Inputs {
-        let mut items = vec![Input::Interface {
-            name: spec.ifname.clone(),
-            weight: 0,
-            reverse: false,
-        }];
+        // keepalived tracks the instance's own interface (down: FAULT) unless
+        // `dont_track_primary`.
+        let mut items = Vec::new();
+        if !spec.dont_track_primary {
+            items.push(Input::Interface {
+                name: spec.ifname.clone(),
+                weight: 0,
+                reverse: false,
+            });
+        }
         for t in &spec.track {
             let item = match t {
                 TrackSpec::Script {
