@@ -64,8 +64,8 @@ fn ansible_playbook(fleet: &Fleet) -> Output {
         .expect("run ansible-playbook")
 }
 
-const MANAGED: &str =
-    "/etc/keepalived/keepalived.conf /etc/keepalived/notify.sh /etc/nginx/nginx.conf";
+const MANAGED: &str = "/etc/keepalived/keepalived.conf /etc/keepalived/notify.sh \
+    /etc/keepalived/vip-guard.nft /etc/keepalived/vip-guard.sh /etc/nginx/nginx.conf";
 
 /// Takes a load balancer back to before the role: its files gone, its services stopped and
 /// disabled.
@@ -117,7 +117,7 @@ fn apply_the_dual_master_deployment() {
     );
     for host in ["lb1", "lb2"] {
         assert!(
-            recap(&text, host).starts_with("ok=9 changed=6 unreachable=0 failed=0"),
+            recap(&text, host).starts_with("ok=12 changed=9 unreachable=0 failed=0"),
             "{text}"
         );
     }
@@ -140,7 +140,7 @@ fn apply_the_dual_master_deployment() {
     let text = stdout(&second);
     assert_eq!(second.status.code(), Some(0), "{text}");
     for host in ["lb1", "lb2"] {
-        assert!(recap(&text, host).starts_with("ok=7 changed=0 "), "{text}");
+        assert!(recap(&text, host).starts_with("ok=10 changed=0 "), "{text}");
     }
     assert!(!text.contains("RUNNING HANDLER"), "{text}");
 
@@ -180,7 +180,7 @@ fn apply_the_dual_master_deployment() {
             && !text.contains("newpass1"),
         "secret masked:\n{text}"
     );
-    assert!(recap(&text, "lb1").starts_with("ok=7 changed=2 "), "{text}");
+    assert!(recap(&text, "lb1").starts_with("ok=9 changed=2 "), "{text}");
     assert_eq!(
         (sums(&fleet, "lb1"), sums(&fleet, "lb2")),
         before,
@@ -210,7 +210,10 @@ fn apply_the_dual_master_deployment() {
         !text.contains("RUNNING HANDLER [nginx : restart nginx]"),
         "{text}"
     );
-    assert!(recap(&text, "lb1").starts_with("ok=8 changed=2 "), "{text}");
+    assert!(
+        recap(&text, "lb1").starts_with("ok=11 changed=2 "),
+        "{text}"
+    );
 
     // From the same starting point, ansible-playbook and hactl report the same counts and
     // leave the same files (content, mode, owner) and services.
@@ -228,7 +231,8 @@ fn apply_the_dual_master_deployment() {
     let text = stdout(&ours);
     assert_eq!(ours.status.code(), Some(0), "{text}");
     for (i, host) in ["lb1", "lb2"].iter().enumerate() {
-        assert!(recap(&text, host).contains("changed=6 "), "{text}");
+        // The five files and both services; the VIP guard itself is still in place.
+        assert!(recap(&text, host).contains("changed=8 "), "{text}");
         assert_eq!(recap(&theirs, host), recap(&text, host), "{theirs}\n{text}");
         assert!(
             their_files[i].contains("nginx.conf 644 root root")

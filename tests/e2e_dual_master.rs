@@ -3,7 +3,8 @@
 //! web servers, and the pair behaves as the seed's article says: HTTP through both VIPs, the
 //! maintenance file and a stopped nginx move a VIP and preemption brings it back, a killed
 //! agent's VIP moves and is never held twice, `hactl status` names the right master, a
-//! keepalived.conf change restarts only the VRRP engine, and check mode changes nothing.
+//! keepalived.conf change restarts only the VRRP engine, check mode changes nothing, and the
+//! VIP guard drops (not resets) a stray packet of a connection the VIP's holder never saw.
 //! Needs root. Prints the measured failover times (run with `--nocapture` to see them).
 #![allow(clippy::print_stderr)]
 
@@ -31,6 +32,78 @@ fn pages(fleet: &Fleet, vip: &str) -> Vec<String> {
     }
     seen.sort();
     seen
+}
+
+/// Sends a bare ACK and a FIN (of a flow nobody opened) from the controller to port 80 of
+/// `vip` with a raw socket, and prints how many RSTs came back within 1.5 s.
+const STRAY: &str = r#"
+import random, socket, struct, sys, time
+vip = sys.argv[1]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect((vip, 80))
+src = u.getsockname()[0]
+sport = random.randint(40000, 60000)
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+def seg(flags):
+    h = struct.pack("!HHIIBBHHH", sport, 80, 12345, 67890, 5 << 4, flags, 64240, 0, 0)
+    ph = struct.pack("!4s4sBBH", socket.inet_aton(src), socket.inet_aton(vip), 0, 6, len(h))
+    return h[:16] + struct.pack("!H", csum(ph + h)) + h[18:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+s.settimeout(0.2)
+s.sendto(seg(0x10), (vip, 0))
+s.sendto(seg(0x11), (vip, 0))
+end, rst = time.time() + 1.5, 0
+while time.time() < end:
+    try:
+        d = s.recv(200)
+    except socket.timeout:
+        continue
+    i = (d[0] & 15) * 4
+    if socket.inet_ntoa(d[12:16]) == vip and struct.unpack("!H", d[i + 2:i + 4])[0] == sport and d[i + 13] & 4:
+        rst += 1
+print(rst)
+"#;
+
+/// Opens a connection to port 80 of `vip` (served by its holder), then points the controller's
+/// ARP entry for `vip` at the MAC address given (as a gratuitous ARP of a move would) and only
+/// then sends the request: prints the status line of the answer, or what went wrong.
+const SPLIT: &str = r#"
+import socket, subprocess, sys
+vip, mac = sys.argv[1], sys.argv[2]
+s = socket.create_connection((vip, 80), timeout=3)
+subprocess.run(["ip", "neigh", "replace", vip, "lladdr", mac, "dev", "eth0", "nud", "permanent"], check=True)
+try:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: " + vip.encode() + b"\r\nConnection: close\r\n\r\n")
+    body = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        body += d
+    print(body.split(b"\r\n")[0].decode())
+except Exception as e:
+    print("failed:", e)
+finally:
+    subprocess.run(["ip", "neigh", "del", vip, "dev", "eth0"])
+"#;
+
+/// RSTs the holder of `vip` sends for a stray ACK and FIN (see `STRAY`).
+fn stray_resets(fleet: &Fleet, vip: &str) -> String {
+    let out = fleet
+        .ctl("python3")
+        .args(["-c", STRAY, vip])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// Backup at priority 90, advert_int 1: master down after 3 x 1 s + (256 - 90) / 256 s.
@@ -89,6 +162,40 @@ fn the_dual_master_pair_end_to_end() {
     for vip in [VIP1, VIP2] {
         assert_eq!(pages(&fleet, vip), vec!["web1", "web2"], "through {vip}");
     }
+
+    // 2b. The VIP guard: both load balancers keep both VIPs on lo (status still sees one
+    // holder each, above), and the holder drops, not resets, a stray ACK or FIN of a flow it
+    // never saw (a client's packet of a connection the other load balancer still serves).
+    for host in ["lb1", "lb2"] {
+        let lo = text(&fleet.ssh(host, "ip -o -4 addr show dev lo"));
+        assert!(
+            lo.contains(&format!(" {VIP1}/32 ")) && lo.contains(&format!(" {VIP2}/32 ")),
+            "{host}: {lo}"
+        );
+    }
+    assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard drops them");
+    // Without the table, the same packets are reset: the check can see a reset.
+    let gone = fleet.ssh("lb1", "nft delete table ip hactl_vip_guard");
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert_eq!(stray_resets(&fleet, VIP1), "2", "no guard, two resets");
+    // The guard script puts the table back (and says so); the resets are gone again.
+    let again = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh"));
+    assert_eq!(again, "changed: nftables table ip hactl_vip_guard\n");
+    assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard is back");
+    // A connection lb2 accepted whose request then reaches lb1 (the race of a move: the SYN-ACK
+    // an instant before the gratuitous ARP) is served: lb1 passes the request on to lb2.
+    let mac = text(&fleet.ssh("lb1", "cat /sys/class/net/eth0/address"));
+    let split = fleet
+        .ctl("python3")
+        .args(["-c", SPLIT, VIP2, mac.trim()])
+        .output()
+        .expect("run python3");
+    assert_eq!(
+        String::from_utf8_lossy(&split.stdout).trim(),
+        "HTTP/1.1 200 OK",
+        "{}",
+        String::from_utf8_lossy(&split.stderr)
+    );
 
     // 3. The maintenance file moves VIP 1 within the RFC bound (after the script notices);
     // removing it moves it back.

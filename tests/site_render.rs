@@ -1,6 +1,7 @@
 //! The shipped deployment (site.yml, roles/, templates/, inventory/) renders for both load
 //! balancers, and what it renders is a keepalived.conf that hactl-agent's parser and the real
-//! keepalived 2.2.7 (`keepalived -t`) both accept, with the seed's dual-master shape.
+//! keepalived 2.2.7 (`keepalived -t`) both accept, with the seed's dual-master shape, and a VIP
+//! guard that `nft -c` and shellcheck accept.
 
 use std::path::Path;
 use std::process::Command;
@@ -73,6 +74,43 @@ fn shipped_site_renders_configs_keepalived_accepts() {
             keepalived.status.success(),
             "{host}: keepalived -t rejects the rendered config:\n{}",
             String::from_utf8_lossy(&keepalived.stderr)
+        );
+        // The VIP guard's table is one nft accepts (checked, not loaded, in the test's own
+        // namespace), for both VIPs; its script is clean POSIX sh.
+        let guard = out.path().join(host).join("etc/keepalived/vip-guard.nft");
+        let nft = Command::new("ip")
+            .args(["netns", "exec", &ns.0, "nft", "-c", "-f"])
+            .arg(&guard)
+            .output()
+            .expect("run nft -c");
+        assert!(
+            nft.status.success(),
+            "{host}: nft -c rejects vip-guard.nft:\n{}",
+            String::from_utf8_lossy(&nft.stderr)
+        );
+        let table = std::fs::read_to_string(&guard).expect("read");
+        // Both VIPs; a stray packet is passed on to the other load balancer, then dropped.
+        let peer = if host == "lb1" {
+            "198.51.100.12"
+        } else {
+            "198.51.100.11"
+        };
+        assert!(
+            table.contains("elements = { 198.51.100.100, 198.51.100.200 }")
+                && table.contains(&format!("dup to {peer} device \"eth0\"\n"))
+                && table.contains("ct state { new, invalid } counter drop\n"),
+            "{table}"
+        );
+        let script = out.path().join(host).join("etc/keepalived/vip-guard.sh");
+        let sc = Command::new("shellcheck")
+            .args(["-s", "sh", "-S", "style"])
+            .arg(&script)
+            .output()
+            .expect("run shellcheck (CI installs it)");
+        assert!(
+            sc.status.success(),
+            "{host}: {}",
+            String::from_utf8_lossy(&sc.stdout)
         );
         let text = std::fs::read_to_string(&conf).expect("read");
         assert!(text.contains(&format!("router_id {host}")));

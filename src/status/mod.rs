@@ -125,7 +125,9 @@ impl Instance {
 pub struct HostView {
     pub engine: Engine,
     pub instances: Vec<Instance>,
-    /// Every IPv4 address on the host: the ground truth for who holds a VIP.
+    /// Every IPv4 address on the host but those on `lo`: the ground truth for who holds a
+    /// VIP. A VIP on `lo` draws no traffic (the shipped role's VIP guard keeps each VIP there
+    /// on both load balancers, with arp_ignore so only the VRRP master answers ARP for it).
     pub addresses: Vec<Ipv4Addr>,
     /// Things that went wrong on a host that answered (an agent that does not reply...).
     pub problems: Vec<String>,

@@ -193,11 +193,15 @@ fn configured(text: &str) -> Vec<Instance> {
         .collect()
 }
 
-/// The addresses of `ip -o -4 addr show`: `2: eth0    inet 198.51.100.11/24 ...`.
+/// The addresses of `ip -o -4 addr show`: `2: eth0    inet 198.51.100.11/24 ...`, but not
+/// those on `lo`: no ARP answers for them, so a VIP there is not held (see `HostView`).
 fn addresses(text: &str) -> Vec<Ipv4Addr> {
     text.lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();
+            if words.nth(1)? == "lo" {
+                return None;
+            }
             words.find(|w| *w == "inet")?;
             words.next()?.split('/').next()?.parse().ok()
         })
@@ -209,6 +213,7 @@ mod tests {
     use super::*;
 
     const ADDR: &str = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever
+1: lo    inet 198.51.100.100/32 scope global lo\\       valid_lft forever
 2: eth0    inet 198.51.100.12/24 scope global eth0\\       valid_lft forever
 2: eth0    inet 198.51.100.200/24 scope global secondary eth0\\       valid_lft forever
 ";
@@ -241,10 +246,10 @@ mod tests {
             (Some(24), "MASTER", Some(100))
         );
         assert_eq!(i.vips, [Ipv4Addr::new(198, 51, 100, 200)]);
+        // Not the VIP on lo, which draws no traffic: this host does not hold 198.51.100.100.
         assert_eq!(
             view.addresses,
             [
-                Ipv4Addr::new(127, 0, 0, 1),
                 Ipv4Addr::new(198, 51, 100, 12),
                 Ipv4Addr::new(198, 51, 100, 200)
             ]

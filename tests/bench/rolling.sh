@@ -13,14 +13,18 @@
 #
 #   tests/bench/rolling.sh [RUNS_ROLLING] [RUNS_OTHERS]     (default 10 and 3)
 #
-# Needs root, `cargo build --release --workspace --examples` and ansible-core in
+# Needs root, `cargo build --release --workspace --bins --examples` and ansible-core in
 # /opt/ansible-venv. HACTL_AGENT may name the agent to install (it needs `hactl-agent drain`).
+# KEEP=DIR keeps each run's loadgen JSON (the time and reason of every failure) and the tool's
+# log there; CAPTURE=1 (with KEEP) adds a packet capture of the controller's side (NAME-N.pcap:
+# RSTs, SYN retries and the gratuitous ARPs of the VIP moves). The ctl_cpu column is the CPU
+# time (user + system seconds) of the tool the run timed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 hactl=$here/target/release/hactl
 loadgen=$here/target/release/examples/loadgen
 for b in "$hactl" "$loadgen"; do
-    [ -x "$b" ] || { echo "build first: cargo build --release --workspace --examples" >&2; exit 1; }
+    [ -x "$b" ] || { echo "build first: cargo build --release --workspace --bins --examples" >&2; exit 1; }
 done
 runs_rolling=${1:-10}
 runs_other=${2:-3}
@@ -30,6 +34,8 @@ seconds=${SECONDS_PER_RUN:-25}
 ansible_seconds=${ANSIBLE_SECONDS:-80}
 # ONLY=ansible|plain|rolling-k|rolling-a runs one scenario.
 only=${ONLY:-}
+keep=${KEEP:-}
+[ -z "$keep" ] || mkdir -p "$keep"
 prefix="hr$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')"
 work=$(mktemp -d /tmp/hactl-bench-rolling.XXXXXX)
 cleanup() { "$here/tests/fleet" down "$prefix" >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -72,24 +78,46 @@ one() {
     [ "$name" != ansible ] || secs=$ansible_seconds
     bump
     settle
+    local cap=""
+    if [ -n "$keep" ] && [ -n "${CAPTURE:-}" ]; then
+        # The client's traffic to the VIPs, and ARP (who holds a VIP when).
+        # (ip netns exec execs tcpdump, so $! is tcpdump itself.)
+        ip netns exec "$prefix-ctl" tcpdump -i any -s 128 -U -w "$keep/$name-$n.pcap" \
+            'arp or host 198.51.100.100 or host 198.51.100.200' 2>/dev/null &
+        cap=$!
+        sleep 0.3
+    fi
     ctl "$loadgen" --rate 100 --seconds "$secs" --timeout 2 \
         http://198.51.100.100/ http://198.51.100.200/ >"$work/load.json" &
     local lg=$!
     sleep 1
     local t0 t1
     t0=$(date +%s.%N)
-    "$@" >"$work/apply.log" 2>&1 || { echo "$name: the run failed:" >&2; tail -20 "$work/apply.log" >&2; }
+    # bash's `time` (not /usr/bin/time) also times a shell function such as hactl_apply.
+    local TIMEFORMAT='%U %S' rc=0
+    { time "$@" >"$work/apply.log" 2>&1 || rc=$?; } 2>"$work/cpu"
+    [ "$rc" = 0 ] || { echo "$name: the run failed:" >&2; tail -20 "$work/apply.log" >&2; }
     t1=$(date +%s.%N)
     wait "$lg"
-    python3 - "$name" "$t0" "$t1" "$work/load.json" <<'EOF'
+    if [ -n "$cap" ]; then
+        sleep 0.5
+        kill "$cap" 2>/dev/null || true
+        wait "$cap" 2>/dev/null || true
+    fi
+    if [ -n "$keep" ]; then
+        cp "$work/load.json" "$keep/$name-$n.json"
+        cp "$work/apply.log" "$keep/$name-$n.log"
+    fi
+    python3 - "$name" "$t0" "$t1" "$work/load.json" "$work/cpu" <<'EOF'
 import json, sys
-name, t0, t1, path = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+name, t0, t1, path, cpu = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 d = json.load(open(path))
-print(f"{name}\t{t1 - t0:.1f}\t{d['sent']}\t{d['failed']}\t{d['timed_out']}\t{d['max_latency_ms']}", flush=True)
+u, s = open(cpu).read().split()[-2:]
+print(f"{name}\t{t1 - t0:.1f}\t{d['sent']}\t{d['failed']}\t{d['timed_out']}\t{d['max_latency_ms']}\t{float(u) + float(s):.2f}", flush=True)
 EOF
 }
 
-echo -e "scenario\tseconds\tsent\tfailed\ttimed_out\tmax_ms"
+echo -e "scenario\tseconds\tsent\tfailed\ttimed_out\tmax_ms\tctl_cpu"
 # keepalived on both hosts for the first three scenarios.
 hactl_apply -e hactl_rolling=false >/dev/null
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
@@ -104,7 +132,7 @@ want rolling-k && for _ in $(seq 1 "$runs_rolling"); do
     one rolling-k hactl_apply --rolling
 done
 want rolling-a || exit 0
-engine=hactl-agent
+engine="hactl-agent"
 hactl_apply -e hactl_rolling=false >/dev/null
 for _ in $(seq 1 "$runs_rolling"); do
     one rolling-a hactl_apply --rolling
