@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -183,8 +183,9 @@ fn socket_in(ns: &NetNs, ifname: &str, group: Option<Ipv4Addr>) -> VrrpSocket {
 fn socket_with_ttl(ns: &NetNs, ifname: &str, group: Option<Ipv4Addr>, ttl: u8) -> VrrpSocket {
     let cfg = VrrpSocketConfig {
         ifname: ifname.into(),
-        group,
+        group: group.map(IpAddr::V4),
         unicast_ttl: ttl,
+        ipv6: false,
     };
     ns.enter(|| VrrpSocket::open(&cfg))
         .expect("open VRRP socket")
@@ -223,11 +224,13 @@ fn vrrp_multicast() {
         // Joined to the default group only: must not see 224.0.100.19 traffic.
         let other = socket_in(&b, "vb", Some(Ipv4Addr::new(224, 0, 0, 18)));
         let payload = [0x21, 0x33, 0x64, 0x01, 0x00, 0x01, 0xaa, 0xbb];
-        tx.send(&payload, TEST_GROUP, None).await.expect("send");
+        tx.send(&payload, TEST_GROUP.into(), None)
+            .await
+            .expect("send");
         let got = recv_within(&rx).await;
         assert_eq!(got.ifindex, vb_index);
-        assert_eq!(got.src, Ipv4Addr::new(198, 51, 100, 1));
-        assert_eq!(got.dst, TEST_GROUP);
+        assert_eq!(got.src, IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)));
+        assert_eq!(got.dst, IpAddr::V4(TEST_GROUP));
         assert_eq!(
             check_ip_header(&got.bytes, Ipv4Addr::new(198, 51, 100, 1), TEST_GROUP),
             payload
@@ -250,18 +253,20 @@ fn vrrp_unicast_with_source() {
         let tx = socket_in(&a, "va", None);
         let rx = socket_in(&b, "vb", None);
         let peer = Ipv4Addr::new(198, 51, 100, 2);
-        tx.send(b"unicast", peer, None).await.expect("send");
+        tx.send(b"unicast", peer.into(), None).await.expect("send");
         let got = recv_within(&rx).await;
-        assert_eq!(got.dst, peer);
+        assert_eq!(got.dst, IpAddr::V4(peer));
         assert_eq!(
             check_ip_header(&got.bytes, Ipv4Addr::new(198, 51, 100, 1), peer),
             b"unicast"
         );
 
         let pinned = Ipv4Addr::new(198, 51, 100, 5);
-        tx.send(b"pinned", peer, Some(pinned)).await.expect("send");
+        tx.send(b"pinned", peer.into(), Some(pinned.into()))
+            .await
+            .expect("send");
         let got = recv_within(&rx).await;
-        assert_eq!(got.src, pinned);
+        assert_eq!(got.src, IpAddr::V4(pinned));
         assert_eq!(check_ip_header(&got.bytes, pinned, peer), b"pinned");
     });
 }
@@ -274,14 +279,16 @@ fn vrrp_unicast_ttl() {
         let tx = socket_with_ttl(&a, "va", Some(TEST_GROUP), 64);
         let rx_uni = socket_in(&b, "vb", None);
         let peer = Ipv4Addr::new(198, 51, 100, 2);
-        tx.send(b"unicast", peer, None).await.expect("send");
+        tx.send(b"unicast", peer.into(), None).await.expect("send");
         let got = recv_within(&rx_uni).await;
-        assert_eq!(got.dst, peer);
+        assert_eq!(got.dst, IpAddr::V4(peer));
         assert_eq!(got.bytes[8], 64, "unicast TTL");
         let rx_multi = socket_in(&b, "vb", Some(TEST_GROUP));
-        tx.send(b"multicast", TEST_GROUP, None).await.expect("send");
+        tx.send(b"multicast", TEST_GROUP.into(), None)
+            .await
+            .expect("send");
         let got = recv_within(&rx_multi).await;
-        assert_eq!(got.dst, TEST_GROUP);
+        assert_eq!(got.dst, IpAddr::V4(TEST_GROUP));
         assert_eq!(got.bytes[8], 255, "multicast TTL");
     });
 }
@@ -527,7 +534,9 @@ fn keepalived_interop() {
         let ours = vrrp2_advert(51, 200, VIP);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            sock.send(&ours, TEST_GROUP, None).await.expect("send");
+            sock.send(&ours, TEST_GROUP.into(), None)
+                .await
+                .expect("send");
             tokio::time::sleep(Duration::from_millis(200)).await;
             if !a
                 .ip(&["-4", "addr", "show", "dev", "va"])

@@ -78,7 +78,15 @@ pub fn instances(host: &str, config: &Config) -> Vec<Inst> {
             priority: effective_priority(i.priority, &healthy_tracks(config, i, None)).priority,
             master: i.initial_state == InitialState::Master,
             preempt: !i.nopreempt,
-            vips: i.vips.iter().map(|v| v.addr).collect(),
+            // The controller follows IPv4 VIPs only (an IPv6 instance's are left out).
+            vips: i
+                .vips
+                .iter()
+                .filter_map(|v| match v.addr {
+                    std::net::IpAddr::V4(a) => Some(a),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect(),
         })
         .collect()
 }
@@ -400,7 +408,11 @@ pub fn wire_changes(before: &Config, after: &Config) -> Vec<String> {
                 let path = if i.unicast_peers.is_empty() {
                     format!(
                         "multicast group {}",
-                        i.mcast_dst.unwrap_or(c.global.mcast_group4)
+                        i.mcast_dst.unwrap_or(if i.ipv6() {
+                            std::net::IpAddr::V6(c.global.mcast_group6)
+                        } else {
+                            std::net::IpAddr::V4(c.global.mcast_group4)
+                        })
                     )
                 } else {
                     "unicast".to_string()

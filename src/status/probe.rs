@@ -188,7 +188,15 @@ fn configured(text: &str) -> Vec<Instance> {
             state: crate::status::EngineState::Stopped,
             priority: None,
             base_priority: Some(i.priority),
-            vips: i.vips.iter().map(|v| v.addr).collect(),
+            // The controller follows IPv4 VIPs only (an IPv6 instance's are left out).
+            vips: i
+                .vips
+                .iter()
+                .filter_map(|v| match v.addr {
+                    std::net::IpAddr::V4(a) => Some(a),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect(),
         })
         .collect()
 }

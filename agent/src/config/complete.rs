@@ -22,6 +22,32 @@ pub(crate) fn complete(
     if let Some(v) = raw.version {
         inst.version = v;
     }
+    // keepalived runs IPv6 instances with VRRPv3 (RFC 5798); strict mode overrides an
+    // explicit `version 2` with a complaint.
+    let ipv6 = raw.ipv6 == Some(true);
+    if ipv6 {
+        match raw.version {
+            Some(VrrpVersion::V2) if raw.strict.unwrap_or(config.global.vrrp_strict) => {
+                ctx.warn(
+                    loc,
+                    format!("({name}) cannot use IPv6 with VRRP version 2; setting version 3"),
+                );
+                inst.version = VrrpVersion::V3;
+            }
+            Some(VrrpVersion::V2) => {
+                ctx.error(
+                    loc,
+                    format!(
+                        "({name}) keepalived would send VRRPv2 adverts over IPv6, which no RFC \
+                         defines; hactl-agent does not support 'version 2' with IPv6 addresses \
+                         (it speaks VRRPv3 over IPv6); remove it or run keepalived on this host"
+                    ),
+                );
+                return None;
+            }
+            _ => inst.version = VrrpVersion::V3,
+        }
+    }
     let Some(vrid) = raw.vrid else {
         ctx.error(loc, format!("({name}) the virtual router id must be set"));
         return None;
@@ -111,6 +137,37 @@ pub(crate) fn complete(
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
     accept_mode(ctx, loc, &name, &raw, &mut inst);
+    let v6_address = inst
+        .vips
+        .iter()
+        .chain(&inst.excluded_vips)
+        .any(|v| v.addr.is_ipv6());
+    if !inst.accept && v6_address {
+        ctx.error(
+            loc,
+            format!(
+                "({name}) keepalived would drop packets to the IPv6 addresses while MASTER (no \
+                 accept mode); hactl-agent's drop rules cover IPv4 only, so it does not \
+                 support 'no_accept' (or strict mode without 'accept') with IPv6 addresses; \
+                 add 'accept' or run keepalived on this host"
+            ),
+        );
+        return None;
+    }
+    // keepalived 2.2.7: the first VIP of a multicast IPv6 instance should be link-local (RFC
+    // 5798 section 5.2.9); only strict mode makes it a configuration error.
+    if ipv6
+        && inst.strict
+        && inst.unicast_peers.is_empty()
+        && inst.vips.first().is_some_and(
+            |v| !matches!(v.addr, std::net::IpAddr::V6(a) if a.is_unicast_link_local()),
+        )
+    {
+        ctx.warn(
+            loc,
+            format!("({name}) the first IPv6 VIP address must be link local"),
+        );
+    }
     inst.check_unicast_src = !inst.unicast_peers.is_empty()
         && (raw.check_unicast_src || config.global.check_unicast_src);
     match raw.unicast_ttl.clone() {

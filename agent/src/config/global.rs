@@ -23,6 +23,35 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                     }
                 }
             }
+            "vrrp_mcast_group6" => {
+                if let Some(v) = ctx.value(st) {
+                    match v.parse::<std::net::IpAddr>() {
+                        Err(_) => ctx.warn(
+                            loc,
+                            format!("Can't parse vrrp_mcast_group6 [{v}]. Skipping"),
+                        ),
+                        Ok(std::net::IpAddr::V4(_)) => ctx.warn(
+                            loc,
+                            format!("vrrp_mcast_group6 [{v}] is not IPv6. Skipping"),
+                        ),
+                        Ok(std::net::IpAddr::V6(a)) if !a.is_multicast() => ctx.warn(
+                            loc,
+                            format!("vrrp_mcast_group6 [{v}] is not multicast. Skipping"),
+                        ),
+                        Ok(std::net::IpAddr::V6(a)) => {
+                            if a.segments()[0] & 0xff0f != 0xff02 {
+                                ctx.warn(
+                                    loc,
+                                    format!(
+                                        "vrrp_mcast_group6 [{v}] should be link-local multicast."
+                                    ),
+                                );
+                            }
+                            g.mcast_group6 = a;
+                        }
+                    }
+                }
+            }
             "enable_script_security" => {
                 ctx.no_block(st);
                 g.enable_script_security = true;
@@ -83,13 +112,13 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
             }
             "vrrp_garp_interval" | "vrrp_gna_interval" => {
                 // keepalived reads both in microseconds, 1 us to UINT_MAX us; the gratuitous NA
-                // interval is IPv6's, which the agent refuses, so it is only checked.
+                // interval spaces the unsolicited NAs of IPv6 instances.
                 if let Some(v) = ctx.value(st) {
                     match decimal_micros(ctx, loc, v, 1, u64::from(u32::MAX)) {
                         Some(us) if st.keyword() == "vrrp_garp_interval" => {
                             g.garp_interval = Duration::from_micros(us);
                         }
-                        Some(_) => {}
+                        Some(us) => g.gna_interval = Duration::from_micros(us),
                         None => ctx.warn(loc, format!("{} '{v}' is invalid", st.keyword())),
                     }
                 }

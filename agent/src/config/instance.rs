@@ -1,7 +1,7 @@
 //! `vrrp_instance NAME { }`, keyword by keyword. Defaults and cross-field rules are applied
 //! afterwards, in `complete`, as keepalived does.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::complete::complete;
@@ -45,6 +45,22 @@ pub(crate) struct Raw {
     pub lower_prio_delay_set: bool,
     pub lower_prio_no_advert: Option<bool>,
     pub higher_prio_send_advert: Option<bool>,
+    /// The instance's address family once an address (or `native_ipv6`) decided it: `true`
+    /// for IPv6. keepalived takes the first one and skips addresses of the other family.
+    pub ipv6: Option<bool>,
+}
+
+impl Raw {
+    /// Whether `addr` may join the instance: it sets the family if none is set yet.
+    fn family_admits(&mut self, addr: IpAddr) -> bool {
+        match self.ipv6 {
+            None => {
+                self.ipv6 = Some(addr.is_ipv6());
+                true
+            }
+            Some(v6) => v6 == addr.is_ipv6(),
+        }
+    }
 }
 
 pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Instance> {
@@ -162,6 +178,18 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             }
         }
         "version" => match ctx.value(s) {
+            // keepalived ignores a version 2 once the instance is IPv6.
+            Some("2") if raw.ipv6 == Some(true) => ctx.warn(
+                loc,
+                format!(
+                    "({name}) vrrp_version 2 conflicts with configured or deduced version {}; ignoring.",
+                    match raw.version {
+                        Some(VrrpVersion::V3) => 3,
+                        Some(VrrpVersion::V2) => 2,
+                        None => 0,
+                    }
+                ),
+            ),
             Some("2") => raw.version = Some(VrrpVersion::V2),
             Some("3") => raw.version = Some(VrrpVersion::V3),
             Some(_) => ctx.warn(loc, format!("({name}): Version must be either 2 or 3")),
@@ -227,6 +255,16 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 ctx.no_block(v);
                 if let Some(vip) = vip(ctx, v) {
                     if kw == "virtual_ipaddress" {
+                        if !raw.family_admits(vip.addr) {
+                            ctx.warn(
+                                &v.loc,
+                                format!(
+                                    "({name}): address family must match VRRP instance [{}] - ignoring",
+                                    v.keyword()
+                                ),
+                            );
+                            continue;
+                        }
                         inst.vips.push(vip);
                     } else {
                         inst.excluded_vips.push(vip);
@@ -255,26 +293,32 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "mcast_src_ip" | "unicast_src_ip" => {
             raw.unicast_keyword |= kw == "unicast_src_ip";
             if let Some(v) = ctx.value(s) {
-                match v.parse::<Ipv4Addr>() {
-                    Ok(a) => inst.src_ip = Some(a),
-                    Err(_) if v.contains(':') => ctx.error(loc, format!("({name}) IPv6 source address {v}: hactl-agent speaks VRRP over IPv4 only")),
+                match v.parse::<IpAddr>() {
+                    Ok(a) if raw.family_admits(a) => inst.src_ip = Some(a),
+                    Ok(_) => ctx.warn(loc, format!("Configuration error: VRRP instance[{name}] and src address[{v}] MUST be of the same family !!! Skipping...")),
                     Err(_) => ctx.warn(loc, format!("Configuration error: VRRP instance[{name}] malformed src address[{v}]. Skipping...")),
                 }
             }
         }
         "mcast_dst_ip" => {
             if let Some(v) = ctx.value(s) {
-                match v.parse::<std::net::IpAddr>() {
-                    Ok(std::net::IpAddr::V4(a)) if a.is_multicast() => inst.mcast_dst = Some(a),
-                    Ok(std::net::IpAddr::V4(_)) => ctx.warn(
+                match v.parse::<IpAddr>() {
+                    Ok(a) if !raw.family_admits(a) => ctx.warn(
+                        loc,
+                        format!("({name}) mcast dest address {v} MUST match VRRP instance family. Skipping..."),
+                    ),
+                    Ok(IpAddr::V4(a)) if a.is_multicast() => inst.mcast_dst = Some(IpAddr::V4(a)),
+                    Ok(IpAddr::V4(_)) => ctx.warn(
                         loc,
                         format!("({name}) mcast_dst_ip {v} not multicast. Skipping..."),
                     ),
-                    Ok(std::net::IpAddr::V6(_)) => ctx.error(
+                    // keepalived: IN6_IS_ADDR_MC_LINKLOCAL, ff02::/16.
+                    Ok(IpAddr::V6(a)) if a.segments()[0] & 0xff0f == 0xff02 => {
+                        inst.mcast_dst = Some(IpAddr::V6(a))
+                    }
+                    Ok(IpAddr::V6(_)) => ctx.warn(
                         loc,
-                        format!(
-                            "({name}) IPv6 mcast_dst_ip {v}: hactl-agent speaks VRRP over IPv4 only"
-                        ),
+                        format!("({name}) mcast_dst_ip {v} not link-local multicast. Skipping..."),
                     ),
                     Err(_) => ctx.warn(
                         loc,
@@ -288,14 +332,26 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             for p in ctx.block(s).unwrap_or_default() {
                 ctx.no_block(p);
                 let addr = p.keyword();
-                match addr.parse::<Ipv4Addr>() {
-                    Ok(a) => {
+                match addr.parse::<IpAddr>() {
+                    Ok(a) if raw.family_admits(a) => {
                         let peer = unicast_peer(ctx, p, name, a, raw);
                         inst.unicast_peers.push(peer);
                     }
-                    Err(_) if addr.contains(':') => ctx.error(&p.loc, format!("({name}) IPv6 unicast peer {addr}: hactl-agent speaks VRRP over IPv4 only")),
+                    Ok(_) => ctx.warn(&p.loc, format!("Configuration error: VRRP instance[{name}] and unicast peer address[{addr}] MUST be of the same family !!! Skipping...")),
                     Err(_) => ctx.warn(&p.loc, format!("({name}) unicast peer {addr} is not a valid address - ignoring")),
                 }
+            }
+        }
+        "native_ipv6" => {
+            ctx.no_block(s);
+            if raw.ipv6 == Some(false) {
+                ctx.warn(
+                    loc,
+                    format!("({name}) Cannot specify native_ipv6 with IPv4 addresses"),
+                );
+            } else {
+                raw.ipv6 = Some(true);
+                raw.version = Some(VrrpVersion::V3);
             }
         }
         "check_unicast_src" => {
@@ -446,7 +502,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
 /// `ADDR [min_ttl N] [max_ttl N]`, read as keepalived reads it: options in pairs, a bad
 /// number is reported and skipped, an unknown option ends the line. Any valid TTL option
 /// turns source checking on for the instance.
-fn unicast_peer(ctx: &mut Ctx, p: &Stmt, name: &str, addr: Ipv4Addr, raw: &mut Raw) -> UnicastPeer {
+fn unicast_peer(ctx: &mut Ctx, p: &Stmt, name: &str, addr: IpAddr, raw: &mut Raw) -> UnicastPeer {
     let mut peer = UnicastPeer::new(addr);
     let options = &p.words[1..];
     for pair in options.chunks(2) {

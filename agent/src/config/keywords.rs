@@ -185,7 +185,6 @@ pub const GLOBAL: Known = Known {
         "vmac_prefix",
         "vrrp_cpu_affinity",
         "vrrp_ipsets",
-        "vrrp_mcast_group6",
         "vrrp_netlink_cmd_rcv_bufs",
         "vrrp_netlink_cmd_rcv_bufs_force",
         "vrrp_netlink_monitor_rcv_bufs",
@@ -244,7 +243,6 @@ pub const INSTANCE: Known = Known {
             "old_unicast_checksum",
             "checksum VRRPv3 unicast adverts over the multicast group address (pre-2.2 style)",
         ),
-        ("native_ipv6", "run the instance over IPv6"),
         ("vrf", "bind the instance's sockets to that VRF"),
         ("track_bfd", TRACK_BFD),
         (

@@ -1,11 +1,12 @@
 //! The typed configuration the agent runs, with keepalived 2.2.7's defaults filled in.
 //!
 //! Everything here is resolved: defaults applied, names of tracked scripts checked, values
-//! clamped the way keepalived clamps them. Consumers never see a half-parsed value. IPv4 only:
-//! the agent's codec and network code speak VRRP over IPv4.
+//! clamped the way keepalived clamps them. Consumers never see a half-parsed value. An instance
+//! runs over IPv4 or, when its virtual addresses are IPv6 (or `native_ipv6` is given), over
+//! IPv6 with VRRPv3, as keepalived does.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct GlobalDefs {
     pub router_id: Option<String>,
     /// `vrrp_mcast_group4`, default 224.0.0.18 (RFC 3768).
     pub mcast_group4: Ipv4Addr,
+    /// `vrrp_mcast_group6`, default ff02::12 (RFC 5798).
+    pub mcast_group6: Ipv6Addr,
     pub enable_script_security: bool,
     pub script_user: Option<ScriptUser>,
     /// `vrrp_version`: the default for instances that do not set `version`.
@@ -42,6 +45,8 @@ pub struct GlobalDefs {
     pub garp: Garp,
     /// `vrrp_garp_interval`: pause between gratuitous ARPs, default 0.
     pub garp_interval: Duration,
+    /// `vrrp_gna_interval`: pause between unsolicited NA rounds (IPv6), default 0.
+    pub gna_interval: Duration,
     /// `vrrp_check_unicast_src`: every unicast instance drops adverts from non-peers.
     pub check_unicast_src: bool,
     /// `vrrp_lower_prio_no_advert`: the default for instances.
@@ -83,11 +88,13 @@ impl Default for GlobalDefs {
         GlobalDefs {
             router_id: None,
             mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
             enable_script_security: false,
             script_user: None,
             vrrp_version: VrrpVersion::V2,
             garp: Garp::default(),
             garp_interval: Duration::ZERO,
+            gna_interval: Duration::ZERO,
             check_unicast_src: false,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
@@ -257,11 +264,12 @@ pub struct Instance {
     pub vips: Vec<VirtualIp>,
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
     pub excluded_vips: Vec<VirtualIp>,
-    /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts.
-    pub src_ip: Option<Ipv4Addr>,
+    /// `mcast_src_ip` or `unicast_src_ip`: the source address of adverts (of the instance's
+    /// address family).
+    pub src_ip: Option<IpAddr>,
     /// `mcast_dst_ip`: the multicast group of this instance's adverts (sent and joined);
-    /// `None`: the global `vrrp_mcast_group4`.
-    pub mcast_dst: Option<Ipv4Addr>,
+    /// `None`: the global `vrrp_mcast_group4` (or `vrrp_mcast_group6`).
+    pub mcast_dst: Option<IpAddr>,
     /// Non-empty: adverts go to these peers by unicast instead of to the multicast group.
     pub unicast_peers: Vec<UnicastPeer>,
     /// Unicast adverts from a source that is not in `unicast_peers`, or with a TTL outside
@@ -303,6 +311,16 @@ pub struct Instance {
     pub routes: Vec<Route>,
     /// `virtual_rules`: installed as MASTER, removed on leaving MASTER.
     pub rules: Vec<Rule>,
+}
+
+impl Instance {
+    /// Whether the instance runs over IPv6 (VRRPv3, RFC 5798). keepalived takes the family
+    /// from the first address of `virtual_ipaddress`, `mcast_src_ip`/`unicast_src_ip`,
+    /// `unicast_peer`, `mcast_dst_ip` or `native_ipv6`, and skips VIPs of the other family;
+    /// an instance without VIPs is IPv4 (an IPv6 one needs VRRPv3, which needs VIPs).
+    pub fn ipv6(&self) -> bool {
+        self.vips.first().is_some_and(|v| v.addr.is_ipv6())
+    }
 }
 
 /// One `virtual_routes`/`static_routes` entry (IPv4).
@@ -380,7 +398,7 @@ pub enum RuleAction {
 /// One `unicast_peer` entry: `ADDR [min_ttl N] [max_ttl N]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnicastPeer {
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     /// Default 0.
     pub min_ttl: u8,
     /// Default 255.
@@ -389,9 +407,9 @@ pub struct UnicastPeer {
 
 impl UnicastPeer {
     /// A peer with keepalived's default TTL range (any TTL).
-    pub fn new(addr: Ipv4Addr) -> Self {
+    pub fn new(addr: impl Into<IpAddr>) -> Self {
         UnicastPeer {
-            addr,
+            addr: addr.into(),
             min_ttl: 0,
             max_ttl: u8::MAX,
         }
@@ -438,8 +456,8 @@ impl fmt::Debug for Secret {
 /// One `virtual_ipaddress` line: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VirtualIp {
-    pub addr: Ipv4Addr,
-    /// Default 32.
+    pub addr: IpAddr,
+    /// Default 32 (128 for IPv6).
     pub prefix: u8,
     /// Default: the instance's interface.
     pub dev: Option<String>,

@@ -1,7 +1,7 @@
 //! Keyword-by-keyword tests of the parser: defaults, fallbacks and errors as keepalived 2.2.7
 //! has them. The end-to-end comparison with real keepalived is in `tests/keepalived_verdicts.rs`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::*;
@@ -239,7 +239,7 @@ fn virtual_addresses() {
     assert_eq!(
         vips[0],
         VirtualIp {
-            addr: Ipv4Addr::new(198, 51, 100, 1),
+            addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)),
             prefix: 24,
             dev: Some("eth1".into()),
             brd: Some(Ipv4Addr::new(198, 51, 100, 255)),
@@ -250,11 +250,11 @@ fn virtual_addresses() {
     );
     assert_eq!(
         (vips[1].addr, vips[1].prefix),
-        (Ipv4Addr::new(203, 0, 113, 7), 32)
+        (IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)), 32)
     );
     assert_eq!(
         (vips[2].addr, vips[2].prefix),
-        (Ipv4Addr::new(198, 51, 100, 9), 32)
+        (IpAddr::V4(Ipv4Addr::new(198, 51, 100, 9)), 32)
     );
     assert_eq!(vips.len(), 3);
     assert_eq!(
@@ -264,10 +264,90 @@ fn virtual_addresses() {
             "Invalid address prefix len 40 for address 198.51.100.9/40 - using 32",
         ]
     );
-    let errs = errors(
-        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  2001:db8::1\n }\n}",
+}
+
+/// keepalived 2.2.7 runs an instance whose VIPs are IPv6 over IPv6, with VRRPv3.
+#[test]
+fn ipv6_vips_make_an_ipv6_vrrpv3_instance() {
+    let p = parse(
+        "global_defs {\n vrrp_version 2\n}\n\
+         vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  \
+         2001:db8::1/64\n  2001:db8::2\n }\n virtual_ipaddress_excluded {\n  198.51.100.9\n }\n}",
     );
-    assert!(errs[0].contains("IPv4 only"), "{errs:?}");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let i = &p.config.instances[0];
+    assert!(i.ipv6());
+    assert_eq!(i.version, VrrpVersion::V3, "IPv6 forces VRRPv3");
+    let v6 = |s: &str| IpAddr::V6(s.parse::<Ipv6Addr>().expect("an IPv6 address"));
+    assert_eq!(
+        i.vips
+            .iter()
+            .map(|v| (v.addr, v.prefix))
+            .collect::<Vec<_>>(),
+        [(v6("2001:db8::1"), 64), (v6("2001:db8::2"), 128)]
+    );
+    // Excluded addresses may be of either family, as in keepalived.
+    assert_eq!(i.excluded_vips.len(), 1);
+
+    // Mixing families: keepalived skips the address with an error.
+    let p = parse(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  \
+         2001:db8::1\n  198.51.100.1\n }\n}",
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI): address family must match VRRP instance [198.51.100.1] - ignoring"]
+    );
+    assert_eq!(p.config.instances[0].vips.len(), 1);
+
+    // native_ipv6: IPv6 and VRRPv3 before any address; IPv4 VIPs are then skipped.
+    let p = parse(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n native_ipv6\n \
+         virtual_ipaddress {\n  2001:db8::1\n }\n version 2\n}",
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."]
+    );
+    assert_eq!(p.config.instances[0].version, VrrpVersion::V3);
+    let p = parse(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  \
+         198.51.100.1\n }\n native_ipv6\n}",
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        ["(VI) Cannot specify native_ipv6 with IPv4 addresses"]
+    );
+
+    // An explicit `version 2` before IPv6 addresses: keepalived would run VRRPv2 over IPv6,
+    // which the agent refuses; strict mode makes keepalived switch to version 3.
+    let errs = errors(
+        "vrrp_instance VI {\n interface eth0\n version 2\n virtual_router_id 1\n \
+         virtual_ipaddress {\n  2001:db8::1\n }\n}",
+    );
+    assert!(errs[0].contains("'version 2' with IPv6"), "{errs:?}");
+
+    // IPv6 unicast peers and source.
+    let p = parse(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n unicast_src_ip 2001:db8::a\n \
+         unicast_peer {\n  2001:db8::b\n  198.51.100.2\n }\n virtual_ipaddress {\n  2001:db8::1\n }\n}",
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        [
+            "Configuration error: VRRP instance[VI] and unicast peer address[198.51.100.2] MUST be of the same family !!! Skipping..."
+        ]
+    );
+    let i = &p.config.instances[0];
+    assert_eq!(i.src_ip, Some(v6("2001:db8::a")));
+    assert_eq!(i.unicast_peers, [UnicastPeer::new(v6("2001:db8::b"))]);
+
+    // No accept mode needs drop rules, which the agent has for IPv4 only.
+    let errs = errors(
+        "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n no_accept\n \
+         virtual_ipaddress {\n  2001:db8::1\n }\n}",
+    );
+    assert!(errs[0].contains("'no_accept'"), "{errs:?}");
 }
 
 #[test]
@@ -288,7 +368,7 @@ fn no_vip_is_a_warning_on_v2_and_an_error_on_v3() {
 fn unicast_and_source_addresses() {
     let (i, p) =
         instance("unicast_src_ip 198.51.100.2\nunicast_peer {\n 198.51.100.3\n 198.51.100.4\n}");
-    assert_eq!(i.src_ip, Some(Ipv4Addr::new(198, 51, 100, 2)));
+    assert_eq!(i.src_ip, Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2))));
     assert_eq!(
         i.unicast_peers,
         [
@@ -305,7 +385,7 @@ fn unicast_and_source_addresses() {
     let (i, p) = instance("mcast_src_ip 198.51.100.2");
     assert_eq!(
         (i.src_ip, i.unicast_peers.len()),
-        (Some(Ipv4Addr::new(198, 51, 100, 2)), 0)
+        (Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2))), 0)
     );
     assert!(p.warnings.is_empty());
     let (_, p) = instance("unicast_src_ip 198.51.100.2");
@@ -909,7 +989,7 @@ fn check_unicast_src_from_instance_global_or_peer_ttl_options() {
         i.unicast_peers,
         [
             UnicastPeer {
-                addr: Ipv4Addr::new(198, 51, 100, 3),
+                addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 3)),
                 min_ttl: 250,
                 max_ttl: 254
             },
@@ -1348,20 +1428,29 @@ fn mcast_dst_ip_overrides_the_global_group() {
          vrrp_instance B {\n interface eth0\n virtual_router_id 2\n mcast_dst_ip 198.51.100.9\n \
          virtual_ipaddress {\n  198.51.100.2\n }\n}\n",
     );
-    let dst: Vec<Option<Ipv4Addr>> = p.config.instances.iter().map(|i| i.mcast_dst).collect();
-    assert_eq!(dst, [Some(Ipv4Addr::new(224, 0, 100, 21)), None]);
+    let dst: Vec<Option<IpAddr>> = p.config.instances.iter().map(|i| i.mcast_dst).collect();
+    assert_eq!(
+        dst,
+        [Some(IpAddr::V4(Ipv4Addr::new(224, 0, 100, 21))), None]
+    );
     let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(
         messages,
         ["(B) mcast_dst_ip 198.51.100.9 not multicast. Skipping..."]
     );
+    // An IPv6 group makes the instance IPv6; its IPv4 VIP is then skipped, as in keepalived.
+    let p = parse(
+        "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n mcast_dst_ip ff02::12\n \
+         virtual_ipaddress {\n  2001:db8::3\n  198.51.100.3\n }\n}\n",
+    );
+    let messages: Vec<&str> = p.warnings.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(
-        errors(
-            "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n mcast_dst_ip ff02::12\n}\n"
-        ),
-        [
-            "test.conf:4: error: (C) IPv6 mcast_dst_ip ff02::12: hactl-agent speaks VRRP over IPv4 only"
-        ]
+        messages,
+        ["(C): address family must match VRRP instance [198.51.100.3] - ignoring"]
+    );
+    assert_eq!(
+        p.config.instances[0].mcast_dst,
+        Some(IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12)))
     );
 }
 

@@ -1,6 +1,6 @@
 //! One `virtual_ipaddress` entry: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::model::VirtualIp;
 use super::parse::Ctx;
@@ -14,30 +14,24 @@ pub(crate) fn vip(ctx: &mut Ctx, s: &Stmt) -> Option<VirtualIp> {
         Some((a, p)) => (a, Some(p)),
         None => (text, None),
     };
-    if addr.contains(':') {
-        ctx.error(
-            &s.loc,
-            format!("IPv6 virtual address {text}: hactl-agent speaks VRRP over IPv4 only"),
-        );
-        return None;
-    }
-    let Ok(addr) = addr.parse::<Ipv4Addr>() else {
+    let Ok(addr) = addr.parse::<IpAddr>() else {
         ctx.warn(
             &s.loc,
             format!("VRRP parsed invalid IP {text}. skipping IP..."),
         );
         return None;
     };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
-        None => 32,
-        Some(p) => match unsigned(p, 0, 32).and_then(|p| u8::try_from(p).ok()) {
+        None => max,
+        Some(p) => match unsigned(p, 0, u32::from(max)).and_then(|p| u8::try_from(p).ok()) {
             Some(p) => p,
             None => {
                 ctx.warn(
                     &s.loc,
-                    format!("Invalid address prefix len {p} for address {text} - using 32"),
+                    format!("Invalid address prefix len {p} for address {text} - using {max}"),
                 );
-                32
+                max
             }
         },
     };

@@ -10,12 +10,15 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+
 use std::str::FromStr;
 
 use futures::TryStreamExt;
 use rtnetlink::Handle;
 use rtnetlink::packet_route::AddressFamily;
-use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use rtnetlink::packet_route::address::{
+    AddressAttribute, AddressHeaderFlags, AddressMessage, AddressScope,
+};
 
 use super::NetError;
 
@@ -81,12 +84,13 @@ impl Scope {
 }
 
 /// One virtual IP as keepalived's `virtual_ipaddress` block describes it:
-/// `198.51.100.10/24 brd 198.51.100.255 dev eth0 scope global label eth0:vip`.
+/// `198.51.100.10/24 brd 198.51.100.255 dev eth0 scope global label eth0:vip`, or an IPv6
+/// one (`2001:db8::10/64`), which is added with `nodad` as keepalived adds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Vip {
     pub ifindex: u32,
-    pub addr: Ipv4Addr,
-    /// keepalived's default when no `/len` is given is 32.
+    pub addr: IpAddr,
+    /// keepalived's default when no `/len` is given is 32 (128 for IPv6).
     pub prefix_len: u8,
     /// Broadcast address; none unless configured (keepalived sets IFA_BROADCAST only on `brd`).
     pub broadcast: Option<Ipv4Addr>,
@@ -95,11 +99,11 @@ pub struct Vip {
 }
 
 impl Vip {
-    /// A /32 global VIP with no label or broadcast.
-    pub fn new(ifindex: u32, addr: Ipv4Addr, prefix_len: u8) -> Self {
+    /// A global VIP with no label or broadcast.
+    pub fn new(ifindex: u32, addr: impl Into<IpAddr>, prefix_len: u8) -> Self {
         Vip {
             ifindex,
-            addr,
+            addr: addr.into(),
             prefix_len,
             broadcast: None,
             scope: Scope::Global,
@@ -107,22 +111,22 @@ impl Vip {
         }
     }
 
-    fn key(&self) -> (u32, Ipv4Addr, u8) {
+    fn key(&self) -> (u32, IpAddr, u8) {
         (self.ifindex, self.addr, self.prefix_len)
     }
 }
 
-/// An IPv4 address as the kernel reports it on an interface.
+/// An IPv4 or IPv6 address as the kernel reports it on an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InterfaceAddress {
     pub ifindex: u32,
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub prefix_len: u8,
     pub label: Option<String>,
 }
 
 impl InterfaceAddress {
-    fn key(&self) -> (u32, Ipv4Addr, u8) {
+    fn key(&self) -> (u32, IpAddr, u8) {
         (self.ifindex, self.addr, self.prefix_len)
     }
 
@@ -132,7 +136,7 @@ impl InterfaceAddress {
     }
 }
 
-/// Adding, removing and listing IPv4 addresses; [`Netlink`] is the real one.
+/// Adding, removing and listing addresses (both families); [`Netlink`] is the real one.
 pub trait AddressIo {
     fn add(&self, vip: &Vip) -> impl Future<Output = Result<(), NetError>> + Send;
     fn del(&self, addr: &InterfaceAddress) -> impl Future<Output = Result<(), NetError>> + Send;
@@ -167,13 +171,18 @@ impl AddressIo for Netlink {
         let mut req = self
             .handle
             .address()
-            .add(vip.ifindex, IpAddr::V4(vip.addr), vip.prefix_len);
+            .add(vip.ifindex, vip.addr, vip.prefix_len);
         let msg = req.message_mut();
+        if vip.addr.is_ipv6() {
+            // keepalived adds IPv6 VIPs with IFA_F_NODAD: a VIP moving between routers must
+            // be usable at once, not after duplicate address detection.
+            msg.header.flags |= AddressHeaderFlags::Nodad;
+        }
         // rtnetlink's builder derives a broadcast address by itself; keepalived (and `ip addr
         // add`) set one only when configured, so drop it and add ours.
         msg.attributes
             .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
-        if let Some(brd) = vip.broadcast {
+        if let (Some(brd), true) = (vip.broadcast, vip.addr.is_ipv4()) {
             msg.attributes.push(AddressAttribute::Broadcast(brd));
         }
         if let Some(label) = &vip.label {
@@ -189,11 +198,18 @@ impl AddressIo for Netlink {
 
     async fn del(&self, addr: &InterfaceAddress) -> Result<(), NetError> {
         let mut msg = AddressMessage::default();
-        msg.header.family = AddressFamily::Inet;
+        msg.header.family = if addr.addr.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
         msg.header.index = addr.ifindex;
         msg.header.prefix_len = addr.prefix_len;
-        msg.attributes
-            .push(AddressAttribute::Local(IpAddr::V4(addr.addr)));
+        // An IPv6 address has no IFA_LOCAL, only IFA_ADDRESS.
+        msg.attributes.push(match addr.addr {
+            IpAddr::V4(_) => AddressAttribute::Local(addr.addr),
+            IpAddr::V6(_) => AddressAttribute::Address(addr.addr),
+        });
         self.handle
             .address()
             .del(msg)
@@ -228,15 +244,15 @@ impl AddressIo for Netlink {
     }
 }
 
-/// Reads an IPv4 address out of a netlink message; `None` for other families.
+/// Reads an IPv4 or IPv6 address out of a netlink message; `None` for other families.
 fn from_message(msg: &AddressMessage) -> Option<InterfaceAddress> {
     let mut local = None;
     let mut address = None;
     let mut label = None;
     for attr in &msg.attributes {
         match attr {
-            AddressAttribute::Local(IpAddr::V4(a)) => local = Some(*a),
-            AddressAttribute::Address(IpAddr::V4(a)) => address = Some(*a),
+            AddressAttribute::Local(a) => local = Some(*a),
+            AddressAttribute::Address(a) => address = Some(*a),
             AddressAttribute::Label(l) => label = Some(l.clone()),
             _ => {}
         }
@@ -284,7 +300,7 @@ pub async fn cleanup_stale<A: AddressIo>(
 pub struct AddressManager<A> {
     io: A,
     configured: Vec<Vip>,
-    added: HashSet<(u32, Ipv4Addr, u8)>,
+    added: HashSet<(u32, IpAddr, u8)>,
 }
 
 impl<A: AddressIo> AddressManager<A> {

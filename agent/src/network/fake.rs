@@ -4,7 +4,7 @@
 //! and never touch the kernel. Clones share state, so a test keeps a handle on what it gave
 //! away.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rtnetlink::packet_route::RouteNetlinkMessage;
@@ -88,9 +88,9 @@ impl RouteIo for FakeAddresses {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentPacket {
     pub payload: Vec<u8>,
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     /// The pinned source address, if any.
-    pub src: Option<Ipv4Addr>,
+    pub src: Option<IpAddr>,
 }
 
 /// A VRRP socket whose sent packets are recorded and whose received packets come from a
@@ -119,12 +119,7 @@ impl FakeVrrp {
 }
 
 impl VrrpIo for FakeVrrp {
-    async fn send(
-        &self,
-        payload: &[u8],
-        dst: Ipv4Addr,
-        src: Option<Ipv4Addr>,
-    ) -> Result<(), NetError> {
+    async fn send(&self, payload: &[u8], dst: IpAddr, src: Option<IpAddr>) -> Result<(), NetError> {
         lock(&self.sent).push(SentPacket {
             payload: payload.to_vec(),
             dst,
@@ -145,17 +140,17 @@ impl VrrpIo for FakeVrrp {
 /// Records gratuitous ARPs instead of sending them.
 #[derive(Debug, Clone, Default)]
 pub struct FakeGarp {
-    sent: Arc<Mutex<Vec<Ipv4Addr>>>,
+    sent: Arc<Mutex<Vec<IpAddr>>>,
 }
 
 impl FakeGarp {
-    pub fn sent(&self) -> Vec<Ipv4Addr> {
+    pub fn sent(&self) -> Vec<IpAddr> {
         lock(&self.sent).clone()
     }
 }
 
 impl GarpIo for FakeGarp {
-    async fn send_garp(&self, vip: Ipv4Addr) -> Result<(), NetError> {
+    async fn send_garp(&self, vip: IpAddr) -> Result<(), NetError> {
         lock(&self.sent).push(vip);
         Ok(())
     }
@@ -231,13 +226,15 @@ impl Stack for FakeStack {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
     use crate::network::addr::{AddressManager, cleanup_stale};
 
     fn ia(ifindex: u32, last: u8, prefix_len: u8) -> InterfaceAddress {
         InterfaceAddress {
             ifindex,
-            addr: Ipv4Addr::new(198, 51, 100, last),
+            addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, last)),
             prefix_len,
             label: None,
         }
@@ -288,7 +285,7 @@ mod tests {
     #[tokio::test]
     async fn fake_vrrp_records_and_delivers() {
         let (fake, inbox) = FakeVrrp::new();
-        let dst = Ipv4Addr::new(224, 0, 0, 18);
+        let dst = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
         fake.send(b"adv", dst, None).await.expect("send");
         let want = SentPacket {
             payload: b"adv".to_vec(),
@@ -299,8 +296,9 @@ mod tests {
         let pkt = ReceivedPacket {
             bytes: vec![0x45],
             ifindex: 2,
-            src: Ipv4Addr::new(198, 51, 100, 2),
+            src: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2)),
             dst,
+            hop_limit: None,
         };
         inbox.send(pkt.clone()).await.expect("deliver");
         assert_eq!(fake.recv().await.expect("recv"), pkt);

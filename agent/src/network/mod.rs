@@ -17,7 +17,7 @@ pub mod vrrp_socket;
 
 use std::future::Future;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 pub use addr::{AddressIo, AddressManager, InterfaceAddress, Netlink, Scope, Vip};
 pub use garp::{GarpIo, GarpSender};
@@ -56,7 +56,7 @@ pub enum NetError {
     )]
     NotOwned {
         ifindex: u32,
-        addr: Ipv4Addr,
+        addr: IpAddr,
         prefix_len: u8,
     },
 }
@@ -75,17 +75,19 @@ impl NetError {
 ///
 /// The real implementation is [`VrrpSocket`]; tests of the state machine driver use a fake.
 pub trait VrrpIo {
-    /// Sends one VRRP payload (no IP header: the kernel adds it with TTL 255) to `dst`, the
-    /// multicast group or a unicast peer. `src` pins the IP source address when the
-    /// configuration asks for one (`mcast_src_ip`/`unicast_src_ip`).
+    /// Sends one VRRP payload (no IP header: the kernel adds it with TTL/hop limit 255) to
+    /// `dst`, the multicast group or a unicast peer, of the socket's family. `src` pins the IP
+    /// source address when the configuration asks for one (`mcast_src_ip`/`unicast_src_ip`),
+    /// and for IPv6 always (the link-local address the checksum was computed with).
     fn send(
         &self,
         payload: &[u8],
-        dst: Ipv4Addr,
-        src: Option<Ipv4Addr>,
+        dst: IpAddr,
+        src: Option<IpAddr>,
     ) -> impl Future<Output = Result<(), NetError>> + Send;
 
-    /// Waits for the next packet: the whole IP datagram, header included, and where it came in.
+    /// Waits for the next packet: for IPv4 the whole IP datagram, header included; for IPv6
+    /// the VRRP payload, with the header fields in [`ReceivedPacket`].
     fn recv(&self) -> impl Future<Output = Result<ReceivedPacket, NetError>> + Send;
 }
 

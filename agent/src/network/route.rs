@@ -314,7 +314,7 @@ impl<R: RouteIo> RouteManager<R> {
 pub enum Deleted {
     Address {
         ifindex: u32,
-        addr: Ipv4Addr,
+        addr: IpAddr,
     },
     Route {
         table: u32,
@@ -441,6 +441,7 @@ pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetEr
     use rtnetlink::packet_route::address::AddressAttribute;
     let groups = [
         MulticastGroup::Ipv4Ifaddr,
+        MulticastGroup::Ipv6Ifaddr,
         MulticastGroup::Ipv4Route,
         MulticastGroup::Ipv4Rule,
     ];
@@ -459,7 +460,9 @@ pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetEr
                     .attributes
                     .iter()
                     .find_map(|a| match a {
-                        AddressAttribute::Local(IpAddr::V4(v)) => Some(*v),
+                        AddressAttribute::Local(v @ IpAddr::V4(_)) => Some(*v),
+                        // IPv6 addresses carry IFA_ADDRESS only.
+                        AddressAttribute::Address(v @ IpAddr::V6(_)) => Some(*v),
                         _ => None,
                     })
                     .map(|addr| Deleted::Address {

@@ -4,7 +4,7 @@
 //! IPv6 pseudo-header, as TCP and UDP do. Some routers send VRRPv3 over IPv4 with the v2-style
 //! sum (FRR's `no vrrp N checksum-with-ipv4-pseudoheader`), so the mode is the caller's choice.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::VRRP_PROTOCOL;
 
@@ -48,13 +48,18 @@ fn finish(mut sum: u64) -> u16 {
 
 /// The pseudo-header bytes for a VRRP message of `len` bytes.
 fn pseudo_header(source: IpAddr, destination: IpAddr, len: usize) -> Vec<u8> {
+    pseudo_header_for(source, destination, len, VRRP_PROTOCOL)
+}
+
+/// The pseudo-header bytes for a message of `len` bytes of IP protocol `protocol`.
+fn pseudo_header_for(source: IpAddr, destination: IpAddr, len: usize, protocol: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(40);
     match (source, destination) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             // RFC 791/793 layout: src, dst, zero, protocol, 16-bit length.
             out.extend_from_slice(&s.octets());
             out.extend_from_slice(&d.octets());
-            out.extend_from_slice(&[0, VRRP_PROTOCOL]);
+            out.extend_from_slice(&[0, protocol]);
             out.extend_from_slice(&(len as u16).to_be_bytes());
         }
         (s, d) => {
@@ -62,7 +67,7 @@ fn pseudo_header(source: IpAddr, destination: IpAddr, len: usize) -> Vec<u8> {
             out.extend_from_slice(&ipv6_octets(s));
             out.extend_from_slice(&ipv6_octets(d));
             out.extend_from_slice(&(len as u32).to_be_bytes());
-            out.extend_from_slice(&[0, 0, 0, VRRP_PROTOCOL]);
+            out.extend_from_slice(&[0, 0, 0, protocol]);
         }
     }
     out
@@ -91,6 +96,21 @@ pub fn checksum(message: &[u8], mode: ChecksumMode) -> u16 {
 /// Whether `message`, checksum field included, carries a correct checksum under `mode`.
 pub fn verify(message: &[u8], mode: ChecksumMode) -> bool {
     checksum(message, mode) == 0
+}
+
+/// IP protocol number of ICMPv6 (the unsolicited Neighbour Advertisements of IPv6 VIPs).
+pub const ICMPV6_PROTOCOL: u8 = 58;
+
+/// The ICMPv6 checksum of `message` (checksum field zero) sent from `source` to
+/// `destination` (RFC 4443 section 2.3: over the IPv6 pseudo-header and the message).
+pub fn icmpv6_checksum(source: Ipv6Addr, destination: Ipv6Addr, message: &[u8]) -> u16 {
+    let header = pseudo_header_for(
+        IpAddr::V6(source),
+        IpAddr::V6(destination),
+        message.len(),
+        ICMPV6_PROTOCOL,
+    );
+    finish(add(add(0, &header), message))
 }
 
 /// The IPv4 header checksum: the plain Internet checksum over the header.

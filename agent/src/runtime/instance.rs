@@ -10,7 +10,7 @@
 //! group share one task so that one member's transition moves the others at once, as in
 //! keepalived's single-threaded scheduler.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
@@ -164,6 +164,7 @@ impl<S: Stack> Member<S> {
             ifname: spec.ifname.clone(),
             group,
             unicast_ttl: spec.unicast_ttl,
+            ipv6: spec.ipv6,
         })?;
         let netlink = &stack.net();
         let resolve = |name: &str| stack.ifindex(name);
@@ -206,9 +207,10 @@ impl<S: Stack> Member<S> {
         }
         let primary = match spec.src_ip {
             Some(src) => src,
-            None => primary_address(netlink, ifindex, &all).await?,
+            None if spec.ipv6 => IpAddr::V6(link_local_address(netlink, ifindex).await?),
+            None => IpAddr::V4(primary_address(netlink, ifindex, &all).await?),
         };
-        spec.params.primary_address = IpAddr::V4(primary);
+        spec.params.primary_address = primary;
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
         let routes = resolve_routes(&spec.routes, resolve)?;
@@ -269,12 +271,17 @@ impl<S: Stack> Member<S> {
 
     /// Checks a packet; the advert it carries, if it is one for this instance. `master`: the
     /// master this instance follows (its own address while MASTER).
-    fn check(&self, bytes: &[u8], master: Option<IpAddr>) -> Option<AdvertInfo> {
+    fn check(&self, p: &network::ReceivedPacket, master: Option<IpAddr>) -> Option<AdvertInfo> {
+        let bytes = &p.bytes;
         // keepalived `skip_check_adv_addr`: adverts from the master it already accepted skip
         // the address checks (count and list; the unicast source check goes with them).
         let from_master = self.spec.skip_check_adv_addr
             && master.is_some_and(|m| {
-                packet::Ipv4Header::parse(bytes).is_ok_and(|(ip, _)| IpAddr::V4(ip.source) == m)
+                if self.spec.ipv6 {
+                    p.src == m
+                } else {
+                    packet::Ipv4Header::parse(bytes).is_ok_and(|(ip, _)| IpAddr::V4(ip.source) == m)
+                }
             });
         let local = LocalInstance {
             version: self.spec.params.version,
@@ -288,7 +295,15 @@ impl<S: Stack> Member<S> {
             check_unicast_src: self.spec.check_unicast_src,
             unicast_peers: &self.peers,
         };
-        match packet::check(bytes, &local) {
+        let checked = match (self.spec.ipv6, p.src, p.dst) {
+            (true, IpAddr::V6(src), IpAddr::V6(dst)) => {
+                // Without IPV6_HOPLIMIT the packet cannot be vetted: treat it as off-link.
+                packet::check_ipv6(bytes, src, dst, p.hop_limit.unwrap_or(0), &local)
+            }
+            (true, _, _) => Err(DropReason::NotIpv4),
+            (false, _, _) => packet::check(bytes, &local),
+        };
+        match checked {
             Ok(r) => {
                 let mut s = status::lock(&self.status);
                 s.counters.adverts_received += 1;
@@ -319,7 +334,7 @@ impl<S: Stack> Member<S> {
         // keepalived sets its drop rule before the addresses, so that nothing reaches them
         // in between.
         if let Some(fw) = &self.firewall {
-            let addrs: Vec<Ipv4Addr> = all.iter().map(|v| v.addr).collect();
+            let addrs = ipv4_only(&all);
             match fw.drop_addresses(&addrs).await {
                 Ok(()) => {
                     tracing::info!(instance = %self.spec.name, "no accept mode: dropping packets to the VIPs")
@@ -377,7 +392,7 @@ impl<S: Stack> Member<S> {
             }
         }
         if let Some(fw) = &self.firewall {
-            let addrs: Vec<Ipv4Addr> = all.iter().map(|v| v.addr).collect();
+            let addrs = ipv4_only(&all);
             if let Err(e) = fw.allow_addresses(&addrs).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "removing the no_accept drop rule");
             }
@@ -403,17 +418,24 @@ impl<S: Stack> Member<S> {
                 Advertisement::v3(spec.vrid, priority, cs, self.vip_addrs.clone())
             }
         };
-        let targets: Vec<Ipv4Addr> = if spec.unicast() {
+        let targets: Vec<IpAddr> = if spec.unicast() {
             spec.unicast_peers.iter().map(|p| p.addr).collect()
         } else {
             vec![spec.group]
+        };
+        // IPv6: the checksum covers the source address, so the socket must send from the one
+        // it was computed with (the link-local address unless configured).
+        let src = if spec.ipv6 {
+            Some(spec.params.primary_address)
+        } else {
+            spec.src_ip
         };
         for dst in targets {
             let mode = match spec.params.version {
                 Version::V2 => ChecksumMode::Plain,
                 Version::V3 => ChecksumMode::PseudoHeader {
                     source: spec.params.primary_address,
-                    destination: IpAddr::V4(dst),
+                    destination: dst,
                 },
             };
             let payload = match advert.encode(mode) {
@@ -423,7 +445,7 @@ impl<S: Stack> Member<S> {
                     return;
                 }
             };
-            match self.socket.send(&payload, dst, spec.src_ip).await {
+            match self.socket.send(&payload, dst, src).await {
                 Ok(()) => {
                     let mut s = status::lock(&self.status);
                     s.counters.adverts_sent += 1;
@@ -442,7 +464,7 @@ impl<S: Stack> Member<S> {
         let Some(sender) = self.garp.clone() else {
             return;
         };
-        let vips: Vec<Ipv4Addr> = self
+        let vips: Vec<IpAddr> = self
             .vips
             .iter()
             .chain(&self.excluded)
@@ -562,7 +584,7 @@ impl<S: Stack> Unit<S> {
                 (i, packet) = recv_any(&self.members) => match packet {
                     Ok(p) => {
                         let master = self.group.member(i).master().map(|(a, _)| a);
-                        if let Some(advert) = self.members[i].check(&p.bytes, master) {
+                        if let Some(advert) = self.members[i].check(&p, master) {
                             self.feed(i, Event::Advert(advert)).await;
                         }
                     }
@@ -766,8 +788,55 @@ async fn primary_address<A: AddressIo>(
     let addrs = netlink.list(ifindex).await?;
     Ok(addrs
         .iter()
-        .find(|a| !vips.iter().any(|v| a.matches(v)))
-        .map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr))
+        .filter(|a| !vips.iter().any(|v| a.matches(v)))
+        .find_map(|a| match a.addr {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        })
+        .unwrap_or(Ipv4Addr::UNSPECIFIED))
+}
+
+/// How long an IPv6 instance waits at start for its interface's link-local address (it may
+/// still be in duplicate address detection when the interface has just come up).
+const LINK_LOCAL_WAIT: Duration = Duration::from_secs(3);
+
+/// The interface's link-local IPv6 address: the source of IPv6 adverts and the tie-breaker,
+/// as keepalived picks it (RFC 5798 section 5.1.2.1). Waits up to [`LINK_LOCAL_WAIT`] for one
+/// to appear; unspecified if none does (adverts then fail to send, and the log says why).
+async fn link_local_address<A: AddressIo>(netlink: &A, ifindex: u32) -> Result<Ipv6Addr, NetError> {
+    let deadline = Instant::now() + LINK_LOCAL_WAIT;
+    loop {
+        let found = netlink
+            .list(ifindex)
+            .await?
+            .iter()
+            .find_map(|a| match a.addr {
+                IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
+                _ => None,
+            });
+        if let Some(v6) = found {
+            return Ok(v6);
+        }
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                ifindex,
+                "no IPv6 link-local address on the interface: adverts cannot be sent"
+            );
+            return Ok(Ipv6Addr::UNSPECIFIED);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The IPv4 addresses among `vips`: the no_accept drop rules are IPv4 only (the config
+/// refuses no_accept with IPv6 addresses).
+fn ipv4_only(vips: &[Vip]) -> Vec<Ipv4Addr> {
+    vips.iter()
+        .filter_map(|v| match v.addr {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -825,8 +894,9 @@ mod tests {
         network::ReceivedPacket {
             bytes,
             ifindex: 2,
-            src: peer,
-            dst: GROUP,
+            src: IpAddr::V4(peer),
+            dst: IpAddr::V4(GROUP),
+            hop_limit: None,
         }
     }
 
@@ -837,7 +907,7 @@ mod tests {
             .sent()
             .iter()
             .map(|p| {
-                assert_eq!(p.dst, GROUP);
+                assert_eq!(p.dst, IpAddr::V4(GROUP));
                 Advertisement::decode(&p.payload, Family::Ipv4)
                     .expect("our advert decodes")
                     .priority
@@ -846,7 +916,11 @@ mod tests {
     }
 
     fn holds_vip(stack: &FakeStack) -> bool {
-        stack.net.snapshot().iter().any(|a| a.addr == VIP)
+        stack
+            .net
+            .snapshot()
+            .iter()
+            .any(|a| a.addr == IpAddr::V4(VIP))
     }
 
     #[tokio::test(start_paused = true)]
@@ -860,7 +934,7 @@ mod tests {
             &[("eth0", 2)],
             vec![InterfaceAddress {
                 ifindex: 2,
-                addr: OWN,
+                addr: IpAddr::V4(OWN),
                 prefix_len: 24,
                 label: None,
             }],
@@ -896,10 +970,10 @@ mod tests {
         assert_eq!(state(), State::Master);
         assert!(holds_vip(&stack), "{:?}", stack.net.snapshot());
         assert_eq!(sent_priorities(&stack), [100]);
-        assert_eq!(stack.opened()[0].group, Some(GROUP));
+        assert_eq!(stack.opened()[0].group, Some(IpAddr::V4(GROUP)));
         // The first burst of keepalived's default 5 gratuitous ARPs, at once.
         tokio::task::yield_now().await;
-        assert_eq!(stack.garp.sent(), [VIP; 5]);
+        assert_eq!(stack.garp.sent(), [IpAddr::V4(VIP); 5]);
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(sent_priorities(&stack), [100, 100, 100]);
 

@@ -7,7 +7,7 @@
 //! is in here, including the definitions of the scripts and files it tracks.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,6 +17,10 @@ use crate::network::route::{KernelRoute, KernelRule, RouteMode};
 use crate::notify::NotifyScripts;
 use crate::packet::{AuthConfig, Version};
 use crate::track::{RunAs, ScriptCommand, ScriptConfig, TrackError};
+
+/// The hop limit Linux gives unicast IPv6 packets by default (`net.ipv6.conf.*.hop_limit`):
+/// keepalived sets none for IPv6 unicast adverts unless `unicast_ttl` is given.
+const IPV6_DEFAULT_HOP_LIMIT: u8 = 64;
 
 /// A config the runtime cannot run, naming the instance and the config line.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +57,7 @@ pub enum SpecError {
 /// One VIP as configured, its interface still by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VipSpec {
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub prefix: u8,
     pub dev: String,
     pub brd: Option<Ipv4Addr>,
@@ -104,17 +108,21 @@ pub struct InstanceSpec {
     /// `virtual_ipaddress_excluded`: added and removed with the VIPs, not in adverts.
     pub excluded_vips: Vec<VipSpec>,
     /// Multicast group adverts go to and the socket joins (unused with unicast peers):
-    /// `mcast_dst_ip`, else `vrrp_mcast_group4`.
-    pub group: Ipv4Addr,
+    /// `mcast_dst_ip`, else `vrrp_mcast_group4` (`vrrp_mcast_group6` for IPv6).
+    pub group: IpAddr,
+    /// VRRPv3 over IPv6: an IPv6 socket, the link-local address as source, unsolicited NAs.
+    pub ipv6: bool,
     pub unicast_peers: Vec<config::UnicastPeer>,
     /// Drop unicast adverts from non-peers and outside a peer's TTL range.
     pub check_unicast_src: bool,
-    /// TTL of unicast adverts (`unicast_ttl`, default 255); multicast always uses 255.
+    /// TTL of unicast adverts (`unicast_ttl`, default 255; for IPv6 the kernel's default
+    /// hop limit, 64, as keepalived leaves it); multicast always uses 255.
     pub unicast_ttl: u8,
-    pub src_ip: Option<Ipv4Addr>,
+    pub src_ip: Option<IpAddr>,
     pub track: Vec<TrackSpec>,
     pub notify: NotifyScripts,
-    /// `vrrp_garp_interval`: pause between gratuitous ARP rounds.
+    /// `vrrp_garp_interval` (`vrrp_gna_interval` for IPv6): pause between gratuitous ARP
+    /// (unsolicited NA) rounds.
     pub garp_interval: Duration,
     /// The `vrrp_sync_group` this instance belongs to.
     pub sync_group: Option<String>,
@@ -294,7 +302,7 @@ pub fn units(config: &Config) -> Result<Vec<UnitSpec>, SpecError> {
 impl InstanceSpec {
     /// The VIPs as the advert lists them.
     pub fn vip_addrs(&self) -> Vec<IpAddr> {
-        self.vips.iter().map(|v| IpAddr::V4(v.addr)).collect()
+        self.vips.iter().map(|v| v.addr).collect()
     }
 
     /// Whether adverts go to unicast peers rather than the multicast group.
@@ -307,7 +315,7 @@ impl InstanceSpec {
         self.unicast_peers
             .iter()
             .map(|p| crate::packet::UnicastPeer {
-                address: IpAddr::V4(p.addr),
+                address: p.addr,
                 min_ttl: p.min_ttl,
                 max_ttl: p.max_ttl,
             })
@@ -348,7 +356,11 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         version,
         inst.priority,
         inst.advert_int,
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        if inst.ipv6() {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        },
     );
     params.initial_state = match inst.initial_state {
         config::InitialState::Master => InitialState::Master,
@@ -374,6 +386,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         tracked: !v.no_track,
     };
     let vips = inst.vips.iter().map(vip_spec).collect();
+    let ipv6 = inst.ipv6();
     let excluded_vips = inst.excluded_vips.iter().map(vip_spec).collect();
     Ok(InstanceSpec {
         name: inst.name.clone(),
@@ -383,14 +396,27 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         auth,
         vips,
         excluded_vips,
-        group: inst.mcast_dst.unwrap_or(config.global.mcast_group4),
+        group: inst.mcast_dst.unwrap_or(if ipv6 {
+            IpAddr::V6(config.global.mcast_group6)
+        } else {
+            IpAddr::V4(config.global.mcast_group4)
+        }),
+        ipv6,
         unicast_peers: inst.unicast_peers.clone(),
         check_unicast_src: inst.check_unicast_src,
-        unicast_ttl: inst.unicast_ttl.unwrap_or(crate::packet::VRRP_TTL),
+        unicast_ttl: inst.unicast_ttl.unwrap_or(if ipv6 {
+            IPV6_DEFAULT_HOP_LIMIT
+        } else {
+            crate::packet::VRRP_TTL
+        }),
         src_ip: inst.src_ip,
         track: tracks(config, inst)?,
         notify: notify_scripts(&inst.notify),
-        garp_interval: config.global.garp_interval,
+        garp_interval: if ipv6 {
+            config.global.gna_interval
+        } else {
+            config.global.garp_interval
+        },
         sync_group: config
             .sync_groups
             .iter()
@@ -650,7 +676,7 @@ vrrp_instance VI_r2 {
         assert_eq!(vi1.params.advert_interval, Duration::from_secs(1));
         assert_eq!(vi1.params.preempt, Preempt::Yes);
         assert_eq!(vi1.auth, AuthConfig::password("571f87b2"));
-        assert_eq!(vi1.group, Ipv4Addr::new(224, 0, 100, 19));
+        assert_eq!(vi1.group, IpAddr::V4(Ipv4Addr::new(224, 0, 100, 19)));
         assert_eq!(
             vi1.vip_addrs(),
             vec![IpAddr::V4(Ipv4Addr::new(198, 51, 100, 100))]
