@@ -152,6 +152,8 @@ impl VrrpSocket {
             .map_err(err("IPV6_UNICAST_HOPS"))?;
         sock.set_multicast_hops_v6(255)
             .map_err(err("IPV6_MULTICAST_HOPS"))?;
+        // Traffic class "internetwork control", as keepalived sets it (IPv4's TOS 0xC0).
+        sock.set_tclass_v6(0xc0).map_err(err("IPV6_TCLASS"))?;
         sock.set_multicast_if_v6(ifindex)
             .map_err(err("IPV6_MULTICAST_IF"))?;
         sock.set_multicast_loop_v6(false)
