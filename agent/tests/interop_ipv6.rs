@@ -46,6 +46,10 @@ fn main() {
             "ipv6_agent_master_keepalived_backup_adverts_accepted_and_graceful_handover",
             agent_master_keepalived_backup,
         ),
+        (
+            "ipv6_unicast_agent_master_keepalived_backup_and_back",
+            unicast_agent_master_keepalived_backup,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -73,6 +77,31 @@ vrrp_instance VI_6 {{
     virtual_router_id 61
     priority {priority}
     advert_int 1
+    virtual_ipaddress {{
+        {VIP}/64
+    }}
+}}
+"
+    )
+}
+
+/// An IPv6 unicast instance (VRID 71): adverts from `2001:db8:70::N` to the peer only.
+fn unicast_config(router_id: &str, priority: u8, own: u8, peer: u8) -> String {
+    format!(
+        "global_defs {{
+    router_id {router_id}
+}}
+
+vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 71
+    priority {priority}
+    advert_int 1
+    unicast_src_ip 2001:db8:70::{own}
+    unicast_peer {{
+        2001:db8:70::{peer}
+    }}
     virtual_ipaddress {{
         {VIP}/64
     }}
@@ -310,4 +339,60 @@ fn agent_master_keepalived_backup() {
     let took = converged(&lan.hosts, 1, Duration::from_secs(5), &[&da, &kb]);
     assert!(took < Duration::from_secs(3), "handover took {took:?}");
     assert_eq!(da.wait_exit(Duration::from_secs(5)), Some(0));
+}
+
+/// Unicast over IPv6: the agent (priority 150, source 2001:db8:70::2) is MASTER and keepalived
+/// (100, source ::1) stays BACKUP past its Master_Down_Interval, so it accepts the agent's
+/// unicast adverts (checksum over the pseudo-header with the peer as destination). At SIGTERM
+/// keepalived takes over; the agent, started again, hears keepalived's adverts without a drop
+/// and preempts it.
+fn unicast_agent_master_keepalived_backup() {
+    let lan = ipv6_lan("6u");
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    a.ns.ip(&["addr", "add", "2001:db8:70::1/64", "dev", "eth0", "nodad"]);
+    b.ns.ip(&["addr", "add", "2001:db8:70::2/64", "dev", "eth0", "nodad"]);
+    a.write_config(&unicast_config("lba", 100, 1, 2));
+    b.write_config(&unicast_config("lbb", 150, 2, 1));
+    let pcap = a.etc().join("unicast.pcap");
+    let capture = Capture::start(a, &pcap, &["ip6", "proto", "112"]);
+    let ka = a.start_keepalived();
+    let mut db = b.start_agent();
+    converged(&lan.hosts, 1, CONVERGE, &[&ka, &db]);
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        holds(b) && !holds(a),
+        "keepalived took the VIP:\n{}",
+        ka.log()
+    );
+    assert!(
+        !ka.log().contains("Entering MASTER STATE"),
+        "keepalived became MASTER:\n{}",
+        ka.log()
+    );
+    let text = capture.stop(&pcap);
+    assert!(
+        text.contains("2001:db8:70::2 > 2001:db8:70::1: ")
+            // keepalived's default for IPv6 unicast: the kernel's hop limit, 64.
+            && text.contains("hlim 64")
+            && text.contains("VRRPv3, Advertisement, (ttl 64), vrid 71, prio 150"),
+        "no unicast VRRPv3 advert from the agent:\n{text}"
+    );
+    assert!(
+        !text.contains("bad vrrp cksum"),
+        "tcpdump finds a bad checksum:\n{text}"
+    );
+
+    db.signal(Signal::SIGTERM);
+    converged(&lan.hosts, 0, Duration::from_secs(5), &[&ka, &db]);
+    assert_eq!(db.wait_exit(Duration::from_secs(5)), Some(0));
+    let db2 = b.start_agent();
+    converged(&lan.hosts, 1, CONVERGE, &[&ka, &db2]);
+    let vi = agent_instance(b);
+    assert_eq!(vi.state, State::Master, "{vi:?}");
+    assert!(vi.counters.adverts_received >= 1, "{vi:?}");
+    assert!(
+        vi.counters.drops.values().all(|n| *n == 0),
+        "drops {:?}",
+        vi.counters.drops
+    );
 }

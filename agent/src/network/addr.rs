@@ -17,7 +17,7 @@ use futures::TryStreamExt;
 use rtnetlink::Handle;
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::packet_route::address::{
-    AddressAttribute, AddressHeaderFlags, AddressMessage, AddressScope,
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
 };
 
 use super::NetError;
@@ -244,18 +244,29 @@ impl AddressIo for Netlink {
     }
 }
 
-/// Reads an IPv4 or IPv6 address out of a netlink message; `None` for other families.
+/// Reads an IPv4 or IPv6 address out of a netlink message; `None` for other families and for
+/// IPv6 addresses in (or failed) duplicate address detection.
 fn from_message(msg: &AddressMessage) -> Option<InterfaceAddress> {
     let mut local = None;
     let mut address = None;
     let mut label = None;
+    // An IPv6 address still in duplicate address detection (or that failed it) cannot be a
+    // source yet: leave it out, so an IPv6 instance waits for its link-local address.
+    let unusable = AddressHeaderFlags::Tentative | AddressHeaderFlags::Dadfailed;
+    let mut in_dad = msg.header.flags.intersects(unusable);
     for attr in &msg.attributes {
         match attr {
             AddressAttribute::Local(a) => local = Some(*a),
             AddressAttribute::Address(a) => address = Some(*a),
             AddressAttribute::Label(l) => label = Some(l.clone()),
+            AddressAttribute::Flags(f) => {
+                in_dad |= f.intersects(AddressFlags::Tentative | AddressFlags::Dadfailed);
+            }
             _ => {}
         }
+    }
+    if in_dad {
+        return None;
     }
     // IFA_LOCAL is the interface's own address; IFA_ADDRESS differs from it only on
     // point-to-point links, where it is the peer.
