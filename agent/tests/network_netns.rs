@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,10 @@ fn main() {
         ("vrrp_multicast_crosses_veth_with_ttl_255", vrrp_multicast),
         ("vrrp_unicast_and_pinned_source", vrrp_unicast_with_source),
         ("vrrp_unicast_ttl_applies_to_unicast_only", vrrp_unicast_ttl),
+        (
+            "vrrp_ipv6_multicast_hop_limit_255_unicast_hops_and_nodad_vip",
+            vrrp_ipv6,
+        ),
         ("gratuitous_arp_reaches_the_peer", garp_seen_by_peer),
         ("gratuitous_arp_seen_by_tcpdump", garp_seen_by_tcpdump),
         ("link_up_down_notifications", link_events),
@@ -290,6 +294,111 @@ fn vrrp_unicast_ttl() {
         let got = recv_within(&rx_multi).await;
         assert_eq!(got.dst, IpAddr::V4(TEST_GROUP));
         assert_eq!(got.bytes[8], 255, "multicast TTL");
+    });
+}
+
+/// VRRPv3 over IPv6 on a veth pair: multicast to ff02::12 arrives with hop limit 255 (read
+/// from IPV6_HOPLIMIT), from the pinned link-local source, payload only; unicast leaves with
+/// `unicast_ttl` as hop limit; an IPv6 VIP is added with `nodad` and removed.
+fn vrrp_ipv6() {
+    let a = NetNs::create("6a");
+    let b = NetNs::create("6b");
+    for ns in [&a, &b] {
+        common::netns::run(&[
+            "ip",
+            "netns",
+            "exec",
+            &ns.name,
+            "sysctl",
+            "-qw",
+            "net.ipv6.conf.default.accept_dad=0",
+        ]);
+    }
+    veth(&a, "va", &b, "vb");
+    a.ip(&["addr", "add", "2001:db8:80::1/64", "dev", "va", "nodad"]);
+    b.ip(&["addr", "add", "2001:db8:80::2/64", "dev", "vb", "nodad"]);
+    let link_local = |ns: &NetNs, ifname: &str| -> Ipv6Addr {
+        let text = ns.ip(&["-6", "-o", "addr", "show", "dev", ifname, "scope", "link"]);
+        let word = text
+            .split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .expect("a link-local address");
+        word.split('/')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .expect("an IPv6 address")
+    };
+    let a_ll = link_local(&a, "va");
+    let group = IpAddr::V6(hactl_agent::network::vrrp_socket::VRRP_GROUP_V6);
+    let open = |ns: &NetNs, ifname: &str, ttl: u8| {
+        let cfg = VrrpSocketConfig {
+            unicast_ttl: ttl,
+            ..VrrpSocketConfig::multicast_v6(ifname)
+        };
+        ns.enter(|| VrrpSocket::open(&cfg))
+            .expect("open IPv6 VRRP socket")
+    };
+    let vb_index = b.ifindex("vb");
+    runtime().block_on(async {
+        let tx = open(&a, "va", 64);
+        let rx = open(&b, "vb", 255);
+        let payload = [0x31, 0x50, 0x64, 0x01, 0x00, 0x64, 0xaa, 0xbb];
+        tx.send(&payload, group, Some(IpAddr::V6(a_ll)))
+            .await
+            .expect("send multicast");
+        let got = recv_within(&rx).await;
+        assert_eq!(got.bytes, payload, "payload only, no IPv6 header");
+        assert_eq!(got.src, IpAddr::V6(a_ll));
+        assert_eq!(got.dst, group);
+        assert_eq!(got.ifindex, vb_index);
+        assert_eq!(got.hop_limit, Some(255), "multicast hop limit");
+
+        let peer: IpAddr = "2001:db8:80::2".parse().expect("address");
+        let own: IpAddr = "2001:db8:80::1".parse().expect("address");
+        tx.send(b"unicast", peer, Some(own))
+            .await
+            .expect("send unicast");
+        let got = recv_within(&rx).await;
+        assert_eq!(got.bytes, b"unicast");
+        assert_eq!((got.src, got.dst), (own, peer));
+        assert_eq!(got.hop_limit, Some(64), "unicast_ttl as hop limit");
+        // An IPv4 destination on an IPv6 socket is refused, not sent.
+        assert!(
+            tx.send(b"x", IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18)), None)
+                .await
+                .is_err()
+        );
+
+        // An IPv6 VIP goes on with nodad, as keepalived adds it, and comes off again.
+        let ifindex = a.ifindex("va");
+        let nl = a.enter(Netlink::connect).expect("netlink");
+        let vip = Vip::new(
+            ifindex,
+            "2001:db8:80::100".parse::<Ipv6Addr>().expect("addr"),
+            64,
+        );
+        let mut mgr = AddressManager::new(nl, vec![vip.clone()]);
+        mgr.add(&vip).await.expect("add IPv6 VIP");
+        let shown = a.ip(&["-6", "addr", "show", "dev", "va"]);
+        assert!(
+            shown.contains("inet6 2001:db8:80::100/64 scope global nodad"),
+            "{shown}"
+        );
+        assert!(
+            mgr.io()
+                .list(ifindex)
+                .await
+                .expect("list")
+                .iter()
+                .any(|x| x.matches(&vip)),
+            "listed"
+        );
+        mgr.remove(&vip).await.expect("remove IPv6 VIP");
+        assert!(
+            !a.ip(&["-6", "addr", "show", "dev", "va"])
+                .contains("2001:db8:80::100")
+        );
     });
 }
 

@@ -997,4 +997,140 @@ mod tests {
         assert!(!holds_vip(&stack));
         assert_eq!(state(), State::Init);
     }
+
+    /// An IPv6 instance on fakes: VRRPv3 adverts to ff02::12 from the link-local address
+    /// with the IPv6 pseudo-header checksum, unsolicited NAs for the VIP, a peer advert with
+    /// hop limit 254 dropped and one with 255 obeyed.
+    #[tokio::test(start_paused = true)]
+    async fn ipv6_instance_advertises_from_link_local_and_checks_hop_limit() {
+        const CONF6: &str = "vrrp_instance VI_6 {
+    interface eth0
+    virtual_router_id 61
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:61::100/64
+    }
+}
+";
+        let vip6: Ipv6Addr = "2001:db8:61::100".parse().expect("addr");
+        let own6: Ipv6Addr = "fe80::1".parse().expect("addr");
+        let peer6: Ipv6Addr = "fe80::2".parse().expect("addr");
+        let group6: Ipv6Addr = "ff02::12".parse().expect("addr");
+        let parsed = config::parse_str(CONF6, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, inbox) = FakeStack::new(
+            &[("eth0", 2)],
+            vec![
+                InterfaceAddress {
+                    ifindex: 2,
+                    addr: IpAddr::V4(OWN),
+                    prefix_len: 24,
+                    label: None,
+                },
+                InterfaceAddress {
+                    ifindex: 2,
+                    addr: IpAddr::V6(own6),
+                    prefix_len: 64,
+                    label: None,
+                },
+            ],
+        );
+        let (_links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
+        let inputs = vec![Inputs::interface_only(&unit.members[0], links)];
+        let status = Arc::new(Mutex::new(InstanceStatus::new("VI_6", "eth0", 61, 100)));
+        let (_deleted_tx, deletions) = broadcast::channel(4);
+        let (commands, rx) = mpsc::channel(4);
+        let task = tokio::spawn(run(
+            unit,
+            inputs,
+            deletions,
+            vec![status.clone()],
+            Host {
+                stack: stack.clone(),
+                fifos: NotifyFifos::default(),
+                firewall: std::sync::Arc::new(Firewall::new(Default::default())),
+            },
+            rx,
+            StartOptions {
+                cleanup_stale: true,
+                drained: false,
+            },
+        ));
+        let state = || status::lock(&status).state;
+        tokio::time::sleep(Duration::from_millis(3700)).await;
+        assert_eq!(state(), State::Master);
+        let opened = &stack.opened()[0];
+        assert!(opened.ipv6);
+        assert_eq!(opened.group, Some(IpAddr::V6(group6)));
+        let sent = stack.vrrp.sent();
+        let first = &sent[0];
+        assert_eq!(first.dst, IpAddr::V6(group6));
+        assert_eq!(
+            first.src,
+            Some(IpAddr::V6(own6)),
+            "pinned link-local source"
+        );
+        let mode = ChecksumMode::PseudoHeader {
+            source: IpAddr::V6(own6),
+            destination: IpAddr::V6(group6),
+        };
+        assert!(
+            packet::checksum::verify(&first.payload, mode),
+            "pseudo-header checksum"
+        );
+        let advert = Advertisement::decode(&first.payload, Family::Ipv6).expect("decodes");
+        assert_eq!(advert.version(), Version::V3);
+        assert_eq!(advert.addresses, [IpAddr::V6(vip6)]);
+        assert!(
+            stack
+                .net
+                .snapshot()
+                .iter()
+                .any(|a| a.addr == IpAddr::V6(vip6) && a.prefix_len == 64)
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(stack.garp.sent(), [IpAddr::V6(vip6); 5], "unsolicited NAs");
+
+        let peer_advert = |hop_limit: u8| {
+            let payload = Advertisement::v3(61, 200, 100, vec![IpAddr::V6(vip6)])
+                .encode(ChecksumMode::PseudoHeader {
+                    source: IpAddr::V6(peer6),
+                    destination: IpAddr::V6(group6),
+                })
+                .expect("encodes");
+            network::ReceivedPacket {
+                bytes: payload,
+                ifindex: 2,
+                src: IpAddr::V6(peer6),
+                dst: IpAddr::V6(group6),
+                hop_limit: Some(hop_limit),
+            }
+        };
+        // Off-link (hop limit 254): dropped and counted, still MASTER.
+        inbox.send(peer_advert(254)).await.expect("delivered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(state(), State::Master);
+        assert_eq!(
+            status::lock(&status).counters.drops.get("ttl").copied(),
+            Some(1)
+        );
+        // On-link, higher priority: BACKUP, the VIP goes.
+        inbox.send(peer_advert(255)).await.expect("delivered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(state(), State::Backup);
+        assert!(
+            !stack
+                .net
+                .snapshot()
+                .iter()
+                .any(|a| a.addr == IpAddr::V6(vip6))
+        );
+        assert_eq!(status::lock(&status).master.as_deref(), Some("fe80::2"));
+        commands.send(Command::Stop).await.expect("task listens");
+        task.await.expect("no panic").expect("ran");
+    }
 }
