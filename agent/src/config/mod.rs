@@ -16,7 +16,9 @@
 //! with `keepalived -t` (see `tests/configs/verdicts.json`).
 //!
 //! # Differences from keepalived
-//! - IPv4 only: IPv6 addresses are errors.
+//! - An instance is IPv4 or IPv6 as in keepalived (VRRPv3 over IPv6); refused with IPv6
+//!   addresses: an explicit `version 2` outside strict mode, and no accept mode (the drop rules
+//!   are IPv4 only). Routes and rules are IPv4 only.
 //! - `$NAME=` definitions, `@id` conditional lines and `~SEQ`/`~LST` are errors.
 //! - Include patterns are globs without `{a,b}` alternatives.
 //! - Brace problems (a missing or extra `}`, a `{` where no block belongs) are errors; keepalived
