@@ -294,8 +294,9 @@ fn keepalived_master_agent_backup() {
 
 /// The agent (priority 150) is MASTER; keepalived (100) stays BACKUP for longer than its
 /// Master_Down_Interval, so it accepts the agent's adverts (checksum over the IPv6
-/// pseudo-header, hop limit 255, address list); tcpdump decodes them as VRRPv3. At SIGTERM the
-/// agent sends priority 0 and keepalived takes the VIP at once.
+/// pseudo-header, hop limit 255, address list); tcpdump decodes them as VRRPv3. A deleted VIP
+/// is noticed and put back. At SIGTERM the agent sends priority 0 and keepalived takes the VIP
+/// at once.
 fn agent_master_keepalived_backup() {
     let lan = ipv6_lan("6a");
     let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
@@ -333,6 +334,20 @@ fn agent_master_keepalived_backup() {
         !text.contains("bad vrrp cksum"),
         "tcpdump finds a bad checksum:\n{text}"
     );
+
+    // Someone deletes the IPv6 VIP on the MASTER: the agent notices (IPv6 address events),
+    // hands over with priority 0 as keepalived does, and preempts back.
+    a.ns.ip(&["-6", "addr", "del", &format!("{VIP}/64"), "dev", "eth0"]);
+    let noticed = wait_for(Duration::from_secs(5), || {
+        da.log()
+            .contains("someone else deleted an address, route or rule of this MASTER")
+    });
+    assert!(
+        noticed.is_some(),
+        "agent missed the deletion:\n{}",
+        da.log()
+    );
+    converged(&lan.hosts, 0, CONVERGE, &[&da, &kb]);
 
     // Graceful stop: priority 0, keepalived takes over after its skew time (0.61 s).
     da.signal(Signal::SIGTERM);
