@@ -37,6 +37,8 @@ pub(crate) struct Raw {
     pub unicast_ttl: Option<(u8, super::error::Location)>,
     /// `accept` (true) or `no_accept` (false), the last one given.
     pub accept: Option<bool>,
+    /// The line of the last `accept`/`no_accept`.
+    pub accept_loc: Option<super::error::Location>,
     /// `strict_mode`, if given with a valid value.
     pub strict: Option<bool>,
     /// Instance values that strict mode resets with a warning when set explicitly to a
@@ -362,6 +364,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
         "accept" | "no_accept" => {
             ctx.no_block(s);
             raw.accept = Some(kw == "accept");
+            raw.accept_loc = Some(loc.clone());
         }
         "promote_secondaries" => {
             ctx.no_block(s);
