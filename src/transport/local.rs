@@ -304,7 +304,12 @@ mod tests {
     #[tokio::test]
     async fn a_script_the_controller_gives_up_on_gets_sighup() {
         if crate::transport::sighup_ignored() {
-            eprintln!("skipped: this process ignores SIGHUP (nohup), which its children inherit");
+            #[allow(clippy::print_stderr)] // the test says why it did not run
+            {
+                eprintln!(
+                    "skipped: this process ignores SIGHUP (nohup), which its children inherit"
+                );
+            }
             return;
         }
         let dir = tempfile::tempdir().expect("tmp");
