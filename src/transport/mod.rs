@@ -301,6 +301,24 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Whether this process ignores SIGHUP (started under `nohup`): an ignored signal stays ignored
+/// across exec, and a non-interactive shell cannot trap it, so the hang-up tests cannot observe
+/// it. sshd starts sessions with default dispositions; on a host this never applies.
+#[cfg(test)]
+pub(crate) fn sighup_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let mask = s
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))?
+                .trim()
+                .to_string();
+            u64::from_str_radix(&mask, 16).ok()
+        })
+        .is_some_and(|mask| mask & 1 != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
