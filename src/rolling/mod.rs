@@ -147,6 +147,9 @@ struct Plan {
     /// Per host, what the play changes in how the pair hears each other (see
     /// [`plan::wire_changes`]).
     wire_changes: BTreeMap<String, Vec<String>>,
+    /// Per host, the IPv6 VIPs of the config the play renders: the gates follow IPv4 VIPs
+    /// only, so a group with one is not rolled (see [`plan::ipv6_vips`]).
+    ipv6: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -439,6 +442,7 @@ impl Rolling {
             moved_to: BTreeMap::new(),
             drain_started: BTreeMap::new(),
             wire_changes: BTreeMap::new(),
+            ipv6: BTreeMap::new(),
         };
         if let Some(v) = self.var(play, VAR_TIMEOUT) {
             let secs = v
@@ -498,6 +502,12 @@ impl Rolling {
                 let changes = plan::wire_changes(&b.config, a);
                 if !changes.is_empty() {
                     plan.wire_changes.insert(h.clone(), changes);
+                }
+            }
+            if let Some(a) = rendered_cfg.get(h) {
+                let v6 = plan::ipv6_vips(a);
+                if !v6.is_empty() {
+                    plan.ipv6.insert(h.clone(), v6);
                 }
             }
         }
@@ -681,6 +691,34 @@ impl Rolling {
     async fn preflight(&self, plan: &mut Plan) -> Result<(), String> {
         let mut refused = Vec::new();
         for g in plan.groups.clone().iter().filter(|g| g.in_service) {
+            let v6: Vec<String> = g
+                .hosts
+                .iter()
+                .filter_map(|h| plan.ipv6.get(h).map(|v| (h, v)))
+                .flat_map(|(h, v)| v.iter().map(move |v| format!("{h}: {v}")))
+                .collect();
+            if !v6.is_empty() {
+                let hosts = g.hosts.join(", ");
+                let why = format!(
+                    "the rollout's gates follow IPv4 VIPs only, and this pair has IPv6 VIPs ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
+                    v6.join("; ")
+                );
+                if self.s.check {
+                    say(
+                        &format!(
+                            "pre-flight [{hosts}]: WARNING: {why}; the run without --check will refuse to roll it"
+                        ),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "detail": why, "check": true}),
+                    );
+                } else {
+                    say(
+                        &format!("pre-flight [{hosts}]: FAILED: {why}"),
+                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": false, "detail": why}),
+                    );
+                    refused.push(format!("[{hosts}] {why}"));
+                    continue;
+                }
+            }
             let changes: Vec<String> = g
                 .hosts
                 .iter()

@@ -91,6 +91,21 @@ pub fn instances(host: &str, config: &Config) -> Vec<Inst> {
         .collect()
 }
 
+/// The IPv6 VIPs of a config, one `instance VI_1: 2001:db8::1` line each: the controller
+/// (status, the rollout's gates) follows IPv4 VIPs only, so it names what it cannot check.
+pub fn ipv6_vips(config: &Config) -> Vec<String> {
+    config
+        .instances
+        .iter()
+        .flat_map(|i| {
+            i.vips
+                .iter()
+                .filter(|v| v.addr.is_ipv6())
+                .map(move |v| format!("instance {}: {}", i.name, v.addr))
+        })
+        .collect()
+}
+
 /// Hosts that share a VRID on one segment, directly or through others, in `order` (the
 /// play's host order, then hosts outside the play as first seen). A host with no instance is
 /// a group of its own.
@@ -454,7 +469,7 @@ pub fn wire_changes(before: &Config, after: &Config) -> Vec<String> {
 
 #[cfg(test)]
 mod wire_tests {
-    use super::wire_changes;
+    use super::{ipv6_vips, wire_changes};
 
     fn conf(extra_global: &str, extra_instance: &str) -> hactl_agent::config::Config {
         let text = format!(
@@ -466,6 +481,20 @@ mod wire_tests {
             .parsed
             .expect("parses")
             .config
+    }
+
+    #[test]
+    fn ipv6_vips_are_named_for_the_pre_flight() {
+        assert!(ipv6_vips(&conf("", "")).is_empty());
+        let v6 = hactl_agent::config::parse_standalone(
+            "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 16\n priority 100\n \
+             virtual_ipaddress {\n  2001:db8::100/64\n }\n}\n",
+            "k.conf",
+        )
+        .parsed
+        .expect("parses")
+        .config;
+        assert_eq!(ipv6_vips(&v6), ["instance VI_6: 2001:db8::100"]);
     }
 
     #[test]
