@@ -307,6 +307,20 @@ impl<'a> PlayCx<'a> {
             }
             Err(e) => return Err(e),
         };
+        if items.as_ref().is_some_and(Vec::is_empty) {
+            // As ansible-core's TaskExecutor: a loop with no items skips the task (shown as
+            // `skipping: [host]`, counted as skipped), its `when` unevaluated.
+            let skip = Outcome::new(Status::Skipped)
+                .with("skipped_reason", "No items in the list")
+                .with("results", Json::Array(Vec::new()));
+            if let Some(name) = &task.register {
+                let mut r = skip.result.clone();
+                r.insert("changed".into(), Json::Bool(false));
+                r.insert("skipped".into(), Json::Bool(true));
+                hv.data.insert(name.clone(), to_value(&r));
+            }
+            return Ok(TaskResult::single(skip));
+        }
         let mut result = TaskResult::default();
         let runs: Vec<Option<Json>> = match &items {
             Some(list) => list.iter().cloned().map(Some).collect(),
