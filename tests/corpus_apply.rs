@@ -75,7 +75,7 @@ const CASES: &[Case] = &[
     },
     Case {
         role: "singleplatform-eng.users",
-        group: 1,
+        group: 2,
         services: &[],
         expect: Differs(
             "/etc/shadow-:",
@@ -94,7 +94,13 @@ const CASES: &[Case] = &[
         role: "nginxinc.nginx_config",
         group: 1,
         services: &["nginx"],
-        expect: Same,
+        expect: Differs(
+            "second run recap",
+            "both runs end the same way at handler `nginx -t` (the main template runs nginx \
+             as user `nginx`, which only nginx.org's package makes); on the second run hactl \
+             first re-runs the handlers the failed run left pending (by design), \
+             ansible-playbook forgot them",
+        ),
     },
     Case {
         role: "mrlesmithjr.keepalived",
@@ -320,6 +326,9 @@ fn ansible(fleet: &Fleet, play: &Path, setup: &Setup) -> Output {
         .env("ANSIBLE_REMOTE_USER", "root")
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        // One ssh session per task instead of several: the same results in half the time,
+        // which keeps the test within its few minutes.
+        .env("ANSIBLE_PIPELINING", "True")
         .env("PATH", controller_path())
         .output()
         .expect("run ansible-playbook")
@@ -535,10 +544,10 @@ fn measure(
             ));
         }
     }
-    if !a.status.success() {
+    // Both outputs, when the recaps say the runs went differently (a run that fails the
+    // same way with both tools is the role's own business, reported by the recap).
+    if ra != rb {
         report.push(format!("    hactl output:\n{}", tail(&a)));
-    }
-    if !b.status.success() {
         report.push(format!("    ansible-playbook output:\n{}", tail(&b)));
     }
     for d in file_differences(ours, theirs).difference(before) {
@@ -569,8 +578,12 @@ fn measure(
             ));
         }
     }
-    if !a2.status.success() && a.status.success() {
+    if a2.status.success() != b2.status.success() {
         report.push(format!("    hactl second run output:\n{}", tail(&a2)));
+        report.push(format!(
+            "    ansible-playbook second run output:\n{}",
+            tail(&b2)
+        ));
     }
     report.push(format!(
         "    first run: hactl {ta:.1} s, ansible {tb:.1} s; second run: hactl {ta2:.1} s, \
