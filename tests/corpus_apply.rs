@@ -51,11 +51,12 @@ enum Expect {
     /// A known difference: every difference found must contain the text (so a new
     /// difference is noticed too); the second part explains it, for COMPATIBILITY.md.
     Differs(&'static str, &'static str),
-    /// Not run: the role cannot complete on hosts without network (why).
-    Offline(&'static str),
+    /// Not run (why): the role cannot complete on hosts without network, or hactl refuses it
+    /// already at load (tests/corpus_render.rs measures that).
+    NotRun(&'static str),
 }
 
-use Expect::{Differs, Offline, Same};
+use Expect::{Differs, NotRun, Same};
 
 /// One role: the fleet pair it runs on (roles of one group must not touch the same files or
 /// services), the services whose state is compared, and what it gives today.
@@ -123,49 +124,65 @@ const CASES: &[Case] = &[
         role: "geerlingguy.firewall",
         group: 0,
         services: &[],
-        expect: Offline("installs iptables, which this machine (so no fleet host) has"),
+        expect: NotRun(
+            "installs iptables (`package`), which neither this machine nor so any fleet host has; fleet hosts are offline",
+        ),
     },
     Case {
         role: "geerlingguy.security",
         group: 0,
         services: &[],
-        expect: Offline("installs fail2ban and unattended-upgrades; fleet hosts are offline"),
+        expect: NotRun(
+            "installs unattended-upgrades and fail2ban, which this machine lacks; fleet hosts are offline",
+        ),
     },
     Case {
         role: "geerlingguy.ntp",
         group: 0,
         services: &[],
-        expect: Offline("installs ntp (ntpsec); fleet hosts are offline"),
+        expect: NotRun(
+            "installs ntpsec (Debian's `ntp_package`), which this machine lacks; fleet hosts are offline",
+        ),
     },
     Case {
         role: "geerlingguy.haproxy",
         group: 0,
         services: &[],
-        expect: Offline("installs haproxy; fleet hosts are offline"),
+        expect: NotRun("installs haproxy, which this machine lacks; fleet hosts are offline"),
     },
     Case {
         role: "oefenweb.haproxy",
         group: 0,
         services: &[],
-        expect: Offline("installs haproxy (and its PPA); fleet hosts are offline"),
+        expect: NotRun(
+            "installs haproxy (from a PPA), which this machine lacks; fleet hosts are offline",
+        ),
     },
     Case {
         role: "hifis-net.keepalived",
         group: 0,
         services: &[],
-        expect: Offline("downloads and builds keepalived from source; fleet hosts are offline"),
+        expect: NotRun(
+            "downloads keepalived's source tarball and builds it; fleet hosts are offline",
+        ),
     },
     Case {
         role: "nginxinc.nginx",
         group: 0,
         services: &[],
-        expect: Offline("installs nginx from nginx.org's repository; fleet hosts are offline"),
+        expect: NotRun(
+            "adds nginx.org's apt repository and installs from it (fleet hosts are offline); \
+             hactl also refuses it at load (`community.general.apk`, see corpus_render)",
+        ),
     },
     Case {
         role: "willshersystems.sshd",
         group: 0,
         services: &[],
-        expect: Offline("its Python library module is refused by hactl already at load"),
+        expect: NotRun(
+            "hactl refuses it at load: a Python module in the role's library/ \
+             (`sr_fingerprint`, see corpus_render)",
+        ),
     },
 ];
 
@@ -658,7 +675,7 @@ fn run_group(group: u8, cases: &[&Case], setup: &Setup) -> (Vec<String>, Vec<Str
                 "{} differs otherwise than CASES says ({sig:?}): {outcome}",
                 case.role
             )),
-            (Offline(_), _) => unreachable!("offline roles have group 0"),
+            (NotRun(_), _) => unreachable!("roles not run have group 0"),
         }
     }
     (report, wrong)
@@ -721,7 +738,7 @@ fn corpus_roles_apply_as_ansible_does() {
     let mut report = Vec::new();
     let mut wrong = Vec::new();
     for case in CASES {
-        if let Offline(why) = case.expect {
+        if let NotRun(why) = case.expect {
             report.push(format!("{}: not run ({why})", case.role));
         }
     }
