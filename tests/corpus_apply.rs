@@ -647,6 +647,19 @@ fn run_group(group: u8, cases: &[&Case], setup: &Setup) -> (Vec<String>, Vec<Str
         "group {group}: two fleets up in {:.1} s",
         t.elapsed().as_secs_f64()
     ));
+    // Roles update the apt cache unless it is fresh (oefenweb.sysctl: `update_cache` with
+    // `cache_valid_time: 3600`), which offline hosts cannot do. The hosts see the machine's
+    // lists through their overlay; stamp them as just updated on every host of both fleets,
+    // so the outcome does not depend on how long ago this machine ran `apt-get update`.
+    for fleet in [&ours, &theirs] {
+        for host in HOSTS {
+            let stamp = fleet.ssh(
+                host,
+                "mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp",
+            );
+            assert!(stamp.status.success(), "{host}: cannot stamp the apt cache");
+        }
+    }
     let mut before = file_differences(&ours, &theirs);
     for case in cases {
         let mut lines = Vec::new();
