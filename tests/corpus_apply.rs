@@ -19,8 +19,8 @@
 //! and also when it does better (then the table and COMPATIBILITY.md must be updated).
 //!
 //! Needs root, the fleet tools, /opt/ansible-venv (ansible-core 2.19) and the collections the
-//! roles use (ansible.posix), unpacked as tests/corpus/regen.sh does it into
-//! $HACTL_CORPUS_CACHE/collections (default /var/tmp/hactl-corpus).
+//! roles use (ansible.posix), which tests/corpus/collections.sh unpacks into
+//! $HACTL_CORPUS_CACHE/collections (default /var/tmp/hactl-corpus; .ci/run runs it).
 //!
 //! Run with `cargo test --test corpus_apply -- --nocapture` to see the per-role report.
 
@@ -710,8 +710,8 @@ fn corpus_roles_apply_as_ansible_does() {
         collections
             .join("ansible_collections/ansible/posix/MANIFEST.json")
             .is_file(),
-        "ansible needs the roles' collections in {}: run tests/corpus/regen.sh once (it \
-         unpacks them there), or point HACTL_CORPUS_CACHE at its cache",
+        "ansible needs the roles' collections in {}: run tests/corpus/collections.sh once \
+         (.ci/run does), or point HACTL_CORPUS_CACHE at a cache that has them",
         collections.display()
     );
 
