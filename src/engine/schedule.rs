@@ -363,7 +363,16 @@ impl<'a> Schedule<'a> {
             share_with: Vec::new(),
         };
         match run.task.module.as_str() {
-            "include_tasks" | "include_role" => return Next::Include(run),
+            "include_tasks" | "include_role" => {
+                // As ansible-playbook's linear strategy: a `run_once` include is queued for
+                // the first host only, so its tasks run (and count) there alone
+                // (robertdebock.keepalived imports assert.yml with `run_once`, and that
+                // includes assert_instances.yml).
+                if run.task.keywords.run_once == Some(true) {
+                    run.hosts.truncate(1);
+                }
+                return Next::Include(run);
+            }
             "meta" => {
                 let what = run
                     .task

@@ -291,7 +291,36 @@ impl<'a> PlayCx<'a> {
             .chain(task.keywords.when.iter())
             .cloned()
             .collect();
-        let items = loops::items(self.templar, self.pb, scope, task, &base, host)?;
+        let items = match loops::items(self.templar, self.pb, scope, task, &base, host) {
+            Ok(items) => items,
+            // As Ansible's TaskExecutor: a loop over an undefined variable is an error only
+            // if the task's `when` holds without an item; otherwise the task is skipped
+            // (`loop: "{{ nginx_config_modules }}"` with `when: nginx_config_modules is
+            // defined`, nginxinc.nginx_config).
+            Err(e) if format!("{e:#}").contains("is undefined") => {
+                if context::conditions_hold(self.templar, &conds, &base, host).unwrap_or(true) {
+                    return Err(e);
+                }
+                let skip = Outcome::new(Status::Skipped)
+                    .with("skip_reason", "Conditional result was False");
+                return Ok(TaskResult::single(skip));
+            }
+            Err(e) => return Err(e),
+        };
+        if items.as_ref().is_some_and(Vec::is_empty) {
+            // As ansible-core's TaskExecutor: a loop with no items skips the task (shown as
+            // `skipping: [host]`, counted as skipped), its `when` unevaluated.
+            let skip = Outcome::new(Status::Skipped)
+                .with("skipped_reason", "No items in the list")
+                .with("results", Json::Array(Vec::new()));
+            if let Some(name) = &task.register {
+                let mut r = skip.result.clone();
+                r.insert("changed".into(), Json::Bool(false));
+                r.insert("skipped".into(), Json::Bool(true));
+                hv.data.insert(name.clone(), to_value(&r));
+            }
+            return Ok(TaskResult::single(skip));
+        }
         let mut result = TaskResult::default();
         let runs: Vec<Option<Json>> = match &items {
             Some(list) => list.iter().cloned().map(Some).collect(),

@@ -18,6 +18,9 @@ use super::Pick;
 /// The placeholder `omit` renders to; the playbook runner drops task arguments equal to it.
 pub const OMIT: &str = "__omit_place_holder__hactl";
 
+/// The ansible-core release hactl follows, as `ansible_version` gives it to templates.
+pub const ANSIBLE_VERSION: &str = "2.19.0";
+
 /// A scope made of maps searched from the last (highest precedence) to the first.
 #[derive(Debug, Clone, Default)]
 pub struct Layers {
@@ -205,6 +208,19 @@ impl PlayVars {
                 ("playbook_dir", Value::from(play.playbook_dir.as_str())),
                 ("ansible_check_mode", Value::from(play.check_mode)),
                 ("hactl_offline", Value::from(play.offline)),
+                // Roles gate on the controller's version (`ansible_version.full is
+                // version('2.16', '>=')`, nginxinc.nginx_config): hactl answers with the
+                // ansible-core release whose behaviour it follows.
+                (
+                    "ansible_version",
+                    Value::from_pairs([
+                        ("full", Value::from(ANSIBLE_VERSION)),
+                        ("string", Value::from(ANSIBLE_VERSION)),
+                        ("major", Value::from(2)),
+                        ("minor", Value::from(19)),
+                        ("revision", Value::from(0)),
+                    ]),
+                ),
                 ("omit", Value::from(OMIT)),
             ]
             .into_iter()

@@ -18,7 +18,8 @@
 #   even in check mode, and tasks marked `check_mode: false` (and handlers) really run: on a
 #   disposable host they cannot touch this machine.
 # - Collections the roles use (ansible.posix, community.general, community.crypto) come from
-#   the `ansible` community package on PyPI (pinned below), unpacked into a cache folder.
+#   the `ansible` community package on PyPI, unpacked into a cache folder by collections.sh
+#   (which pins it; tests/corpus_apply.rs uses the same folder).
 # - tests/corpus/<role>/packages lists packages the hosts get before the run (see below).
 # - The extra roles of extra-roles.txt are exported at their pinned commit from
 #   $HACTL_EXTRA_ROLES/<name> or the fetch mirror (/work/.mirror); missing ones are skipped.
@@ -27,7 +28,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 venv=${HACTL_ANSIBLE_VENV:-/opt/ansible-venv}
 cache=${HACTL_CORPUS_CACHE:-/var/tmp/hactl-corpus}
-ansible_pkg=ansible==12.3.0   # the community package built on ansible-core 2.19
 [ "$(id -u)" = 0 ] || { echo "regen: run as root (namespaces, overlay, chroot)" >&2; exit 1; }
 version=$("$venv/bin/ansible-playbook" --version 2>/dev/null || true)
 [[ "$version" == *"core 2.19"* ]] || {
@@ -39,20 +39,8 @@ for c in "$corpus" "$repo/../shared/corpus" "$repo/../../shared/corpus" /work/sh
 done
 [ -d "$corpus" ] || { echo "regen: corpus not found (set HACTL_CORPUS)" >&2; exit 1; }
 
-# Collections, once.
-collections=$cache/collections
-if [ ! -f "$collections/ansible_collections/community/general/MANIFEST.json" ]; then
-    mkdir -p "$cache/wheel" "$collections"
-    "$venv/bin/pip" download -q --no-deps -d "$cache/wheel" "$ansible_pkg"
-    "$venv/bin/python" - "$cache/wheel" "$collections" <<'EOF'
-import pathlib, sys, zipfile
-wheel = next(pathlib.Path(sys.argv[1]).glob("ansible-*.whl"))
-keep = ("ansible_collections/ansible/posix/", "ansible_collections/community/general/",
-        "ansible_collections/community/crypto/")
-with zipfile.ZipFile(wheel) as z:
-    z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(keep)])
-EOF
-fi
+# Collections, once (shared with tests/corpus_apply.rs).
+collections=$(HACTL_ANSIBLE_VENV="$venv" HACTL_CORPUS_CACHE="$cache" "$here/collections.sh")
 
 # Extra roles at their pinned commits.
 extra=$cache/roles
