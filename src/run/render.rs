@@ -70,7 +70,13 @@ pub fn render(inv: &Inventory, pb: &Playbook, opts: &Options) -> Result<Report, 
         ..Default::default()
     };
     let sink = crate::engine::events::Collect::default();
-    let done = futures::executor::block_on(crate::engine::run(inv, pb, &eopts, &mode, &sink))?;
+    // `unconstrained`: apply's lint gate and `--rolling` call this from inside a tokio task,
+    // whose cooperative budget the inner engine's semaphores and channels would use up; past
+    // it every tokio resource answers Pending and wakes at once, so this block_on spun
+    // forever (seen with 10 hosts).
+    let done = futures::executor::block_on(tokio::task::unconstrained(crate::engine::run(
+        inv, pb, &eopts, &mode, &sink,
+    )))?;
     let mut out = Output {
         opts,
         written: Vec::new(),
@@ -323,6 +329,57 @@ pub(crate) fn parse_mode(mode: &str, base: u32) -> anyhow::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Apply's lint gate and `--rolling` render inside a tokio task. Many hosts times many
+    /// tasks used up the task's cooperative budget, and the render then spun forever at full
+    /// CPU (a 10-host `hactl apply` of the shipped site.yml never finished).
+    #[test]
+    fn rendering_inside_a_tokio_task_finishes_for_many_hosts() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let inv_text: String = std::iter::once("[lb]\n".to_string())
+            .chain((1..=40).map(|i| format!("lb{i} prio={i}\n")))
+            .collect();
+        std::fs::write(dir.path().join("hosts.ini"), inv_text).expect("inventory");
+        std::fs::write(
+            dir.path().join("k.j2"),
+            "vrrp_instance VI_1 {\n priority {{ p8 }}\n}\n",
+        )
+        .expect("template");
+        let mut pb = String::from("- hosts: lb\n  gather_facts: false\n  tasks:\n");
+        pb.push_str("  - set_fact: {p1: \"{{ prio }}\"}\n");
+        for i in 2..=8 {
+            pb.push_str(&format!(
+                "  - set_fact: {{p{i}: \"{{{{ p{} }}}}\"}}\n",
+                i - 1
+            ));
+        }
+        pb.push_str("  - template: {src: k.j2, dest: /etc/keepalived/keepalived.conf}\n");
+        std::fs::write(dir.path().join("site.yml"), pb).expect("playbook");
+        let loaded = crate::playbook::load(&dir.path().join("site.yml")).expect("playbook");
+        let inv = crate::inventory::load(&[dir.path().join("hosts.ini")])
+            .expect("inventory")
+            .inventory;
+        let (tx, rx) = std::sync::mpsc::channel();
+        // A thread of its own: were it to spin again, the test fails instead of hanging.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            let configs = rt.block_on(async {
+                crate::lint::source::render(
+                    &inv,
+                    &loaded.playbook,
+                    None,
+                    &Default::default(),
+                    Default::default(),
+                )
+            });
+            let _ = tx.send(configs.map(|c| (c.configs.len(), c.errors)));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the render did not finish within 60 s");
+        let (count, errors) = got.expect("render");
+        assert_eq!((count, errors), (40, Vec::<String>::new()));
+    }
 
     #[test]
     fn paths_stay_inside_the_host_folder() {
