@@ -42,8 +42,10 @@ for n in "${sizes[@]}"; do
     } >"$inv"
     cp -r "$here/inventory/group_vars" "$st/"
     ctl() { ip netns exec "$prefix-ctl" "$@"; }
+    # -e hactl_rolling=false: the same work as ansible-playbook (every host at once); the
+    # shipped site.yml rolls the pair, which drains each load balancer (tests/bench/rolling.sh).
     hactl_apply() {
-        ctl "$hactl" apply "$inv" "$here/site.yml" -e vrrp_engine=keepalived --private-key "$st/id_ed25519" \
+        ctl "$hactl" apply "$inv" "$here/site.yml" -e vrrp_engine=keepalived -e hactl_rolling=false --private-key "$st/id_ed25519" \
             --ssh-common-args "-o UserKnownHostsFile=$st/known_hosts" >/dev/null
     }
     ansible_apply() {
