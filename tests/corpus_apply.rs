@@ -31,9 +31,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
+use common::corpus::{cache_dir, corpus_dir, extra_roles, provide_extra};
 use common::fleet::Fleet;
 use sha2::{Digest, Sha256};
 
@@ -204,80 +205,6 @@ const NOISE: &[&str] = &[
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shared corpus, found as tests/corpus_render.rs finds it.
-fn corpus_dir() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(dir) = std::env::var_os("HACTL_CORPUS") {
-        candidates.push(dir.into());
-    }
-    candidates.push(root().join("../shared/corpus"));
-    candidates.push(root().join("../../shared/corpus"));
-    candidates.push("/work/shared/corpus".into());
-    candidates
-        .into_iter()
-        .find(|d| d.join("README.md").is_file())
-}
-
-/// regen.sh's cache: the collections ansible needs, and the extra roles at their commits.
-fn cache_dir() -> PathBuf {
-    std::env::var_os("HACTL_CORPUS_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/var/tmp/hactl-corpus".into())
-}
-
-/// Puts the extra role `name` (tests/corpus/extra-roles.txt) at its pinned commit under
-/// `into/<name>`, from `HACTL_EXTRA_ROLES`, regen.sh's cache or the fetch mirror.
-fn provide_extra(name: &str, into: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(root().join("tests/corpus/extra-roles.txt"))
-        .expect("read tests/corpus/extra-roles.txt");
-    let line = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.first() == Some(&name))
-        .ok_or(format!("{name} is not in extra-roles.txt"))?;
-    let (github, commit) = (line[1], line[2]);
-    let dest = into.join(name);
-    let copy = |dir: &Path| {
-        let ok = Command::new("cp")
-            .arg("-a")
-            .arg(dir)
-            .arg(&dest)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(())
-            .ok_or(format!("cannot copy {}", dir.display()))
-    };
-    if let Some(dir) = std::env::var_os("HACTL_EXTRA_ROLES") {
-        let dir = Path::new(&dir).join(name);
-        if dir.is_dir() {
-            return copy(&dir);
-        }
-    }
-    let cached = cache_dir().join("roles").join(name);
-    if std::fs::read_to_string(cached.join(".commit")).is_ok_and(|c| c.trim() == commit) {
-        return copy(&cached);
-    }
-    let git_dir = Path::new("/work/.mirror")
-        .join(github.replace('/', "+"))
-        .join("repo");
-    if !git_dir.is_dir() {
-        return Err(format!(
-            "{github} not found: set HACTL_EXTRA_ROLES to a folder holding {name} at {commit}"
-        ));
-    }
-    std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(r#"git --git-dir="$1" archive "$2" | tar -x -C "$3""#)
-        .args(["sh", &git_dir.to_string_lossy(), commit])
-        .arg(&dest)
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(())
-        .ok_or(format!("{} has no commit {commit}", git_dir.display()))
 }
 
 /// The play of tests/corpus/<role>/ made for real hosts: corpus_render.rs gives hactl the
@@ -734,7 +661,11 @@ fn corpus_roles_apply_as_ansible_does() {
     let mut unavailable = BTreeMap::new();
     for case in CASES.iter().filter(|c| c.group > 0) {
         if !corpus.join(case.role).is_dir() {
-            if let Err(why) = provide_extra(case.role, extras.path()) {
+            let provided = match extra_roles().into_iter().find(|e| e.name == case.role) {
+                Some(extra) => provide_extra(&extra, extras.path()),
+                None => Err(format!("{} is not in extra-roles.txt", case.role)),
+            };
+            if let Err(why) = provided {
                 unavailable.insert(case.role, why);
             }
         }

@@ -15,6 +15,8 @@
 
 #![allow(clippy::print_stderr)] // the per-role report (and why a role is skipped) is the output
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,6 +31,7 @@ enum Expect {
 }
 
 use Expect::{Fails, Identical};
+use common::corpus::{corpus_dir, extra_roles, provide_extra};
 
 /// The expectations table: one row per folder of tests/corpus/ that has a site.yml.
 const EXPECTED: &[(&str, Expect)] = &[
@@ -78,95 +81,6 @@ const EXPECTED: &[(&str, Expect)] = &[
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shared corpus: `HACTL_CORPUS`, else `shared/corpus` beside the checkout (CI lays
-/// shared/ there) or two levels up (a developer's worktree under /work/wt).
-fn corpus_dir() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(dir) = std::env::var_os("HACTL_CORPUS") {
-        candidates.push(dir.into());
-    }
-    candidates.push(root().join("../shared/corpus"));
-    candidates.push(root().join("../../shared/corpus"));
-    candidates.push("/work/shared/corpus".into());
-    candidates
-        .into_iter()
-        .find(|d| d.join("README.md").is_file())
-}
-
-/// One line of tests/corpus/extra-roles.txt.
-struct Extra {
-    name: String,
-    github: String,
-    commit: String,
-}
-
-fn extra_roles() -> Vec<Extra> {
-    let text = std::fs::read_to_string(root().join("tests/corpus/extra-roles.txt"))
-        .expect("read tests/corpus/extra-roles.txt");
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(f.len(), 3, "extra-roles.txt: bad line {l:?}");
-            Extra {
-                name: f[0].into(),
-                github: f[1].into(),
-                commit: f[2].into(),
-            }
-        })
-        .collect()
-}
-
-/// Puts the extra role at its pinned commit under `into/<name>`: from `HACTL_EXTRA_ROLES`,
-/// regen.sh's cache, or the fetch mirror. `Err` says why it is not available.
-fn provide_extra(e: &Extra, into: &Path) -> Result<(), String> {
-    let dest = into.join(&e.name);
-    let copy_from = |dir: &Path| -> Result<(), String> {
-        let ok = Command::new("cp")
-            .arg("-a")
-            .arg(dir)
-            .arg(&dest)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(())
-            .ok_or(format!("cannot copy {}", dir.display()))
-    };
-    if let Some(dir) = std::env::var_os("HACTL_EXTRA_ROLES") {
-        let dir = Path::new(&dir).join(&e.name);
-        if dir.is_dir() {
-            return copy_from(&dir);
-        }
-    }
-    let cache = std::env::var_os("HACTL_CORPUS_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/var/tmp/hactl-corpus".into())
-        .join("roles")
-        .join(&e.name);
-    if std::fs::read_to_string(cache.join(".commit")).is_ok_and(|c| c.trim() == e.commit) {
-        return copy_from(&cache);
-    }
-    let git_dir = Path::new("/work/.mirror")
-        .join(e.github.replace('/', "+"))
-        .join("repo");
-    if !git_dir.is_dir() {
-        return Err(format!(
-            "{} not found: set HACTL_EXTRA_ROLES to a folder holding {} at {}",
-            e.github, e.name, e.commit
-        ));
-    }
-    std::fs::create_dir_all(&dest).map_err(|err| err.to_string())?;
-    let archive = Command::new("sh")
-        .arg("-c")
-        .arg(r#"git --git-dir="$1" archive "$2" | tar -x -C "$3""#)
-        .args(["sh", &git_dir.to_string_lossy(), &e.commit])
-        .arg(&dest)
-        .status()
-        .is_ok_and(|s| s.success());
-    archive
-        .then_some(())
-        .ok_or(format!("{} has no commit {}", git_dir.display(), e.commit))
 }
 
 /// Every file under `dir`, as paths relative to it.

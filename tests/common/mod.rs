@@ -1,4 +1,5 @@
 pub mod agent;
+pub mod corpus;
 pub mod fleet;
 pub mod local;
 pub mod pair;
