@@ -22,7 +22,7 @@ use std::os::fd::AsRawFd;
 
 use nix::libc;
 use nix::sys::socket::{
-    self, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn, SockaddrIn6,
+    self, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn, SockaddrIn6, SockaddrLike,
 };
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::Interest;
@@ -225,42 +225,39 @@ impl VrrpSocket {
             0
         };
         let addr = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
-        let iov = [IoSlice::new(payload)];
-        let info;
-        let cmsgs: &[ControlMessage<'_>] = match src {
-            Some(src) => {
-                info = pktinfo6(self.ifindex, src);
-                &[ControlMessage::Ipv6PacketInfo(&info)]
-            }
-            None => &[],
-        };
-        socket::sendmsg(
-            self.fd.as_raw_fd(),
-            &iov,
-            cmsgs,
-            MsgFlags::empty(),
-            Some(&addr),
-        )?;
-        Ok(())
+        let info = src.map(|src| pktinfo6(self.ifindex, src));
+        self.send_to(
+            payload,
+            info.as_ref().map(ControlMessage::Ipv6PacketInfo),
+            &addr,
+        )
     }
 
     fn try_send_v4(&self, payload: &[u8], dst: Ipv4Addr, src: Option<Ipv4Addr>) -> io::Result<()> {
         let addr = SockaddrIn::from(SocketAddrV4::new(dst, 0));
+        let info = src.map(|src| pktinfo(self.ifindex, src));
+        self.send_to(
+            payload,
+            info.as_ref().map(ControlMessage::Ipv4PacketInfo),
+            &addr,
+        )
+    }
+
+    /// One datagram to `addr`, with the source chosen by `pktinfo` when there is one.
+    fn send_to(
+        &self,
+        payload: &[u8],
+        pktinfo: Option<ControlMessage<'_>>,
+        addr: &impl SockaddrLike,
+    ) -> io::Result<()> {
         let iov = [IoSlice::new(payload)];
-        let info;
-        let cmsgs: &[ControlMessage<'_>] = match src {
-            Some(src) => {
-                info = pktinfo(self.ifindex, src);
-                &[ControlMessage::Ipv4PacketInfo(&info)]
-            }
-            None => &[],
-        };
+        let cmsgs = pktinfo.as_slice();
         socket::sendmsg(
             self.fd.as_raw_fd(),
             &iov,
             cmsgs,
             MsgFlags::empty(),
-            Some(&addr),
+            Some(addr),
         )?;
         Ok(())
     }
