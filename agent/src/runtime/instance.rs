@@ -923,26 +923,21 @@ mod tests {
             .any(|a| a.addr == IpAddr::V4(VIP))
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn instance_task_elects_itself_yields_and_leaves_on_fakes() {
-        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
-        let (stack, inbox) = FakeStack::new(
-            &[("eth0", 2)],
-            vec![InterfaceAddress {
-                ifindex: 2,
-                addr: IpAddr::V4(OWN),
-                prefix_len: 24,
-                label: None,
-            }],
-        );
-        let (_links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
+    /// An instance task started on fakes, with the senders of its inputs kept alive.
+    struct OnFakes {
+        status: Shared,
+        commands: mpsc::Sender<Command>,
+        task: tokio::task::JoinHandle<Result<(), NetError>>,
+        _links: watch::Sender<BTreeMap<String, bool>>,
+        _deleted: broadcast::Sender<Deleted>,
+    }
+
+    /// Runs `unit` on `stack` with its interface up, no deletions and nothing drained.
+    fn start_on_fakes(unit: UnitSpec, stack: &FakeStack, status: InstanceStatus) -> OnFakes {
+        let (links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
         let inputs = vec![Inputs::interface_only(&unit.members[0], links)];
-        let status = Arc::new(Mutex::new(InstanceStatus::new("VI_1", "eth0", 14, 100)));
-        let (_deleted_tx, deletions) = broadcast::channel(4);
+        let status = Arc::new(Mutex::new(status));
+        let (deleted_tx, deletions) = broadcast::channel(4);
         let (commands, rx) = mpsc::channel(4);
         let task = tokio::spawn(run(
             unit,
@@ -960,6 +955,38 @@ mod tests {
                 drained: false,
             },
         ));
+        OnFakes {
+            status,
+            commands,
+            task,
+            _links: links_tx,
+            _deleted: deleted_tx,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn instance_task_elects_itself_yields_and_leaves_on_fakes() {
+        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, inbox) = FakeStack::new(
+            &[("eth0", 2)],
+            vec![InterfaceAddress {
+                ifindex: 2,
+                addr: IpAddr::V4(OWN),
+                prefix_len: 24,
+                label: None,
+            }],
+        );
+        let OnFakes {
+            status,
+            commands,
+            task,
+            _links,
+            _deleted,
+        } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
         let state = || status::lock(&status).state;
 
         // Master_Down_Interval at priority 100: 3 s + (256 - 100) / 256 s.
@@ -1039,27 +1066,13 @@ mod tests {
                 },
             ],
         );
-        let (_links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
-        let inputs = vec![Inputs::interface_only(&unit.members[0], links)];
-        let status = Arc::new(Mutex::new(InstanceStatus::new("VI_6", "eth0", 61, 100)));
-        let (_deleted_tx, deletions) = broadcast::channel(4);
-        let (commands, rx) = mpsc::channel(4);
-        let task = tokio::spawn(run(
-            unit,
-            inputs,
-            deletions,
-            vec![status.clone()],
-            Host {
-                stack: stack.clone(),
-                fifos: NotifyFifos::default(),
-                firewall: std::sync::Arc::new(Firewall::new(Default::default())),
-            },
-            rx,
-            StartOptions {
-                cleanup_stale: true,
-                drained: false,
-            },
-        ));
+        let OnFakes {
+            status,
+            commands,
+            task,
+            _links,
+            _deleted,
+        } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_6", "eth0", 61, 100));
         let state = || status::lock(&status).state;
         tokio::time::sleep(Duration::from_millis(3700)).await;
         assert_eq!(state(), State::Master);
