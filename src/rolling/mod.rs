@@ -685,67 +685,60 @@ impl Plan {
 }
 
 impl Rolling {
+    /// A group that cannot be rolled: refused (`true`, its reason added to `refused`), or in
+    /// check mode, which touches nothing, a warning of what the real run will refuse.
+    fn cannot_roll(
+        &self,
+        hosts: &[String],
+        warning: String,
+        warning_detail: Value,
+        why: String,
+        refused: &mut Vec<String>,
+    ) -> bool {
+        let names = hosts.join(", ");
+        if self.s.check {
+            say(
+                &format!(
+                    "pre-flight [{names}]: WARNING: {warning}; the run without --check will refuse to roll it"
+                ),
+                json!({"event": "gate", "gate": "preflight", "hosts": hosts, "ok": true, "detail": warning_detail, "check": true}),
+            );
+            return false;
+        }
+        say(
+            &format!("pre-flight [{names}]: FAILED: {why}"),
+            json!({"event": "gate", "gate": "preflight", "hosts": hosts, "ok": false, "detail": why}),
+        );
+        refused.push(format!("[{names}] {why}"));
+        true
+    }
+
     /// The pre-flight: every group in service must be healthy now. With `--force` the
     /// problems found are tolerated from then on (and only those); without, the rollout is
     /// refused before anything is touched.
     async fn preflight(&self, plan: &mut Plan) -> Result<(), String> {
         let mut refused = Vec::new();
         for g in plan.groups.clone().iter().filter(|g| g.in_service) {
-            let v6: Vec<String> = g
-                .hosts
-                .iter()
-                .filter_map(|h| plan.ipv6.get(h).map(|v| (h, v)))
-                .flat_map(|(h, v)| v.iter().map(move |v| format!("{h}: {v}")))
-                .collect();
+            let v6 = per_host(&g.hosts, &plan.ipv6);
             if !v6.is_empty() {
-                let hosts = g.hosts.join(", ");
                 let why = format!(
                     "the rollout's gates follow IPv4 VIPs only, and this pair has IPv6 VIPs ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
                     v6.join("; ")
                 );
-                if self.s.check {
-                    say(
-                        &format!(
-                            "pre-flight [{hosts}]: WARNING: {why}; the run without --check will refuse to roll it"
-                        ),
-                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "detail": why, "check": true}),
-                    );
-                } else {
-                    say(
-                        &format!("pre-flight [{hosts}]: FAILED: {why}"),
-                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": false, "detail": why}),
-                    );
-                    refused.push(format!("[{hosts}] {why}"));
+                if self.cannot_roll(&g.hosts, why.clone(), json!(why), why.clone(), &mut refused) {
                     continue;
                 }
             }
-            let changes: Vec<String> = g
-                .hosts
-                .iter()
-                .filter_map(|h| plan.wire_changes.get(h).map(|c| (h, c)))
-                .flat_map(|(h, c)| c.iter().map(move |c| format!("{h}: {c}")))
-                .collect();
+            let changes = per_host(&g.hosts, &plan.wire_changes);
             if !changes.is_empty() && !self.s.force {
-                let hosts = g.hosts.join(", ");
-                if self.s.check {
-                    // Check mode touches nothing: it says what the real run will refuse.
-                    say(
-                        &format!(
-                            "pre-flight [{hosts}]: WARNING: the play changes what the pair needs to hear each other ({}); the run without --check will refuse to roll it",
-                            changes.join("; ")
-                        ),
-                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": true, "detail": changes, "check": true}),
-                    );
-                } else {
-                    let why = format!(
-                        "the play changes what the pair needs to hear each other ({}); rolled one host at a time, each side would hold every VIP in between; apply this change with -e {VAR}=false (all hosts at once, as Ansible does)",
-                        changes.join("; ")
-                    );
-                    say(
-                        &format!("pre-flight [{hosts}]: FAILED: {why}"),
-                        json!({"event": "gate", "gate": "preflight", "hosts": g.hosts, "ok": false, "detail": why}),
-                    );
-                    refused.push(format!("[{hosts}] {why}"));
+                let warning = format!(
+                    "the play changes what the pair needs to hear each other ({})",
+                    changes.join("; ")
+                );
+                let why = format!(
+                    "{warning}; rolled one host at a time, each side would hold every VIP in between; apply this change with -e {VAR}=false (all hosts at once, as Ansible does)"
+                );
+                if self.cannot_roll(&g.hosts, warning, json!(changes), why, &mut refused) {
                     continue;
                 }
             }
@@ -1310,6 +1303,15 @@ impl Rolling {
 }
 
 /// The name of `host`'s instance that serves `vip`, else the VIP itself.
+/// `host: entry` for each entry the map holds for the hosts, in their order.
+fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    hosts
+        .iter()
+        .filter_map(|h| map.get(h).map(|v| (h, v)))
+        .flat_map(|(h, v)| v.iter().map(move |v| format!("{h}: {v}")))
+        .collect()
+}
+
 fn instance_of(fleet: &Fleet, host: &str, vip: Ipv4Addr) -> String {
     fleet
         .vrids
