@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::error::Location;
 use super::instance::Raw;
-use super::model::{Auth, AuthType, Config, InitialState, Instance, Secret, VrrpVersion};
+use super::model::{Auth, AuthType, Config, InitialState, Instance, Secret, Vmac, VrrpVersion};
 use super::parse::Ctx;
 use super::tree::Stmt;
 
@@ -275,7 +275,96 @@ pub(crate) fn complete(
         }
         known
     });
+    vmac(ctx, loc, &name, &raw, &mut inst, config)?;
     Some(inst)
+}
+
+/// `use_vmac` and `vmac_xmit_base`, with keepalived's corrections (`vrrp_end_handler`, then
+/// `vrrp_complete_instance`). `None`: refused.
+fn vmac(
+    ctx: &mut Ctx,
+    loc: &Location,
+    name: &str,
+    raw: &Raw,
+    inst: &mut Instance,
+    config: &Config,
+) -> Option<()> {
+    let mut xmit_base = raw.xmit_base;
+    let mut on = raw.vmac;
+    if on && raw.unicast_keyword {
+        if inst.interface.is_none() {
+            ctx.warn(
+                loc,
+                format!(
+                    "({name}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
+                ),
+            );
+            on = false;
+        } else if !xmit_base {
+            ctx.warn(
+                loc,
+                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            xmit_base = true;
+        }
+    }
+    if !on {
+        if xmit_base {
+            ctx.warn(
+                loc,
+                format!("({name}) vmac_xmit_base is only valid with a vmac"),
+            );
+        }
+        return Some(());
+    }
+    if inst.ipv6() {
+        ctx.error(
+            loc,
+            format!(
+                "({name}) keepalived would create a macvlan interface with the IPv6 VRRP virtual \
+                 MAC (00:00:5e:00:02:VRID), give it a link-local address and send the adverts \
+                 from it; hactl-agent does not support 'use_vmac' on an IPv6 instance; run \
+                 keepalived on this host"
+            ),
+        );
+        return None;
+    }
+    let mut name_given = raw.vmac_name.clone().map(|(n, _)| n);
+    if let Some(n) = &name_given {
+        if let Some(other) = config
+            .instances
+            .iter()
+            .find(|o| o.vmac.as_ref().and_then(|v| v.name.as_deref()) == Some(n.as_str()))
+        {
+            ctx.warn(
+                loc,
+                format!(
+                    "({name}) VRRP instance {} is already using {n} - ignoring name",
+                    other.name
+                ),
+            );
+            name_given = None;
+        }
+    }
+    if inst.strict && xmit_base {
+        ctx.warn(
+            loc,
+            format!("({name}) xmit_base is incompatible with strict mode - resetting"),
+        );
+        xmit_base = false;
+    }
+    if inst.promote_secondaries {
+        ctx.warn(
+            loc,
+            format!("({name}) promote_secondaries is automatically set for vmacs - ignoring"),
+        );
+        inst.promote_secondaries = false;
+    }
+    inst.vmac = Some(Vmac {
+        name: name_given,
+        xmit_base,
+    });
+    Some(())
 }
 
 /// Accept mode: on unless `no_accept`, off by default in strict mode, where VRRPv2 cannot

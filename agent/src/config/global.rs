@@ -229,6 +229,18 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 ctx.no_block(st);
                 g.check_unicast_src = true;
             }
+            "vmac_prefix" => {
+                if let Some(v) = ctx.value(st) {
+                    if g.vmac_prefix.is_some() {
+                        ctx.warn(
+                            loc,
+                            format!("vmac prefix has already been specified - ignoring {v}"),
+                        );
+                    } else {
+                        g.vmac_prefix = Some(v.to_string());
+                    }
+                }
+            }
             kw if keywords::GLOBAL_MAIL.contains(&kw) => {}
             _ => ctx.other(st, &keywords::GLOBAL),
         }

@@ -50,6 +50,10 @@ pub(crate) struct Raw {
     /// The instance's address family once an address (or `native_ipv6`) decided it: `true`
     /// for IPv6. keepalived takes the first one and skips addresses of the other family.
     pub ipv6: Option<bool>,
+    /// `use_vmac` given, with the name it gave (if valid), and `vmac_xmit_base`.
+    pub vmac: bool,
+    pub vmac_name: Option<(String, super::error::Location)>,
+    pub xmit_base: bool,
 }
 
 impl Raw {
@@ -106,6 +110,7 @@ pub(crate) fn instance(ctx: &mut Ctx, st: &Stmt, config: &Config) -> Option<Inst
         accept: true,
         routes: Vec::new(),
         rules: Vec::new(),
+        vmac: None,
     };
     for s in block {
         keyword(ctx, s, name, &mut raw, &mut inst);
@@ -366,6 +371,15 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
             raw.accept = Some(kw == "accept");
             raw.accept_loc = Some(loc.clone());
         }
+        "use_vmac" => {
+            ctx.no_block(s);
+            raw.vmac = true;
+            use_vmac(ctx, s, raw);
+        }
+        "vmac_xmit_base" => {
+            ctx.no_block(s);
+            raw.xmit_base = true;
+        }
         "promote_secondaries" => {
             ctx.no_block(s);
             inst.promote_secondaries = true;
@@ -545,4 +559,41 @@ fn unicast_peer(ctx: &mut Ctx, p: &Stmt, name: &str, addr: IpAddr, raw: &mut Raw
         );
     }
     peer
+}
+
+/// `use_vmac [NAME] [MAC]`: keepalived reads up to two words, a MAC address (it has a `:`)
+/// or an interface name, and skips a bad one with a warning.
+fn use_vmac(ctx: &mut Ctx, s: &Stmt, raw: &mut Raw) {
+    for word in s.words.iter().skip(1).take(2) {
+        if word.contains(':') {
+            ctx.error(
+                &s.loc,
+                format!(
+                    "keepalived would give the VMAC the MAC address {word} instead of the VRRP \
+                     virtual MAC; hactl-agent does not support a MAC address on 'use_vmac'; \
+                     remove it or run keepalived on this host"
+                ),
+            );
+        } else if raw.vmac_name.is_some() {
+            ctx.warn(&s.loc, "VMAC interface name already specified");
+        } else if !dev_name_valid(word) {
+            ctx.warn(
+                &s.loc,
+                format!("VMAC interface name '{word}' too long or invalid characters - ignoring"),
+            );
+        } else {
+            raw.vmac_name = Some((word.clone(), s.loc.clone()));
+        }
+    }
+}
+
+/// The kernel's rule for interface names (`dev_valid_name`), as keepalived copies it.
+pub(crate) fn dev_name_valid(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() < IFNAMSIZ
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace())
 }

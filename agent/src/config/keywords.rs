@@ -2,7 +2,7 @@
 //!
 //! Two kinds, per block:
 //! - *refused*: keepalived would do something that changes failover or the host (add routes,
-//!   run a FIFO reader, use a VMAC, other timers...). Ignoring such a keyword would leave the
+//!   run a FIFO reader, LVS, other timers...). Ignoring such a keyword would leave the
 //!   host doing less than the operator asked, silently, so `hactl-agent check` and `run`
 //!   refuse the config with an error that says what keepalived would do.
 //! - *notes*: keepalived accepts them silently and they only tune keepalived's own process or
@@ -114,6 +114,8 @@ pub const GLOBAL: Known = Known {
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("vrrp_garp_extra_if", GARP_EXTRA_IF),
+        // keepalived 2.2.7's old name for vrrp_garp_extra_if.
+        ("vrrp_vmac_garp_intvl", GARP_EXTRA_IF),
         (
             "vrrp_startup_delay",
             "wait that long after starting before running its VRRP instances",
@@ -159,7 +161,7 @@ pub const GLOBAL: Known = Known {
         // keepalived's table name: the agent's drop rules live in a table of its own,
         // `ip hactl_agent`, so that it never touches keepalived's or anyone else's.
         "nftables",
-        // Only used by keepalived's use_vmac and LVS rules, which are refused.
+        // How keepalived names interfaces in its own rules; the agent's rules are its own.
         "nftables_ifindex",
         "nftables_ipvs",
         "nftables_ipvs_priority",
@@ -181,8 +183,8 @@ pub const GLOBAL: Known = Known {
         "startup_script_timeout",
         "tmp_config_directory",
         "umask",
+        // Names the VMACs of use_vmac_addr and per-address use_vmac, which are refused.
         "vmac_addr_prefix",
-        "vmac_prefix",
         "vrrp_cpu_affinity",
         "vrrp_ipsets",
         "vrrp_netlink_cmd_rcv_bufs",
@@ -199,7 +201,6 @@ pub const GLOBAL: Known = Known {
         "vrrp_rt_priority",
         "vrrp_rx_bufs_multiplier",
         "vrrp_rx_bufs_policy",
-        "vrrp_vmac_garp_intvl",
     ],
 };
 
@@ -220,16 +221,8 @@ pub const GLOBAL_MAIL: &[&str] = &[
 pub const INSTANCE: Known = Known {
     refused: &[
         (
-            "use_vmac",
-            "create a macvlan interface with the VRRP virtual MAC and move the VIPs onto it",
-        ),
-        (
             "use_vmac_addr",
-            "use the VRRP virtual MAC address on the interface",
-        ),
-        (
-            "vmac_xmit_base",
-            "send adverts from the base interface of its VMAC",
+            "also create VMACs for the VIPs on other interfaces and move those VIPs onto them",
         ),
         (
             "use_ipvlan",
@@ -264,14 +257,14 @@ pub const INSTANCE: Known = Known {
         ),
         ("down_timer_adverts", DOWN_TIMER_ADVERTS),
         ("garp_extra_if", GARP_EXTRA_IF),
+        // keepalived 2.2.7's old name for garp_extra_if.
+        ("vmac_garp_intvl", GARP_EXTRA_IF),
     ],
     notes: &[
         "debug",
         "smtp_alert",
         // Priority changes go to the notify FIFO only, which is refused.
         "notify_priority_changes",
-        // Only with use_vmac, which is refused.
-        "vmac_garp_intvl",
         "kernel_rx_buf_size",
     ],
 };

@@ -34,7 +34,7 @@
 //! - `vrrp_iptables` is reported as keepalived 2.2.7 built for Debian reports it (no iptables
 //!   support); the agent manages no firewall rules either way.
 //! - Keywords of features the agent does not implement are errors when keepalived would change
-//!   failover or the host with them (LVS, VMAC, notify FIFOs, other timers...), and notes when
+//!   failover or the host with them (LVS, BFD, notify FIFOs, other timers...), and notes when
 //!   they only tune keepalived's own process or reporting (see `keywords`); unknown keywords
 //!   are warnings, as in keepalived.
 //! - Routes and rules (`virtual_routes`, `virtual_rules`, `static_routes`, `static_rules`):

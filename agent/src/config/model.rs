@@ -68,6 +68,9 @@ pub struct GlobalDefs {
     pub notify_fifo: NotifyFifo,
     /// `vrrp_notify_fifo` and `vrrp_notify_fifo_script`: every VRRP state change.
     pub vrrp_notify_fifo: NotifyFifo,
+    /// `vmac_prefix`: the start of the VMAC names the agent makes up (`PREFIX.VRID`);
+    /// `None`: keepalived's `vrrp`.
+    pub vmac_prefix: Option<String>,
 }
 
 /// A FIFO keepalived writes a line to on every state change (`INSTANCE "VI_1" MASTER 100`,
@@ -104,6 +107,7 @@ impl Default for GlobalDefs {
             nftables_counters: false,
             notify_fifo: NotifyFifo::default(),
             vrrp_notify_fifo: NotifyFifo::default(),
+            vmac_prefix: None,
         }
     }
 }
@@ -311,6 +315,20 @@ pub struct Instance {
     pub routes: Vec<Route>,
     /// `virtual_rules`: installed as MASTER, removed on leaving MASTER.
     pub rules: Vec<Rule>,
+    /// `use_vmac`: the instance runs on a macvlan interface with the VRRP virtual MAC.
+    pub vmac: Option<Vmac>,
+}
+
+/// `use_vmac [NAME]` and `vmac_xmit_base` (IPv4 instances): keepalived creates a private-mode
+/// macvlan on the instance's interface with MAC 00:00:5e:00:01:VRID, puts the VIPs of the
+/// instance's interface on it, and sends adverts from it (from the base interface with
+/// `vmac_xmit_base`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vmac {
+    /// `use_vmac NAME`; `None`: a name made up at start (`vrrp.VRID`, or `vmac_prefix`).
+    pub name: Option<String>,
+    /// `vmac_xmit_base`: adverts are sent and received on the base interface.
+    pub xmit_base: bool,
 }
 
 impl Instance {

@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use super::addr::{AddressIo, InterfaceAddress, Vip};
 use super::garp::GarpIo;
 use super::route::RouteIo;
-use super::{NetError, ReceivedPacket, Stack, VrrpIo, VrrpSocketConfig};
+use super::vmac::{self, ExistingLink, Plan};
+use super::{NetError, ReceivedPacket, Stack, VmacLink, VmacRequest, VrrpIo, VrrpSocketConfig};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding the lock has failed already; keep the data.
@@ -167,6 +168,8 @@ pub struct FakeStack {
     pub net: FakeAddresses,
     /// The socket settings of every `open_vrrp`.
     opened: Arc<Mutex<Vec<VrrpSocketConfig>>>,
+    /// The VMACs made by `setup_vmac` and not removed yet: (name, ifindex).
+    vmacs: Arc<Mutex<Vec<(String, u32)>>>,
 }
 
 impl FakeStack {
@@ -185,6 +188,7 @@ impl FakeStack {
             garp: FakeGarp::default(),
             net: FakeAddresses::new(addresses),
             opened: Arc::default(),
+            vmacs: Arc::default(),
         };
         (stack, inbox)
     }
@@ -192,6 +196,11 @@ impl FakeStack {
     /// The socket settings asked for so far.
     pub fn opened(&self) -> Vec<VrrpSocketConfig> {
         lock(&self.opened).clone()
+    }
+
+    /// The VMACs that exist now.
+    pub fn vmacs(&self) -> Vec<(String, u32)> {
+        lock(&self.vmacs).clone()
     }
 }
 
@@ -203,6 +212,7 @@ impl Stack for FakeStack {
     fn ifindex(&self, ifname: &str) -> Result<u32, NetError> {
         self.interfaces
             .iter()
+            .chain(lock(&self.vmacs).iter())
             .find(|(n, _)| n == ifname)
             .map(|(_, i)| *i)
             .ok_or_else(|| NetError::NoSuchInterface(ifname.to_owned()))
@@ -221,6 +231,38 @@ impl Stack for FakeStack {
 
     fn net(&self) -> FakeAddresses {
         self.net.clone()
+    }
+
+    /// Names the VMAC as the kernel code does (the fake's interfaces are all plain ones) and
+    /// gives it the next free index.
+    async fn setup_vmac(&self, req: &VmacRequest) -> Result<VmacLink, NetError> {
+        let base = self.ifindex(&req.base)?;
+        let mut vmacs = lock(&self.vmacs);
+        let links: Vec<ExistingLink> = self
+            .interfaces
+            .iter()
+            .chain(vmacs.iter())
+            .map(|(name, ifindex)| ExistingLink {
+                name: name.clone(),
+                ifindex: *ifindex,
+                ..ExistingLink::default()
+            })
+            .collect();
+        let name = match vmac::plan(req, base, &links).0 {
+            Plan::Reuse(name) | Plan::Create(name) | Plan::Replace { name, .. } => name,
+        };
+        let ifindex = links.iter().map(|l| l.ifindex).max().unwrap_or(0) + 1;
+        vmacs.push((name.clone(), ifindex));
+        Ok(VmacLink {
+            name,
+            ifindex,
+            base: req.base.clone(),
+        })
+    }
+
+    async fn remove_vmac(&self, link: &VmacLink) -> Result<(), NetError> {
+        lock(&self.vmacs).retain(|(n, _)| *n != link.name);
+        Ok(())
     }
 }
 

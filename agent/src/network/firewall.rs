@@ -11,6 +11,10 @@
 //! it never touches keepalived's table or anyone else's. It removes only that table, and only
 //! if this run created it. A table of that name left by a killed run is replaced when the
 //! agent first needs it.
+//!
+//! With `use_vmac` keepalived also sends the IGMP reports of a VMAC out of its base interface
+//! (`map vmac_map` and the `dup to ... drop` rule in `out`); the agent's table has the same map
+//! and rule.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -88,8 +92,10 @@ impl Firewall {
              delete table ip {TABLE}\n\
              table ip {TABLE} {{\n\
              \tset vips {{\n\t\ttype ipv4_addr\n\t}}\n\
+             \tmap vmac_map {{\n\t\ttype iface_index : iface_index\n\t}}\n\
              \tchain out {{\n\t\ttype filter hook output priority {priority}; policy accept;\n\
-             \t\tip saddr @vips {counter}drop\n\t}}\n\
+             \t\tip saddr @vips {counter}drop\n\
+             \t\tip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop\n\t}}\n\
              \tchain in {{\n\t\ttype filter hook input priority {priority}; policy accept;\n\
              \t\tip daddr @vips {counter}drop\n\t}}\n\
              }}\n"
@@ -156,6 +162,30 @@ impl Firewall {
         .await
     }
 
+    /// `use_vmac`: IGMP reports that would leave by `vmac` (with the virtual MAC as source,
+    /// which would teach the switches that MAC on a BACKUP's port) leave by `base` instead,
+    /// as keepalived's `vmac_map` rule makes them.
+    pub async fn add_vmac(&self, vmac: &str, base: &str) -> Result<(), FirewallError> {
+        let mut state = self.state.lock().await;
+        self.ensure_locked(&mut state).await?;
+        nft(&format!(
+            "add element ip {TABLE} vmac_map {{ \"{vmac}\" : \"{base}\" }}\n"
+        ))
+        .await
+    }
+
+    /// Takes `vmac` out of the map (before it is deleted: the map holds interface indexes).
+    pub async fn remove_vmac(&self, vmac: &str, base: &str) -> Result<(), FirewallError> {
+        let state = self.state.lock().await;
+        if !state.created {
+            return Ok(());
+        }
+        nft(&format!(
+            "delete element ip {TABLE} vmac_map {{ \"{vmac}\" : \"{base}\" }}\n"
+        ))
+        .await
+    }
+
     /// Removes the table, if this run created it (at exit).
     pub async fn remove(&self) -> Result<(), FirewallError> {
         let mut state = self.state.lock().await;
@@ -218,6 +248,9 @@ mod tests {
         assert!(script.contains("ip daddr @vips drop"));
         assert!(script.contains("type filter hook output priority -1; policy accept;"));
         assert!(script.contains("ip saddr @vips drop"));
+        assert!(script.contains(
+            "ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"
+        ));
         let counted = Firewall::table_script(FirewallSettings {
             priority: 5,
             counters: true,

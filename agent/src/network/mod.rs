@@ -13,6 +13,7 @@ pub mod garp;
 pub mod link;
 pub mod promote;
 pub mod route;
+pub mod vmac;
 pub mod vrrp_socket;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use std::net::IpAddr;
 pub use addr::{AddressIo, AddressManager, InterfaceAddress, Netlink, Scope, Vip};
 pub use garp::{GarpIo, GarpSender};
 pub use link::{LinkEvent, OperState};
+pub use vmac::{VmacLink, VmacRequest};
 pub use vrrp_socket::{ReceivedPacket, VrrpSocket, VrrpSocketConfig};
 
 /// Errors from the network edges. Each carries the interface (or address) it concerns, since
@@ -107,6 +109,13 @@ pub trait Stack: Clone + Send + Sync + 'static {
     /// The gratuitous ARP sender on `ifname`.
     fn open_garp(&self, ifname: &str) -> Result<Self::Garp, NetError>;
     fn net(&self) -> Self::Net;
+    /// Creates (or takes over) the VMAC of a `use_vmac` instance.
+    fn setup_vmac(
+        &self,
+        req: &VmacRequest,
+    ) -> impl Future<Output = Result<VmacLink, NetError>> + Send;
+    /// Deletes it at stop.
+    fn remove_vmac(&self, link: &VmacLink) -> impl Future<Output = Result<(), NetError>> + Send;
 }
 
 /// The real network: raw sockets and rtnetlink in the current network namespace.
@@ -134,6 +143,14 @@ impl Stack for Kernel {
 
     fn net(&self) -> Netlink {
         self.netlink.clone()
+    }
+
+    async fn setup_vmac(&self, req: &VmacRequest) -> Result<VmacLink, NetError> {
+        self.netlink.setup_vmac(req).await
+    }
+
+    async fn remove_vmac(&self, link: &VmacLink) -> Result<(), NetError> {
+        self.netlink.remove_vmac(link).await
     }
 }
 

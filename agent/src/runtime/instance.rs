@@ -114,6 +114,9 @@ struct Member<S: Stack> {
     route_manager: RouteManager<S::Net>,
     /// No accept mode: the drop rules the VIPs go into while MASTER.
     firewall: Option<std::sync::Arc<Firewall>>,
+    /// `use_vmac`: the VMAC made at start, deleted at stop.
+    vmac: Option<network::VmacLink>,
+    stack: S,
     /// Fault as last fed to the state machine, and whether a script result is awaited.
     faulted: bool,
     waiting: bool,
@@ -132,6 +135,8 @@ struct Unit<S: Stack> {
     started: bool,
     notifier: Notifier,
     start_drained: bool,
+    /// The daemon's nftables table (the VMACs' IGMP map).
+    firewall: std::sync::Arc<Firewall>,
 }
 
 pub(crate) fn vip_of(
@@ -159,16 +164,51 @@ impl<S: Stack> Member<S> {
         options: StartOptions,
     ) -> Result<Self, NetError> {
         let ifindex = stack.ifindex(&spec.ifname)?;
+        let vmac = match &spec.vmac {
+            Some(v) => Some(
+                stack
+                    .setup_vmac(&network::VmacRequest {
+                        instance: spec.name.clone(),
+                        base: spec.ifname.clone(),
+                        vrid: spec.vrid,
+                        name: v.name.clone(),
+                        prefix: v.prefix.clone(),
+                        taken: v.taken.clone(),
+                        ipv6: spec
+                            .excluded_vips
+                            .iter()
+                            .any(|e| e.addr.is_ipv6() != spec.ipv6),
+                    })
+                    .await?,
+            ),
+            None => None,
+        };
+        // keepalived: the VIPs of the instance's interface live on the VMAC, adverts go out
+        // (and are heard) there unless `vmac_xmit_base`, gratuitous ARPs always go out there
+        // (with the virtual MAC as sender).
+        let mut io_ifname = spec.ifname.clone();
+        let mut garp_ifname = spec.ifname.clone();
+        if let (Some(link), Some(v)) = (&vmac, &spec.vmac) {
+            for vip in spec.vips.iter_mut().chain(spec.excluded_vips.iter_mut()) {
+                if vip.on_vmac {
+                    vip.dev = link.name.clone();
+                }
+            }
+            if !v.xmit_base {
+                io_ifname = link.name.clone();
+            }
+            garp_ifname = link.name.clone();
+        }
         let group = (!spec.unicast()).then_some(spec.group);
         let socket = stack.open_vrrp(&VrrpSocketConfig {
-            ifname: spec.ifname.clone(),
+            ifname: io_ifname,
             group,
             unicast_ttl: spec.unicast_ttl,
             ipv6: spec.ipv6,
         })?;
         let netlink = &stack.net();
         let resolve = |name: &str| stack.ifindex(name);
-        let garp = match stack.open_garp(&spec.ifname) {
+        let garp = match stack.open_garp(&garp_ifname) {
             Ok(g) => Some(std::sync::Arc::new(g)),
             Err(e) => {
                 tracing::warn!(instance = %spec.name, error = %e, "no gratuitous ARP");
@@ -245,6 +285,8 @@ impl<S: Stack> Member<S> {
             tracked_routes,
             route_manager: RouteManager::new(netlink.clone()),
             firewall: None,
+            vmac,
+            stack: stack.clone(),
             faulted: false,
             waiting: true,
             status,
@@ -502,10 +544,16 @@ impl<S: Stack> Unit<S> {
             fifos,
             firewall,
         } = host;
+        let host_firewall = firewall.clone();
         let mut members = Vec::new();
         for (s, status) in spec.members.iter().zip(statuses) {
             let mut m = Member::start(s.clone(), status, &stack, options).await?;
             m.firewall = m.spec.no_accept.then(|| firewall.clone());
+            if let Some(link) = &m.vmac {
+                if let Err(e) = firewall.add_vmac(&link.name, &link.base).await {
+                    tracing::error!(instance = %m.spec.name, error = %e, "adding the VMAC's IGMP rule");
+                }
+            }
             members.push(m);
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
@@ -529,6 +577,7 @@ impl<S: Stack> Unit<S> {
             started: false,
             notifier: Notifier::with_fifos(fifos),
             start_drained: options.drained,
+            firewall: host_firewall,
         })
     }
 
@@ -604,6 +653,19 @@ impl<S: Stack> Unit<S> {
         }
         self.notifier.drain(NOTIFY_DRAIN).await;
         for m in &self.members {
+            if let Some(link) = &m.vmac {
+                if let Err(e) = self.firewall.remove_vmac(&link.name, &link.base).await {
+                    tracing::error!(instance = %m.spec.name, error = %e, "removing the VMAC's IGMP rule");
+                }
+                match m.stack.remove_vmac(link).await {
+                    Ok(()) => {
+                        tracing::info!(instance = %m.spec.name, vmac = %link.name, "removed the VMAC interface")
+                    }
+                    Err(e) => {
+                        tracing::error!(instance = %m.spec.name, error = %e, "removing the VMAC interface")
+                    }
+                }
+            }
             tracing::info!(instance = %m.spec.name, "instance stopped");
         }
     }

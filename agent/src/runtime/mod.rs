@@ -170,6 +170,13 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
         promote: Mutex::new(PromoteSecondaries::new()),
     };
     promote_secondaries(&shared, &units);
+    // keepalived clears all.rp_filter when it makes its first IPv4 VMAC, before any instance
+    // runs, and puts it back at exit.
+    let rp_filter = units
+        .iter()
+        .flat_map(|u| &u.members)
+        .any(|m| m.vmac.is_some())
+        .then(crate::network::vmac::RpFilter::clear);
     let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
@@ -218,6 +225,9 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     for (ifname, e) in failed {
         tracing::error!(interface = %ifname, error = %e, "restoring promote_secondaries");
     }
+    if let Some(rp) = rp_filter {
+        rp.restore();
+    }
     fifos.close();
     statics.clear().await;
     server.abort();
@@ -262,7 +272,10 @@ struct Loaded {
 
 /// Whether an instance runs in no accept mode (and so needs the drop rules).
 fn needs_firewall(units: &[UnitSpec]) -> bool {
-    units.iter().flat_map(|u| &u.members).any(|m| m.no_accept)
+    units
+        .iter()
+        .flat_map(|u| &u.members)
+        .any(|m| m.no_accept || m.vmac.is_some())
 }
 
 fn load(path: &Path) -> Result<Loaded, RunError> {

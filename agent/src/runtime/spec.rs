@@ -65,6 +65,9 @@ pub struct VipSpec {
     pub scope: Option<String>,
     /// Its deletion by someone else counts (see [`crate::network::route::Deleted`]).
     pub tracked: bool,
+    /// `use_vmac`: it goes on the instance's VMAC (its `dev` was the instance's interface or
+    /// none, and it is of the instance's family), whose name is known at start.
+    pub on_vmac: bool,
 }
 
 /// One object an instance tracks, with the weight that applies in this instance.
@@ -138,6 +141,17 @@ pub struct InstanceSpec {
     pub dont_track_primary: bool,
     /// `promote_secondaries` on `ifname` (set by the daemon, not the instance task).
     pub promote_secondaries: bool,
+    /// `use_vmac`: the VMAC to make at start on `ifname`.
+    pub vmac: Option<VmacSpec>,
+}
+
+/// `use_vmac`, with the global `vmac_prefix` and the names other instances give their VMACs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmacSpec {
+    pub name: Option<String>,
+    pub prefix: String,
+    pub xmit_base: bool,
+    pub taken: Vec<String>,
 }
 
 /// A route as configured, its interface still by name.
@@ -237,6 +251,7 @@ pub fn statics(config: &Config) -> StaticSpec {
                 label: v.label.clone(),
                 scope: v.scope.clone(),
                 tracked: !v.no_track,
+                on_vmac: false,
             })
             .collect(),
         routes: config.static_routes.iter().map(route_spec).collect(),
@@ -376,6 +391,7 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
     params.garp = inst.garp;
     params.lower_prio_no_advert = inst.lower_prio_no_advert;
     params.higher_prio_send_advert = inst.higher_prio_send_advert;
+    let ipv6 = inst.ipv6();
     let vip_spec = |v: &config::VirtualIp| VipSpec {
         addr: v.addr,
         prefix: v.prefix,
@@ -384,9 +400,13 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         label: v.label.clone(),
         scope: v.scope.clone(),
         tracked: !v.no_track,
+        // keepalived: an address with no `dev` or the instance's own goes on the VMAC if it
+        // is of the instance's family (`vrrp_complete_instance`).
+        on_vmac: inst.vmac.is_some()
+            && v.dev.as_ref().is_none_or(|d| *d == ifname)
+            && v.addr.is_ipv6() == ipv6,
     };
     let vips = inst.vips.iter().map(vip_spec).collect();
-    let ipv6 = inst.ipv6();
     let excluded_vips = inst.excluded_vips.iter().map(vip_spec).collect();
     Ok(InstanceSpec {
         name: inst.name.clone(),
@@ -428,6 +448,21 @@ fn instance(config: &Config, inst: &Instance) -> Result<InstanceSpec, SpecError>
         skip_check_adv_addr: inst.skip_check_adv_addr,
         dont_track_primary: inst.dont_track_primary,
         promote_secondaries: inst.promote_secondaries,
+        vmac: inst.vmac.as_ref().map(|v| VmacSpec {
+            name: v.name.clone(),
+            prefix: config
+                .global
+                .vmac_prefix
+                .clone()
+                .unwrap_or_else(|| "vrrp".into()),
+            xmit_base: v.xmit_base,
+            taken: config
+                .instances
+                .iter()
+                .filter(|o| o.name != inst.name)
+                .filter_map(|o| o.vmac.as_ref()?.name.clone())
+                .collect(),
+        }),
     })
 }
 
