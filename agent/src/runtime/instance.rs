@@ -467,7 +467,9 @@ impl<S: Stack> Member<S> {
         };
         // IPv6: the checksum covers the source address, so the socket must send from the one
         // it was computed with (the link-local address unless configured).
-        let src = if spec.ipv6 {
+        // A VMAC has no address of its own but the VIPs: keepalived sends from the base
+        // interface's address, which the kernel would not pick there.
+        let src = if spec.ipv6 || self.vmac.is_some() {
             Some(spec.params.primary_address)
         } else {
             spec.src_ip

@@ -1,0 +1,329 @@
+//! `use_vmac` (and `vmac_xmit_base`) against keepalived 2.2.7, as root, in throw-away
+//! namespaces on a bridge.
+//!
+//! Host a runs the daemon under test (priority 200), host b a real keepalived (priority 100),
+//! both with `use_vmac`. Each case runs once with keepalived on a (the reference, so that
+//! every expectation below is keepalived's own behaviour) and once with the agent:
+//! - the VMAC `vrrp.63`: macvlan mode private, MAC 00:00:5e:00:01:3f, addrgenmode none, up
+//!   (on b too, which is BACKUP), its sysctls and the base interface's, all.rp_filter cleared;
+//! - the VIP on the VMAC of the MASTER only;
+//! - on the wire (tcpdump -e on a's bridge port): adverts from the virtual MAC with a's own
+//!   address as source (from eth0's MAC with `vmac_xmit_base`), gratuitous ARPs from the
+//!   virtual MAC;
+//! - failover a -> b when a stops, b -> a when it comes back;
+//! - at stop: the VMAC and the nftables table gone, all.rp_filter back, the base interface's
+//!   arp_ignore/arp_filter left at 1 (as keepalived 2.2.7 leaves them).
+//!
+//! Not root, or no keepalived: the tests are reported as ignored, not passed.
+
+#[allow(dead_code)] // helpers shared with other test binaries
+mod common;
+
+use std::fs;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::lan::{Daemon, Host, Lan, wait_for};
+use common::netns::is_root;
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::Signal;
+
+const VIP: &str = "198.51.100.100";
+const VMAC: &str = "vrrp.63";
+const VIRTUAL_MAC: &str = "00:00:5e:00:01:3f";
+const CONVERGE: Duration = Duration::from_secs(10);
+
+// The harness lists each test as "ignored" when it cannot run; one stderr line says why.
+#[allow(clippy::print_stderr)]
+fn main() {
+    let args = Arguments::from_args();
+    let root = is_root();
+    let tools = ["keepalived", "tcpdump", "nft"]
+        .iter()
+        .all(|t| Command::new(t).arg("--version").output().is_ok());
+    if !root || !tools {
+        eprintln!(
+            "interop_vmac: needs root, keepalived, tcpdump and nft, so the tests are SKIPPED \
+             (ignored)"
+        );
+    }
+    let mut trials = Vec::new();
+    for xmit_base in [false, true] {
+        for agent in [true, false] {
+            let who = if agent {
+                "agent"
+            } else {
+                "keepalived_reference"
+            };
+            let what = if xmit_base {
+                "use_vmac_with_vmac_xmit_base"
+            } else {
+                "use_vmac"
+            };
+            trials.push(
+                Trial::test(format!("{what}_{who}"), move || {
+                    vmac(agent, xmit_base);
+                    Ok::<(), Failed>(())
+                })
+                .with_ignored_flag(!root || !tools),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn config(priority: u8, xmit_base: bool) -> String {
+    let xmit = if xmit_base { "vmac_xmit_base" } else { "" };
+    format!(
+        "global_defs {{
+    router_id vmac
+}}
+
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 63
+    priority {priority}
+    advert_int 1
+    use_vmac
+    {xmit}
+    virtual_ipaddress {{
+        {VIP}
+    }}
+}}
+"
+    )
+}
+
+fn start(host: &Host, agent: bool) -> Daemon {
+    if agent {
+        host.start_agent()
+    } else {
+        host.start_keepalived()
+    }
+}
+
+fn logs(daemons: &[&Daemon]) -> String {
+    daemons
+        .iter()
+        .map(|d| d.log())
+        .collect::<Vec<_>>()
+        .join("\n----\n")
+}
+
+fn sysctl(host: &Host, key: &str) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &host.ns.name, "cat"])
+        .arg(format!("/proc/sys/net/{key}"))
+        .output()
+        .expect("cat runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn set_sysctl(host: &Host, key: &str, value: &str) {
+    common::netns::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &host.ns.name,
+        "sh",
+        "-c",
+        &format!("echo {value} > /proc/sys/net/{key}"),
+    ]);
+}
+
+/// `ip -d link show vrrp.63`, or "" when it does not exist.
+fn vmac_link(host: &Host) -> String {
+    let out = Command::new("ip")
+        .args(["-n", &host.ns.name, "-d", "link", "show", VMAC])
+        .output()
+        .expect("ip runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn vmac_holds(host: &Host) -> bool {
+    vmac_link(host).contains(VMAC)
+        && host
+            .ns
+            .ip(&["-4", "addr", "show", "dev", VMAC])
+            .contains(&format!("inet {VIP}/32"))
+}
+
+fn nft_ruleset(host: &Host) -> String {
+    common::netns::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &host.ns.name,
+        "nft",
+        "list",
+        "ruleset",
+    ])
+}
+
+/// tcpdump on a's bridge port, line by line into a file, until killed.
+struct Capture {
+    child: Child,
+    path: std::path::PathBuf,
+}
+
+impl Capture {
+    fn start(lan: &Lan, dir: &std::path::Path) -> Capture {
+        let path = dir.join("capture.txt");
+        let out = fs::File::create(&path).expect("capture file");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lan.bridge.name,
+                "tcpdump",
+                "-l",
+                "-e",
+                "-n",
+            ])
+            .args(["-i", "va", "vrrp or arp"])
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tcpdump starts");
+        // tcpdump needs a moment before it sees packets.
+        std::thread::sleep(Duration::from_millis(500));
+        Capture { child, path }
+    }
+
+    fn text(&self) -> String {
+        fs::read_to_string(&self.path).unwrap_or_default()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn vmac(agent: bool, xmit_base: bool) {
+    let lan = Lan::new(&format!("vm{}{}", u8::from(xmit_base), u8::from(agent)), 2);
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    let eth0_mac =
+        a.ns.ip(&["-br", "link", "show", "eth0"])
+            .split_whitespace()
+            .nth(2)
+            .expect("eth0's MAC")
+            .to_owned();
+    // all.rp_filter on: keepalived clears it while VMACs run, after raising the others.
+    set_sysctl(a, "ipv4/conf/all/rp_filter", "1");
+    a.write_config(&config(200, xmit_base));
+    b.write_config(&config(100, xmit_base));
+    let capture = Capture::start(&lan, a.etc());
+    let db = b.start_keepalived();
+    // b is BACKUP until it has heard no one for its master-down interval.
+    let mut da = start(a, agent);
+    assert!(
+        wait_for(CONVERGE, || vmac_holds(a)
+            && !vmac_holds(b)
+            && vmac_link(b).contains(VMAC))
+        .is_some(),
+        "a should be MASTER on its VMAC, b BACKUP with one\n{}",
+        logs(&[&da, &db])
+    );
+    for (host, who) in [(a, "a"), (b, "b (BACKUP)")] {
+        let link = vmac_link(host);
+        for want in [
+            "macvlan mode private",
+            &format!("link/ether {VIRTUAL_MAC} "),
+            "addrgenmode none",
+            ",UP,LOWER_UP>",
+        ] {
+            assert!(link.contains(want), "{who}'s VMAC lacks {want:?}:\n{link}");
+        }
+        assert!(link.contains(&format!("{VMAC}@eth0:")), "{who}: {link}");
+    }
+    assert!(
+        !a.holds(VIP),
+        "the VIP must be on the VMAC, not on eth0\n{}",
+        da.log()
+    );
+    for (key, want) in [
+        ("ipv4/conf/vrrp.63/arp_ignore", "1"),
+        ("ipv4/conf/vrrp.63/accept_local", "1"),
+        ("ipv4/conf/vrrp.63/rp_filter", "0"),
+        ("ipv4/conf/vrrp.63/promote_secondaries", "1"),
+        ("ipv6/conf/vrrp.63/disable_ipv6", "1"),
+        ("ipv4/conf/eth0/arp_ignore", "1"),
+        ("ipv4/conf/eth0/arp_filter", "1"),
+        ("ipv4/conf/eth0/rp_filter", "1"),
+        ("ipv4/conf/all/rp_filter", "0"),
+    ] {
+        assert_eq!(sysctl(a, key), want, "{key}\n{}", da.log());
+    }
+    let rules = nft_ruleset(a);
+    assert!(
+        rules.contains("elements = { \"vrrp.63\" : \"eth0\" }")
+            && rules.contains(
+                "ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"
+            ),
+        "the IGMP map rule:\n{rules}"
+    );
+    // Let a few adverts go by, then read the capture.
+    std::thread::sleep(Duration::from_secs(2));
+    let text = capture.text();
+    let advert_mac = if xmit_base {
+        eth0_mac.as_str()
+    } else {
+        VIRTUAL_MAC
+    };
+    let adverts: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("VRRPv2, Advertisement, vrid 63, prio 200"))
+        .collect();
+    assert!(!adverts.is_empty(), "no advert from a:\n{text}");
+    for l in &adverts {
+        assert!(
+            l.contains(&format!("{advert_mac} > 01:00:5e:00:00:12"))
+                && l.contains(&format!("{} > 224.0.0.18", a.addr)),
+            "advert not from {advert_mac} / {}: {l}\n{text}",
+            a.addr
+        );
+    }
+    let garps: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ARP") && l.contains(VIP))
+        .collect();
+    assert!(!garps.is_empty(), "no gratuitous ARP:\n{text}");
+    for l in &garps {
+        assert!(
+            l.contains(&format!("{VIRTUAL_MAC} > ff:ff:ff:ff:ff:ff")),
+            "gratuitous ARP not from the virtual MAC: {l}"
+        );
+    }
+    drop(capture);
+
+    // a stops: b takes over; a's VMAC, rules and rp_filter change are gone.
+    da.signal(Signal::SIGTERM);
+    da.wait_exit(Duration::from_secs(5));
+    assert!(
+        wait_for(CONVERGE, || vmac_holds(b)).is_some(),
+        "b should take over\n{}",
+        logs(&[&da, &db])
+    );
+    assert_eq!(
+        vmac_link(a),
+        "",
+        "a's VMAC outlived the daemon\n{}",
+        da.log()
+    );
+    assert_eq!(nft_ruleset(a).trim(), "", "a's nftables table outlived it");
+    assert_eq!(sysctl(a, "ipv4/conf/all/rp_filter"), "1", "{}", da.log());
+    assert_eq!(sysctl(a, "ipv4/conf/eth0/arp_ignore"), "1");
+    assert_eq!(sysctl(a, "ipv4/conf/eth0/arp_filter"), "1");
+
+    // a comes back and, with the higher priority, takes the VIP back from b.
+    let da = start(a, agent);
+    assert!(
+        wait_for(CONVERGE, || vmac_holds(a) && !vmac_holds(b)).is_some(),
+        "a should be MASTER again\n{}",
+        logs(&[&da, &db])
+    );
+    assert!(vmac_link(b).contains(VMAC), "b keeps its VMAC as BACKUP");
+}
