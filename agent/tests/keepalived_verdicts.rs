@@ -30,14 +30,15 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
 
 /// Configs keepalived 2.2.7 runs (exit 0) and hactl-agent refuses on purpose: the file in
 /// `refused/` and the keyword the error must name. keepalived would act on each keyword
-/// (routes, addresses, VMAC, firewall rules, FIFOs, LVS, BFD, other timers...); the agent
-/// does not implement it, and ignoring it would leave the host silently doing less.
+/// (routes, addresses, VMACs of other interfaces, firewall rules, FIFOs, LVS, BFD, other
+/// timers...); the agent does not implement it, and ignoring it would leave the host silently
+/// doing less.
 const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
     ("garp-extra-if.conf", "garp_extra_if"),
     ("ipv6-no-accept.conf", "no_accept"),
     ("track-src-ip.conf", "track_src_ip"),
-    ("use-vmac.conf", "use_vmac"),
+    ("use-vmac-addr.conf", "use_vmac_addr"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),
 ];
@@ -199,7 +200,7 @@ fn run_refuses_them_too() {
     let socket = dir.path().join("agent.sock");
     let output = Command::new(env!("CARGO_BIN_EXE_hactl-agent"))
         .current_dir(configs_dir())
-        .args(["run", "-f", "refused/use-vmac.conf", "--socket"])
+        .args(["run", "-f", "refused/use-vmac-addr.conf", "--socket"])
         .arg(&socket)
         .output()
         .expect("hactl-agent runs");
@@ -207,9 +208,9 @@ fn run_refuses_them_too() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "refused/use-vmac.conf:5: error: keepalived would create a macvlan interface with \
-             the VRRP virtual MAC and move the VIPs onto it; hactl-agent does not support \
-             'use_vmac'; run keepalived on this host"
+            "refused/use-vmac-addr.conf:6: error: keepalived would also create VMACs for the \
+             VIPs on other interfaces and move those VIPs onto them; hactl-agent does not \
+             support 'use_vmac_addr'; run keepalived on this host"
         ),
         "{stderr}"
     );

@@ -656,17 +656,17 @@ fn behaviour_changing_keywords_are_refused() {
         ))
     };
     assert_eq!(
-        in_instance("use_vmac"),
+        in_instance("use_vmac_addr"),
         [
-            "test.conf:7: error: keepalived would create a macvlan interface with the VRRP \
-          virtual MAC and move the VIPs onto it; hactl-agent does not support 'use_vmac'; run \
-          keepalived on this host"
+            "test.conf:7: error: keepalived would also create VMACs for the VIPs on other \
+          interfaces and move those VIPs onto them; hactl-agent does not support \
+          'use_vmac_addr'; run keepalived on this host"
         ]
     );
     for kw in [
         "track_bfd {\n b1\n}",
-        "use_vmac",
-        "vmac_xmit_base",
+        "use_vmac_addr",
+        "vmac_garp_intvl 5",
         "garp_extra_if 5",
     ] {
         let errs = in_instance(kw);
@@ -681,7 +681,11 @@ fn behaviour_changing_keywords_are_refused() {
         );
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
-    for kw in ["vrrp_garp_extra_if 5", "lvs_flush"] {
+    for kw in [
+        "vrrp_garp_extra_if 5",
+        "vrrp_vmac_garp_intvl 5",
+        "lvs_flush",
+    ] {
         let errs = global(kw);
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
         assert!(
@@ -1483,4 +1487,125 @@ fn notify_fifos_and_their_scripts() {
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let p = parse("global_defs {\n vrrp_notify_fifo_script /bin/v\n}\n");
     assert_eq!(p.warnings[0].severity, Severity::Note);
+}
+
+fn vmac_instance(body: &str) -> String {
+    format!(
+        "vrrp_instance VI {{\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {{\n  198.51.100.1\n }}\n{body}\n}}\n"
+    )
+}
+
+/// `use_vmac [NAME]` and `vmac_xmit_base` are read as keepalived reads them.
+#[test]
+fn use_vmac_and_vmac_xmit_base_are_read() {
+    let p = parse(&vmac_instance("use_vmac"));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert_eq!(
+        p.config.instances[0].vmac,
+        Some(Vmac {
+            name: None,
+            xmit_base: false
+        })
+    );
+    let p = parse(&vmac_instance("use_vmac vmac51\n vmac_xmit_base"));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert_eq!(
+        p.config.instances[0].vmac,
+        Some(Vmac {
+            name: Some("vmac51".into()),
+            xmit_base: true
+        })
+    );
+    let p = parse(&format!(
+        "global_defs {{\n vmac_prefix vm\n}}\n{}",
+        vmac_instance("use_vmac")
+    ));
+    assert!(!p.has_warnings(), "{:?}", p.warnings);
+    assert_eq!(p.config.global.vmac_prefix.as_deref(), Some("vm"));
+    assert_eq!(parse(&vmac_instance("")).config.instances[0].vmac, None);
+}
+
+/// keepalived's corrections, each with its warning (so `check` fails as `keepalived -t` does).
+#[test]
+fn use_vmac_corrections_warn_as_keepalived_does() {
+    let case = |body: &str| {
+        let p = parse(&vmac_instance(body));
+        let warnings = messages(&p, Severity::Warning);
+        (
+            p.config.instances.first().and_then(|i| i.vmac.clone()),
+            warnings,
+        )
+    };
+    // Unicast needs vmac_xmit_base: keepalived sets it.
+    let (vmac, w) = case("use_vmac\n unicast_peer {\n  198.51.100.2\n }");
+    assert_eq!(vmac.map(|v| v.xmit_base), Some(true));
+    assert_eq!(
+        w,
+        ["(VI) unicast with use_vmac requires vmac_xmit_base - setting"]
+    );
+    // Strict mode clears vmac_xmit_base.
+    let (vmac, w) = case("use_vmac\n vmac_xmit_base\n strict_mode");
+    assert_eq!(vmac.map(|v| v.xmit_base), Some(false));
+    assert!(
+        w.iter()
+            .any(|m| m.ends_with("(VI) xmit_base is incompatible with strict mode - resetting")),
+        "{w:?}"
+    );
+    // vmac_xmit_base alone does nothing.
+    let (vmac, w) = case("vmac_xmit_base");
+    assert_eq!(vmac, None);
+    assert_eq!(w, ["(VI) vmac_xmit_base is only valid with a vmac"]);
+    // promote_secondaries is implied by the VMAC's sysctls.
+    let p = parse(&vmac_instance("use_vmac\n promote_secondaries"));
+    assert!(!p.config.instances[0].promote_secondaries);
+    assert!(p.has_warnings());
+    // A bad name is ignored: the default is used.
+    let (vmac, w) = case("use_vmac a/b");
+    assert_eq!(vmac.and_then(|v| v.name), None);
+    assert_eq!(
+        w,
+        ["VMAC interface name 'a/b' too long or invalid characters - ignoring"]
+    );
+    let (_, w) = case("use_vmac averyveryverylongname");
+    assert_eq!(w.len(), 1, "{w:?}");
+    // Two instances cannot share a name.
+    let p = parse(&format!(
+        "{}{}",
+        vmac_instance("use_vmac vm1"),
+        vmac_instance("use_vmac vm1")
+            .replace("VI ", "VI2 ")
+            .replace("id 51", "id 52")
+    ));
+    assert_eq!(
+        p.config.instances[1]
+            .vmac
+            .as_ref()
+            .and_then(|v| v.name.clone()),
+        None
+    );
+    assert!(
+        messages(&p, Severity::Warning)
+            .iter()
+            .any(|m| m.ends_with("(VI2) VRRP instance VI is already using vm1 - ignoring name")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+/// What the agent does not implement of use_vmac is refused, never ignored.
+#[test]
+fn use_vmac_with_a_mac_or_on_ipv6_is_refused() {
+    let errs = errors(&vmac_instance("use_vmac vm1 02:00:00:00:00:01"));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("does not support a MAC address on 'use_vmac'"),
+        "{errs:?}"
+    );
+    let v6 = "vrrp_instance VI {\n interface eth0\n virtual_router_id 51\n use_vmac\n virtual_ipaddress {\n  2001:db8::1\n }\n}\n";
+    let errs = errors(v6);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("does not support 'use_vmac' on an IPv6 instance"),
+        "{errs:?}"
+    );
 }
