@@ -363,13 +363,11 @@ impl RpFilter {
             let loopback = std::fs::read_to_string(format!("/sys/class/net/{name}/type"))
                 .is_ok_and(|t| t.trim() == "772");
             let path = format!("net/ipv4/conf/{name}/rp_filter");
-            match get_sysctl(&path) {
-                Some(v) if !loopback && v < all => {
-                    if set_sysctl(&path, &all.to_string()).is_ok() {
-                        saved.raised.push((name, v));
-                    }
-                }
-                _ => {}
+            let Some(v) = get_sysctl(&path).filter(|v| !loopback && *v < all) else {
+                continue;
+            };
+            if set_sysctl(&path, &all.to_string()).is_ok() {
+                saved.raised.push((name, v));
             }
         }
         tracing::info!("setting sysctl net.ipv4.conf.all.rp_filter from {all} to 0");
@@ -447,7 +445,7 @@ mod tests {
     fn default_names_are_prefix_dot_vrid_then_numbered() {
         let eth0 = link("eth0", 2);
         assert_eq!(
-            plan(&req(None), 2, &[eth0.clone()]).0,
+            plan(&req(None), 2, std::slice::from_ref(&eth0)).0,
             Plan::Create("vrrp.51".into())
         );
         // Taken by an interface (any kind) or by another instance's configured name.
