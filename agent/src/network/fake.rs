@@ -170,6 +170,8 @@ pub struct FakeStack {
     opened: Arc<Mutex<Vec<VrrpSocketConfig>>>,
     /// The VMACs made by `setup_vmac` and not removed yet: (name, ifindex).
     vmacs: Arc<Mutex<Vec<(String, u32)>>>,
+    /// The interface of every `open_garp`.
+    garp_opened: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeStack {
@@ -189,6 +191,7 @@ impl FakeStack {
             net: FakeAddresses::new(addresses),
             opened: Arc::default(),
             vmacs: Arc::default(),
+            garp_opened: Arc::default(),
         };
         (stack, inbox)
     }
@@ -196,6 +199,11 @@ impl FakeStack {
     /// The socket settings asked for so far.
     pub fn opened(&self) -> Vec<VrrpSocketConfig> {
         lock(&self.opened).clone()
+    }
+
+    /// The interfaces gratuitous ARP senders were opened on so far.
+    pub fn garp_opened(&self) -> Vec<String> {
+        lock(&self.garp_opened).clone()
     }
 
     /// The VMACs that exist now.
@@ -226,6 +234,7 @@ impl Stack for FakeStack {
 
     fn open_garp(&self, ifname: &str) -> Result<FakeGarp, NetError> {
         self.ifindex(ifname)?;
+        lock(&self.garp_opened).push(ifname.to_owned());
         Ok(self.garp.clone())
     }
 

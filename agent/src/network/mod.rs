@@ -122,6 +122,8 @@ pub trait Stack: Clone + Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct Kernel {
     pub netlink: Netlink,
+    /// The daemon's nftables table, where a VMAC's IGMP map entry goes.
+    pub firewall: std::sync::Arc<firewall::Firewall>,
 }
 
 impl Stack for Kernel {
@@ -146,10 +148,17 @@ impl Stack for Kernel {
     }
 
     async fn setup_vmac(&self, req: &VmacRequest) -> Result<VmacLink, NetError> {
-        self.netlink.setup_vmac(req).await
+        let link = self.netlink.setup_vmac(req).await?;
+        if let Err(e) = self.firewall.add_vmac(&link.name, &link.base).await {
+            tracing::error!(instance = %req.instance, error = %e, "adding the VMAC's IGMP rule");
+        }
+        Ok(link)
     }
 
     async fn remove_vmac(&self, link: &VmacLink) -> Result<(), NetError> {
+        if let Err(e) = self.firewall.remove_vmac(&link.name, &link.base).await {
+            tracing::error!(vmac = %link.name, error = %e, "removing the VMAC's IGMP rule");
+        }
         self.netlink.remove_vmac(link).await
     }
 }

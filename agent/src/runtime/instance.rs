@@ -135,8 +135,6 @@ struct Unit<S: Stack> {
     started: bool,
     notifier: Notifier,
     start_drained: bool,
-    /// The daemon's nftables table (the VMACs' IGMP map).
-    firewall: std::sync::Arc<Firewall>,
 }
 
 pub(crate) fn vip_of(
@@ -157,13 +155,14 @@ pub(crate) fn vip_of(
 }
 
 impl<S: Stack> Member<S> {
+    /// Makes the VMAC (if any) and the rest; the VMAC goes again if the rest fails.
     async fn start(
-        mut spec: InstanceSpec,
+        spec: InstanceSpec,
         status: Shared,
         stack: &S,
         options: StartOptions,
     ) -> Result<Self, NetError> {
-        let ifindex = stack.ifindex(&spec.ifname)?;
+        stack.ifindex(&spec.ifname)?;
         let vmac = match &spec.vmac {
             Some(v) => Some(
                 stack
@@ -183,6 +182,24 @@ impl<S: Stack> Member<S> {
             ),
             None => None,
         };
+        let made = vmac.clone();
+        let started = Self::start_on(spec, status, stack, options, vmac).await;
+        if let (Err(_), Some(link)) = (&started, made) {
+            if let Err(e) = stack.remove_vmac(&link).await {
+                tracing::error!(vmac = %link.name, error = %e, "removing the VMAC interface");
+            }
+        }
+        started
+    }
+
+    async fn start_on(
+        mut spec: InstanceSpec,
+        status: Shared,
+        stack: &S,
+        options: StartOptions,
+        vmac: Option<network::VmacLink>,
+    ) -> Result<Self, NetError> {
+        let ifindex = stack.ifindex(&spec.ifname)?;
         // keepalived: the VIPs of the instance's interface live on the VMAC, adverts go out
         // (and are heard) there unless `vmac_xmit_base`, gratuitous ARPs always go out there
         // (with the virtual MAC as sender).
@@ -502,6 +519,21 @@ impl<S: Stack> Member<S> {
         }
     }
 
+    /// Deletes the VMAC, if the instance has one (keepalived does at stop).
+    async fn remove_vmac(&self) {
+        let Some(link) = &self.vmac else {
+            return;
+        };
+        match self.stack.remove_vmac(link).await {
+            Ok(()) => {
+                tracing::info!(instance = %self.spec.name, vmac = %link.name, "removed the VMAC interface")
+            }
+            Err(e) => {
+                tracing::error!(instance = %self.spec.name, error = %e, "removing the VMAC interface")
+            }
+        }
+    }
+
     /// Sends `repeat` rounds in the background, `vrrp_garp_interval` apart; leaving MASTER
     /// aborts them. keepalived announces the excluded addresses too.
     fn send_garp(&mut self, repeat: u32) {
@@ -546,16 +578,19 @@ impl<S: Stack> Unit<S> {
             fifos,
             firewall,
         } = host;
-        let host_firewall = firewall.clone();
-        let mut members = Vec::new();
+        let mut members: Vec<Member<S>> = Vec::new();
         for (s, status) in spec.members.iter().zip(statuses) {
-            let mut m = Member::start(s.clone(), status, &stack, options).await?;
-            m.firewall = m.spec.no_accept.then(|| firewall.clone());
-            if let Some(link) = &m.vmac {
-                if let Err(e) = firewall.add_vmac(&link.name, &link.base).await {
-                    tracing::error!(instance = %m.spec.name, error = %e, "adding the VMAC's IGMP rule");
+            let mut m = match Member::start(s.clone(), status, &stack, options).await {
+                Ok(m) => m,
+                Err(e) => {
+                    // The members made so far do not run: their VMACs go.
+                    for m in &members {
+                        m.remove_vmac().await;
+                    }
+                    return Err(e);
                 }
-            }
+            };
+            m.firewall = m.spec.no_accept.then(|| firewall.clone());
             members.push(m);
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
@@ -579,7 +614,6 @@ impl<S: Stack> Unit<S> {
             started: false,
             notifier: Notifier::with_fifos(fifos),
             start_drained: options.drained,
-            firewall: host_firewall,
         })
     }
 
@@ -655,19 +689,7 @@ impl<S: Stack> Unit<S> {
         }
         self.notifier.drain(NOTIFY_DRAIN).await;
         for m in &self.members {
-            if let Some(link) = &m.vmac {
-                if let Err(e) = self.firewall.remove_vmac(&link.name, &link.base).await {
-                    tracing::error!(instance = %m.spec.name, error = %e, "removing the VMAC's IGMP rule");
-                }
-                match m.stack.remove_vmac(link).await {
-                    Ok(()) => {
-                        tracing::info!(instance = %m.spec.name, vmac = %link.name, "removed the VMAC interface")
-                    }
-                    Err(e) => {
-                        tracing::error!(instance = %m.spec.name, error = %e, "removing the VMAC interface")
-                    }
-                }
-            }
+            m.remove_vmac().await;
             tracing::info!(instance = %m.spec.name, "instance stopped");
         }
     }
@@ -1087,6 +1109,118 @@ mod tests {
         assert_eq!(sent_priorities(&stack).last(), Some(&0));
         assert!(!holds_vip(&stack));
         assert_eq!(state(), State::Init);
+    }
+
+    /// `use_vmac` on fakes: the VMAC is made before the socket, which is opened on it (on
+    /// eth0 with `vmac_xmit_base`); the VIPs of eth0 (the excluded one too) go on it, one with
+    /// `dev eth1` stays there; adverts are sent from eth0's address; GARPs go out on the VMAC;
+    /// the VMAC is gone after the stop.
+    #[tokio::test(start_paused = true)]
+    async fn use_vmac_instance_runs_on_its_vmac_on_fakes() {
+        for xmit_base in [false, true] {
+            let conf = CONF
+                .replace(
+                    "    advert_int 1\n",
+                    &format!(
+                        "    advert_int 1\n    use_vmac\n{}",
+                        if xmit_base {
+                            "    vmac_xmit_base\n"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+                .replace(
+                    "        198.51.100.100\n    }\n",
+                    "        198.51.100.100\n        203.0.113.7 dev eth1\n    }\n    \
+                     virtual_ipaddress_excluded {\n        198.51.100.101\n    }\n",
+                );
+            let parsed = config::parse_str(&conf, "fake.conf").expect("parses");
+            assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+            let unit = spec::units(&parsed.config)
+                .expect("builds")
+                .pop()
+                .expect("one unit");
+            let (stack, _inbox) = FakeStack::new(
+                &[("eth0", 2), ("eth1", 3)],
+                vec![InterfaceAddress {
+                    ifindex: 2,
+                    addr: IpAddr::V4(OWN),
+                    prefix_len: 24,
+                    label: None,
+                }],
+            );
+            let OnFakes {
+                status,
+                commands,
+                task,
+                _links,
+                _deleted,
+            } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
+            tokio::time::sleep(Duration::from_millis(3700)).await;
+            assert_eq!(status::lock(&status).state, State::Master);
+            assert_eq!(stack.vmacs(), [("vrrp.14".to_owned(), 4)]);
+            let socket_if = if xmit_base { "eth0" } else { "vrrp.14" };
+            assert_eq!(stack.opened()[0].ifname, socket_if);
+            assert_eq!(stack.garp_opened(), ["vrrp.14"]);
+            let on = |ifindex: u32| {
+                let mut v: Vec<IpAddr> = stack
+                    .net
+                    .snapshot()
+                    .iter()
+                    .filter(|a| a.ifindex == ifindex)
+                    .map(|a| a.addr)
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(
+                on(4),
+                [
+                    IpAddr::V4(VIP),
+                    IpAddr::V4(Ipv4Addr::new(198, 51, 100, 101))
+                ]
+            );
+            assert_eq!(on(3), [IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))]);
+            assert_eq!(on(2), [IpAddr::V4(OWN)]);
+            assert!(
+                stack
+                    .vrrp
+                    .sent()
+                    .iter()
+                    .all(|p| p.src == Some(IpAddr::V4(OWN))),
+                "adverts from eth0's address"
+            );
+            commands.send(Command::Stop).await.expect("task listens");
+            task.await.expect("no panic").expect("ran");
+            assert!(stack.vmacs().is_empty(), "the VMAC is deleted at stop");
+        }
+    }
+
+    /// A start that fails once the VMAC is made (here a VIP on a missing interface) deletes
+    /// it again.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_start_leaves_no_vmac_on_fakes() {
+        let conf = CONF
+            .replace("    advert_int 1\n", "    advert_int 1\n    use_vmac\n")
+            .replace(
+                "198.51.100.100\n",
+                "198.51.100.100\n        203.0.113.7 dev eth9\n",
+            );
+        let parsed = config::parse_str(&conf, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, _inbox) = FakeStack::new(&[("eth0", 2)], Vec::new());
+        let on = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
+        let err = on
+            .task
+            .await
+            .expect("no panic")
+            .expect_err("eth9 is missing");
+        assert!(err.to_string().contains("eth9"), "{err}");
+        assert!(stack.vmacs().is_empty(), "{:?}", stack.vmacs());
     }
 
     /// An IPv6 instance on fakes: VRRPv3 adverts to ff02::12 from the link-local address

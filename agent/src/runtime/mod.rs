@@ -341,7 +341,10 @@ fn start(
                     deletions,
                     st,
                     instance::Host {
-                        stack: crate::network::Kernel { netlink },
+                        stack: crate::network::Kernel {
+                            netlink,
+                            firewall: firewall.clone(),
+                        },
                         fifos,
                         firewall,
                     },
