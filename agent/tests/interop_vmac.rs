@@ -10,6 +10,7 @@
 //! - on the wire (tcpdump -e on a's bridge port): adverts from the virtual MAC with a's own
 //!   address as source (from eth0's MAC with `vmac_xmit_base`), gratuitous ARPs from the
 //!   virtual MAC;
+//! - a's VMAC set down: FAULT, b takes over; up again: a takes the VIP back;
 //! - failover a -> b when a stops, b -> a when it comes back;
 //! - at stop: the VMAC and the nftables table gone, all.rp_filter back, the base interface's
 //!   arp_ignore/arp_filter left at 1 (as keepalived 2.2.7 leaves them).
@@ -298,6 +299,28 @@ fn vmac(agent: bool, xmit_base: bool) {
         );
     }
     drop(capture);
+
+    // keepalived tracks the VMAC like the instance's own interface: down is FAULT (b takes
+    // over), up again and a, with the higher priority, takes the VIP back.
+    a.ns.ip(&["link", "set", VMAC, "down"]);
+    assert!(
+        wait_for(CONVERGE, || vmac_holds(b)).is_some(),
+        "b should take over while a's VMAC is down\n{}",
+        logs(&[&da, &db])
+    );
+    assert!(
+        !a.ns
+            .ip(&["-4", "addr", "show", "dev", VMAC])
+            .contains(&format!("inet {VIP}/")),
+        "a in FAULT keeps no VIP\n{}",
+        da.log()
+    );
+    a.ns.ip(&["link", "set", VMAC, "up"]);
+    assert!(
+        wait_for(CONVERGE, || vmac_holds(a) && !vmac_holds(b)).is_some(),
+        "a should be MASTER again once its VMAC is up\n{}",
+        logs(&[&da, &db])
+    );
 
     // a stops: b takes over; a's VMAC, rules and rp_filter change are gone.
     da.signal(Signal::SIGTERM);

@@ -567,7 +567,7 @@ impl<S: Stack> Member<S> {
 impl<S: Stack> Unit<S> {
     async fn start(
         spec: UnitSpec,
-        inputs: Vec<Inputs>,
+        mut inputs: Vec<Inputs>,
         deletions: broadcast::Receiver<Deleted>,
         statuses: Vec<Shared>,
         host: Host<S>,
@@ -592,6 +592,12 @@ impl<S: Stack> Unit<S> {
             };
             m.firewall = m.spec.no_accept.then(|| firewall.clone());
             members.push(m);
+        }
+        // keepalived tracks a VMAC as it tracks the instance's own interface.
+        for (m, input) in members.iter().zip(inputs.iter_mut()) {
+            if let (Some(link), false) = (&m.vmac, m.spec.dont_track_primary) {
+                input.track_vmac(&link.name).await;
+            }
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();
         let group =
@@ -1015,13 +1021,16 @@ mod tests {
         commands: mpsc::Sender<Command>,
         task: tokio::task::JoinHandle<Result<(), NetError>>,
         _links: watch::Sender<BTreeMap<String, bool>>,
+        /// Wakes the task to read `_links` again, as the daemon's link monitor does.
+        bump: watch::Sender<u64>,
         _deleted: broadcast::Sender<Deleted>,
     }
 
     /// Runs `unit` on `stack` with its interface up, no deletions and nothing drained.
     fn start_on_fakes(unit: UnitSpec, stack: &FakeStack, status: InstanceStatus) -> OnFakes {
         let (links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
-        let inputs = vec![Inputs::interface_only(&unit.members[0], links)];
+        let (bump, bumped) = watch::channel(0);
+        let inputs = vec![Inputs::interface_only(&unit.members[0], links, bumped)];
         let status = Arc::new(Mutex::new(status));
         let (deleted_tx, deletions) = broadcast::channel(4);
         let (commands, rx) = mpsc::channel(4);
@@ -1046,6 +1055,7 @@ mod tests {
             commands,
             task,
             _links: links_tx,
+            bump,
             _deleted: deleted_tx,
         }
     }
@@ -1072,6 +1082,7 @@ mod tests {
             task,
             _links,
             _deleted,
+            ..
         } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
         let state = || status::lock(&status).state;
 
@@ -1156,7 +1167,12 @@ mod tests {
                 task,
                 _links,
                 _deleted,
+                bump,
             } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
+            // The link monitor's report of the new VMAC.
+            _links.send_modify(|m| {
+                m.insert("vrrp.14".to_owned(), true);
+            });
             tokio::time::sleep(Duration::from_millis(3700)).await;
             assert_eq!(status::lock(&status).state, State::Master);
             assert_eq!(stack.vmacs(), [("vrrp.14".to_owned(), 4)]);
@@ -1191,6 +1207,20 @@ mod tests {
                     .all(|p| p.src == Some(IpAddr::V4(OWN))),
                 "adverts from eth0's address"
             );
+            // keepalived tracks the VMAC: down is FAULT (the VIPs go), up again is BACKUP.
+            _links.send_modify(|m| {
+                m.insert("vrrp.14".to_owned(), false);
+            });
+            bump.send_modify(|n| *n += 1);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert_eq!(status::lock(&status).state, State::Fault);
+            assert!(on(4).is_empty(), "{:?}", stack.net.snapshot());
+            _links.send_modify(|m| {
+                m.insert("vrrp.14".to_owned(), true);
+            });
+            bump.send_modify(|n| *n += 1);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert_eq!(status::lock(&status).state, State::Backup);
             commands.send(Command::Stop).await.expect("task listens");
             task.await.expect("no panic").expect("ran");
             assert!(stack.vmacs().is_empty(), "the VMAC is deleted at stop");
@@ -1270,6 +1300,7 @@ mod tests {
             task,
             _links,
             _deleted,
+            ..
         } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_6", "eth0", 61, 100));
         let state = || status::lock(&status).state;
         tokio::time::sleep(Duration::from_millis(3700)).await;

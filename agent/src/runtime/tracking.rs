@@ -256,12 +256,13 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Inputs of an instance that tracks only its own interface, whose state `links` gives
-    /// (for tests that run instance tasks without the daemon's trackers).
+    /// Inputs of an instance that tracks only its own interface, whose state `links` gives,
+    /// woken by `bump` (for tests that run instance tasks without the daemon's trackers).
     #[cfg(test)]
     pub(crate) fn interface_only(
         spec: &InstanceSpec,
         links: watch::Receiver<BTreeMap<String, bool>>,
+        bump: watch::Receiver<u64>,
     ) -> Self {
         Inputs {
             items: vec![Input::Interface {
@@ -270,8 +271,21 @@ impl Inputs {
                 reverse: false,
             }],
             links,
-            bump: watch::channel(0).1,
+            bump,
         }
+    }
+
+    /// Tracks the instance's VMAC as keepalived does (down or gone: FAULT), once it is made;
+    /// waits up to a second for the link monitor to report it up, so that the instance does
+    /// not start in FAULT only because the notification is still on its way.
+    pub async fn track_vmac(&mut self, name: &str) {
+        self.items.push(Input::Interface {
+            name: name.to_owned(),
+            weight: 0,
+            reverse: false,
+        });
+        let up = |m: &BTreeMap<String, bool>| m.get(name) == Some(&true);
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.links.wait_for(up)).await;
     }
 
     /// The effective priority and fault state from the current values.
