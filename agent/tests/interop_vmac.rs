@@ -13,7 +13,9 @@
 //! - a's VMAC set down: FAULT, b takes over; up again: a takes the VIP back;
 //! - failover a -> b when a stops, b -> a when it comes back;
 //! - at stop: the VMAC and the nftables table gone, all.rp_filter back, the base interface's
-//!   arp_ignore/arp_filter left at 1 (as keepalived 2.2.7 leaves them).
+//!   arp_ignore/arp_filter left at 1 (as keepalived 2.2.7 leaves them);
+//! - interfaces already there: a veth holding the default name makes it `vrrp1.VRID`, a
+//!   matching private macvlan is taken over under its own name and deleted at stop.
 //!
 //! Not root, or no keepalived: the tests are reported as ignored, not passed.
 
@@ -69,6 +71,20 @@ fn main() {
                 .with_ignored_flag(!root || !tools),
             );
         }
+    }
+    for agent in [true, false] {
+        let who = if agent {
+            "agent"
+        } else {
+            "keepalived_reference"
+        };
+        trials.push(
+            Trial::test(format!("existing_interfaces_{who}"), move || {
+                existing_interfaces(agent);
+                Ok::<(), Failed>(())
+            })
+            .with_ignored_flag(!root || !tools),
+        );
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -349,4 +365,82 @@ fn vmac(agent: bool, xmit_base: bool) {
         logs(&[&da, &db])
     );
     assert!(vmac_link(b).contains(VMAC), "b keeps its VMAC as BACKUP");
+}
+
+/// `host` holds `vip`/32 on `ifname`.
+fn holds_on(host: &Host, ifname: &str, vip: &str) -> bool {
+    let out = Command::new("ip")
+        .args(["-n", &host.ns.name, "-4", "addr", "show", "dev", ifname])
+        .output()
+        .expect("ip runs");
+    String::from_utf8_lossy(&out.stdout).contains(&format!("inet {vip}/32"))
+}
+
+fn link_exists(host: &Host, ifname: &str) -> bool {
+    Command::new("ip")
+        .args(["-n", &host.ns.name, "link", "show", ifname])
+        .output()
+        .expect("ip runs")
+        .status
+        .success()
+}
+
+/// Interfaces that are there before the daemon: a non-macvlan holding the default name
+/// (`vrrp.63`, a veth here) makes the name `vrrp1.63` and is left alone; a private macvlan on
+/// eth0 with the virtual MAC of VRID 64 is taken over under its own name (`mine64`, though the
+/// config says `vm64`) and deleted at stop, as keepalived deletes it.
+fn existing_interfaces(agent: bool) {
+    let lan = Lan::new(&format!("vx{}", u8::from(agent)), 1);
+    let a = &lan.hosts[0];
+    a.ns.ip(&[
+        "link", "add", VMAC, "type", "veth", "peer", "name", "peer63",
+    ]);
+    a.ns.ip(&[
+        "link", "add", "mine64", "link", "eth0", "type", "macvlan", "mode", "private",
+    ]);
+    a.ns.ip(&[
+        "link",
+        "set",
+        "mine64",
+        "address",
+        "00:00:5e:00:01:40",
+        "up",
+    ]);
+    a.write_config(&format!(
+        "{}
+vrrp_instance VI_2 {{
+    interface eth0
+    virtual_router_id 64
+    priority 200
+    advert_int 1
+    use_vmac vm64
+    virtual_ipaddress {{
+        198.51.100.101
+    }}
+}}
+",
+        config(200, false)
+    ));
+    let mut da = start(a, agent);
+    assert!(
+        wait_for(CONVERGE, || holds_on(a, "vrrp1.63", VIP)
+            && holds_on(a, "mine64", "198.51.100.101"))
+        .is_some(),
+        "VI_1 on vrrp1.63, VI_2 on mine64\n{}",
+        da.log()
+    );
+    assert!(!link_exists(a, "vm64"), "no vm64 beside mine64");
+    assert!(
+        vmac_link(a).contains("veth"),
+        "the veth is left as it is:\n{}",
+        vmac_link(a)
+    );
+    da.signal(Signal::SIGTERM);
+    da.wait_exit(Duration::from_secs(5));
+    assert!(!link_exists(a, "vrrp1.63"), "{}", da.log());
+    assert!(
+        !link_exists(a, "mine64"),
+        "the taken-over VMAC is deleted too"
+    );
+    assert!(link_exists(a, VMAC), "the veth stays");
 }

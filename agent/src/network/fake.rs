@@ -266,6 +266,8 @@ impl Stack for FakeStack {
             name,
             ifindex,
             base: req.base.clone(),
+            created: true,
+            up: true,
         })
     }
 

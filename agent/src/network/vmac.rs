@@ -64,6 +64,10 @@ pub struct VmacLink {
     pub name: String,
     pub ifindex: u32,
     pub base: String,
+    /// Made by this run (the link monitor reports it), rather than taken over.
+    pub created: bool,
+    /// Up and running when taken over.
+    pub up: bool,
 }
 
 /// An existing interface, as far as choosing the VMAC goes.
@@ -77,6 +81,8 @@ pub struct ExistingLink {
     pub kind: Option<String>,
     pub macvlan_private: bool,
     pub mac: Vec<u8>,
+    /// IFF_UP and IFF_RUNNING.
+    pub up: bool,
 }
 
 /// What to do to get the VMAC.
@@ -157,8 +163,11 @@ pub fn plan(req: &VmacRequest, base_ifindex: u32, links: &[ExistingLink]) -> (Pl
 }
 
 fn existing(msg: &LinkMessage) -> ExistingLink {
+    use rtnetlink::packet_route::link::LinkFlags;
+    let flags = msg.header.flags;
     let mut l = ExistingLink {
         ifindex: msg.header.index,
+        up: flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::Running),
         ..ExistingLink::default()
     };
     for attr in &msg.attributes {
@@ -227,11 +236,13 @@ impl Netlink {
         let name = match plan {
             Plan::Reuse(name) => {
                 tracing::info!(instance = %req.instance, vmac = %name, "using the existing VMAC");
-                let ifindex = super::ifindex(&name)?;
+                let found = links.iter().find(|l| l.name == name);
                 return Ok(VmacLink {
+                    ifindex: found.map_or(0, |l| l.ifindex),
+                    up: found.is_some_and(|l| l.up),
                     name,
-                    ifindex,
                     base: req.base.clone(),
+                    created: false,
                 });
             }
             Plan::Replace { name, ifindex } => {
@@ -303,6 +314,8 @@ impl Netlink {
             name,
             ifindex,
             base: req.base.clone(),
+            created: true,
+            up: true,
         })
     }
 

@@ -596,7 +596,7 @@ impl<S: Stack> Unit<S> {
         // keepalived tracks a VMAC as it tracks the instance's own interface.
         for (m, input) in members.iter().zip(inputs.iter_mut()) {
             if let (Some(link), false) = (&m.vmac, m.spec.dont_track_primary) {
-                input.track_vmac(&link.name).await;
+                input.track_vmac(link).await;
             }
         }
         let params: Vec<fsm::Params> = members.iter().map(|m| m.spec.params.clone()).collect();

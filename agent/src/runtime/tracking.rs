@@ -222,6 +222,7 @@ impl Tracking {
         Inputs {
             items,
             links: self.links.clone(),
+            link_tx: Some(self.link_tx.clone()),
             bump: self.bump.subscribe(),
         }
     }
@@ -252,6 +253,8 @@ enum Input {
 pub struct Inputs {
     items: Vec<Input>,
     links: watch::Receiver<BTreeMap<String, bool>>,
+    /// Where a taken-over VMAC's state goes (the daemon's link map).
+    link_tx: Option<Arc<watch::Sender<BTreeMap<String, bool>>>>,
     bump: watch::Receiver<u64>,
 }
 
@@ -271,21 +274,34 @@ impl Inputs {
                 reverse: false,
             }],
             links,
+            link_tx: None,
             bump,
         }
     }
 
-    /// Tracks the instance's VMAC as keepalived does (down or gone: FAULT), once it is made;
-    /// waits up to a second for the link monitor to report it up, so that the instance does
-    /// not start in FAULT only because the notification is still on its way.
-    pub async fn track_vmac(&mut self, name: &str) {
+    /// Tracks the instance's VMAC as keepalived does (down or gone: FAULT). One this run
+    /// made: waits up to a second for the link monitor to report it up, so that the instance
+    /// does not start in FAULT only because the notification is still on its way. One taken
+    /// over (no notification comes): its state at start is recorded.
+    pub async fn track_vmac(&mut self, link: &network::VmacLink) {
+        let name = link.name.as_str();
         self.items.push(Input::Interface {
             name: name.to_owned(),
             weight: 0,
             reverse: false,
         });
-        let up = |m: &BTreeMap<String, bool>| m.get(name) == Some(&true);
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.links.wait_for(up)).await;
+        if link.created {
+            let up = |m: &BTreeMap<String, bool>| m.get(name) == Some(&true);
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.links.wait_for(up)).await;
+        } else if let Some(tx) = &self.link_tx {
+            tx.send_if_modified(|m| {
+                let new = !m.contains_key(name);
+                if new {
+                    m.insert(name.to_owned(), link.up);
+                }
+                new
+            });
+        }
     }
 
     /// The effective priority and fault state from the current values.
