@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 use crate::config::{self, ConfigError};
 use crate::network::firewall::{Firewall, FirewallError, FirewallSettings};
 use crate::network::promote::PromoteSecondaries;
+use crate::network::vmac::RpFilter;
 use crate::network::{NetError, Netlink};
 use crate::notify::fifo::{FifoSpec, NotifyFifos};
 use crate::status::{self, Board, ControlReply, InstanceStatus, Selector, StatusError};
@@ -168,15 +169,10 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
         fifos: fifos.clone(),
         firewall: firewall.clone(),
         promote: Mutex::new(PromoteSecondaries::new()),
+        rp_filter: Mutex::new(None),
     };
     promote_secondaries(&shared, &units);
-    // keepalived clears all.rp_filter when it makes its first IPv4 VMAC, before any instance
-    // runs, and puts it back at exit.
-    let rp_filter = units
-        .iter()
-        .flat_map(|u| &u.members)
-        .any(|m| m.vmac.is_some())
-        .then(crate::network::vmac::RpFilter::clear);
+    clear_rp_filter(&shared, &units);
     let mut running: Vec<Running> = units
         .into_iter()
         .map(|s| {
@@ -225,7 +221,12 @@ pub async fn run(options: &RunOptions) -> Result<(), RunError> {
     for (ifname, e) in failed {
         tracing::error!(interface = %ifname, error = %e, "restoring promote_secondaries");
     }
-    if let Some(rp) = rp_filter {
+    if let Some(rp) = shared
+        .rp_filter
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+    {
         rp.restore();
     }
     fifos.close();
@@ -244,6 +245,24 @@ struct HostWide {
     firewall: Arc<Firewall>,
     /// The interfaces this run set promote_secondaries on, with their old values.
     promote: Mutex<PromoteSecondaries>,
+    /// `all.rp_filter` as found before the first VMAC, to put back at exit.
+    rp_filter: Mutex<Option<RpFilter>>,
+}
+
+/// keepalived clears all.rp_filter when it makes its first IPv4 VMAC (at start, or at the
+/// reload that brings the first one), before that instance runs, and puts it back at exit.
+fn clear_rp_filter(shared: &HostWide, units: &[UnitSpec]) {
+    let mut saved = shared
+        .rp_filter
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let vmac = units
+        .iter()
+        .flat_map(|u| &u.members)
+        .any(|m| m.vmac.is_some());
+    if vmac && saved.is_none() {
+        *saved = Some(RpFilter::clear());
+    }
 }
 
 /// keepalived sets promote_secondaries when the instance starts, whatever its state, and
@@ -478,6 +497,7 @@ async fn reload(
         }
     }
     promote_secondaries(shared, &units);
+    clear_rp_filter(shared, &units);
     let (mut keep, to_stop): (Vec<Running>, Vec<Running>) =
         running.into_iter().partition(|r| units.contains(&r.unit));
     let (stopped, started) = (to_stop.len(), units.len().saturating_sub(keep.len()));
