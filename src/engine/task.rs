@@ -234,6 +234,20 @@ impl<'a> PlayCx<'a> {
         task: &Task,
         scope: &Scope<'_>,
     ) -> anyhow::Result<TaskResult> {
+        if let Some(elsewhere) = &task.not_in_hactl {
+            // Its `when` (and loop) decide whether this host runs it; one that cannot be
+            // decided offline is a refusal too, as hactl cannot tell.
+            return self
+                .run_items(host, hv, on, task, scope)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{UNDECIDED} '{}' ({elsewhere}), as its condition or loop cannot \
+                         be evaluated: {e:#}",
+                        task.module
+                    )
+                });
+        }
         let offline = matches!(on, On::Offline { .. });
         if offline {
             let runs = registry::find(&task.module).map(|m| m.spec().runs);
@@ -392,7 +406,12 @@ impl<'a> PlayCx<'a> {
             hv.data
                 .insert(name.clone(), registered(&result, items.is_some(), status));
         }
-        if status == Status::Failed && task.keywords.ignore_errors == Some(true) {
+        // A refused module is not a failure `ignore_errors` may pass over: the module did
+        // not run, where Ansible would have run it.
+        if status == Status::Failed
+            && task.keywords.ignore_errors == Some(true)
+            && task.not_in_hactl.is_none()
+        {
             result.ignored = true;
         }
         result.status = Some(status);
@@ -514,10 +533,7 @@ impl<'a> PlayCx<'a> {
         ctx: &Value,
     ) -> Result<Outcome, Unreachable> {
         let Some(module) = registry::find(&task.module) else {
-            return Ok(Outcome::failed(format!(
-                "hactl cannot run the module '{}'",
-                task.module
-            )));
+            return Ok(Outcome::failed(refusal(task)));
         };
         let mut raw = Json::Object(task.args.clone().into_iter().collect());
         if let Json::Object(given) = &mut raw {
@@ -764,6 +780,31 @@ impl<'a> PlayCx<'a> {
         for (k, v) in facts {
             hv.data.insert(k.clone(), to_value(v));
         }
+    }
+}
+
+/// What the refusal of a task whose module hactl lacks says (`engine::preflight` looks for
+/// it).
+pub const REFUSED: &str = "hactl does not have the module";
+
+/// What is said when hactl cannot tell whether a host runs such a task.
+pub const UNDECIDED: &str = "hactl cannot tell whether this host runs the module it does not have";
+
+/// Why a task whose module hactl lacks is refused on a host that runs it.
+fn refusal(task: &Task) -> String {
+    match &task.not_in_hactl {
+        Some(elsewhere) if elsewhere.starts_with("the library module") => format!(
+            "{REFUSED} '{}' ({elsewhere}), and this host runs the task: hactl runs no Python \
+             on hosts, so it refuses the task (replace it with hactl's modules, or make its \
+             `when` false for this host)",
+            task.module
+        ),
+        Some(elsewhere) => format!(
+            "{REFUSED} '{}' ({elsewhere}), and this host runs the task: hactl refuses it \
+             (replace it with hactl's modules, or make its `when` false for this host)",
+            task.module
+        ),
+        None => format!("hactl cannot run the module '{}'", task.module),
     }
 }
 
