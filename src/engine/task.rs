@@ -242,8 +242,8 @@ impl<'a> PlayCx<'a> {
                 .await
                 .map_err(|e| {
                     anyhow::anyhow!(
-                        "{UNDECIDED} '{}' ({elsewhere}), as its condition or loop cannot \
-                         be evaluated: {e:#}",
+                        "{UNDECIDED}, whose module '{}' hactl does not have ({elsewhere}): \
+                         its condition or loop cannot be evaluated before the run: {e:#}",
                         task.module
                     )
                 });
@@ -788,7 +788,7 @@ impl<'a> PlayCx<'a> {
 pub const REFUSED: &str = "hactl does not have the module";
 
 /// What is said when hactl cannot tell whether a host runs such a task.
-pub const UNDECIDED: &str = "hactl cannot tell whether this host runs the module it does not have";
+pub const UNDECIDED: &str = "hactl cannot tell whether this host runs the task";
 
 /// Why a task whose module hactl lacks is refused on a host that runs it.
 fn refusal(task: &Task) -> String {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::error::{Error, did_you_mean};
 use super::catalogue;
+use super::error::{Error, did_you_mean};
 use super::kv::parse_kv;
 use super::load::{Context, Loader};
 use super::model::{Block, Item, Keywords, Loop, LoopControl, Origin, Task, Vars};
