@@ -62,14 +62,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("oefenweb.sysctl", Identical),
     ("robertdebock.keepalived", Identical),
     ("singleplatform-eng.users", Identical),
-    (
-        "willshersystems.sshd",
-        Fails(
-            "module 'sr_fingerprint' is the library module",
-            "a Python module shipped in the role's library/ (`sr_fingerprint`), refused; then \
-             `lookup('template')`, filter `type_debug`",
-        ),
-    ),
+    ("willshersystems.sshd", Identical),
 ];
 
 /// Roles with a task whose module only an installed collection has (skipped on Debian):

@@ -554,6 +554,9 @@ impl<'a> PlayCx<'a> {
                 }
             }
         }
+        if let (On::Offline { .. }, Json::Object(given)) = (&*on, &mut raw) {
+            self.drop_host_only_args(module.spec().name, given, ctx, host);
+        }
         let args = match context::template_json(self.templar, &raw, ctx, host) {
             Ok(Json::Object(m)) => m
                 .into_iter()
@@ -689,6 +692,39 @@ impl<'a> PlayCx<'a> {
             None => 10,
         };
         Ok(Some(registry_async::AsyncJob { timeout, poll }))
+    }
+
+    /// Offline, the arguments of `template` and `copy` that only the host acts on (`validate`,
+    /// `backup`, ownership, SELinux) do not change the file rendered; one that needs a result
+    /// only the host gives (willshersystems.sshd's `validate` names a registered `tempfile`
+    /// path) is left out rather than failing the render. Any other error still fails.
+    fn drop_host_only_args(
+        &self,
+        module: &str,
+        given: &mut Map<String, Json>,
+        ctx: &Value,
+        host: &str,
+    ) {
+        const HOST_ONLY: &[&str] = &[
+            "validate",
+            "backup",
+            "owner",
+            "group",
+            "seuser",
+            "serole",
+            "setype",
+            "selevel",
+            "attributes",
+            "unsafe_writes",
+        ];
+        if !matches!(module, "template" | "copy") {
+            return;
+        }
+        given.retain(|key, value| {
+            !HOST_ONLY.contains(&key.as_str())
+                || !context::template_json(self.templar, value, ctx, host)
+                    .is_err_and(|e| format!("{e:#}").contains(OFFLINE))
+        });
     }
 
     /// The context with the result under the `register` name (for `changed_when`,
