@@ -175,7 +175,7 @@ fn a_library_module_a_host_would_run_is_refused_before_any_change() {
 fn a_when_only_the_host_can_answer_is_refused_before_any_change() {
     let sb = sandbox("false", "false");
     // The library module's `when` now depends on a command's result on the host.
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).unwrap();
+    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
     let main = main.replacen(
         "- name: first\n",
         "- name: look\n  command: uname\n  register: look\n  changed_when: false\n- name: first\n",
@@ -199,7 +199,7 @@ fn a_when_only_the_host_can_answer_is_refused_before_any_change() {
 #[test]
 fn a_module_ansible_does_not_have_either_is_a_load_error() {
     let sb = sandbox("false", "false");
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).unwrap();
+    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
     sb.write(
         "roles/r/tasks/main.yml",
         &main.replace("community.general.apk:", "community.general.apkk:"),

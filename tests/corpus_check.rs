@@ -190,13 +190,13 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 fn diffs_apply_as_patch_does() {
     let old = "a\nb\nc\nd\n";
     let diff = "--- before: /f\n+++ after: /f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n";
-    assert_eq!(apply_diff(old, diff).unwrap(), "a\nB\nc\nd\n");
+    assert_eq!(apply_diff(old, diff).expect("applies"), "a\nB\nc\nd\n");
     let new = "--- before: /f\n+++ after: /f\n@@ -0,0 +1,2 @@\n+x\n+y\n";
-    assert_eq!(apply_diff("", new).unwrap(), "x\ny\n");
+    assert_eq!(apply_diff("", new).expect("applies"), "x\ny\n");
     let no_eol = "@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n";
-    assert_eq!(apply_diff("", no_eol).unwrap(), "x");
+    assert_eq!(apply_diff("", no_eol).expect("applies"), "x");
     let far = "@@ -3,2 +3,2 @@\n c\n-d\n+D\n";
-    assert_eq!(apply_diff(old, far).unwrap(), "a\nb\nc\nD\n");
+    assert_eq!(apply_diff(old, far).expect("applies"), "a\nb\nc\nD\n");
     assert!(apply_diff(old, "@@ -1,1 +1,1 @@\n-z\n+y\n").is_err());
 }
 

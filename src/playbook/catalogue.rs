@@ -179,6 +179,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::print_stderr)] // why the comparison did not run
     fn core_list_is_ansible_cores() {
         let venv = std::env::var("HACTL_ANSIBLE_VENV").unwrap_or("/opt/ansible-venv".into());
         let Some(dir) = std::fs::read_dir(Path::new(&venv).join("lib"))
@@ -192,7 +193,7 @@ mod tests {
             return;
         };
         let mut theirs: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
+            .expect("read ansible/modules")
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -227,13 +228,13 @@ mod tests {
 
     #[test]
     fn collection_modules_are_found_as_ansible_finds_them() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         let modules = dir
             .path()
             .join("ansible_collections/community/general/plugins/modules");
-        std::fs::create_dir_all(modules.join("net")).unwrap();
-        std::fs::write(modules.join("apk.py"), "").unwrap();
-        std::fs::write(modules.join("net/thing.py"), "").unwrap();
+        std::fs::create_dir_all(modules.join("net")).expect("mkdir");
+        std::fs::write(modules.join("apk.py"), "").expect("write");
+        std::fs::write(modules.join("net/thing.py"), "").expect("write");
         let paths = vec![dir.path().join("nowhere"), dir.path().to_path_buf()];
         assert_eq!(
             collection_module("community.general.apk", &paths),
@@ -250,7 +251,7 @@ mod tests {
         assert_eq!(collection_module("community.other.apk", &paths), None);
         assert_eq!(collection_module("apk", &paths), None);
         assert_eq!(collection_module("community.general.../apk", &paths), None);
-        let said = where_ansible_has("community.general.apk", None, &paths).unwrap();
+        let said = where_ansible_has("community.general.apk", None, &paths).expect("found");
         assert!(
             said.ends_with("apk.py of the collection community.general"),
             "{said}"
