@@ -215,3 +215,50 @@ fn a_module_ansible_does_not_have_either_is_a_load_error() {
         text(&applied)
     );
 }
+
+#[test]
+fn a_walk_that_stops_before_such_a_task_is_refused_before_any_change() {
+    // Both modules are skipped, but the template before them uses a command's result, which
+    // the offline walk cannot know: what comes after cannot be told, so the run is refused.
+    let sb = sandbox("false", "false");
+    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
+    let main = main.replacen(
+        "- name: first\n",
+        "- name: look\n  command: uname\n  register: look\n  changed_when: false\n\
+         - name: kernel\n  copy:\n    content: \"{{ look.stdout }}\\n\"\n    dest: \"{{ out }}/kernel.txt\"\n\
+         - name: first\n",
+        1,
+    );
+    sb.write("roles/r/tasks/main.yml", &main);
+    let applied = sb.hactl(&["apply", "inv", "site.yml"]);
+    assert_ne!(applied.status.code(), Some(0), "{}", text(&applied));
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        stderr.contains("cannot tell before the run whether a host runs the tasks")
+            && stderr.contains("module 'community.general.apk'")
+            && stderr.contains("module 'fingerprint'")
+            && stderr.contains("task 'kernel'")
+            && stderr.contains("nothing was changed"),
+        "{}",
+        text(&applied)
+    );
+    assert!(!sb.out().join("kernel.txt").exists(), "{}", text(&applied));
+}
+
+#[test]
+fn a_rollout_of_a_playbook_holding_such_a_task_is_refused_before_any_change() {
+    // A rollout drains hosts before the facts that decide the `when` are in.
+    let sb = sandbox("false", "false");
+    let applied = sb.hactl(&["apply", "--rolling", "inv", "site.yml"]);
+    assert_ne!(applied.status.code(), Some(0), "{}", text(&applied));
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        stderr.contains("roles/r/tasks/main.yml:5:")
+            && stderr.contains("module 'community.general.apk'")
+            && stderr.contains("run it without --rolling")
+            && stderr.contains("nothing was changed"),
+        "{}",
+        text(&applied)
+    );
+    assert!(!sb.out().join("first.txt").exists(), "{}", text(&applied));
+}

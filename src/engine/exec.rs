@@ -196,6 +196,11 @@ pub async fn run(
             Some(hook) => hook.0.batches(play, &hosts).await?,
             None => None,
         };
+        // A rollout drains its first batch before that batch's facts are gathered, so the
+        // pre-flight would come after a change: such a playbook is refused up front.
+        if cut.is_some() && preflight_due.load(std::sync::atomic::Ordering::SeqCst) {
+            super::preflight::before_rollout(pb)?;
+        }
         let cut = cut.unwrap_or_else(|| batches::split(&play.serial, &hosts));
         for batch in cut {
             if let Some(hook) = &opts.hook {

@@ -12,6 +12,9 @@
 //! - a host's walk stops at anything else while the playbook holds such a task: what comes
 //!   after cannot be told.
 //!
+//! A rollout (`--rolling`) drains its first batch before that batch's facts are gathered: a
+//! playbook holding such a task is not rolled ([`before_rollout`]).
+//!
 //! Not covered: a task of a file that `include_tasks` loads only on hosts, beyond the point
 //! where the offline walk stopped; when a host reaches it, the task fails there (not
 //! `ignore_errors`-able) naming the module.
@@ -78,6 +81,23 @@ pub fn before_first_change(
          not have ({}), as the offline walk of the playbook with the gathered facts stopped \
          first: {stopped}",
         tasks.join(", ")
+    )))
+}
+
+/// A rollout (`--rolling`) drains hosts before the first play's facts are in: a playbook
+/// that holds a task whose module hactl lacks is refused before that.
+pub fn before_rollout(pb: &Playbook) -> Result<(), Refused> {
+    let lacking = not_in_hactl(pb);
+    let Some(first) = lacking.first() else {
+        return Ok(());
+    };
+    Err(Refused(format!(
+        "{}: task '{}' uses the module '{}', which hactl does not have; a rollout drains \
+         hosts before the facts that decide whether a host runs it are in, so hactl does not \
+         roll a playbook that holds such a task (run it without --rolling)",
+        first.origin,
+        first.name.as_deref().unwrap_or(&first.module),
+        first.module
     )))
 }
 
