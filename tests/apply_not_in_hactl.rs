@@ -262,3 +262,27 @@ fn a_rollout_of_a_playbook_holding_such_a_task_is_refused_before_any_change() {
     );
     assert!(!sb.out().join("first.txt").exists(), "{}", text(&applied));
 }
+
+#[test]
+fn neither_failed_when_nor_ignore_errors_passes_over_the_refusal() {
+    let sb = sandbox("true", "false");
+    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
+    sb.write(
+        "roles/r/tasks/main.yml",
+        &main.replacen(
+            "  when: true\n",
+            "  when: true\n  failed_when: false\n  ignore_errors: true\n",
+            1,
+        ),
+    );
+    let r = render(&sb);
+    assert_ne!(r.status.code(), Some(0), "{}", text(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("hactl does not have the module"),
+        "{}",
+        text(&r)
+    );
+    assert!(!rendered(&sb, "last.txt").exists(), "{}", text(&r));
+    let applied = sb.hactl(&["apply", "inv", "site.yml"]);
+    assert_refused_before_any_change(&sb, &applied, "community.general.apk", 5);
+}

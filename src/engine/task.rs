@@ -241,6 +241,9 @@ impl<'a> PlayCx<'a> {
                 .run_items(host, hv, on, task, scope)
                 .await
                 .map_err(|e| {
+                    if e.is::<Refusal>() {
+                        return e;
+                    }
                     anyhow::anyhow!(
                         "{UNDECIDED}, whose module '{}' hactl does not have ({elsewhere}): \
                          its condition or loop cannot be evaluated before the run: {e:#}",
@@ -359,6 +362,10 @@ impl<'a> PlayCx<'a> {
             let _ = count;
             let outcome = if !context::conditions_hold(self.templar, &conds, &ctx, host)? {
                 Outcome::new(Status::Skipped).with("skip_reason", "Conditional result was False")
+            } else if task.not_in_hactl.is_some() {
+                // An error, not a failed result: neither `failed_when` nor `ignore_errors`
+                // may pass over a module that did not run.
+                return Err(Refusal(refusal(task)).into());
             } else {
                 match self.attempts(host, hv, on, task, scope, &ctx).await? {
                     Ok(o) => o,
@@ -406,12 +413,7 @@ impl<'a> PlayCx<'a> {
             hv.data
                 .insert(name.clone(), registered(&result, items.is_some(), status));
         }
-        // A refused module is not a failure `ignore_errors` may pass over: the module did
-        // not run, where Ansible would have run it.
-        if status == Status::Failed
-            && task.keywords.ignore_errors == Some(true)
-            && task.not_in_hactl.is_none()
-        {
+        if status == Status::Failed && task.keywords.ignore_errors == Some(true) {
             result.ignored = true;
         }
         result.status = Some(status);
@@ -825,6 +827,11 @@ pub const REFUSED: &str = "hactl does not have the module";
 
 /// What is said when hactl cannot tell whether a host runs such a task.
 pub const UNDECIDED: &str = "hactl cannot tell whether this host runs the task";
+
+/// The refusal of a task whose module hactl lacks, on a host that runs it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Refusal(String);
 
 /// Why a task whose module hactl lacks is refused on a host that runs it.
 fn refusal(task: &Task) -> String {
