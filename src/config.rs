@@ -108,6 +108,15 @@ const DEFS: &[Def] = &[
         kind: Kind::PathSpec,
     },
     Def {
+        name: "collections_path",
+        env: &["ANSIBLE_COLLECTIONS_PATHS", "ANSIBLE_COLLECTIONS_PATH"],
+        ini: &[
+            ("defaults", "collections_paths"),
+            ("defaults", "collections_path"),
+        ],
+        kind: Kind::PathSpec,
+    },
+    Def {
         name: "vault_password_file",
         env: &["ANSIBLE_VAULT_PASSWORD_FILE"],
         ini: &[("defaults", "vault_password_file")],
@@ -237,6 +246,8 @@ pub struct Settings {
     pub host_key_checking: Option<Setting<bool>>,
     pub timeout: Option<Setting<u64>>,
     pub roles_path: Option<Setting<Vec<PathBuf>>>,
+    /// Where Ansible finds collections (only to know which modules Ansible has).
+    pub collections_path: Option<Setting<Vec<PathBuf>>>,
     pub vault_password_file: Option<Setting<PathBuf>>,
     pub become_: Option<Setting<bool>>,
     pub become_user: Option<Setting<String>>,
@@ -423,6 +434,7 @@ pub fn load(env: &BTreeMap<String, String>, cwd: &Path) -> Result<Settings, Conf
             "host_key_checking" => s.host_key_checking = Some(boolean()),
             "timeout" => s.timeout = Some(setting(int()?, &origin)),
             "roles_path" => s.roles_path = Some(paths(':')),
+            "collections_path" => s.collections_path = Some(paths(':')),
             "vault_password_file" => s.vault_password_file = Some(path()),
             "become" => s.become_ = Some(boolean()),
             "become_user" => s.become_user = Some(text()),

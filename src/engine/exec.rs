@@ -140,6 +140,7 @@ pub async fn run(
     let mut inventory = inv.clone();
     let inv = &mut inventory;
     let fetched = std::sync::Mutex::new(std::collections::HashSet::new());
+    let preflight_due = std::sync::atomic::AtomicBool::new(matches!(mode, Mode::Live));
     'plays: for play in &pb.plays {
         let selected = match &opts.hosts {
             Some(hosts) => hosts.clone(),
@@ -195,6 +196,11 @@ pub async fn run(
             Some(hook) => hook.0.batches(play, &hosts).await?,
             None => None,
         };
+        // A rollout drains its first batch before that batch's facts are gathered, so the
+        // pre-flight would come after a change: such a playbook is refused up front.
+        if cut.is_some() && preflight_due.load(std::sync::atomic::Ordering::SeqCst) {
+            super::preflight::before_rollout(pb)?;
+        }
         let cut = cut.unwrap_or_else(|| batches::split(&play.serial, &hosts));
         for batch in cut {
             if let Some(hook) = &opts.hook {
@@ -215,6 +221,7 @@ pub async fn run(
                 sink,
                 templar: &templar,
                 fetched: &fetched,
+                preflight_due: &preflight_due,
                 delegates: tokio::sync::Mutex::new(HashMap::new()),
             };
             let (end, stats, rendered, errors) = b.run(batch.clone()).await?;
@@ -334,6 +341,8 @@ struct Batch<'a> {
     templar: &'a Templar,
     /// Files fetched from hosts so far in the run (see [`PlayCx::fetched`]).
     fetched: &'a std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// Whether [`super::preflight`] is still to run (once per run, at the first play's start).
+    preflight_due: &'a std::sync::atomic::AtomicBool,
     /// Connections to hosts that tasks delegate to, opened when first needed.
     delegates: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
 }
@@ -697,6 +706,18 @@ impl<'a> Batch<'a> {
             Mode::Live => Facts::new(),
         };
         all_facts.extend(facts.clone());
+        if self
+            .preflight_due
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            super::preflight::before_first_change(
+                self.inv,
+                self.pb,
+                self.opts.limit.as_deref(),
+                &self.opts.extra_vars,
+                facts.clone(),
+            )?;
+        }
         if matches!(self.mode, Mode::Live) && !self.opts.skip_lint {
             crate::lint::gate::before_tasks(
                 self.inv,

@@ -8,6 +8,8 @@
 //!   offline) and feeds results back;
 //! - [`task`]: one task on one host (loops, `when`, the module from the registry, `until`,
 //!   `register`, `changed_when`/`failed_when`);
+//! - [`preflight`]: apply's refusal, before any change, of a task whose module hactl lacks
+//!   that a host would run;
 //! - [`events`] and [`output`]: what happens, as events handed to an injected sink, and the
 //!   sink that prints them as ansible-playbook does.
 
@@ -17,6 +19,7 @@ pub mod exec;
 pub mod loops;
 pub mod output;
 pub mod pending;
+pub mod preflight;
 pub mod schedule;
 pub mod task;
 pub mod walk;

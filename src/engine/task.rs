@@ -234,6 +234,23 @@ impl<'a> PlayCx<'a> {
         task: &Task,
         scope: &Scope<'_>,
     ) -> anyhow::Result<TaskResult> {
+        if let Some(elsewhere) = &task.not_in_hactl {
+            // Its `when` (and loop) decide whether this host runs it; one that cannot be
+            // decided offline is a refusal too, as hactl cannot tell.
+            return self
+                .run_items(host, hv, on, task, scope)
+                .await
+                .map_err(|e| {
+                    if e.is::<Refusal>() {
+                        return e;
+                    }
+                    anyhow::anyhow!(
+                        "{UNDECIDED}, whose module '{}' hactl does not have ({elsewhere}): \
+                         its condition or loop cannot be evaluated before the run: {e:#}",
+                        task.module
+                    )
+                });
+        }
         let offline = matches!(on, On::Offline { .. });
         if offline {
             let runs = registry::find(&task.module).map(|m| m.spec().runs);
@@ -345,6 +362,10 @@ impl<'a> PlayCx<'a> {
             let _ = count;
             let outcome = if !context::conditions_hold(self.templar, &conds, &ctx, host)? {
                 Outcome::new(Status::Skipped).with("skip_reason", "Conditional result was False")
+            } else if task.not_in_hactl.is_some() {
+                // An error, not a failed result: neither `failed_when` nor `ignore_errors`
+                // may pass over a module that did not run.
+                return Err(Refusal(refusal(task)).into());
             } else {
                 match self.attempts(host, hv, on, task, scope, &ctx).await? {
                     Ok(o) => o,
@@ -514,10 +535,7 @@ impl<'a> PlayCx<'a> {
         ctx: &Value,
     ) -> Result<Outcome, Unreachable> {
         let Some(module) = registry::find(&task.module) else {
-            return Ok(Outcome::failed(format!(
-                "hactl cannot run the module '{}'",
-                task.module
-            )));
+            return Ok(Outcome::failed(refusal(task)));
         };
         let mut raw = Json::Object(task.args.clone().into_iter().collect());
         if let Json::Object(given) = &mut raw {
@@ -537,6 +555,9 @@ impl<'a> PlayCx<'a> {
                     }
                 }
             }
+        }
+        if let (On::Offline { .. }, Json::Object(given)) = (&*on, &mut raw) {
+            self.drop_host_only_args(module.spec().name, given, ctx, host);
         }
         let args = match context::template_json(self.templar, &raw, ctx, host) {
             Ok(Json::Object(m)) => m
@@ -675,6 +696,39 @@ impl<'a> PlayCx<'a> {
         Ok(Some(registry_async::AsyncJob { timeout, poll }))
     }
 
+    /// Offline, the arguments of `template` and `copy` that only the host acts on (`validate`,
+    /// `backup`, ownership, SELinux) do not change the file rendered; one that needs a result
+    /// only the host gives (willshersystems.sshd's `validate` names a registered `tempfile`
+    /// path) is left out rather than failing the render. Any other error still fails.
+    fn drop_host_only_args(
+        &self,
+        module: &str,
+        given: &mut Map<String, Json>,
+        ctx: &Value,
+        host: &str,
+    ) {
+        const HOST_ONLY: &[&str] = &[
+            "validate",
+            "backup",
+            "owner",
+            "group",
+            "seuser",
+            "serole",
+            "setype",
+            "selevel",
+            "attributes",
+            "unsafe_writes",
+        ];
+        if !matches!(module, "template" | "copy") {
+            return;
+        }
+        given.retain(|key, value| {
+            !HOST_ONLY.contains(&key.as_str())
+                || !context::template_json(self.templar, value, ctx, host)
+                    .is_err_and(|e| format!("{e:#}").contains(OFFLINE))
+        });
+    }
+
     /// The context with the result under the `register` name (for `changed_when`,
     /// `failed_when` and `until`).
     fn result_view(&self, task: &Task, outcome: &Outcome, ctx: &Value) -> Value {
@@ -764,6 +818,36 @@ impl<'a> PlayCx<'a> {
         for (k, v) in facts {
             hv.data.insert(k.clone(), to_value(v));
         }
+    }
+}
+
+/// What the refusal of a task whose module hactl lacks says (`engine::preflight` looks for
+/// it).
+pub const REFUSED: &str = "hactl does not have the module";
+
+/// What is said when hactl cannot tell whether a host runs such a task.
+pub const UNDECIDED: &str = "hactl cannot tell whether this host runs the task";
+
+/// The refusal of a task whose module hactl lacks, on a host that runs it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Refusal(String);
+
+/// Why a task whose module hactl lacks is refused on a host that runs it.
+fn refusal(task: &Task) -> String {
+    match &task.not_in_hactl {
+        Some(elsewhere) if elsewhere.starts_with("the library module") => format!(
+            "{REFUSED} '{}' ({elsewhere}), and this host runs the task: hactl runs no Python \
+             on hosts, so it refuses the task (replace it with hactl's modules, or make its \
+             `when` false for this host)",
+            task.module
+        ),
+        Some(elsewhere) => format!(
+            "{REFUSED} '{}' ({elsewhere}), and this host runs the task: hactl refuses it \
+             (replace it with hactl's modules, or make its `when` false for this host)",
+            task.module
+        ),
+        None => format!("hactl cannot run the module '{}'", task.module),
     }
 }
 

@@ -53,6 +53,8 @@ pub(crate) struct Context {
 pub(crate) struct Loader {
     pub dir: PathBuf,
     pub roles_path: Vec<PathBuf>,
+    /// Where Ansible finds collections, to know a module hactl lacks from a misspelling.
+    pub collections: Vec<PathBuf>,
     pub roles: IndexMap<PathBuf, Role>,
     /// Roles being loaded, to catch a dependency cycle.
     pub loading: Vec<PathBuf>,
@@ -68,6 +70,7 @@ pub fn load_tasks_file(
     let mut loader = Loader {
         dir: dir.to_path_buf(),
         roles_path: vec![dir.join("roles"), dir.to_path_buf()],
+        collections: super::catalogue::search_paths(dir),
         roles: IndexMap::new(),
         loading: Vec::new(),
         warnings: Vec::new(),
@@ -105,6 +108,7 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
     let mut loader = Loader {
         dir: dir.clone(),
         roles_path,
+        collections: super::catalogue::search_paths(&dir),
         roles: IndexMap::new(),
         loading: Vec::new(),
         warnings: Vec::new(),

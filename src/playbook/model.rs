@@ -300,6 +300,9 @@ pub struct Task {
     pub origin: Origin,
     /// The role this task belongs to, if any (its folder).
     pub role: Option<PathBuf>,
+    /// Set when hactl lacks the module but Ansible has it: where Ansible finds it
+    /// (`playbook::catalogue`). The task loads, and is refused for a host that would run it.
+    pub not_in_hactl: Option<String>,
 }
 
 impl Task {
@@ -335,6 +338,7 @@ impl Task {
             poll: None,
             delegate_to: None,
             delegate_facts: false,
+            not_in_hactl: None,
             origin: Origin {
                 file: PathBuf::from("<command line>"),
                 mark: crate::yaml::Mark::START,

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::catalogue;
 use super::error::{Error, did_you_mean};
 use super::kv::parse_kv;
 use super::load::{Context, Loader};
@@ -223,6 +224,7 @@ impl Loader {
             poll: None,
             delegate_to: None,
             delegate_facts: false,
+            not_in_hactl: None,
             origin: Origin {
                 file: file.clone(),
                 mark: node.mark,
@@ -272,21 +274,16 @@ impl Loader {
                         claim_action(&mut action, module.to_string(), k, v, file)?;
                     } else if did_you_mean(key, &all_keywords()).is_some() || key == "listen" {
                         return Err(unknown_keyword(file, k, key, "task"));
-                    } else if let Some(lib) = self.library_module(key, ctx) {
-                        return Err(Error::at(
-                            file,
-                            k.mark,
-                            format!(
-                                "module '{key}' is the library module {}: hactl runs no \
-                                 Python on hosts, so it cannot run modules shipped in a \
-                                 role's or playbook's library/ folder",
-                                lib.display()
-                            ),
-                        )
-                        .hint(
-                            "replace the task with hactl's modules (command, shell, \
-                             lineinfile, ...) or leave the role's task out",
-                        ));
+                    } else if let Some(elsewhere) = catalogue::where_ansible_has(
+                        key,
+                        self.library_module(key, ctx).as_deref(),
+                        &self.collections,
+                    ) {
+                        // Ansible has it: the task loads, and is refused for a host that
+                        // would run it (hactl runs no Python on hosts, and has no
+                        // stand-in for this module).
+                        task.not_in_hactl = Some(elsewhere);
+                        claim_action(&mut action, key.to_string(), k, v, file)?;
                     } else {
                         let mut err = Error::at(
                             file,

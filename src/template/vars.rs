@@ -207,6 +207,9 @@ impl PlayVars {
                 ("play_hosts", play_hosts),
                 ("playbook_dir", Value::from(play.playbook_dir.as_str())),
                 ("ansible_check_mode", Value::from(play.check_mode)),
+                // `-v` count, as Ansible's (willshersystems.sshd: `no_log: "{{
+                // ansible_verbosity < 3 }}"`).
+                ("ansible_verbosity", Value::from(crate::report::verbosity())),
                 ("hactl_offline", Value::from(play.offline)),
                 // Roles gate on the controller's version (`ansible_version.full is
                 // version('2.16', '>=')`, nginxinc.nginx_config): hactl answers with the

@@ -3,7 +3,8 @@
 # community.crypto) into $HACTL_CORPUS_CACHE/collections (default /var/tmp/hactl-corpus), once:
 # from the `ansible` community package on PyPI built on ansible-core 2.19 (pinned below),
 # downloaded with the venv's pip. ansible-playbook needs them in tests/corpus/regen.sh and
-# tests/corpus_apply.rs (ANSIBLE_COLLECTIONS_PATH); hactl does not.
+# tests/corpus_apply.rs (ANSIBLE_COLLECTIONS_PATH); hactl reads them only to know which module
+# names Ansible has (tests/corpus_render.rs, tests/corpus_check.rs).
 #
 #   tests/corpus/collections.sh      prints the collections folder
 set -euo pipefail
