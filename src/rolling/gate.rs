@@ -2,7 +2,7 @@
 //! the hosts) and an HTTP GET from the controller, through each VIP or straight to one host.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,7 +47,7 @@ impl Url {
     }
 
     /// The VIP this URL goes through, when its host is one.
-    pub fn vip(&self) -> Option<Ipv4Addr> {
+    pub fn vip(&self) -> Option<IpAddr> {
         self.host.parse().ok()
     }
 }
@@ -110,9 +110,9 @@ pub struct Want {
     /// Hosts that must hold no VIP (drained).
     pub drained: BTreeSet<String>,
     /// VIPs that must be on one given host (it preempts).
-    pub on: BTreeMap<Ipv4Addr, String>,
+    pub on: BTreeMap<IpAddr, String>,
     /// VIPs not checked (`--force` over a VIP that was already wrong before the rollout).
-    pub exempt_vips: BTreeSet<Ipv4Addr>,
+    pub exempt_vips: BTreeSet<IpAddr>,
     /// Hosts whose engine problems are not checked (`--force`).
     pub exempt_hosts: BTreeSet<String>,
 }
@@ -196,7 +196,7 @@ pub fn judge(fleet: &Fleet, hosts: &[String], want: &Want) -> Result<String, Str
 }
 
 /// The VIPs of the VRIDs `hosts` take part in, as the fleet reports them.
-pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<Ipv4Addr> {
+pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<IpAddr> {
     let mut out = Vec::new();
     for v in fleet
         .vrids
@@ -213,7 +213,7 @@ pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<Ipv4Addr> {
 }
 
 /// Who holds `vip` now.
-pub fn holders(fleet: &Fleet, vip: Ipv4Addr) -> Vec<String> {
+pub fn holders(fleet: &Fleet, vip: IpAddr) -> Vec<String> {
     fleet
         .vrids
         .iter()
@@ -240,12 +240,12 @@ mod tests {
                 }
                 .into(),
                 interface: Some("eth0".into()),
-                vips: vec![Ipv4Addr::new(198, 51, 100, *vip)],
+                vips: vec![IpAddr::from([198, 51, 100, *vip])],
                 ..Instance::named(&format!("VI_{vrid}"), "hactl-agent")
             })
             .collect();
-        let mut addresses = vec![Ipv4Addr::new(198, 51, 100, own)];
-        addresses.extend(holds.iter().map(|v| Ipv4Addr::new(198, 51, 100, *v)));
+        let mut addresses = vec![IpAddr::from([198, 51, 100, own])];
+        addresses.extend(holds.iter().map(|v| IpAddr::from([198, 51, 100, *v])));
         HostStatus {
             host: name.into(),
             answer: Answer::Reached(HostView {
@@ -261,7 +261,7 @@ mod tests {
         vec!["lb1".into(), "lb2".into()]
     }
 
-    const V1: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+    const V1: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 100));
 
     #[test]
     fn healthy_drained_and_back() {
@@ -315,7 +315,7 @@ mod tests {
             "{err}"
         );
         let forced = Want {
-            exempt_vips: [V1, Ipv4Addr::new(198, 51, 100, 200)].into(),
+            exempt_vips: [V1, IpAddr::from([198, 51, 100, 200])].into(),
             exempt_hosts: ["lb1".to_string()].into(),
             ..Want::default()
         };

@@ -25,7 +25,7 @@ pub mod host;
 pub mod plan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, join_all};
@@ -140,9 +140,9 @@ struct Plan {
     /// URLs not checked (`--force` over a URL that failed before the rollout).
     exempt_urls: BTreeSet<String>,
     /// Hosts drained right now, with the VIPs each held before.
-    drained: BTreeMap<String, Vec<Ipv4Addr>>,
+    drained: BTreeMap<String, Vec<IpAddr>>,
     /// Where the VIPs of the drained hosts went.
-    moved_to: BTreeMap<Ipv4Addr, String>,
+    moved_to: BTreeMap<IpAddr, String>,
     drain_started: BTreeMap<String, Instant>,
     /// Per host, what the play changes in how the pair hears each other (see
     /// [`plan::wire_changes`]).
@@ -164,7 +164,7 @@ impl Plan {
     }
 
     /// URLs that concern a group: those through its VIPs, and those not through any VIP.
-    fn urls_for(&self, vips: &[Ipv4Addr]) -> Vec<Url> {
+    fn urls_for(&self, vips: &[IpAddr]) -> Vec<Url> {
         self.urls
             .iter()
             .filter(|u| u.vip().is_none_or(|v| vips.contains(&v)))
@@ -868,7 +868,7 @@ impl Rolling {
             return true;
         }
         // Gate healthy, per group.
-        let mut before: BTreeMap<String, Vec<Ipv4Addr>> = BTreeMap::new();
+        let mut before: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
         for h in &work {
             let Some(g) = plan.group_of(h) else { continue };
             let hosts = g.hosts.clone();
@@ -892,7 +892,7 @@ impl Rolling {
                     return false;
                 }
             }
-            let held: Vec<Ipv4Addr> = gate::vips(&fleet, &hosts)
+            let held: Vec<IpAddr> = gate::vips(&fleet, &hosts)
                 .into_iter()
                 .filter(|v| gate::holders(&fleet, *v).contains(h))
                 .collect();
@@ -941,7 +941,7 @@ impl Rolling {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut moves: Vec<(Ipv4Addr, String)> = Vec::new();
+        let mut moves: Vec<(IpAddr, String)> = Vec::new();
         for hosts in groups {
             let (verdict, _, fleet) = self.wait(plan, &hosts, &want).await;
             for h in work.iter().filter(|h| hosts.contains(h)) {
@@ -1062,10 +1062,10 @@ impl Rolling {
         let mut healthy = Vec::new();
         for h in &work {
             let start = Instant::now();
-            let vips: Vec<Ipv4Addr> = plan
+            let vips: Vec<IpAddr> = plan
                 .group_of(h)
                 .map(|g| {
-                    let mut v: Vec<Ipv4Addr> = plan
+                    let mut v: Vec<IpAddr> = plan
                         .rendered
                         .iter()
                         .filter(|i| g.hosts.contains(&i.host))
@@ -1312,7 +1312,7 @@ fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String
         .collect()
 }
 
-fn instance_of(fleet: &Fleet, host: &str, vip: Ipv4Addr) -> String {
+fn instance_of(fleet: &Fleet, host: &str, vip: IpAddr) -> String {
     fleet
         .vrids
         .iter()

@@ -36,9 +36,7 @@ pub fn render(fleet: &Fleet) -> String {
                 (None, None) => "-".into(),
             };
             rows.push([
-                if first {
-                    v.vrid.to_string()
-                } else {
+                if first { v.label() } else {
                     String::new()
                 },
                 if first {
@@ -127,7 +125,7 @@ fn or_dash(s: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::IpAddr;
 
     use super::super::{HostStatus, HostView, Instance};
     use super::*;
@@ -141,12 +139,12 @@ mod tests {
                 priority: Some(*prio),
                 base_priority: Some(*base),
                 interface: Some("eth0".into()),
-                vips: vec![Ipv4Addr::new(
+                vips: vec![IpAddr::from([
                     198,
                     51,
                     100,
                     if *vrid == 14 { 100 } else { 200 },
-                )],
+                ])],
                 ..Instance::named(
                     &format!("VI_{}", if *vrid == 14 { 1 } else { 2 }),
                     if own == 11 {
@@ -157,8 +155,8 @@ mod tests {
                 )
             })
             .collect();
-        let mut addresses = vec![Ipv4Addr::new(198, 51, 100, own)];
-        addresses.extend(holds.iter().map(|h| Ipv4Addr::new(198, 51, 100, *h)));
+        let mut addresses = vec![IpAddr::from([198, 51, 100, own])];
+        addresses.extend(holds.iter().map(|h| IpAddr::from([198, 51, 100, *h])));
         HostStatus {
             host: name.into(),
             answer: Answer::Reached(HostView {
@@ -190,7 +188,7 @@ mod tests {
                 answer: Answer::Reached(HostView {
                     engine: Engine::None,
                     instances: Vec::new(),
-                    addresses: vec![Ipv4Addr::new(198, 51, 100, 13)],
+                    addresses: vec![IpAddr::from([198, 51, 100, 13])],
                     problems: Vec::new(),
                 }),
             },
