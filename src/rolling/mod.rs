@@ -147,8 +147,9 @@ struct Plan {
     /// Per host, what the play changes in how the pair hears each other (see
     /// [`plan::wire_changes`]).
     wire_changes: BTreeMap<String, Vec<String>>,
-    /// Per host, the IPv6 VIPs of the config the play renders: the gates follow IPv4 VIPs
-    /// only, so a group with one is not rolled (see [`plan::ipv6_vips`]).
+    /// Per host, the IPv6 VIPs of the config the play renders: the gates read IPv6 VIPs
+    /// (holders from `ip addr`, `http://[VIP]/`), but no rollout of such a pair has been
+    /// run end to end, so a group with one is not rolled yet (see [`plan::ipv6_vips`]).
     ipv6: BTreeMap<String, Vec<String>>,
 }
 
@@ -575,12 +576,7 @@ impl Rolling {
             None => {
                 for g in plan.groups.iter().filter(|g| g.in_service) {
                     for vip in gate::vips(&fleet, &g.hosts) {
-                        plan.urls.push(Url {
-                            text: format!("http://{vip}/"),
-                            host: vip.to_string(),
-                            port: 80,
-                            path: "/".into(),
-                        });
+                        plan.urls.push(Url::of_vip(vip));
                     }
                 }
             }
@@ -722,7 +718,7 @@ impl Rolling {
             let v6 = per_host(&g.hosts, &plan.ipv6);
             if !v6.is_empty() {
                 let why = format!(
-                    "the rollout's gates follow IPv4 VIPs only, and this pair has IPv6 VIPs ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
+                    "rolling a pair with IPv6 VIPs is not verified yet, and this pair has some ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
                     v6.join("; ")
                 );
                 if self.cannot_roll(&g.hosts, why.clone(), json!(why), why.clone(), &mut refused) {

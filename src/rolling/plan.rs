@@ -83,8 +83,8 @@ pub fn instances(host: &str, config: &Config) -> Vec<Inst> {
         .collect()
 }
 
-/// The IPv6 VIPs of a config, one `instance VI_1: 2001:db8::1` line each: the controller
-/// (status, the rollout's gates) follows IPv4 VIPs only, so it names what it cannot check.
+/// The IPv6 VIPs of a config, one `instance VI_1: 2001:db8::1` line each: a rollout of a
+/// pair with IPv6 VIPs is not verified end to end yet, so the pre-flight names them.
 pub fn ipv6_vips(config: &Config) -> Vec<String> {
     config
         .instances
