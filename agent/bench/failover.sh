@@ -172,8 +172,10 @@ stop9() {
     while kill -0 "$pg" 2>/dev/null; do sleep 0.01; done
     unset "PGID[$1]"
 }
-holds() { ip -n "${P}$1" -4 addr show dev eth0 | grep -q "inet $2/32"; }
-holds6() { ip -n "${P}$1" -6 addr show dev eth0 | grep -q "inet6 $2/64"; }
+# ip sometimes says "Peer netns reference is invalid" about the veth while a daemon dies;
+# the addresses it lists are right, so that line is dropped.
+holds() { ip -n "${P}$1" -4 addr show dev eth0 2>/dev/null | grep -q "inet $2/32"; }
+holds6() { ip -n "${P}$1" -6 addr show dev eth0 2>/dev/null | grep -q "inet6 $2/64"; }
 # Microseconds, from bash itself: no process per poll, so polling stays fine-grained.
 now() { echo $(( ${EPOCHREALTIME/./} )); }
 
