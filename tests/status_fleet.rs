@@ -346,8 +346,7 @@ fn an_ipv6_vrid_beside_the_ipv4_ones() {
         let out = status(&fleet, true);
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         let v6 = ipv6_vrid(&doc);
-        if out.status.code() == Some(0) && v6["vips"][0]["holders"] == serde_json::json!(["lb1"])
-        {
+        if out.status.code() == Some(0) && v6["vips"][0]["holders"] == serde_json::json!(["lb1"]) {
             break doc;
         }
         assert!(
@@ -380,7 +379,10 @@ fn an_ipv6_vrid_beside_the_ipv4_ones() {
             .any(|l| l.starts_with("lb2 hactl-agent VI_6 BACKUP 100 -")),
         "{table}"
     );
-    assert!(table.contains("3 VRIDs, 2 of 2 hosts answered: OK"), "{table}");
+    assert!(
+        table.contains("3 VRIDs, 2 of 2 hosts answered: OK"),
+        "{table}"
+    );
 
     let add = fleet.ssh("lb2", &format!("ip addr add {VIP6}/64 dev eth0 nodad"));
     assert!(add.status.success(), "{add:?}");
@@ -388,7 +390,9 @@ fn an_ipv6_vrid_beside_the_ipv4_ones() {
     let table = text(&out);
     assert_eq!(out.status.code(), Some(2), "{table}");
     assert!(
-        table.contains(&format!("!! VIP {VIP6} (VRID 14) held by 2 hosts: lb1, lb2")),
+        table.contains(&format!(
+            "!! VIP {VIP6} (VRID 14) held by 2 hosts: lb1, lb2"
+        )),
         "{table}"
     );
 }

@@ -227,7 +227,17 @@ fn promote_secondaries(promote: bool, agent: bool) {
 fn advert_sources(host: &Host, n: usize) -> Vec<String> {
     let out = Command::new("ip")
         .args(["netns", "exec", &host.ns.name, "timeout", "5", "tcpdump"])
-        .args(["-l", "-n", "-c", &n.to_string(), "-i", "eth0", "ip", "proto", "112"])
+        .args([
+            "-l",
+            "-n",
+            "-c",
+            &n.to_string(),
+            "-i",
+            "eth0",
+            "ip",
+            "proto",
+            "112",
+        ])
         .output()
         .expect("tcpdump runs");
     // "12:00:00.000000 IP 198.51.100.1 > 224.0.0.18: VRRPv2, ..."

@@ -115,7 +115,9 @@ fn ipv6_vip_sets_are_compared_and_kept_apart_from_ipv4() {
     // VRID 14 over IPv6 on lb2 beside VRID 14 over IPv4 on lb1: no VIP conflict, no
     // version mismatch (IPv6 is VRRPv3).
     let mut both = host("lb2", "", BACKUP);
-    both.text = both.text.replace("198.51.100.100/24", "2001:db8:61::100/64");
+    both.text = both
+        .text
+        .replace("198.51.100.100/24", "2001:db8:61::100/64");
     assert_eq!(rules(&[host("lb1", "", MASTER), both]), []);
 }
 

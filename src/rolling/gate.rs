@@ -378,7 +378,8 @@ mod tests {
         assert!(Url::parse("http://x:y/").is_err());
         // IPv6 hosts in brackets.
         let v6: IpAddr = "2001:db8:61::100".parse().unwrap_or(V1);
-        let u = Url::parse("http://[2001:db8:61::100]:8080/health").unwrap_or_else(|e| panic!("{e}"));
+        let u =
+            Url::parse("http://[2001:db8:61::100]:8080/health").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (u.host.as_str(), u.port, u.path.as_str(), u.vip()),
             ("2001:db8:61::100", 8080, "/health", Some(v6))
@@ -410,7 +411,8 @@ mod tests {
             }
             String::from_utf8_lossy(&request).into_owned()
         });
-        let url = Url::parse(&format!("http://[::1]:{port}/health")).unwrap_or_else(|e| panic!("{e}"));
+        let url =
+            Url::parse(&format!("http://[::1]:{port}/health")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(get(&url, None, Duration::from_secs(2)).await, Ok(200));
         let request = seen.await.unwrap_or_default();
         assert!(

@@ -311,7 +311,10 @@ mod tests {
         ]);
         assert_eq!(f.exit_code, 0, "{:?}", f.problems);
         assert_eq!(f.vrids.len(), 2, "VRID 14 over IPv4 and over IPv6");
-        assert_eq!((f.vrids[1].ipv6, f.vrids[1].label()), (true, "14 (IPv6)".into()));
+        assert_eq!(
+            (f.vrids[1].ipv6, f.vrids[1].label()),
+            (true, "14 (IPv6)".into())
+        );
         assert_eq!(f.vrids[1].vips[0].holders, ["lb1"]);
         assert_eq!(f.vrids[1].masters, ["lb1"]);
 

@@ -348,7 +348,9 @@ mod tests {
             instances: vec![i],
         })
         .unwrap_or_default();
-        let vip: IpAddr = "2001:db8:61::100".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let vip: IpAddr = "2001:db8:61::100"
+            .parse()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let view = parse(&format!(
             "{MARK}agent\n{json}\n{MARK}keepalived\n{MARK}config\n{MARK}addr\n"
         ));

@@ -36,9 +36,7 @@ pub fn render(fleet: &Fleet) -> String {
                 (None, None) => "-".into(),
             };
             rows.push([
-                if first { v.label() } else {
-                    String::new()
-                },
+                if first { v.label() } else { String::new() },
                 if first {
                     or_dash(vips.join(","))
                 } else {

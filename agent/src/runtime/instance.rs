@@ -1244,7 +1244,12 @@ mod tests {
         };
         assert_eq!(pick_source(None, &both[1..], false, &[]), Some(a));
         assert_eq!(
-            pick_source(None, &[vip32.clone(), v4(2, own2)], false, &[vip.clone()]),
+            pick_source(
+                None,
+                &[vip32.clone(), v4(2, own2)],
+                false,
+                std::slice::from_ref(&vip)
+            ),
             Some(b),
             "our VIP is not a source"
         );
