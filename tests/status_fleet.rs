@@ -1,7 +1,8 @@
 //! `hactl status` against a real fleet of two load balancers running real VRRP daemons with
 //! the shipped dual-master config (rendered from `templates/keepalived.conf.j2`): both on
 //! hactl-agent, then a mixed pair (keepalived on lb1, hactl-agent on lb2), a VIP added by
-//! hand on the backup (held by 2), and both engines stopped (held by 0).
+//! hand on the backup (held by 2), and both engines stopped (held by 0); and an IPv6 VRID
+//! beside them.
 
 mod common;
 
@@ -304,4 +305,94 @@ fn a_mixed_pair_keepalived_and_agent() {
     assert!(table.contains("!! ghost is unreachable:"), "{table}");
     assert!(row_has(&table, "ghost", "UNREACHABLE"), "{table}");
     assert!(row_has(&table, "lb1", "MASTER"), "{table}");
+}
+
+/// An IPv6 instance beside the shipped IPv4 ones, with the same VRID 14 (another virtual
+/// router over IPv6): keepalived on lb1 (priority 150) and the agent on lb2 (100). `hactl
+/// status` shows it on rows of its own, `14 (IPv6)`, held by lb1 (from `ip -o addr`, the VIP
+/// added `nodad`); the VIP added by hand on lb2 is flagged as held by 2 hosts.
+#[test]
+fn an_ipv6_vrid_beside_the_ipv4_ones() {
+    const VIP6: &str = "2001:db8:61::100";
+    let fleet = Fleet::up_with(&["lb1", "lb2"], true);
+    install_configs(&fleet);
+    for (host, priority) in [("lb1", 150), ("lb2", 100)] {
+        let conf = fleet
+            .state
+            .join(host)
+            .join("root/etc/keepalived/keepalived.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("config");
+        text.push_str(&format!(
+            "\nvrrp_instance VI_6 {{\n    state BACKUP\n    interface eth0\n    \
+             virtual_router_id 14\n    priority {priority}\n    advert_int 1\n    \
+             virtual_ipaddress {{\n        {VIP6}/64\n    }}\n}}\n"
+        ));
+        std::fs::write(&conf, text).expect("config");
+    }
+    start_keepalived(&fleet, "lb1");
+    start_agent(&fleet, "lb2");
+    converged(&fleet);
+    let ipv6_vrid = |doc: &Value| -> Value {
+        doc["vrids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["ipv6"] == true)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let doc = loop {
+        let out = status(&fleet, true);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let v6 = ipv6_vrid(&doc);
+        if out.status.code() == Some(0) && v6["vips"][0]["holders"] == serde_json::json!(["lb1"]) {
+            break doc;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the IPv6 VRID did not converge; last status:\n{}",
+            text(&out)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let v6 = ipv6_vrid(&doc);
+    assert_eq!(v6["vrid"], 14, "{doc}");
+    assert_eq!(v6["vips"][0]["address"], VIP6, "{doc}");
+    assert_eq!(v6["masters"], serde_json::json!(["lb1"]), "{doc}");
+    assert_eq!(masters(&doc, 14), ["lb1"], "the IPv4 VRID 14 is apart");
+    let out = status(&fleet, false);
+    let table = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    let flat: Vec<String> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(
+        flat.iter().any(|l| l.starts_with(&format!(
+            "14 (IPv6) {VIP6} lb1 lb1 keepalived VI_6 MASTER 150 yes"
+        ))),
+        "{table}"
+    );
+    assert!(
+        flat.iter()
+            .any(|l| l.starts_with("lb2 hactl-agent VI_6 BACKUP 100 -")),
+        "{table}"
+    );
+    assert!(
+        table.contains("3 VRIDs, 2 of 2 hosts answered: OK"),
+        "{table}"
+    );
+
+    let add = fleet.ssh("lb2", &format!("ip addr add {VIP6}/64 dev eth0 nodad"));
+    assert!(add.status.success(), "{add:?}");
+    let out = status(&fleet, false);
+    let table = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{table}");
+    assert!(
+        table.contains(&format!(
+            "!! VIP {VIP6} (VRID 14) held by 2 hosts: lb1, lb2"
+        )),
+        "{table}"
+    );
 }

@@ -4,6 +4,10 @@
 //! runs and back to its old value after it, and a VIP in the subnet of the host's primary
 //! address survives the removal of that address).
 //!
+//! And the advert source: with no IPv4 address on its interface an instance is in FAULT,
+//! leaves it when one appears, sends from another address when its own goes, and is in
+//! FAULT again when the last one goes.
+//!
 //! Host a runs the daemon under test (priority 200), host b a real keepalived (priority 100).
 //! Each case runs once with keepalived on a (the reference) and once with the agent.
 //!
@@ -77,6 +81,23 @@ fn main() {
                 .with_ignored_flag(!root || !keepalived),
             );
         }
+    }
+    for agent in [true, false] {
+        let who = if agent {
+            "agent"
+        } else {
+            "keepalived_reference"
+        };
+        trials.push(
+            Trial::test(
+                format!("no_ipv4_address_is_fault_and_the_source_follows_the_interface_{who}"),
+                move || {
+                    no_source_address(agent);
+                    Ok::<(), Failed>(())
+                },
+            )
+            .with_ignored_flag(!root || !keepalived),
+        );
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -199,5 +220,79 @@ fn promote_secondaries(promote: bool, agent: bool) {
         "promote_secondaries not put back: {}\n{}",
         promote_sysctl(a),
         da.log()
+    );
+}
+
+/// The source addresses of the next `n` adverts host `host` hears (tcpdump on its eth0).
+fn advert_sources(host: &Host, n: usize) -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &host.ns.name, "timeout", "5", "tcpdump"])
+        .args([
+            "-l",
+            "-n",
+            "-c",
+            &n.to_string(),
+            "-i",
+            "eth0",
+            "ip",
+            "proto",
+            "112",
+        ])
+        .output()
+        .expect("tcpdump runs");
+    // "12:00:00.000000 IP 198.51.100.1 > 224.0.0.18: VRRPv2, ..."
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(" IP ").nth(1)?.split(' ').next().map(str::to_owned))
+        .collect()
+}
+
+fn no_source_address(agent: bool) {
+    let lan = Lan::new(&format!("ns{}", u8::from(agent)), 2);
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    a.write_config(&config(200, ""));
+    b.write_config(&config(100, ""));
+    a.ns.ip(&["-4", "addr", "flush", "dev", "eth0"]);
+    let da = start(a, agent);
+    let db = b.start_keepalived();
+    // a (priority 200) has no IPv4 address: FAULT, so b is MASTER.
+    assert!(
+        wait_for(CONVERGE, || b.holds(VIP)).is_some(),
+        "b should be MASTER\n{}",
+        logs(&[&da, &db])
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!a.holds(VIP), "a is in FAULT\n{}", logs(&[&da, &db]));
+    assert!(
+        da.log()
+            .contains("entering FAULT state (no IPv4 address for interface)"),
+        "{}",
+        da.log()
+    );
+    // An address appears: a leaves FAULT and preempts.
+    a.ns.ip(&["addr", "add", "198.51.100.1/24", "dev", "eth0"]);
+    assert!(
+        wait_for(CONVERGE, || a.holds(VIP) && !b.holds(VIP)).is_some(),
+        "a should be MASTER\n{}",
+        logs(&[&da, &db])
+    );
+    assert_eq!(advert_sources(b, 1), ["198.51.100.1"]);
+    // Another address, then the first goes: the adverts come from the other one.
+    a.ns.ip(&["addr", "add", "203.0.113.1/24", "dev", "eth0"]);
+    a.ns.ip(&["addr", "del", "198.51.100.1/24", "dev", "eth0"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        advert_sources(b, 2),
+        ["203.0.113.1", "203.0.113.1"],
+        "{}",
+        logs(&[&da, &db])
+    );
+    assert!(a.holds(VIP) && !b.holds(VIP), "{}", logs(&[&da, &db]));
+    // The last one goes: FAULT again, b takes over.
+    a.ns.ip(&["addr", "del", "203.0.113.1/24", "dev", "eth0"]);
+    assert!(
+        wait_for(CONVERGE, || b.holds(VIP) && !a.holds(VIP)).is_some(),
+        "b should take over\n{}",
+        logs(&[&da, &db])
     );
 }

@@ -50,6 +50,14 @@ fn main() {
             "ipv6_unicast_agent_master_keepalived_backup_and_back",
             unicast_agent_master_keepalived_backup,
         ),
+        (
+            "ipv6_no_link_local_address_is_fault_until_one_appears_agent",
+            || no_link_local(true),
+        ),
+        (
+            "ipv6_no_link_local_address_is_fault_until_one_appears_keepalived_reference",
+            || no_link_local(false),
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -410,4 +418,47 @@ fn unicast_agent_master_keepalived_backup() {
         "drops {:?}",
         vi.counters.drops
     );
+}
+
+/// Host a (priority 150) has no link-local address on eth0, only a global one: its instance
+/// is in FAULT and b (keepalived, 100) is MASTER. A link-local address appears: a leaves
+/// FAULT, preempts and advertises from it. It goes again: FAULT, b takes over. The same with
+/// keepalived on a, the reference.
+fn no_link_local(agent: bool) {
+    let lan = ipv6_lan(if agent { "6la" } else { "6lk" });
+    let (a, b) = (&lan.hosts[0], &lan.hosts[1]);
+    a.write_config(&config("lba", 150));
+    b.write_config(&config("lbb", 100));
+    a.ns.ip(&["-6", "addr", "flush", "dev", "eth0", "scope", "link"]);
+    a.ns.ip(&["addr", "add", "2001:db8:61::1/64", "dev", "eth0", "nodad"]);
+    let da = if agent {
+        a.start_agent()
+    } else {
+        a.start_keepalived()
+    };
+    let db = b.start_keepalived();
+    converged(&lan.hosts, 1, CONVERGE, &[&da, &db]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!holds(a), "a is in FAULT\n{}", da.log());
+    assert!(
+        da.log()
+            .contains("entering FAULT state (no IPv6 address for interface)"),
+        "{}",
+        da.log()
+    );
+    if agent {
+        assert_eq!(agent_instance(a).state, State::Fault);
+    }
+    a.ns.ip(&["addr", "add", "fe80::a/64", "dev", "eth0", "nodad"]);
+    converged(&lan.hosts, 0, CONVERGE, &[&da, &db]);
+    let pcap = b.etc().join("src.pcap");
+    let capture = Capture::start(b, &pcap, &["ip6", "proto", "112"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let text = capture.stop(&pcap);
+    assert!(
+        text.contains("fe80::a > ff02::12"),
+        "no adverts from the new link-local address:\n{text}"
+    );
+    a.ns.ip(&["addr", "del", "fe80::a/64", "dev", "eth0"]);
+    converged(&lan.hosts, 1, CONVERGE, &[&da, &db]);
 }

@@ -827,11 +827,13 @@ fn drain_and_undrain() {
     // A reload that restarts VI_1 (priority 110) keeps it drained.
     a.write_config(&seed_config("lba", 110, 90));
     da.signal(Signal::SIGHUP);
+    // The status shows the new priority as soon as the instance is replaced, a moment before
+    // its task starts (and logs): wait for both.
     let restarted = wait_for(Duration::from_secs(3), || {
         instance(&agent_status(a), "VI_1").base_priority == 110
+            && da.log().contains("starting drained")
     });
     assert!(restarted.is_some(), "{}", da.log());
-    assert!(da.log().contains("starting drained"), "{}", da.log());
     std::thread::sleep(Duration::from_secs(5));
     let vi1 = instance(&agent_status(a), "VI_1").clone();
     assert_eq!((vi1.state.name(), vi1.drained), ("BACKUP", true));

@@ -1,5 +1,6 @@
-//! Rules across hosts: the instances of one VRID on one segment (same interface name and
-//! VRID, anywhere in the inventory) must agree on VIPs, timing and version, must not both
+//! Rules across hosts: the instances of one VRID on one segment (same interface name, address
+//! family and VRID, anywhere in the inventory: a VRID over IPv6 is another virtual router than
+//! the same VRID over IPv4, RFC 5798 section 5.2.3) must agree on VIPs, timing and version, must not both
 //! start as MASTER at one priority, and the master's track weights must be able to hand the
 //! VIP over.
 //!
@@ -71,22 +72,23 @@ impl Member<'_> {
 }
 
 pub fn check<'p>(parsed: &'p [Parsed<'p>], out: &mut Vec<Finding>) {
-    let mut groups: BTreeMap<(String, u8), Vec<Member<'p>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, bool, u8), Vec<Member<'p>>> = BTreeMap::new();
     for p in parsed {
         let Some(config) = &p.config else { continue };
         for inst in &config.instances {
             let segment = inst.interface.clone().unwrap_or_default();
             groups
-                .entry((segment, inst.vrid))
+                .entry((segment, inst.ipv6(), inst.vrid))
                 .or_default()
                 .push(Member { p, config, inst });
         }
     }
-    for ((segment, vrid), members) in &groups {
+    for ((segment, ipv6, vrid), members) in &groups {
+        let family = if *ipv6 { " (IPv6)" } else { "" };
         let label = if segment.is_empty() {
-            format!("VRID {vrid}")
+            format!("VRID {vrid}{family}")
         } else {
-            format!("VRID {vrid} on {segment}")
+            format!("VRID {vrid}{family} on {segment}")
         };
         vips(&label, members, out);
         masters(&label, members, out);

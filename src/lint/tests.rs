@@ -75,6 +75,52 @@ fn one_vrid_with_two_vip_sets() {
     assert_eq!(rules(&[host("lb1", "", MASTER), elsewhere]), []);
 }
 
+/// IPv6 VIPs are compared as IPv4 ones; an IPv6 instance and an IPv4 one with the same
+/// VRID on one interface are two virtual routers (RFC 5798 5.2.3), not a conflict.
+#[test]
+fn ipv6_vip_sets_are_compared_and_kept_apart_from_ipv4() {
+    let v6 = |name: &str, vip: &str, body: &str| {
+        let mut h = host(name, "", body);
+        h.text = h.text.replace("198.51.100.100/24", vip);
+        h
+    };
+    let found = rules(&[
+        v6("lb1", "2001:db8:61::100/64", MASTER),
+        v6("lb2", "2001:db8:61::150/64", BACKUP),
+    ]);
+    assert_eq!(
+        found,
+        [
+            ("vrid-vips-differ", "lb1".to_string(), 8),
+            ("vrid-vips-differ", "lb2".to_string(), 8)
+        ]
+    );
+    let msg = check(&[
+        v6("lb1", "2001:db8:61::100/64", MASTER),
+        v6("lb2", "2001:db8:61::150/64", BACKUP),
+    ])[0]
+        .message
+        .clone();
+    assert!(
+        msg.starts_with("VRID 14 (IPv6) on eth0 is used for VIPs 2001:db8:61::100 here"),
+        "{msg}"
+    );
+    assert_eq!(
+        rules(&[
+            v6("lb1", "2001:db8:61::100/64", MASTER),
+            v6("lb2", "2001:db8:61::100/64", BACKUP),
+        ]),
+        []
+    );
+    // VRID 14 over IPv6 on lb2 beside VRID 14 over IPv4 on lb1: no VIP conflict, no
+    // version mismatch (IPv6 is VRRPv3).
+    let mut both = host("lb2", "", BACKUP);
+    both.text = both
+        .text
+        .replace("198.51.100.100/24", "2001:db8:61::100/64");
+    assert_eq!(rules(&[host("lb1", "", MASTER), both]), []);
+}
+
 #[test]
 fn two_masters_at_one_priority() {
     let found = pair("", MASTER, MASTER);

@@ -2,14 +2,15 @@
 //! the hosts) and an HTTP GET from the controller, through each VIP or straight to one host.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::status::{Answer, Fleet};
 
-/// An `http://HOST[:PORT]/PATH` health URL.
+/// An `http://HOST[:PORT]/PATH` health URL; an IPv6 host is written in brackets
+/// (`http://[2001:db8::100]/`), `host` holds it without them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
     pub text: String,
@@ -27,13 +28,24 @@ impl Url {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                p.parse::<u16>()
-                    .map_err(|_| format!("health URL '{text}': bad port '{p}'"))?,
-            ),
-            None => (authority, 80),
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, after) = v6
+                    .split_once(']')
+                    .ok_or_else(|| format!("health URL '{text}': no ']' after the IPv6 address"))?;
+                if h.parse::<std::net::Ipv6Addr>().is_err() {
+                    return Err(format!("health URL '{text}': '{h}' is not an IPv6 address"));
+                }
+                match after.strip_prefix(':') {
+                    Some(p) => (h, port_of(text, p)?),
+                    None if after.is_empty() => (h, 80),
+                    None => return Err(format!("health URL '{text}': bad port '{after}'")),
+                }
+            }
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, port_of(text, p)?),
+                None => (authority, 80),
+            },
         };
         if host.is_empty() || authority.contains('@') {
             return Err(format!("health URL '{text}': no host"));
@@ -46,9 +58,34 @@ impl Url {
         })
     }
 
+    /// `http://VIP/`, the default health URL of a VIP.
+    pub fn of_vip(vip: IpAddr) -> Url {
+        let host = vip.to_string();
+        Url {
+            text: format!("http://{}/", bracketed(&host)),
+            host,
+            port: 80,
+            path: "/".into(),
+        }
+    }
+
     /// The VIP this URL goes through, when its host is one.
-    pub fn vip(&self) -> Option<Ipv4Addr> {
+    pub fn vip(&self) -> Option<IpAddr> {
         self.host.parse().ok()
+    }
+}
+
+fn port_of(text: &str, p: &str) -> Result<u16, String> {
+    p.parse::<u16>()
+        .map_err(|_| format!("health URL '{text}': bad port '{p}'"))
+}
+
+/// An IPv6 address in brackets, as URLs and `Host` headers write it; anything else as it is.
+fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
     }
 }
 
@@ -61,9 +98,9 @@ pub async fn get(url: &Url, via: Option<&str>, limit: Duration) -> Result<u16, S
             .await
             .map_err(|e| format!("connect: {e}"))?;
         let host = if url.port == 80 {
-            url.host.clone()
+            bracketed(&url.host)
         } else {
-            format!("{}:{}", url.host, url.port)
+            format!("{}:{}", bracketed(&url.host), url.port)
         };
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: hactl-rolling\r\nConnection: close\r\n\r\n",
@@ -110,9 +147,9 @@ pub struct Want {
     /// Hosts that must hold no VIP (drained).
     pub drained: BTreeSet<String>,
     /// VIPs that must be on one given host (it preempts).
-    pub on: BTreeMap<Ipv4Addr, String>,
+    pub on: BTreeMap<IpAddr, String>,
     /// VIPs not checked (`--force` over a VIP that was already wrong before the rollout).
-    pub exempt_vips: BTreeSet<Ipv4Addr>,
+    pub exempt_vips: BTreeSet<IpAddr>,
     /// Hosts whose engine problems are not checked (`--force`).
     pub exempt_hosts: BTreeSet<String>,
 }
@@ -196,7 +233,7 @@ pub fn judge(fleet: &Fleet, hosts: &[String], want: &Want) -> Result<String, Str
 }
 
 /// The VIPs of the VRIDs `hosts` take part in, as the fleet reports them.
-pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<Ipv4Addr> {
+pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<IpAddr> {
     let mut out = Vec::new();
     for v in fleet
         .vrids
@@ -213,7 +250,7 @@ pub fn vips(fleet: &Fleet, hosts: &[String]) -> Vec<Ipv4Addr> {
 }
 
 /// Who holds `vip` now.
-pub fn holders(fleet: &Fleet, vip: Ipv4Addr) -> Vec<String> {
+pub fn holders(fleet: &Fleet, vip: IpAddr) -> Vec<String> {
     fleet
         .vrids
         .iter()
@@ -240,12 +277,12 @@ mod tests {
                 }
                 .into(),
                 interface: Some("eth0".into()),
-                vips: vec![Ipv4Addr::new(198, 51, 100, *vip)],
+                vips: vec![IpAddr::from([198, 51, 100, *vip])],
                 ..Instance::named(&format!("VI_{vrid}"), "hactl-agent")
             })
             .collect();
-        let mut addresses = vec![Ipv4Addr::new(198, 51, 100, own)];
-        addresses.extend(holds.iter().map(|v| Ipv4Addr::new(198, 51, 100, *v)));
+        let mut addresses = vec![IpAddr::from([198, 51, 100, own])];
+        addresses.extend(holds.iter().map(|v| IpAddr::from([198, 51, 100, *v])));
         HostStatus {
             host: name.into(),
             answer: Answer::Reached(HostView {
@@ -261,7 +298,7 @@ mod tests {
         vec!["lb1".into(), "lb2".into()]
     }
 
-    const V1: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+    const V1: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 100));
 
     #[test]
     fn healthy_drained_and_back() {
@@ -315,7 +352,7 @@ mod tests {
             "{err}"
         );
         let forced = Want {
-            exempt_vips: [V1, Ipv4Addr::new(198, 51, 100, 200)].into(),
+            exempt_vips: [V1, IpAddr::from([198, 51, 100, 200])].into(),
             exempt_hosts: ["lb1".to_string()].into(),
             ..Want::default()
         };
@@ -339,6 +376,49 @@ mod tests {
                 .contains("only http://")
         );
         assert!(Url::parse("http://x:y/").is_err());
+        // IPv6 hosts in brackets.
+        let v6: IpAddr = "2001:db8:61::100".parse().unwrap_or(V1);
+        let u =
+            Url::parse("http://[2001:db8:61::100]:8080/health").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str(), u.vip()),
+            ("2001:db8:61::100", 8080, "/health", Some(v6))
+        );
+        let u = Url::parse("http://[2001:db8:61::100]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.port, u.path.as_str()), (80, "/"));
+        assert_eq!(Url::of_vip(v6).text, "http://[2001:db8:61::100]/");
+        assert_eq!(Url::of_vip(V1).text, "http://198.51.100.100/");
+        assert!(Url::parse("http://[2001:db8::1/").is_err());
+        assert!(Url::parse("http://[lb]/").is_err());
+        assert!(Url::parse("http://[2001:db8::1]x/").is_err());
+    }
+
+    /// Through an IPv6 address the request reaches the server with the host in brackets.
+    #[tokio::test]
+    async fn get_over_ipv6_sends_a_bracketed_host() {
+        let Ok(listener) = tokio::net::TcpListener::bind("[::1]:0").await else {
+            // No IPv6 loopback here: nothing to check against.
+            return;
+        };
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let seen = tokio::spawn(async move {
+            let mut request = Vec::new();
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 512];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                request.extend_from_slice(&buf[..n]);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+            }
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        let url =
+            Url::parse(&format!("http://[::1]:{port}/health")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(get(&url, None, Duration::from_secs(2)).await, Ok(200));
+        let request = seen.await.unwrap_or_default();
+        assert!(
+            request.starts_with("GET /health HTTP/1.1\r\nHost: [::1]:"),
+            "{request}"
+        );
     }
 
     #[tokio::test]

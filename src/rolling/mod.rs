@@ -25,7 +25,7 @@ pub mod host;
 pub mod plan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, join_all};
@@ -140,15 +140,16 @@ struct Plan {
     /// URLs not checked (`--force` over a URL that failed before the rollout).
     exempt_urls: BTreeSet<String>,
     /// Hosts drained right now, with the VIPs each held before.
-    drained: BTreeMap<String, Vec<Ipv4Addr>>,
+    drained: BTreeMap<String, Vec<IpAddr>>,
     /// Where the VIPs of the drained hosts went.
-    moved_to: BTreeMap<Ipv4Addr, String>,
+    moved_to: BTreeMap<IpAddr, String>,
     drain_started: BTreeMap<String, Instant>,
     /// Per host, what the play changes in how the pair hears each other (see
     /// [`plan::wire_changes`]).
     wire_changes: BTreeMap<String, Vec<String>>,
-    /// Per host, the IPv6 VIPs of the config the play renders: the gates follow IPv4 VIPs
-    /// only, so a group with one is not rolled (see [`plan::ipv6_vips`]).
+    /// Per host, the IPv6 VIPs of the config the play renders: the gates read IPv6 VIPs
+    /// (holders from `ip addr`, `http://[VIP]/`), but no rollout of such a pair has been
+    /// run end to end, so a group with one is not rolled yet (see [`plan::ipv6_vips`]).
     ipv6: BTreeMap<String, Vec<String>>,
 }
 
@@ -164,7 +165,7 @@ impl Plan {
     }
 
     /// URLs that concern a group: those through its VIPs, and those not through any VIP.
-    fn urls_for(&self, vips: &[Ipv4Addr]) -> Vec<Url> {
+    fn urls_for(&self, vips: &[IpAddr]) -> Vec<Url> {
         self.urls
             .iter()
             .filter(|u| u.vip().is_none_or(|v| vips.contains(&v)))
@@ -575,12 +576,7 @@ impl Rolling {
             None => {
                 for g in plan.groups.iter().filter(|g| g.in_service) {
                     for vip in gate::vips(&fleet, &g.hosts) {
-                        plan.urls.push(Url {
-                            text: format!("http://{vip}/"),
-                            host: vip.to_string(),
-                            port: 80,
-                            path: "/".into(),
-                        });
+                        plan.urls.push(Url::of_vip(vip));
                     }
                 }
             }
@@ -722,7 +718,7 @@ impl Rolling {
             let v6 = per_host(&g.hosts, &plan.ipv6);
             if !v6.is_empty() {
                 let why = format!(
-                    "the rollout's gates follow IPv4 VIPs only, and this pair has IPv6 VIPs ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
+                    "rolling a pair with IPv6 VIPs is not verified yet, and this pair has some ({}); apply it with -e {VAR}=false (all hosts at once, as Ansible does)",
                     v6.join("; ")
                 );
                 if self.cannot_roll(&g.hosts, why.clone(), json!(why), why.clone(), &mut refused) {
@@ -868,7 +864,7 @@ impl Rolling {
             return true;
         }
         // Gate healthy, per group.
-        let mut before: BTreeMap<String, Vec<Ipv4Addr>> = BTreeMap::new();
+        let mut before: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
         for h in &work {
             let Some(g) = plan.group_of(h) else { continue };
             let hosts = g.hosts.clone();
@@ -892,7 +888,7 @@ impl Rolling {
                     return false;
                 }
             }
-            let held: Vec<Ipv4Addr> = gate::vips(&fleet, &hosts)
+            let held: Vec<IpAddr> = gate::vips(&fleet, &hosts)
                 .into_iter()
                 .filter(|v| gate::holders(&fleet, *v).contains(h))
                 .collect();
@@ -941,7 +937,7 @@ impl Rolling {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut moves: Vec<(Ipv4Addr, String)> = Vec::new();
+        let mut moves: Vec<(IpAddr, String)> = Vec::new();
         for hosts in groups {
             let (verdict, _, fleet) = self.wait(plan, &hosts, &want).await;
             for h in work.iter().filter(|h| hosts.contains(h)) {
@@ -1062,10 +1058,10 @@ impl Rolling {
         let mut healthy = Vec::new();
         for h in &work {
             let start = Instant::now();
-            let vips: Vec<Ipv4Addr> = plan
+            let vips: Vec<IpAddr> = plan
                 .group_of(h)
                 .map(|g| {
-                    let mut v: Vec<Ipv4Addr> = plan
+                    let mut v: Vec<IpAddr> = plan
                         .rendered
                         .iter()
                         .filter(|i| g.hosts.contains(&i.host))
@@ -1312,7 +1308,7 @@ fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String
         .collect()
 }
 
-fn instance_of(fleet: &Fleet, host: &str, vip: Ipv4Addr) -> String {
+fn instance_of(fleet: &Fleet, host: &str, vip: IpAddr) -> String {
     fleet
         .vrids
         .iter()

@@ -1,4 +1,6 @@
-//! The fleet-wide view: every host's answer regrouped per VRID, each VIP with the hosts that
+//! The fleet-wide view: every host's answer regrouped per VRID (an IPv4 and an IPv6 VRID of
+//! the same number are different virtual routers, RFC 5798 section 5.2.3), each VIP with the
+//! hosts that
 //! really hold it (from their addresses, not from what the engines claim), the problems worth
 //! shouting about, and the exit code.
 //!
@@ -8,7 +10,7 @@
 //! or two engines on one host.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -28,16 +30,29 @@ pub struct Fleet {
 #[derive(Debug, Clone, Serialize)]
 pub struct Vrid {
     pub vrid: u8,
+    /// VRRP over IPv6 (the instances' VIPs are IPv6 addresses).
+    pub ipv6: bool,
     pub vips: Vec<Vip>,
     /// Hosts whose instance is MASTER: normally exactly one.
     pub masters: Vec<String>,
     pub members: Vec<Member>,
 }
 
+impl Vrid {
+    /// `14`, or `61 (IPv6)`: as the table and the problem lines name it.
+    pub fn label(&self) -> String {
+        if self.ipv6 {
+            format!("{} (IPv6)", self.vrid)
+        } else {
+            self.vrid.to_string()
+        }
+    }
+}
+
 /// A virtual address and the hosts that hold it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Vip {
-    pub address: Ipv4Addr,
+    pub address: IpAddr,
     pub holders: Vec<String>,
 }
 
@@ -57,15 +72,17 @@ pub struct Member {
 impl Fleet {
     /// Regroups the hosts' answers (in host order) per VRID and finds the problems.
     pub fn build(hosts: Vec<HostStatus>) -> Fleet {
-        let mut vrids: BTreeMap<u8, Vrid> = BTreeMap::new();
+        let mut vrids: BTreeMap<(bool, u8), Vrid> = BTreeMap::new();
         for h in &hosts {
             let Answer::Reached(view) = &h.answer else {
                 continue;
             };
             for i in &view.instances {
                 let Some(id) = i.vrid else { continue };
-                let entry = vrids.entry(id).or_insert_with(|| Vrid {
+                let ipv6 = i.vips.first().is_some_and(IpAddr::is_ipv6);
+                let entry = vrids.entry((ipv6, id)).or_insert_with(|| Vrid {
                     vrid: id,
+                    ipv6,
                     vips: Vec::new(),
                     masters: Vec::new(),
                     members: Vec::new(),
@@ -128,6 +145,7 @@ fn problems(vrids: &[Vrid], hosts: &[HostStatus]) -> (Vec<String>, u8) {
                 } else {
                     format!(": {}", vip.holders.join(", "))
                 };
+                // The address says the family: the VRID's number is enough.
                 out.push(format!(
                     "VIP {} (VRID {}) held by {n} {noun}{who}",
                     vip.address, v.vrid
@@ -137,7 +155,7 @@ fn problems(vrids: &[Vrid], hosts: &[HostStatus]) -> (Vec<String>, u8) {
         if v.masters.len() > 1 {
             out.push(format!(
                 "VRID {} has {} masters: {}",
-                v.vrid,
+                v.label(),
                 v.masters.len(),
                 v.masters.join(", ")
             ));
@@ -174,7 +192,7 @@ mod tests {
         name: &str,
         own: u8,
         states: &[(u8, &str, u8)],
-        holds: &[Ipv4Addr],
+        holds: &[IpAddr],
     ) -> HostStatus {
         let instances = states
             .iter()
@@ -188,7 +206,7 @@ mod tests {
                 ..Instance::named(&format!("VI_{vrid}"), "hactl-agent")
             })
             .collect();
-        let mut addresses = vec![Ipv4Addr::new(198, 51, 100, own)];
+        let mut addresses = vec![IpAddr::from([198, 51, 100, own])];
         addresses.extend_from_slice(holds);
         HostStatus {
             host: name.into(),
@@ -201,8 +219,8 @@ mod tests {
         }
     }
 
-    pub(crate) fn vip(vrid: u8) -> Ipv4Addr {
-        Ipv4Addr::new(198, 51, 100, if vrid == 14 { 100 } else { 200 })
+    pub(crate) fn vip(vrid: u8) -> IpAddr {
+        IpAddr::from([198, 51, 100, if vrid == 14 { 100 } else { 200 }])
     }
 
     #[test]
@@ -264,5 +282,61 @@ mod tests {
         ]);
         assert_eq!(f.exit_code, 4);
         assert_eq!(f.problems, ["lb2 is unreachable: cannot connect: timeout"]);
+    }
+
+    /// An IPv6 VIP is followed as an IPv4 one: held by one host is fine, by two or none is
+    /// flagged; an IPv6 VRID is apart from the IPv4 VRID of the same number.
+    #[test]
+    fn ipv6_vips_held_by_two_or_none_are_flagged_and_vrids_keep_their_family() {
+        let v6: IpAddr = "2001:db8:61::100".parse().unwrap_or(vip(14));
+        let with_v6 = |mut h: HostStatus, state: &str, holds: bool| {
+            if let Answer::Reached(view) = &mut h.answer {
+                view.instances.push(Instance {
+                    vrid: Some(14),
+                    state: state.into(),
+                    vips: vec![v6],
+                    ..Instance::named("VI_6", "keepalived")
+                });
+                if holds {
+                    view.addresses.push(v6);
+                }
+            }
+            h
+        };
+        let lb1 = host("lb1", 11, &[(14, "MASTER", 100)], &[vip(14)]);
+        let lb2 = host("lb2", 12, &[(14, "BACKUP", 90)], &[]);
+        let f = Fleet::build(vec![
+            with_v6(lb1.clone(), "MASTER", true),
+            with_v6(lb2.clone(), "BACKUP", false),
+        ]);
+        assert_eq!(f.exit_code, 0, "{:?}", f.problems);
+        assert_eq!(f.vrids.len(), 2, "VRID 14 over IPv4 and over IPv6");
+        assert_eq!(
+            (f.vrids[1].ipv6, f.vrids[1].label()),
+            (true, "14 (IPv6)".into())
+        );
+        assert_eq!(f.vrids[1].vips[0].holders, ["lb1"]);
+        assert_eq!(f.vrids[1].masters, ["lb1"]);
+
+        let f = Fleet::build(vec![
+            with_v6(lb1.clone(), "MASTER", true),
+            with_v6(lb2.clone(), "MASTER", true),
+        ]);
+        assert_eq!(f.exit_code, 2);
+        assert_eq!(
+            f.problems,
+            [
+                "VIP 2001:db8:61::100 (VRID 14) held by 2 hosts: lb1, lb2",
+                "VRID 14 (IPv6) has 2 masters: lb1, lb2",
+            ]
+        );
+        let f = Fleet::build(vec![
+            with_v6(lb1, "BACKUP", false),
+            with_v6(lb2, "BACKUP", false),
+        ]);
+        assert_eq!(
+            f.problems,
+            ["VIP 2001:db8:61::100 (VRID 14) held by 0 hosts"]
+        );
     }
 }

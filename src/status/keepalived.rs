@@ -18,7 +18,7 @@
 //!      198.51.100.100/24 dev eth0 scope global set
 //! ```
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::Instance;
 
@@ -55,7 +55,7 @@ pub fn parse(data: &str) -> Vec<Instance> {
                 .split_whitespace()
                 .next()
                 .and_then(|w| w.split('/').next())
-                .and_then(|a| a.parse::<Ipv4Addr>().ok())
+                .and_then(|a| a.parse::<IpAddr>().ok())
             {
                 current.vips.push(vip);
             }
@@ -151,10 +151,27 @@ mod tests {
             got[0].vips,
             [
                 "203.0.113.5"
-                    .parse::<Ipv4Addr>()
-                    .unwrap_or(Ipv4Addr::UNSPECIFIED),
-                "203.0.113.6".parse().unwrap_or(Ipv4Addr::UNSPECIFIED)
+                    .parse::<IpAddr>()
+                    .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                "203.0.113.6".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
             ]
+        );
+    }
+
+    #[test]
+    fn reads_the_captured_dump_of_an_ipv6_instance() {
+        let got = parse(&fixture("ipv6"));
+        assert_eq!(got.len(), 1);
+        let i = &got[0];
+        assert_eq!(
+            (i.name.as_str(), i.vrid, i.state.to_string().as_str()),
+            ("VI_6", Some(61), "MASTER")
+        );
+        assert_eq!(
+            i.vips,
+            ["2001:db8:61::100"
+                .parse::<IpAddr>()
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]))]
         );
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Per host, one script ([`probe`]) asks the VRRP engine it finds (hactl-agent over its
 //! status socket, keepalived through its SIGUSR1 state dump, read by [`keepalived`]), reads
-//! the config on disk for hosts whose engine is stopped, and lists the host's IPv4 addresses.
-//! [`fleet`] puts the answers together per VRID and flags every VIP held by zero or by
+//! the config on disk for hosts whose engine is stopped, and lists the host's IPv4 and IPv6
+//! addresses.
+//! [`fleet`] puts the answers together per VRID (IPv4 and IPv6 VRIDs apart) and flags every VIP held by zero or by
 //! several hosts; [`table`] renders that view. An unreachable host is data, not an error.
 //!
 //! It does not own host selection or connections (`commands::run`, `run::target`,
@@ -16,7 +17,7 @@ pub mod keepalived;
 pub mod probe;
 pub mod table;
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -102,7 +103,8 @@ pub struct Instance {
     /// The effective priority (base plus track weights), when the engine reports it.
     pub priority: Option<u8>,
     pub base_priority: Option<u8>,
-    pub vips: Vec<Ipv4Addr>,
+    /// IPv4 or IPv6 (an instance's VIPs are all of one family, as keepalived requires).
+    pub vips: Vec<IpAddr>,
 }
 
 impl Instance {
@@ -125,10 +127,11 @@ impl Instance {
 pub struct HostView {
     pub engine: Engine,
     pub instances: Vec<Instance>,
-    /// Every IPv4 address on the host but those on `lo`: the ground truth for who holds a
+    /// Every IPv4 and IPv6 address on the host but those on `lo` and IPv6 ones still in
+    /// duplicate address detection or failed by it: the ground truth for who holds a
     /// VIP. A VIP on `lo` draws no traffic (the shipped role's VIP guard keeps each VIP there
     /// on both load balancers, with arp_ignore so only the VRRP master answers ARP for it).
-    pub addresses: Vec<Ipv4Addr>,
+    pub addresses: Vec<IpAddr>,
     /// Things that went wrong on a host that answered (an agent that does not reply...).
     pub problems: Vec<String>,
 }

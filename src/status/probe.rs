@@ -1,9 +1,9 @@
 //! Asking one host: a POSIX shell script that prints, in marked sections, the hactl-agent's
-//! JSON status, keepalived's state dump, the VRRP config on disk and the host's IPv4
-//! addresses; and the parser that turns those sections into a [`HostView`]. One SSH round
+//! JSON status, keepalived's state dump, the VRRP config on disk and the host's IPv4 and
+//! IPv6 addresses; and the parser that turns those sections into a [`HostView`]. One SSH round
 //! trip per host, every host at once (up to `forks`).
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -188,30 +188,31 @@ fn configured(text: &str) -> Vec<Instance> {
             state: crate::status::EngineState::Stopped,
             priority: None,
             base_priority: Some(i.priority),
-            // The controller follows IPv4 VIPs only (an IPv6 instance's are left out).
-            vips: i
-                .vips
-                .iter()
-                .filter_map(|v| match v.addr {
-                    std::net::IpAddr::V4(a) => Some(a),
-                    std::net::IpAddr::V6(_) => None,
-                })
-                .collect(),
+            vips: i.vips.iter().map(|v| v.addr).collect(),
         })
         .collect()
 }
 
-/// The addresses of `ip -o -4 addr show`: `2: eth0    inet 198.51.100.11/24 ...`, but not
-/// those on `lo`: no ARP answers for them, so a VIP there is not held (see `HostView`).
-fn addresses(text: &str) -> Vec<Ipv4Addr> {
+/// The addresses of `ip -o addr show`: `2: eth0    inet 198.51.100.11/24 ...` and
+/// `2: eth0    inet6 2001:db8::100/64 scope global nodad ...`, but not those on `lo` (no ARP
+/// or Neighbour Advertisement answers for them, so a VIP there is not held, see `HostView`)
+/// nor IPv6 ones `tentative` (in duplicate address detection: not answered for yet) or
+/// `dadfailed`. keepalived and hactl-agent add IPv6 VIPs `nodad`, so theirs are never
+/// tentative.
+fn addresses(text: &str) -> Vec<IpAddr> {
     text.lines()
         .filter_map(|line| {
-            let mut words = line.split_whitespace();
+            // Flags end where `ip -o` folds the lifetimes: `\       valid_lft ...`.
+            let head = line.split('\\').next().unwrap_or(line);
+            let mut words = head.split_whitespace();
             if words.nth(1)? == "lo" {
                 return None;
             }
-            words.find(|w| *w == "inet")?;
-            words.next()?.split('/').next()?.parse().ok()
+            words.find(|w| *w == "inet" || *w == "inet6")?;
+            let addr = words.next()?.split('/').next()?.parse().ok()?;
+            let flags: Vec<&str> = words.collect();
+            let unusable = flags.contains(&"tentative") || flags.contains(&"dadfailed");
+            (!unusable).then_some(addr)
         })
         .collect()
 }
@@ -253,13 +254,13 @@ mod tests {
             (i.vrid, i.state.to_string().as_str(), i.priority),
             (Some(24), "MASTER", Some(100))
         );
-        assert_eq!(i.vips, [Ipv4Addr::new(198, 51, 100, 200)]);
+        assert_eq!(i.vips, [IpAddr::from([198, 51, 100, 200])]);
         // Not the VIP on lo, which draws no traffic: this host does not hold 198.51.100.100.
         assert_eq!(
             view.addresses,
             [
-                Ipv4Addr::new(198, 51, 100, 12),
-                Ipv4Addr::new(198, 51, 100, 200)
+                IpAddr::from([198, 51, 100, 12]),
+                IpAddr::from([198, 51, 100, 200])
             ]
         );
     }
@@ -280,7 +281,7 @@ mod tests {
         let view = parse(&out);
         assert_eq!(view.engine, Engine::None);
         assert_eq!(view.instances[0].state, crate::status::EngineState::Stopped);
-        assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 100)]);
+        assert_eq!(view.instances[0].vips, [IpAddr::from([198, 51, 100, 100])]);
         assert!(!format!("{view:?}").contains("secret12"));
     }
 
@@ -294,7 +295,7 @@ mod tests {
             format!("{MARK}agent\n{json}\n{MARK}keepalived\n{MARK}config\n{conf}{MARK}addr\n");
         let view = parse(&out);
         assert_eq!(view.engine, Engine::HactlAgent);
-        assert_eq!(view.instances[0].vips, [Ipv4Addr::new(198, 51, 100, 200)]);
+        assert_eq!(view.instances[0].vips, [IpAddr::from([198, 51, 100, 200])]);
         assert_eq!(
             view.instances[0].state,
             crate::status::EngineState::Vrrp(hactl_agent::status::State::Master),
@@ -310,5 +311,56 @@ mod tests {
         assert_eq!(view.engine, Engine::None);
         assert!(view.instances.is_empty());
         assert!(view.problems.is_empty());
+    }
+
+    /// `ip -o addr show` as `ip` prints it (the IPv6 lines from the namespace where
+    /// `keepalived.data.ipv6` was captured, see tests/fixtures/status/README.md): a `nodad`
+    /// VIP is held, a link-local address is listed (it is no VIP), a tentative or failed
+    /// address and anything on `lo` are not.
+    #[test]
+    fn ipv6_addresses_count_unless_tentative_or_failed() {
+        let text = "1: lo    inet6 ::1/128 scope host \\       valid_lft forever preferred_lft forever
+2: eth0    inet 198.51.100.12/24 brd 198.51.100.255 scope global eth0\\       valid_lft forever preferred_lft forever
+2: eth0    inet6 2001:db8:61::100/64 scope global nodad \\       valid_lft forever preferred_lft forever
+2: eth0    inet6 2001:db8:61::7/64 scope global tentative \\       valid_lft forever preferred_lft forever
+2: eth0    inet6 2001:db8:61::8/64 scope global dadfailed tentative \\       valid_lft forever preferred_lft forever
+2: eth0    inet6 fe80::a03a:c9ff:fe9b:9a16/64 scope link \\       valid_lft forever preferred_lft forever
+";
+        let got: Vec<String> = addresses(text).iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "198.51.100.12",
+                "2001:db8:61::100",
+                "fe80::a03a:c9ff:fe9b:9a16"
+            ]
+        );
+    }
+
+    #[test]
+    fn ipv6_vips_of_an_agent_and_of_a_config_on_disk() {
+        let mut i = hactl_agent::status::InstanceStatus::new("VI_6", "eth0", 61, 150);
+        i.state = hactl_agent::status::State::Backup;
+        i.vips = vec!["2001:db8:61::100/64".into()];
+        let json = serde_json::to_string(&hactl_agent::status::AgentStatus {
+            pid: 7,
+            config: "/etc/keepalived/keepalived.conf".into(),
+            instances: vec![i],
+        })
+        .unwrap_or_default();
+        let vip: IpAddr = "2001:db8:61::100"
+            .parse()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let view = parse(&format!(
+            "{MARK}agent\n{json}\n{MARK}keepalived\n{MARK}config\n{MARK}addr\n"
+        ));
+        assert_eq!(view.instances[0].vips, [vip]);
+        let conf = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 61\n \
+                    virtual_ipaddress {\n 2001:db8:61::100/64\n }\n}\n";
+        let view = parse(&format!(
+            "{MARK}agent\n{MARK}keepalived\n{MARK}config\n{conf}{MARK}addr\n"
+        ));
+        assert_eq!(view.engine, Engine::None);
+        assert_eq!(view.instances[0].vips, [vip]);
     }
 }

@@ -33,4 +33,4 @@ if [ "$kad" = 0 ] && [ -r /etc/keepalived/keepalived.conf ]; then
   cat /etc/keepalived/keepalived.conf
 fi
 echo '@@hactl-status addr'
-ip -o -4 addr show
+ip -o addr show

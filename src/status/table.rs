@@ -36,11 +36,7 @@ pub fn render(fleet: &Fleet) -> String {
                 (None, None) => "-".into(),
             };
             rows.push([
-                if first {
-                    v.vrid.to_string()
-                } else {
-                    String::new()
-                },
+                if first { v.label() } else { String::new() },
                 if first {
                     or_dash(vips.join(","))
                 } else {
@@ -127,7 +123,7 @@ fn or_dash(s: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::IpAddr;
 
     use super::super::{HostStatus, HostView, Instance};
     use super::*;
@@ -141,12 +137,12 @@ mod tests {
                 priority: Some(*prio),
                 base_priority: Some(*base),
                 interface: Some("eth0".into()),
-                vips: vec![Ipv4Addr::new(
+                vips: vec![IpAddr::from([
                     198,
                     51,
                     100,
                     if *vrid == 14 { 100 } else { 200 },
-                )],
+                ])],
                 ..Instance::named(
                     &format!("VI_{}", if *vrid == 14 { 1 } else { 2 }),
                     if own == 11 {
@@ -157,8 +153,8 @@ mod tests {
                 )
             })
             .collect();
-        let mut addresses = vec![Ipv4Addr::new(198, 51, 100, own)];
-        addresses.extend(holds.iter().map(|h| Ipv4Addr::new(198, 51, 100, *h)));
+        let mut addresses = vec![IpAddr::from([198, 51, 100, own])];
+        addresses.extend(holds.iter().map(|h| IpAddr::from([198, 51, 100, *h])));
         HostStatus {
             host: name.into(),
             answer: Answer::Reached(HostView {
@@ -190,7 +186,7 @@ mod tests {
                 answer: Answer::Reached(HostView {
                     engine: Engine::None,
                     instances: Vec::new(),
-                    addresses: vec![Ipv4Addr::new(198, 51, 100, 13)],
+                    addresses: vec![IpAddr::from([198, 51, 100, 13])],
                     problems: Vec::new(),
                 }),
             },

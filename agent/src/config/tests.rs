@@ -626,6 +626,9 @@ fn duplicate_vrids() {
     let uni = "interface eth0\n unicast_src_ip 198.51.100.9\n unicast_peer {\n 198.51.100.3\n }";
     assert_eq!(errors(&two(uni, uni)).len(), 1);
     parse(&two(uni, "interface eth0"));
+    // VRID 1 over IPv6 beside VRID 1 over IPv4: two virtual routers, as keepalived allows.
+    let v6 = two("interface eth0", "interface eth0").replace("198.51.100.2", "2001:db8::2");
+    parse(&v6);
 }
 
 #[test]

@@ -238,11 +238,12 @@ pub(crate) fn local_probe(program: &str) -> Found {
 }
 
 /// Two instances must not share a VRID on one interface: multicast ones always clash, unicast
-/// ones clash when they send from the same address to a common peer.
+/// ones clash when they send from the same address to a common peer. An IPv4 and an IPv6
+/// instance never clash (keepalived `vrrp_complete_init` skips pairs of different families).
 fn duplicate_vrids(ctx: &mut Ctx, config: &Config) {
     for (i, a) in config.instances.iter().enumerate() {
         for b in &config.instances[i + 1..] {
-            if a.vrid == b.vrid && clash(a, b) {
+            if a.vrid == b.vrid && a.ipv6() == b.ipv6() && clash(a, b) {
                 ctx.error(
                     &b.location,
                     format!(

@@ -119,9 +119,17 @@ impl Group {
             .min_by_key(|&(i, t, at)| (at, t, i))
     }
 
-    /// Sets member `i`'s primary address (known only once its interface is read).
+    /// Sets member `i`'s primary address (its advert source: known once its interface is
+    /// read, and followed when the interface's addresses change). A MASTER names the new
+    /// address as master from now on.
     pub fn set_primary_address(&mut self, i: usize, addr: std::net::IpAddr) {
-        self.members[i].params.primary_address = addr;
+        let m = &mut self.members[i];
+        if m.state == State::Master {
+            if let Some((a, _)) = &mut m.master {
+                *a = addr;
+            }
+        }
+        m.params.primary_address = addr;
     }
 
     /// Feeds `event` to member `i` at `now`; returns what to do, in order.

@@ -434,9 +434,19 @@ fn deleted_rule(m: &RuleMessage) -> Option<Deleted> {
     })
 }
 
-/// Subscribes to IPv4 address, route and rule notifications and forwards each deletion until
-/// the receiver is dropped. Must run inside a tokio runtime, in the agent's namespace.
-pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetError> {
+/// What the kernel reports that instances react to: something deleted, or an address added
+/// to an interface (it may give an instance without one its advert source, keepalived
+/// `netlink_if_address_filter` on RTM_NEWADDR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Deleted(Deleted),
+    AddressAdded { ifindex: u32 },
+}
+
+/// Subscribes to address, IPv4 route and rule notifications and forwards each deletion and
+/// each added address until the receiver is dropped. Must run inside a tokio runtime, in the
+/// agent's namespace.
+pub fn monitor_changes() -> Result<tokio::sync::mpsc::Receiver<Change>, NetError> {
     use rtnetlink::MulticastGroup;
     use rtnetlink::packet_route::address::AddressAttribute;
     let groups = [
@@ -455,7 +465,7 @@ pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetEr
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {
-            let deleted = match msg.payload {
+            let change = match msg.payload {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => m
                     .attributes
                     .iter()
@@ -465,16 +475,27 @@ pub fn monitor_deletions() -> Result<tokio::sync::mpsc::Receiver<Deleted>, NetEr
                         AddressAttribute::Address(v @ IpAddr::V6(_)) => Some(*v),
                         _ => None,
                     })
-                    .map(|addr| Deleted::Address {
-                        ifindex: m.header.index,
-                        addr,
+                    .map(|addr| {
+                        Change::Deleted(Deleted::Address {
+                            ifindex: m.header.index,
+                            addr,
+                        })
                     }),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRoute(m)) => deleted_route(&m),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRule(m)) => deleted_rule(&m),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => {
+                    Some(Change::AddressAdded {
+                        ifindex: m.header.index,
+                    })
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRoute(m)) => {
+                    deleted_route(&m).map(Change::Deleted)
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelRule(m)) => {
+                    deleted_rule(&m).map(Change::Deleted)
+                }
                 _ => None,
             };
-            let Some(d) = deleted else { continue };
-            if tx.send(d).await.is_err() {
+            let Some(c) = change else { continue };
+            if tx.send(c).await.is_err() {
                 break;
             }
         }

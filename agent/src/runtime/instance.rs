@@ -23,7 +23,8 @@ use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
 use crate::network::firewall::Firewall;
 use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
-    self, AddressIo, AddressManager, GarpIo, NetError, Stack, Vip, VrrpIo, VrrpSocketConfig, addr,
+    self, AddressIo, AddressManager, GarpIo, InterfaceAddress, NetError, Stack, Vip, VrrpIo,
+    VrrpSocketConfig, addr,
 };
 use crate::notify::fifo::NotifyFifos;
 use crate::notify::{Kind, Notifier, NotifySink};
@@ -93,6 +94,14 @@ pub async fn run<S: Stack>(
 /// The I/O of one instance.
 struct Member<S: Stack> {
     spec: InstanceSpec,
+    ifindex: u32,
+    net: S::Net,
+    /// The address adverts go out from, `None` while the interface has none (FAULT, as in
+    /// keepalived); fixed when `unicast_src_ip` configures it.
+    source: Option<IpAddr>,
+    /// The interface's address change count when `source` was last picked; `None` when the
+    /// source comes from the configuration and is never picked again.
+    source_picked_at: Option<u64>,
     socket: S::Vrrp,
     garp: Option<std::sync::Arc<S::Garp>>,
     garp_tasks: JoinSet<()>,
@@ -262,12 +271,17 @@ impl<S: Stack> Member<S> {
                 }
             }
         }
-        let primary = match spec.src_ip {
-            Some(src) => src,
-            None if spec.ipv6 => IpAddr::V6(link_local_address(netlink, ifindex).await?),
-            None => IpAddr::V4(primary_address(netlink, ifindex, &all).await?),
+        let source = match spec.src_ip {
+            Some(src) => Some(src),
+            None => pick_source(None, &netlink.list(ifindex).await?, spec.ipv6, &all),
         };
+        let primary = source.unwrap_or_else(|| unspecified(spec.ipv6));
         spec.params.primary_address = primary;
+        if source.is_none() {
+            // keepalived `initialise_vrrp_tracking_priorities`.
+            tracing::info!(instance = %spec.name, interface = %spec.ifname,
+                "entering FAULT state (no IPv{} address for interface)", family(spec.ipv6));
+        }
         let vip_addrs = spec.vip_addrs();
         let peers = spec.packet_peers();
         let routes = resolve_routes(&spec.routes, resolve)?;
@@ -288,7 +302,11 @@ impl<S: Stack> Member<S> {
         );
         Ok(Member {
             addresses: AddressManager::new(netlink.clone(), all),
+            source_picked_at: spec.src_ip.is_none().then_some(0),
             spec,
+            ifindex,
+            net: netlink.clone(),
+            source,
             socket,
             garp,
             garp_tasks: JoinSet::new(),
@@ -482,15 +500,11 @@ impl<S: Stack> Member<S> {
         } else {
             vec![spec.group]
         };
-        // IPv6: the checksum covers the source address, so the socket must send from the one
-        // it was computed with (the link-local address unless configured).
-        // A VMAC has no address of its own but the VIPs: keepalived sends from the base
-        // interface's address, which the kernel would not pick there.
-        let src = if spec.ipv6 || self.vmac.is_some() {
-            Some(spec.params.primary_address)
-        } else {
-            spec.src_ip
-        };
+        // The checksum of VRRPv3 covers the source address, so the socket sends from the one
+        // it was computed with; keepalived writes it into the IP header (`vrrp->saddr`: the
+        // interface's address it follows, or `unicast_src_ip`). With a VMAC too, whose only
+        // addresses are the VIPs: keepalived sends from the base interface's address.
+        let src = Some(spec.params.primary_address).filter(|a| !a.is_unspecified());
         for dst in targets {
             let mode = match spec.params.version {
                 Version::V2 => ChecksumMode::Plain,
@@ -704,13 +718,15 @@ impl<S: Stack> Unit<S> {
     /// starts the members once no script result is awaited.
     async fn track_changed(&mut self) {
         for i in 0..self.members.len() {
+            self.follow_source(i).await;
             let base = self.members[i].spec.params.priority;
             let effective = self.inputs[i].effective(base);
             let total = i32::from(effective.priority) - i32::from(base);
             self.feed(i, Event::TrackWeight { total }).await;
-            if effective.fault != self.members[i].faulted {
-                self.members[i].faulted = effective.fault;
-                let event = if effective.fault {
+            let fault = effective.fault || self.members[i].source.is_none();
+            if fault != self.members[i].faulted {
+                self.members[i].faulted = fault;
+                let event = if fault {
                     Event::Fault
                 } else {
                     Event::FaultCleared
@@ -726,6 +742,45 @@ impl<S: Stack> Unit<S> {
             self.feed(0, Event::Startup).await;
         }
         self.publish();
+    }
+
+    /// Picks member `i`'s advert source again if its interface's addresses changed, as
+    /// keepalived follows RTM_NEWADDR and RTM_DELADDR (`netlink_if_address_filter`): the
+    /// source moves to another address when its own goes, the instance goes to FAULT when
+    /// none is left and leaves FAULT when one appears (the caller feeds the fault).
+    async fn follow_source(&mut self, i: usize) {
+        let m = &mut self.members[i];
+        let changes = self.inputs[i].address_changes(m.ifindex);
+        match m.source_picked_at {
+            Some(at) if at != changes => m.source_picked_at = Some(changes),
+            _ => return,
+        }
+        let listed = match m.net.list(m.ifindex).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(instance = %m.spec.name, error = %e, "listing the interface's addresses");
+                return;
+            }
+        };
+        let ours: Vec<Vip> = m.vips.iter().chain(&m.excluded).cloned().collect();
+        let picked = pick_source(m.source, &listed, m.spec.ipv6, &ours);
+        if picked == m.source {
+            return;
+        }
+        let (name, ifname, v) = (&m.spec.name, &m.spec.ifname, family(m.spec.ipv6));
+        match (m.source, picked) {
+            (_, None) => tracing::info!(instance = %name, interface = %ifname,
+                "entering FAULT state (no IPv{v} address for interface)"),
+            (None, Some(new)) => tracing::info!(instance = %name, interface = %ifname,
+                source = %new, "interface has an IPv{v} address again: leaving FAULT state"),
+            (Some(old), Some(new)) => tracing::info!(instance = %name, interface = %ifname,
+                from = %old, to = %new, "advert source address changed"),
+        }
+        m.source = picked;
+        if let Some(new) = picked {
+            m.spec.params.primary_address = new;
+            self.group.set_primary_address(i, new);
+        }
     }
 
     /// One of a MASTER member's addresses, routes or rules was deleted by someone else.
@@ -870,54 +925,43 @@ pub fn reason_name(reason: Reason) -> &'static str {
     }
 }
 
-/// The interface's first IPv4 address that is not one of our VIPs: the advert source and
-/// tie-breaker, as keepalived picks it.
-async fn primary_address<A: AddressIo>(
-    netlink: &A,
-    ifindex: u32,
-    vips: &[Vip],
-) -> Result<Ipv4Addr, NetError> {
-    let addrs = netlink.list(ifindex).await?;
-    Ok(addrs
+/// The address an instance without `unicast_src_ip` advertises from, as keepalived picks
+/// `vrrp->saddr`: for IPv4 the interface's first address, for IPv6 its first link-local
+/// one, never one of our VIPs. `current` stays while the interface still has it; when it
+/// goes, keepalived moves to the interface's last other address (`list_last_entry` of its
+/// extra addresses). `None`: the interface has no usable address.
+fn pick_source(
+    current: Option<IpAddr>,
+    listed: &[InterfaceAddress],
+    ipv6: bool,
+    ours: &[Vip],
+) -> Option<IpAddr> {
+    let mut usable = listed
         .iter()
-        .filter(|a| !vips.iter().any(|v| a.matches(v)))
-        .find_map(|a| match a.addr {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(_) => None,
-        })
-        .unwrap_or(Ipv4Addr::UNSPECIFIED))
+        .filter(|a| !ours.iter().any(|v| a.matches(v)))
+        .map(|a| a.addr)
+        .filter(|a| match a {
+            IpAddr::V4(_) => !ipv6,
+            IpAddr::V6(v6) => ipv6 && v6.is_unicast_link_local(),
+        });
+    match current {
+        Some(c) if listed.iter().any(|a| a.addr == c) => Some(c),
+        Some(_) => usable.next_back(),
+        None => usable.next(),
+    }
 }
 
-/// How long an IPv6 instance waits at start for its interface's link-local address (it may
-/// still be in duplicate address detection when the interface has just come up).
-const LINK_LOCAL_WAIT: Duration = Duration::from_secs(3);
-
-/// The interface's link-local IPv6 address: the source of IPv6 adverts and the tie-breaker,
-/// as keepalived picks it (RFC 5798 section 5.1.2.1). Waits up to [`LINK_LOCAL_WAIT`] for one
-/// to appear; unspecified if none does (adverts then fail to send, and the log says why).
-async fn link_local_address<A: AddressIo>(netlink: &A, ifindex: u32) -> Result<Ipv6Addr, NetError> {
-    let deadline = Instant::now() + LINK_LOCAL_WAIT;
-    loop {
-        let found = netlink
-            .list(ifindex)
-            .await?
-            .iter()
-            .find_map(|a| match a.addr {
-                IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
-                _ => None,
-            });
-        if let Some(v6) = found {
-            return Ok(v6);
-        }
-        if Instant::now() >= deadline {
-            tracing::warn!(
-                ifindex,
-                "no IPv6 link-local address on the interface: adverts cannot be sent"
-            );
-            return Ok(Ipv6Addr::UNSPECIFIED);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+fn unspecified(ipv6: bool) -> IpAddr {
+    if ipv6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     }
+}
+
+/// 4 or 6, for log lines worded as keepalived's.
+fn family(ipv6: bool) -> u8 {
+    if ipv6 { 6 } else { 4 }
 }
 
 /// The IPv4 addresses among `vips`: the no_accept drop rules are IPv4 only (the config
@@ -1024,13 +1068,30 @@ mod tests {
         /// Wakes the task to read `_links` again, as the daemon's link monitor does.
         bump: watch::Sender<u64>,
         _deleted: broadcast::Sender<Deleted>,
+        addresses: watch::Sender<BTreeMap<u32, u64>>,
+    }
+
+    impl OnFakes {
+        /// Tells the instance that the addresses of interface `ifindex` changed, as the
+        /// daemon's netlink monitor does.
+        fn addresses_changed(&self, ifindex: u32) {
+            self.addresses
+                .send_modify(|m| *m.entry(ifindex).or_default() += 1);
+            self.bump.send_modify(|n| *n += 1);
+        }
     }
 
     /// Runs `unit` on `stack` with its interface up, no deletions and nothing drained.
     fn start_on_fakes(unit: UnitSpec, stack: &FakeStack, status: InstanceStatus) -> OnFakes {
         let (links_tx, links) = watch::channel(BTreeMap::from([("eth0".to_owned(), true)]));
-        let (bump, bumped) = watch::channel(0);
-        let inputs = vec![Inputs::interface_only(&unit.members[0], links, bumped)];
+        let (addresses, addresses_rx) = watch::channel(BTreeMap::new());
+        let (bump, bump_rx) = watch::channel(0);
+        let inputs = vec![Inputs::interface_only(
+            &unit.members[0],
+            links,
+            addresses_rx,
+            bump_rx,
+        )];
         let status = Arc::new(Mutex::new(status));
         let (deleted_tx, deletions) = broadcast::channel(4);
         let (commands, rx) = mpsc::channel(4);
@@ -1057,6 +1118,7 @@ mod tests {
             _links: links_tx,
             bump,
             _deleted: deleted_tx,
+            addresses,
         }
     }
 
@@ -1374,5 +1436,179 @@ mod tests {
         assert_eq!(status::lock(&status).master.as_deref(), Some("fe80::2"));
         commands.send(Command::Stop).await.expect("task listens");
         task.await.expect("no panic").expect("ran");
+    }
+
+    fn v4(ifindex: u32, a: Ipv4Addr) -> InterfaceAddress {
+        InterfaceAddress {
+            ifindex,
+            addr: IpAddr::V4(a),
+            prefix_len: 24,
+            label: None,
+        }
+    }
+
+    fn v6(ifindex: u32, a: &str) -> InterfaceAddress {
+        InterfaceAddress {
+            ifindex,
+            addr: IpAddr::V6(a.parse().expect("addr")),
+            prefix_len: 64,
+            label: None,
+        }
+    }
+
+    /// keepalived's choice of `vrrp->saddr`: first usable at start, kept while present,
+    /// the last other one when it goes, none without a usable address; VIPs never count.
+    #[test]
+    fn source_is_picked_and_followed_as_keepalived_does() {
+        let own2 = Ipv4Addr::new(198, 51, 100, 3);
+        let vip = Vip::new(2, IpAddr::V4(VIP), 32);
+        let a = IpAddr::V4(OWN);
+        let b = IpAddr::V4(own2);
+        let both = [v4(2, VIP), v4(2, OWN), v4(2, own2)];
+        let vip32 = InterfaceAddress {
+            prefix_len: 32,
+            ..v4(2, VIP)
+        };
+        assert_eq!(pick_source(None, &both[1..], false, &[]), Some(a));
+        assert_eq!(
+            pick_source(
+                None,
+                &[vip32.clone(), v4(2, own2)],
+                false,
+                std::slice::from_ref(&vip)
+            ),
+            Some(b),
+            "our VIP is not a source"
+        );
+        assert_eq!(pick_source(Some(b), &both[1..], false, &[]), Some(b));
+        assert_eq!(
+            pick_source(Some(IpAddr::V4(VIP)), &both[1..], false, &[]),
+            Some(b),
+            "the last other address"
+        );
+        assert_eq!(pick_source(Some(a), &[vip32], false, &[vip]), None);
+        assert_eq!(pick_source(None, &[], false, &[]), None);
+        // IPv6: link-local only; an IPv4 address or a global IPv6 one does not do.
+        let listed = [v4(2, OWN), v6(2, "2001:db8::1"), v6(2, "fe80::1")];
+        assert_eq!(
+            pick_source(None, &listed, true, &[]),
+            Some("fe80::1".parse().expect("addr"))
+        );
+        assert_eq!(pick_source(None, &listed[..2], true, &[]), None);
+        assert_eq!(pick_source(None, &listed[1..], false, &[]), None);
+    }
+
+    /// An IPv4 instance on an interface without an IPv4 address starts in FAULT and sends
+    /// nothing; an address appears: BACKUP, then MASTER advertising from it. Its address
+    /// moves: adverts follow. The last one goes: FAULT, the VIP goes.
+    #[tokio::test(start_paused = true)]
+    async fn no_ipv4_address_is_fault_until_one_appears_and_the_source_follows() {
+        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, _inbox) = FakeStack::new(&[("eth0", 2)], vec![v6(2, "fe80::1")]);
+        let fakes = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
+        let state = || status::lock(&fakes.status).state;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(state(), State::Fault);
+        assert!(stack.vrrp.sent().is_empty() && !holds_vip(&stack));
+
+        stack
+            .net
+            .add(&Vip::new(2, IpAddr::V4(OWN), 24))
+            .await
+            .expect("fake");
+        fakes.addresses_changed(2);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(state(), State::Backup);
+        tokio::time::sleep(Duration::from_millis(3700)).await;
+        assert_eq!(state(), State::Master);
+        let sources =
+            || -> Vec<Option<IpAddr>> { stack.vrrp.sent().iter().map(|p| p.src).collect() };
+        assert_eq!(sources(), [Some(IpAddr::V4(OWN))]);
+
+        // A second address, then the first goes: adverts come from the second.
+        let own2 = Ipv4Addr::new(198, 51, 100, 3);
+        stack
+            .net
+            .add(&Vip::new(2, IpAddr::V4(own2), 24))
+            .await
+            .expect("fake");
+        fakes.addresses_changed(2);
+        stack.net.del(&v4(2, OWN)).await.expect("fake");
+        fakes.addresses_changed(2);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert_eq!(state(), State::Master);
+        assert_eq!(sources().last(), Some(&Some(IpAddr::V4(own2))));
+        assert_eq!(
+            status::lock(&fakes.status).master.as_deref(),
+            Some("198.51.100.3"),
+            "the tie-breaker follows too"
+        );
+
+        // The last IPv4 address goes: FAULT, priority 0 on the way out, no VIP.
+        stack.net.del(&v4(2, own2)).await.expect("fake");
+        fakes.addresses_changed(2);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(state(), State::Fault);
+        assert!(!holds_vip(&stack));
+        assert_eq!(sent_priorities(&stack).last(), Some(&0));
+        let sent = stack.vrrp.sent().len();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(stack.vrrp.sent().len(), sent, "nothing sent in FAULT");
+        fakes
+            .commands
+            .send(Command::Stop)
+            .await
+            .expect("task listens");
+        fakes.task.await.expect("no panic").expect("ran");
+    }
+
+    /// An IPv6 instance whose interface has no link-local address (only a global one)
+    /// starts in FAULT and leaves it when one appears, advertising from it.
+    #[tokio::test(start_paused = true)]
+    async fn no_link_local_address_is_fault_until_one_appears() {
+        const CONF6: &str = "vrrp_instance VI_6 {
+    interface eth0
+    virtual_router_id 61
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:61::100/64
+    }
+}
+";
+        let parsed = config::parse_str(CONF6, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        let (stack, _inbox) =
+            FakeStack::new(&[("eth0", 2)], vec![v4(2, OWN), v6(2, "2001:db8:61::1")]);
+        let fakes = start_on_fakes(unit, &stack, InstanceStatus::new("VI_6", "eth0", 61, 100));
+        let state = || status::lock(&fakes.status).state;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(state(), State::Fault);
+        assert!(stack.vrrp.sent().is_empty());
+        stack
+            .net
+            .add(&Vip::new(2, "fe80::1".parse::<IpAddr>().expect("addr"), 64))
+            .await
+            .expect("fake");
+        fakes.addresses_changed(2);
+        tokio::time::sleep(Duration::from_millis(3700)).await;
+        assert_eq!(state(), State::Master);
+        assert_eq!(
+            stack.vrrp.sent()[0].src,
+            Some("fe80::1".parse().expect("addr"))
+        );
+        fakes
+            .commands
+            .send(Command::Stop)
+            .await
+            .expect("task listens");
+        fakes.task.await.expect("no panic").expect("ran");
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::spec::{InstanceSpec, TrackSpec};
 use crate::config::{TrackFileInit, TrackProcess};
-use crate::network::route::Deleted;
+use crate::network::route::{Change, Deleted};
 use crate::network::{self, Netlink};
 use crate::track::{self, ScriptConfig, Tracked};
 
@@ -38,6 +38,9 @@ pub struct Tracking {
     processes: HashMap<String, (TrackProcess, watch::Receiver<Option<bool>>)>,
     /// Addresses, routes and rules the kernel reports deleted.
     deletions: tokio::sync::broadcast::Sender<Deleted>,
+    /// How many times each interface's addresses changed (by ifindex): an instance that
+    /// sees its interface's count move lists the addresses again for its advert source.
+    addresses: watch::Receiver<BTreeMap<u32, u64>>,
 }
 
 impl Tracking {
@@ -60,16 +63,29 @@ impl Tracking {
             }
         });
         let (deletions, _) = tokio::sync::broadcast::channel(256);
-        let mut deleted = network::route::monitor_deletions()?;
-        let forward = deletions.clone();
+        let (address_tx, addresses) = watch::channel(BTreeMap::new());
+        let mut changes = network::route::monitor_changes()?;
+        let (forward, b) = (deletions.clone(), bump.clone());
         tokio::spawn(async move {
-            while let Some(d) = deleted.recv().await {
-                // Nobody listening (no instance running yet) is fine.
-                let _ = forward.send(d);
+            while let Some(c) = changes.recv().await {
+                let ifindex = match &c {
+                    Change::AddressAdded { ifindex }
+                    | Change::Deleted(Deleted::Address { ifindex, .. }) => Some(*ifindex),
+                    Change::Deleted(_) => None,
+                };
+                if let Some(ifindex) = ifindex {
+                    address_tx.send_modify(|m| *m.entry(ifindex).or_default() += 1);
+                    b.send_modify(|n| *n += 1);
+                }
+                if let Change::Deleted(d) = c {
+                    // Nobody listening (no instance running yet) is fine.
+                    let _ = forward.send(d);
+                }
             }
         });
         Ok(Tracking {
             deletions,
+            addresses,
             bump,
             links,
             link_tx,
@@ -223,6 +239,7 @@ impl Tracking {
             items,
             links: self.links.clone(),
             link_tx: Some(self.link_tx.clone()),
+            addresses: self.addresses.clone(),
             bump: self.bump.subscribe(),
         }
     }
@@ -255,16 +272,19 @@ pub struct Inputs {
     links: watch::Receiver<BTreeMap<String, bool>>,
     /// Where a taken-over VMAC's state goes (the daemon's link map).
     link_tx: Option<Arc<watch::Sender<BTreeMap<String, bool>>>>,
+    addresses: watch::Receiver<BTreeMap<u32, u64>>,
     bump: watch::Receiver<u64>,
 }
 
 impl Inputs {
-    /// Inputs of an instance that tracks only its own interface, whose state `links` gives,
-    /// woken by `bump` (for tests that run instance tasks without the daemon's trackers).
+    /// Inputs of an instance that tracks only its own interface, whose state `links` gives
+    /// and whose address changes `addresses` counts; `bump` wakes the instance (for tests
+    /// that run instance tasks without the daemon's trackers).
     #[cfg(test)]
     pub(crate) fn interface_only(
         spec: &InstanceSpec,
         links: watch::Receiver<BTreeMap<String, bool>>,
+        addresses: watch::Receiver<BTreeMap<u32, u64>>,
         bump: watch::Receiver<u64>,
     ) -> Self {
         Inputs {
@@ -275,6 +295,7 @@ impl Inputs {
             }],
             links,
             link_tx: None,
+            addresses,
             bump,
         }
     }
@@ -302,6 +323,11 @@ impl Inputs {
                 new
             });
         }
+    }
+
+    /// How many times the addresses of interface `ifindex` changed so far.
+    pub fn address_changes(&self, ifindex: u32) -> u64 {
+        self.addresses.borrow().get(&ifindex).copied().unwrap_or(0)
     }
 
     /// The effective priority and fault state from the current values.
