@@ -1230,6 +1230,7 @@ mod tests {
                 _links,
                 _deleted,
                 bump,
+                ..
             } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
             // The link monitor's report of the new VMAC.
             _links.send_modify(|m| {
