@@ -178,10 +178,18 @@ fn the_dual_master_pair_end_to_end() {
     let gone = fleet.ssh("lb1", "nft delete table ip hactl_vip_guard");
     assert!(gone.status.success(), "{}", text(&gone));
     assert_eq!(stray_resets(&fleet, VIP1), "2", "no guard, two resets");
+    // --check (what the role's task runs in check mode) says what it would set and sets
+    // nothing: the table stays gone.
+    let would = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh --check"));
+    assert_eq!(would, "would change: nftables table ip hactl_vip_guard\n");
+    let none = fleet.ssh("lb1", "nft list table ip hactl_vip_guard");
+    assert!(!none.status.success(), "--check loaded the table");
     // The guard script puts the table back (and says so); the resets are gone again.
     let again = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh"));
     assert_eq!(again, "changed: nftables table ip hactl_vip_guard\n");
     assert_eq!(stray_resets(&fleet, VIP1), "0", "the guard is back");
+    let settled = text(&fleet.ssh("lb1", "/etc/keepalived/vip-guard.sh --check"));
+    assert_eq!(settled, "", "nothing left to set");
     // A connection lb2 accepted whose request then reaches lb1 (the race of a move: the SYN-ACK
     // an instant before the gratuitous ARP) is served: lb1 passes the request on to lb2.
     let mac = text(&fleet.ssh("lb1", "cat /sys/class/net/eth0/address"));

@@ -1,7 +1,7 @@
 //! `hactl apply --rolling` on a real fleet with the shipped role (a copy of it, with a
 //! `/health` location and a comment line to change): the plan in check mode touches nothing;
 //! a change that restarts keepalived and nginx rolls lb1 then lb2 with both VIPs served
-//! throughout; a health URL that answers 500 on lb2 after its change stops the rollout with
+//! throughout; the same play again drains nobody (its check pass finds nothing to change); a health URL that answers 500 on lb2 after its change stops the rollout with
 //! lb2 left drained and lb1 untouched (exit 2); an unhealthy pair (a VIP held twice) is
 //! refused before anything runs, unless --force; a mixed keepalived/hactl-agent pair rolls.
 //! Needs root.
@@ -182,6 +182,7 @@ fn rolling_changes_one_load_balancer_at_a_time() {
     assert_eq!(run.status.code(), Some(0), "{out}");
     let lines = rolling_lines(&run);
     let order = [
+        "[lb1] check pass: changed=",
         "[lb1] gate healthy",
         "[lb1] drain VI_1 -> lb2",
         "[lb1] gate drained: VIP 198.51.100.100 on lb2, VIP 198.51.100.200 on lb2",
@@ -217,6 +218,26 @@ fn rolling_changes_one_load_balancer_at_a_time() {
         "0",
         "requests failed during the rollout:\n{out}"
     );
+    assert_eq!(holders(&fleet, VIP1), ["lb1"]);
+    assert_eq!(holders(&fleet, VIP2), ["lb2"]);
+
+    // 3b. The same play again changes nothing: the check pass before each host says so and
+    // neither load balancer is drained (no VIP moves, no gate waits).
+    let again = apply(&fleet, &dir, &[]);
+    let out = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{out}");
+    for h in ["lb1", "lb2"] {
+        assert!(
+            out.contains(&format!("ROLLING [{h}] check pass: nothing to change")),
+            "{out}"
+        );
+        assert!(!out.contains(&format!("ROLLING [{h}] drain")), "{out}");
+        let recap = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{h} ")) && l.contains("changed="))
+            .unwrap_or_else(|| panic!("no recap for {h}:\n{out}"));
+        assert!(recap.contains("changed=0"), "{recap}");
+    }
     assert_eq!(holders(&fleet, VIP1), ["lb1"]);
     assert_eq!(holders(&fleet, VIP2), ["lb2"]);
 

@@ -93,6 +93,8 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             check: args.check,
             conn: opts.conn.clone(),
             extra_vars: opts.extra_vars.clone(),
+            tags: opts.tags.clone(),
+            skip_tags: opts.skip_tags.clone(),
         },
     ));
     opts.hook = Some(engine::Hook(rolling.clone()));

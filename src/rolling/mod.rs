@@ -14,6 +14,10 @@
 //! 5. undrain; gate *back*: it holds again the VIPs it is the preempting master of, each VIP
 //!    has one holder, HTTP answers.
 //!
+//! Before step 1, a check-mode pass of the play on the host ([`Rolling::settled`]) decides
+//! whether it needs the drain at all: a host the play changes nothing on, that serves as it
+//! should, is left in service (a run that changes nothing moves no VIP).
+//!
 //! A failed gate stops the rollout: later hosts are not touched, a drained host is undrained
 //! if it is healthy (else left drained, and said), the run exits 2. Before the first host,
 //! the same checks are a pre-flight: an unhealthy group is refused unless `--force` (which
@@ -83,6 +87,9 @@ pub struct Settings {
     pub check: bool,
     pub conn: ConnectionArgs,
     pub extra_vars: Vars,
+    /// `--tags` / `--skip-tags`: the check pass before a drain runs what the run will.
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
 }
 
 /// Whether `play` rolls: `--rolling`, else `hactl_rolling` from extra vars, else from the
@@ -851,6 +858,103 @@ impl Rolling {
     }
 
     /// Drains the batch's hosts that serve (gate healthy, drain, gate drained).
+    /// The in-service hosts of `batch` that need no drain: a check-mode pass of `play` on
+    /// them (the same play, vars and tags, as `--check` runs it) reports nothing changed,
+    /// nothing failed or unreachable, no task whose outcome check mode cannot tell (a command
+    /// it skips, a module without check mode) and no handler an earlier run left pending;
+    /// and the host serves as it should (its group passes the healthy gate with the host
+    /// holding the VIPs it preempts, so a host left drained by a stopped rollout is not one).
+    /// Anything else, or a pass that cannot run, drains as usual.
+    async fn settled(&self, plan: &Plan, play: &Play, batch: &[String]) -> BTreeSet<String> {
+        let work: Vec<String> = batch
+            .iter()
+            .filter(|h| plan.in_service(h))
+            .cloned()
+            .collect();
+        if work.is_empty() {
+            return BTreeSet::new();
+        }
+        let pb = Playbook {
+            plays: vec![play.clone()],
+            ..self.pb.clone()
+        };
+        let opts = crate::engine::Options {
+            check: true,
+            extra_vars: self.s.extra_vars.clone(),
+            tags: self.s.tags.clone(),
+            skip_tags: self.s.skip_tags.clone(),
+            conn: self.s.conn.clone(),
+            skip_lint: true,
+            hosts: Some(work.clone()),
+            ..Default::default()
+        };
+        let sink = crate::engine::events::Collect::default();
+        let started = Instant::now();
+        let ran = crate::engine::run(&self.inv, &pb, &opts, &crate::engine::Mode::Live, &sink)
+            .await;
+        let stats = match ran {
+            Ok(done) => done.stats,
+            Err(e) => {
+                say(
+                    &format!("check pass failed ({e:#}); draining as usual"),
+                    json!({"event": "check_pass", "host": "", "ok": false, "detail": format!("{e:#}")}),
+                );
+                return BTreeSet::new();
+            }
+        };
+        let unsure = unpredictable(&sink.take());
+        let mut out = BTreeSet::new();
+        for h in &work {
+            let s = stats.get(h).copied().unwrap_or_default();
+            let quiet = s.changed == 0
+                && s.failed == 0
+                && s.unreachable == 0
+                && s.ignored == 0
+                && stats.contains_key(h)
+                && !unsure.contains_key(h);
+            let took = started.elapsed();
+            if !quiet {
+                let why = match unsure.get(h) {
+                    Some(w) if s.changed == 0 => w.clone(),
+                    _ => format!(
+                        "changed={} failed={} unreachable={}",
+                        s.changed, s.failed, s.unreachable
+                    ),
+                };
+                say(
+                    &format!("[{h}] check pass: {why}; it is drained ({})", secs(took)),
+                    json!({"event": "check_pass", "host": h, "ok": true, "drain": true, "detail": why, "changed": s.changed, "seconds": took.as_secs_f64()}),
+                );
+                continue;
+            }
+            let Some(g) = plan.group_of(h) else { continue };
+            let fleet = self.probe(plan, &g.hosts).await;
+            let mut want = plan.exempt.clone();
+            for vip in plan::preempts(h, &plan.rendered) {
+                want.on.insert(vip, h.clone());
+            }
+            match gate::judge(&fleet, &g.hosts, &want) {
+                Ok(w) => {
+                    say(
+                        &format!(
+                            "[{h}] check pass: nothing to change (ok={} skipped={}), serving ({w}); not drained ({})",
+                            s.ok,
+                            s.skipped,
+                            secs(took)
+                        ),
+                        json!({"event": "check_pass", "host": h, "ok": true, "drain": false, "detail": w, "changed": 0, "seconds": took.as_secs_f64()}),
+                    );
+                    out.insert(h.clone());
+                }
+                Err(e) => say(
+                    &format!("[{h}] check pass: nothing to change, but not serving as it should ({e}); it is drained"),
+                    json!({"event": "check_pass", "host": h, "ok": true, "drain": true, "detail": e, "changed": 0, "seconds": took.as_secs_f64()}),
+                ),
+            }
+        }
+        out
+    }
+
     async fn drain_batch(&self, st: &mut State, k: usize, batch: &[String]) -> bool {
         let Some(plan) = st.plans.get(&k) else {
             return true;
@@ -1300,6 +1404,38 @@ impl Rolling {
 
 /// The name of `host`'s instance that serves `vip`, else the VIP itself.
 /// `host: entry` for each entry the map holds for the hosts, in their order.
+/// Per host, why a check pass cannot promise that the real run changes nothing: a task
+/// check mode skips or cannot run (its outcome is unknown until it really runs), or a
+/// handler an earlier run left pending (the run will run it).
+fn unpredictable(events: &[crate::engine::Event]) -> BTreeMap<String, String> {
+    use crate::engine::Event;
+    let mut out = BTreeMap::new();
+    for e in events {
+        match e {
+            Event::Pending { host, name } => {
+                out.entry(host.clone())
+                    .or_insert_with(|| format!("handler '{name}' is pending from an earlier run"));
+            }
+            Event::Results { results, .. } => {
+                for (host, r) in results {
+                    let blind = r.items.iter().find_map(|i| {
+                        let msg = i.outcome.result.get("msg").and_then(Value::as_str)?;
+                        (i.outcome.status == crate::modules::Status::Skipped
+                            && msg.contains("check mode"))
+                        .then(|| msg.to_string())
+                    });
+                    if let Some(msg) = blind {
+                        out.entry(host.clone())
+                            .or_insert_with(|| format!("a task check mode cannot tell ({msg})"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String> {
     hosts
         .iter()
@@ -1383,7 +1519,16 @@ impl BatchHook for Rolling {
                 }
                 return true;
             }
-            self.drain_batch(&mut st, k, batch).await
+            let settled = match st.plans.get(&k) {
+                Some(plan) => self.settled(plan, play, batch).await,
+                None => BTreeSet::new(),
+            };
+            let rest: Vec<String> = batch
+                .iter()
+                .filter(|h| !settled.contains(*h))
+                .cloned()
+                .collect();
+            self.drain_batch(&mut st, k, &rest).await
         })
     }
 

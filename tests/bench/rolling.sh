@@ -10,6 +10,8 @@
 #   plain      hactl apply -e hactl_rolling=false (handlers on both hosts at once)
 #   rolling-k  hactl apply --rolling, keepalived on both hosts
 #   rolling-a  hactl apply --rolling, hactl-agent on both hosts
+#   same       hactl apply --rolling with nothing to change (keepalived): its check pass
+#              finds nothing, so no host is drained
 #
 #   tests/bench/rolling.sh [RUNS_ROLLING] [RUNS_OTHERS]     (default 10 and 3)
 #
@@ -32,7 +34,7 @@ runs_other=${2:-3}
 # a minute on this fleet, hactl a few seconds (up to ~20 s rolling).
 seconds=${SECONDS_PER_RUN:-25}
 ansible_seconds=${ANSIBLE_SECONDS:-80}
-# ONLY=ansible|plain|rolling-k|rolling-a runs one scenario.
+# ONLY=ansible|plain|rolling-k|same|rolling-a runs one scenario.
 only=${ONLY:-}
 keep=${KEEP:-}
 [ -z "$keep" ] || mkdir -p "$keep"
@@ -76,7 +78,7 @@ one() {
     local name=$1; shift
     local secs=$seconds
     [ "$name" != ansible ] || secs=$ansible_seconds
-    bump
+    [ "$name" = same ] || bump
     settle
     local cap=""
     if [ -n "$keep" ] && [ -n "${CAPTURE:-}" ]; then
@@ -130,6 +132,9 @@ want plain && for _ in $(seq 1 "$runs_other"); do
 done
 want rolling-k && for _ in $(seq 1 "$runs_rolling"); do
     one rolling-k hactl_apply --rolling
+done
+want same && for _ in $(seq 1 "$runs_other"); do
+    one same hactl_apply --rolling
 done
 want rolling-a || exit 0
 engine="hactl-agent"
