@@ -137,36 +137,6 @@ pub(crate) fn complete(
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
     accept_mode(ctx, loc, &name, &raw, &mut inst);
-    let v6_address = inst
-        .vips
-        .iter()
-        .chain(&inst.excluded_vips)
-        .any(|v| v.addr.is_ipv6());
-    if !inst.accept && v6_address {
-        match (raw.accept, &raw.accept_loc) {
-            // An explicit `no_accept`: refused on its line, in the words of every refusal.
-            (Some(false), Some(no_accept)) => ctx.error(
-                no_accept,
-                super::keywords::refusal(
-                    "no_accept",
-                    "drop packets to and from the IPv6 addresses with ip6 nftables rules \
-                     while MASTER (the agent's drop rules cover IPv4 only)",
-                ),
-            ),
-            // Strict mode without `accept`.
-            _ => ctx.error(
-                loc,
-                format!(
-                    "({name}) keepalived would drop packets to and from the IPv6 addresses \
-                     with ip6 nftables rules while MASTER (strict mode without 'accept'); \
-                     hactl-agent's drop rules cover IPv4 only, so it does not support strict \
-                     mode without 'accept' with IPv6 addresses; add 'accept' or run \
-                     keepalived on this host"
-                ),
-            ),
-        }
-        return None;
-    }
     // keepalived 2.2.7: the first VIP of a multicast IPv6 instance should be link-local (RFC
     // 5798 section 5.2.9); only strict mode makes it a configuration error.
     if ipv6

@@ -215,6 +215,10 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 ctx.no_block(st);
                 g.nftables_counters = true;
             }
+            "nftables_ifindex" => {
+                ctx.no_block(st);
+                g.nftables_ifindex = true;
+            }
             "nftables_priority" => {
                 if let Some(v) = ctx.value(st) {
                     match v.parse::<i32>() {

@@ -158,11 +158,10 @@ pub const GLOBAL: Known = Known {
         "lvs_process_name",
         "max_auto_priority",
         "min_auto_priority_delay",
-        // keepalived's table name: the agent's drop rules live in a table of its own,
-        // `ip hactl_agent`, so that it never touches keepalived's or anyone else's.
+        // keepalived's table name: the agent's drop rules live in tables of its own,
+        // `ip hactl_agent` and `ip6 hactl_agent`, so that it never touches keepalived's or
+        // anyone else's.
         "nftables",
-        // How keepalived names interfaces in its own rules; the agent's rules are its own.
-        "nftables_ifindex",
         "nftables_ipvs",
         "nftables_ipvs_priority",
         "nftables_ipvs_start_fwmark",

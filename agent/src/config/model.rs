@@ -63,6 +63,9 @@ pub struct GlobalDefs {
     pub nftables_priority: i32,
     /// `nftables_counters`: the drop rules count what they drop.
     pub nftables_counters: bool,
+    /// `nftables_ifindex`: link-local IPv6 drop rules match the interface index even with
+    /// `dont_track_primary`.
+    pub nftables_ifindex: bool,
     /// `notify_fifo` and `notify_fifo_script`: every state change, VRRP and LVS (the agent
     /// has only VRRP ones).
     pub notify_fifo: NotifyFifo,
@@ -105,6 +108,7 @@ impl Default for GlobalDefs {
             vrrp_strict: false,
             nftables_priority: -1,
             nftables_counters: false,
+            nftables_ifindex: false,
             notify_fifo: NotifyFifo::default(),
             vrrp_notify_fifo: NotifyFifo::default(),
             vmac_prefix: None,

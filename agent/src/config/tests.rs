@@ -342,12 +342,20 @@ fn ipv6_vips_make_an_ipv6_vrrpv3_instance() {
     assert_eq!(i.src_ip, Some(v6("2001:db8::a")));
     assert_eq!(i.unicast_peers, [UnicastPeer::new(v6("2001:db8::b"))]);
 
-    // No accept mode needs drop rules, which the agent has for IPv4 only.
-    let errs = errors(
+    // No accept mode with IPv6 addresses: run with ip6 drop rules, as keepalived does; strict
+    // mode turns accept mode off for IPv6 too.
+    let p = parse(
         "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n no_accept\n \
          virtual_ipaddress {\n  2001:db8::1\n }\n}",
     );
-    assert!(errs[0].contains("'no_accept'"), "{errs:?}");
+    assert!(messages(&p, Severity::Error).is_empty());
+    assert!(!p.config.instances[0].accept);
+    let p = parse(
+        "global_defs {\n vrrp_strict\n}\nvrrp_instance VI {\n interface eth0\n \
+         virtual_router_id 1\n virtual_ipaddress {\n  fe80::1\n  2001:db8::1\n }\n}",
+    );
+    assert!(messages(&p, Severity::Error).is_empty());
+    assert!(!p.config.instances[0].accept);
 }
 
 #[test]

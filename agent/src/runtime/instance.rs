@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
-use crate::network::firewall::Firewall;
+use crate::network::firewall::{Dropped, Firewall, FirewallSettings};
 use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpIo, NetError, Stack, Vip, VrrpIo, VrrpSocketConfig, addr,
@@ -114,6 +114,8 @@ struct Member<S: Stack> {
     route_manager: RouteManager<S::Net>,
     /// No accept mode: the drop rules the VIPs go into while MASTER.
     firewall: Option<std::sync::Arc<Firewall>>,
+    /// The VIPs and excluded addresses as the drop rules file them.
+    drops: Vec<Dropped>,
     /// `use_vmac`: the VMAC made at start, deleted at stop.
     vmac: Option<network::VmacLink>,
     stack: S,
@@ -302,6 +304,7 @@ impl<S: Stack> Member<S> {
             tracked_routes,
             route_manager: RouteManager::new(netlink.clone()),
             firewall: None,
+            drops: Vec::new(),
             vmac,
             stack: stack.clone(),
             faulted: false,
@@ -386,6 +389,28 @@ impl<S: Stack> Member<S> {
         }
     }
 
+    /// The VIPs and excluded addresses as keepalived files them in its drop rules; the
+    /// instance's interface is its VMAC if it has one (keepalived's `vrrp->ifp`).
+    fn drop_list(&self, settings: FirewallSettings) -> Vec<Dropped> {
+        let instance_if = self.vmac.as_ref().map_or(&self.spec.ifname, |l| &l.name);
+        self.vips
+            .iter()
+            .chain(&self.excluded)
+            .zip(self.spec.vips.iter().chain(&self.spec.excluded_vips))
+            .map(|(v, s)| {
+                Dropped::of(
+                    settings,
+                    v.addr,
+                    v.ifindex,
+                    &s.dev,
+                    s.tracked,
+                    instance_if,
+                    self.spec.dont_track_primary,
+                )
+            })
+            .collect()
+    }
+
     /// keepalived adds the VIPs, then the excluded addresses, the routes and the rules
     /// (`vrrp_state_become_master`).
     async fn add_vips(&mut self) {
@@ -393,8 +418,7 @@ impl<S: Stack> Member<S> {
         // keepalived sets its drop rule before the addresses, so that nothing reaches them
         // in between.
         if let Some(fw) = &self.firewall {
-            let addrs = ipv4_only(&all);
-            match fw.drop_addresses(&addrs).await {
+            match fw.drop_addresses(&self.drops).await {
                 Ok(()) => {
                     tracing::info!(instance = %self.spec.name, "no accept mode: dropping packets to the VIPs")
                 }
@@ -451,8 +475,7 @@ impl<S: Stack> Member<S> {
             }
         }
         if let Some(fw) = &self.firewall {
-            let addrs = ipv4_only(&all);
-            if let Err(e) = fw.allow_addresses(&addrs).await {
+            if let Err(e) = fw.allow_addresses(&self.drops).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "removing the no_accept drop rule");
             }
         }
@@ -590,7 +613,10 @@ impl<S: Stack> Unit<S> {
                     return Err(e);
                 }
             };
-            m.firewall = m.spec.no_accept.then(|| firewall.clone());
+            if m.spec.no_accept {
+                m.drops = m.drop_list(firewall.settings());
+                m.firewall = Some(firewall.clone());
+            }
             members.push(m);
         }
         // keepalived tracks a VMAC as it tracks the instance's own interface.
@@ -918,17 +944,6 @@ async fn link_local_address<A: AddressIo>(netlink: &A, ifindex: u32) -> Result<I
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// The IPv4 addresses among `vips`: the no_accept drop rules are IPv4 only (the config
-/// refuses no_accept with IPv6 addresses).
-fn ipv4_only(vips: &[Vip]) -> Vec<Ipv4Addr> {
-    vips.iter()
-        .filter_map(|v| match v.addr {
-            IpAddr::V4(a) => Some(a),
-            IpAddr::V6(_) => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
