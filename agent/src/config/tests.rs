@@ -580,6 +580,7 @@ fn garp_settings() {
         repeat: 3,
         refresh: None,
         refresh_repeat: 0,
+        extra_if: None,
         // Unset, the lower-priority GARPs follow the global master ones.
         lower_prio_delay: Duration::ZERO,
         lower_prio_repeat: 3,
@@ -674,8 +675,6 @@ fn behaviour_changing_keywords_are_refused() {
     for kw in [
         "track_bfd {\n b1\n}",
         "use_vmac_addr",
-        "vmac_garp_intvl 5",
-        "garp_extra_if 5",
     ] {
         let errs = in_instance(kw);
         let keyword = kw.split_whitespace().next().expect("a keyword");
@@ -690,8 +689,6 @@ fn behaviour_changing_keywords_are_refused() {
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
     for kw in [
-        "vrrp_garp_extra_if 5",
-        "vrrp_vmac_garp_intvl 5",
         "lvs_flush",
     ] {
         let errs = global(kw);
@@ -1615,5 +1612,48 @@ fn use_vmac_with_a_mac_or_on_ipv6_is_refused() {
     assert!(
         errs[0].contains("does not support 'use_vmac' on an IPv6 instance"),
         "{errs:?}"
+    );
+}
+
+/// `garp_extra_if`/`vrrp_garp_extra_if` as keepalived 2.2.7 settles them (its config dump,
+/// `keepalived -d`, shows the same delays: 10 for VI_1, 30 for VI_2, none for VI_3/VI_4).
+#[test]
+fn garp_extra_if_is_kept_only_with_all_and_another_interface() {
+    let p = parse(
+        "global_defs {\n vrrp_garp_extra_if 30 all\n}\n\
+         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n garp_extra_if 10 all\n \
+         virtual_ipaddress {\n  198.51.100.1\n  203.0.113.1/24 dev eth1\n }\n}\n\
+         vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n use_vmac\n \
+         virtual_ipaddress {\n  198.51.100.2\n }\n virtual_ipaddress_excluded {\n  2001:db8::2/64\n }\n}\n\
+         vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 3\n \
+         virtual_ipaddress {\n  198.51.100.3\n  198.51.100.4 dev eth0\n }\n}\n\
+         vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 4\n garp_extra_if 10\n \
+         virtual_ipaddress {\n  198.51.100.5\n  203.0.113.5/24 dev eth1\n }\n}\n",
+    );
+    let extra: Vec<Option<u64>> = p
+        .config
+        .instances
+        .iter()
+        .map(|i| i.garp.extra_if.map(|d| d.as_secs()))
+        .collect();
+    // VI_2: with use_vmac, the IPv6 address stays on eth0, not the VMAC. VI_4: an explicit
+    // delay without `all` drops the global `all`.
+    assert_eq!(extra, [Some(10), Some(30), None, None]);
+    // `all` alone is ignored for lack of a time, but still counts with the global delay.
+    let p = parse(
+        "global_defs {\n vrrp_vmac_garp_intvl 7\n}\n\
+         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n garp_extra_if all\n \
+         virtual_ipaddress {\n  198.51.100.1\n  203.0.113.1/24 dev eth1\n }\n}\n",
+    );
+    assert_eq!(
+        p.config.instances[0].garp.extra_if,
+        Some(Duration::from_secs(7))
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        [
+            "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
+            "(VI_1): garp_extra_if specified without time - ignoring"
+        ]
     );
 }
