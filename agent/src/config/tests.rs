@@ -672,10 +672,7 @@ fn behaviour_changing_keywords_are_refused() {
           'use_vmac_addr'; run keepalived on this host"
         ]
     );
-    for kw in [
-        "track_bfd {\n b1\n}",
-        "use_vmac_addr",
-    ] {
+    for kw in ["track_bfd {\n b1\n}", "use_vmac_addr"] {
         let errs = in_instance(kw);
         let keyword = kw.split_whitespace().next().expect("a keyword");
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
@@ -688,9 +685,7 @@ fn behaviour_changing_keywords_are_refused() {
         );
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
-    for kw in [
-        "lvs_flush",
-    ] {
+    for kw in ["lvs_flush"] {
         let errs = global(kw);
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
         assert!(
