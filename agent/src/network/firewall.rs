@@ -402,8 +402,8 @@ mod tests {
         // (checked against it by interop_strict's IPv6 test).
         let script = Firewall::table6_script(FirewallSettings::default());
         assert!(script.starts_with("add table ip6 hactl_agent\ndelete table ip6 hactl_agent\n"));
-        let input = script.split("chain in {").nth(1).unwrap();
-        let input = &input[..input.find('}').unwrap()];
+        let input = script.split("chain in {").nth(1).expect("test value");
+        let input = &input[..input.find('}').expect("test value")];
         let rules: Vec<&str> = input
             .lines()
             .map(str::trim)
@@ -447,21 +447,21 @@ mod tests {
     #[test]
     fn addresses_are_filed_as_keepalived_files_them() {
         let d = FirewallSettings::default();
-        let v4: IpAddr = "198.51.100.1".parse().unwrap();
-        let global: IpAddr = "fd00:7::1".parse().unwrap();
-        let ll: IpAddr = "fe80::7".parse().unwrap();
+        let v4: IpAddr = "198.51.100.1".parse().expect("test value");
+        let global: IpAddr = "fd00:7::1".parse().expect("test value");
+        let ll: IpAddr = "fe80::7".parse().expect("test value");
         // febf:: is still fe80::/10; fec0:: is not.
-        assert!(is_link_local("febf::1".parse().unwrap()));
-        assert!(!is_link_local("fec0::1".parse().unwrap()));
+        assert!(is_link_local("febf::1".parse().expect("test value")));
+        assert!(!is_link_local("fec0::1".parse().expect("test value")));
         assert_eq!(
             Dropped::of(d, v4, 2, "eth0", true, "eth0", false),
-            Dropped::V4("198.51.100.1".parse().unwrap())
+            Dropped::V4("198.51.100.1".parse().expect("test value"))
         );
         assert_eq!(
             Dropped::of(d, global, 2, "eth0", true, "eth0", true),
-            Dropped::V6("fd00:7::1".parse().unwrap())
+            Dropped::V6("fd00:7::1".parse().expect("test value"))
         );
-        let ll6: Ipv6Addr = "fe80::7".parse().unwrap();
+        let ll6: Ipv6Addr = "fe80::7".parse().expect("test value");
         assert_eq!(
             Dropped::of(d, ll, 2, "eth0", true, "eth0", false),
             Dropped::LinkLocal(ll6, 2)
@@ -494,7 +494,7 @@ mod tests {
             "delete element ip6 hactl_agent vips_link_local_name { fe80::7 . \"eth0\" }\n"
         );
         assert_eq!(
-            Dropped::V4("198.51.100.1".parse().unwrap()).element("add"),
+            Dropped::V4("198.51.100.1".parse().expect("test value")).element("add"),
             "add element ip hactl_agent vips { 198.51.100.1 }\n"
         );
     }
