@@ -165,7 +165,8 @@ impl Firewall {
         let counter = if settings.counters { "counter " } else { "" };
         let priority = settings.priority;
         // `add` then `delete` clears a table left by a killed run (a fresh one would
-        // otherwise be merged with it, doubling its rules); both run in one transaction.
+        // otherwise be merged with it, doubling its rules); both run in one transaction. A
+        // stale `ip6` table goes too: this run makes its own when it first needs it.
         format!(
             "add table ip {TABLE}\n\
              delete table ip {TABLE}\n\
@@ -177,7 +178,9 @@ impl Firewall {
              \t\tip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop\n\t}}\n\
              \tchain in {{\n\t\ttype filter hook input priority {priority}; policy accept;\n\
              \t\tip daddr @vips {counter}drop\n\t}}\n\
-             }}\n"
+             }}\n\
+             add table ip6 {TABLE}\n\
+             delete table ip6 {TABLE}\n"
         )
     }
 
@@ -381,6 +384,7 @@ mod tests {
     fn table_script_matches_keepalived_s_rules() {
         let script = Firewall::table_script(FirewallSettings::default());
         assert!(script.starts_with("add table ip hactl_agent\ndelete table ip hactl_agent\n"));
+        assert!(script.ends_with("add table ip6 hactl_agent\ndelete table ip6 hactl_agent\n"));
         assert!(script.contains("type filter hook input priority -1; policy accept;"));
         assert!(script.contains("ip daddr @vips drop"));
         assert!(script.contains("type filter hook output priority -1; policy accept;"));
