@@ -54,6 +54,8 @@ fn params() -> impl Strategy<Value = Params> {
             p.higher_prio_send_advert = flags.1;
             p.advert_on_priority_change = flags.2;
             p.garp.refresh = refresh.map(Duration::from_secs);
+            // garp_extra_if follows the same MASTER-only schedule.
+            p.garp.extra_if = refresh.map(|r| Duration::from_secs(r + 1));
             p
         })
 }
@@ -127,7 +129,7 @@ impl Checker {
                     };
                     prop_assert_eq!(*state, expected);
                 }
-                Action::SendGratuitousArp { .. } => {
+                Action::SendGratuitousArp { .. } | Action::SendExtraGarp => {
                     prop_assert!(after == State::Master);
                 }
             }

@@ -9,6 +9,11 @@
 //! dropped (time out) or answered (echo reply, connection refused: nothing listens); after a
 //! SIGTERM, a's table is gone.
 //!
+//! The IPv6 scenarios do the same with an IPv6 instance (a link-local VIP, a global VIP and
+//! an excluded global address): the `ip6` table has keepalived's rules, c's ping and TCP to
+//! the global addresses and its ping to the link-local VIP go unanswered, while neighbour
+//! discovery for them still works (c resolves the VIP's MAC).
+//!
 //! Not root, or no keepalived or nft: the tests are reported as ignored, not passed.
 
 #[allow(dead_code)] // helpers shared with other test binaries
@@ -99,6 +104,22 @@ fn main() {
             trials.push(
                 Trial::test(format!("{}_{who}", case.name), move || {
                     scenario(i, &CASES[i], agent);
+                    Ok::<(), Failed>(())
+                })
+                .with_ignored_flag(!runnable),
+            );
+        }
+    }
+    for (i, case) in CASES6.iter().enumerate() {
+        for agent in [true, false] {
+            let who = if agent {
+                "agent"
+            } else {
+                "keepalived_reference"
+            };
+            trials.push(
+                Trial::test(format!("ipv6_{}_{who}", case.name), move || {
+                    scenario6(i, &CASES6[i], agent);
                     Ok::<(), Failed>(())
                 })
                 .with_ignored_flag(!runnable),
@@ -327,4 +348,179 @@ fn backup_and_cleanup() {
         rules.contains("table ip other"),
         "not ours to remove:\n{rules}"
     );
+}
+
+const VIP6: &str = "2001:db8:62::100";
+const VIP6_LL: &str = "fe80::62";
+const EXCLUDED6: &str = "2001:db8:62::101";
+
+/// An IPv6 scenario: what goes in global_defs and the instance, and the rule the link-local
+/// VIP goes by (by interface index, or by name with `dont_track_primary`).
+struct Case6 {
+    name: &'static str,
+    global: &'static str,
+    instance: &'static str,
+    link_local_rule: &'static str,
+}
+
+const CASES6: &[Case6] = &[
+    Case6 {
+        name: "no_accept",
+        global: "",
+        instance: "no_accept",
+        link_local_rule: "ip6 daddr . iif @vips_link_local drop",
+    },
+    Case6 {
+        name: "vrrp_strict_dont_track_primary",
+        global: "vrrp_strict",
+        instance: "dont_track_primary",
+        link_local_rule: "ip6 daddr . iifname @vips_link_local_name drop",
+    },
+];
+
+fn config6(case: &Case6, priority: u8) -> String {
+    format!(
+        "global_defs {{
+    router_id strict6
+    {global}
+}}
+
+vrrp_instance VI_6 {{
+    interface eth0
+    virtual_router_id 62
+    priority {priority}
+    advert_int 1
+    {instance}
+    virtual_ipaddress {{
+        {VIP6_LL}/64
+        {VIP6}/64
+    }}
+    virtual_ipaddress_excluded {{
+        {EXCLUDED6}/64
+    }}
+}}
+",
+        global = case.global,
+        instance = case.instance,
+    )
+}
+
+fn holds6(host: &Host) -> bool {
+    host.ns
+        .ip(&["-6", "addr", "show", "dev", "eth0"])
+        .contains(&format!("inet6 {VIP6}/64"))
+}
+
+/// The `ip6` table of the daemon under test in `rules`, whitespace collapsed.
+fn table6(rules: &str, agent: bool) -> Option<String> {
+    let name = if agent { "hactl_agent" } else { "keepalived" };
+    let start = rules.find(&format!("table ip6 {name} {{"))?;
+    let text = &rules[start..];
+    let end = text.find("\n}").map_or(text.len(), |e| e + 2);
+    Some(text[..end].split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn scenario6(index: usize, case: &Case6, agent: bool) {
+    let lan = Lan::new(&format!("s6{index}{}", u8::from(agent)), 3);
+    let (a, b, c) = (&lan.hosts[0], &lan.hosts[1], &lan.hosts[2]);
+    // c gets an address in the VIPs' prefix (so it reaches them on the link) and every host
+    // a usable link-local address (VRRP over IPv6 is sent from it).
+    c.ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:62::3/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    let ready = wait_for(Duration::from_secs(10), || {
+        lan.hosts.iter().all(|h| {
+            let text =
+                h.ns.ip(&["-6", "addr", "show", "dev", "eth0", "scope", "link"]);
+            text.contains("inet6 fe80::") && !text.contains("tentative")
+        })
+    });
+    assert!(ready.is_some(), "no link-local addresses after DAD");
+    // a's own link-local address, before the VIPs come (one of them is link-local too).
+    let a_ll =
+        a.ns.ip(&["-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"])
+            .split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .and_then(|w| w.split('/').next())
+            .expect("a's link-local address")
+            .to_string();
+    a.write_config(&config6(case, 200));
+    b.write_config(&config6(case, 100));
+    let mut da = start(a, agent);
+    let db = b.start_keepalived();
+    let converged = wait_for(CONVERGE, || holds6(a) && !holds6(b));
+    assert!(
+        converged.is_some(),
+        "{}: a should be MASTER and b BACKUP\n{}",
+        case.name,
+        logs(&[&da, &db])
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!holds6(b), "b took over\n{}", logs(&[&da, &db]));
+
+    let rules = ruleset(a);
+    let table = table6(&rules, agent)
+        .unwrap_or_else(|| panic!("{}: no ip6 table in a's ruleset\n{rules}", case.name));
+    for rule in [
+        "type filter hook input priority filter - 1; policy accept; \
+         icmpv6 type @neighbor-discovery accept \
+         ip6 daddr fe80::/10 goto in_link_local ip6 daddr @vips drop }",
+        "type filter hook output priority filter - 1; policy accept; \
+         icmpv6 type @neighbor-discovery accept \
+         ip6 saddr fe80::/10 goto out_link_local ip6 saddr @vips drop }",
+        "elements = { nd-neighbor-solicit, nd-neighbor-advert }",
+        case.link_local_rule,
+        &format!("{VIP6_LL} . \"eth0\""),
+        VIP6,
+        EXCLUDED6,
+    ] {
+        assert!(
+            table.contains(rule),
+            "{}: {rule:?} not in a's ip6 table\n{rules}",
+            case.name
+        );
+    }
+
+    // The probes: a's own link-local address answers, the VIPs do not; neighbour discovery
+    // for them still works.
+    assert!(pings(c, &format!("{a_ll}%eth0")), "c cannot reach a at all");
+    assert!(
+        !pings(c, &format!("{VIP6_LL}%eth0")),
+        "{}: ping {VIP6_LL}",
+        case.name
+    );
+    for addr in [VIP6, EXCLUDED6] {
+        assert!(!pings(c, addr), "{}: ping {addr}", case.name);
+        let tcp = tcp_answered(c, addr);
+        assert!(tcp.is_none(), "{}: TCP to {addr}: {tcp:?}", case.name);
+        let neigh = c.ns.ip(&["-6", "neigh", "show", addr, "dev", "eth0"]);
+        assert!(
+            neigh.contains("lladdr") && !neigh.contains("FAILED"),
+            "{}: c did not resolve {addr}: {neigh:?}\n{rules}",
+            case.name
+        );
+    }
+
+    // A graceful stop takes the VIPs and the ip6 table away; b takes over.
+    da.signal(Signal::SIGTERM);
+    assert!(da.wait_exit(Duration::from_secs(5)).is_some() || !agent);
+    let gone = wait_for(CONVERGE, || {
+        !holds6(a) && holds6(b) && table6(&ruleset(a), agent).is_none()
+    });
+    assert!(
+        gone.is_some(),
+        "{}: after SIGTERM a's ruleset\n{}\n{}",
+        case.name,
+        ruleset(a),
+        logs(&[&da, &db])
+    );
+    let rules = ruleset(a);
+    assert!(!rules.contains("hactl_agent"), "{rules}");
 }

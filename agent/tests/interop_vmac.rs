@@ -17,6 +17,11 @@
 //! - interfaces already there: a veth holding the default name makes it `vrrp1.VRID`, a
 //!   matching private macvlan is taken over under its own name and deleted at stop.
 //!
+//! - `garp_extra_if 2 all` (with a second interface, eth1, holding two VIPs with `dev eth1`):
+//!   while MASTER, a gratuitous ARP for the first address of eth1 every 2 s or so (at the
+//!   advert after each delay), from eth1's MAC, none for the second; with `vmac_xmit_base`
+//!   also one for the VMAC's first VIP, from the virtual MAC.
+//!
 //! Not root, or no keepalived: the tests are reported as ignored, not passed.
 
 #[allow(dead_code)] // helpers shared with other test binaries
@@ -85,6 +90,23 @@ fn main() {
             })
             .with_ignored_flag(!root || !tools),
         );
+    }
+    for xmit_base in [false, true] {
+        for agent in [true, false] {
+            let who = if agent {
+                "agent"
+            } else {
+                "keepalived_reference"
+            };
+            let base = if xmit_base { "_vmac_xmit_base" } else { "" };
+            trials.push(
+                Trial::test(format!("garp_extra_if{base}_{who}"), move || {
+                    garp_extra_if(agent, xmit_base);
+                    Ok::<(), Failed>(())
+                })
+                .with_ignored_flag(!root || !tools),
+            );
+        }
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -185,7 +207,12 @@ struct Capture {
 
 impl Capture {
     fn start(lan: &Lan, dir: &std::path::Path) -> Capture {
-        let path = dir.join("capture.txt");
+        Capture::start_on(lan, dir, "va")
+    }
+
+    /// On the bridge-side end `port` of one of a's interfaces.
+    fn start_on(lan: &Lan, dir: &std::path::Path, port: &str) -> Capture {
+        let path = dir.join(format!("capture-{port}.txt"));
         let out = fs::File::create(&path).expect("capture file");
         let child = Command::new("ip")
             .args([
@@ -197,7 +224,7 @@ impl Capture {
                 "-e",
                 "-n",
             ])
-            .args(["-i", "va", "vrrp or arp"])
+            .args(["-i", port, "vrrp or arp"])
             .stdout(out)
             .stderr(Stdio::null())
             .spawn()
@@ -443,4 +470,95 @@ vrrp_instance VI_2 {{
         "the taken-over VMAC is deleted too"
     );
     assert!(link_exists(a, VMAC), "the veth stays");
+}
+
+const EXTRA_VIP: &str = "198.51.100.101";
+const ETH1_FIRST: &str = "203.0.113.63";
+const ETH1_SECOND: &str = "203.0.113.64";
+
+/// `garp_extra_if 2 all` with `use_vmac`: a alone (it becomes MASTER), with a second
+/// interface eth1 whose peer `wa` sits unbridged in the bridge namespace.
+fn garp_extra_if(agent: bool, xmit_base: bool) {
+    let lan = Lan::new(&format!("ge{}{}", u8::from(xmit_base), u8::from(agent)), 1);
+    let a = &lan.hosts[0];
+    lan.bridge.ip(&[
+        "link", "add", "wa", "type", "veth", "peer", "name", "eth1", "netns", &a.ns.name,
+    ]);
+    lan.bridge.ip(&["link", "set", "wa", "up"]);
+    a.ns.ip(&["link", "set", "eth1", "up"]);
+    a.ns.ip(&["addr", "add", "203.0.113.1/24", "dev", "eth1"]);
+    let eth1_mac =
+        a.ns.ip(&["-o", "link", "show", "eth1"])
+            .split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .expect("eth1's MAC")
+            .to_string();
+    let xmit = if xmit_base { "vmac_xmit_base" } else { "" };
+    a.write_config(&format!(
+        "global_defs {{
+    router_id garpextra
+}}
+
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 63
+    priority 200
+    advert_int 1
+    use_vmac
+    {xmit}
+    garp_extra_if 2 all
+    virtual_ipaddress {{
+        {VIP}
+        {EXTRA_VIP}
+        {ETH1_FIRST}/24 dev eth1
+        {ETH1_SECOND}/24 dev eth1
+    }}
+}}
+"
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let on_eth0 = Capture::start_on(&lan, dir.path(), "va");
+    let on_eth1 = Capture::start_on(&lan, dir.path(), "wa");
+    let mut da = start(a, agent);
+    let master = wait_for(CONVERGE, || vmac_holds(a));
+    assert!(master.is_some(), "a should be MASTER\n{}", da.log());
+    std::thread::sleep(Duration::from_secs(11));
+    let (eth0_text, eth1_text) = (on_eth0.text(), on_eth1.text());
+    let arps = |text: &str, addr: &str, mac: &str| {
+        text.lines()
+            .filter(|l| {
+                l.contains("ARP")
+                    && l.contains(&format!("Request who-has {addr} "))
+                    && l.contains(&format!("tell {addr},"))
+                    && l.contains(&format!(" {mac} > "))
+            })
+            .count()
+    };
+    // The bursts (5 at once, 5 more after garp_master_delay) announce both eth1 addresses
+    // alike; only the first one gets the extra rounds. keepalived sends the bursts of a VIP
+    // on another interface on that interface, the agent on the VMAC: count on both.
+    let on_eth1 = |addr: &str| arps(&eth1_text, addr, &eth1_mac);
+    let bursts = |addr: &str| on_eth1(addr) + arps(&eth0_text, addr, VIRTUAL_MAC);
+    let extra_eth1 = bursts(ETH1_FIRST) - bursts(ETH1_SECOND);
+    // 11 s of MASTER at one round per 2 s, checked at the 1 s adverts (keepalived: 5).
+    assert!(
+        (4..=6).contains(&extra_eth1),
+        "{extra_eth1} extra rounds on eth1\neth1:\n{eth1_text}\neth0:\n{eth0_text}\n{}",
+        da.log()
+    );
+    // They leave by eth1 with eth1's MAC.
+    assert!(on_eth1(ETH1_FIRST) >= extra_eth1, "eth1:\n{eth1_text}");
+    // The VMAC's addresses: extra rounds only with vmac_xmit_base, from the virtual MAC.
+    let extra_vmac = arps(&eth0_text, VIP, VIRTUAL_MAC) - arps(&eth0_text, EXTRA_VIP, VIRTUAL_MAC);
+    if xmit_base {
+        assert!(
+            (4..=6).contains(&extra_vmac),
+            "{extra_vmac} extra rounds on the VMAC\n{eth0_text}"
+        );
+    } else {
+        assert_eq!(extra_vmac, 0, "{eth0_text}");
+    }
+    da.signal(Signal::SIGTERM);
+    da.wait_exit(Duration::from_secs(5));
 }

@@ -35,8 +35,6 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
 /// doing less.
 const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
-    ("garp-extra-if.conf", "garp_extra_if"),
-    ("ipv6-no-accept.conf", "no_accept"),
     ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac-addr.conf", "use_vmac_addr"),
     ("virtual-server-group.conf", "virtual_server_group"),

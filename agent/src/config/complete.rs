@@ -137,36 +137,6 @@ pub(crate) fn complete(
         ctx.warn(loc, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."));
     }
     accept_mode(ctx, loc, &name, &raw, &mut inst);
-    let v6_address = inst
-        .vips
-        .iter()
-        .chain(&inst.excluded_vips)
-        .any(|v| v.addr.is_ipv6());
-    if !inst.accept && v6_address {
-        match (raw.accept, &raw.accept_loc) {
-            // An explicit `no_accept`: refused on its line, in the words of every refusal.
-            (Some(false), Some(no_accept)) => ctx.error(
-                no_accept,
-                super::keywords::refusal(
-                    "no_accept",
-                    "drop packets to and from the IPv6 addresses with ip6 nftables rules \
-                     while MASTER (the agent's drop rules cover IPv4 only)",
-                ),
-            ),
-            // Strict mode without `accept`.
-            _ => ctx.error(
-                loc,
-                format!(
-                    "({name}) keepalived would drop packets to and from the IPv6 addresses \
-                     with ip6 nftables rules while MASTER (strict mode without 'accept'); \
-                     hactl-agent's drop rules cover IPv4 only, so it does not support strict \
-                     mode without 'accept' with IPv6 addresses; add 'accept' or run \
-                     keepalived on this host"
-                ),
-            ),
-        }
-        return None;
-    }
     // keepalived 2.2.7: the first VIP of a multicast IPv6 instance should be link-local (RFC
     // 5798 section 5.2.9); only strict mode makes it a configuration error.
     if ipv6
@@ -276,7 +246,33 @@ pub(crate) fn complete(
         known
     });
     vmac(ctx, loc, &name, &raw, &mut inst, config)?;
+    garp_extra_if(&raw, &mut inst, config);
     Some(inst)
+}
+
+/// `garp_extra_if`, as keepalived 2.2.7's `vrrp_complete_instance` settles it: unset in the
+/// instance, the global `vrrp_garp_extra_if` (and its `all`) applies; it is then kept only
+/// if some address is on another interface than the instance's own (its VMAC with
+/// `use_vmac`: addresses of the other family stay on the base interface) and `all` is given.
+/// keepalived also keeps it for addresses on VMACs other than the instance's (per-address
+/// `use_vmac`, refused by the agent), and without `all` sends only on those: with the
+/// addresses the agent supports, that is nothing.
+fn garp_extra_if(raw: &Raw, inst: &mut Instance, config: &Config) {
+    let (delay, all) = match raw.garp_extra_if {
+        Some(d) => (d, raw.garp_extra_if_all),
+        None => (
+            config.global.garp_extra_if,
+            raw.garp_extra_if_all || config.global.garp_extra_if_all,
+        ),
+    };
+    let own = inst.interface.as_deref();
+    let ipv6 = inst.ipv6();
+    let vmac = inst.vmac.is_some();
+    let other_if = inst.vips.iter().chain(&inst.excluded_vips).any(|v| {
+        let on_own = v.dev.is_none() || v.dev.as_deref() == own;
+        !on_own || (vmac && v.addr.is_ipv6() != ipv6)
+    });
+    inst.garp.extra_if = (delay > 0 && all && other_if).then(|| Duration::from_secs(delay.into()));
 }
 
 /// `use_vmac` and `vmac_xmit_base`, with keepalived's corrections (`vrrp_end_handler`, then

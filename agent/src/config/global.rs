@@ -215,6 +215,41 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                 ctx.no_block(st);
                 g.nftables_counters = true;
             }
+            "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
+                let kw = st.keyword();
+                if kw == "vrrp_vmac_garp_intvl" {
+                    ctx.warn(
+                        loc,
+                        "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
+                    );
+                }
+                // keepalived's vrrp_vmac_garp_extra_if_handler: `all` counts even when the
+                // line is then ignored.
+                let mut delay = 0;
+                let mut invalid = false;
+                for v in st.words.iter().skip(1) {
+                    if v == "all" {
+                        g.garp_extra_if_all = true;
+                    } else if let Some(n) = read_unsigned(ctx, loc, v, 1, 86400) {
+                        delay = n;
+                    } else {
+                        ctx.warn(loc, format!("{kw} '{v}' invalid - ignoring"));
+                        invalid = true;
+                        break;
+                    }
+                }
+                if !invalid {
+                    if delay == 0 {
+                        ctx.warn(loc, format!("{kw} specified without time - ignoring"));
+                    } else {
+                        g.garp_extra_if = delay;
+                    }
+                }
+            }
+            "nftables_ifindex" => {
+                ctx.no_block(st);
+                g.nftables_ifindex = true;
+            }
             "nftables_priority" => {
                 if let Some(v) = ctx.value(st) {
                     match v.parse::<i32>() {

@@ -54,6 +54,9 @@ pub(crate) struct Raw {
     pub vmac: bool,
     pub vmac_name: Option<(String, super::error::Location)>,
     pub xmit_base: bool,
+    /// `garp_extra_if` (old name `vmac_garp_intvl`): its delay if one was read, and `all`.
+    pub garp_extra_if: Option<u32>,
+    pub garp_extra_if_all: bool,
 }
 
 impl Raw {
@@ -444,6 +447,35 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                 } else {
                     v
                 };
+            }
+        }
+        "garp_extra_if" | "vmac_garp_intvl" => {
+            if kw == "vmac_garp_intvl" {
+                ctx.warn(
+                    loc,
+                    "Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"",
+                );
+            }
+            // keepalived's vrrp_garp_extra_if_handler: `all` counts even when the line is
+            // then ignored.
+            let mut delay = None;
+            let mut invalid = false;
+            for v in s.words.iter().skip(1) {
+                if v == "all" {
+                    raw.garp_extra_if_all = true;
+                } else if let Some(n) = read_unsigned(ctx, loc, v, 0, 86400) {
+                    delay = Some(n);
+                } else {
+                    ctx.warn(loc, format!("({name}): {kw} '{v}' invalid - ignoring"));
+                    invalid = true;
+                    break;
+                }
+            }
+            if !invalid {
+                match delay {
+                    Some(d) => raw.garp_extra_if = Some(d),
+                    None => ctx.warn(loc, format!("({name}): {kw} specified without time - ignoring")),
+                }
             }
         }
         "garp_master_refresh" => {

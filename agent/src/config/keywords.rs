@@ -40,7 +40,6 @@ const LINKBEAT: &str = "poll the interface's link state (MII/ethtool) instead of
                         netlink, so a NIC that reports no carrier change still causes FAULT";
 const DOWN_TIMER_ADVERTS: &str = "wait for that many missed adverts (instead of 3) before a \
                                   BACKUP takes over";
-const GARP_EXTRA_IF: &str = "send extra periodic gratuitous ARPs on the base interface as well";
 const NOTIFY_FIFO: &str = "write every state change to this FIFO (and start the script that \
                            reads it)";
 const TRACK_PROCESS: &str = "watch processes and change priority or go to FAULT when they stop";
@@ -113,9 +112,6 @@ pub const GLOBAL: Known = Known {
         ("shutdown_script", "run this script when it stops"),
         ("startup_script", "run this script when it starts"),
         ("vrrp_down_timer_adverts", DOWN_TIMER_ADVERTS),
-        ("vrrp_garp_extra_if", GARP_EXTRA_IF),
-        // keepalived 2.2.7's old name for vrrp_garp_extra_if.
-        ("vrrp_vmac_garp_intvl", GARP_EXTRA_IF),
         (
             "vrrp_startup_delay",
             "wait that long after starting before running its VRRP instances",
@@ -158,11 +154,10 @@ pub const GLOBAL: Known = Known {
         "lvs_process_name",
         "max_auto_priority",
         "min_auto_priority_delay",
-        // keepalived's table name: the agent's drop rules live in a table of its own,
-        // `ip hactl_agent`, so that it never touches keepalived's or anyone else's.
+        // keepalived's table name: the agent's drop rules live in tables of its own,
+        // `ip hactl_agent` and `ip6 hactl_agent`, so that it never touches keepalived's or
+        // anyone else's.
         "nftables",
-        // How keepalived names interfaces in its own rules; the agent's rules are its own.
-        "nftables_ifindex",
         "nftables_ipvs",
         "nftables_ipvs_priority",
         "nftables_ipvs_start_fwmark",
@@ -256,9 +251,6 @@ pub const INSTANCE: Known = Known {
             "run the IPVS connection synchronisation daemon on this interface",
         ),
         ("down_timer_adverts", DOWN_TIMER_ADVERTS),
-        ("garp_extra_if", GARP_EXTRA_IF),
-        // keepalived 2.2.7's old name for garp_extra_if.
-        ("vmac_garp_intvl", GARP_EXTRA_IF),
     ],
     notes: &[
         "debug",

@@ -63,6 +63,13 @@ pub struct GlobalDefs {
     pub nftables_priority: i32,
     /// `nftables_counters`: the drop rules count what they drop.
     pub nftables_counters: bool,
+    /// `nftables_ifindex`: link-local IPv6 drop rules match the interface index even with
+    /// `dont_track_primary`.
+    pub nftables_ifindex: bool,
+    /// `vrrp_garp_extra_if` (old name `vrrp_vmac_garp_intvl`): the default of the instances'
+    /// `garp_extra_if` delay (0: none) and its `all`.
+    pub garp_extra_if: u32,
+    pub garp_extra_if_all: bool,
     /// `notify_fifo` and `notify_fifo_script`: every state change, VRRP and LVS (the agent
     /// has only VRRP ones).
     pub notify_fifo: NotifyFifo,
@@ -105,6 +112,9 @@ impl Default for GlobalDefs {
             vrrp_strict: false,
             nftables_priority: -1,
             nftables_counters: false,
+            nftables_ifindex: false,
+            garp_extra_if: 0,
+            garp_extra_if_all: false,
             notify_fifo: NotifyFifo::default(),
             vrrp_notify_fifo: NotifyFifo::default(),
             vmac_prefix: None,
@@ -131,6 +141,11 @@ pub struct Garp {
     pub refresh: Option<Duration>,
     /// ARPs per refresh (`garp_master_refresh_repeat`), default 1 (0 after `vrrp_min_garp`).
     pub refresh_repeat: u32,
+    /// `garp_extra_if DELAY all` (or `vrrp_garp_extra_if`): while master, one gratuitous ARP
+    /// every DELAY seconds for the first address on each interface other than the instance's
+    /// own (checked at each advert, as keepalived does). Set only when keepalived would send
+    /// them (see `complete.rs`).
+    pub extra_if: Option<Duration>,
     /// Delay of the second burst after a lower-priority advert (`garp_lower_prio_delay`; 0:
     /// none). Unset, the global `vrrp_garp_lower_prio_delay`, else the global
     /// `vrrp_garp_master_delay` (not the instance's, as keepalived 2.2.7 does).
@@ -148,6 +163,7 @@ impl Default for Garp {
             repeat: 5,
             refresh: None,
             refresh_repeat: 1,
+            extra_if: None,
             lower_prio_delay: Duration::from_secs(5),
             lower_prio_repeat: 5,
         }

@@ -342,12 +342,20 @@ fn ipv6_vips_make_an_ipv6_vrrpv3_instance() {
     assert_eq!(i.src_ip, Some(v6("2001:db8::a")));
     assert_eq!(i.unicast_peers, [UnicastPeer::new(v6("2001:db8::b"))]);
 
-    // No accept mode needs drop rules, which the agent has for IPv4 only.
-    let errs = errors(
+    // No accept mode with IPv6 addresses: run with ip6 drop rules, as keepalived does; strict
+    // mode turns accept mode off for IPv6 too.
+    let p = parse(
         "vrrp_instance VI {\n interface eth0\n virtual_router_id 1\n no_accept\n \
          virtual_ipaddress {\n  2001:db8::1\n }\n}",
     );
-    assert!(errs[0].contains("'no_accept'"), "{errs:?}");
+    assert!(messages(&p, Severity::Error).is_empty());
+    assert!(!p.config.instances[0].accept);
+    let p = parse(
+        "global_defs {\n vrrp_strict\n}\nvrrp_instance VI {\n interface eth0\n \
+         virtual_router_id 1\n virtual_ipaddress {\n  fe80::1\n  2001:db8::1\n }\n}",
+    );
+    assert!(messages(&p, Severity::Error).is_empty());
+    assert!(!p.config.instances[0].accept);
 }
 
 #[test]
@@ -572,6 +580,7 @@ fn garp_settings() {
         repeat: 3,
         refresh: None,
         refresh_repeat: 0,
+        extra_if: None,
         // Unset, the lower-priority GARPs follow the global master ones.
         lower_prio_delay: Duration::ZERO,
         lower_prio_repeat: 3,
@@ -666,12 +675,7 @@ fn behaviour_changing_keywords_are_refused() {
           'use_vmac_addr'; run keepalived on this host"
         ]
     );
-    for kw in [
-        "track_bfd {\n b1\n}",
-        "use_vmac_addr",
-        "vmac_garp_intvl 5",
-        "garp_extra_if 5",
-    ] {
+    for kw in ["track_bfd {\n b1\n}", "use_vmac_addr"] {
         let errs = in_instance(kw);
         let keyword = kw.split_whitespace().next().expect("a keyword");
         assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
@@ -684,18 +688,12 @@ fn behaviour_changing_keywords_are_refused() {
         );
     }
     let global = |body: &str| errors(&format!("global_defs {{\n{body}\n}}\n"));
-    for kw in [
-        "vrrp_garp_extra_if 5",
-        "vrrp_vmac_garp_intvl 5",
-        "lvs_flush",
-    ] {
-        let errs = global(kw);
-        assert_eq!(errs.len(), 1, "{kw}: {errs:?}");
-        assert!(
-            errs[0].starts_with("test.conf:2: error: keepalived would "),
-            "{errs:?}"
-        );
-    }
+    let errs = global("lvs_flush");
+    assert_eq!(errs.len(), 1, "lvs_flush: {errs:?}");
+    assert!(
+        errs[0].starts_with("test.conf:2: error: keepalived would "),
+        "{errs:?}"
+    );
     for top in [
         "virtual_server 198.51.100.1 80 {\n delay_loop 6\n}",
         "virtual_server_group g {\n 198.51.100.1 80\n}",
@@ -1610,5 +1608,48 @@ fn use_vmac_with_a_mac_or_on_ipv6_is_refused() {
     assert!(
         errs[0].contains("does not support 'use_vmac' on an IPv6 instance"),
         "{errs:?}"
+    );
+}
+
+/// `garp_extra_if`/`vrrp_garp_extra_if` as keepalived 2.2.7 settles them (its config dump,
+/// `keepalived -d`, shows the same delays: 10 for VI_1, 30 for VI_2, none for VI_3/VI_4).
+#[test]
+fn garp_extra_if_is_kept_only_with_all_and_another_interface() {
+    let p = parse(
+        "global_defs {\n vrrp_garp_extra_if 30 all\n}\n\
+         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n garp_extra_if 10 all\n \
+         virtual_ipaddress {\n  198.51.100.1\n  203.0.113.1/24 dev eth1\n }\n}\n\
+         vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n use_vmac\n \
+         virtual_ipaddress {\n  198.51.100.2\n }\n virtual_ipaddress_excluded {\n  2001:db8::2/64\n }\n}\n\
+         vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 3\n \
+         virtual_ipaddress {\n  198.51.100.3\n  198.51.100.4 dev eth0\n }\n}\n\
+         vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 4\n garp_extra_if 10\n \
+         virtual_ipaddress {\n  198.51.100.5\n  203.0.113.5/24 dev eth1\n }\n}\n",
+    );
+    let extra: Vec<Option<u64>> = p
+        .config
+        .instances
+        .iter()
+        .map(|i| i.garp.extra_if.map(|d| d.as_secs()))
+        .collect();
+    // VI_2: with use_vmac, the IPv6 address stays on eth0, not the VMAC. VI_4: an explicit
+    // delay without `all` drops the global `all`.
+    assert_eq!(extra, [Some(10), Some(30), None, None]);
+    // `all` alone is ignored for lack of a time, but still counts with the global delay.
+    let p = parse(
+        "global_defs {\n vrrp_vmac_garp_intvl 7\n}\n\
+         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n garp_extra_if all\n \
+         virtual_ipaddress {\n  198.51.100.1\n  203.0.113.1/24 dev eth1\n }\n}\n",
+    );
+    assert_eq!(
+        p.config.instances[0].garp.extra_if,
+        Some(Duration::from_secs(7))
+    );
+    assert_eq!(
+        messages(&p, Severity::Warning),
+        [
+            "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
+            "(VI_1): garp_extra_if specified without time - ignoring"
+        ]
     );
 }

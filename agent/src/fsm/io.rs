@@ -197,6 +197,9 @@ pub enum Action {
         /// Messages per address in this burst.
         repeat: u32,
     },
+    /// `garp_extra_if`: one gratuitous ARP (unsolicited NA) for the first address on each
+    /// interface other than the instance's own.
+    SendExtraGarp,
     /// Arm `timer` for time `at` (replacing any earlier deadline).
     SetTimer {
         /// Which timer.

@@ -51,6 +51,8 @@ pub struct Fsm {
     master: Option<(IpAddr, u8)>,
     /// When the next GARP refresh burst is due (checked at each advert, as keepalived does).
     garp_refresh_at: Option<Duration>,
+    /// When the next `garp_extra_if` round is due (checked at each advert too).
+    garp_extra_at: Option<Duration>,
     deadlines: [Option<Duration>; 4],
     /// keepalived's `wantstate`: the state this instance would be in without its sync group
     /// (a backup whose master-down timer ran out wants MASTER even while the group holds it).
@@ -78,6 +80,7 @@ impl Fsm {
             next_master_reason: Reason::MasterDown,
             master: None,
             garp_refresh_at: None,
+            garp_extra_at: None,
             deadlines: [None; 4],
             wantstate: State::Backup,
             in_sync: false,

@@ -83,6 +83,10 @@ impl Fsm {
         if let Some(refresh) = self.params.garp.refresh {
             self.garp_refresh_at = Some(now + refresh);
         }
+        // keepalived `vrrp_state_become_master`: the first extra round one delay after.
+        if let Some(extra) = self.params.garp.extra_if {
+            self.garp_extra_at = Some(now + extra);
+        }
         if !self.params.garp.delay.is_zero() {
             self.set_timer(Timer::Garp, now + self.params.garp.delay, out);
         }
@@ -100,6 +104,7 @@ impl Fsm {
         self.wantstate = State::Backup;
         self.preempt_until = None;
         self.garp_refresh_at = None;
+        self.garp_extra_at = None;
         // keepalived leaves its delayed-GARP thread running; GARPs for addresses we no longer
         // hold would only confuse the new master's neighbours, so they are cancelled.
         self.cancel_all_timers(out);
@@ -118,6 +123,7 @@ impl Fsm {
         out.push(Action::SendAdvert { priority: 0 });
         out.push(Action::RemoveVips);
         self.garp_refresh_at = None;
+        self.garp_extra_at = None;
     }
 
     /// A due timer: master down (BACKUP to MASTER), advert (MASTER sends, maybe refreshes
@@ -151,6 +157,12 @@ impl Fsm {
                             repeat: self.params.garp.refresh_repeat,
                         });
                         self.garp_refresh_at = Some(now + refresh);
+                    }
+                }
+                if let (Some(extra), Some(due)) = (self.params.garp.extra_if, self.garp_extra_at) {
+                    if now > due {
+                        out.push(Action::SendExtraGarp);
+                        self.garp_extra_at = Some(now + extra);
                     }
                 }
                 self.set_timer(Timer::Advert, now + self.params.advert_interval, out);
@@ -248,6 +260,7 @@ impl Fsm {
         self.wantstate = State::Backup;
         self.preempt_until = None;
         self.garp_refresh_at = None;
+        self.garp_extra_at = None;
         self.cancel_all_timers(out);
         out.push(Action::SendAdvert { priority: 0 });
         out.push(Action::RemoveVips);

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::spec::{InstanceSpec, UnitSpec, VipSpec};
 use super::tracking::Inputs;
 use crate::fsm::{self, Action, AdvertInfo, Event, Group, Reason, Target};
-use crate::network::firewall::Firewall;
+use crate::network::firewall::{Dropped, Firewall, FirewallSettings};
 use crate::network::route::{Deleted, KernelRoute, KernelRule, RouteManager};
 use crate::network::{
     self, AddressIo, AddressManager, GarpIo, InterfaceAddress, NetError, Stack, Vip, VrrpIo,
@@ -105,6 +105,8 @@ struct Member<S: Stack> {
     socket: S::Vrrp,
     garp: Option<std::sync::Arc<S::Garp>>,
     garp_tasks: JoinSet<()>,
+    /// `garp_extra_if`: the sender and address of each extra round's gratuitous ARPs.
+    extra_garp: Vec<(std::sync::Arc<S::Garp>, IpAddr)>,
     addresses: AddressManager<S::Net>,
     /// The VIPs, listed in adverts.
     vips: Vec<Vip>,
@@ -123,6 +125,8 @@ struct Member<S: Stack> {
     route_manager: RouteManager<S::Net>,
     /// No accept mode: the drop rules the VIPs go into while MASTER.
     firewall: Option<std::sync::Arc<Firewall>>,
+    /// The VIPs and excluded addresses as the drop rules file them.
+    drops: Vec<Dropped>,
     /// `use_vmac`: the VMAC made at start, deleted at stop.
     vmac: Option<network::VmacLink>,
     stack: S,
@@ -144,6 +148,30 @@ struct Unit<S: Stack> {
     started: bool,
     notifier: Notifier,
     start_drained: bool,
+}
+
+/// Where keepalived 2.2.7's `vrrp_send_vmac_update` sends a `garp_extra_if` round: the first
+/// address (VIPs, then excluded addresses) on each interface other than the instance's own
+/// (`own`: its VMAC with `use_vmac`), and on the VMAC too with `vmac_xmit_base` (its
+/// adverts then leave by the base interface and do not refresh the virtual MAC). `dev` is
+/// the interface each address goes on. The agent keeps `garp_extra_if` only with `all`
+/// (see `config::complete`), so every interface counts, not only VMACs.
+pub(crate) fn extra_garp_targets(
+    spec: &InstanceSpec,
+    own: &str,
+    xmit_base: bool,
+) -> Vec<(String, IpAddr)> {
+    let mut out: Vec<(String, IpAddr)> = Vec::new();
+    for v in spec.vips.iter().chain(&spec.excluded_vips) {
+        if v.dev == own && !xmit_base {
+            continue;
+        }
+        if out.iter().any(|(ifname, _)| *ifname == v.dev) {
+            continue;
+        }
+        out.push((v.dev.clone(), v.addr));
+    }
+    out
 }
 
 pub(crate) fn vip_of(
@@ -252,6 +280,29 @@ impl<S: Stack> Member<S> {
             .map(|v| vip_of(v, resolve))
             .collect::<Result<Vec<_>, _>>()?;
         let all: Vec<Vip> = vips.iter().chain(&excluded).cloned().collect();
+        let extra_garp = if spec.params.garp.extra_if.is_some() {
+            let xmit_base = spec.vmac.as_ref().is_some_and(|v| v.xmit_base);
+            extra_garp_targets(&spec, &garp_ifname, xmit_base)
+                .into_iter()
+                .filter_map(|(ifname, addr)| {
+                    let sender = if ifname == garp_ifname {
+                        garp.clone()
+                    } else {
+                        match stack.open_garp(&ifname) {
+                            Ok(g) => Some(std::sync::Arc::new(g)),
+                            Err(e) => {
+                                tracing::warn!(instance = %spec.name, interface = %ifname,
+                                    error = %e, "no garp_extra_if gratuitous ARP");
+                                None
+                            }
+                        }
+                    };
+                    sender.map(|s| (s, addr))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let tracked_addrs = all
             .iter()
             .zip(spec.vips.iter().chain(&spec.excluded_vips))
@@ -310,6 +361,7 @@ impl<S: Stack> Member<S> {
             socket,
             garp,
             garp_tasks: JoinSet::new(),
+            extra_garp,
             vips,
             excluded,
             tracked_addrs,
@@ -320,6 +372,7 @@ impl<S: Stack> Member<S> {
             tracked_routes,
             route_manager: RouteManager::new(netlink.clone()),
             firewall: None,
+            drops: Vec::new(),
             vmac,
             stack: stack.clone(),
             faulted: false,
@@ -404,6 +457,28 @@ impl<S: Stack> Member<S> {
         }
     }
 
+    /// The VIPs and excluded addresses as keepalived files them in its drop rules; the
+    /// instance's interface is its VMAC if it has one (keepalived's `vrrp->ifp`).
+    fn drop_list(&self, settings: FirewallSettings) -> Vec<Dropped> {
+        let instance_if = self.vmac.as_ref().map_or(&self.spec.ifname, |l| &l.name);
+        self.vips
+            .iter()
+            .chain(&self.excluded)
+            .zip(self.spec.vips.iter().chain(&self.spec.excluded_vips))
+            .map(|(v, s)| {
+                Dropped::of(
+                    settings,
+                    v.addr,
+                    v.ifindex,
+                    &s.dev,
+                    s.tracked,
+                    instance_if,
+                    self.spec.dont_track_primary,
+                )
+            })
+            .collect()
+    }
+
     /// keepalived adds the VIPs, then the excluded addresses, the routes and the rules
     /// (`vrrp_state_become_master`).
     async fn add_vips(&mut self) {
@@ -411,8 +486,7 @@ impl<S: Stack> Member<S> {
         // keepalived sets its drop rule before the addresses, so that nothing reaches them
         // in between.
         if let Some(fw) = &self.firewall {
-            let addrs = ipv4_only(&all);
-            match fw.drop_addresses(&addrs).await {
+            match fw.drop_addresses(&self.drops).await {
                 Ok(()) => {
                     tracing::info!(instance = %self.spec.name, "no accept mode: dropping packets to the VIPs")
                 }
@@ -469,8 +543,7 @@ impl<S: Stack> Member<S> {
             }
         }
         if let Some(fw) = &self.firewall {
-            let addrs = ipv4_only(&all);
-            if let Err(e) = fw.allow_addresses(&addrs).await {
+            if let Err(e) = fw.allow_addresses(&self.drops).await {
                 tracing::error!(instance = %self.spec.name, error = %e, "removing the no_accept drop rule");
             }
         }
@@ -548,6 +621,23 @@ impl<S: Stack> Member<S> {
         }
     }
 
+    /// `garp_extra_if`: one gratuitous ARP per extra interface, in the background.
+    fn send_extra_garp(&mut self) {
+        let targets = self.extra_garp.clone();
+        if targets.is_empty() {
+            return;
+        }
+        let name = self.spec.name.clone();
+        self.garp_tasks.spawn(async move {
+            for (sender, addr) in targets {
+                if let Err(e) = sender.send_garp(addr).await {
+                    tracing::debug!(instance = %name, error = %e, "garp_extra_if gratuitous ARP");
+                }
+            }
+        });
+        while self.garp_tasks.try_join_next().is_some() {}
+    }
+
     /// Sends `repeat` rounds in the background, `vrrp_garp_interval` apart; leaving MASTER
     /// aborts them. keepalived announces the excluded addresses too.
     fn send_garp(&mut self, repeat: u32) {
@@ -604,7 +694,10 @@ impl<S: Stack> Unit<S> {
                     return Err(e);
                 }
             };
-            m.firewall = m.spec.no_accept.then(|| firewall.clone());
+            if m.spec.no_accept {
+                m.drops = m.drop_list(firewall.settings());
+                m.firewall = Some(firewall.clone());
+            }
             members.push(m);
         }
         // keepalived tracks a VMAC as it tracks the instance's own interface.
@@ -827,6 +920,7 @@ impl<S: Stack> Unit<S> {
             Action::AddVips => m.add_vips().await,
             Action::RemoveVips => m.remove_vips().await,
             Action::SendGratuitousArp { repeat } => m.send_garp(repeat),
+            Action::SendExtraGarp => m.send_extra_garp(),
             Action::SetTimer { .. } | Action::CancelTimer(_) => {}
             Action::Notify { state, reason } => self.notify(i, state, reason),
         }
@@ -962,17 +1056,6 @@ fn unspecified(ipv6: bool) -> IpAddr {
 /// 4 or 6, for log lines worded as keepalived's.
 fn family(ipv6: bool) -> u8 {
     if ipv6 { 6 } else { 4 }
-}
-
-/// The IPv4 addresses among `vips`: the no_accept drop rules are IPv4 only (the config
-/// refuses no_accept with IPv6 addresses).
-fn ipv4_only(vips: &[Vip]) -> Vec<Ipv4Addr> {
-    vips.iter()
-        .filter_map(|v| match v.addr {
-            IpAddr::V4(a) => Some(a),
-            IpAddr::V6(_) => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -1182,6 +1265,80 @@ mod tests {
         assert_eq!(sent_priorities(&stack).last(), Some(&0));
         assert!(!holds_vip(&stack));
         assert_eq!(state(), State::Init);
+    }
+
+    /// `garp_extra_if 3 all` on fakes: the instance's own interface gets only the usual
+    /// bursts; eth1 (first address there only) gets one gratuitous ARP per round, the first
+    /// one delay after becoming MASTER, checked at the adverts.
+    #[tokio::test(start_paused = true)]
+    async fn garp_extra_if_sends_on_the_other_interfaces_on_fakes() {
+        let conf = CONF
+            .replace(
+                "    advert_int 1\n",
+                "    advert_int 1\n    garp_extra_if 3 all\n",
+            )
+            .replace(
+                "        198.51.100.100\n",
+                "        198.51.100.100\n        203.0.113.7/24 dev eth1\n        203.0.113.8/24 dev eth1\n",
+            );
+        let parsed = config::parse_str(&conf, "fake.conf").expect("parses");
+        let unit = spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit");
+        assert_eq!(
+            unit.members[0].params.garp.extra_if,
+            Some(Duration::from_secs(3))
+        );
+        let (stack, _inbox) = FakeStack::new(
+            &[("eth0", 2), ("eth1", 3)],
+            vec![InterfaceAddress {
+                ifindex: 2,
+                addr: IpAddr::V4(OWN),
+                prefix_len: 24,
+                label: None,
+            }],
+        );
+        let OnFakes {
+            status,
+            commands,
+            task,
+            _links,
+            _deleted,
+            ..
+        } = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
+        let state = || status::lock(&status).state;
+        // The bursts cover every address; the extra rounds only eth1's first one.
+        let count = |a: [u8; 4]| {
+            let a = IpAddr::V4(Ipv4Addr::from(a));
+            stack.garp.sent().iter().filter(|s| **s == a).count()
+        };
+        let extras = || count([203, 0, 113, 7]) - count([203, 0, 113, 8]);
+        // MASTER at 3.61 s, with its burst.
+        tokio::time::sleep(Duration::from_millis(3700)).await;
+        assert_eq!(stack.garp_opened(), ["eth0", "eth1"]);
+        assert_eq!(state(), State::Master);
+        tokio::task::yield_now().await;
+        assert_eq!(count([203, 0, 113, 8]), 5);
+        assert_eq!(extras(), 0);
+        // The first extra round at the first advert strictly after 3 s (the one at 6.61 s
+        // is not: on the paused clock it comes exactly then), at 7.61 s; the next one 3 s
+        // later, at the next advert after that.
+        tokio::time::sleep(Duration::from_millis(2800)).await;
+        assert_eq!(extras(), 0, "not before the delay");
+        tokio::time::sleep(Duration::from_millis(1400)).await;
+        tokio::task::yield_now().await;
+        assert_eq!(extras(), 1);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::task::yield_now().await;
+        assert_eq!(extras(), 1);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::task::yield_now().await;
+        assert_eq!(extras(), 2);
+        // Nothing extra for eth0's VIP: the bursts only.
+        assert_eq!(count([198, 51, 100, 100]), count([203, 0, 113, 8]));
+        commands.send(Command::Stop).await.expect("task listens");
+        task.await.expect("no panic").expect("ran");
     }
 
     /// `use_vmac` on fakes: the VMAC is made before the socket, which is opened on it (on

@@ -309,6 +309,7 @@ fn load(path: &Path) -> Result<Loaded, RunError> {
         firewall: FirewallSettings {
             priority: parsed.config.global.nftables_priority,
             counters: parsed.config.global.nftables_counters,
+            ifindex: parsed.config.global.nftables_ifindex,
         },
     })
 }
