@@ -282,6 +282,7 @@ mod tests {
         );
         host.recording("apt-get", "exit 0");
         host.recording("apt-cache", "exit 0");
+        host.recording("apt-mark", "exit 0");
         host
     }
 
@@ -345,6 +346,33 @@ mod tests {
         for call in host.calls("dpkg-query") {
             assert_eq!(call[call.len() - 2], "--", "{call:?}");
         }
+    }
+
+    /// Ansible's apt runs `apt-mark manual` on every named package after an install, even
+    /// when all were installed already (a dependency named in a task is no longer auto);
+    /// not in check mode, not when removing.
+    #[test]
+    fn named_packages_are_marked_manual_as_ansible_does() {
+        let host = apt_host(&["dirmngr"]);
+        let out = run(&host, "apt", json!({"name": ["dirmngr", "haproxy=2.6"]}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let out = run(&host, "apt", json!({"name": "dirmngr", "state": "latest"}));
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(
+            host.calls("apt-mark"),
+            vec![
+                vec!["manual", "--", "dirmngr", "haproxy"],
+                vec!["manual", "--", "dirmngr"]
+            ]
+        );
+        run(&host, "apt", json!({"name": "dirmngr", "state": "absent"}));
+        let check = Mode {
+            check: true,
+            diff: false,
+        };
+        let step = plan("apt", &args(json!({"name": "dirmngr"})), check, &Map::new());
+        host.run(step.expect("plan"));
+        assert_eq!(host.calls("apt-mark").len(), 2);
     }
 
     #[test]

@@ -59,7 +59,19 @@ upgradable() {
         *) $tool -q check-update -- "$1" >/dev/null 2>&1; [ $? = 100 ] ;;
     esac
 }
-named=$#
+named=$# names=
+for p do names="$names ${p%%=*}"; done
+# Ansible's apt marks every named package as manually installed after an install, whether or
+# not anything was installed (a dependency named in the task stops being auto-removable).
+mark_manual() {
+    [ "$mgr" = apt ] && [ "$check" = 0 ] && [ -n "$names" ] || return 0
+    case $state in absent|removed) return 0 ;; esac
+    # shellcheck disable=SC2086 # one word per name (checked), no globbing (set -f)
+    err=$(apt-mark manual -- $names 2>&1 >/dev/null) || {
+        printf "'apt-mark manual%s' failed: %s\n" "$names" "$err" >&2
+        exit 4
+    }
+}
 # Keep in "$@" the names that need work (`for` reads the list once; the loop rotates it).
 for p do
     shift
@@ -76,6 +88,7 @@ done
 # with changed=cache_updated); with names only the packages count.
 if [ $# = 0 ]; then
     [ "$named" = 0 ] && echo "hactl:changed=${updated:-0}" || echo hactl:changed=0
+    mark_manual
     exit 0
 fi
 echo "hactl:changed=1"
@@ -88,3 +101,4 @@ case $mgr:$state in
     *:absent|*:removed) $tool remove -y -- "$@" ;;
     *) $tool install -y -- "$@" ;;
 esac >&2 || exit 4
+mark_manual
