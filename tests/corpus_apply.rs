@@ -1,11 +1,12 @@
 //! Real-world roles applied to real hosts, side by side with ansible-playbook: for roles of the
 //! corpus (/work/shared/corpus, read in place, and the pinned extras of
-//! tests/corpus/extra-roles.txt) whose run can complete offline, the play of
+//! tests/corpus/extra-roles.txt) whose run can complete offline (the packages a role installs
+//! are downloaded into this machine's apt cache first, see [`download_debs`]), the play of
 //! tests/corpus/<role>/ (the one tests/corpus_render.rs renders, with facts gathered for real)
 //! runs with `hactl apply` on one fleet and with ansible-core 2.19 on a second fleet that is
 //! the same hosts from the same starting point. Both must leave the same files (content,
 //! mode, owner), the same service states and the same recap per host; a second hactl run must
-//! report `changed=0` (ansible's second run is shown as the reference).
+//! report `changed=0`, or the same recap as ansible's second run.
 //!
 //! Files are compared as each host sees them: every path either fleet's overlay upper folder
 //! holds (what the run wrote, removed or copied up), resolved through the machine's root when a
@@ -20,7 +21,9 @@
 //!
 //! Needs root, the fleet tools, /opt/ansible-venv (ansible-core 2.19) and the collections the
 //! roles use (ansible.posix), which tests/corpus/collections.sh unpacks into
-//! $HACTL_CORPUS_CACHE/collections (default /var/tmp/hactl-corpus; .ci/run runs it).
+//! $HACTL_CORPUS_CACHE/collections (default /var/tmp/hactl-corpus; .ci/run runs it), and
+//! current apt package lists on this machine with a reachable Debian mirror for the .debs
+//! (a role whose packages cannot be downloaded is skipped with apt's error).
 //!
 //! Run with `cargo test --test corpus_apply -- --nocapture` to see the per-role report.
 
