@@ -153,7 +153,7 @@ const CASES: &[Case] = &[
     },
     Case {
         role: "geerlingguy.ntp",
-        group: 3,
+        group: 5,
         debs: &["ntpsec"],
         clashes: &[],
         services: &["ntpsec", "systemd-timesyncd"],
@@ -281,15 +281,26 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Edits of a corpus play for real hosts: (role, text, replacement). geerlingguy.firewall's
-/// README example forwards port 22 to 2222, where nothing listens: once the firewall is up
-/// every new ssh connection to the host (both tools', the test's) would hang. Forwarding
-/// 2222 to 22 keeps the rule and the ssh port.
-const PLAY_EDITS: &[(&str, &str, &str)] = &[(
-    "geerlingguy.firewall",
-    r#"{ src: "22", dest: "2222" }"#,
-    r#"{ src: "2222", dest: "22" }"#,
-)];
+/// Edits of a corpus play for real hosts: (role, text, replacement), each keeping the runs'
+/// own way in, root over ssh with a key. geerlingguy.firewall's README example forwards port
+/// 22 to 2222, where nothing listens: once the firewall is up every new ssh connection to
+/// the host (both tools', the test's) would hang; forwarding 2222 to 22 keeps the rule.
+/// geerlingguy.security's default `PermitRootLogin no` would leave the second runs to
+/// whichever tool's master connection outlived its idle time (`ControlPersist=60s`), a race;
+/// `prohibit-password` keeps key logins and the role's edit of the same line.
+const PLAY_EDITS: &[(&str, &str, &str)] = &[
+    (
+        "geerlingguy.firewall",
+        r#"{ src: "22", dest: "2222" }"#,
+        r#"{ src: "2222", dest: "22" }"#,
+    ),
+    (
+        "geerlingguy.security",
+        r#"security_autoupdate_mail_to: "ops@example.com""#,
+        "security_autoupdate_mail_to: \"ops@example.com\"\n    \
+         security_ssh_permit_root_login: prohibit-password",
+    ),
+];
 
 /// The play of tests/corpus/<role>/ made for real hosts: corpus_render.rs gives hactl the
 /// facts with `--facts` and the play turns gathering off; here both tools gather them.
@@ -513,9 +524,7 @@ fn file_differences(ours: &Fleet, theirs: &Fleet) -> BTreeSet<String> {
 }
 
 /// `systemctl is-active` and `is-enabled` of each service on each host, asked inside the
-/// host's namespaces rather than over ssh: a role may have closed ssh to root by then
-/// (geerlingguy.security sets `PermitRootLogin no`; the runs go on through the connections
-/// both tools keep open).
+/// host's namespaces rather than over ssh, which a role may have closed by then.
 fn services(fleet: &Fleet, names: &[&str]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for host in HOSTS {
