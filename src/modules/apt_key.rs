@@ -234,6 +234,49 @@ mod tests {
         assert_eq!(parse_key_id("nothex00"), None);
     }
 
+    /// The keyring step with a key id (a keyserver key, never fetched: check mode).
+    fn listing(h: &Host, ring: &str) -> crate::transport::ExecOutput {
+        let s = assign(
+            &[
+                ("keyring", ring),
+                ("state", "present"),
+                ("check", "1"),
+                ("short", "0"),
+                ("short_id", "CF4EFE96"),
+                ("fp", "0F14D8B0CF4EFE96"),
+                ("key_id", "3D653970FBAB0A890E4E4E9A0F14D8B0CF4EFE96"),
+                ("file", ""),
+                ("url", ""),
+                ("insecure", "0"),
+                ("keyserver", "keyserver.example.org"),
+                ("data", "0"),
+            ],
+            SCRIPT,
+        );
+        h.exec(&s, b"")
+    }
+
+    /// apt-key (which Ansible's module runs) creates a missing `keyring` empty, mode 0644,
+    /// when it lists it, even in check mode (oefenweb.haproxy's offline run leaves it so);
+    /// in a missing folder the listing fails.
+    #[test]
+    fn a_missing_keyring_is_created_empty_as_apt_key_does() {
+        let h = Host::new();
+        let ring = h.path("haproxy.gpg");
+        let out = listing(&h, &ring.display().to_string());
+        assert!(out.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(field(&protocol::fields(&out.stdout), "changed"), Some("1"));
+        assert_eq!(std::fs::read(&ring).expect("created"), b"");
+        assert_eq!(crate::modules::testutil::mode_of(&ring), 0o644);
+        let out = listing(&h, &h.path("none/haproxy.gpg").display().to_string());
+        assert_eq!(out.code, Some(3));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim(),
+            "Unable to list public keys"
+        );
+        assert!(!h.path("none").exists());
+    }
+
     /// A real key made with gpg in a temp home, added to and removed from a keyring in the
     /// test's folder (the machine's apt keys are never touched).
     #[test]
@@ -271,6 +314,7 @@ mod tests {
             .output()
             .expect("export");
         let key = String::from_utf8_lossy(&armored.stdout).into_owned();
+        std::fs::create_dir_all(h.path("keyrings")).expect("mkdir");
         let ring = h.path("keyrings/test.gpg").display().to_string();
         let step = |state: &str, check: bool| {
             let s = assign(

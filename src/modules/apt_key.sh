@@ -50,6 +50,17 @@ if [ -z "$key_id" ]; then
     echo "hactl:id=$id"
     exit 0
 fi
+# Ansible's module lists the keys with `apt-key --keyring RING adv --list-public-keys`, even in
+# check mode; apt-key first creates a missing RING (empty, mode 0644) when its folder is
+# writable, and without the folder the listing fails.
+if [ -n "$keyring" ] && [ ! -e "$keyring" ]; then
+    if [ -w "$(dirname -- "$keyring")" ]; then
+        : >"$keyring" && chmod 0644 -- "$keyring" || exit 2
+    else
+        echo "Unable to list public keys" >&2
+        exit 3
+    fi
+fi
 before=$(ids)
 echo "hactl:before=$before"
 if [ "$short" = 1 ]; then want=$short_id; else want=$fp; fi

@@ -1,6 +1,12 @@
 //! `package` and its aliases `apt`, `yum`, `dnf`: names present, absent or latest, checked
 //! with the package database on the host (`dpkg-query`, `rpm -q`) so nothing runs when
 //! nothing would change. `package` picks the host's manager; `apt`/`yum`/`dnf` insist on theirs.
+//!
+//! apt's `update_cache` and `cache_valid_time` work as in Ansible's apt module: the cache is
+//! updated first (retried as `update_cache_retries`/`update_cache_retry_max_delay` say) when it
+//! is older than `cache_valid_time` seconds (default 0: always), and `cache_valid_time` alone
+//! asks for the update too. The cache's age is the mtime of
+//! /var/lib/apt/periodic/update-success-stamp, else of /var/lib/apt/lists, in whole seconds.
 
 use serde_json::{Map, Value};
 
@@ -14,6 +20,8 @@ const PARAMS: &[&str] = &[
     "state",
     "update_cache",
     "cache_valid_time",
+    "update_cache_retries",
+    "update_cache_retry_max_delay",
     "install_recommends",
     "use",
     "allow_downgrade",
@@ -30,6 +38,8 @@ const PARAMS: &[&str] = &[
 // Names arrive as positional parameters, one word each, already checked by [`check_name`];
 // they go to the tools as separate quoted arguments after `--`, and nothing is globbed.
 const SCRIPT: &str = include_str!("package.sh");
+/// `apt-get update` with retries, shared with apt_repository; here the function `apt_update`.
+const UPDATE_SH: &str = include_str!("apt_update.sh");
 
 pub fn plan(
     module: &str,
@@ -39,7 +49,13 @@ pub fn plan(
 ) -> Result<Step, ArgError> {
     let a = Args::new(module, args, PARAMS)?;
     let names = a.list(&["name", "pkg"])?;
-    let update = a.bool(&["update_cache"])?.unwrap_or(false);
+    let int =
+        |name: &str, default: i64| super::user::int(&a, &[name]).map(|v| v.unwrap_or(default));
+    let valid = int("cache_valid_time", 0)?;
+    let retries = int("update_cache_retries", 5)?;
+    let max_delay = int("update_cache_retry_max_delay", 12)?;
+    // Ansible's apt updates when either is set (`if p['update_cache'] or p['cache_valid_time']`).
+    let update = a.bool(&["update_cache"])?.unwrap_or(false) || valid > 0;
     if names.is_empty() && !update {
         return Err(ArgError("missing required arguments: name".into()));
     }
@@ -71,7 +87,15 @@ pub fn plan(
     let flag = |b: bool| if b { "1" } else { "0" };
     let mut argv: Vec<&str> = vec![&mgr, &state, flag(mode.check), flag(update)];
     argv.extend(wanted);
-    let script = with_args(SCRIPT, &argv);
+    let body = format!("apt_update() (\n{UPDATE_SH}\n)\n{SCRIPT}");
+    let script = protocol::with_vars(
+        &with_args(&body, &argv),
+        &[
+            ("valid", &valid.to_string()),
+            ("retries", &retries.to_string()),
+            ("max_delay", &max_delay.to_string()),
+        ],
+    );
     let module = module.to_string();
     Ok(Step::Remote(Remote {
         script,
@@ -81,12 +105,28 @@ pub fn plan(
             if let Some(m) = field(&fields, "missing_manager") {
                 return missing_manager(&module, m);
             }
+            let warnings: Vec<Value> = fields
+                .iter()
+                .filter(|(k, _)| k == "warning")
+                .map(|(_, v)| Value::String(v.clone()))
+                .collect();
             if !out.success() {
-                return protocol::failed_from(&out, "package operation failed")
-                    .with("changed", false);
+                let mut failed =
+                    protocol::failed_from(&out, "package operation failed").with("changed", false);
+                if !warnings.is_empty() {
+                    failed = failed.with("warnings", Value::Array(warnings));
+                }
+                return failed;
             }
             let changed = field(&fields, "changed") == Some("1");
             let mut outcome = Outcome::changed(changed);
+            if let Some(u) = field(&fields, "cache_updated") {
+                outcome = outcome.with("cache_updated", u == "1");
+            }
+            if let Some(t) = field(&fields, "cache_update_time").and_then(|t| t.parse::<i64>().ok())
+            {
+                outcome = outcome.with("cache_update_time", t);
+            }
             if let Some(p) = field(&fields, "packages") {
                 let list: Vec<Value> = p
                     .split_whitespace()
@@ -242,6 +282,7 @@ mod tests {
         );
         host.recording("apt-get", "exit 0");
         host.recording("apt-cache", "exit 0");
+        host.recording("apt-mark", "exit 0");
         host
     }
 
@@ -305,6 +346,33 @@ mod tests {
         for call in host.calls("dpkg-query") {
             assert_eq!(call[call.len() - 2], "--", "{call:?}");
         }
+    }
+
+    /// Ansible's apt runs `apt-mark manual` on every named package after an install, even
+    /// when all were installed already (a dependency named in a task is no longer auto);
+    /// not in check mode, not when removing.
+    #[test]
+    fn named_packages_are_marked_manual_as_ansible_does() {
+        let host = apt_host(&["dirmngr"]);
+        let out = run(&host, "apt", json!({"name": ["dirmngr", "haproxy=2.6"]}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let out = run(&host, "apt", json!({"name": "dirmngr", "state": "latest"}));
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(
+            host.calls("apt-mark"),
+            vec![
+                vec!["manual", "--", "dirmngr", "haproxy"],
+                vec!["manual", "--", "dirmngr"]
+            ]
+        );
+        run(&host, "apt", json!({"name": "dirmngr", "state": "absent"}));
+        let check = Mode {
+            check: true,
+            diff: false,
+        };
+        let step = plan("apt", &args(json!({"name": "dirmngr"})), check, &Map::new());
+        host.run(step.expect("plan"));
+        assert_eq!(host.calls("apt-mark").len(), 2);
     }
 
     #[test]
@@ -388,6 +456,128 @@ mod tests {
             ]),
             "{calls:?}"
         );
+    }
+
+    /// An apt host whose cache was last updated `age` seconds ago (the update-success stamp's
+    /// mtime, through a fake `stat`); `apt-get update` records its call and moves the stamp
+    /// to now.
+    fn aged_apt_host(installed: &[&str], age: i64) -> Host {
+        let host = apt_host(installed);
+        let stamp = host.path("stamp");
+        let stamp = crate::transport::shell_quote(&stamp.to_string_lossy());
+        std::fs::write(host.path("stamp"), format!("{}", now() - age)).expect("stamp");
+        host.fake("stat", &format!("cat {stamp}"));
+        host.recording(
+            "apt-get",
+            &format!("[ \"$1\" = update ] && date +%s >{stamp}; exit 0"),
+        );
+        host
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default()
+    }
+
+    fn updates(host: &Host) -> usize {
+        host.calls("apt-get")
+            .iter()
+            .filter(|c| c.first().map(String::as_str) == Some("update"))
+            .count()
+    }
+
+    #[test]
+    fn cache_valid_time_skips_a_fresh_cache_as_ansible_does() {
+        // Fresh (100 s old, valid 3600): no update, nothing installed, ok.
+        let host = aged_apt_host(&["curl"], 100);
+        let a = json!({"name": "curl", "update_cache": true, "cache_valid_time": 3600});
+        let out = run(&host, "apt", a);
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(updates(&host), 0);
+        assert_eq!(out.result.get("cache_updated"), Some(&json!(false)));
+        // Stale (7200 s old): updated first, even though curl needs nothing, and the task
+        // stays ok (Ansible: changed comes from the packages when there are any).
+        let host = aged_apt_host(&["curl"], 7200);
+        let a = json!({"name": "curl", "update_cache": true, "cache_valid_time": "3600"});
+        let out = run(&host, "apt", a);
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(updates(&host), 1);
+        assert_eq!(out.result.get("cache_updated"), Some(&json!(true)));
+        // cache_valid_time alone asks for the update too; update_cache without it always
+        // updates (valid 0).
+        let host = aged_apt_host(&["curl"], 7200);
+        run(
+            &host,
+            "apt",
+            json!({"name": "curl", "cache_valid_time": 3600}),
+        );
+        assert_eq!(updates(&host), 1);
+        let host = aged_apt_host(&["curl"], 5);
+        run(&host, "apt", json!({"name": "curl", "update_cache": true}));
+        assert_eq!(updates(&host), 1);
+        // The update comes before the install.
+        let host = aged_apt_host(&[], 7200);
+        let a = json!({"name": "nginx", "update_cache": true, "cache_valid_time": 60});
+        let out = run(&host, "apt", a);
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        let calls = host.calls("apt-get");
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert_eq!(calls[0][0], "update");
+        assert_eq!(calls[1][0], "install");
+    }
+
+    #[test]
+    fn an_update_alone_is_the_change() {
+        let host = aged_apt_host(&[], 7200);
+        let out = run(&host, "apt", json!({"update_cache": true}));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(updates(&host), 1);
+        let out = run(
+            &host,
+            "apt",
+            json!({"update_cache": true, "cache_valid_time": 3600}),
+        );
+        assert_eq!(out.status, Status::Ok, "{out:?}");
+        assert_eq!(updates(&host), 1);
+        // Check mode updates nothing but says it would.
+        let host = aged_apt_host(&[], 7200);
+        let check = Mode {
+            check: true,
+            diff: false,
+        };
+        let step = plan(
+            "apt",
+            &args(json!({"update_cache": true})),
+            check,
+            &Map::new(),
+        );
+        let out = host.run(step.expect("plan"));
+        assert_eq!(out.status, Status::Changed, "{out:?}");
+        assert_eq!(updates(&host), 0);
+    }
+
+    #[test]
+    fn a_failing_update_fails_the_task_before_any_install() {
+        let host = apt_host(&[]);
+        host.fake("stat", "echo 0");
+        host.recording(
+            "apt-get",
+            "[ \"$1\" = update ] && { echo 'E: Failed to fetch http://x/ Network is unreachable' >&2; exit 100; }; exit 0",
+        );
+        let a = json!({"name": "nginx", "update_cache": true, "update_cache_retries": 1});
+        let out = run(&host, "apt", a);
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        assert!(
+            out.msg()
+                .is_some_and(|m| m
+                    .starts_with("Failed to update apt cache after 1 retries: E: Failed to fetch")),
+            "{out:?}"
+        );
+        let calls = host.calls("apt-get");
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert_eq!(calls[0][0], "update");
     }
 
     #[test]
