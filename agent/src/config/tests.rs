@@ -560,6 +560,16 @@ fn garp_settings() {
         "global_defs {\n vrrp_garp_master_delay 7\n vrrp_garp_master_repeat 2\n vrrp_garp_interval 0.25\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.51.100.1\n }\n}",
     );
     assert_eq!(p.config.global.garp_interval, Duration::from_millis(250));
+    // A decimal with a multi-byte character past six places is an invalid number, not a
+    // panic (found by fuzzing).
+    let bad = parse("global_defs {\n vrrp_garp_interval 0.00000\u{e9}\n}");
+    assert!(
+        messages(&bad, Severity::Warning)
+            .iter()
+            .any(|m| m.contains("invalid number")),
+        "{:?}",
+        bad.warnings
+    );
     assert_eq!(
         (
             p.config.instances[0].garp.delay,

@@ -86,7 +86,11 @@ pub(crate) fn decimal_micros(
     if digits.len() > 6 {
         ctx.warn(loc, format!("number '{v}' has too many decimal places"));
         round_up = digits.as_bytes()[6] >= b'5';
-        digits.truncate(6);
+        // Cut on a character boundary only: a non-ASCII character makes the number invalid
+        // below anyway (found by fuzzing `check`: "0.00000é" panicked here).
+        if digits.is_char_boundary(6) {
+            digits.truncate(6);
+        }
     }
     let text = format!("{whole}{digits:0<6}");
     let valid = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
