@@ -35,7 +35,6 @@ fn verdicts() -> serde_json::Map<String, serde_json::Value> {
 /// doing less.
 const REFUSED_ON_PURPOSE: &[(&str, &str)] = &[
     ("bfd-instance.conf", "bfd_instance"),
-    ("track-src-ip.conf", "track_src_ip"),
     ("use-vmac-addr.conf", "use_vmac_addr"),
     ("virtual-server-group.conf", "virtual_server_group"),
     ("virtual-server.conf", "virtual_server"),

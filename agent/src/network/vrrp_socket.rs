@@ -134,6 +134,13 @@ impl VrrpSocket {
             .map_err(err("IP_MULTICAST_ALL"))?;
         socket::setsockopt(&sock, socket::sockopt::Ipv4PacketInfo, &true)
             .map_err(|e| NetError::io("IP_PKTINFO", ifname, e))?;
+        // The source the adverts carry may be an address the host does not have (any more):
+        // a configured `mcast_src_ip`/`unicast_src_ip` deleted from the interface. keepalived
+        // writes its own IP header (IP_HDRINCL), so its adverts still leave from it; with
+        // IP_TRANSPARENT the kernel takes that source from IP_PKTINFO too, instead of
+        // failing the send with ENETUNREACH (agent/tests/interop_iface.rs, track_src_ip).
+        socket::setsockopt(&sock, socket::sockopt::IpTransparent, &true)
+            .map_err(|e| NetError::io("IP_TRANSPARENT", ifname, e))?;
         if let Some(IpAddr::V4(group)) = config.group {
             sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))
                 .map_err(err("IP_ADD_MEMBERSHIP"))?;
