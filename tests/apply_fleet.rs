@@ -181,7 +181,10 @@ fn apply_the_dual_master_deployment() {
         "secret masked:\n{text}"
     );
     // ok=11: the role's two commands run as dry runs in check mode (ok, not skipped).
-    assert!(recap(&text, "lb1").starts_with("ok=11 changed=2 "), "{text}");
+    assert!(
+        recap(&text, "lb1").starts_with("ok=11 changed=2 "),
+        "{text}"
+    );
     assert_eq!(
         (sums(&fleet, "lb1"), sums(&fleet, "lb2")),
         before,

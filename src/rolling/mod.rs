@@ -890,8 +890,8 @@ impl Rolling {
         };
         let sink = crate::engine::events::Collect::default();
         let started = Instant::now();
-        let ran = crate::engine::run(&self.inv, &pb, &opts, &crate::engine::Mode::Live, &sink)
-            .await;
+        let ran =
+            crate::engine::run(&self.inv, &pb, &opts, &crate::engine::Mode::Live, &sink).await;
         let stats = match ran {
             Ok(done) => done.stats,
             Err(e) => {
@@ -947,7 +947,9 @@ impl Rolling {
                     out.insert(h.clone());
                 }
                 Err(e) => say(
-                    &format!("[{h}] check pass: nothing to change, but not serving as it should ({e}); it is drained"),
+                    &format!(
+                        "[{h}] check pass: nothing to change, but not serving as it should ({e}); it is drained"
+                    ),
                     json!({"event": "check_pass", "host": h, "ok": true, "drain": true, "detail": e, "changed": 0, "seconds": took.as_secs_f64()}),
                 ),
             }
