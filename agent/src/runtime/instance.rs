@@ -1214,12 +1214,7 @@ mod tests {
             .expect("one unit");
         let (stack, inbox) = FakeStack::new(
             &[("eth0", 2)],
-            vec![InterfaceAddress {
-                ifindex: 2,
-                addr: IpAddr::V4(OWN),
-                prefix_len: 24,
-                label: None,
-            }],
+            vec![v4(2, OWN)],
         );
         let OnFakes {
             status,
@@ -1292,12 +1287,7 @@ mod tests {
         );
         let (stack, _inbox) = FakeStack::new(
             &[("eth0", 2), ("eth1", 3)],
-            vec![InterfaceAddress {
-                ifindex: 2,
-                addr: IpAddr::V4(OWN),
-                prefix_len: 24,
-                label: None,
-            }],
+            vec![v4(2, OWN)],
         );
         let OnFakes {
             status,
@@ -1373,12 +1363,7 @@ mod tests {
                 .expect("one unit");
             let (stack, _inbox) = FakeStack::new(
                 &[("eth0", 2), ("eth1", 3)],
-                vec![InterfaceAddress {
-                    ifindex: 2,
-                    addr: IpAddr::V4(OWN),
-                    prefix_len: 24,
-                    label: None,
-                }],
+                vec![v4(2, OWN)],
             );
             let OnFakes {
                 status,
