@@ -1212,10 +1212,7 @@ mod tests {
             .expect("builds")
             .pop()
             .expect("one unit");
-        let (stack, inbox) = FakeStack::new(
-            &[("eth0", 2)],
-            vec![v4(2, OWN)],
-        );
+        let (stack, inbox) = FakeStack::new(&[("eth0", 2)], vec![v4(2, OWN)]);
         let OnFakes {
             status,
             commands,
@@ -1285,10 +1282,7 @@ mod tests {
             unit.members[0].params.garp.extra_if,
             Some(Duration::from_secs(3))
         );
-        let (stack, _inbox) = FakeStack::new(
-            &[("eth0", 2), ("eth1", 3)],
-            vec![v4(2, OWN)],
-        );
+        let (stack, _inbox) = FakeStack::new(&[("eth0", 2), ("eth1", 3)], vec![v4(2, OWN)]);
         let OnFakes {
             status,
             commands,
@@ -1361,10 +1355,7 @@ mod tests {
                 .expect("builds")
                 .pop()
                 .expect("one unit");
-            let (stack, _inbox) = FakeStack::new(
-                &[("eth0", 2), ("eth1", 3)],
-                vec![v4(2, OWN)],
-            );
+            let (stack, _inbox) = FakeStack::new(&[("eth0", 2), ("eth1", 3)], vec![v4(2, OWN)]);
             let OnFakes {
                 status,
                 commands,
