@@ -1,8 +1,8 @@
 //! Rules across hosts: the instances of one VRID on one segment (same interface name, address
 //! family and VRID, anywhere in the inventory: a VRID over IPv6 is another virtual router than
-//! the same VRID over IPv4, RFC 5798 section 5.2.3) must agree on VIPs, timing and version, must not both
-//! start as MASTER at one priority, and the master's track weights must be able to hand the
-//! VIP over.
+//! the same VRID over IPv4, RFC 5798 section 5.2.3) must agree on VIPs, timing and version,
+//! must not both start as MASTER at one priority, and the master's track weights must be able
+//! to hand the VIP over.
 //!
 //! Effective priorities come from the agent's own `effective_priority`, with each tracked
 //! object's weight resolved as the agent resolves it (an entry's `weight` replaces the

@@ -857,7 +857,6 @@ impl Rolling {
         }
     }
 
-    /// Drains the batch's hosts that serve (gate healthy, drain, gate drained).
     /// The in-service hosts of `batch` that need no drain: a check-mode pass of `play` on
     /// them (the same play, vars and tags, as `--check` runs it) reports nothing changed,
     /// nothing failed or unreachable, no task whose outcome check mode cannot tell (a command
@@ -957,6 +956,7 @@ impl Rolling {
         out
     }
 
+    /// Drains the batch's hosts that serve (gate healthy, drain, gate drained).
     async fn drain_batch(&self, st: &mut State, k: usize, batch: &[String]) -> bool {
         let Some(plan) = st.plans.get(&k) else {
             return true;
@@ -1404,8 +1404,6 @@ impl Rolling {
     }
 }
 
-/// The name of `host`'s instance that serves `vip`, else the VIP itself.
-/// `host: entry` for each entry the map holds for the hosts, in their order.
 /// Per host, why a check pass cannot promise that the real run changes nothing: a task
 /// check mode skips or cannot run (its outcome is unknown until it really runs), or a
 /// handler an earlier run left pending (the run will run it).
@@ -1438,6 +1436,7 @@ fn unpredictable(events: &[crate::engine::Event]) -> BTreeMap<String, String> {
     out
 }
 
+/// `host: entry` for each entry the map holds for the hosts, in their order.
 fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String> {
     hosts
         .iter()
@@ -1446,6 +1445,7 @@ fn per_host(hosts: &[String], map: &BTreeMap<String, Vec<String>>) -> Vec<String
         .collect()
 }
 
+/// The name of `host`'s instance that serves `vip`, else the VIP itself.
 fn instance_of(fleet: &Fleet, host: &str, vip: IpAddr) -> String {
     fleet
         .vrids

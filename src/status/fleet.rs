@@ -1,8 +1,7 @@
 //! The fleet-wide view: every host's answer regrouped per VRID (an IPv4 and an IPv6 VRID of
 //! the same number are different virtual routers, RFC 5798 section 5.2.3), each VIP with the
-//! hosts that
-//! really hold it (from their addresses, not from what the engines claim), the problems worth
-//! shouting about, and the exit code.
+//! hosts that really hold it (from their addresses, not from what the engines claim), the
+//! problems worth shouting about, and the exit code.
 //!
 //! Exit codes: 0 when every host answered and every VIP is held by exactly one host; 4 when a
 //! host could not be reached (as `hactl run` and `ansible`); 2 for any other problem: a VIP

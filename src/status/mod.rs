@@ -5,9 +5,9 @@
 //! Per host, one script ([`probe`]) asks the VRRP engine it finds (hactl-agent over its
 //! status socket, keepalived through its SIGUSR1 state dump, read by [`keepalived`]), reads
 //! the config on disk for hosts whose engine is stopped, and lists the host's IPv4 and IPv6
-//! addresses.
-//! [`fleet`] puts the answers together per VRID (IPv4 and IPv6 VRIDs apart) and flags every VIP held by zero or by
-//! several hosts; [`table`] renders that view. An unreachable host is data, not an error.
+//! addresses. [`fleet`] puts the answers together per VRID (IPv4 and IPv6 VRIDs apart) and
+//! flags every VIP held by zero or by several hosts; [`table`] renders that view. An
+//! unreachable host is data, not an error.
 //!
 //! It does not own host selection or connections (`commands::run`, `run::target`,
 //! `transport`) or the terminal (`report`).
