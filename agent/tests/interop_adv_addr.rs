@@ -16,9 +16,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
 use common::netns::is_root;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Arguments;
 use nix::sys::signal::Signal;
 
 const VIP: &str = "198.51.100.100";
@@ -47,20 +47,11 @@ fn main() {
         ),
         ("", "without_skip_a_changed_address_list_is_dropped"),
     ] {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            trials.push(
-                Trial::test(format!("{what}_{who}"), move || {
-                    scenario(skip, agent);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!root || !keepalived),
-            );
-        }
+        trials.extend(agent_and_keepalived(
+            what,
+            !root || !keepalived,
+            move |agent| scenario(skip, agent),
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -20,9 +20,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
 use common::netns::is_root;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Arguments;
 
 const VIP: &str = "198.51.100.100";
 const CONVERGE: Duration = Duration::from_secs(10);
@@ -36,6 +36,7 @@ fn main() {
     if !root || !keepalived {
         eprintln!("interop_iface: needs root and keepalived, so the tests are SKIPPED (ignored)");
     }
+    let ignored = !root || !keepalived;
     let mut trials = Vec::new();
     for (dont_track, what) in [
         (
@@ -47,69 +48,30 @@ fn main() {
             "tracked_primary_master_goes_to_fault_when_its_link_goes_down",
         ),
     ] {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            trials.push(
-                Trial::test(format!("{what}_{who}"), move || {
-                    link_down(dont_track, agent);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!root || !keepalived),
-            );
-        }
+        trials.extend(agent_and_keepalived(what, ignored, move |agent| {
+            link_down(dont_track, agent)
+        }));
     }
     for promote in [true, false] {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            let what = if promote {
-                "promote_secondaries_set_while_running_and_restored"
-            } else {
-                "without_promote_secondaries_the_sysctl_is_left_alone"
-            };
-            trials.push(
-                Trial::test(format!("{what}_{who}"), move || {
-                    promote_secondaries(promote, agent);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!root || !keepalived),
-            );
-        }
-    }
-    for agent in [true, false] {
-        let who = if agent {
-            "agent"
+        let what = if promote {
+            "promote_secondaries_set_while_running_and_restored"
         } else {
-            "keepalived_reference"
+            "without_promote_secondaries_the_sysctl_is_left_alone"
         };
-        trials.push(
-            Trial::test(
-                format!("no_ipv4_address_is_fault_and_the_source_follows_the_interface_{who}"),
-                move || {
-                    no_source_address(agent);
-                    Ok::<(), Failed>(())
-                },
-            )
-            .with_ignored_flag(!root || !keepalived),
-        );
-        trials.push(
-            Trial::test(
-                format!("track_src_ip_changes_nothing_as_in_keepalived_{who}"),
-                move || {
-                    track_src_ip(agent);
-                    Ok::<(), Failed>(())
-                },
-            )
-            .with_ignored_flag(!root || !keepalived),
-        );
+        trials.extend(agent_and_keepalived(what, ignored, move |agent| {
+            promote_secondaries(promote, agent)
+        }));
     }
+    trials.extend(agent_and_keepalived(
+        "no_ipv4_address_is_fault_and_the_source_follows_the_interface",
+        ignored,
+        no_source_address,
+    ));
+    trials.extend(agent_and_keepalived(
+        "track_src_ip_changes_nothing_as_in_keepalived",
+        ignored,
+        track_src_ip,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 

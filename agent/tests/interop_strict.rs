@@ -22,7 +22,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
 use common::netns::is_root;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sys::signal::Signal;
@@ -95,36 +95,16 @@ fn main() {
     }
     let mut trials = Vec::new();
     for (i, case) in CASES.iter().enumerate() {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            trials.push(
-                Trial::test(format!("{}_{who}", case.name), move || {
-                    scenario(i, &CASES[i], agent);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!runnable),
-            );
-        }
+        trials.extend(agent_and_keepalived(case.name, !runnable, move |agent| {
+            scenario(i, &CASES[i], agent)
+        }));
     }
     for (i, case) in CASES6.iter().enumerate() {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            trials.push(
-                Trial::test(format!("ipv6_{}_{who}", case.name), move || {
-                    scenario6(i, &CASES6[i], agent);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!runnable),
-            );
-        }
+        trials.extend(agent_and_keepalived(
+            &format!("ipv6_{}", case.name),
+            !runnable,
+            move |agent| scenario6(i, &CASES6[i], agent),
+        ));
     }
     trials.push(
         Trial::test(

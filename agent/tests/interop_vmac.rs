@@ -31,9 +31,9 @@ use std::fs;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
 use common::netns::is_root;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Arguments;
 use nix::sys::signal::Signal;
 
 const VIP: &str = "198.51.100.100";
@@ -55,58 +55,30 @@ fn main() {
              (ignored)"
         );
     }
+    let ignored = !root || !tools;
     let mut trials = Vec::new();
     for xmit_base in [false, true] {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            let what = if xmit_base {
-                "use_vmac_with_vmac_xmit_base"
-            } else {
-                "use_vmac"
-            };
-            trials.push(
-                Trial::test(format!("{what}_{who}"), move || {
-                    vmac(agent, xmit_base);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!root || !tools),
-            );
-        }
-    }
-    for agent in [true, false] {
-        let who = if agent {
-            "agent"
+        let what = if xmit_base {
+            "use_vmac_with_vmac_xmit_base"
         } else {
-            "keepalived_reference"
+            "use_vmac"
         };
-        trials.push(
-            Trial::test(format!("existing_interfaces_{who}"), move || {
-                existing_interfaces(agent);
-                Ok::<(), Failed>(())
-            })
-            .with_ignored_flag(!root || !tools),
-        );
+        trials.extend(agent_and_keepalived(what, ignored, move |agent| {
+            vmac(agent, xmit_base)
+        }));
     }
+    trials.extend(agent_and_keepalived(
+        "existing_interfaces",
+        ignored,
+        existing_interfaces,
+    ));
     for xmit_base in [false, true] {
-        for agent in [true, false] {
-            let who = if agent {
-                "agent"
-            } else {
-                "keepalived_reference"
-            };
-            let base = if xmit_base { "_vmac_xmit_base" } else { "" };
-            trials.push(
-                Trial::test(format!("garp_extra_if{base}_{who}"), move || {
-                    garp_extra_if(agent, xmit_base);
-                    Ok::<(), Failed>(())
-                })
-                .with_ignored_flag(!root || !tools),
-            );
-        }
+        let base = if xmit_base { "_vmac_xmit_base" } else { "" };
+        trials.extend(agent_and_keepalived(
+            &format!("garp_extra_if{base}"),
+            ignored,
+            move |agent| garp_extra_if(agent, xmit_base),
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

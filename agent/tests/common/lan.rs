@@ -234,6 +234,29 @@ impl Lan {
     }
 }
 
+/// The two trials of a scenario that runs once with hactl-agent and once with keepalived as
+/// the reference: `NAME_agent` and `NAME_keepalived_reference`; `run` gets `true` for the
+/// agent. `ignored` when the machine cannot run them (the harness lists them as ignored).
+pub fn agent_and_keepalived(
+    name: &str,
+    ignored: bool,
+    run: impl Fn(bool) + Clone + Send + 'static,
+) -> [libtest_mimic::Trial; 2] {
+    [true, false].map(|agent| {
+        let who = if agent {
+            "agent"
+        } else {
+            "keepalived_reference"
+        };
+        let run = run.clone();
+        libtest_mimic::Trial::test(format!("{name}_{who}"), move || {
+            run(agent);
+            Ok(())
+        })
+        .with_ignored_flag(ignored)
+    })
+}
+
 /// Polls `cond` every 20 ms for up to `limit`; how long it took, or None.
 pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
     let start = Instant::now();
