@@ -1142,6 +1142,15 @@ mod tests {
             .any(|a| a.addr == IpAddr::V4(VIP))
     }
 
+    /// The one unit of `conf`.
+    fn one_unit(conf: &str) -> UnitSpec {
+        let parsed = config::parse_str(conf, "fake.conf").expect("parses");
+        spec::units(&parsed.config)
+            .expect("builds")
+            .pop()
+            .expect("one unit")
+    }
+
     /// An instance task started on fakes, with the senders of its inputs kept alive.
     struct OnFakes {
         status: Shared,
@@ -1207,11 +1216,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn instance_task_elects_itself_yields_and_leaves_on_fakes() {
-        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(CONF);
         let (stack, inbox) = FakeStack::new(&[("eth0", 2)], vec![v4(2, OWN)]);
         let OnFakes {
             status,
@@ -1273,11 +1278,7 @@ mod tests {
                 "        198.51.100.100\n",
                 "        198.51.100.100\n        203.0.113.7/24 dev eth1\n        203.0.113.8/24 dev eth1\n",
             );
-        let parsed = config::parse_str(&conf, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(&conf);
         assert_eq!(
             unit.members[0].params.garp.extra_if,
             Some(Duration::from_secs(3))
@@ -1433,11 +1434,7 @@ mod tests {
                 "198.51.100.100\n",
                 "198.51.100.100\n        203.0.113.7 dev eth9\n",
             );
-        let parsed = config::parse_str(&conf, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(&conf);
         let (stack, _inbox) = FakeStack::new(&[("eth0", 2)], Vec::new());
         let on = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
         let err = on
@@ -1468,11 +1465,7 @@ mod tests {
         let own6: Ipv6Addr = "fe80::1".parse().expect("addr");
         let peer6: Ipv6Addr = "fe80::2".parse().expect("addr");
         let group6: Ipv6Addr = "ff02::12".parse().expect("addr");
-        let parsed = config::parse_str(CONF6, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(CONF6);
         let (stack, inbox) = FakeStack::new(
             &[("eth0", 2)],
             vec![
@@ -1637,11 +1630,7 @@ mod tests {
     /// moves: adverts follow. The last one goes: FAULT, the VIP goes.
     #[tokio::test(start_paused = true)]
     async fn no_ipv4_address_is_fault_until_one_appears_and_the_source_follows() {
-        let parsed = config::parse_str(CONF, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(CONF);
         let (stack, _inbox) = FakeStack::new(&[("eth0", 2)], vec![v6(2, "fe80::1")]);
         let fakes = start_on_fakes(unit, &stack, InstanceStatus::new("VI_1", "eth0", 14, 100));
         let state = || status::lock(&fakes.status).state;
@@ -1714,11 +1703,7 @@ mod tests {
     }
 }
 ";
-        let parsed = config::parse_str(CONF6, "fake.conf").expect("parses");
-        let unit = spec::units(&parsed.config)
-            .expect("builds")
-            .pop()
-            .expect("one unit");
+        let unit = one_unit(CONF6);
         let (stack, _inbox) =
             FakeStack::new(&[("eth0", 2)], vec![v4(2, OWN), v6(2, "2001:db8:61::1")]);
         let fakes = start_on_fakes(unit, &stack, InstanceStatus::new("VI_6", "eth0", 61, 100));
