@@ -8,7 +8,7 @@ use super::keywords;
 use super::model::{Garp, GlobalDefs, ScriptUser, VrrpVersion};
 use super::parse::Ctx;
 use super::tree::Stmt;
-use super::values::{decimal_micros, number, read_unsigned, true_false};
+use super::values::{decimal_micros, garp_extra_if, number, read_unsigned, true_false};
 
 pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
     for st in block {
@@ -223,27 +223,11 @@ pub(crate) fn global_defs(ctx: &mut Ctx, block: &[Stmt], g: &mut GlobalDefs) {
                         "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
                     );
                 }
-                // keepalived's vrrp_vmac_garp_extra_if_handler: `all` counts even when the
-                // line is then ignored.
-                let mut delay = 0;
-                let mut invalid = false;
-                for v in st.words.iter().skip(1) {
-                    if v == "all" {
-                        g.garp_extra_if_all = true;
-                    } else if let Some(n) = read_unsigned(ctx, loc, v, 1, 86400) {
-                        delay = n;
-                    } else {
-                        ctx.warn(loc, format!("{kw} '{v}' invalid - ignoring"));
-                        invalid = true;
-                        break;
-                    }
-                }
-                if !invalid {
-                    if delay == 0 {
-                        ctx.warn(loc, format!("{kw} specified without time - ignoring"));
-                    } else {
-                        g.garp_extra_if = delay;
-                    }
+                // keepalived's vrrp_vmac_garp_extra_if_handler.
+                let (delay, all) = garp_extra_if(ctx, loc, kw, &st.words[1..], 1, "");
+                g.garp_extra_if_all |= all;
+                if let Some(d) = delay {
+                    g.garp_extra_if = d;
                 }
             }
             "nftables_ifindex" => {

@@ -9,7 +9,7 @@ use super::keywords;
 use super::model::{AuthType, Config, InitialState, Instance, Notify, UnicastPeer, VrrpVersion};
 use super::parse::{Ctx, notify, track_refs};
 use super::tree::Stmt;
-use super::values::{decimal, number, read_unsigned, true_false, unsigned};
+use super::values::{decimal, garp_extra_if, number, read_unsigned, true_false, unsigned};
 use super::vip::vip;
 
 /// keepalived's buffer for `auth_pass`.
@@ -456,26 +456,12 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, name: &str, raw: &mut Raw, inst: &mut Instan
                     "Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"",
                 );
             }
-            // keepalived's vrrp_garp_extra_if_handler: `all` counts even when the line is
-            // then ignored.
-            let mut delay = None;
-            let mut invalid = false;
-            for v in s.words.iter().skip(1) {
-                if v == "all" {
-                    raw.garp_extra_if_all = true;
-                } else if let Some(n) = read_unsigned(ctx, loc, v, 0, 86400) {
-                    delay = Some(n);
-                } else {
-                    ctx.warn(loc, format!("({name}): {kw} '{v}' invalid - ignoring"));
-                    invalid = true;
-                    break;
-                }
-            }
-            if !invalid {
-                match delay {
-                    Some(d) => raw.garp_extra_if = Some(d),
-                    None => ctx.warn(loc, format!("({name}): {kw} specified without time - ignoring")),
-                }
+            // keepalived's vrrp_garp_extra_if_handler.
+            let prefix = format!("({name}): ");
+            let (delay, all) = garp_extra_if(ctx, loc, kw, &s.words[1..], 0, &prefix);
+            raw.garp_extra_if_all |= all;
+            if delay.is_some() {
+                raw.garp_extra_if = delay;
             }
         }
         "garp_master_refresh" => {

@@ -142,6 +142,38 @@ pub(crate) fn read_unsigned(
     None
 }
 
+/// The words after `garp_extra_if` (`DELAY [all]`, in any order), and after the global
+/// `vrrp_garp_extra_if` with `min` 1, as keepalived's two handlers read them: the delay,
+/// `None` when a word is invalid or no time is given (each said as keepalived says it, after
+/// `prefix`), and whether `all` came, which counts even when the line is then ignored.
+pub(crate) fn garp_extra_if(
+    ctx: &mut Ctx,
+    loc: &Location,
+    kw: &str,
+    words: &[String],
+    min: u32,
+    prefix: &str,
+) -> (Option<u32>, bool) {
+    let (mut delay, mut all) = (None, false);
+    for v in words {
+        if v == "all" {
+            all = true;
+        } else if let Some(n) = read_unsigned(ctx, loc, v, min, 86400) {
+            delay = Some(n);
+        } else {
+            ctx.warn(loc, format!("{prefix}{kw} '{v}' invalid - ignoring"));
+            return (None, all);
+        }
+    }
+    if delay.is_none() {
+        ctx.warn(
+            loc,
+            format!("{prefix}{kw} specified without time - ignoring"),
+        );
+    }
+    (delay, all)
+}
+
 /// keepalived's `check_true_false`: true/on/yes, false/off/no.
 pub(crate) fn true_false(v: &str) -> Option<bool> {
     match v {
