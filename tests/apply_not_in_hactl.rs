@@ -89,6 +89,19 @@ fn rendered(sb: &Sandbox, name: &str) -> std::path::PathBuf {
         .join(dest.strip_prefix("/").expect("absolute"))
 }
 
+/// Rewrites the role's tasks file with `edit`.
+fn edit_main(sb: &Sandbox, edit: impl FnOnce(String) -> String) {
+    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
+    sb.write("roles/r/tasks/main.yml", &edit(main));
+}
+
+/// A run that failed, saying each of `needles` on stderr.
+fn assert_fails_saying(out: &Output, needles: &[&str]) {
+    assert_ne!(out.status.code(), Some(0), "{}", text(out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(needles.iter().all(|n| stderr.contains(n)), "{}", text(out));
+}
+
 #[test]
 fn skipped_tasks_with_modules_hactl_lacks_render_and_apply() {
     let sb = sandbox("ansible_facts['os_family'] == 'Alpine'", "false");
@@ -150,12 +163,7 @@ fn a_collection_module_a_host_would_run_is_refused_before_any_change() {
     assert_refused_before_any_change(&sb, &checked, "community.general.apk", 5);
     // render says it per host, and writes nothing past it.
     let r = render(&sb);
-    assert_ne!(r.status.code(), Some(0), "{}", text(&r));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("hactl does not have the module"),
-        "{}",
-        text(&r)
-    );
+    assert_fails_saying(&r, &["hactl does not have the module"]);
     assert!(rendered(&sb, "first.txt").exists() && !rendered(&sb, "last.txt").exists());
 }
 
@@ -175,17 +183,17 @@ fn a_library_module_a_host_would_run_is_refused_before_any_change() {
 fn a_when_only_the_host_can_answer_is_refused_before_any_change() {
     let sb = sandbox("false", "false");
     // The library module's `when` now depends on a command's result on the host.
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
-    let main = main.replacen(
-        "- name: first\n",
-        "- name: look\n  command: uname\n  register: look\n  changed_when: false\n- name: first\n",
-        1,
-    );
-    let main = main.replace(
-        "  fingerprint:\n    message: hello\n  when: false",
-        "  fingerprint:\n    message: hello\n  when: look.stdout == 'Plan9'",
-    );
-    sb.write("roles/r/tasks/main.yml", &main);
+    edit_main(&sb, |main| {
+        main.replacen(
+            "- name: first\n",
+            "- name: look\n  command: uname\n  register: look\n  changed_when: false\n- name: first\n",
+            1,
+        )
+        .replace(
+            "  fingerprint:\n    message: hello\n  when: false",
+            "  fingerprint:\n    message: hello\n  when: look.stdout == 'Plan9'",
+        )
+    });
     let applied = sb.hactl(&["apply", "inv", "site.yml"]);
     assert_refused_before_any_change(&sb, &applied, "fingerprint", 13);
     assert!(
@@ -199,18 +207,19 @@ fn a_when_only_the_host_can_answer_is_refused_before_any_change() {
 #[test]
 fn a_module_ansible_does_not_have_either_is_a_load_error() {
     let sb = sandbox("false", "false");
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
-    sb.write(
-        "roles/r/tasks/main.yml",
-        &main.replace("community.general.apk:", "community.general.apkk:"),
-    );
+    edit_main(&sb, |main| {
+        main.replace("community.general.apk:", "community.general.apkk:")
+    });
     let applied = sb.hactl(&["apply", "inv", "site.yml"]);
-    assert_ne!(applied.status.code(), Some(0), "{}", text(&applied));
-    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert_fails_saying(
+        &applied,
+        &[
+            "couldn't resolve module/action 'community.general.apkk'",
+            "roles/r/tasks/main.yml:6:",
+        ],
+    );
     assert!(
-        stderr.contains("couldn't resolve module/action 'community.general.apkk'")
-            && stderr.contains("roles/r/tasks/main.yml:6:")
-            && !String::from_utf8_lossy(&applied.stdout).contains("TASK ["),
+        !String::from_utf8_lossy(&applied.stdout).contains("TASK ["),
         "{}",
         text(&applied)
     );
@@ -221,26 +230,25 @@ fn a_walk_that_stops_before_such_a_task_is_refused_before_any_change() {
     // Both modules are skipped, but the template before them uses a command's result, which
     // the offline walk cannot know: what comes after cannot be told, so the run is refused.
     let sb = sandbox("false", "false");
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
-    let main = main.replacen(
-        "- name: first\n",
-        "- name: look\n  command: uname\n  register: look\n  changed_when: false\n\
-         - name: kernel\n  copy:\n    content: \"{{ look.stdout }}\\n\"\n    dest: \"{{ out }}/kernel.txt\"\n\
-         - name: first\n",
-        1,
-    );
-    sb.write("roles/r/tasks/main.yml", &main);
+    edit_main(&sb, |main| {
+        main.replacen(
+            "- name: first\n",
+            "- name: look\n  command: uname\n  register: look\n  changed_when: false\n\
+             - name: kernel\n  copy:\n    content: \"{{ look.stdout }}\\n\"\n    dest: \"{{ out }}/kernel.txt\"\n\
+             - name: first\n",
+            1,
+        )
+    });
     let applied = sb.hactl(&["apply", "inv", "site.yml"]);
-    assert_ne!(applied.status.code(), Some(0), "{}", text(&applied));
-    let stderr = String::from_utf8_lossy(&applied.stderr);
-    assert!(
-        stderr.contains("cannot tell before the run whether a host runs the tasks")
-            && stderr.contains("module 'community.general.apk'")
-            && stderr.contains("module 'fingerprint'")
-            && stderr.contains("task 'kernel'")
-            && stderr.contains("nothing was changed"),
-        "{}",
-        text(&applied)
+    assert_fails_saying(
+        &applied,
+        &[
+            "cannot tell before the run whether a host runs the tasks",
+            "module 'community.general.apk'",
+            "module 'fingerprint'",
+            "task 'kernel'",
+            "nothing was changed",
+        ],
     );
     assert!(!sb.out().join("kernel.txt").exists(), "{}", text(&applied));
 }
@@ -250,15 +258,14 @@ fn a_rollout_of_a_playbook_holding_such_a_task_is_refused_before_any_change() {
     // A rollout drains hosts before the facts that decide the `when` are in.
     let sb = sandbox("false", "false");
     let applied = sb.hactl(&["apply", "--rolling", "inv", "site.yml"]);
-    assert_ne!(applied.status.code(), Some(0), "{}", text(&applied));
-    let stderr = String::from_utf8_lossy(&applied.stderr);
-    assert!(
-        stderr.contains("roles/r/tasks/main.yml:5:")
-            && stderr.contains("module 'community.general.apk'")
-            && stderr.contains("run it without --rolling")
-            && stderr.contains("nothing was changed"),
-        "{}",
-        text(&applied)
+    assert_fails_saying(
+        &applied,
+        &[
+            "roles/r/tasks/main.yml:5:",
+            "module 'community.general.apk'",
+            "run it without --rolling",
+            "nothing was changed",
+        ],
     );
     assert!(!sb.out().join("first.txt").exists(), "{}", text(&applied));
 }
@@ -266,22 +273,15 @@ fn a_rollout_of_a_playbook_holding_such_a_task_is_refused_before_any_change() {
 #[test]
 fn neither_failed_when_nor_ignore_errors_passes_over_the_refusal() {
     let sb = sandbox("true", "false");
-    let main = std::fs::read_to_string(sb.path("roles/r/tasks/main.yml")).expect("main.yml");
-    sb.write(
-        "roles/r/tasks/main.yml",
-        &main.replacen(
+    edit_main(&sb, |main| {
+        main.replacen(
             "  when: true\n",
             "  when: true\n  failed_when: false\n  ignore_errors: true\n",
             1,
-        ),
-    );
+        )
+    });
     let r = render(&sb);
-    assert_ne!(r.status.code(), Some(0), "{}", text(&r));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("hactl does not have the module"),
-        "{}",
-        text(&r)
-    );
+    assert_fails_saying(&r, &["hactl does not have the module"]);
     assert!(!rendered(&sb, "last.txt").exists(), "{}", text(&r));
     let applied = sb.hactl(&["apply", "inv", "site.yml"]);
     assert_refused_before_any_change(&sb, &applied, "community.general.apk", 5);
