@@ -18,9 +18,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::corpus::{cache_dir, corpus_dir, extra_roles, provide_extra};
+use common::corpus::{cache_dir, corpus_dir, extra_roles, files, provide_extra};
 use common::fleet::Fleet;
 
 /// The roles compared here: those tests/corpus_render.rs lists as needing a host's result.
@@ -166,24 +166,6 @@ fn check_role(fleet: &Fleet, role: &str, roles_path: &str) -> Result<usize, Stri
         }
     }
     Ok(compared)
-}
-
-/// The files under `dir`, relative to it.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else if let Ok(rel) = path.strip_prefix(base) {
-                out.push(rel.to_path_buf());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]

@@ -35,7 +35,7 @@ enum Expect {
 }
 
 use Expect::{Fails, Identical};
-use common::corpus::{corpus_dir, extra_roles, provide_extra};
+use common::corpus::{corpus_dir, extra_roles, files, provide_extra};
 
 /// The expectations table: one row per folder of tests/corpus/ that has a site.yml.
 const EXPECTED: &[(&str, Expect)] = &[
@@ -82,26 +82,6 @@ fn collections() -> PathBuf {
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every file under `dir`, as paths relative to it.
-fn files(dir: &Path) -> BTreeSet<PathBuf> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else if let Ok(rel) = path.strip_prefix(base) {
-                out.insert(rel.to_path_buf());
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// The first line where two texts differ, shown side by side.

@@ -3,6 +3,7 @@
 //! pinned commits.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -100,4 +101,24 @@ pub fn provide_extra(e: &Extra, into: &Path) -> Result<(), String> {
     archive
         .then_some(())
         .ok_or(format!("{} has no commit {}", git_dir.display(), e.commit))
+}
+
+/// Every file under `dir`, as paths relative to it.
+pub fn files(dir: &Path) -> BTreeSet<PathBuf> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else if let Ok(rel) = path.strip_prefix(base) {
+                out.insert(rel.to_path_buf());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
 }
