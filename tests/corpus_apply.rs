@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Instant;
 
-use common::corpus::{cache_dir, corpus_dir, extra_roles, provide_extra};
+use common::corpus::{cache_dir, corpus_dir, download_debs, extra_roles, play_dir, provide_extra};
 use common::fleet::Fleet;
 use sha2::{Digest, Sha256};
 
@@ -241,41 +241,6 @@ const NOISE: &[&str] = &[
     "var/lib/fail2ban/",
 ];
 
-/// Fleet hosts are offline but see this machine's apt cache through their overlay: a role's
-/// own package tasks install from it when the .debs (with whatever this machine lacks of their
-/// dependencies) are there. Downloads them, installing nothing on this machine (`apt-get
-/// --download-only`, as tests/corpus/regen.sh does); `Err` says why not (no registry, stale
-/// package lists), and the role is skipped with it.
-fn download_debs(debs: &[&str]) -> Result<(), String> {
-    if debs.is_empty() {
-        return Ok(());
-    }
-    let mut last = String::new();
-    // Another test (or apt itself) may hold the archives lock for a moment.
-    for _ in 0..30 {
-        let out = std::process::Command::new("apt-get")
-            .args(["install", "-y", "-q", "--download-only"])
-            .args(debs)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .output()
-            .map_err(|e| format!("cannot run apt-get: {e}"))?;
-        if out.status.success() {
-            return Ok(());
-        }
-        last = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        if !last.contains("lock") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(2));
-    }
-    Err(format!(
-        "cannot download {} for the offline fleet hosts (`apt-get install --download-only`): \
-         {}",
-        debs.join(" "),
-        last.lines().last().unwrap_or("no error text")
-    ))
-}
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -300,28 +265,6 @@ const PLAY_EDITS: &[(&str, &str, &str)] = &[
          security_ssh_permit_root_login: prohibit-password",
     ),
 ];
-
-/// The play of tests/corpus/<role>/ made for real hosts: corpus_render.rs gives hactl the
-/// facts with `--facts` and the play turns gathering off; here both tools gather them.
-/// [`PLAY_EDITS`] apply.
-fn play_dir(role: &str) -> tempfile::TempDir {
-    let from = root().join("tests/corpus").join(role);
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut site = std::fs::read_to_string(from.join("site.yml")).expect("site.yml");
-    assert!(
-        site.contains("gather_facts: false"),
-        "{role}: site.yml no longer turns gathering off; update play_dir"
-    );
-    site = site.replace("gather_facts: false", "gather_facts: true");
-    for (_, text, replacement) in PLAY_EDITS.iter().filter(|e| e.0 == role) {
-        assert!(site.contains(text), "{role}: site.yml no longer has {text}");
-        site = site.replace(text, replacement);
-    }
-    std::fs::write(dir.path().join("site.yml"), site).expect("write site.yml");
-    std::fs::copy(from.join("inventory.ini"), dir.path().join("inventory.ini"))
-        .expect("copy inventory.ini");
-    dir
-}
 
 /// Everything a run needs besides its fleet.
 struct Setup {
@@ -583,7 +526,7 @@ fn measure(
     before: &BTreeSet<String>,
     report: &mut Vec<String>,
 ) -> Vec<String> {
-    let play = play_dir(case.role);
+    let play = play_dir(case.role, PLAY_EDITS);
     let mut diffs = Vec::new();
     for fleet in [ours, theirs] {
         for host in HOSTS {

@@ -20,7 +20,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::corpus::{cache_dir, corpus_dir, extra_roles, files, provide_extra};
+use common::corpus::{
+    cache_dir, corpus_dir, download_debs, extra_roles, files, play_dir, provide_extra,
+};
 use common::fleet::Fleet;
 
 /// The roles compared here: those tests/corpus_render.rs lists as needing a host's result.
@@ -88,20 +90,7 @@ fn apply_diff(old: &str, diff: &str) -> Result<String, String> {
 /// Runs the role's play with `hactl apply --check --diff` on `fleet` and compares the files
 /// it would write with the goldens: `Ok(n)` files identical, else what differs.
 fn check_role(fleet: &Fleet, role: &str, roles_path: &str) -> Result<usize, String> {
-    let from = root().join("tests/corpus").join(role);
-    let play = tempfile::tempdir().expect("tmp");
-    let site = std::fs::read_to_string(from.join("site.yml")).expect("site.yml");
-    let gathering = site.replacen("gather_facts: false", "gather_facts: true", 1);
-    assert_ne!(
-        site, gathering,
-        "{role}: site.yml has no `gather_facts: false`"
-    );
-    std::fs::write(play.path().join("site.yml"), gathering).expect("write site.yml");
-    std::fs::copy(
-        from.join("inventory.ini"),
-        play.path().join("inventory.ini"),
-    )
-    .expect("copy inventory.ini");
+    let play = play_dir(role, &[]);
     let run = fleet
         .ctl("timeout")
         .arg("300")
@@ -218,16 +207,7 @@ fn roles_needing_host_results_check_as_ansible_does() {
             continue;
         };
         let pkgs: Vec<&str> = list.split_whitespace().collect();
-        let got = std::process::Command::new("apt-get")
-            .args(["install", "-y", "-q", "--download-only"])
-            .args(&pkgs)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .output()
-            .expect("apt-get");
-        assert!(
-            got.status.success(),
-            "apt-get --download-only {pkgs:?} failed"
-        );
+        download_debs(&pkgs).unwrap_or_else(|e| panic!("{e}"));
         for host in ["node1", "node2"] {
             let cmd = format!(
                 "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download {}",
