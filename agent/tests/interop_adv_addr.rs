@@ -16,7 +16,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
+use common::lan::{Host, Lan, agent_and_keepalived, logs, wait_for};
 use common::netns::is_root;
 use libtest_mimic::Arguments;
 use nix::sys::signal::Signal;
@@ -80,14 +80,6 @@ vrrp_instance VI_1 {{
 }}
 "
     )
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons
-        .iter()
-        .map(|d| d.log())
-        .collect::<Vec<_>>()
-        .join("\n----\n")
 }
 
 fn scenario(skip: &str, agent: bool) {

@@ -20,7 +20,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
+use common::lan::{Host, Lan, agent_and_keepalived, logs, start, wait_for};
 use common::netns::is_root;
 use libtest_mimic::Arguments;
 
@@ -93,22 +93,6 @@ vrrp_instance VI_1 {{
 }}
 "
     )
-}
-
-fn start(host: &Host, agent: bool) -> Daemon {
-    if agent {
-        host.start_agent()
-    } else {
-        host.start_keepalived()
-    }
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons
-        .iter()
-        .map(|d| d.log())
-        .collect::<Vec<_>>()
-        .join("\n----\n")
 }
 
 fn link_down(dont_track: bool, agent: bool) {

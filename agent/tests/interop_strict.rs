@@ -22,7 +22,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
+use common::lan::{Host, Lan, agent_and_keepalived, logs, start, wait_for};
 use common::netns::is_root;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sys::signal::Signal;
@@ -145,14 +145,6 @@ vrrp_instance VI_1 {{
     )
 }
 
-fn start(host: &Host, agent: bool) -> Daemon {
-    if agent {
-        host.start_agent()
-    } else {
-        host.start_keepalived()
-    }
-}
-
 /// `nft list ruleset` in `host`.
 fn ruleset(host: &Host) -> String {
     let out = Command::new("ip")
@@ -192,14 +184,6 @@ fn tcp_answered(from: &Host, to: &str) -> Option<bool> {
         Some(0) => Some(true),
         _ => Some(false),
     }
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons
-        .iter()
-        .map(|d| d.log())
-        .collect::<Vec<_>>()
-        .join("\n----\n")
 }
 
 /// The table the daemon under test uses.

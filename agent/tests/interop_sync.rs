@@ -11,7 +11,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, start, wait_for};
 use common::netns::is_root;
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -83,14 +83,6 @@ enum Role {
     AgentBackup,
     /// keepalived on both: what the test expects of keepalived itself.
     Reference,
-}
-
-fn start(host: &Host, agent: bool) -> Daemon {
-    if agent {
-        host.start_agent()
-    } else {
-        host.start_keepalived()
-    }
 }
 
 /// A sync group G of VI_1 (VRID 14, .100) and VI_r2 (VRID 24, .200) at `priority`; VI_1

@@ -11,7 +11,7 @@ mod common;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, wait_for};
+use common::lan::{Daemon, Host, Lan, logs, start, wait_for};
 use common::netns::is_root;
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -56,22 +56,6 @@ fn main() {
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
-}
-
-fn start(host: &Host, agent: bool) -> Daemon {
-    if agent {
-        host.start_agent()
-    } else {
-        host.start_keepalived()
-    }
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons
-        .iter()
-        .map(|d| d.log())
-        .collect::<Vec<_>>()
-        .join("\n----\n")
 }
 
 /// Waits until exactly host `owner` holds the VIP.

@@ -31,7 +31,7 @@ use std::fs;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::lan::{Daemon, Host, Lan, agent_and_keepalived, wait_for};
+use common::lan::{Host, Lan, agent_and_keepalived, logs, start, wait_for};
 use common::netns::is_root;
 use libtest_mimic::Arguments;
 use nix::sys::signal::Signal;
@@ -103,22 +103,6 @@ vrrp_instance VI_1 {{
 }}
 "
     )
-}
-
-fn start(host: &Host, agent: bool) -> Daemon {
-    if agent {
-        host.start_agent()
-    } else {
-        host.start_keepalived()
-    }
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons
-        .iter()
-        .map(|d| d.log())
-        .collect::<Vec<_>>()
-        .join("\n----\n")
 }
 
 fn sysctl(host: &Host, key: &str) -> String {

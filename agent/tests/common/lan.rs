@@ -234,6 +234,24 @@ impl Lan {
     }
 }
 
+/// hactl-agent (`agent`) or keepalived on `host`.
+pub fn start(host: &Host, agent: bool) -> Daemon {
+    if agent {
+        host.start_agent()
+    } else {
+        host.start_keepalived()
+    }
+}
+
+/// The logs of `daemons`, one after the other.
+pub fn logs(daemons: &[&Daemon]) -> String {
+    daemons
+        .iter()
+        .map(|d| d.log())
+        .collect::<Vec<_>>()
+        .join("\n----\n")
+}
+
 /// The two trials of a scenario that runs once with hactl-agent and once with keepalived as
 /// the reference: `NAME_agent` and `NAME_keepalived_reference`; `run` gets `true` for the
 /// agent. `ignored` when the machine cannot run them (the harness lists them as ignored).
