@@ -273,46 +273,18 @@ type IncludeGroup<'a> = (String, Option<Json>, Included<'a>);
 /// A `delegate_to` naming a host that is neither in the inventory nor the controller is an
 /// error before anything runs (a templated one is checked when the task runs).
 fn check_delegates(inv: &Inventory, pb: &Playbook) -> anyhow::Result<()> {
-    fn scan(inv: &Inventory, items: &[Item]) -> anyhow::Result<()> {
-        for item in items {
-            match item {
-                Item::Task(t) => {
-                    let Some(to) = &t.delegate_to else { continue };
-                    if to.contains("{{") || to.contains("{%") {
-                        continue;
-                    }
-                    if !inv.hosts.contains_key(to.as_str())
-                        && !pattern::LOCALHOST.contains(&to.as_str())
-                    {
-                        let name = t.name.clone().unwrap_or_else(|| t.module.clone());
-                        anyhow::bail!(
-                            "{}: in task '{name}': delegate_to host '{to}' is not in the inventory",
-                            t.origin
-                        );
-                    }
-                }
-                Item::Block(b) => {
-                    scan(inv, &b.block)?;
-                    scan(inv, &b.rescue)?;
-                    scan(inv, &b.always)?;
-                }
-            }
+    for t in pb.loaded_tasks() {
+        let Some(to) = &t.delegate_to else { continue };
+        if to.contains("{{") || to.contains("{%") {
+            continue;
         }
-        Ok(())
-    }
-    for play in &pb.plays {
-        for items in [
-            &play.pre_tasks,
-            &play.tasks,
-            &play.post_tasks,
-            &play.handlers,
-        ] {
-            scan(inv, items)?;
+        if !inv.hosts.contains_key(to.as_str()) && !pattern::LOCALHOST.contains(&to.as_str()) {
+            let name = t.name.clone().unwrap_or_else(|| t.module.clone());
+            anyhow::bail!(
+                "{}: in task '{name}': delegate_to host '{to}' is not in the inventory",
+                t.origin
+            );
         }
-    }
-    for role in pb.roles.values() {
-        scan(inv, &role.tasks)?;
-        scan(inv, &role.handlers)?;
     }
     Ok(())
 }

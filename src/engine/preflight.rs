@@ -20,7 +20,7 @@
 //! `ignore_errors`-able) naming the module.
 
 use crate::inventory::Inventory;
-use crate::playbook::{Item, Playbook, Task, Vars};
+use crate::playbook::{Playbook, Task, Vars};
 use crate::run::context::Facts;
 
 use super::task::{REFUSED, UNDECIDED};
@@ -103,33 +103,8 @@ pub fn before_rollout(pb: &Playbook) -> Result<(), Refused> {
 
 /// The tasks of `pb` loaded so far (plays, roles, static imports) whose module hactl lacks.
 pub fn not_in_hactl(pb: &Playbook) -> Vec<&Task> {
-    fn scan<'a>(items: &'a [Item], out: &mut Vec<&'a Task>) {
-        for item in items {
-            match item {
-                Item::Task(t) if t.not_in_hactl.is_some() => out.push(t),
-                Item::Task(_) => {}
-                Item::Block(b) => {
-                    scan(&b.block, out);
-                    scan(&b.rescue, out);
-                    scan(&b.always, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for play in &pb.plays {
-        for items in [
-            &play.pre_tasks,
-            &play.tasks,
-            &play.post_tasks,
-            &play.handlers,
-        ] {
-            scan(items, &mut out);
-        }
-    }
-    for role in pb.roles.values() {
-        scan(&role.tasks, &mut out);
-        scan(&role.handlers, &mut out);
-    }
-    out
+    pb.loaded_tasks()
+        .into_iter()
+        .filter(|t| t.not_in_hactl.is_some())
+        .collect()
 }

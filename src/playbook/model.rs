@@ -349,6 +349,40 @@ impl Task {
 }
 
 impl Playbook {
+    /// Every task loaded so far, in blocks too: the plays' sections (pre_tasks, tasks,
+    /// post_tasks, handlers), then each role's tasks and handlers (static imports are part of
+    /// them; what `include_*` loads on hosts is not).
+    pub fn loaded_tasks(&self) -> Vec<&Task> {
+        fn scan<'a>(items: &'a [Item], out: &mut Vec<&'a Task>) {
+            for item in items {
+                match item {
+                    Item::Task(t) => out.push(t),
+                    Item::Block(b) => {
+                        scan(&b.block, out);
+                        scan(&b.rescue, out);
+                        scan(&b.always, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for play in &self.plays {
+            for items in [
+                &play.pre_tasks,
+                &play.tasks,
+                &play.post_tasks,
+                &play.handlers,
+            ] {
+                scan(items, &mut out);
+            }
+        }
+        for role in self.roles.values() {
+            scan(&role.tasks, &mut out);
+            scan(&role.handlers, &mut out);
+        }
+        out
+    }
+
     /// The one-task playbook of an ad hoc run (`hactl run PATTERN -m MODULE -a ARGS`): a play
     /// on `pattern` without fact gathering, run from the current folder.
     pub fn adhoc(pattern: &str, module: &str, args: Vars) -> Playbook {
