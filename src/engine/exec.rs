@@ -704,6 +704,20 @@ impl<'a> Batch<'a> {
             playbook_dir: self.pb.dir.display().to_string(),
             check_mode: self.opts.check,
             offline: matches!(self.mode, Mode::Offline { .. }),
+            connection: hosts
+                .iter()
+                .filter_map(|h| {
+                    let t = crate::run::target::play_target(
+                        self.inv,
+                        h,
+                        &self.opts.conn,
+                        self.play,
+                        &self.opts.extra_vars,
+                    )
+                    .ok()?;
+                    Some((h.clone(), crate::run::target::connection_vars(&t)))
+                })
+                .collect(),
         };
         let pv = context::play_vars(self.inv, &all_facts, &info);
         let roles = context::play_roles(self.pb, self.play);

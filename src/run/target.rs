@@ -155,6 +155,42 @@ pub fn target(inv: &Inventory, host: &str, args: &ConnectionArgs) -> Result<Targ
     })
 }
 
+/// The connection variables Ansible adds to a task's variables for `t` where the task has no
+/// variable of that name (`PlayContext.update_vars`): `ansible_connection` (with the plugin's
+/// name, `ssh` or `local`), the address, user and port, the timeout, the shell and
+/// pipelining. `hostvars` does not have them. Checked against ansible-playbook 2.19 in
+/// tests/connection_vars.rs.
+pub fn connection_vars(t: &Target) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let name = match t.connection {
+        ConnectionKind::Ssh => "ssh",
+        ConnectionKind::Local => "local",
+    };
+    out.insert("ansible_connection".into(), Value::from(name));
+    for k in ["ansible_host", "ansible_ssh_host"] {
+        out.insert(k.into(), Value::from(t.address.as_str()));
+    }
+    if let Some(user) = &t.user {
+        for k in ["ansible_user", "ansible_ssh_user"] {
+            out.insert(k.into(), Value::from(user.as_str()));
+        }
+    }
+    if let Some(port) = t.port {
+        for k in ["ansible_port", "ansible_ssh_port"] {
+            out.insert(k.into(), Value::from(port));
+        }
+    }
+    let timeout = t.connect_timeout.map_or(10, |d| d.as_secs());
+    for k in ["ansible_timeout", "ansible_ssh_timeout"] {
+        out.insert(k.into(), Value::from(timeout));
+    }
+    out.insert("ansible_shell_executable".into(), Value::from("/bin/sh"));
+    for k in ["ansible_pipelining", "ansible_ssh_pipelining"] {
+        out.insert(k.into(), Value::from(false));
+    }
+    out
+}
+
 /// The sudo password `-K` asked for, for this process.
 static BECOME_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 

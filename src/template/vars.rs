@@ -158,6 +158,9 @@ pub struct PlayInfo {
     /// magic variable `hactl_offline`, so a role can skip checks that only matter before
     /// something is installed (the shipped role's agent architecture check).
     pub offline: bool,
+    /// Per host, the connection variables a task sees unless it has a variable of that name
+    /// (see `run::target::connection_vars`): under every other layer, and not in `hostvars`.
+    pub connection: std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The variables shared by every host of one play, built once.
@@ -166,6 +169,8 @@ pub struct PlayVars {
     hostvars: Arc<HostVars>,
     /// Magic variables identical for every host (`groups`, `hostvars`, `omit`, ...).
     common: Value,
+    /// Per host, [`PlayInfo::connection`].
+    connection: std::collections::HashMap<String, Value>,
 }
 
 impl PlayVars {
@@ -229,7 +234,16 @@ impl PlayVars {
             .into_iter()
             .chain(agent),
         );
-        PlayVars { hostvars, common }
+        let connection = play
+            .connection
+            .iter()
+            .map(|(h, vars)| (h.clone(), super::to_value(vars)))
+            .collect();
+        PlayVars {
+            hostvars,
+            common,
+            connection,
+        }
     }
 
     /// The context for templating on `host`: its inventory variables, then `extra` layers in
@@ -248,7 +262,8 @@ impl PlayVars {
         extra: &[Value],
     ) -> Option<Value> {
         let own = self.hostvars.hosts.get(host)?;
-        let mut layers = Vec::with_capacity(below.len() + extra.len() + 3);
+        let mut layers = Vec::with_capacity(below.len() + extra.len() + 4);
+        layers.extend(self.connection.get(host).cloned());
         layers.extend(below.iter().cloned());
         layers.push(own.clone());
         layers.extend(extra.iter().cloned());
