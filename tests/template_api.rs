@@ -29,6 +29,7 @@ fn play() -> PlayVars {
             playbook_dir: "/pb".into(),
             check_mode: true,
             offline: false,
+            ..PlayInfo::default()
         },
     )
 }

@@ -106,6 +106,7 @@ fn play_vars() -> (PlayVars, Vec<String>, Json) {
         playbook_dir: dir.display().to_string(),
         check_mode: false,
         offline: false,
+        ..PlayInfo::default()
     };
     let vars_file = read_json(&dir.join("vars.json"));
     (PlayVars::new(&hosts, &groups, &play), all_hosts, vars_file)
