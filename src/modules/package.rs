@@ -580,6 +580,28 @@ mod tests {
         assert_eq!(calls[0][0], "update");
     }
 
+    /// An index apt-get could not fetch is only a warning to apt-get (exit 0) but a failed
+    /// update to python-apt, and so to Ansible's apt: an offline host fails the same way.
+    #[test]
+    fn an_index_that_cannot_be_fetched_fails_the_update_as_in_ansible() {
+        let host = apt_host(&["curl"]);
+        host.fake("stat", "echo 0");
+        host.recording(
+            "apt-get",
+            "[ \"$1\" = update ] && { echo \"W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'\" >&2; echo 'W: Some index files failed to download. They have been ignored, or old ones used instead.' >&2; }; exit 0",
+        );
+        let a = json!({"name": "curl", "update_cache": true, "update_cache_retries": 2});
+        let out = run(&host, "apt", a);
+        assert_eq!(out.status, Status::Failed, "{out:?}");
+        assert!(
+            out.msg()
+                .is_some_and(|m| m
+                    .starts_with("Failed to update apt cache after 2 retries: W: Failed to fetch")),
+            "{out:?}"
+        );
+        assert_eq!(updates(&host), 2);
+    }
+
     #[test]
     fn the_real_dpkg_query_reads_as_expected() {
         // Only on a Debian machine; check mode, so nothing is installed or removed.
