@@ -132,14 +132,7 @@ fn ipv6_lan(tag: &str) -> Lan {
             "net.ipv6.conf.eth0.forwarding=0",
         ]);
     }
-    let ready = wait_for(Duration::from_secs(10), || {
-        lan.hosts.iter().all(|h| {
-            let text =
-                h.ns.ip(&["-6", "addr", "show", "dev", "eth0", "scope", "link"]);
-            text.contains("inet6 fe80::") && !text.contains("tentative")
-        })
-    });
-    assert!(ready.is_some(), "no link-local addresses after DAD");
+    lan.wait_for_link_local();
     lan
 }
 

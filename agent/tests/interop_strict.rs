@@ -398,14 +398,7 @@ fn scenario6(index: usize, case: &Case6, agent: bool) {
         "eth0",
         "nodad",
     ]);
-    let ready = wait_for(Duration::from_secs(10), || {
-        lan.hosts.iter().all(|h| {
-            let text =
-                h.ns.ip(&["-6", "addr", "show", "dev", "eth0", "scope", "link"]);
-            text.contains("inet6 fe80::") && !text.contains("tentative")
-        })
-    });
-    assert!(ready.is_some(), "no link-local addresses after DAD");
+    lan.wait_for_link_local();
     // a's own link-local address, before the VIPs come (one of them is link-local too).
     let a_ll =
         a.ns.ip(&["-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"])

@@ -207,6 +207,19 @@ pub struct Lan {
 }
 
 impl Lan {
+    /// Waits until every host's eth0 has a usable link-local address (past duplicate address
+    /// detection): VRRP over IPv6 is sent from it.
+    pub fn wait_for_link_local(&self) {
+        let ready = wait_for(Duration::from_secs(10), || {
+            self.hosts.iter().all(|h| {
+                let text =
+                    h.ns.ip(&["-6", "addr", "show", "dev", "eth0", "scope", "link"]);
+                text.contains("inet6 fe80::") && !text.contains("tentative")
+            })
+        });
+        assert!(ready.is_some(), "no link-local addresses after DAD");
+    }
+
     pub fn new(tag: &str, hosts: usize) -> Lan {
         let bridge = NetNs::create(&format!("{tag}br"));
         bridge.ip(&["link", "add", "br0", "type", "bridge"]);
