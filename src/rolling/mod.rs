@@ -171,6 +171,15 @@ impl Plan {
         self.group_of(host).is_some_and(|g| g.in_service)
     }
 
+    /// The hosts of `batch` that are in service.
+    fn serving(&self, batch: &[String]) -> Vec<String> {
+        batch
+            .iter()
+            .filter(|h| self.in_service(h))
+            .cloned()
+            .collect()
+    }
+
     /// URLs that concern a group: those through its VIPs, and those not through any VIP.
     fn urls_for(&self, vips: &[IpAddr]) -> Vec<Url> {
         self.urls
@@ -865,11 +874,7 @@ impl Rolling {
     /// holding the VIPs it preempts, so a host left drained by a stopped rollout is not one).
     /// Anything else, or a pass that cannot run, drains as usual.
     async fn settled(&self, plan: &Plan, play: &Play, batch: &[String]) -> BTreeSet<String> {
-        let work: Vec<String> = batch
-            .iter()
-            .filter(|h| plan.in_service(h))
-            .cloned()
-            .collect();
+        let work = plan.serving(batch);
         if work.is_empty() {
             return BTreeSet::new();
         }
@@ -961,11 +966,7 @@ impl Rolling {
         let Some(plan) = st.plans.get(&k) else {
             return true;
         };
-        let work: Vec<String> = batch
-            .iter()
-            .filter(|h| plan.in_service(h))
-            .cloned()
-            .collect();
+        let work = plan.serving(batch);
         if work.is_empty() {
             return true;
         }
